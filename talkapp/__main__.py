@@ -1,0 +1,3 @@
+from talkapp.cli import main
+
+raise SystemExit(main())

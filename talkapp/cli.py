@@ -1,0 +1,138 @@
+"""`talkapp` on the command line: the composition root for headless use.
+
+    talkapp say INPUT.wav [--model M] [--api auto|beta|ga] [--base-url URL] [--voice V]
+                          [--out OUT.wav] [--json] [--simulator]
+    talkapp simulator [--host H] [--port N] [--beta accept|retired]
+
+Every failure exits non-zero with one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import sys
+
+from talkapp import __version__
+from talkapp.audio.wav import WavError, read_wav_for_wire, write_wav
+from talkapp.protocol.commands import SessionConfig
+from talkapp.protocol.selection import API_SETTINGS
+from talkapp.settings.profile import DEFAULT_MODEL, OPENAI_BASE_URL, ProviderProfile
+from talkapp.settings.secrets import MissingKey, find_api_key
+
+SIMULATOR_KEY = "sk-talkapp-simulator"  # the built-in simulator accepts any key; this one is not secret
+
+
+class CliError(Exception):
+    """A failure to report in one line and exit 1."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except CliError as exc:
+        print(f"talkapp: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("talkapp: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="talkapp", description="Talk to realtime voice models (OpenAI Realtime, beta and GA dialects).")
+    parser.add_argument("--version", action="version", version=f"talkapp {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    say = commands.add_parser("say", help="send one spoken turn from a WAV file and print the reply")
+    say.add_argument("input", metavar="INPUT.wav", help="any mono or stereo WAV; resampled to 24 kHz")
+    say.add_argument("--model", default=DEFAULT_MODEL, help=f"realtime model id (default {DEFAULT_MODEL})")
+    say.add_argument("--api", choices=API_SETTINGS, default="auto", help="dialect: auto (from the model id), beta or ga")
+    say.add_argument("--base-url", default=None, help=f"OpenAI-compatible endpoint (default {OPENAI_BASE_URL})")
+    say.add_argument("--voice", default=None, help="assistant voice, e.g. marin, alloy")
+    say.add_argument("--instructions", default=None, help="system instructions for the session")
+    say.add_argument("--out", metavar="OUT.wav", default=None, help="write the reply audio here (24 kHz mono)")
+    say.add_argument("--json", action="store_true", help="print one JSON object on the last line instead of a table")
+    say.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
+    say.add_argument("--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS)
+    say.add_argument("--fast", action="store_true", help="send the audio as fast as possible instead of in real time")
+    say.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the reply (default 60)")
+    say.set_defaults(run=_run_say)
+
+    sim = commands.add_parser("simulator", help="run the local Realtime simulator (both dialects)")
+    sim.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")
+    sim.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    sim.add_argument("--beta", choices=("accept", "retired"), default="accept",
+                     help="accept: serve the beta dialect as before 2026-05-12; retired: refuse it like OpenAI today")
+    sim.add_argument("--latency-ms", type=int, default=0, help="added think time before each reply")
+    sim.set_defaults(run=_run_simulator)
+    return parser
+
+
+def _run_say(args: argparse.Namespace) -> int:
+    try:
+        pcm = read_wav_for_wire(args.input)
+    except WavError as exc:
+        raise CliError(str(exc)) from None
+    config = SessionConfig(instructions=args.instructions, voice=args.voice)
+    profile = ProviderProfile(name="command line", base_url=args.base_url or OPENAI_BASE_URL, api=args.api, model=args.model, session=config)
+    result = asyncio.run(_say(profile, pcm, args))
+    if args.out:
+        try:
+            write_wav(args.out, result.reply_pcm)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    from talkapp.report import turn_as_json, turn_as_table
+
+    print(turn_as_json(result, args.out) if args.json else turn_as_table(result, args.out))
+    return 0
+
+
+async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
+    from talkapp.session.one_turn import TurnFailed, run_one_turn
+
+    async with contextlib.AsyncExitStack() as stack:
+        if args.simulator:
+            from talkapp.simulator import Simulator, SimulatorConfig
+
+            sim = await stack.enter_async_context(Simulator(SimulatorConfig(beta_mode=args.simulator_beta)))
+            profile = dataclasses.replace(profile, base_url=sim.url)
+            key = SIMULATOR_KEY
+        else:
+            key = _api_key(profile)
+        try:
+            return await run_one_turn(
+                profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout
+            )
+        except TurnFailed as exc:
+            raise CliError(str(exc)) from None
+
+
+def _api_key(profile: ProviderProfile) -> str:
+    try:
+        return find_api_key(profile.key_name).value
+    except MissingKey as exc:
+        raise CliError(f"{exc} Or add --simulator to try the built-in simulator.") from None
+
+
+def _run_simulator(args: argparse.Namespace) -> int:
+    from talkapp.simulator import SimulatorConfig, serve_forever
+
+    config = SimulatorConfig(beta_mode=args.beta, latency_ms=args.latency_ms)
+
+    def ready(url: str) -> None:
+        print(f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)", flush=True)
+
+    try:
+        asyncio.run(serve_forever(config, host=args.host, port=args.port, ready=ready))
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        return 0
+    return 0

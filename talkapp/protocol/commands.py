@@ -1,0 +1,111 @@
+"""What we ask of the service, normalized: imperative commands plus the session configuration.
+
+A dialect module turns these into wire JSON; nothing here knows which dialect is speaking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+TurnDetectionKind = Literal["server_vad", "semantic_vad"]
+Eagerness = Literal["low", "medium", "high", "auto"]
+
+
+@dataclass(frozen=True)
+class TurnDetection:
+    """Service-side turn detection. `None` in a SessionConfig means manual turns (we commit)."""
+
+    kind: TurnDetectionKind = "server_vad"
+    threshold: float = 0.5  # server_vad only
+    prefix_padding_ms: int = 300  # server_vad only
+    silence_duration_ms: int = 500  # server_vad only
+    eagerness: Eagerness = "auto"  # semantic_vad only
+    create_response: bool = True
+    interrupt_response: bool = True
+
+
+@dataclass(frozen=True)
+class FunctionTool:
+    name: str
+    description: str
+    parameters: dict = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Everything a profile says about the conversation; `None` leaves the service default."""
+
+    instructions: str | None = None
+    voice: str | None = None
+    output: Literal["audio", "text"] = "audio"
+    turn_detection: TurnDetection | None = field(default_factory=TurnDetection)
+    transcription_model: str | None = "gpt-4o-mini-transcribe"
+    transcription_language: str | None = None
+    noise_reduction: Literal["near_field", "far_field"] | None = None
+    tools: tuple[FunctionTool, ...] = ()
+    max_output_tokens: int | None = None
+    speed: float | None = None
+    reasoning_effort: str | None = None  # GA reasoning models only; the beta dialect has no such field
+
+
+@dataclass(frozen=True)
+class ConfigureSession:
+    config: SessionConfig
+
+
+@dataclass(frozen=True)
+class AppendAudio:
+    pcm: bytes  # 24 kHz mono PCM16
+
+
+@dataclass(frozen=True)
+class CommitAudio:
+    pass
+
+
+@dataclass(frozen=True)
+class ClearAudio:
+    pass
+
+
+@dataclass(frozen=True)
+class CreateResponse:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelResponse:
+    response_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TruncateItem:
+    """Tell the service how much of an assistant item the user really heard."""
+
+    item_id: str
+    audio_end_ms: int
+
+
+@dataclass(frozen=True)
+class SendText:
+    text: str
+
+
+@dataclass(frozen=True)
+class SendToolResult:
+    call_id: str
+    output: str
+
+
+Command = (
+    ConfigureSession
+    | AppendAudio
+    | CommitAudio
+    | ClearAudio
+    | CreateResponse
+    | CancelResponse
+    | TruncateItem
+    | SendText
+    | SendToolResult
+)

@@ -1,0 +1,68 @@
+"""A Realtime connection without I/O: commands in → wire text out; wire text in → events out.
+
+The caller owns the socket (h11 style). Every frame the service sends becomes events or a
+`MalformedEvent`; nothing raised here is the remote side's fault.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import OrderedDict
+
+from talkapp.protocol import events as ev
+from talkapp.protocol.commands import Command
+from talkapp.protocol.decoding import WireShapeError
+from talkapp.protocol.dialect import Dialect
+from talkapp.protocol.encoding import encode
+
+_REMEMBERED_EVENTS = 256  # enough to attribute an error to the command that caused it
+
+
+class RealtimeConnection:
+    def __init__(self, dialect: Dialect, id_prefix: str = "talkapp") -> None:
+        self.dialect = dialect
+        self._id_prefix = id_prefix
+        self._sent = 0
+        self._sent_commands: OrderedDict[str, str] = OrderedDict()
+
+    def send(self, command: Command) -> str:
+        """The wire text for one command, with a fresh client `event_id`."""
+        self._sent += 1
+        event_id = f"{self._id_prefix}_{self._sent}"
+        self._sent_commands[event_id] = type(command).__name__
+        if len(self._sent_commands) > _REMEMBERED_EVENTS:
+            self._sent_commands.popitem(last=False)
+        wire = {"event_id": event_id} | encode(command, self.dialect.session_shape)
+        return json.dumps(wire, separators=(",", ":"))
+
+    def receive(self, frame: str | bytes) -> tuple[ev.ServerEvent, ...]:
+        if isinstance(frame, bytes):
+            return (ev.MalformedEvent(None, "binary frame (events are JSON text)"),)
+        try:
+            raw = json.loads(frame)
+        except ValueError:
+            return (ev.MalformedEvent(None, "not valid JSON"),)
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            return (ev.MalformedEvent(None, "no event type"),)
+        return self._decode(raw)
+
+    def command_for(self, client_event_id: str | None) -> str | None:
+        """Name of our command that carried this `event_id` (for explaining errors)."""
+        return self._sent_commands.get(client_event_id) if client_event_id else None
+
+    def _decode(self, raw: dict) -> tuple[ev.ServerEvent, ...]:
+        wire_type = raw["type"]
+        decoder = self.dialect.decoders.get(wire_type)
+        if decoder is None:
+            return (ev.Unrecognized(wire_type),)
+        try:
+            decoded = decoder(raw)
+        except WireShapeError as problem:
+            return (ev.MalformedEvent(wire_type, str(problem)),)
+        return tuple(self._attribute(event) for event in decoded)
+
+    def _attribute(self, event: ev.ServerEvent) -> ev.ServerEvent:
+        if isinstance(event, ev.ServerError) and event.client_event_id:
+            return dataclasses.replace(event, caused_by=self.command_for(event.client_event_id))
+        return event

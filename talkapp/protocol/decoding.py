@@ -1,0 +1,216 @@
+"""Small decoder functions shared by both dialects: one wire event (a dict) in, events out.
+
+Each dialect maps its own wire type names onto these functions (see `beta.py`, `ga.py`).
+A decoder raises `WireShapeError` when a field it needs is missing or has the wrong type;
+`RealtimeConnection.receive` turns that into a `MalformedEvent`, never an exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any
+
+from talkapp.protocol import events as ev
+
+Decoder = Callable[[dict], tuple]
+
+
+class WireShapeError(Exception):
+    """The remote side sent a known event type with a missing or mistyped field."""
+
+
+def _get(raw: dict, key: str, kind: type | tuple[type, ...]) -> Any:
+    value = raw.get(key)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise WireShapeError(f"field '{key}' should be {expected}, got {type(value).__name__}")
+    return value
+
+
+def _text(raw: dict, key: str) -> str:
+    return _get(raw, key, str)
+
+
+def _opt_text(raw: dict, key: str) -> str | None:
+    value = raw.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _count(raw: dict | None, key: str) -> int:
+    """A token count that may be absent (older servers) or null: both mean zero."""
+    value = (raw or {}).get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _seconds(raw: dict, key: str) -> float:
+    value = raw.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def ignore(raw: dict) -> tuple:
+    """A known event that carries nothing the app acts on (e.g. content_part.added)."""
+    return ()
+
+
+def session_started(raw: dict) -> tuple:
+    session = _get(raw, "session", dict)
+    expires = session.get("expires_at")
+    return (ev.SessionStarted(_text(session, "id"), _opt_text(session, "model") or "", expires),)
+
+
+def session_configured(raw: dict) -> tuple:
+    session = _get(raw, "session", dict)
+    voice = session.get("voice") or ((session.get("audio") or {}).get("output") or {}).get("voice")
+    return (ev.SessionConfigured(_opt_text(session, "id") or "", voice if isinstance(voice, str) else None),)
+
+
+def speech_started(raw: dict) -> tuple:
+    return (ev.SpeechStarted(_text(raw, "item_id"), _get(raw, "audio_start_ms", int)),)
+
+
+def speech_stopped(raw: dict) -> tuple:
+    return (ev.SpeechStopped(_text(raw, "item_id"), _get(raw, "audio_end_ms", int)),)
+
+
+def input_committed(raw: dict) -> tuple:
+    return (ev.InputCommitted(_text(raw, "item_id")),)
+
+
+def input_cleared(raw: dict) -> tuple:
+    return (ev.InputCleared(),)
+
+
+def item_added(raw: dict) -> tuple:
+    item = _get(raw, "item", dict)
+    return (ev.ItemAdded(_text(item, "id"), _text(item, "type"), _opt_text(item, "role")),)
+
+
+def user_transcript_delta(raw: dict) -> tuple:
+    return (ev.TranscriptDelta("user", _text(raw, "item_id"), raw.get("delta") or ""),)
+
+
+def user_transcript_done(raw: dict) -> tuple:
+    return (ev.TranscriptDone("user", _text(raw, "item_id"), _text(raw, "transcript")),)
+
+
+def transcription_failed(raw: dict) -> tuple:
+    error = raw.get("error") if isinstance(raw.get("error"), dict) else {}
+    return (ev.TranscriptionFailed(_text(raw, "item_id"), _opt_text(error, "message") or "unknown"),)
+
+
+def assistant_delta(raw: dict) -> tuple:
+    """Transcript of spoken output, or the text itself in text-only mode: both are what was said."""
+    return (ev.TranscriptDelta("assistant", _text(raw, "item_id"), _text(raw, "delta")),)
+
+
+def assistant_transcript_done(raw: dict) -> tuple:
+    return (ev.TranscriptDone("assistant", _text(raw, "item_id"), _text(raw, "transcript")),)
+
+
+def assistant_text_done(raw: dict) -> tuple:
+    return (ev.TranscriptDone("assistant", _text(raw, "item_id"), _text(raw, "text")),)
+
+
+def audio_delta(raw: dict) -> tuple:
+    try:
+        pcm = base64.b64decode(_text(raw, "delta"), validate=True)
+    except (binascii.Error, ValueError):
+        raise WireShapeError("field 'delta' is not valid base64") from None
+    return (ev.AudioDelta(_text(raw, "response_id"), _text(raw, "item_id"), pcm),)
+
+
+def audio_done(raw: dict) -> tuple:
+    return (ev.AudioDone(_text(raw, "response_id"), _text(raw, "item_id")),)
+
+
+def tool_arguments_delta(raw: dict) -> tuple:
+    return (ev.ToolCallArgumentsDelta(_text(raw, "call_id"), _text(raw, "delta")),)
+
+
+def output_item_done(raw: dict) -> tuple:
+    """Announce a function call exactly once: here, when its item is complete."""
+    item = _get(raw, "item", dict)
+    if item.get("type") != "function_call":
+        return ()
+    return (
+        ev.ToolCallRequested(
+            call_id=_text(item, "call_id"),
+            name=_text(item, "name"),
+            arguments=_text(item, "arguments"),
+            item_id=_text(item, "id"),
+            response_id=_text(raw, "response_id"),
+        ),
+    )
+
+
+def response_started(raw: dict) -> tuple:
+    return (ev.ResponseStarted(_text(_get(raw, "response", dict), "id")),)
+
+
+def response_done(raw: dict) -> tuple:
+    response = _get(raw, "response", dict)
+    details = response.get("status_details") if isinstance(response.get("status_details"), dict) else {}
+    error = details.get("error") if isinstance(details.get("error"), dict) else {}
+    usage = response.get("usage")
+    return (
+        ev.ResponseDone(
+            response_id=_text(response, "id"),
+            status=_text(response, "status"),
+            reason=_opt_text(details, "reason"),
+            usage=_usage(usage) if isinstance(usage, dict) else None,
+            error_code=_opt_text(error, "code"),
+            error_message=_opt_text(error, "message"),
+        ),
+    )
+
+
+def _usage(usage: dict) -> ev.Usage:
+    given = usage.get("input_token_details")
+    inputs = given if isinstance(given, dict) else {}
+    cached = inputs.get("cached_tokens_details")
+    cached = cached if isinstance(cached, dict) else {}
+    outputs = usage.get("output_token_details")
+    return ev.Usage(
+        input_text=_count(inputs, "text_tokens"),
+        input_audio=_count(inputs, "audio_tokens"),
+        input_image=_count(inputs, "image_tokens"),
+        input_cached=_count(inputs, "cached_tokens"),
+        input_cached_text=_count(cached, "text_tokens"),
+        input_cached_audio=_count(cached, "audio_tokens"),
+        output_text=_count(outputs if isinstance(outputs, dict) else None, "text_tokens"),
+        output_audio=_count(outputs if isinstance(outputs, dict) else None, "audio_tokens"),
+    )
+
+
+def item_truncated(raw: dict) -> tuple:
+    return (ev.ItemTruncated(_text(raw, "item_id"), _get(raw, "audio_end_ms", int)),)
+
+
+def rate_limits(raw: dict) -> tuple:
+    limits = []
+    for entry in _get(raw, "rate_limits", list):
+        if isinstance(entry, dict):
+            limits.append(
+                ev.RateLimit(
+                    name=_opt_text(entry, "name") or "",
+                    limit=_count(entry, "limit"),
+                    remaining=_count(entry, "remaining"),
+                    reset_seconds=_seconds(entry, "reset_seconds"),
+                )
+            )
+    return (ev.RateLimitsUpdated(tuple(limits)),)
+
+
+def server_error(raw: dict) -> tuple:
+    error = _get(raw, "error", dict)
+    return (
+        ev.ServerError(
+            code=_opt_text(error, "code"),
+            message=_opt_text(error, "message") or "(no message)",
+            param=_opt_text(error, "param"),
+            error_type=_opt_text(error, "type") or "invalid_request_error",
+            client_event_id=_opt_text(error, "event_id"),
+        ),
+    )

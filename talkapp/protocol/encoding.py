@@ -1,0 +1,76 @@
+"""Commands to wire dicts: the parts both dialects share.
+
+Only `session.update` differs between the dialects; each dialect module builds its own session
+shape from the pieces here (turn detection, tools and transcription have one shape in both).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+from talkapp.protocol import commands as cmd
+
+SessionShape = Callable[[cmd.SessionConfig], dict]
+
+
+def turn_detection(td: cmd.TurnDetection | None) -> dict | None:
+    if td is None:
+        return None  # null turns the service's VAD off: we commit turns ourselves
+    shape: dict = {"type": td.kind}
+    if td.kind == "server_vad":
+        shape |= {
+            "threshold": td.threshold,
+            "prefix_padding_ms": td.prefix_padding_ms,
+            "silence_duration_ms": td.silence_duration_ms,
+        }
+    else:
+        shape["eagerness"] = td.eagerness
+    return shape | {"create_response": td.create_response, "interrupt_response": td.interrupt_response}
+
+
+def transcription(config: cmd.SessionConfig) -> dict | None:
+    if config.transcription_model is None:
+        return None
+    shape = {"model": config.transcription_model}
+    if config.transcription_language:
+        shape["language"] = config.transcription_language
+    return shape
+
+
+def tools(config: cmd.SessionConfig) -> list[dict]:
+    return [
+        {"type": "function", "name": t.name, "description": t.description, "parameters": t.parameters}
+        for t in config.tools
+    ]
+
+
+def encode(command: cmd.Command, session_shape: SessionShape) -> dict:
+    """One command as a wire event (without `event_id`, which the connection assigns)."""
+    match command:
+        case cmd.ConfigureSession(config=config):
+            return {"type": "session.update", "session": session_shape(config)}
+        case cmd.AppendAudio(pcm=pcm):
+            return {"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm).decode("ascii")}
+        case cmd.CommitAudio():
+            return {"type": "input_audio_buffer.commit"}
+        case cmd.ClearAudio():
+            return {"type": "input_audio_buffer.clear"}
+        case cmd.CreateResponse():
+            return {"type": "response.create"}
+        case cmd.CancelResponse(response_id=response_id):
+            return {"type": "response.cancel"} | ({"response_id": response_id} if response_id else {})
+        case cmd.TruncateItem(item_id=item_id, audio_end_ms=end_ms):
+            return {
+                "type": "conversation.item.truncate",
+                "item_id": item_id,
+                "content_index": 0,
+                "audio_end_ms": max(0, int(end_ms)),
+            }
+        case cmd.SendText(text=text):
+            content = [{"type": "input_text", "text": text}]
+            return {"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": content}}
+        case cmd.SendToolResult(call_id=call_id, output=output):
+            item = {"type": "function_call_output", "call_id": call_id, "output": output}
+            return {"type": "conversation.item.create", "item": item}
+    raise TypeError(f"not a command: {command!r}")

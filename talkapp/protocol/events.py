@@ -1,0 +1,220 @@
+"""What the service tells us, normalized: one vocabulary for both dialects.
+
+Names are past-tense facts. Nothing above `talkapp.protocol` ever sees a wire event name or
+base64; a dialect module turns wire JSON into these frozen dataclasses, once, at the edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    session_id: str
+    model: str
+    expires_at: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionConfigured:
+    """The service accepted our session configuration (`session.updated`)."""
+
+    session_id: str
+    voice: str | None = None
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    item_id: str
+    audio_start_ms: int
+
+
+@dataclass(frozen=True)
+class SpeechStopped:
+    item_id: str
+    audio_end_ms: int
+
+
+@dataclass(frozen=True)
+class InputCommitted:
+    item_id: str
+
+
+@dataclass(frozen=True)
+class InputCleared:
+    pass
+
+
+@dataclass(frozen=True)
+class ItemAdded:
+    """A conversation item exists (user or assistant message, tool call or output)."""
+
+    item_id: str
+    kind: str  # "message", "function_call", "function_call_output", ...
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class TranscriptDelta:
+    role: Role
+    item_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TranscriptDone:
+    role: Role
+    item_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TranscriptionFailed:
+    item_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ResponseStarted:
+    response_id: str
+
+
+@dataclass(frozen=True)
+class AudioDelta:
+    response_id: str
+    item_id: str
+    pcm: bytes  # 24 kHz mono PCM16
+
+
+@dataclass(frozen=True)
+class AudioDone:
+    response_id: str
+    item_id: str
+
+
+@dataclass(frozen=True)
+class ToolCallArgumentsDelta:
+    call_id: str
+    delta: str
+
+
+@dataclass(frozen=True)
+class ToolCallRequested:
+    """A complete function call. Announced once per call (from `response.output_item.done`),
+    although the wire also reports it through `function_call_arguments.done`."""
+
+    call_id: str
+    name: str
+    arguments: str
+    item_id: str
+    response_id: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_text: int = 0
+    input_audio: int = 0
+    input_image: int = 0
+    input_cached: int = 0
+    input_cached_text: int = 0
+    input_cached_audio: int = 0
+    output_text: int = 0
+    output_audio: int = 0
+
+    @property
+    def input_total(self) -> int:
+        return self.input_text + self.input_audio + self.input_image
+
+    @property
+    def output_total(self) -> int:
+        return self.output_text + self.output_audio
+
+    @property
+    def total(self) -> int:
+        return self.input_total + self.output_total
+
+
+@dataclass(frozen=True)
+class ResponseDone:
+    response_id: str
+    status: str  # completed, cancelled, failed, incomplete
+    reason: str | None = None  # turn_detected, client_cancelled, max_output_tokens, ...
+    usage: Usage | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemTruncated:
+    item_id: str
+    audio_end_ms: int
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    name: str
+    limit: int
+    remaining: int
+    reset_seconds: float
+
+
+@dataclass(frozen=True)
+class RateLimitsUpdated:
+    limits: tuple[RateLimit, ...]
+
+
+@dataclass(frozen=True)
+class ServerError:
+    """An `error` event. `client_event_id` names our event that caused it, when known."""
+
+    code: str | None
+    message: str
+    param: str | None = None
+    error_type: str = "invalid_request_error"
+    client_event_id: str | None = None
+    caused_by: str | None = None  # our command's name, e.g. "ConfigureSession"
+
+
+@dataclass(frozen=True)
+class Unrecognized:
+    """A well-formed event this dialect does not know (new server features); never fatal."""
+
+    wire_type: str
+
+
+@dataclass(frozen=True)
+class MalformedEvent:
+    """A frame that is not a valid event: bad JSON, or a known type missing a field.
+    `problem` names what is wrong without repeating the payload."""
+
+    wire_type: str | None
+    problem: str
+
+
+ServerEvent = (
+    SessionStarted
+    | SessionConfigured
+    | SpeechStarted
+    | SpeechStopped
+    | InputCommitted
+    | InputCleared
+    | ItemAdded
+    | TranscriptDelta
+    | TranscriptDone
+    | TranscriptionFailed
+    | ResponseStarted
+    | AudioDelta
+    | AudioDone
+    | ToolCallArgumentsDelta
+    | ToolCallRequested
+    | ResponseDone
+    | ItemTruncated
+    | RateLimitsUpdated
+    | ServerError
+    | Unrecognized
+    | MalformedEvent
+)

@@ -1,0 +1,98 @@
+"""Service errors in plain words: what happened and which setting fixes it, in one line.
+
+The service's own message is shown only where it helps; for a rejected key it is never
+repeated, since it quotes part of the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from talkapp.protocol.events import ServerError
+from talkapp.protocol.selection import DialectChoice
+
+_TO_GA = "set the profile's dialect to GA or Auto (CLI: --api ga)"
+_TO_BETA = "set the profile's dialect to Beta (CLI: --api beta)"
+
+
+def _beta_retired(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return (
+        "This service no longer accepts the beta Realtime dialect (OpenAI retired it on 2026-05-12): "
+        f"{_TO_GA}, with a GA model such as gpt-realtime."
+    )
+
+
+def _beta_refused(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return f"Model {model} does not speak the beta dialect: {_TO_GA}."
+
+
+def _speaks_ga(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return f"This endpoint speaks the GA dialect but TalkApp sent a beta-shaped session: {_TO_GA}."
+
+
+def _speaks_beta(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return f"This endpoint speaks only the beta dialect but TalkApp sent a GA session: {_TO_BETA}."
+
+
+def _missing_parameter(e: ServerError, model: str, choice: DialectChoice) -> str:
+    if e.param == "session.type":
+        return _speaks_ga(e, model, choice)
+    return _generic(e, model, choice)
+
+
+def _unknown_parameter(e: ServerError, model: str, choice: DialectChoice) -> str:
+    # A beta server meets our GA session at its discriminator first: 'session.type'.
+    if e.param == "session.type":
+        return _speaks_beta(e, model, choice)
+    return _generic(e, model, choice)
+
+
+def _no_auth(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return "No API key was sent: store one in Settings (OS keyring, service 'talkapp') or set OPENAI_API_KEY."
+
+
+def _bad_key(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return "The service rejected the API key: store a valid key in Settings (OS keyring) or set OPENAI_API_KEY."
+
+
+def _bad_model(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return f"The service does not offer model '{model}' for realtime sessions: pick a realtime model such as gpt-realtime."
+
+
+def _missing_model(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return "No model was given: choose a realtime model in the profile (CLI: --model)."
+
+
+def _expired(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return "The session reached the service's maximum duration; a new session is needed."
+
+
+def _generic(e: ServerError, model: str, choice: DialectChoice) -> str:
+    code = f" ({e.code})" if e.code else ""
+    return f"The service reported an error{code}: {e.message}"
+
+
+_EXPLAINERS: dict[str | None, Callable[[ServerError, str, DialectChoice], str]] = {
+    "beta_api_shape_disabled": _beta_retired,
+    "invalid_beta": _beta_refused,
+    "missing_required_parameter": _missing_parameter,
+    "unknown_parameter": _unknown_parameter,
+    "invalid_api_key": _bad_key,
+    "invalid_model": _bad_model,
+    "model_not_found": _bad_model,
+    "missing_model": _missing_model,
+    "session_expired": _expired,
+}
+
+
+def explain(error: ServerError, model: str, choice: DialectChoice) -> str:
+    if error.code is None and "authentication" in error.message.lower():
+        return _no_auth(error, model, choice)
+    return _EXPLAINERS.get(error.code, _generic)(error, model, choice)
+
+
+def is_dialect_refusal(error: ServerError) -> bool:
+    """True when the error means we spoke the wrong dialect for this endpoint or model."""
+    return error.code in ("beta_api_shape_disabled", "invalid_beta") or (
+        error.code in ("missing_required_parameter", "unknown_parameter") and error.param == "session.type"
+    )

@@ -1,0 +1,148 @@
+"""An asyncio Realtime session: open a WebSocket for a profile, configure it, stream commands
+and yield normalized events.
+
+`open()` returns only once the service has accepted our session configuration, so a
+refused dialect, key or model surfaces there as one `SessionRefused` with a plain-words message
+rather than as a stray error event mid-conversation. Never blocks the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from talkapp.protocol import events as ev
+from talkapp.protocol.commands import Command, ConfigureSession, SessionConfig
+from talkapp.protocol.connection import RealtimeConnection
+from talkapp.protocol.dialect import realtime_url
+from talkapp.protocol.explain import explain
+from talkapp.protocol.selection import DialectChoice
+from talkapp.transport.websocket import Closed, TransportClosed, TransportError, WebSocketTransport
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to connect: the URL, the model and the dialect chosen for it."""
+
+    base_url: str
+    model: str
+    choice: DialectChoice
+
+    @property
+    def url(self) -> str:
+        return realtime_url(self.base_url, self.model)
+
+    def describe(self) -> str:
+        return f"{self.model} · {self.choice.describe()}"
+
+
+class SessionRefused(Exception):
+    """The service would not start or configure a session. `str()` is one line for a person."""
+
+    def __init__(self, message: str, error: ev.ServerError | None = None, closed: Closed | None = None):
+        super().__init__(message)
+        self.error = error
+        self.closed = closed
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    """The last item `events()` yields: the connection is gone."""
+
+    code: int
+    reason: str
+    dropped: bool  # no close frame: the network or the server process went away
+    message: str
+
+
+class RealtimeSession:
+    def __init__(self, endpoint: Endpoint, transport: WebSocketTransport, connection: RealtimeConnection):
+        self.endpoint = endpoint
+        self._transport = transport
+        self._connection = connection
+        self._early: list[ev.ServerEvent] = []  # events that arrived while we waited for the handshake
+        self.started: ev.SessionStarted | None = None
+
+    @classmethod
+    async def open(
+        cls, endpoint: Endpoint, api_key: str, config: SessionConfig, timeout: float = 10.0
+    ) -> RealtimeSession:
+        dialect = endpoint.choice.dialect
+        try:
+            transport = await WebSocketTransport.open(endpoint.url, dialect.headers(api_key), timeout)
+        except TransportError as exc:
+            raise SessionRefused(str(exc)) from None
+        session = cls(endpoint, transport, RealtimeConnection(dialect))
+        try:
+            await asyncio.wait_for(session._handshake(config), timeout)
+        except TimeoutError:
+            await transport.close()
+            raise SessionRefused(session._silence_message(timeout)) from None
+        except BaseException:
+            await transport.close()
+            raise
+        return session
+
+    async def send(self, command: Command) -> None:
+        """Send one command; raises `TransportClosed` if the connection is gone."""
+        await self._transport.send(self._connection.send(command))
+
+    async def events(self) -> AsyncIterator[ev.ServerEvent | SessionEnded]:
+        while self._early:
+            yield self._early.pop(0)
+        while True:
+            try:
+                frame = await self._transport.recv()
+            except TransportClosed as closed:
+                yield self._ended(closed.closed)
+                return
+            for event in self._connection.receive(frame):
+                yield event
+
+    def explain(self, error: ev.ServerError) -> str:
+        return explain(error, self.endpoint.model, self.endpoint.choice)
+
+    async def close(self) -> None:
+        await self._transport.close()
+
+    async def __aenter__(self) -> RealtimeSession:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.close()
+
+    async def _handshake(self, config: SessionConfig) -> None:
+        self.started = await self._await(ev.SessionStarted)
+        await self.send(ConfigureSession(config))
+        await self._await(ev.SessionConfigured)
+
+    async def _await(self, wanted: type) -> ev.ServerEvent:
+        """Read until `wanted` arrives; an error event or a close refuses the session."""
+        while True:
+            try:
+                frame = await self._transport.recv()
+            except TransportClosed as closed:
+                raise SessionRefused(self._ended(closed.closed).message, closed=closed.closed) from None
+            for event in self._connection.receive(frame):
+                if isinstance(event, wanted):
+                    return event
+                if isinstance(event, ev.ServerError):
+                    raise SessionRefused(self.explain(event), error=event, closed=self._transport.closed)
+                self._early.append(event)
+
+    def _ended(self, closed: Closed) -> SessionEnded:
+        if closed.dropped:
+            message = "The connection dropped (no close from the service); check the network and reconnect."
+        elif closed.code in (1000, 1001):
+            message = "The session was closed."
+        else:
+            message = f"The service closed the session (code {closed.code}{': ' + closed.reason if closed.reason else ''})."
+        return SessionEnded(closed.code, closed.reason, closed.dropped, message)
+
+    def _silence_message(self, timeout: float) -> str:
+        waited_for = "configuration reply" if self.started else "session"
+        hint = ""
+        if self.endpoint.choice.dialect.name == "beta":
+            hint = " Servers that do not speak the beta dialect can stay silent: try setting the dialect to GA (CLI: --api ga)."
+        return f"The service sent no {waited_for} within {timeout:g} s.{hint}"

@@ -1,0 +1,199 @@
+"""One whole turn from recorded audio: stream it, commit, and collect the reply.
+
+Used by `talkapp say` (and by comparison runs). The bookkeeping (`TurnRecorder`) is pure:
+events and timestamps in, transcripts, audio, timings and usage out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms
+from talkapp.protocol import events as ev
+from talkapp.protocol.commands import AppendAudio, CommitAudio, CreateResponse, SessionConfig
+from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused
+from talkapp.transport.websocket import TransportClosed
+
+MIN_COMMIT_MS = 100  # the service refuses to commit less audio than this
+TRANSCRIPT_GRACE_S = 2.0  # the user's transcript may arrive after the reply is done
+
+
+class TurnFailed(Exception):
+    """The turn could not be completed; `str()` is one line for a person."""
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Milliseconds. `connect` from dialing to a configured session; the others from the commit
+    (the moment the user finished speaking) to the first event of their kind."""
+
+    connect: float | None = None
+    first_input_transcript: float | None = None
+    first_transcript: float | None = None
+    first_audio: float | None = None
+    done: float | None = None
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    endpoint: Endpoint
+    user_transcript: str
+    assistant_transcript: str
+    reply_pcm: bytes
+    timings: Timings
+    usage: ev.Usage | None
+    status: str
+
+    @property
+    def reply_ms(self) -> float:
+        return duration_ms(self.reply_pcm)
+
+
+@dataclass
+class TurnRecorder:
+    """Collects one turn's events. Times are `time.monotonic()` seconds."""
+
+    committed_at: float | None = None
+    user_parts: list[str] = field(default_factory=list)
+    user_final: str | None = None
+    assistant_parts: list[str] = field(default_factory=list)
+    assistant_final: str | None = None
+    audio: bytearray = field(default_factory=bytearray)
+    firsts: dict[str, float] = field(default_factory=dict)
+    response: ev.ResponseDone | None = None
+    failure: str | None = None
+
+    def add(self, event: ev.ServerEvent | SessionEnded, now: float, explain=str) -> None:
+        match event:
+            case ev.TranscriptDelta(role="user", text=text):
+                self._first("first_input_transcript", now)
+                self.user_parts.append(text)
+            case ev.TranscriptDone(role="user", text=text):
+                self._first("first_input_transcript", now)
+                self.user_final = text
+            case ev.TranscriptDelta(role="assistant", text=text):
+                self._first("first_transcript", now)
+                self.assistant_parts.append(text)
+            case ev.TranscriptDone(role="assistant", text=text):
+                self.assistant_final = text
+            case ev.AudioDelta(pcm=pcm):
+                self._first("first_audio", now)
+                self.audio += pcm
+            case ev.ResponseDone():
+                self._first("done", now)
+                self.response = event
+                if event.status == "failed":
+                    self.failure = f"The response failed: {event.error_message or event.error_code or 'no reason given'}"
+            case ev.ServerError():
+                self.failure = explain(event)
+            case SessionEnded(message=message):
+                self.failure = self.failure or message
+
+    @property
+    def reply_finished(self) -> bool:
+        return self.response is not None or self.failure is not None
+
+    @property
+    def user_transcript(self) -> str:
+        return self.user_final if self.user_final is not None else "".join(self.user_parts)
+
+    @property
+    def assistant_transcript(self) -> str:
+        return self.assistant_final if self.assistant_final is not None else "".join(self.assistant_parts)
+
+    def timings(self, connect_s: float) -> Timings:
+        def since_commit(name: str) -> float | None:
+            at = self.firsts.get(name)
+            return None if at is None or self.committed_at is None else round(1000 * (at - self.committed_at), 1)
+
+        names = ("first_input_transcript", "first_transcript", "first_audio", "done")
+        return Timings(round(1000 * connect_s, 1), **{name: since_commit(name) for name in names})
+
+    def _first(self, name: str, now: float) -> None:
+        self.firsts.setdefault(name, now)
+
+
+async def run_one_turn(
+    endpoint: Endpoint,
+    api_key: str,
+    config: SessionConfig,
+    pcm: bytes,
+    *,
+    pace: float = 1.0,
+    chunk_ms: int = 20,
+    timeout: float = 60.0,
+) -> TurnResult:
+    """Send `pcm` (24 kHz mono PCM16) as one user turn and return the reply.
+
+    `pace` 1.0 streams in real time like a microphone would; 0 sends as fast as possible.
+    The session runs with turn detection off: we commit the turn ourselves.
+    """
+    if duration_ms(pcm) < MIN_COMMIT_MS:
+        raise TurnFailed(f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed.")
+    dialed = time.monotonic()
+    try:
+        session = await RealtimeSession.open(endpoint, api_key, dataclasses.replace(config, turn_detection=None))
+    except SessionRefused as refused:
+        raise TurnFailed(str(refused)) from None
+    connect_s = time.monotonic() - dialed
+    recorder = TurnRecorder()
+    async with session:
+        transcribes = config.transcription_model is not None
+        reader = asyncio.create_task(_read(session, recorder, transcribes))
+        try:
+            await _stream(session, pcm, pace, chunk_ms, reader)
+            recorder.committed_at = time.monotonic()
+            await session.send(CommitAudio())
+            await session.send(CreateResponse())
+            await asyncio.wait_for(asyncio.shield(reader), timeout)
+        except TransportClosed:
+            await asyncio.wait_for(asyncio.shield(reader), 2.0)  # let the reader say why it closed
+        except TimeoutError:
+            recorder.failure = recorder.failure or f"No complete reply within {timeout:g} s."
+        finally:
+            reader.cancel()
+    if recorder.failure:
+        raise TurnFailed(recorder.failure)
+    assert recorder.response is not None
+    return TurnResult(
+        endpoint=endpoint,
+        user_transcript=recorder.user_transcript,
+        assistant_transcript=recorder.assistant_transcript,
+        reply_pcm=bytes(recorder.audio),
+        timings=recorder.timings(connect_s),
+        usage=recorder.response.usage,
+        status=recorder.response.status,
+    )
+
+
+async def _stream(session: RealtimeSession, pcm: bytes, pace: float, chunk_ms: int, reader: asyncio.Task) -> None:
+    step = WIRE_RATE * chunk_ms // 1000 * BYTES_PER_SAMPLE
+    started = time.monotonic()
+    for n, offset in enumerate(range(0, len(pcm), step)):
+        if reader.done():
+            return  # the session failed while we were talking; the reader knows why
+        await session.send(AppendAudio(pcm[offset : offset + step]))
+        if pace > 0:
+            due = started + (n + 1) * chunk_ms / 1000 / pace
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+
+
+async def _read(session: RealtimeSession, recorder: TurnRecorder, transcribes: bool) -> None:
+    events = session.events()
+    grace_until: float | None = None
+    while True:
+        wait = None if grace_until is None else max(0.0, grace_until - time.monotonic())
+        try:
+            event = await asyncio.wait_for(anext(events), wait)
+        except (TimeoutError, StopAsyncIteration):
+            return
+        recorder.add(event, time.monotonic(), session.explain)
+        if recorder.failure:
+            return
+        if recorder.reply_finished and grace_until is None:
+            grace_until = time.monotonic() + TRANSCRIPT_GRACE_S
+        if recorder.reply_finished and (recorder.user_final is not None or not transcribes):
+            return

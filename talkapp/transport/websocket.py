@@ -1,0 +1,104 @@
+"""The client's WebSocket: the only place on the client side that imports `websockets`.
+
+It moves text frames and reports, in plain words, why a connection could not be opened or
+why it ended. It knows nothing about events or dialects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+# websockets logs handshake headers (our Authorization header among them) at DEBUG; this
+# logger is pinned above DEBUG so no configuration of the root logger can leak the key.
+_wire_log = logging.getLogger("talkapp.transport.wire")
+_wire_log.setLevel(logging.INFO)
+
+MAX_FRAME_BYTES = 16 * 2**20  # the service allows 15 MiB appends; retrieved items can be large
+
+
+class TransportError(Exception):
+    """The connection could not be opened; the message is for a person."""
+
+
+@dataclass(frozen=True)
+class Closed:
+    """Why the connection ended. `code` 1006 (no close frame) means the network dropped it."""
+
+    code: int
+    reason: str
+
+    @property
+    def dropped(self) -> bool:
+        return self.code == 1006
+
+
+class TransportClosed(Exception):
+    def __init__(self, closed: Closed) -> None:
+        super().__init__(f"connection closed ({closed.code} {closed.reason})".strip())
+        self.closed = closed
+
+
+class WebSocketTransport:
+    def __init__(self, connection: ClientConnection) -> None:
+        self._ws = connection
+
+    @classmethod
+    async def open(cls, url: str, headers: dict[str, str], timeout: float = 10.0) -> WebSocketTransport:
+        host = urlsplit(url).netloc or url
+        try:
+            connection = await connect(
+                url,
+                additional_headers=headers,
+                open_timeout=timeout,
+                compression=None,  # base64 audio barely compresses; deflate only adds latency
+                max_size=MAX_FRAME_BYTES,
+                logger=_wire_log,
+            )
+        except InvalidURI:
+            raise TransportError(f"'{url}' is not a WebSocket URL; check the profile's base URL") from None
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            raise TransportError(f"{host} answered HTTP {status} instead of opening a Realtime session; check the base URL") from None
+        except InvalidHandshake as exc:
+            raise TransportError(f"{host} did not complete the WebSocket handshake ({exc})") from None
+        except TimeoutError:
+            raise TransportError(f"{host} did not answer within {timeout:g} s; check the network or the base URL") from None
+        except OSError as exc:
+            raise TransportError(f"cannot reach {host}: {exc.strerror or exc}") from None
+        return cls(connection)
+
+    async def send(self, text: str) -> None:
+        try:
+            await self._ws.send(text)
+        except ConnectionClosed as exc:
+            raise TransportClosed(_closed(exc)) from None
+
+    async def recv(self) -> str | bytes:
+        try:
+            return await self._ws.recv()
+        except ConnectionClosed as exc:
+            raise TransportClosed(_closed(exc)) from None
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self._ws.close(), timeout=2.0)
+        except (TimeoutError, OSError, websockets.WebSocketException):
+            pass  # closing a dead socket has nothing left to report
+
+    @property
+    def closed(self) -> Closed | None:
+        if self._ws.close_code is None and self._ws.state.name != "CLOSED":
+            return None
+        return Closed(self._ws.close_code or 1006, self._ws.close_reason or "")
+
+
+def _closed(exc: ConnectionClosed) -> Closed:
+    frame = exc.rcvd or exc.sent
+    return Closed(frame.code, frame.reason) if frame else Closed(1006, "")

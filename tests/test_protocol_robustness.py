@@ -1,0 +1,73 @@
+"""Whatever the wire carries, decoding returns events; it never raises."""
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from talkapp.protocol import events as ev
+from talkapp.protocol.connection import RealtimeConnection
+from talkapp.protocol.selection import DIALECTS
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=20,
+)
+
+
+def _known_types():
+    return sorted(set(DIALECTS["ga"].decoders) | set(DIALECTS["beta"].decoders))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    dialect=st.sampled_from(["beta", "ga"]),
+    wire_type=st.sampled_from(_known_types()) | st.text(max_size=30),
+    body=st.dictionaries(
+        st.sampled_from(["item_id", "response_id", "delta", "item", "response", "session", "error", "rate_limits",
+                         "audio_start_ms", "audio_end_ms", "transcript", "text", "call_id", "x"]),
+        json_values,
+        max_size=6,
+    ),
+)
+def test_any_event_shaped_json_decodes_without_raising(dialect, wire_type, body):
+    events = RealtimeConnection(DIALECTS[dialect]).receive(json.dumps({"type": wire_type, **body}))
+    assert isinstance(events, tuple)
+    for event in events:
+        assert type(event).__module__ == ev.__name__
+
+
+@settings(max_examples=200, deadline=None)
+@given(frame=st.text(max_size=200) | st.binary(max_size=50))
+def test_any_frame_decodes_without_raising(frame):
+    events = RealtimeConnection(DIALECTS["ga"]).receive(frame)
+    assert all(type(event).__module__ == ev.__name__ for event in events)
+
+
+def test_malformed_frames_say_what_is_wrong():
+    c = RealtimeConnection(DIALECTS["ga"])
+    assert c.receive("{not json") == (ev.MalformedEvent(None, "not valid JSON"),)
+    assert c.receive(b"\x00") == (ev.MalformedEvent(None, "binary frame (events are JSON text)"),)
+    assert c.receive("[1, 2]") == (ev.MalformedEvent(None, "no event type"),)
+    (event,) = c.receive('{"type": "response.output_audio.delta", "response_id": "r", "item_id": "i", "delta": "%%%"}')
+    assert event == ev.MalformedEvent("response.output_audio.delta", "field 'delta' is not valid base64")
+    (event,) = c.receive('{"type": "input_audio_buffer.speech_started", "item_id": "i"}')
+    assert isinstance(event, ev.MalformedEvent) and "audio_start_ms" in event.problem
+
+
+def test_unknown_events_are_reported_by_name_only():
+    (event,) = RealtimeConnection(DIALECTS["beta"]).receive('{"type": "response.future_thing", "secret": "x"}')
+    assert event == ev.Unrecognized("response.future_thing")
+
+
+def test_an_error_names_the_command_that_caused_it():
+    from talkapp.protocol.commands import CommitAudio
+
+    c = RealtimeConnection(DIALECTS["ga"])
+    sent = json.loads(c.send(CommitAudio()))
+    error = {"type": "error", "event_id": "event_1", "error": {
+        "type": "invalid_request_error", "code": "input_audio_buffer_commit_empty",
+        "message": "buffer too small", "param": None, "event_id": sent["event_id"]}}
+    (event,) = c.receive(json.dumps(error))
+    assert event.caused_by == "CommitAudio"
