@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from talkapp.audio.resampler import StreamResampler  # the one filter for whole files and streams
+
 WIRE_RATE = 24_000
 BYTES_PER_SAMPLE = 2
 
@@ -37,32 +39,15 @@ def to_mono(frames: np.ndarray) -> np.ndarray:
     return frames if frames.ndim == 1 else frames.mean(axis=1, dtype=np.float32)
 
 
-def resample(samples: np.ndarray, src_rate: int, dst_rate: int, half_taps: int = 16) -> np.ndarray:
-    """Band-limited resampling of a whole signal (windowed-sinc interpolation).
-
-    Good enough for speech (stopband well below the 16-bit noise floor is not the goal;
-    no audible aliasing is). Streaming conversion lives with the audio engine.
-    """
+def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
+    """A whole signal at another rate, time-aligned (the streaming filter's delay removed)."""
     samples = np.asarray(samples, dtype=np.float32)
     if src_rate == dst_rate or samples.size == 0:
         return samples.copy()
-    ratio = dst_rate / src_rate
-    n_out = int(math.floor(samples.size * ratio))
-    cutoff = 0.97 * min(1.0, ratio)  # fraction of the source Nyquist; low-pass when downsampling
-    out = np.empty(n_out, dtype=np.float32)
-    offsets = np.arange(-half_taps + 1, half_taps + 1)
-    padded = np.pad(samples, (half_taps, half_taps + 1))
-    # Chunked so memory stays bounded for long files.
-    for start in range(0, n_out, 8192):
-        t = np.arange(start, min(start + 8192, n_out)) / ratio  # positions in source samples
-        base = np.floor(t).astype(np.int64)
-        frac = (t - base)[:, None]
-        idx = base[:, None] + offsets[None, :]
-        x = offsets[None, :] - frac  # distance from each tap to the exact position
-        kernel = cutoff * np.sinc(cutoff * x) * np.kaiser(2 * half_taps, 8.0)[None, :]
-        kernel /= kernel.sum(axis=1, keepdims=True)  # unity gain at DC
-        out[start : start + len(t)] = (padded[idx + half_taps] * kernel).sum(axis=1)
-    return out
+    converter = StreamResampler(src_rate, dst_rate)
+    out = np.concatenate([converter.process(samples), converter.flush()])
+    wanted = samples.size * dst_rate // src_rate
+    return out[converter.latency_frames :][:wanted].astype(np.float32, copy=False)
 
 
 def rms_dbfs(samples: np.ndarray) -> float:
