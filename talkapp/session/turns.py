@@ -1,0 +1,307 @@
+"""Turn-taking: every rule about when to listen, commit, ask for a reply, cancel and truncate.
+
+This file owns those rules and nothing else. It is a pure state machine: user gestures
+(press/release), local VAD decisions, the service's normalized events and clock ticks go in;
+actions for the engine come out (protocol commands, mic gating, playback pause/flush, notes for
+the transcript). It knows no audio, sockets, threads or dialects, so every rule is tested alone.
+
+Barge-in, in one place: a push-to-talk press interrupts at once. In hands-free modes the local
+VAD (on the echo-cancelled mic) hears the user first, ~100 ms before the service's
+`speech_started`; we then *pause* playback (silent within one block, queue kept) and interrupt
+for real — flush, cancel, truncate to what was heard — once the service confirms or the local
+speech lasts long enough. A false alarm resumes the reply where it paused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from talkapp.protocol import commands as cmd
+from talkapp.protocol import events as ev
+
+
+class Mode(StrEnum):
+    PUSH_TO_TALK = "ptt"
+    SERVER_VAD = "server_vad"
+    SEMANTIC_VAD = "semantic_vad"
+    LOCAL_VAD = "local_vad"
+
+    @property
+    def hands_free(self) -> bool:
+        return self is not Mode.PUSH_TO_TALK
+
+    @property
+    def service_detects_turns(self) -> bool:
+        return self in (Mode.SERVER_VAD, Mode.SEMANTIC_VAD)
+
+
+class Phase(StrEnum):
+    LISTENING = "listening"
+    USER_SPEAKING = "user_speaking"
+    WAITING = "waiting"  # the user's turn is committed; no reply audio yet
+    ASSISTANT_SPEAKING = "assistant_speaking"
+
+
+# ---- actions (what the engine must do) ----
+
+
+@dataclass(frozen=True)
+class Send:
+    command: cmd.Command
+
+
+@dataclass(frozen=True)
+class StreamMic:
+    """Forward mic audio to the service (`on`), starting with `preroll_ms` already captured."""
+
+    on: bool
+    preroll_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Play:
+    item_id: str
+    pcm: bytes
+
+
+@dataclass(frozen=True)
+class PausePlayback:
+    pass
+
+
+@dataclass(frozen=True)
+class ResumePlayback:
+    pass
+
+
+@dataclass(frozen=True)
+class FlushPlayback:
+    pass
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """The reply `item_id` was cut off after `heard_ms`; the transcript marks it."""
+
+    item_id: str | None
+    heard_ms: int
+
+
+@dataclass(frozen=True)
+class Hint:
+    text: str
+
+
+@dataclass(frozen=True)
+class PhaseChanged:
+    phase: Phase
+
+
+@dataclass(frozen=True)
+class SetTurnDetection:
+    """Reconfigure the service's turn detection (None: we commit turns ourselves)."""
+
+    turn_detection: cmd.TurnDetection | None
+
+
+Action = Send | StreamMic | Play | PausePlayback | ResumePlayback | FlushPlayback | Interrupted | Hint | PhaseChanged | SetTurnDetection
+
+
+@dataclass(frozen=True)
+class TurnSettings:
+    min_press_ms: int = 150  # shorter push-to-talk presses are dropped with a hint
+    min_segment_ms: int = 200  # shorter local-VAD segments are noise, not a turn
+    confirm_ms: int = 250  # local speech this long confirms a barge-in without the service
+    resume_after_ms: int = 500  # an unconfirmed pause resumes the reply after this long
+    preroll_ms: int = 300  # audio before the local VAD onset that belongs to the turn
+    server_vad: cmd.TurnDetection = field(default_factory=cmd.TurnDetection)
+    semantic_vad: cmd.TurnDetection = field(default_factory=lambda: cmd.TurnDetection(kind="semantic_vad"))
+
+
+SHORT_PRESS_HINT = "Hold the talk button while you speak — that press was too short to send."
+BENIGN_ERRORS = {"response_cancel_not_active"}  # our cancel raced the service's own (turn_detected)
+
+
+class TurnPolicy:
+    def __init__(self, mode: Mode, heard_ms: Callable[[str], int], settings: TurnSettings | None = None):
+        self.mode = mode
+        self.settings = settings or TurnSettings()
+        self.phase = Phase.LISTENING
+        self._heard_ms = heard_ms  # ms of an item really played so far
+        self._response: str | None = None  # the response being generated
+        self._cancelled: set[str] = set()  # responses whose late audio must not play
+        self._reply_item: str | None = None  # the assistant item whose audio is queued or playing
+        self._playing = False
+        self._create_pending = False
+        self._pressed_at: float | None = None
+        self._speech_since: float | None = None  # local VAD: the user is speaking since
+        self._paused_at: float | None = None  # barge-in heard locally, not yet confirmed
+
+    # ---- inputs ----
+
+    def start(self) -> list[Action]:
+        """The session is ready: configure turn detection and the mic for the mode."""
+        return [SetTurnDetection(self._turn_detection()), StreamMic(self.mode.service_detects_turns)]
+
+    def set_mode(self, mode: Mode) -> list[Action]:
+        out: list[Action] = []
+        if self.phase is Phase.USER_SPEAKING:
+            out += [StreamMic(False), Send(cmd.ClearAudio())]  # drop the half-said turn
+            self._go(out, Phase.LISTENING)
+        self.mode, self._pressed_at, self._speech_since = mode, None, None
+        return out + self.start()
+
+    def press(self, now: float) -> list[Action]:
+        if self.mode is not Mode.PUSH_TO_TALK or self._pressed_at is not None:
+            return []
+        out = self._interrupt()
+        self._pressed_at = now
+        out += [Send(cmd.ClearAudio()), StreamMic(True)]
+        self._go(out, Phase.USER_SPEAKING)
+        return out
+
+    def release(self, now: float) -> list[Action]:
+        if self._pressed_at is None:
+            return []
+        held_ms, self._pressed_at = 1000 * (now - self._pressed_at), None
+        out: list[Action] = [StreamMic(False)]
+        if held_ms < self.settings.min_press_ms:
+            out += [Send(cmd.ClearAudio()), Hint(SHORT_PRESS_HINT)]
+            self._go(out, Phase.LISTENING)
+            return out
+        return out + self._end_user_turn()
+
+    def local_speech_started(self, now: float) -> list[Action]:
+        if not self.mode.hands_free:
+            return []
+        self._speech_since = now
+        out: list[Action] = []
+        if self._playing and self._paused_at is None:
+            self._paused_at = now
+            out.append(PausePlayback())
+        if self.mode is Mode.LOCAL_VAD:
+            out += [Send(cmd.ClearAudio()), StreamMic(True, self.settings.preroll_ms)]
+            self._go(out, Phase.USER_SPEAKING)
+        return out
+
+    def local_speech_stopped(self, now: float) -> list[Action]:
+        if self._speech_since is None:
+            return []
+        spoke_ms, self._speech_since = 1000 * (now - self._speech_since), None
+        if self.mode is not Mode.LOCAL_VAD:
+            return []
+        out: list[Action] = [StreamMic(False)]
+        if spoke_ms < self.settings.min_segment_ms:
+            out.append(Send(cmd.ClearAudio()))
+            self._go(out, Phase.ASSISTANT_SPEAKING if self._playing else Phase.LISTENING)
+            return out
+        return out + self._interrupt_if_pending() + self._end_user_turn()
+
+    def tick(self, now: float) -> list[Action]:
+        """Called every block or so: confirms or abandons a pending barge-in."""
+        if self._paused_at is None:
+            return []
+        if self._speech_since is not None and 1000 * (now - self._speech_since) >= self.settings.confirm_ms:
+            return self._interrupt()
+        if self._speech_since is None and 1000 * (now - self._paused_at) >= self.settings.resume_after_ms:
+            self._paused_at = None
+            return [ResumePlayback()]
+        return []
+
+    def playback_drained(self) -> list[Action]:
+        """The output has played everything queued."""
+        self._playing = False
+        out: list[Action] = []
+        if self.phase is Phase.ASSISTANT_SPEAKING and self._response is None:
+            self._go(out, Phase.LISTENING)
+        return out
+
+    def on_event(self, event: ev.ServerEvent) -> list[Action]:
+        match event:
+            case ev.AudioDelta(response_id=response_id, item_id=item_id, pcm=pcm):
+                return self._reply_audio(response_id, item_id, pcm)
+            case ev.ResponseStarted(response_id=response_id):
+                self._response = response_id
+                return []
+            case ev.ResponseDone(response_id=response_id):
+                return self._response_done(response_id)
+            case ev.SpeechStarted():
+                return self._service_heard_speech()
+            case ev.SpeechStopped():
+                out: list[Action] = []
+                if self.mode.service_detects_turns:
+                    self._go(out, Phase.WAITING)
+                return out
+            case ev.ServerError(code=code) if code == "conversation_already_has_active_response":
+                self._create_pending = True  # ask again when the active one is done
+                return []
+            case ev.ServerError(code=code) if code == "input_audio_buffer_commit_empty":
+                return [Hint("Nothing was heard to send; speak a little longer.")]
+        return []
+
+    # ---- rules ----
+
+    def _turn_detection(self) -> cmd.TurnDetection | None:
+        return {Mode.SERVER_VAD: self.settings.server_vad, Mode.SEMANTIC_VAD: self.settings.semantic_vad}.get(self.mode)
+
+    def _end_user_turn(self) -> list[Action]:
+        out: list[Action] = [Send(cmd.CommitAudio())]
+        out += self._create_response()
+        self._go(out, Phase.WAITING)
+        return out
+
+    def _create_response(self) -> list[Action]:
+        if self._response is not None:
+            self._create_pending = True  # one response at a time: ask when this one is done
+            return []
+        return [Send(cmd.CreateResponse())]
+
+    def _reply_audio(self, response_id: str, item_id: str, pcm: bytes) -> list[Action]:
+        if response_id in self._cancelled:
+            return []  # late audio of a reply the user already interrupted
+        self._reply_item, self._playing = item_id, True
+        out: list[Action] = [Play(item_id, pcm)]
+        if self.phase is not Phase.USER_SPEAKING:
+            self._go(out, Phase.ASSISTANT_SPEAKING)
+        return out
+
+    def _response_done(self, response_id: str) -> list[Action]:
+        if self._response == response_id:
+            self._response = None
+        self._cancelled.discard(response_id)  # no audio can follow its response.done
+        out: list[Action] = []
+        if self._create_pending:
+            self._create_pending = False
+            out += self._create_response()
+        elif self.phase is Phase.WAITING and not self._playing:
+            self._go(out, Phase.LISTENING)  # a reply with no audio (text, tool call, cancelled)
+        return out
+
+    def _service_heard_speech(self) -> list[Action]:
+        out = self._interrupt() if (self._paused_at is not None or self._playing) else []
+        if self.mode.service_detects_turns:
+            self._go(out, Phase.USER_SPEAKING)
+        return out
+
+    def _interrupt_if_pending(self) -> list[Action]:
+        return self._interrupt() if self._paused_at is not None else []
+
+    def _interrupt(self) -> list[Action]:
+        """Stop the reply now: drop queued audio, stop generation, keep only what was heard."""
+        out: list[Action] = []
+        self._paused_at = None
+        if self._response is not None and self._response not in self._cancelled:
+            self._cancelled.add(self._response)
+            out.append(Send(cmd.CancelResponse(self._response)))
+        if self._playing and self._reply_item is not None:
+            heard = self._heard_ms(self._reply_item)
+            out = [FlushPlayback(), *out, Send(cmd.TruncateItem(self._reply_item, heard)), Interrupted(self._reply_item, heard)]
+        self._playing, self._reply_item = False, None
+        return out
+
+    def _go(self, out: list[Action], phase: Phase) -> None:
+        if phase is not self.phase:
+            self.phase = phase
+            out.append(PhaseChanged(phase))

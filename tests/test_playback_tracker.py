@@ -1,0 +1,28 @@
+"""What the user heard of each reply item, from ring positions (device frames)."""
+
+from talkapp.session.playback import PlaybackTracker
+
+
+def test_heard_is_what_the_output_callback_consumed_of_the_item():
+    t = PlaybackTracker(device_rate=48000)
+    t.wrote("a", ring_position_before=0, wire_ms=100)
+    t.wrote("a", ring_position_before=4800, wire_ms=100)
+    assert t.received_ms("a") == 200
+    assert t.heard_ms("a", played_position=2400) == 50
+    assert t.heard_ms("a", played_position=48000) == 200  # never past what was received
+
+
+def test_the_resampler_delay_is_not_counted_as_heard():
+    t = PlaybackTracker(device_rate=48000, latency_frames=48)  # 1 ms of filter look-ahead
+    t.wrote("a", 0, 100)
+    assert t.heard_ms("a", 48) == 0
+    assert t.heard_ms("a", 48 + 480) == 10
+
+
+def test_a_second_item_starts_where_it_was_written():
+    t = PlaybackTracker(device_rate=24000)
+    t.wrote("a", 0, 500)
+    t.wrote("b", 12000, 300)
+    assert t.heard_ms("b", 12000 + 2400) == 100
+    assert t.heard_ms("b", 6000) == 0  # still playing "a"
+    assert t.heard_ms("unknown", 99999) == 0

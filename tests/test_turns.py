@@ -1,0 +1,193 @@
+"""Every turn-taking rule, without audio or sockets: inputs in, actions out."""
+
+import pytest
+
+from talkapp.protocol import commands as cmd
+from talkapp.protocol import events as ev
+from talkapp.session.turns import (
+    SHORT_PRESS_HINT, FlushPlayback, Hint, Interrupted, Mode, PausePlayback, Phase, Play,
+    ResumePlayback, Send, SetTurnDetection, StreamMic, TurnPolicy, TurnSettings,
+)
+
+HEARD = {"item_a": 640}
+
+
+def policy(mode=Mode.PUSH_TO_TALK, **settings):
+    return TurnPolicy(mode, heard_ms=lambda item: HEARD.get(item, 0), settings=TurnSettings(**settings))
+
+
+def sent(actions):
+    return [a.command for a in actions if isinstance(a, Send)]
+
+
+def speak_reply(p, response="resp_1", item="item_a"):
+    """The service starts a reply and its first audio arrives."""
+    p.on_event(ev.ResponseStarted(response))
+    return p.on_event(ev.AudioDelta(response, item, b"\x00\x00" * 480))
+
+
+# ---- push-to-talk ----
+
+def test_start_configures_manual_turns_for_push_to_talk():
+    assert policy().start() == [SetTurnDetection(None), StreamMic(False)]
+
+
+def test_press_clears_and_streams_release_commits_and_asks_for_a_reply():
+    p = policy()
+    pressed = p.press(0.0)
+    assert sent(pressed) == [cmd.ClearAudio()] and StreamMic(True) in pressed
+    assert p.phase is Phase.USER_SPEAKING
+    released = p.release(1.2)
+    assert released[0] == StreamMic(False)
+    assert sent(released) == [cmd.CommitAudio(), cmd.CreateResponse()]
+    assert p.phase is Phase.WAITING
+
+
+def test_a_too_short_press_is_dropped_with_a_hint_not_sent():
+    p = policy()
+    p.press(0.0)
+    released = p.release(0.05)
+    assert sent(released) == [cmd.ClearAudio()]
+    assert Hint(SHORT_PRESS_HINT) in released
+    assert p.phase is Phase.LISTENING
+
+
+def test_a_press_while_the_assistant_speaks_barges_in():
+    p = policy()
+    p.press(0.0), p.release(1.0)
+    assert Play("item_a", b"\x00\x00" * 480) in speak_reply(p)
+    assert p.phase is Phase.ASSISTANT_SPEAKING
+    pressed = p.press(2.0)
+    assert pressed[0] == FlushPlayback()  # silence first, then tell the service
+    assert sent(pressed)[:2] == [cmd.CancelResponse("resp_1"), cmd.TruncateItem("item_a", 640)]
+    assert Interrupted("item_a", 640) in pressed
+    assert p.phase is Phase.USER_SPEAKING
+
+
+def test_late_audio_of_an_interrupted_reply_is_not_played():
+    p = policy()
+    speak_reply(p)
+    p.press(1.0)
+    assert p.on_event(ev.AudioDelta("resp_1", "item_a", b"\x01\x00")) == []
+
+
+def test_no_truncate_when_the_reply_had_finished_playing():
+    p = policy()
+    speak_reply(p)
+    p.on_event(ev.ResponseDone("resp_1", "completed"))
+    p.playback_drained()
+    assert p.phase is Phase.LISTENING
+    pressed = p.press(5.0)
+    assert sent(pressed) == [cmd.ClearAudio()]
+
+
+def test_a_new_reply_waits_for_the_active_one_to_finish():
+    p = policy()
+    p.on_event(ev.ResponseStarted("resp_1"))  # e.g. text reply still generating, nothing audible
+    p.press(0.0)  # cancels it
+    released = p.release(1.0)
+    assert sent(released) == [cmd.CommitAudio()]  # no response.create while one is active
+    after = p.on_event(ev.ResponseDone("resp_1", "cancelled", reason="client_cancelled"))
+    assert sent(after) == [cmd.CreateResponse()]
+
+
+def test_the_service_refusing_a_second_response_is_retried_after_the_first():
+    p = policy()
+    p.on_event(ev.ServerError("conversation_already_has_active_response", "busy"))
+    p.on_event(ev.ResponseStarted("resp_9"))
+    assert sent(p.on_event(ev.ResponseDone("resp_9", "completed"))) == [cmd.CreateResponse()]
+
+
+# ---- hands-free ----
+
+@pytest.mark.parametrize("mode, kind", [(Mode.SERVER_VAD, "server_vad"), (Mode.SEMANTIC_VAD, "semantic_vad")])
+def test_service_vad_modes_stream_all_the_time(mode, kind):
+    actions = policy(mode).start()
+    assert actions[0].turn_detection.kind == kind and actions[1] == StreamMic(True)
+
+
+def test_local_barge_in_pauses_at_once_and_the_service_confirms_it():
+    p = policy(Mode.SERVER_VAD)
+    speak_reply(p)
+    assert p.local_speech_started(1.00) == [PausePlayback()]  # silent within a block, queue kept
+    confirmed = p.on_event(ev.SpeechStarted("item_u", 900))
+    assert confirmed[0] == FlushPlayback()
+    assert cmd.TruncateItem("item_a", 640) in sent(confirmed)
+    assert p.phase is Phase.USER_SPEAKING
+
+
+def test_local_barge_in_is_confirmed_by_sustained_speech_without_the_service():
+    p = policy(Mode.SERVER_VAD, confirm_ms=250)
+    speak_reply(p)
+    p.local_speech_started(1.0)
+    assert p.tick(1.1) == []
+    assert FlushPlayback() in p.tick(1.26)
+
+
+def test_a_local_false_alarm_resumes_the_reply():
+    p = policy(Mode.SERVER_VAD, resume_after_ms=500)
+    speak_reply(p)
+    p.local_speech_started(1.0)
+    p.local_speech_stopped(1.1)  # a cough, 100 ms
+    assert p.tick(1.3) == []
+    assert p.tick(1.6) == [ResumePlayback()]
+    assert p.phase is Phase.ASSISTANT_SPEAKING
+
+
+def test_local_vad_mode_commits_each_segment_itself():
+    p = policy(Mode.LOCAL_VAD)
+    assert p.start() == [SetTurnDetection(None), StreamMic(False)]
+    started = p.local_speech_started(0.0)
+    assert StreamMic(True, 300) in started and sent(started) == [cmd.ClearAudio()]
+    stopped = p.local_speech_stopped(1.5)
+    assert stopped[0] == StreamMic(False)
+    assert sent(stopped) == [cmd.CommitAudio(), cmd.CreateResponse()]
+    assert p.phase is Phase.WAITING
+
+
+def test_local_vad_mode_drops_blips():
+    p = policy(Mode.LOCAL_VAD, min_segment_ms=200)
+    p.local_speech_started(0.0)
+    assert sent(p.local_speech_stopped(0.1)) == [cmd.ClearAudio()]
+    assert p.phase is Phase.LISTENING
+
+
+def test_local_vad_mode_barge_in_then_the_new_turn():
+    p = policy(Mode.LOCAL_VAD)
+    speak_reply(p)
+    assert PausePlayback() in p.local_speech_started(2.0)
+    interrupted = p.tick(2.3)
+    assert cmd.CancelResponse("resp_1") in sent(interrupted) and Interrupted("item_a", 640) in interrupted
+    assert sent(p.local_speech_stopped(3.0)) == [cmd.CommitAudio()]  # the cancelled reply is still active
+
+
+def test_push_to_talk_ignores_the_local_vad():
+    p = policy(Mode.PUSH_TO_TALK)
+    speak_reply(p)
+    assert p.local_speech_started(1.0) == [] and p.tick(2.0) == []
+
+
+def test_switching_mode_mid_turn_drops_the_half_said_turn_and_reconfigures():
+    p = policy(Mode.PUSH_TO_TALK)
+    p.press(0.0)
+    switched = p.set_mode(Mode.SERVER_VAD)
+    assert sent(switched) == [cmd.ClearAudio()]
+    assert switched[-2].turn_detection.kind == "server_vad" and switched[-1] == StreamMic(True)
+    assert p.release(1.0) == []  # the press belonged to the old mode
+
+
+def test_a_reply_with_no_audio_returns_to_listening():
+    p = policy()
+    p.press(0.0), p.release(1.0)
+    p.on_event(ev.ResponseStarted("resp_t"))
+    p.on_event(ev.ResponseDone("resp_t", "completed"))
+    assert p.phase is Phase.LISTENING
+
+
+def test_the_assistant_keeps_speaking_until_playback_drains():
+    p = policy()
+    speak_reply(p)
+    p.on_event(ev.ResponseDone("resp_1", "completed"))
+    assert p.phase is Phase.ASSISTANT_SPEAKING  # the service is faster than real time
+    p.playback_drained()
+    assert p.phase is Phase.LISTENING
