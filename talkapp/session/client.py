@@ -20,6 +20,8 @@ from talkapp.protocol.explain import explain
 from talkapp.protocol.selection import DialectChoice
 from talkapp.transport.websocket import Closed, TransportClosed, TransportError, WebSocketTransport
 
+CLOSE_AFTER_ERROR_S = 0.3
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -128,8 +130,20 @@ class RealtimeSession:
                 if isinstance(event, wanted):
                     return event
                 if isinstance(event, ev.ServerError):
-                    raise SessionRefused(self.explain(event), error=event, closed=self._transport.closed)
+                    raise SessionRefused(self.explain(event), error=event, closed=await self._close_after_error())
                 self._early.append(event)
+
+    async def _close_after_error(self) -> Closed | None:
+        """A fatal refusal is an error event followed at once by a close frame; wait for that
+        close briefly so callers can tell fatal refusals (e.g. code 4000) from rejected events."""
+        try:
+            async with asyncio.timeout(CLOSE_AFTER_ERROR_S):
+                while True:
+                    await self._transport.recv()
+        except TransportClosed as closed:
+            return closed.closed
+        except TimeoutError:
+            return None
 
     def _ended(self, closed: Closed) -> SessionEnded:
         if closed.dropped:

@@ -1,0 +1,12 @@
+"""The local Realtime simulator: a strict stand-in for OpenAI's Realtime service, both dialects.
+
+It speaks raw wire JSON (it never imports `talkapp.protocol`), so a codec bug in the client
+cannot hide behind a simulator sharing it. Pure parts (validation, VAD, voice, usage, shapes,
+the per-connection engine) do no I/O; `server.py` and `live.py` are the only socket code.
+"""
+
+from talkapp.simulator.config import Knobs, SimulatorConfig
+from talkapp.simulator.recorder import ConnectionRecord
+from talkapp.simulator.server import Simulator, serve_forever
+
+__all__ = ["ConnectionRecord", "Knobs", "Simulator", "SimulatorConfig", "serve_forever"]

@@ -1,0 +1,45 @@
+"""What a simulator is (frozen configuration) and how it misbehaves right now (mutable knobs)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+GA_CAP_S = 3600.0  # reference §7.1: GA sessions end after 60 minutes
+BETA_CAP_S = 1800.0  # beta era: 30 minutes
+
+
+@dataclass
+class Knobs:
+    """Fault knobs, read at every use so a test can flip them on a live connection.
+
+    The two `send_*` knobs are one-shot: the next response start (on any connection) consumes them.
+    """
+
+    drop_after_audio_deltas: int | None = None  # abort TCP (no close frame) after N audio deltas
+    expire_after_s: float | None = None  # end sessions early with `session_expired`
+    send_malformed: bool = False  # one broken server event at the next response start
+    malformed_kind: Literal["invalid_json", "missing_field"] = "missing_field"
+    send_unknown_event: bool = False  # one `response.future_thing` at the next response start
+    audio_pace: float = 4.0  # times faster than real time; 0 = as fast as possible
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    beta_mode: Literal["accept", "retired"] = "accept"
+    api_keys: frozenset[str] | None = None  # None: any non-empty bearer token
+    latency_ms: int = 0  # think time before a response produces output
+    model_latency_ms: Mapping[str, int] = field(default_factory=dict)
+    extra_models: tuple[str, ...] = ()  # accepted as GA-only models
+    seed: int = 0
+    knobs: Knobs = field(default_factory=Knobs)  # starting values; each Simulator copies them
+    audio_chunk_ms: int = 60  # size of one audio delta
+    ga_cap_s: float = GA_CAP_S
+    beta_cap_s: float = BETA_CAP_S
+    rate_limit_tokens: int = 40_000  # tokens per minute reported in rate_limits.updated
+    ping_interval_s: float | None = 20.0  # the service pings about every 20 s
+
+    def latency_for(self, model: str) -> float:
+        """Think time in seconds for `model` (per-model override, else the default)."""
+        return self.model_latency_ms.get(model, self.latency_ms) / 1000.0

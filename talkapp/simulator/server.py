@@ -1,0 +1,124 @@
+"""The simulator as a websockets server on loopback: admission, then one `Live` per connection.
+
+Only `/v1/realtime` is a WebSocket endpoint (anything else is an HTTP 404 before the upgrade).
+On that path the upgrade always succeeds, as the service's does, and refusals follow as an
+`error` event plus a close frame (reference §1.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Self
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from talkapp.simulator.config import SimulatorConfig
+from talkapp.simulator.engine import Engine
+from talkapp.simulator.errors import error_event
+from talkapp.simulator.handshake import Refused, admit, is_realtime_path
+from talkapp.simulator.ids import Ids
+from talkapp.simulator.live import Live
+from talkapp.simulator.recorder import ConnectionRecord, Recorder
+
+MAX_FRAME = 32 * 1024 * 1024  # a 15 MiB append is ~20 MiB of base64 JSON
+
+
+class Simulator:
+    """`async with Simulator(config) as sim:` serves until the block ends."""
+
+    def __init__(
+        self, config: SimulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.config = config or SimulatorConfig()
+        self.host, self._port = host, port
+        self.knobs = dataclasses.replace(self.config.knobs)
+        self.recorder = Recorder()
+        self._server: Server | None = None
+
+    async def __aenter__(self) -> Self:
+        self._server = await serve(
+            self._connection,
+            self.host,
+            self._port,
+            process_request=_route,
+            compression=None,
+            max_size=MAX_FRAME,
+            ping_interval=self.config.ping_interval_s,
+        )
+        self._port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self._port}/v1"
+
+    @property
+    def connections(self) -> list[ConnectionRecord]:
+        return self.recorder.connections
+
+    @property
+    def received(self) -> list:
+        """Every client event received, all connections, in arrival order."""
+        return [event for _, direction, event in self.recorder.timeline if direction == "in"]
+
+    @property
+    def timeline(self) -> list[tuple[int, str, object]]:
+        return self.recorder.timeline
+
+    async def _connection(self, ws: ServerConnection) -> None:
+        request = ws.request
+        record = self.recorder.open(request.path, request.headers.raw_items())
+        headers = {name.lower(): value for name, value in request.headers.raw_items()}
+        decision = admit(request.path, headers, self.config)
+        if isinstance(decision, Refused):
+            await self._refuse(ws, record, decision)
+            return
+        record.dialect, record.model = decision.dialect, decision.model
+        engine = Engine(decision, self.config, connection_no=record.number, now=time.time())
+        cap = self.config.ga_cap_s if decision.dialect == "ga" else self.config.beta_cap_s
+        await Live(ws, engine, self.knobs, record, self.recorder, cap).run()
+
+    async def _refuse(
+        self, ws: ServerConnection, record: ConnectionRecord, refused: Refused
+    ) -> None:
+        event = error_event(Ids(self.config.seed, record.number).event(), refused.fault)
+        await ws.send(json.dumps(event))
+        self.recorder.sent(record, event)
+        await ws.close(refused.close_code, refused.fault.close_reason())
+        record.close_code, record.close_reason = refused.close_code, refused.fault.close_reason()
+
+
+def _route(connection: ServerConnection, request: Request) -> Response | None:
+    if is_realtime_path(request.path):
+        return None
+    return connection.respond(
+        HTTPStatus.NOT_FOUND, "Not a realtime endpoint of the TalkApp simulator.\n"
+    )
+
+
+async def serve_forever(
+    config: SimulatorConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    ready: Callable[[str], object] | None = None,
+) -> None:
+    """Serve until cancelled; `ready(url)` is called once the socket listens."""
+    async with Simulator(config, host, port) as sim:
+        if ready is not None:
+            ready(sim.url)
+        await asyncio.Future()

@@ -1,0 +1,24 @@
+import numpy as np
+import pytest
+
+from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16
+
+
+def voice_like(seconds: float, pitch: float = 140.0, rate: int = WIRE_RATE) -> np.ndarray:
+    """A crude voiced signal (harmonics of a gliding pitch under a syllable envelope): enough
+    for VAD and for checking that audio survives the trip, no need for a speech engine."""
+    t = np.arange(int(rate * seconds)) / rate
+    f0 = pitch * (1 + 0.1 * np.sin(2 * np.pi * 0.7 * t))
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    harmonics = sum(np.sin(k * phase) / k for k in range(1, 12))
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
+    return (0.25 * harmonics * envelope / 2).astype(np.float32)
+
+
+@pytest.fixture
+def utterance_pcm() -> bytes:
+    """1.2 s of voice-like audio with 200 ms of silence around it, as 24 kHz PCM16."""
+    silence = np.zeros(int(0.2 * WIRE_RATE), np.float32)
+    return float_to_pcm16(np.concatenate([silence, voice_like(1.2), silence]))
+
+pytest_plugins = ["audio_server"]  # real-audio fixtures: a private PulseAudio daemon

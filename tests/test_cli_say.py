@@ -1,0 +1,146 @@
+"""`talkapp say` end to end, as a user runs it: a real process, a WAV made here, real sockets."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from conftest import voice_like
+from talkapp.audio.pcm import float_to_pcm16
+from talkapp.audio.wav import read_wav, write_wav
+from talkapp.simulator import Simulator, SimulatorConfig
+
+
+def talkapp(*args, env_extra=None, timeout=60):
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # a machine with no keyring
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "talkapp", *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+@pytest.fixture
+def stereo_wav(tmp_path):
+    """A 44.1 kHz stereo WAV, the most common thing on a desktop."""
+    mono = voice_like(1.0, rate=44100)
+    path = tmp_path / "input.wav"
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2), w.setsampwidth(2), w.setframerate(44100)
+        w.writeframes(float_to_pcm16(np.stack([mono, mono], axis=1).reshape(-1)))
+    return path
+
+
+@pytest.fixture
+def simulator_thread():
+    """A simulator on its own loop and thread, so a child process can talk to it."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    started = []
+
+    def start(config):
+        sim = Simulator(config)
+        asyncio.run_coroutine_threadsafe(sim.__aenter__(), loop).result(10)
+        started.append(sim)
+        return sim
+
+    yield start
+    for sim in started:
+        asyncio.run_coroutine_threadsafe(sim.__aexit__(None, None, None), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+@pytest.mark.parametrize("model, dialect", [("gpt-4o-realtime-preview", "beta"), ("gpt-realtime-2", "ga")])
+def test_say_runs_a_turn_and_prints_json_on_the_last_line(stereo_wav, tmp_path, model, dialect):
+    out = tmp_path / "reply.wav"
+    run = talkapp("say", str(stereo_wav), "--model", model, "--simulator", "--json", "--out", str(out), "--fast")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["dialect"] == dialect and report["dialect_setting"] == "auto" and report["model"] == model
+    assert report["status"] == "completed"
+    assert report["user_transcript"] and report["assistant_transcript"]
+    assert set(report["timings_ms"]) == {"connect", "first_input_transcript", "first_transcript", "first_audio", "done"}
+    assert report["timings_ms"]["first_audio"] <= report["timings_ms"]["done"]
+    assert report["usage"]["output_audio"] > 0
+    reply = read_wav(out)
+    assert reply.rate == 24000
+    assert abs(reply.seconds * 1000 - report["reply_audio_ms"]) < 1
+    assert np.sqrt(np.mean(reply.samples**2)) > 0.01  # it is audible, not silence
+
+
+def test_say_prints_a_readable_table(stereo_wav):
+    run = talkapp("say", str(stereo_wav), "--simulator", "--fast", "--api", "ga", "--model", "gpt-realtime")
+    assert run.returncode == 0, run.stderr
+    for label in ("Model", "You", "Assistant", "Connect", "After commit", "Tokens"):
+        assert label in run.stdout
+    assert "gpt-realtime · GA" in run.stdout
+
+
+def test_missing_key_names_the_keyring_and_the_environment(stereo_wav):
+    run = talkapp("say", str(stereo_wav))
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert "keyring" in run.stderr and "OPENAI_API_KEY" in run.stderr and "--simulator" in run.stderr
+
+
+def test_a_rejected_key_fails_in_one_line_without_showing_the_key(stereo_wav, simulator_thread):
+    sim = simulator_thread(SimulatorConfig(api_keys=frozenset({"sk-good-key-000000000000"})))
+    secret = "sk-bad-key-1234567890abcdef"
+    run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast", env_extra={"OPENAI_API_KEY": secret})
+    assert run.returncode == 1 and run.stderr.count("\n") == 1
+    assert "rejected the API key" in run.stderr
+    assert secret not in run.stderr + run.stdout and "1234567890" not in run.stderr
+
+
+def test_the_key_from_the_environment_is_used(stereo_wav, simulator_thread):
+    sim = simulator_thread(SimulatorConfig(api_keys=frozenset({"sk-good-key-000000000000"})))
+    run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast", "--json",
+                  env_extra={"OPENAI_API_KEY": "sk-good-key-000000000000"})
+    assert run.returncode == 0, run.stderr
+    assert "sk-good" not in run.stdout
+
+
+def test_a_refused_dialect_fails_in_one_line_naming_the_fix(stereo_wav):
+    run = talkapp("say", str(stereo_wav), "--model", "gpt-4o-realtime-preview", "--simulator",
+                  "--simulator-beta", "retired", "--fast")
+    assert run.returncode == 1 and run.stderr.count("\n") == 1
+    assert "beta" in run.stderr and "--api ga" in run.stderr
+
+
+@pytest.mark.parametrize("content", [b"", b"not a wav at all"])
+def test_an_unreadable_wav_fails_in_one_line(tmp_path, content):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    run = talkapp("say", str(bad), "--simulator")
+    assert run.returncode == 1 and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert "not a WAV file" in run.stderr
+
+
+def test_a_dead_endpoint_fails_in_one_line(stereo_wav):
+    run = talkapp("say", str(stereo_wav), "--base-url", "ws://127.0.0.1:9/v1", "--fast",
+                  env_extra={"OPENAI_API_KEY": "sk-whatever"})
+    assert run.returncode == 1 and run.stderr.count("\n") == 1 and "cannot reach" in run.stderr
+
+
+def test_the_simulator_command_serves_until_interrupted(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "talkapp", "simulator", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = proc.stdout.readline()
+        assert "ws://127.0.0.1:" in banner
+        url = banner.split()[banner.split().index("on") + 1]
+        wav = tmp_path / "in.wav"
+        write_wav(wav, float_to_pcm16(voice_like(0.5)))
+        run = talkapp("say", str(wav), "--base-url", url, "--fast", "--json", env_extra={"OPENAI_API_KEY": "sk-any"})
+        assert run.returncode == 0, run.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
