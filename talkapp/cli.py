@@ -2,6 +2,8 @@
 
     talkapp say INPUT.wav [--model M] [--api auto|beta|ga] [--base-url URL] [--voice V]
                           [--out OUT.wav] [--json] [--simulator]
+    talkapp talk [--mode ptt|server_vad|semantic_vad|local_vad] [--duration S] [same flags]
+    talkapp devices
     talkapp simulator [--host H] [--port N] [--beta accept|retired]
 
 Every failure exits non-zero with one line on stderr, never a traceback.
@@ -20,6 +22,7 @@ from talkapp.audio.wav import WavError, read_wav_for_wire, write_wav
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.settings.profile import DEFAULT_MODEL, OPENAI_BASE_URL, ProviderProfile
+from talkapp.session.turns import Mode
 from talkapp.settings.secrets import MissingKey, find_api_key
 
 SIMULATOR_KEY = "sk-talkapp-simulator"  # the built-in simulator accepts any key; this one is not secret
@@ -52,18 +55,29 @@ def _parser() -> argparse.ArgumentParser:
 
     say = commands.add_parser("say", help="send one spoken turn from a WAV file and print the reply")
     say.add_argument("input", metavar="INPUT.wav", help="any mono or stereo WAV; resampled to 24 kHz")
-    say.add_argument("--model", default=DEFAULT_MODEL, help=f"realtime model id (default {DEFAULT_MODEL})")
-    say.add_argument("--api", choices=API_SETTINGS, default="auto", help="dialect: auto (from the model id), beta or ga")
-    say.add_argument("--base-url", default=None, help=f"OpenAI-compatible endpoint (default {OPENAI_BASE_URL})")
-    say.add_argument("--voice", default=None, help="assistant voice, e.g. marin, alloy")
-    say.add_argument("--instructions", default=None, help="system instructions for the session")
+    _add_profile_arguments(say)
     say.add_argument("--out", metavar="OUT.wav", default=None, help="write the reply audio here (24 kHz mono)")
     say.add_argument("--json", action="store_true", help="print one JSON object on the last line instead of a table")
-    say.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
-    say.add_argument("--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS)
     say.add_argument("--fast", action="store_true", help="send the audio as fast as possible instead of in real time")
     say.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the reply (default 60)")
     say.set_defaults(run=_run_say)
+
+    talk = commands.add_parser("talk", help="a live conversation through the microphone and speaker")
+    _add_profile_arguments(talk)
+    talk.add_argument("--mode", choices=[m.value for m in Mode], default="ptt",
+                      help="ptt: Enter starts/stops talking; server_vad / semantic_vad: the service hears turns; "
+                           "local_vad: TalkApp hears turns")
+    talk.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    talk.add_argument("--input", default=None, help="microphone: a device name (or part of it) from `talkapp devices`")
+    talk.add_argument("--output", default=None, help="speaker: a device name (or part of it)")
+    talk.add_argument("--echo", choices=("aec", "gate", "headset"), default="aec",
+                      help="aec: cancel the speaker's echo (default); gate: duck the mic while the reply plays; "
+                           "headset: neither")
+    talk.add_argument("--silence-ms", type=int, default=500, help="local_vad: silence that ends your turn (default 500)")
+    talk.set_defaults(run=_run_talk)
+
+    devices_cmd = commands.add_parser("devices", help="list audio input and output devices")
+    devices_cmd.set_defaults(run=_run_devices)
 
     sim = commands.add_parser("simulator", help="run the local Realtime simulator (both dialects)")
     sim.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")
@@ -75,14 +89,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"realtime model id (default {DEFAULT_MODEL})")
+    parser.add_argument("--api", choices=API_SETTINGS, default="auto", help="dialect: auto (from the model id), beta or ga")
+    parser.add_argument("--base-url", default=None, help=f"OpenAI-compatible endpoint (default {OPENAI_BASE_URL})")
+    parser.add_argument("--voice", default=None, help="assistant voice, e.g. marin, alloy")
+    parser.add_argument("--instructions", default=None, help="system instructions for the session")
+    parser.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
+    parser.add_argument("--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS)
+
+
+def _profile(args: argparse.Namespace) -> ProviderProfile:
+    config = SessionConfig(instructions=args.instructions, voice=args.voice)
+    return ProviderProfile(name="command line", base_url=args.base_url or OPENAI_BASE_URL, api=args.api,
+                           model=args.model, session=config)
+
+
 def _run_say(args: argparse.Namespace) -> int:
     try:
         pcm = read_wav_for_wire(args.input)
     except WavError as exc:
         raise CliError(str(exc)) from None
-    config = SessionConfig(instructions=args.instructions, voice=args.voice)
-    profile = ProviderProfile(name="command line", base_url=args.base_url or OPENAI_BASE_URL, api=args.api, model=args.model, session=config)
-    result = asyncio.run(_say(profile, pcm, args))
+    result = asyncio.run(_say(_profile(args), pcm, args))
     if args.out:
         try:
             write_wav(args.out, result.reply_pcm)
@@ -119,6 +147,70 @@ def _api_key(profile: ProviderProfile) -> str:
         return find_api_key(profile.key_name).value
     except MissingKey as exc:
         raise CliError(f"{exc} Or add --simulator to try the built-in simulator.") from None
+
+
+def _run_talk(args: argparse.Namespace) -> int:
+    from talkapp.audio.echo import EchoMode
+    from talkapp.session.engine import AudioOptions, Engine
+    from talkapp.terminal import TerminalPrinter, run_talk
+
+    audio = AudioOptions(input_device=_device(args.input, "input"), output_device=_device(args.output, "output"),
+                         echo=EchoMode(args.echo), vad_hangover_ms=args.silence_ms)
+    profile = _profile(args)
+    with _simulator_if(args) as sim_url:
+        key = SIMULATOR_KEY if sim_url else _api_key(profile)
+        profile = dataclasses.replace(profile, base_url=sim_url) if sim_url else profile
+        printer = TerminalPrinter()
+        return run_talk(Engine(profile, key, printer, Mode(args.mode), audio), printer, args.duration)
+
+
+@contextlib.contextmanager
+def _simulator_if(args: argparse.Namespace):
+    """The built-in simulator on its own thread, for commands whose own loop lives elsewhere."""
+    if not args.simulator:
+        yield None
+        return
+    from talkapp.simulator import Simulator, SimulatorConfig
+    from talkapp.threads.loop import LoopThread
+
+    loop = LoopThread("talkapp-simulator").start()
+    sim = Simulator(SimulatorConfig(beta_mode=args.simulator_beta))
+    loop.submit(sim.__aenter__()).result(10)
+    try:
+        yield sim.url
+    finally:
+        loop.submit(sim.__aexit__(None, None, None)).result(10)
+        loop.stop()
+
+
+def _device(text: str | None, kind: str):
+    """A device named on the command line: an exact name, or a part of exactly one name."""
+    if text is None:
+        return None
+    from talkapp.audio import devices
+
+    try:
+        usable = [d for d in devices.list_devices() if d.channels(kind) > 0]
+    except devices.AudioUnavailable as exc:
+        raise CliError(str(exc)) from None
+    exact = [d for d in usable if d.name == text]
+    partial = [d for d in usable if text.lower() in d.name.lower()]
+    matches = exact or partial
+    if len(matches) != 1:
+        names = ", ".join(f"'{d.name}'" for d in (matches or usable)) or "none"
+        problem = "matches several" if matches else "matches no"
+        raise CliError(f"--{'input' if kind == 'input' else 'output'} '{text}' {problem} {kind} device; choose one of: {names}")
+    return matches[0].key
+
+
+def _run_devices(args: argparse.Namespace) -> int:
+    from talkapp.audio import devices
+
+    try:
+        print("\n".join(devices.device_table()))
+    except devices.AudioUnavailable as exc:
+        raise CliError(str(exc)) from None
+    return 0
 
 
 def _run_simulator(args: argparse.Namespace) -> int:

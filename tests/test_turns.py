@@ -5,7 +5,7 @@ import pytest
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session.turns import (
-    SHORT_PRESS_HINT, FlushPlayback, Hint, Interrupted, Mode, PausePlayback, Phase, Play,
+    SHORT_PRESS_HINT, FlushPlayback, Hint, Interrupted, Mode, PausePlayback, Phase, PhaseChanged, Play,
     ResumePlayback, Send, SetTurnDetection, StreamMic, TurnPolicy, TurnSettings,
 )
 
@@ -28,8 +28,9 @@ def speak_reply(p, response="resp_1", item="item_a"):
 
 # ---- push-to-talk ----
 
-def test_start_configures_manual_turns_for_push_to_talk():
-    assert policy().start() == [SetTurnDetection(None), StreamMic(False)]
+def test_push_to_talk_means_manual_turns_and_a_closed_mic():
+    p = policy()
+    assert p.turn_detection() is None and p.start() == [StreamMic(False)]
 
 
 def test_press_clears_and_streams_release_commits_and_asks_for_a_reply():
@@ -102,14 +103,15 @@ def test_the_service_refusing_a_second_response_is_retried_after_the_first():
 
 @pytest.mark.parametrize("mode, kind", [(Mode.SERVER_VAD, "server_vad"), (Mode.SEMANTIC_VAD, "semantic_vad")])
 def test_service_vad_modes_stream_all_the_time(mode, kind):
-    actions = policy(mode).start()
-    assert actions[0].turn_detection.kind == kind and actions[1] == StreamMic(True)
+    p = policy(mode)
+    assert p.turn_detection().kind == kind and p.start() == [StreamMic(True)]
 
 
 def test_local_barge_in_pauses_at_once_and_the_service_confirms_it():
     p = policy(Mode.SERVER_VAD)
     speak_reply(p)
-    assert p.local_speech_started(1.00) == [PausePlayback()]  # silent within a block, queue kept
+    # silent within a block (queue kept); the mic, held back while the reply played, opens again
+    assert p.local_speech_started(1.00) == [PausePlayback(), StreamMic(True, 300)]
     confirmed = p.on_event(ev.SpeechStarted("item_u", 900))
     assert confirmed[0] == FlushPlayback()
     assert cmd.TruncateItem("item_a", 640) in sent(confirmed)
@@ -130,13 +132,13 @@ def test_a_local_false_alarm_resumes_the_reply():
     p.local_speech_started(1.0)
     p.local_speech_stopped(1.1)  # a cough, 100 ms
     assert p.tick(1.3) == []
-    assert p.tick(1.6) == [ResumePlayback()]
+    assert p.tick(1.6) == [ResumePlayback(), StreamMic(False)]  # the mic is held back again
     assert p.phase is Phase.ASSISTANT_SPEAKING
 
 
 def test_local_vad_mode_commits_each_segment_itself():
     p = policy(Mode.LOCAL_VAD)
-    assert p.start() == [SetTurnDetection(None), StreamMic(False)]
+    assert p.turn_detection() is None and p.start() == [StreamMic(False)]
     started = p.local_speech_started(0.0)
     assert StreamMic(True, 300) in started and sent(started) == [cmd.ClearAudio()]
     stopped = p.local_speech_stopped(1.5)
@@ -191,3 +193,51 @@ def test_the_assistant_keeps_speaking_until_playback_drains():
     assert p.phase is Phase.ASSISTANT_SPEAKING  # the service is faster than real time
     p.playback_drained()
     assert p.phase is Phase.LISTENING
+
+
+def test_a_typed_message_interrupts_the_reply_and_asks_for_a_new_one():
+    p = policy(Mode.SERVER_VAD)
+    speak_reply(p)
+    typed = p.typed("Actually, in Celsius please")
+    assert typed[0] == FlushPlayback()
+    assert sent(typed) == [cmd.CancelResponse("resp_1"), cmd.TruncateItem("item_a", 640),
+                           cmd.SendText("Actually, in Celsius please")]  # create waits for the cancel
+    assert sent(p.on_event(ev.ResponseDone("resp_1", "cancelled"))) == [cmd.CreateResponse()]
+
+
+def test_a_loud_onset_over_the_reply_pauses_it_until_the_vad_decides():
+    p = policy(Mode.SERVER_VAD, confirm_ms=250, resume_after_ms=500)
+    speak_reply(p)
+    assert p.barge_in_heard(1.00) == [PausePlayback(), StreamMic(True, 300)]
+    assert p.local_speech_started(1.03) == []  # already paused
+    assert FlushPlayback() in p.tick(1.30)  # the VAD heard 270 ms of speech: confirmed
+
+
+def test_a_loud_onset_that_no_speech_follows_resumes_the_reply():
+    p = policy(Mode.LOCAL_VAD, resume_after_ms=500)
+    speak_reply(p)
+    p.barge_in_heard(1.0)
+    assert p.tick(1.4) == [] and p.tick(1.5) == [ResumePlayback()]
+
+
+def test_a_loud_onset_means_nothing_when_no_reply_plays_or_in_push_to_talk():
+    assert policy(Mode.SERVER_VAD).barge_in_heard(1.0) == []
+    p = policy(Mode.PUSH_TO_TALK)
+    speak_reply(p)
+    assert p.barge_in_heard(1.0) == []
+
+
+@pytest.mark.parametrize("mode", [Mode.SERVER_VAD, Mode.SEMANTIC_VAD])
+def test_service_vad_modes_hold_the_mic_back_while_the_reply_plays(mode):
+    """Whatever echo cancellation leaves of the reply must not reach the service's VAD."""
+    p = policy(mode)
+    assert StreamMic(False) in speak_reply(p)
+    assert StreamMic(False) not in p.on_event(ev.AudioDelta("resp_1", "item_a", b"\x00\x00"))  # once
+    p.on_event(ev.ResponseDone("resp_1", "completed"))
+    assert p.playback_drained() == [StreamMic(True, 0), PhaseChanged(Phase.LISTENING)]
+
+
+def test_push_to_talk_and_local_vad_never_gate_the_mic():
+    for mode in (Mode.PUSH_TO_TALK, Mode.LOCAL_VAD):
+        p = policy(mode)
+        assert not any(isinstance(a, StreamMic) for a in speak_reply(p))

@@ -129,6 +129,11 @@ class RingWriter:
         st.storage[head : head + first] = block[:first]
         st.storage[: len(block) - first] = block[first:]  # the wrapped part (maybe empty)
 
+    @property
+    def position(self) -> int:
+        """Frames written so far (the number the next written frame will have)."""
+        return self._st.written
+
     def request_flush(self) -> None:
         """Ask the reader to drop everything written so far (barge-in); it does so on its next
         read. Only the writer's own flush marker changes, so this is safe from the writer's
@@ -163,6 +168,12 @@ class RingReader:
     def frames_read_total(self) -> int:
         """Frames handed out so far; for playback, the frames really played."""
         return self._st.frames_read
+
+    @property
+    def position(self) -> int:
+        """How far the reader has got, in the writer's frame count (read, dropped or flushed):
+        the frame with this number is the next one to play."""
+        return self._st.read_pos
 
     def read_into(self, out: np.ndarray) -> int:
         """Copy up to len(out) of the oldest intact frames into `out[:n]`; return n. The rest of

@@ -5,11 +5,12 @@ This file owns those rules and nothing else. It is a pure state machine: user ge
 actions for the engine come out (protocol commands, mic gating, playback pause/flush, notes for
 the transcript). It knows no audio, sockets, threads or dialects, so every rule is tested alone.
 
-Barge-in, in one place: a push-to-talk press interrupts at once. In hands-free modes the local
-VAD (on the echo-cancelled mic) hears the user first, ~100 ms before the service's
-`speech_started`; we then *pause* playback (silent within one block, queue kept) and interrupt
-for real — flush, cancel, truncate to what was heard — once the service confirms or the local
-speech lasts long enough. A false alarm resumes the reply where it paused.
+Barge-in, in one place: a push-to-talk press interrupts at once. In hands-free modes we hear
+the user first, ~100 ms before the service's `speech_started`: a loud onset above the expected
+echo (`barge_in_heard`, within a frame or two) or the local VAD on the echo-cancelled mic. We
+then *pause* playback (silent within one block, queue kept) and interrupt for real — flush,
+cancel, truncate to what was heard — once the service confirms or the local speech lasts long
+enough. A false alarm resumes the reply where it paused.
 """
 
 from __future__ import annotations
@@ -138,20 +139,25 @@ class TurnPolicy:
         self._pressed_at: float | None = None
         self._speech_since: float | None = None  # local VAD: the user is speaking since
         self._paused_at: float | None = None  # barge-in heard locally, not yet confirmed
+        self._mic_gated = False  # service-VAD modes: the mic is held back while the reply plays
 
     # ---- inputs ----
 
+    def turn_detection(self) -> cmd.TurnDetection | None:
+        """What the session must be configured with for the current mode."""
+        return {Mode.SERVER_VAD: self.settings.server_vad, Mode.SEMANTIC_VAD: self.settings.semantic_vad}.get(self.mode)
+
     def start(self) -> list[Action]:
-        """The session is ready: configure turn detection and the mic for the mode."""
-        return [SetTurnDetection(self._turn_detection()), StreamMic(self.mode.service_detects_turns)]
+        """The session (configured with `turn_detection()`) is ready: set the mic for the mode."""
+        return [StreamMic(self.mode.service_detects_turns)]
 
     def set_mode(self, mode: Mode) -> list[Action]:
         out: list[Action] = []
         if self.phase is Phase.USER_SPEAKING:
             out += [StreamMic(False), Send(cmd.ClearAudio())]  # drop the half-said turn
             self._go(out, Phase.LISTENING)
-        self.mode, self._pressed_at, self._speech_since = mode, None, None
-        return out + self.start()
+        self.mode, self._pressed_at, self._speech_since, self._mic_gated = mode, None, None, False
+        return out + [SetTurnDetection(self.turn_detection()), *self.start()]
 
     def press(self, now: float) -> list[Action]:
         if self.mode is not Mode.PUSH_TO_TALK or self._pressed_at is not None:
@@ -173,6 +179,12 @@ class TurnPolicy:
             return out
         return out + self._end_user_turn()
 
+    def typed(self, text: str) -> list[Action]:
+        """A typed message: it interrupts any reply and asks for a new one."""
+        out = self._interrupt() + [Send(cmd.SendText(text))] + self._create_response()
+        self._go(out, Phase.WAITING)
+        return out
+
     def local_speech_started(self, now: float) -> list[Action]:
         if not self.mode.hands_free:
             return []
@@ -180,11 +192,20 @@ class TurnPolicy:
         out: list[Action] = []
         if self._playing and self._paused_at is None:
             self._paused_at = now
-            out.append(PausePlayback())
+            out += [PausePlayback(), *self._ungate_mic()]
         if self.mode is Mode.LOCAL_VAD:
             out += [Send(cmd.ClearAudio()), StreamMic(True, self.settings.preroll_ms)]
             self._go(out, Phase.USER_SPEAKING)
         return out
+
+    def barge_in_heard(self, now: float) -> list[Action]:
+        """The mic rose well above the expected echo while the reply plays: very likely the
+        user talking over it, heard before the VAD can be sure. Pause; the VAD or the service
+        confirms, or the reply resumes."""
+        if not self.mode.hands_free or not self._playing or self._paused_at is not None:
+            return []
+        self._paused_at = now
+        return [PausePlayback(), *self._ungate_mic()]
 
     def local_speech_stopped(self, now: float) -> list[Action]:
         if self._speech_since is None:
@@ -207,13 +228,13 @@ class TurnPolicy:
             return self._interrupt()
         if self._speech_since is None and 1000 * (now - self._paused_at) >= self.settings.resume_after_ms:
             self._paused_at = None
-            return [ResumePlayback()]
+            return [ResumePlayback(), *self._gate_mic()]
         return []
 
     def playback_drained(self) -> list[Action]:
         """The output has played everything queued."""
         self._playing = False
-        out: list[Action] = []
+        out: list[Action] = self._ungate_mic(preroll_ms=0)  # the preroll would hold the echo tail
         if self.phase is Phase.ASSISTANT_SPEAKING and self._response is None:
             self._go(out, Phase.LISTENING)
         return out
@@ -243,9 +264,6 @@ class TurnPolicy:
 
     # ---- rules ----
 
-    def _turn_detection(self) -> cmd.TurnDetection | None:
-        return {Mode.SERVER_VAD: self.settings.server_vad, Mode.SEMANTIC_VAD: self.settings.semantic_vad}.get(self.mode)
-
     def _end_user_turn(self) -> list[Action]:
         out: list[Action] = [Send(cmd.CommitAudio())]
         out += self._create_response()
@@ -261,8 +279,9 @@ class TurnPolicy:
     def _reply_audio(self, response_id: str, item_id: str, pcm: bytes) -> list[Action]:
         if response_id in self._cancelled:
             return []  # late audio of a reply the user already interrupted
+        out: list[Action] = [] if self._playing or self._paused_at is not None else self._gate_mic()
         self._reply_item, self._playing = item_id, True
-        out: list[Action] = [Play(item_id, pcm)]
+        out.append(Play(item_id, pcm))
         if self.phase is not Phase.USER_SPEAKING:
             self._go(out, Phase.ASSISTANT_SPEAKING)
         return out
@@ -290,7 +309,7 @@ class TurnPolicy:
 
     def _interrupt(self) -> list[Action]:
         """Stop the reply now: drop queued audio, stop generation, keep only what was heard."""
-        out: list[Action] = []
+        out: list[Action] = self._ungate_mic()
         self._paused_at = None
         if self._response is not None and self._response not in self._cancelled:
             self._cancelled.add(self._response)
@@ -300,6 +319,21 @@ class TurnPolicy:
             out = [FlushPlayback(), *out, Send(cmd.TruncateItem(self._reply_item, heard)), Interrupted(self._reply_item, heard)]
         self._playing, self._reply_item = False, None
         return out
+
+    def _gate_mic(self) -> list[Action]:
+        """Service-VAD modes: hold the mic back while the reply plays, so its echo (whatever
+        echo cancellation leaves) can never reach the service's VAD and cut the reply off.
+        Our own barge-in detection keeps listening and opens the mic again, with preroll."""
+        if not self.mode.service_detects_turns or self._mic_gated:
+            return []
+        self._mic_gated = True
+        return [StreamMic(False)]
+
+    def _ungate_mic(self, preroll_ms: int | None = None) -> list[Action]:
+        if not self._mic_gated:
+            return []
+        self._mic_gated = False
+        return [StreamMic(True, self.settings.preroll_ms if preroll_ms is None else preroll_ms)]
 
     def _go(self, out: list[Action], phase: Phase) -> None:
         if phase is not self.phase:

@@ -20,7 +20,7 @@ from talkapp.simulator import errors, replies, shapes, usage
 from talkapp.simulator.config import SimulatorConfig
 from talkapp.simulator.conversation import Conversation, Item, Part
 from talkapp.simulator.dialect import DIALECTS, lookup
-from talkapp.simulator.errors import ClientEventRejected, ClientFault, reject
+from talkapp.simulator.errors import ClientEventRejected, Fault, reject
 from talkapp.simulator.handshake import Admitted
 from talkapp.simulator.ids import Ids
 from talkapp.simulator.input_audio import InputAudio
@@ -114,7 +114,7 @@ class Engine:
     def expired(self) -> list[dict]:
         return [self._error(errors.session_expired(self.dialect.cap_minutes))]
 
-    def _error(self, fault: ClientFault, client_id: object = None) -> dict:
+    def _error(self, fault: Fault, client_id: object = None) -> dict:
         return errors.error_event(self.ids.event(), fault, client_id)
 
     # --- session ------------------------------------------------------------------------------

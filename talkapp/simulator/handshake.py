@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from talkapp.simulator.catalogue import family
 from talkapp.simulator.config import SimulatorConfig
-from talkapp.simulator.errors import ClientFault, mask_key
+from talkapp.simulator.errors import Fault, mask_key
 
 REALTIME_PATH = "/v1/realtime"
 AUTH_CLOSE = 3000
@@ -24,13 +24,13 @@ REQUEST_CLOSE = 4000
 Dialect = Literal["ga", "beta"]
 Intent = Literal["conversation", "transcription"]
 
-MISSING_AUTH = ClientFault(None, "Missing bearer or basic authentication in header")
-BETA_DISABLED = ClientFault(
+MISSING_AUTH = Fault(None, "Missing bearer or basic authentication in header")
+BETA_DISABLED = Fault(
     "beta_api_shape_disabled",
     "The Realtime Beta API is no longer supported. Please use /v1/realtime for the GA API.",
 )
-INVALID_BETA = ClientFault("invalid_beta", "Unknown beta requested: 'realtime'.")
-MISSING_MODEL = ClientFault(
+INVALID_BETA = Fault("invalid_beta", "Unknown beta requested: 'realtime'.")
+MISSING_MODEL = Fault(
     "missing_model",
     "You must provide a model parameter, for example "
     "wss://api.openai.com/v1/realtime?model=gpt-realtime-1.5",
@@ -46,7 +46,7 @@ class Admitted:
 
 @dataclass(frozen=True)
 class Refused:
-    fault: ClientFault
+    fault: Fault
     close_code: int
 
 
@@ -78,7 +78,7 @@ def _model_decision(
 ) -> Admitted | Refused:
     kind = family(model, config.extra_models)
     if kind is None:
-        fault = ClientFault("invalid_model", f'Model "{model}" is not supported in realtime mode.')
+        fault = Fault("invalid_model", f'Model "{model}" is not supported in realtime mode.')
         return Refused(fault, REQUEST_CLOSE)
     if beta and kind == "ga_only":
         # The reference does not record this close code; 4000 like the other request faults.
@@ -86,7 +86,7 @@ def _model_decision(
     return Admitted("beta" if beta else "ga", model, intent)
 
 
-def _auth_fault(header: str | None, config: SimulatorConfig) -> ClientFault | None:
+def _auth_fault(header: str | None, config: SimulatorConfig) -> Fault | None:
     scheme, _, token = (header or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -96,5 +96,5 @@ def _auth_fault(header: str | None, config: SimulatorConfig) -> ClientFault | No
             f"Incorrect API key provided: {mask_key(token)}. "
             "You can find your API key at https://platform.openai.com/account/api-keys."
         )
-        return ClientFault("invalid_api_key", message)
+        return Fault("invalid_api_key", message)
     return None

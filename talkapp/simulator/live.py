@@ -9,6 +9,7 @@ here, at the moment they apply, so flipping them affects live connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from talkapp.simulator.config import Knobs
 from talkapp.simulator.engine import Engine
-from talkapp.simulator.errors import ClientFault, error_event
+from talkapp.simulator.errors import Fault, error_event
 from talkapp.simulator.recorder import ConnectionRecord, Recorder
 from talkapp.simulator.responses import Pace, Response, Think
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 EXPIRED_CLOSE = 4000  # the reference does not record it; same as the other request faults
 _POLL_S = 0.05  # how often the expiry watcher re-reads the knob
-SERVER_ERROR = ClientFault(
+SERVER_ERROR = Fault(
     None,
     "The server had an error while processing your request. Sorry about that!",
     type="server_error",
@@ -102,16 +103,17 @@ class Live:
             self._outbox.put_nowait(item)
 
     async def _write(self) -> None:
-        while True:
-            item = await self._outbox.get()
-            if isinstance(item, Close):
-                await self.ws.close(item.code, item.reason)
-                return
-            if isinstance(item, Abort):
-                self.ws.transport.abort()
-                return
-            await self.ws.send(item if isinstance(item, str) else json.dumps(item))
-            self.recorder.sent(self.record, item)
+        with contextlib.suppress(ConnectionClosed):  # the client left; the reader ends the session
+            while True:
+                item = await self._outbox.get()
+                if isinstance(item, Close):
+                    await self.ws.close(item.code, item.reason)
+                    return
+                if isinstance(item, Abort):
+                    self.ws.transport.abort()
+                    return
+                await self.ws.send(item if isinstance(item, str) else json.dumps(item))
+                self.recorder.sent(self.record, item)
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.create_task(coroutine)
@@ -144,6 +146,13 @@ class Live:
         return self.engine.ev(self.engine.dialect.audio_delta, response_id=response.id)
 
     async def _run(self, response: Response) -> None:
+        try:
+            await self._stream(response)
+        except Exception as exc:  # a simulator bug: log it, keep the connection
+            log.exception("simulator failed while streaming a response")
+            self.record.internal_errors.append(repr(exc))
+
+    async def _stream(self, response: Response) -> None:
         steps = self.engine.responder.steps(response)
         deltas = 0
         while response.active:

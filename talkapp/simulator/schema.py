@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from talkapp.simulator.errors import ClientFault
+from talkapp.simulator.errors import Fault
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Nullable:
     inner: Node
 
 
-Rule = Callable[[Any, str], ClientFault | None]
+Rule = Callable[[Any, str], Fault | None]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from talkapp.simulator import errors
-from talkapp.simulator.errors import ClientFault
+from talkapp.simulator.errors import Fault
 from talkapp.simulator.schema import (
     AnyJson,
     Arr,
@@ -35,16 +35,14 @@ STATUSES = ("completed", "incomplete", "in_progress")
 EAGERNESS = ("low", "medium", "high", "auto")
 
 
-def _base64_audio(value: Any, path: str) -> ClientFault | None:
+def _base64_audio(value: Any, path: str) -> Fault | None:
     """Standard base64 with padding; the decoded audio must fit the 15 MiB limit."""
     try:
         size = len(base64.b64decode(value, validate=True))
     except (binascii.Error, ValueError):
-        return ClientFault(
-            "invalid_value", f"Invalid '{path}': expected base64-encoded audio.", path
-        )
+        return Fault("invalid_value", f"Invalid '{path}': expected base64-encoded audio.", path)
     if size > MAX_APPEND_BYTES:
-        return ClientFault(
+        return Fault(
             "invalid_value", f"Invalid '{path}': audio exceeds the 15 MiB limit per event.", path
         )
     return None
@@ -53,7 +51,7 @@ def _base64_audio(value: Any, path: str) -> ClientFault | None:
 def modalities_rule(combinations: Sequence[Sequence[str]], *, ordered: bool):
     """GA wants exactly ['audio'] or ['text']; beta ['text'] or ['audio', 'text'] in any order."""
 
-    def rule(value: list, path: str) -> ClientFault | None:
+    def rule(value: list, path: str) -> Fault | None:
         key = list(value) if ordered else sorted(value)
         if any(key == (list(c) if ordered else sorted(c)) for c in combinations):
             return None

@@ -98,6 +98,11 @@ AUDIO_INPUT = Obj(
 )
 AUDIO_OUTPUT = Obj(optional={"format": FORMAT, "voice": VOICE, "speed": SPEED})
 
+CONNECTORS = tuple(
+    f"connector_{name}"
+    for name in "dropbox gmail googlecalendar googledrive microsoftteams outlookcalendar "
+    "outlookemail sharepoint".split()
+)
 FILTER = Obj(optional={"read_only": Bool(), "tool_names": Arr(Str())})
 
 
@@ -115,21 +120,7 @@ MCP_TOOL = Checked(
             "allowed_callers": Arr(Enum(("direct", "programmatic"))),
             "allowed_tools": Either((Arr(Str()), FILTER), "an array or an object"),
             "authorization": Str(),
-            "connector_id": Enum(
-                tuple(
-                    f"connector_{name}"
-                    for name in (
-                        "dropbox",
-                        "gmail",
-                        "googlecalendar",
-                        "googledrive",
-                        "microsoftteams",
-                        "outlookcalendar",
-                        "outlookemail",
-                        "sharepoint",
-                    )
-                )
-            ),
+            "connector_id": Enum(CONNECTORS),
             "defer_loading": Bool(),
             "headers": Nullable(Map(Str())),
             "require_approval": Either(

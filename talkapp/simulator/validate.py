@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from talkapp.simulator import errors
-from talkapp.simulator.errors import ClientFault
+from talkapp.simulator.errors import Fault
 from talkapp.simulator.schema import (
     AnyJson,
     Arr,
@@ -32,7 +32,7 @@ from talkapp.simulator.schema import (
 )
 
 MISSING, UNKNOWN, OTHER = 0, 1, 2
-Found = Iterator[tuple[int, ClientFault]]
+Found = Iterator[tuple[int, Fault]]
 
 _ARTICLE = {
     "null": "null",
@@ -47,7 +47,7 @@ _ARTICLE = {
 
 def first_fault(
     schema: Node, event: dict, known: frozenset[str] = frozenset({"type"})
-) -> ClientFault | None:
+) -> Fault | None:
     """The error for `event` (a JSON object whose `type` was already dispatched), or None."""
     found = list(_walk(schema, event, "", known))
     if not found:

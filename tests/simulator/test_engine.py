@@ -225,7 +225,7 @@ def valid_pool(dialect: str) -> list[dict]:
     ]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(dialect=st.sampled_from(["ga", "beta"]), data=st.data())
 def test_random_sequences_of_valid_events_never_break_the_engine(dialect, data):
     e = engine(dialect, "gpt-realtime")

@@ -465,3 +465,21 @@ async def test_create_response_false_detects_turns_without_answering(sim):
         await c.send({"type": "input_audio_buffer.clear"})
         after = await c.recv()
     assert "response.created" not in types(events) and after["type"] == "input_audio_buffer.cleared"
+
+
+@pytest.mark.parametrize(
+    ("dialect", "update"),
+    [
+        ("ga", {"type": "realtime", "audio": {"output": {"format": {"type": "audio/pcmu"}}}}),
+        ("beta", {"output_audio_format": "g711_alaw"}),
+    ],
+)
+async def test_g711_output_is_8_bytes_per_ms(sim, dialect, update):
+    async with session(sim, dialect, update=update) as c:
+        await c.send({"type": "response.create"})
+        events = await c.turn()
+    chunks = [unb64(e["delta"]) for e in events if e["type"] == AUDIO_DELTA[dialect]]
+    assert {len(chunk) for chunk in chunks[:-1]} == {60 * 8}
+    done = events[-2]["response"]
+    reported = done["audio"]["output"]["format"] if dialect == "ga" else done["output_audio_format"]
+    assert reported == ({"type": "audio/pcmu"} if dialect == "ga" else "g711_alaw")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from talkapp.simulator import schema_beta, schema_ga
-from talkapp.simulator.errors import ClientFault
+from talkapp.simulator.errors import Fault
 from talkapp.simulator.validate import first_fault
 
 from .conftest import load
@@ -17,7 +17,7 @@ from .conftest import load
 EVENTS = {"ga": schema_ga.EVENTS, "beta": schema_beta.EVENTS}
 
 
-def check(dialect: str, event: dict) -> ClientFault | None:
+def check(dialect: str, event: dict) -> Fault | None:
     return first_fault(EVENTS[dialect][event["type"]], event)
 
 
@@ -410,7 +410,7 @@ def test_arbitrary_json_is_valid_or_one_error(dialect, kind, body):
     if schema is None:
         return
     fault = first_fault(schema, {**body, "type": kind})
-    assert fault is None or (isinstance(fault, ClientFault) and fault.message)
+    assert fault is None or (isinstance(fault, Fault) and fault.message)
     json.dumps(fault.__dict__ if fault else None)  # an error is always serializable
 
 

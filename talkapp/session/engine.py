@@ -1,0 +1,320 @@
+"""The engine: one live voice conversation — audio streams, one Realtime session, turn-taking.
+
+Lives on the asyncio loop thread; every method is called there (the thread-safe façade is
+`talkapp.threads.handle.EngineHandle`). It wires the pure parts together and does the I/O:
+  mic pump   capture ring → 24 kHz → echo canceller → level, local VAD → policy, AppendAudio
+  session    wire events → transcript, policy → actions (send, play, pause, flush, …)
+  speaker    reply audio → playback ring; what was played → echo reference, heard ms
+A pump task runs every block; the session reader runs as events arrive. Events for the owner
+go through `emit`, which must be cheap and thread-agnostic (a queued Qt signal, a print).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from talkapp.audio import devices
+from talkapp.audio.devices import DeviceKey
+from talkapp.audio.echo import EchoMode, open_echo_canceller
+from talkapp.audio.ring import open_ring
+from talkapp.audio.streams import AudioIO
+from talkapp.audio.vad import SpeechDetector
+from talkapp.protocol import commands as cmd
+from talkapp.protocol import events as ev
+from talkapp.session import engine_events as out
+from talkapp.session import turns
+from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused
+from talkapp.session.engine_events import State
+from talkapp.session.mic import MicPump
+from talkapp.session.speaker import Speaker
+from talkapp.session.transcript import Transcript
+from talkapp.session.turns import Mode, TurnPolicy
+from talkapp.settings.profile import ProviderProfile
+from talkapp.transport.websocket import TransportClosed
+
+ECHO_REALIGN_CYCLES = 100  # pump cycles (about a second) between echo delay updates
+RING_SECONDS = 4  # capture and playback rings; the speaker keeps only `lead_ms` in its ring
+
+
+@dataclass(frozen=True)
+class AudioOptions:
+    input_device: DeviceKey | None = None  # None: follow the system default
+    output_device: DeviceKey | None = None
+    echo: EchoMode = EchoMode.AEC
+    block_ms: float = 10.0
+    vad_aggressiveness: int = 2
+    vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn
+    prefer_rate: int | None = 48_000  # sound-server devices take any rate; real ones say theirs
+
+
+class Engine:
+    def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
+                 mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None) -> None:
+        self.profile = profile
+        self._key = api_key
+        self._emit = emit
+        self.audio_options = audio or AudioOptions()
+        self.policy = TurnPolicy(mode, heard_ms=self._heard_ms, settings=turn_settings_for(profile))
+        self.transcript = Transcript()
+        self._session: RealtimeSession | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._clock = _TurnClock()
+        self.state = State.IDLE
+
+    # ---- commands (loop thread) ----
+
+    async def start(self) -> bool:
+        """Open the audio devices and the session. False (with an error state) if either fails."""
+        self._set_state(State.CONNECTING)
+        try:
+            await asyncio.to_thread(self._open_audio)
+        except devices.AudioUnavailable as exc:
+            return self._fail(str(exc))
+        try:
+            self._session = await RealtimeSession.open(self.profile.endpoint(), self._key, self._session_config())
+        except SessionRefused as refused:
+            await asyncio.to_thread(self._io.stop)
+            return self._fail(str(refused))
+        self._emit(out.Connected(self._session.endpoint.describe(), self._session.started.session_id))
+        self._set_state(State.LISTENING)
+        await self._do(self.policy.start())
+        self._tasks = [asyncio.create_task(self._read_session()), asyncio.create_task(self._pump())]
+        return True
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if hasattr(self, "_io"):
+            await asyncio.to_thread(self._io.stop)
+        self._set_state(State.IDLE)
+
+    async def press(self) -> None:
+        await self._do(self.policy.press(time.monotonic()))
+
+    async def release(self) -> None:
+        await self._do(self.policy.release(time.monotonic()))
+
+    async def set_mode(self, mode: Mode) -> None:
+        await self._do(self.policy.set_mode(mode))
+
+    async def send_text(self, text: str) -> None:
+        if text.strip():
+            await self._do(self.policy.typed(text.strip()))
+
+    async def set_devices(self, input_key: DeviceKey | None, output_key: DeviceKey | None) -> None:
+        await asyncio.to_thread(self._io.set_devices, input_key, output_key)
+        self._rates_changed()
+
+    def levels(self) -> tuple[float, float]:
+        """(mic dBFS, speaker dBFS); plain floats, safe to read from any thread."""
+        return (self._mic.level_dbfs, self._speaker.level_dbfs) if hasattr(self, "_mic") else (float("-inf"),) * 2
+
+    def statistics(self):
+        return self._io.statistics() if hasattr(self, "_io") else None
+
+    # ---- setup ----
+
+    def _open_audio(self) -> None:
+        o = self.audio_options
+        capture_in, capture_out = open_ring(int(RING_SECONDS * 48_000))
+        playback_in, playback_out = open_ring(int(RING_SECONDS * 48_000))
+        self._io = AudioIO(capture_in, playback_out, input_device=o.input_device, output_device=o.output_device,
+                           block_ms=o.block_ms, prefer_rate=o.prefer_rate)
+        self._io.start()
+        self._echo = open_echo_canceller(o.echo)
+        detector = SpeechDetector(aggressiveness=o.vad_aggressiveness, hangover_ms=o.vad_hangover_ms)
+        self._mic = MicPump(capture_out, self._io.input_rate or 48_000, self._echo, detector)
+        self._speaker = Speaker(playback_in, playback_out, self._io.output_rate or 48_000, self._echo)
+        self._report_faults()
+        self._align_echo()
+
+    def _session_config(self) -> cmd.SessionConfig:
+        return dataclasses.replace(self.profile.session, turn_detection=self.policy.turn_detection())
+
+    def _rates_changed(self) -> None:
+        self._mic.set_device_rate(self._io.input_rate or 48_000)
+        self._speaker.set_device_rate(self._io.output_rate or 48_000)
+        self._align_echo()
+
+    def _align_echo(self) -> None:
+        """The echo of what the output callback hands over comes back through the mic this much
+        later: the output's DAC delay plus the input's ADC delay, from PortAudio's timestamps."""
+        stats = self._io.statistics()
+        self._echo.set_delay_ms(1000 * (stats.input_latency + stats.output_latency))
+
+    # ---- the two tasks ----
+
+    async def _pump(self) -> None:
+        period = self.audio_options.block_ms / 1000
+        for cycle in itertools.count():
+            now = time.monotonic()
+            if self._report_faults():
+                self._rates_changed()
+            elif cycle % ECHO_REALIGN_CYCLES == 0:
+                self._align_echo()  # the timestamps settle after the streams start
+            block = self._mic.pull()
+            if block.barge_in:
+                await self._do(self.policy.barge_in_heard(now))
+            for started, ago in block.speech_edges:
+                edge = self.policy.local_speech_started if started else self.policy.local_speech_stopped
+                await self._do(edge(now - ago))
+            for chunk in block.chunks:
+                await self._send(cmd.AppendAudio(chunk))
+            await self._do(self.policy.tick(now))
+            if self._speaker.feed():
+                await self._do(self.policy.playback_drained())
+            self._clock.check_played(self._speaker, now, self._emit)
+            await asyncio.sleep(max(0.0, period - (time.monotonic() - now)))
+
+    async def _read_session(self) -> None:
+        assert self._session is not None
+        async for event in self._session.events():
+            now = time.monotonic()
+            if isinstance(event, SessionEnded):
+                self._fail(event.message)
+                return
+            self._clock.on_event(event, now, self._emit)
+            changed = self.transcript.apply(event, now)
+            if changed is not None:
+                self._emit(out.TranscriptChanged(changed))
+            if isinstance(event, ev.AudioDone):
+                self._speaker.end_of_item(event.item_id)
+            self._report_server_problem(event)
+            await self._do(self.policy.on_event(event))
+
+    # ---- actions ----
+
+    async def _do(self, actions: list[turns.Action]) -> None:
+        for action in actions:
+            match action:
+                case turns.Send(command=command):
+                    if isinstance(command, cmd.CommitAudio):
+                        self._clock.user_done(time.monotonic())
+                    await self._send(command)
+                case turns.StreamMic(on=True, preroll_ms=preroll):
+                    self._mic.start_stream(preroll)
+                case turns.StreamMic(on=False):
+                    for chunk in self._mic.stop_stream().chunks:
+                        await self._send(cmd.AppendAudio(chunk))
+                case turns.Play(item_id=item_id, pcm=pcm):
+                    self._speaker.play(item_id, pcm)
+                case turns.PausePlayback():
+                    self._io.paused = True
+                case turns.ResumePlayback():
+                    self._io.paused = False
+                case turns.FlushPlayback():
+                    self._speaker.flush()
+                    self._io.paused = False
+                case turns.Interrupted(item_id=item_id, heard_ms=heard):
+                    turn = self.transcript.mark_interrupted(item_id, heard) if item_id else None
+                    if turn is not None:
+                        self._emit(out.TranscriptChanged(turn))
+                case turns.Hint(text=text):
+                    self._emit(out.Notice("info", text))
+                case turns.PhaseChanged(phase=phase):
+                    self._set_state(State(phase.value))
+                case turns.SetTurnDetection(turn_detection=td):
+                    config = dataclasses.replace(self.profile.session, turn_detection=td)
+                    await self._send(cmd.ConfigureSession(config))
+
+    async def _send(self, command: cmd.Command) -> None:
+        if self._session is None:
+            return
+        try:
+            await self._session.send(command)
+        except TransportClosed:
+            pass  # the session reader reports why the connection ended
+
+    # ---- reporting ----
+
+    def _heard_ms(self, item_id: str) -> int:
+        return self._speaker.heard_ms(item_id)
+
+    def _report_faults(self) -> bool:
+        faults = self._io.poll_faults()
+        for fault in faults:
+            self._emit(out.Notice("warning", fault.message))
+        return bool(faults)
+
+    def _report_server_problem(self, event: ev.ServerEvent) -> None:
+        match event:
+            case ev.ServerError(code=code) if code in turns.BENIGN_ERRORS:
+                pass
+            case ev.ServerError() if self._session is not None:
+                self._emit(out.Notice("error", self._session.explain(event)))
+            case ev.MalformedEvent(wire_type=wire_type, problem=problem):
+                self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: {problem})."))
+
+    def _set_state(self, state: State, detail: str = "") -> None:
+        if state is not self.state or detail:
+            self.state = state
+            self._emit(out.StateChanged(state, detail))
+
+    def _fail(self, message: str) -> bool:
+        self._set_state(State.ERROR, message)
+        return False
+
+
+def turn_settings_for(profile: ProviderProfile) -> turns.TurnSettings:
+    """The profile's own service-VAD parameters serve its kind of VAD; the other kind keeps its
+    defaults (switching modes mid-session must not need a trip to the settings)."""
+    td = profile.session.turn_detection
+    defaults = turns.TurnSettings()
+    if td is None:
+        return defaults
+    return dataclasses.replace(defaults, **{td.kind: td})
+
+
+class _TurnClock:
+    """Per-reply timings, from the end of the user's speech; reported once the reply is done
+    and its first audio has reached the speaker (or it never will)."""
+
+    def __init__(self) -> None:
+        self._user_done: float | None = None
+        self._response: ev.ResponseDone | None = None
+        self._response_id: str | None = None
+        self._item: str | None = None
+        self._marks: dict[str, float] = {}
+
+    def user_done(self, now: float) -> None:
+        self._user_done = now
+
+    def on_event(self, event: ev.ServerEvent, now: float, emit) -> None:
+        match event:
+            case ev.SpeechStopped():
+                self._user_done = now
+            case ev.ResponseStarted(response_id=rid):
+                self._response_id, self._response, self._item, self._marks = rid, None, None, {}
+            case ev.AudioDelta(response_id=rid, item_id=item) if rid == self._response_id and self._item is None:
+                self._item = item
+                self._marks["received"] = now
+            case ev.ResponseDone(response_id=rid) if rid == self._response_id:
+                self._marks["done"] = now
+                self._response = event
+                self._maybe_emit(emit)
+
+    def check_played(self, speaker: Speaker, now: float, emit) -> None:
+        if self._item is not None and "played" not in self._marks and speaker.started_playing(self._item):
+            self._marks["played"] = now
+            self._maybe_emit(emit)
+
+    def _maybe_emit(self, emit) -> None:
+        done = self._response
+        if done is None or (self._item is not None and "played" not in self._marks and done.status == "completed"):
+            return
+        emit(out.TurnMeasured(done.response_id, self._since("received"), self._since("played"), self._since("done"), done.usage))
+        self._response, self._response_id = None, None
+
+    def _since(self, mark: str) -> float | None:
+        at = self._marks.get(mark)
+        return None if at is None or self._user_done is None else round(1000 * (at - self._user_done), 1)

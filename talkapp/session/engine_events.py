@@ -1,0 +1,58 @@
+"""What the engine tells its owner (the GUI, the terminal): frozen facts, safe to hand across
+threads. Levels and counters are not events: the owner polls `Engine.levels()`/`statistics()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from talkapp.protocol.events import Usage
+from talkapp.session.transcript import Turn
+
+
+class State(StrEnum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    LISTENING = "listening"
+    USER_SPEAKING = "user_speaking"
+    WAITING = "waiting"
+    ASSISTANT_SPEAKING = "assistant_speaking"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: State
+    detail: str = ""  # for ERROR: what happened and what to do
+
+
+@dataclass(frozen=True)
+class Connected:
+    label: str  # e.g. "gpt-realtime-2 · GA (auto)"
+    session_id: str
+
+
+@dataclass(frozen=True)
+class TranscriptChanged:
+    turn: Turn
+
+
+@dataclass(frozen=True)
+class Notice:
+    level: str  # "info" | "warning" | "error"
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnMeasured:
+    """One reply's timings in ms, from the end of the user's speech (commit or the service's
+    speech_stopped): first audio received, first audio handed to the speaker, reply done."""
+
+    response_id: str
+    first_audio_received_ms: float | None
+    first_audio_played_ms: float | None
+    done_ms: float | None
+    usage: Usage | None
+
+
+EngineEvent = StateChanged | Connected | TranscriptChanged | Notice | TurnMeasured

@@ -1,0 +1,96 @@
+"""The mic pump: capture ring → 24 kHz → echo-cancelled → level, VAD edges, chunks to send.
+
+Runs on the asyncio loop only, once per block. Keeps `preroll_ms` of recent clean audio so a
+turn that the local VAD detects late still starts with its first syllable.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from talkapp.audio.echo import EchoCanceller
+from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16, rms_dbfs
+from talkapp.audio.resampler import StreamResampler
+from talkapp.audio.ring import RingReader
+from talkapp.audio.vad import SpeechDetector
+
+SEND_CHUNK_MS = 20  # appends of ~20 ms: responsive server VAD without flooding the socket
+
+
+@dataclass(frozen=True)
+class MicBlock:
+    speech_edges: tuple[tuple[bool, float], ...]  # (started?, seconds ago) per local VAD edge
+    chunks: tuple[bytes, ...]  # PCM16 at 24 kHz to send now
+    barge_in: bool = False  # the mic rose well above the expected echo of the reply
+
+
+class MicPump:
+    def __init__(self, capture: RingReader, device_rate: int, echo: EchoCanceller,
+                 detector: SpeechDetector | None, preroll_ms: int = 300) -> None:
+        self._capture = capture
+        self._echo = echo
+        self._detector = detector
+        self._scratch = np.zeros(capture.capacity, np.float32)
+        self._preroll: deque[np.ndarray] = deque()
+        self._preroll_max = preroll_ms * WIRE_RATE // 1000
+        self._pending: list[np.ndarray] = []
+        self._streaming = False
+        self._fed = 0  # samples given to the detector
+        self.level_dbfs = float("-inf")
+        self.set_device_rate(device_rate)
+
+    def set_device_rate(self, rate: int) -> None:
+        self._resampler = StreamResampler(rate, WIRE_RATE)
+
+    def start_stream(self, preroll_ms: int = 0) -> None:
+        """Forward from now on, starting with up to `preroll_ms` of audio already heard."""
+        if self._streaming:
+            return
+        recent = np.concatenate(self._preroll) if (preroll_ms and self._preroll) else np.zeros(0, np.float32)
+        self._pending = [recent[len(recent) - min(len(recent), preroll_ms * WIRE_RATE // 1000) :]]
+        self._streaming = True
+
+    def stop_stream(self) -> MicBlock:
+        """Stop forwarding; the returned block holds every sample captured until now, so a
+        commit sent right after it includes the end of the user's speech."""
+        block = self.pull(flush=True)
+        self._streaming = False
+        self._pending = []
+        return block
+
+    def pull(self, flush: bool = False) -> MicBlock:
+        """Everything captured since the last pull. `flush`: send a partial last chunk too."""
+        clean = self._echo.near_end(self._resampler.process(self._drain_capture()))
+        if clean.size:
+            self.level_dbfs = rms_dbfs(clean)
+        self._remember(clean)
+        edges, onset = self._judge(clean), self._echo.take_onset()
+        if not self._streaming:
+            return MicBlock(edges, (), onset)
+        self._pending.append(clean)
+        return MicBlock(edges, self._chunks(flush), onset)
+
+    def _drain_capture(self) -> np.ndarray:
+        n = self._capture.read_into(self._scratch)
+        return self._scratch[:n].copy()
+
+    def _remember(self, clean: np.ndarray) -> None:
+        self._preroll.append(clean)
+        while sum(len(b) for b in self._preroll) - len(self._preroll[0]) >= self._preroll_max:
+            self._preroll.popleft()
+
+    def _judge(self, clean: np.ndarray) -> tuple[tuple[bool, float], ...]:
+        if self._detector is None:
+            return ()
+        self._fed += len(clean)
+        return tuple((e.started, (self._fed - e.sample) / WIRE_RATE) for e in self._detector.feed(clean))
+
+    def _chunks(self, everything: bool) -> tuple[bytes, ...]:
+        audio = np.concatenate(self._pending) if self._pending else np.zeros(0, np.float32)
+        step = SEND_CHUNK_MS * WIRE_RATE // 1000
+        whole = len(audio) if everything else len(audio) // step * step
+        self._pending = [audio[whole:]] if whole < len(audio) else []
+        return tuple(float_to_pcm16(audio[i : min(i + step, whole)]) for i in range(0, whole, step))

@@ -1,0 +1,120 @@
+"""The playback feeder: reply audio (24 kHz) → device rate → playback ring, a little ahead of
+the output callback; and, as the callback consumes it, the far-end reference for echo
+cancellation, the output level and what the user has heard of each item.
+
+Runs on the asyncio loop only. The service sends audio faster than real time; it waits here, in
+a plain queue, and only `lead_ms` of it sits in the ring, so the ring never overruns (which
+would drop unplayed audio) and a barge-in flush has little to throw away.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from talkapp.audio.echo import EchoCanceller
+from talkapp.audio.pcm import WIRE_RATE, pcm16_to_float, rms_dbfs
+from talkapp.audio.resampler import StreamResampler
+from talkapp.audio.ring import RingReader, RingWriter
+from talkapp.session.playback import PlaybackTracker
+
+
+@dataclass
+class _InRing:
+    """Reply audio handed to the ring but not yet consumed by the output callback."""
+
+    end: int  # ring position after its last frame
+    frames: int  # device frames it occupies
+    wire: np.ndarray  # the same audio at 24 kHz, for the echo reference and the level
+
+
+class Speaker:
+    def __init__(self, ring: RingWriter, played: RingReader, device_rate: int, echo: EchoCanceller,
+                 lead_ms: int = 300) -> None:
+        self._ring = ring
+        self._played = played  # only `.position` is read here: the callback owns the rest
+        self._echo = echo
+        self._lead_ms = lead_ms
+        self._queue: deque[tuple[str, np.ndarray | None]] = deque()  # None: the item's end
+        self._in_ring: deque[_InRing] = deque()
+        self._playing = False
+        self.level_dbfs = float("-inf")
+        self.set_device_rate(device_rate)
+
+    def set_device_rate(self, rate: int) -> None:
+        self.device_rate = rate
+        self._resampler = StreamResampler(WIRE_RATE, rate)
+        self.tracker = PlaybackTracker(rate, self._resampler.latency_frames)
+        self.flush()
+
+    def play(self, item_id: str, pcm: bytes) -> None:
+        self._queue.append((item_id, pcm16_to_float(pcm)))
+        self._playing = True
+        self.feed()
+
+    def end_of_item(self, item_id: str) -> None:
+        """The item's audio is complete: its last milliseconds still sit in the resampler."""
+        if self._playing:
+            self._queue.append((item_id, None))
+            self.feed()
+
+    def flush(self) -> None:
+        """Drop everything not yet played (barge-in). The callback applies it within a block."""
+        self._ring.request_flush()
+        self._queue.clear()
+        self._in_ring.clear()
+        self._resampler.reset()
+        self._playing = False
+        self.level_dbfs = float("-inf")
+
+    def feed(self) -> bool:
+        """Top up the ring, account for what was played; True once when playback drained."""
+        self._consume()
+        ahead_ms = 1000.0 * (self._ring.position - self._played.position) / self.device_rate
+        while self._queue and ahead_ms < self._lead_ms:
+            ahead_ms += self._write(*self._queue.popleft())
+        if self._playing and not self._queue and not self._in_ring:
+            self._playing = False
+            self.level_dbfs = float("-inf")
+            return True
+        return False
+
+    def heard_ms(self, item_id: str) -> int:
+        return self.tracker.heard_ms(item_id, self._played.position)
+
+    def started_playing(self, item_id: str) -> bool:
+        """The output callback has taken at least one frame of this item."""
+        return self.tracker.heard_ms(item_id, self._played.position) > 0
+
+    def _write(self, item_id: str, wire: np.ndarray | None) -> float:
+        if wire is None:  # the item's end: the resampler's tail, then a fresh filter state
+            wire, device = np.zeros(0, np.float32), self._resampler.flush()
+        else:
+            device = self._resampler.process(wire)
+            self.tracker.wrote(item_id, self._ring.position, 1000.0 * wire.size / WIRE_RATE)
+        if device.size == 0:
+            return 0.0
+        self._ring.write(device)
+        self._in_ring.append(_InRing(self._ring.position, len(device), wire))
+        return 1000.0 * len(device) / self.device_rate
+
+    def _consume(self) -> None:
+        """Hand the audio the callback has taken to the echo canceller, in order."""
+        position = self._played.position
+        while self._in_ring and self._in_ring[0].end - self._in_ring[0].frames < position:
+            chunk = self._in_ring[0]
+            taken = min(chunk.frames, chunk.frames - (chunk.end - position))
+            wire_taken = round(len(chunk.wire) * taken / chunk.frames)
+            self._played_out(chunk.wire[:wire_taken])
+            if taken >= chunk.frames:
+                self._in_ring.popleft()
+            else:  # partly played: keep the rest for the next round
+                chunk.wire, chunk.frames = chunk.wire[wire_taken:], chunk.frames - taken
+                break
+
+    def _played_out(self, wire: np.ndarray) -> None:
+        if wire.size:
+            self._echo.far_end(wire)
+            self.level_dbfs = rms_dbfs(wire)

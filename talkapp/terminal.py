@@ -1,0 +1,92 @@
+"""`talkapp talk`: a live conversation in a terminal, and the printing of engine events.
+
+The main thread waits for the end (Ctrl-C, SIGTERM, `--duration`, or stdin closing in
+push-to-talk mode); a reader thread turns Enter into press/release; the engine runs on the
+loop thread and prints from there.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from talkapp.session import engine_events as out
+from talkapp.session.engine import Engine
+from talkapp.session.turns import Mode
+from talkapp.threads.handle import EngineHandle
+from talkapp.threads.loop import LoopThread
+
+_STATE_WORDS = {
+    out.State.CONNECTING: "connecting…",
+    out.State.LISTENING: "listening",
+    out.State.USER_SPEAKING: "you are speaking",
+    out.State.WAITING: "thinking…",
+    out.State.ASSISTANT_SPEAKING: "speaking",
+    out.State.IDLE: "stopped",
+}
+
+
+class TerminalPrinter:
+    """Prints what a person needs to follow the conversation, one line per fact."""
+
+    def __init__(self, stream=None) -> None:
+        self._stream = stream or sys.stdout
+        self.failed: str | None = None
+
+    def __call__(self, event: out.EngineEvent) -> None:
+        line = self._line(event)
+        if line:
+            print(line, file=self._stream, flush=True)
+
+    def _line(self, event: out.EngineEvent) -> str | None:
+        match event:
+            case out.StateChanged(state=out.State.ERROR, detail=detail):
+                self.failed = detail
+                return f"[error] {detail}"
+            case out.StateChanged(state=state):
+                return f"[{_STATE_WORDS.get(state, state.value)}]"
+            case out.Connected(label=label):
+                return f"[connected: {label}]"
+            case out.TranscriptChanged(turn=turn) if turn.final or turn.interrupted:
+                who = "You" if turn.role == "user" else "Assistant"
+                mark = f"  (interrupted after {turn.heard_ms / 1000:.1f} s)" if turn.interrupted else ""
+                return f"{who}: {turn.text}{mark}"
+            case out.Notice(level=level, text=text):
+                return f"[{level}] {text}"
+            case out.TurnMeasured(first_audio_received_ms=received, first_audio_played_ms=played):
+                return f"[timing] first audio received {_ms(received)}, playing {_ms(played)} after you stopped"
+        return None
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def run_talk(engine: Engine, printer: TerminalPrinter, duration: float | None) -> int:
+    loop = LoopThread().start()
+    handle = EngineHandle(loop, engine, printer)
+    finished = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: finished.set())
+    try:
+        if not handle.start().result():
+            return 1
+        if engine.policy.mode is Mode.PUSH_TO_TALK:
+            print("Push-to-talk: press Enter to start talking, Enter again to send.", flush=True)
+            threading.Thread(target=_toggle_on_enter, args=(handle, finished), daemon=True).start()
+        finished.wait(duration)
+        return 0 if printer.failed is None else 1
+    finally:
+        handle.stop().result(timeout=10)
+        loop.stop()
+        print("\n--- transcript ---\n" + engine.transcript.as_markdown(), flush=True)
+
+
+def _toggle_on_enter(handle: EngineHandle, finished: threading.Event) -> None:
+    talking = False
+    for _ in sys.stdin:
+        talking = not talking
+        handle.press() if talking else handle.release()
+    if talking:
+        handle.release()

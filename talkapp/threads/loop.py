@@ -1,0 +1,55 @@
+"""The one background asyncio loop, on its own daemon thread.
+
+Crossing into the loop (from the UI or the terminal): `submit(coro)` — never wait on the
+returned future from a UI thread; attach a done-callback instead. Crossing out of the loop is
+the caller's business (a queued Qt signal for the UI, a print for the terminal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Coroutine
+
+
+class LoopThread:
+    def __init__(self, name: str = "talkapp-loop") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> LoopThread:
+        self._thread.start()
+        return self
+
+    def submit(self, coro: Coroutine) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call(self, fn, *args) -> None:
+        """Run a plain function on the loop soon (fire and forget)."""
+        self.loop.call_soon_threadsafe(fn, *args)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if not self._thread.is_alive():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            self._cancel_leftovers()
+            self.loop.close()
+
+    def _cancel_leftovers(self) -> None:
+        tasks = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))

@@ -1,0 +1,189 @@
+"""The engine with real audio: a private PulseAudio's virtual mic fed with espeak speech, its
+virtual speaker recorded, the simulator over a real socket. Every turn-taking mode runs a
+whole turn; barge-in cuts the reply and the truncate matches what reached the speaker."""
+
+import asyncio
+import base64
+
+import numpy as np
+import pytest
+
+from audio_server import align
+from speech import silence, speak
+from talkapp.audio.echo import EchoMode
+from talkapp.settings.profile import ProviderProfile
+from talkapp.session import engine_events as out
+from talkapp.session.engine import AudioOptions, Engine
+from talkapp.session.turns import Mode
+from talkapp.simulator import Knobs, Simulator, SimulatorConfig
+
+QUESTION = "Hello, can you tell me the weather in Paris today?"
+INTERRUPTION = "Wait, stop, I meant London."
+
+
+class EventLog:
+    def __init__(self) -> None:
+        self.events: list = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, event) -> None:  # called on the loop (the engine's emit)
+        self.events.append(event)
+        self._changed.set()
+
+    async def wait_for(self, predicate, timeout: float = 20.0):
+        async with asyncio.timeout(timeout):
+            while True:
+                found = [e for e in self.events if predicate(e)]
+                if found:
+                    return found[-1]
+                self._changed.clear()
+                await self._changed.wait()
+
+    def of(self, kind):
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest.fixture
+async def simulator():
+    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=4.0))) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def engine_for(pulse, simulator):
+    engines = []
+
+    async def make(mode: Mode, echo: EchoMode = EchoMode.HEADSET):
+        log = EventLog()
+        profile = ProviderProfile(base_url=simulator.url, model="gpt-realtime")
+        engine = Engine(profile, "sk-test", log, mode, AudioOptions(echo=echo))
+        engines.append(engine)
+        assert await engine.start(), log.events
+        return engine, log
+
+    yield make
+    for engine in engines:
+        await engine.stop()
+
+
+def reply_audio(sim) -> np.ndarray:
+    """Everything the simulator sent as reply audio, in order (24 kHz float)."""
+    sent = [e for e in sim.connections[-1].sent if isinstance(e, dict) and e.get("type") == "response.output_audio.delta"]
+    pcm = b"".join(base64.b64decode(e["delta"]) for e in sent)
+    return np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0
+
+
+def received(sim, wire_type):
+    return [e for e in sim.connections[-1].received if isinstance(e, dict) and e.get("type") == wire_type]
+
+
+def finished_speaking(log):
+    """The assistant spoke and is done: back to listening after the last 'speaking' state."""
+    def done(_event) -> bool:
+        states = [e.state for e in log.of(out.StateChanged)]
+        spoke = [i for i, s in enumerate(states) if s is out.State.ASSISTANT_SPEAKING]
+        return bool(spoke) and out.State.LISTENING in states[spoke[-1]:]
+    return done
+
+
+def played_span(reply: np.ndarray, heard: np.ndarray, block: int = 120, run: int = 12) -> tuple[float, float]:
+    """Where playback of `reply` stopped, as seen in `heard`: (end of the last 5 ms block that
+    matched, start of the first of `run` consecutive audible blocks that did not), in ms. A cut
+    inside a pause of the reply can only be placed within that pause. (Up to ~40 ms differ after
+    each abrupt syllable onset of the synthetic voice: the resamplers on the way band-limit the
+    click; hence a run, not one block.)"""
+    misses, last_match = 0, 0
+    for i in range(0, min(len(reply), len(heard)) - block, block):
+        want, got = reply[i:i + block], heard[i:i + block]
+        if np.sqrt(np.mean(want**2)) < 1e-3:
+            continue  # a pause in the reply: no evidence either way
+        if np.linalg.norm(got - want) <= 0.3 * np.linalg.norm(want):
+            misses, last_match = 0, i + block
+            continue
+        misses += 1
+        if misses == run:
+            first_miss = i - (run - 1) * block
+            return 1000 * min(last_match, first_miss) / 24000, 1000 * first_miss / 24000
+    end = 1000 * min(len(reply), len(heard)) / 24000
+    return end, end
+
+
+async def feed(pulse, samples):
+    player = pulse.feed_mic(samples)
+    await asyncio.to_thread(player.wait)
+
+
+@pytest.mark.parametrize("mode", [Mode.SERVER_VAD, Mode.SEMANTIC_VAD, Mode.LOCAL_VAD])
+async def test_a_hands_free_turn_is_heard_answered_and_played(pulse, simulator, engine_for, mode):
+    engine, log = await engine_for(mode)
+    speaker = pulse.record()
+    await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.3)]))
+    measured = await log.wait_for(lambda e: isinstance(e, out.TurnMeasured))
+    await log.wait_for(finished_speaking(log))
+    recorded = speaker.stop()
+    reply = reply_audio(simulator)
+    assert len(reply) > 24000  # a real reply, seconds long
+    where = align(reply, recorded)
+    assert where.similarity > 0.95  # the whole reply reached the speaker intact
+    assert measured.first_audio_received_ms is not None and measured.first_audio_played_ms >= measured.first_audio_received_ms
+    config = received(simulator, "session.update")[0]["session"]["audio"]["input"]["turn_detection"]
+    if mode is Mode.LOCAL_VAD:
+        assert config is None and len(received(simulator, "input_audio_buffer.commit")) == 1
+    else:
+        assert config["type"] == mode.value and not received(simulator, "input_audio_buffer.commit")
+    user = [e.turn for e in log.of(out.TranscriptChanged) if e.turn.role == "user" and e.turn.final]
+    assert user and "speech" in user[-1].text
+
+
+async def test_push_to_talk_press_and_release_run_a_turn(pulse, simulator, engine_for):
+    engine, log = await engine_for(Mode.PUSH_TO_TALK)
+    speaker = pulse.record()
+    await engine.press()
+    await feed(pulse, np.concatenate([speak(QUESTION), silence(0.2)]))
+    await engine.release()
+    await log.wait_for(finished_speaking(log))
+    recorded = speaker.stop()
+    assert [e["type"] for e in received(simulator, "input_audio_buffer.commit")] == ["input_audio_buffer.commit"]
+    appended = sum(len(base64.b64decode(e["audio"])) for e in received(simulator, "input_audio_buffer.append")) / 48
+    assert appended > 0.8 * 1000 * len(speak(QUESTION)) / 24000  # the speech went out, not silence
+    assert align(reply_audio(simulator), recorded).similarity > 0.95
+
+
+async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(pulse, simulator, engine_for):
+    engine, log = await engine_for(Mode.SERVER_VAD)
+    speaker = pulse.record()
+    await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
+    await log.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ASSISTANT_SPEAKING)
+    await asyncio.sleep(1.5)  # let the user hear part of the reply
+    await feed(pulse, np.concatenate([speak(INTERRUPTION), silence(0.8)]))
+    interrupted = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.interrupted)
+    await asyncio.sleep(0.5)
+    recorded = speaker.stop()
+    (truncate,) = received(simulator, "conversation.item.truncate")
+    assert truncate["audio_end_ms"] == interrupted.turn.heard_ms
+    reply = reply_audio(simulator)
+    start = align(reply[:24000], recorded).lag  # where the reply begins in the recording
+    played_from, played_to = played_span(reply, recorded[start:start + len(reply)])
+    tolerance = engine.audio_options.block_ms + 5  # one block, and the 5 ms grain of the measure
+    assert played_from - tolerance <= truncate["audio_end_ms"] <= played_to + tolerance
+    assert played_to < 1000 * len(reply) / 24000 - 500  # it really was cut short
+
+
+@pytest.mark.parametrize("echo, self_interrupts", [(EchoMode.AEC, False), (EchoMode.GATE, False), (EchoMode.HEADSET, True)])
+async def test_with_speakers_the_assistant_does_not_interrupt_itself(pulse, simulator, engine_for, echo, self_interrupts):
+    """Speaker-to-mic coupling at the sound server: everything played leaks back into the mic,
+    as loud as it was played. Echo handling keeps the reply from barging in on itself; the
+    headset mode (no echo handling) shows that the coupling is real."""
+    coupling = pulse.pactl("load-module", "module-loopback", "source=speaker.monitor", "sink=micfeed",
+                           "latency_msec=20").strip()
+    try:
+        engine, log = await engine_for(Mode.SERVER_VAD, echo)
+        await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
+        await log.wait_for(lambda e: finished_speaking(log)(e) or (isinstance(e, out.TranscriptChanged) and e.turn.interrupted),
+                           timeout=30)
+    finally:
+        pulse.pactl("unload-module", coupling)
+    interrupted = [e for e in log.of(out.TranscriptChanged) if e.turn.interrupted]
+    assert bool(interrupted) == self_interrupts
+    if not self_interrupts:
+        assert not received(simulator, "conversation.item.truncate") and not received(simulator, "response.cancel")
