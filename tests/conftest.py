@@ -21,4 +21,5 @@ def utterance_pcm() -> bytes:
     silence = np.zeros(int(0.2 * WIRE_RATE), np.float32)
     return float_to_pcm16(np.concatenate([silence, voice_like(1.2), silence]))
 
+
 pytest_plugins = ["audio_server"]  # real-audio fixtures: a private PulseAudio daemon

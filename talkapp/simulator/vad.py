@@ -1,7 +1,7 @@
 """Incremental server VAD over the input audio buffer (pure: audio in, speech edges out).
 
 webrtcvad only takes 8/16/32/48 kHz in 10/20/30 ms frames, so each 30 ms frame of the 24 kHz
-buffer is resampled to 16 kHz first. Speech starts after a few voiced frames in a row (onset);
+buffer is resampled to 16 kHz first; frames below a level floor set by `threshold` never count. Speech starts after a few voiced frames in a row (onset);
 `audio_start_ms` reaches back `prefix_padding_ms` (never before the buffer's start). Speech stops
 after `silence_duration_ms` of unvoiced frames (hangover); `audio_end_ms` is that moment, so it
 includes the silence, as the service documents.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import webrtcvad
 
-from talkapp.audio.pcm import float_to_pcm16, pcm16_to_float, resample
+from talkapp.audio.pcm import float_to_pcm16, pcm16_to_float, resample, rms_dbfs
 
 FRAME_MS = 30
 ONSET_FRAMES = 3
@@ -45,6 +45,14 @@ class VadParams:
     def mode(self) -> int:
         """webrtcvad aggressiveness 0–3 from the 0–1 threshold (0.5 → 2)."""
         return min(3, int(self.threshold * 4))
+
+    @property
+    def floor_dbfs(self) -> float:
+        """The level below which nothing is speech. The service documents that a higher
+        threshold "will require louder audio to activate"; webrtcvad alone is nearly level-blind
+        (it takes -60 dBFS residual echo for speech), so the threshold also sets a level floor:
+        0.5 -> -50 dBFS, 1.0 -> -30 dBFS, 0.0 -> -70 dBFS."""
+        return -70.0 + 40.0 * self.threshold
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class ServerVad:
         return edges
 
     def _is_speech(self, frame24: np.ndarray) -> bool:
+        if rms_dbfs(frame24) < self.params.floor_dbfs:
+            return False
         frame16 = float_to_pcm16(resample(frame24, 24_000, VAD_RATE))
         return self._vad.is_speech(frame16, VAD_RATE)
 

@@ -1,0 +1,336 @@
+"""Audio devices: the only module that imports sounddevice (PortAudio).
+
+Everything here runs on the asyncio loop thread or a worker it waits for (`asyncio.to_thread`),
+one call at a time; never in a PortAudio callback. PortAudio is not re-entrant across
+`rescan()`, so a module lock serialises every call that touches the device list.
+
+- `list_devices()`, `find(key, kind)`, `default_device(kind)`, `device_table()`: what PortAudio
+  sees *as of its last (re)initialisation*. Indices shift when devices come and go, so settings
+  remember a `DeviceKey` (name + host API) and look the index up again with `find`.
+- `rescan()`: PortAudio only notices new or removed devices (and changed default rates) when it
+  is re-initialised. That tears down every stream, so it refuses while a stream opened through
+  `open_stream` is still open (`DevicesBusy`).
+- `check_settings()`, `open_stream()`, `start_stream()`, `close_stream()`: what `streams.py`
+  needs from PortAudio, so that module never imports sounddevice and this one knows which
+  streams are open (and works around two PortAudio 19.6 hazards, see `start_stream` and
+  `close_stream`).
+
+sounddevice is imported lazily: without the system PortAudio library, `import sounddevice`
+raises `OSError('PortAudio library not found')`; that becomes `AudioUnavailable` with an
+install hint, so the rest of the app (and its tests) run without audio.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["input", "output"]
+
+_lock = threading.RLock()
+_open_streams: weakref.WeakSet[Any] = weakref.WeakSet()
+_stuck_streams: list[Any] = []  # streams PortAudio never finished starting: never touched again
+START_TIMEOUT = 3.0  # s; a healthy start takes 10-50 ms
+_sounddevice: Any = None
+
+
+class AudioUnavailable(RuntimeError):
+    """The machine cannot do audio at all (PortAudio or sounddevice missing); the message
+    says what to install."""
+
+
+class DevicesBusy(RuntimeError):
+    """A local misuse: `rescan()` while a stream is still open."""
+
+
+class StartTimeout(RuntimeError):
+    """PortAudio did not come back from starting a stream (the device's fault, not ours)."""
+
+
+@dataclass(frozen=True)
+class DeviceKey:
+    """How settings remember a device across sessions (the index is not stable)."""
+
+    name: str
+    hostapi: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hostapi})"
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    name: str
+    hostapi: str  # host API name, e.g. "ALSA", "Core Audio", "Windows WASAPI"
+    index: int  # valid until the next rescan
+    max_input_channels: int
+    max_output_channels: int
+    default_samplerate: float
+    is_default_input: bool
+    is_default_output: bool
+
+    @property
+    def key(self) -> DeviceKey:
+        return DeviceKey(self.name, self.hostapi)
+
+    def channels(self, kind: Kind) -> int:
+        return self.max_input_channels if kind == "input" else self.max_output_channels
+
+
+def sounddevice() -> Any:
+    """The sounddevice module, imported on first use; `AudioUnavailable` when it cannot be."""
+    global _sounddevice
+    if _sounddevice is None:
+        try:
+            import sounddevice as sd
+        except ModuleNotFoundError as exc:
+            raise AudioUnavailable(
+                "Audio needs the Python package 'sounddevice': pip install sounddevice"
+            ) from exc
+        except OSError as exc:  # 'PortAudio library not found' on Linux without libportaudio2
+            raise AudioUnavailable(_portaudio_hint(exc)) from exc
+        _sounddevice = sd
+    return _sounddevice
+
+
+def _portaudio_hint(exc: OSError) -> str:
+    if sys.platform.startswith("linux"):
+        how = (
+            "install the system package libportaudio2 (Debian/Ubuntu: sudo apt install "
+            "libportaudio2; Fedora: sudo dnf install portaudio), and libasound2-plugins to "
+            "reach PulseAudio or PipeWire"
+        )
+    else:
+        how = "reinstall sounddevice (its wheel bundles PortAudio on this system)"
+    return f"Audio is unavailable: the PortAudio library could not be loaded ({exc}); {how}."
+
+
+def list_devices() -> list[DeviceInfo]:
+    with _lock:
+        sd = sounddevice()
+        hostapis = [api["name"] for api in sd.query_hostapis()]
+        default_in, default_out = _default_indices(sd)
+        return [
+            DeviceInfo(
+                name=d["name"],
+                hostapi=hostapis[d["hostapi"]],
+                index=d["index"],
+                max_input_channels=d["max_input_channels"],
+                max_output_channels=d["max_output_channels"],
+                default_samplerate=float(d["default_samplerate"]),
+                is_default_input=d["index"] == default_in,
+                is_default_output=d["index"] == default_out,
+            )
+            for d in sd.query_devices()
+        ]
+
+
+def _default_indices(sd: Any) -> tuple[int, int]:
+    """PortAudio's system defaults (-1 when there is none). Asked of PortAudio itself rather
+    than `sd.default.device`, which the app never sets but a library might."""
+    return sd._lib.Pa_GetDefaultInputDevice(), sd._lib.Pa_GetDefaultOutputDevice()
+
+
+# ALSA hardware device names end with their card address, e.g. "USB Audio: - (hw:2,0)"; the
+# card number changes when cards are enumerated in another order, the rest does not.
+_ALSA_ADDRESS = re.compile(r"\s*\((?:plug)?hw:\d+,\d+\)$")
+
+
+def find(key: DeviceKey, kind: Kind, devices: Sequence[DeviceInfo] | None = None) -> int | None:
+    """The current index of the device remembered as `key` that can do `kind`, or None.
+    An exact name wins; failing that, an ALSA hardware name whose card number changed."""
+    devices = list_devices() if devices is None else devices
+    usable = [d for d in devices if d.hostapi == key.hostapi and d.channels(kind) > 0]
+    for d in usable:
+        if d.name == key.name:
+            return d.index
+    stem = _ALSA_ADDRESS.sub("", key.name)
+    if stem != key.name:
+        for d in usable:
+            if _ALSA_ADDRESS.sub("", d.name) == stem:
+                return d.index
+    return None
+
+
+def default_device(kind: Kind, devices: Sequence[DeviceInfo] | None = None) -> DeviceInfo | None:
+    """The system default device for `kind`, or None when the system has none."""
+    devices = list_devices() if devices is None else devices
+    for d in devices:
+        if (d.is_default_input if kind == "input" else d.is_default_output) and d.channels(kind):
+            return d
+    return None
+
+
+def device_info(index: int, devices: Sequence[DeviceInfo] | None = None) -> DeviceInfo | None:
+    devices = list_devices() if devices is None else devices
+    return next((d for d in devices if d.index == index), None)
+
+
+def rescan() -> bool:
+    """Re-initialise PortAudio so it sees devices added or removed since the last scan (and
+    their current default rates). Every index obtained before is invalid afterwards.
+
+    Returns False, changing nothing, once a stream got stuck starting (`start_stream`):
+    terminating PortAudio would destroy the mutex it is stuck on and abort the process."""
+    with _lock:
+        sd = sounddevice()
+        still_open = [s for s in _open_streams if not s.closed]
+        if still_open:
+            raise DevicesBusy(
+                f"cannot rescan audio devices while {len(still_open)} stream(s) are open; "
+                "close them first"
+            )
+        if _stuck_streams:
+            return False
+        sd._terminate()
+        sd._initialize()
+        return True
+
+
+def open_stream(
+    kind: Kind,
+    *,
+    device: int,
+    samplerate: float,
+    channels: int,
+    blocksize: int,
+    callback: Callable[..., None],
+    finished_callback: Callable[[], None],
+) -> Any:
+    """An unstarted float32 `sd.InputStream` / `sd.OutputStream`; PortAudio errors propagate
+    as one of `stream_errors()`."""
+    with _lock:
+        sd = sounddevice()
+        cls = sd.InputStream if kind == "input" else sd.OutputStream
+        stream = cls(
+            device=device,
+            samplerate=samplerate,
+            channels=channels,
+            dtype="float32",
+            blocksize=blocksize,  # never 0: the ALSA pulse plugin then calls back every ~1 ms
+            latency="low",
+            callback=callback,
+            finished_callback=finished_callback,
+        )
+        _open_streams.add(stream)
+        return stream
+
+
+def start_stream(stream: Any, timeout: float = START_TIMEOUT) -> None:
+    """`stream.start()`, given up on after `timeout` (`StartTimeout`).
+
+    PortAudio 19.6's ALSA backend hangs for good in `Pa_StartStream` when the device fails in
+    `snd_pcm_start`: its callback thread locks a mutex, fails, and exits without unlocking it,
+    and the starter waits on that mutex forever. Seen here with a PulseAudio sink unloaded just
+    before: the open succeeded and the start never returned, 5 tries in 5 (`AudioIO` now asks
+    `check_settings` first, which refused that device every time). So the start runs on a
+    throwaway thread; if it does not return, that thread and the stream are abandoned (kept
+    referenced, never closed: PortAudio is still inside them) and the caller moves on."""
+    done, failure = threading.Event(), []
+
+    def run() -> None:
+        try:
+            stream.start()
+        except BaseException as exc:  # noqa: BLE001 -- re-raised in the waiting caller
+            failure.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="portaudio-start", daemon=True).start()
+    if not done.wait(timeout):
+        with _lock:
+            _open_streams.discard(stream)
+            _stuck_streams.append(stream)
+            sounddevice()._initialized = 0  # so its exit handler skips Pa_Terminate (abort)
+        raise StartTimeout(f"the device did not start within {timeout:g} s")
+    if failure:
+        raise failure[0]
+
+
+def close_stream(stream: Any, *, finished: bool = False) -> None:
+    """Stop and close; errors from a device that already vanished are ignored.
+
+    `stop`, not `abort`: PortAudio's ALSA backend aborts by `pthread_cancel`-ling the callback
+    thread wherever it is (inside Python, libpulse or ALSA, maybe holding a lock); `stop` lets
+    it finish its block and joins it. `finished`: PortAudio already called the stream's
+    `finished_callback` (the device died) and that thread is on its way out; wait until it has
+    left (`active` turns False as the last thing it does) before touching the stream."""
+    with _lock:
+        deadline = time.monotonic() + 1.0
+        while finished and stream.active and time.monotonic() < deadline:
+            time.sleep(0.002)
+        for step in (stream.stop, stream.close):
+            with contextlib.suppress(Exception):  # closing a dead stream must never raise
+                step(ignore_errors=True)
+        _open_streams.discard(stream)
+
+
+def check_settings(kind: Kind, *, device: int, samplerate: float, channels: int) -> str | None:
+    """None when PortAudio says the device accepts these settings, else its reason."""
+    with _lock:
+        sd = sounddevice()
+        check = sd.check_input_settings if kind == "input" else sd.check_output_settings
+        try:
+            check(device=device, samplerate=samplerate, channels=channels, dtype="float32")
+        except stream_errors() as exc:
+            return describe_error(exc)
+        return None
+
+
+def stream_errors() -> tuple[type[Exception], ...]:
+    """What opening or starting a stream raises for a device that cannot do it: PortAudio's
+    own error, or sounddevice's ValueError for settings it rejects before asking."""
+    return (sounddevice().PortAudioError, ValueError)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A PortAudio error in a few words: "Error opening OutputStream: Unanticipated host
+    error [PaErrorCode -9999]: 'Input/output error' [ALSA error -5]" becomes "Unanticipated
+    host error: 'Input/output error'" (the codes mean nothing to a user)."""
+    text = str(exc.args[0]) if exc.args else type(exc).__name__
+    text = re.sub(r"^Error \w+ \w*Stream: ", "", text)
+    return re.sub(r"\s*\[[^\]]*\]", "", text).rstrip(".")
+
+
+def device_table(devices: Sequence[DeviceInfo] | None = None) -> list[str]:
+    """Lines for `talkapp devices`: one row per device; `>` marks the default input, `<` the
+    default output, `*` both."""
+    devices = list_devices() if devices is None else devices
+    if not devices:
+        return ["No audio devices found (is a sound server running?)"]
+    header = ("", "#", "in", "out", "rate", "host API")
+    rows = [header] + [_table_row(d) for d in devices]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    names = ["name"] + [d.name for d in devices]
+    lines = [_table_line(row, widths) + "  " + name for row, name in zip(rows, names, strict=True)]
+    lines.append("> default input   < default output   * both")
+    return [line.rstrip() for line in lines]
+
+
+def _table_row(d: DeviceInfo) -> tuple[str, ...]:
+    marks = {(True, True): "*", (True, False): ">", (False, True): "<"}
+    mark = marks.get((d.is_default_input, d.is_default_output), "")
+    return (
+        mark,
+        str(d.index),
+        str(d.max_input_channels),
+        str(d.max_output_channels),
+        f"{d.default_samplerate:.0f}",
+        d.hostapi,
+    )
+
+
+def _table_line(row: tuple[str, ...], widths: list[int]) -> str:
+    numeric = (1, 2, 3, 4)
+    cells = [
+        c.rjust(w) if i in numeric else c.ljust(w)
+        for i, (c, w) in enumerate(zip(row, widths, strict=True))
+    ]
+    return " ".join(cells)

@@ -1,0 +1,449 @@
+"""`AudioIO`: one PortAudio input stream and one output stream around the two rings.
+
+Who calls what:
+  asyncio loop thread (or one worker it awaits with `asyncio.to_thread`, one call at a time):
+      `start`, `stop`, `set_devices`, `poll_faults`, `statistics`, `input_rate`, `output_rate`,
+      and it sets `paused`. Opening streams blocks for tens of milliseconds, so `start`,
+      `set_devices`, and a `poll_faults` that has a fault to recover from, block that long.
+  PortAudio input thread:  `_Capture.callback` writes `indata[:, 0]` to the capture ring.
+  PortAudio output thread: `_Playback.callback` fills `outdata[:, 0]` from the playback ring.
+  Either PortAudio thread: `on_finished` when its stream ends (on error, or when we close it).
+The callbacks copy frames and count, nothing else: no numpy allocation, no locks, no logging.
+What they report are plain ints and floats on their own `_Side` object, read by the loop. (The
+one exception: the first call asks the kernel for real-time priority, see `_ask_for_realtime`.)
+
+Faults: a callback never raises and never reports. A stream that dies (device unplugged, taken
+by the sound server) only sets its side's `finished` flag; `poll_faults()` on the loop notices,
+closes both streams (a PortAudio rescan needs every stream closed), rescans, reopens the healthy
+direction where it was and the dead one on the system default, and returns small `AudioFault`s
+in plain words. A device that failed to open at `start` / `set_devices` also falls back to the
+default, saying so. The chosen device stays remembered: `set_devices` brings it back once it
+returns -- perhaps at another sample rate (Bluetooth headsets drop to 16 or 8 kHz when their mic
+opens). Whenever a direction's rate changes, audio queued in its ring at the old rate is
+dropped rather than played at the wrong speed, and the fault says so; after any fault the
+engine re-reads `input_rate` / `output_rate` and rebuilds its resamplers. Call `poll_faults`
+between playback-feeder writes so no old-rate block slips in after it.
+
+Each stream runs at its device's own default rate (or `prefer_rate` when the device accepts
+it), float32, mono where the device allows, else channel 0 in / the mono signal copied to every
+channel out, with an explicit blocksize (10 ms by default: the ALSA pulse plugin with PortAudio's
+blocksize 0 calls back every ~1 ms with a few frames) and `latency="low"`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from talkapp.audio import devices
+from talkapp.audio.devices import DeviceInfo, DeviceKey
+from talkapp.audio.ring import RingReader, RingStatistics, RingWriter
+
+Direction = Literal["input", "output"]
+_NOUN = {"input": "microphone", "output": "speaker"}
+_VERB = {"input": "listening", "output": "playing"}
+# SCHED_FIFO priority each callback thread asks for: above every normal thread (on a box with
+# both cores busy, 10 ms blocks glitched in 5 of 7 test runs at normal priority, 0 of 3 with
+# it), below sound servers' and JACK's own real-time threads.
+_REALTIME_PRIORITY = 10
+
+
+def _ask_for_realtime() -> bool:
+    """Once, from a callback thread: real-time scheduling for this thread (PortAudio 19.6's
+    ALSA backend does not ask). Granted to root, or under an RLIMIT_RTPRIO (limits.conf,
+    rtkit); refused or not on Linux: the thread keeps normal priority."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(_REALTIME_PRIORITY))
+    except (OSError, AttributeError):  # EPERM; no sched_setscheduler outside Linux
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class AudioFault:
+    direction: Direction
+    message: str
+
+
+@dataclass(frozen=True)
+class AudioStatistics:
+    capture: RingStatistics
+    playback: RingStatistics
+    input_rate: int | None  # None: no input stream open
+    output_rate: int | None
+    input_overflows: int  # PortAudio status flags, summed over every stream opened
+    output_underflows: int
+    input_callbacks: int
+    output_callbacks: int
+    input_latency: float  # s, latest input callback: currentTime - inputBufferAdcTime
+    output_latency: float  # s, latest output callback: outputBufferDacTime - currentTime
+    reopens: int  # streams reopened by fault recovery
+    realtime: bool  # every open stream's callback thread got real-time priority
+
+
+class _Side:
+    """One opened stream: its counters and flags. Each attribute has one writing thread: the
+    callback thread writes `callbacks`, `xruns`, `latency`, `realtime`, `finished`; the loop
+    the rest."""
+
+    __slots__ = (
+        "callbacks",
+        "channels",
+        "closing",
+        "device",
+        "finished",
+        "latency",
+        "rate",
+        "realtime",
+        "stream",
+        "xruns",
+    )
+
+    def __init__(self, device: DeviceInfo, channels: int) -> None:
+        self.stream: Any = None
+        self.device = device
+        self.rate = 0
+        self.channels = channels
+        self.callbacks = 0
+        self.xruns = 0
+        self.latency = 0.0
+        self.finished = False
+        self.closing = False
+        self.realtime = False
+
+    def on_finished(self) -> None:
+        self.finished = True
+
+    def failed(self) -> bool:
+        return self.finished and not self.closing
+
+
+class _Capture(_Side):
+    __slots__ = ("ring",)
+
+    def __init__(self, device: DeviceInfo, channels: int, ring: RingWriter) -> None:
+        super().__init__(device, channels)
+        self.ring = ring
+
+    def callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        if not self.callbacks:
+            self.realtime = _ask_for_realtime()
+        self.callbacks += 1
+        if status.input_overflow:
+            self.xruns += 1
+        self.latency = time.currentTime - time.inputBufferAdcTime
+        self.ring.write(indata[:, 0])
+
+
+class _Playback(_Side):
+    __slots__ = ("io", "ring", "scratch")
+
+    def __init__(
+        self, device: DeviceInfo, channels: int, ring: RingReader, io: AudioIO, blocksize: int
+    ) -> None:
+        super().__init__(device, channels)
+        self.ring = ring
+        self.io = io
+        # Multi-channel devices: fill mono here, then copy to each channel. Copying column 0
+        # of `outdata` onto its other columns would make numpy allocate a temporary (the
+        # source and destination overlap in memory).
+        self.scratch = np.zeros(blocksize if channels > 1 else 0, dtype=np.float32)
+
+    def callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        if not self.callbacks:
+            self.realtime = _ask_for_realtime()
+        self.callbacks += 1
+        if status.output_underflow:
+            self.xruns += 1
+        self.latency = time.outputBufferDacTime - time.currentTime
+        if self.io.paused:
+            outdata.fill(0)  # silence without consuming: an unconfirmed barge-in can resume
+        elif self.channels == 1:
+            self.ring.fill(outdata[:, 0])
+        else:
+            mono = self.scratch[:frames]
+            self.ring.fill(mono)
+            for channel in range(self.channels):
+                outdata[:, channel] = mono
+
+
+class AudioIO:
+    """Owns the input and output streams; see the module docstring for the thread rules.
+
+    `paused`: when True the output plays silence and leaves the playback ring untouched.
+    """
+
+    def __init__(
+        self,
+        capture: RingWriter,
+        playback: RingReader,
+        *,
+        input_device: DeviceKey | None = None,
+        output_device: DeviceKey | None = None,
+        block_ms: float = 10.0,
+        prefer_rate: int | None = None,
+        channels: int | None = None,
+    ) -> None:
+        """`*_device` None follows the system default. `prefer_rate`: ask devices for this
+        rate first (sound-server PCMs such as ALSA `pulse` accept any rate and report a
+        meaningless 44100 default); a device that refuses it runs at its own default rate.
+        `channels`: open this many channels instead of mono-where-possible (odd devices)."""
+        if block_ms <= 0:
+            raise ValueError(f"block_ms must be positive, got {block_ms}")
+        self.paused = False
+        self._capture = capture
+        self._playback = playback
+        self._keys: dict[Direction, DeviceKey | None] = {
+            "input": input_device,
+            "output": output_device,
+        }
+        self._block_ms = block_ms
+        self._prefer_rate = prefer_rate
+        self._channels = channels
+        self._sides: dict[Direction, _Side | None] = {"input": None, "output": None}
+        self._rates: dict[Direction, int] = {"input": 0, "output": 0}  # last rate each ran at
+        self._retired = {"input": [0, 0], "output": [0, 0]}  # closed streams: callbacks, xruns
+        self._latency = {"input": 0.0, "output": 0.0}
+        self._faults: list[AudioFault] = []
+        self._running = False
+        self._reopens = 0
+
+    # -- control (loop thread) -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open and start both streams. Never raises for a device that fails to open: it
+        falls back to the system default and `poll_faults` says so. Raises
+        `devices.AudioUnavailable` when there is no PortAudio at all."""
+        if self._running:
+            return
+        devices.sounddevice()  # AudioUnavailable now, not half-way through
+        self._running = True
+        self._open_all(devices.list_devices(), broken={})
+
+    def stop(self) -> None:
+        """Close both streams (idempotent). The rings keep their contents."""
+        self._running = False
+        self._close_all()
+
+    def set_devices(self, input_key: DeviceKey | None, output_key: DeviceKey | None) -> None:
+        """Remember new devices (None: the system default) and reopen on them if running."""
+        self._keys = {"input": input_key, "output": output_key}
+        if self._running:
+            self._close_all()
+            devices.rescan()  # the user may have just plugged the device in
+            self._open_all(devices.list_devices(), broken={})
+
+    def poll_faults(self) -> list[AudioFault]:
+        """Faults since the last call, recovering from any stream that died. Cheap (two flag
+        reads) when nothing happened."""
+        broken = {d: s for d, s in self._sides.items() if s is not None and s.failed()}
+        if broken and self._running:
+            self._close_all()
+            devices.rescan()
+            self._reopens += len(broken)
+            self._open_all(devices.list_devices(), broken={d: s.device for d, s in broken.items()})
+        faults, self._faults = self._faults, []
+        return faults
+
+    @property
+    def input_rate(self) -> int | None:
+        side = self._sides["input"]
+        return side.rate if side else None
+
+    @property
+    def output_rate(self) -> int | None:
+        side = self._sides["output"]
+        return side.rate if side else None
+
+    def statistics(self) -> AudioStatistics:
+        def total(direction: Direction, i: int) -> int:
+            side = self._sides[direction]
+            now = (side.callbacks, side.xruns)[i] if side else 0
+            return self._retired[direction][i] + now
+
+        def latency(direction: Direction) -> float:
+            side = self._sides[direction]
+            return side.latency if side else self._latency[direction]
+
+        return AudioStatistics(
+            capture=self._capture.statistics(),
+            playback=self._playback.statistics(),
+            input_rate=self.input_rate,
+            output_rate=self.output_rate,
+            input_overflows=total("input", 1),
+            output_underflows=total("output", 1),
+            input_callbacks=total("input", 0),
+            output_callbacks=total("output", 0),
+            input_latency=latency("input"),
+            output_latency=latency("output"),
+            reopens=self._reopens,
+            realtime=all(s.realtime for s in self._sides.values() if s is not None),
+        )
+
+    # -- opening and closing ---------------------------------------------------------------
+
+    def _open_all(self, found: list[DeviceInfo], broken: dict[Direction, DeviceInfo]) -> None:
+        for direction in ("input", "output"):
+            notes: list[str] = []
+            died = broken.get(direction)
+            if died is not None:
+                notes.append(
+                    f"The {_NOUN[direction]} '{died.name}' stopped working "
+                    "(unplugged, or taken away by the sound server?)."
+                )
+            self._sides[direction] = self._open_direction(direction, found, died, notes)
+            if notes:
+                self._faults.append(AudioFault(direction, " ".join(notes)))
+
+    def _open_direction(
+        self,
+        direction: Direction,
+        found: list[DeviceInfo],
+        died: DeviceInfo | None,
+        notes: list[str],
+    ) -> _Side | None:
+        """Start a stream on the remembered device, else on the system default; append what
+        happened, in plain words, to `notes`. None when nothing could be opened.
+
+        A chosen device that has just died is not retried at once: it is gone (a hardware
+        device), or its sound server is still tearing it down, and PortAudio 19.6 may then
+        hang in `Pa_StartStream` (see `devices.start_stream`; before the `check_settings`
+        pre-flight, 3 immediate reopens in 5 hung). It moves to the system default instead;
+        `set_devices` brings the chosen device back when it returns."""
+        noun, verb, key = _NOUN[direction], _VERB[direction], self._keys[direction]
+        default = devices.default_device(direction, found)
+        wanted = None
+        if key is not None and died is None:
+            index = devices.find(key, direction, found)
+            wanted = devices.device_info(index, found) if index is not None else None
+            if wanted is None:
+                notes.append(f"The {noun} '{key.name}' is not connected.")
+            else:
+                side, error = self._try_start(direction, wanted, notes)
+                if side is not None:
+                    return side
+                notes.append(f"Could not open the {noun} '{wanted.name}' ({error}).")
+        if default is None:
+            notes.append(f"There is no system default {noun}; {verb} is off.")
+            return None
+        if wanted is not None and wanted.key == default.key:
+            notes.append(f"{verb.capitalize()} is off until another {noun} is chosen.")
+            return None
+        side, error = self._try_start(direction, default, notes)
+        if side is None:
+            notes.append(
+                f"Could not open the system default {noun} '{default.name}' ({error}); "
+                f"{verb} is off until another {noun} is chosen."
+            )
+        elif key is not None or (died is not None and died.key != default.key):
+            notes.append(f"{verb.capitalize()} on the system default '{default.name}' instead.")
+        elif died is not None:
+            notes.append(f"Reopened it; {verb} again.")
+        return side
+
+    def _try_start(
+        self, direction: Direction, info: DeviceInfo, notes: list[str]
+    ) -> tuple[_Side | None, str]:
+        """Check, open, adopt the stream's rate (before any callback runs), start.
+        (side, "") or (None, why)."""
+        rate = self._choose_rate(direction, info)
+        channels = self._choose_channels(direction, info, rate)
+        # Ask PortAudio first (it opens and configures the device, then closes it): a device
+        # it cannot configure is not opened at all, which keeps broken devices away from the
+        # start that can hang (see `devices.start_stream`).
+        refused = devices.check_settings(
+            direction, device=info.index, samplerate=rate, channels=channels
+        )
+        if refused is not None:
+            return None, refused
+        blocksize = max(1, round(rate * self._block_ms / 1000))
+        side: _Side
+        if direction == "input":
+            side = _Capture(info, channels, self._capture)
+        else:
+            side = _Playback(info, channels, self._playback, self, blocksize)
+        try:
+            side.stream = devices.open_stream(
+                direction,
+                device=info.index,
+                samplerate=rate,
+                channels=channels,
+                blocksize=blocksize,
+                callback=side.callback,
+                finished_callback=side.on_finished,
+            )
+        except devices.stream_errors() as exc:
+            return None, devices.describe_error(exc)
+        side.rate = round(side.stream.samplerate)
+        notes += self._adopt_rate(direction, side)
+        try:
+            devices.start_stream(side.stream)
+        except devices.StartTimeout as exc:
+            side.closing = True  # abandoned: never closed, see `start_stream`
+            return None, str(exc)
+        except devices.stream_errors() as exc:  # the device vanished between open and start
+            side.closing = True
+            devices.close_stream(side.stream)
+            return None, devices.describe_error(exc)
+        return side, ""
+
+    def _choose_rate(self, direction: Direction, info: DeviceInfo) -> int:
+        preferred = self._prefer_rate
+        if preferred is not None:
+            refused = devices.check_settings(
+                direction, device=info.index, samplerate=preferred, channels=1
+            )
+            if refused is None:
+                return preferred
+        return round(info.default_samplerate)
+
+    def _choose_channels(self, direction: Direction, info: DeviceInfo, rate: int) -> int:
+        most = max(1, info.channels(direction))
+        if self._channels:
+            return min(self._channels, most)
+        for channels in sorted({1, min(2, most), most}):
+            refused = devices.check_settings(
+                direction, device=info.index, samplerate=rate, channels=channels
+            )
+            if refused is None:
+                return channels
+            if "channels" not in refused.lower():
+                break  # not a channel problem (PortAudio: "Invalid number of channels")
+        return 1  # let the open itself say why
+
+    def _adopt_rate(self, direction: Direction, side: _Side) -> list[str]:
+        """Record the rate this direction now runs at. When it changed under a running
+        session, drop the audio queued at the old rate (never play it at the wrong speed).
+        The stream is open but not started, so no callback touches the ring meanwhile."""
+        old, self._rates[direction] = self._rates[direction], side.rate
+        if not old or old == side.rate:
+            return []
+        if direction == "output":
+            before = self._playback.statistics().frames_flushed
+            self._playback.discard()  # we are the ring's only reader while no stream runs
+            dropped_ms = 1000 * (self._playback.statistics().frames_flushed - before) / old
+            lost = f"dropped {dropped_ms:.0f} ms of audio queued at the old rate"
+        else:
+            self._capture.request_flush()  # the loop discards unread old-rate audio
+            lost = "dropped unread audio captured at the old rate"
+        noun = _NOUN[direction]
+        note = (
+            f"The {noun} '{side.device.name}' now runs at {side.rate} Hz (was {old} Hz); "
+            f"reopened at the new rate and {lost}."
+        )
+        return [note]
+
+    def _close_all(self) -> None:
+        for direction in ("input", "output"):
+            side = self._sides[direction]
+            if side is None:
+                continue
+            finished, side.closing = side.finished, True
+            devices.close_stream(side.stream, finished=finished)
+            self._retired[direction][0] += side.callbacks
+            self._retired[direction][1] += side.xruns
+            self._latency[direction] = side.latency
+            self._sides[direction] = None
