@@ -59,6 +59,7 @@ class WebSocketTransport:
                 open_timeout=timeout,
                 compression=None,  # base64 audio barely compresses; deflate only adds latency
                 max_size=MAX_FRAME_BYTES,
+                close_timeout=2.0,  # a dead peer must not hold a closing app for websockets' 10 s
                 logger=_wire_log,
             )
         except InvalidURI:

@@ -1,0 +1,76 @@
+"""`talkapp talk` and `talkapp devices` as a person (or a script) runs them: a real process, the
+private PulseAudio's virtual mic and speaker, the built-in simulator."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from speech import silence, speak
+
+QUESTION = "Hello, what is the weather like in Paris?"
+
+
+def start_talk(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "talkapp", "talk", "--simulator", *args],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ))
+
+
+def wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 20.0) -> list[str]:
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line.rstrip("\n"))
+        if text in line:
+            return seen
+    raise AssertionError(f"never printed {text!r}; got {seen}")
+
+
+def test_devices_lists_the_sound_servers_devices(pulse):
+    run = subprocess.run([sys.executable, "-m", "talkapp", "devices"], capture_output=True, text=True,
+                         env=dict(os.environ), timeout=30)
+    assert run.returncode == 0, run.stderr
+    assert "talkapp_mic" in run.stdout and "talkapp_speaker" in run.stdout and "ALSA" in run.stdout
+
+
+def test_a_hands_free_conversation_for_a_fixed_duration_then_the_transcript(pulse):
+    proc = start_talk("--mode", "server_vad", "--duration", "12", "--echo", "headset")
+    wait_for_line(proc, "[listening]")
+    pulse.feed_mic(np.concatenate([speak(QUESTION), silence(0.3)])).wait()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "You: (" in out and "Assistant: This is the TalkApp simulator" in out
+    assert "[timing] first audio received" in out
+    transcript = out.split("--- transcript ---")[1]
+    assert "**You**" in transcript and "**Assistant**" in transcript
+
+
+def test_push_to_talk_from_a_pipe_and_a_clean_stop_on_sigterm(pulse):
+    proc = start_talk("--mode", "ptt", "--echo", "headset")
+    wait_for_line(proc, "press Enter")
+    proc.stdin.write("\n")  # press
+    proc.stdin.flush()
+    wait_for_line(proc, "[you are speaking]")
+    pulse.feed_mic(np.concatenate([speak(QUESTION), silence(0.2)])).wait()
+    proc.stdin.write("\n")  # release: the turn is sent
+    proc.stdin.flush()
+    wait_for_line(proc, "Assistant: ")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "[stopped]" in out and "--- transcript ---" in out
+    assert "Traceback" not in err
+
+
+def test_talk_without_a_key_says_where_to_put_one():
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    run = subprocess.run([sys.executable, "-m", "talkapp", "talk", "--duration", "1"], capture_output=True,
+                         text=True, env=env, timeout=30)
+    assert run.returncode == 1 and "OPENAI_API_KEY" in run.stderr and "Traceback" not in run.stderr
