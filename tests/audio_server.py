@@ -3,7 +3,7 @@
 Registered in conftest (`pytest_plugins`). Fixtures:
   `pulse` -- the running `PulseServer` (module-scoped daemon; per test, sinks a test plugged in
              are unplugged again). Skips when pulseaudio or PortAudio is missing, or fails
-             instead when TALKAPP_REQUIRE_AUDIO=1 (CI sets it, so a missing install step cannot
+             instead when TALKAPP_REQUIRE_SERVICES=1 (CI sets it, so a missing install step cannot
              pass as a skip).
 Helpers: `PulseServer.feed_mic` (paplay into the virtual mic), `PulseServer.record` (parecord a
 monitor), `align` (lag and similarity of two signals by cross-correlation), `noise_signal`.
@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from services import unavailable
 from talkapp.audio import devices
 
 RATE = 24_000
@@ -84,10 +85,7 @@ def _spawn(cmd: list[str], env: dict[str, str], **kwargs) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent, **kwargs)  # noqa: PLW1509
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("TALKAPP_REQUIRE_AUDIO") == "1":
-        pytest.fail(f"real audio required (TALKAPP_REQUIRE_AUDIO=1): {reason}", pytrace=False)
-    pytest.skip(reason)
+_unavailable = unavailable
 
 
 def _wait_until(predicate, timeout: float, step: float = 0.01) -> bool:

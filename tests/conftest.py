@@ -22,4 +22,4 @@ def utterance_pcm() -> bytes:
     return float_to_pcm16(np.concatenate([silence, voice_like(1.2), silence]))
 
 
-pytest_plugins = ["audio_server"]  # real-audio fixtures: a private PulseAudio daemon
+pytest_plugins = ["audio_server", "keyring_server"]  # real services: PulseAudio; gnome-keyring on D-Bus

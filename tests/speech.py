@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -10,21 +9,17 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import pytest
+from services import unavailable
 
 from talkapp.audio.pcm import WIRE_RATE
 from talkapp.audio.wav import read_wav
 
 
 def need_speech_tools() -> None:
-    """Skip without espeak-ng and sox -- or fail, when TALKAPP_REQUIRE_AUDIO=1 says CI has them."""
+    """Skip without espeak-ng and sox (or fail: tests/services.py)."""
     missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
-    if not missing:
-        return
-    reason = f"{' and '.join(missing)} not installed: no real speech to test with"
-    if os.environ.get("TALKAPP_REQUIRE_AUDIO") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    if missing:
+        unavailable(f"{' and '.join(missing)} not installed: no real speech to test with")
 
 
 @lru_cache(maxsize=32)

@@ -1,50 +1,73 @@
-"""Where the API key comes from: the OS keyring first, then OPENAI_API_KEY, else a clear message.
-
-These tests use keyring's real `fail` backend (what a headless Linux box has) and the real
-file backend from keyrings.alt, pointed at a temporary directory; the Secret Service round trip
-through gnome-keyring belongs with the desktop app's settings.
-"""
+"""The API key in a real OS keyring (gnome-keyring's Secret Service on a private D-Bus), the
+environment as the per-session fallback, and file keyrings refused."""
 
 import keyring
 import pytest
 from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 
-from talkapp.settings.secrets import MissingKey, find_api_key
+from talkapp.settings.secrets import (
+    KeyringUnavailable, MissingKey, delete_api_key, find_api_key, keyring_name, store_api_key,
+)
+
+SECRET = "sk-test-keyring-0123456789abcdef"
 
 
 @pytest.fixture
-def backend(monkeypatch, tmp_path):
-    previous = keyring.get_keyring()
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+def no_env_key(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+@pytest.fixture
+def backend():
+    previous = keyring.get_keyring()
     yield keyring.set_keyring
     keyring.set_keyring(previous)
 
 
-def test_the_keyring_wins_over_the_environment(backend, monkeypatch, tmp_path):
-    store = PlaintextKeyring()
-    store.file_path = str(tmp_path / "keyring.cfg")
-    backend(store)
-    keyring.set_password("talkapp", "openai", "sk-from-keyring-0123456789")
+def test_the_key_round_trips_through_the_secret_service(secret_service, no_env_key):
+    assert keyring_name() == "Secret Service"
+    assert store_api_key("openai", SECRET) == "Secret Service"
+    found = find_api_key("openai")
+    assert found.value == SECRET and found.source == "Secret Service"
+    assert SECRET not in repr(found)
+    delete_api_key("openai")
+    with pytest.raises(MissingKey):
+        find_api_key("openai")
+
+
+def test_the_keyring_wins_over_the_environment(secret_service, monkeypatch):
+    store_api_key("azure", SECRET)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
-    key = find_api_key("openai")
-    assert key.value == "sk-from-keyring-0123456789"
-    assert key.source.startswith("keyring")
-    assert "sk-from" not in repr(key)
+    assert find_api_key("azure").value == SECRET
+    delete_api_key("azure")
+    assert find_api_key("azure").value == "sk-from-env"
 
 
-def test_without_a_usable_keyring_the_environment_serves_this_run(backend, monkeypatch):
+def test_without_a_keyring_the_environment_serves_this_session(backend, no_env_key, monkeypatch):
     backend(fail.Keyring())
+    assert keyring_name() is None
+    with pytest.raises(KeyringUnavailable, match="never writes the key to a file"):
+        store_api_key("openai", SECRET)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     key = find_api_key()
     assert key.value == "sk-from-env" and "OPENAI_API_KEY" in key.source
 
 
-def test_no_key_anywhere_names_both_places(backend):
+def test_no_key_anywhere_names_both_places(backend, no_env_key):
     backend(fail.Keyring())
     with pytest.raises(MissingKey) as caught:
         find_api_key("openai")
     message = str(caught.value)
-    assert "keyring" in message and "service 'talkapp'" in message and "OPENAI_API_KEY" in message
-    assert "unavailable" in message  # and says the keyring itself could not be used
+    assert "service 'talkapp'" in message and "OPENAI_API_KEY" in message and "no OS keyring" in message
+
+
+def test_a_file_keyring_is_never_used_even_when_installed(backend, tmp_path, no_env_key):
+    """keyrings.alt would write the key to a plaintext file; TalkApp refuses it."""
+    store = PlaintextKeyring()
+    store.file_path = str(tmp_path / "keyring.cfg")
+    backend(store)
+    assert keyring_name() is None
+    with pytest.raises(KeyringUnavailable):
+        store_api_key("openai", SECRET)
+    assert not (tmp_path / "keyring.cfg").exists()

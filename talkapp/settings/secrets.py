@@ -1,6 +1,9 @@
-"""The API key: from the OS keyring (service "talkapp") or, for this run only, OPENAI_API_KEY.
+"""The API key: in the OS keyring (service "talkapp", one entry per provider) or, for this run
+only, in OPENAI_API_KEY. Never in a file, a log, or an exception message.
 
-The key is never written anywhere else, logged, or put in an exception message.
+Only real OS keyrings count (macOS Keychain, Windows Credential Manager, Secret Service,
+KWallet). keyring's file-based backends (keyrings.alt) are refused even when installed: they
+would put the key in a file, which is exactly what TalkApp promises never to do.
 """
 
 from __future__ import annotations
@@ -11,22 +14,42 @@ from dataclasses import dataclass
 KEYRING_SERVICE = "talkapp"
 ENV_VAR = "OPENAI_API_KEY"
 
+_OS_KEYRINGS = {  # keyring backend module -> what a person knows it as
+    "keyring.backends.macOS": "macOS Keychain",
+    "keyring.backends.Windows": "Windows Credential Manager",
+    "keyring.backends.SecretService": "Secret Service",
+    "keyring.backends.libsecret": "Secret Service",
+    "keyring.backends.kwallet": "KWallet",
+}
+_FALLBACK = f"TalkApp can use {ENV_VAR} for this session instead; it never writes the key to a file."
+NO_KEYRING = f"No OS keyring is available to store the API key. {_FALLBACK}"
+
 
 class MissingKey(Exception):
     """No key anywhere we may look; the message names every place."""
 
 
+class KeyringUnavailable(Exception):
+    """No usable OS keyring; the message says so and what the app does instead."""
+
+
 @dataclass(frozen=True)
 class ApiKey:
     value: str
-    source: str  # "keyring (<backend>)" or "environment (OPENAI_API_KEY)"
+    source: str  # "Secret Service", "macOS Keychain", … or "environment (OPENAI_API_KEY)"
 
-    def __repr__(self) -> str:  # never show the secret, even in a traceback or debugger
+    def __repr__(self) -> str:  # never show the secret, even in a traceback or a debugger
         return f"ApiKey(source={self.source!r})"
 
 
+def keyring_name() -> str | None:
+    """The OS keyring in use, by the name a person knows, or None when there is none."""
+    backend = _os_keyring()
+    return None if backend is None else _name_of(backend)
+
+
 def find_api_key(key_name: str = "openai") -> ApiKey:
-    stored, keyring_note = _from_keyring(key_name)
+    stored, note = _from_keyring(key_name)
     if stored:
         return stored
     from_env = os.environ.get(ENV_VAR, "").strip()
@@ -34,21 +57,56 @@ def find_api_key(key_name: str = "openai") -> ApiKey:
         return ApiKey(from_env, f"environment ({ENV_VAR})")
     raise MissingKey(
         f"No API key found: store one in the OS keyring (service '{KEYRING_SERVICE}', user '{key_name}'), "
-        f"e.g. `keyring set {KEYRING_SERVICE} {key_name}`, or set {ENV_VAR} for this run{keyring_note}."
+        f"e.g. `keyring set {KEYRING_SERVICE} {key_name}`, or set {ENV_VAR} for this run{note}."
     )
 
 
-def _from_keyring(key_name: str) -> tuple[ApiKey | None, str]:
+def store_api_key(key_name: str, value: str) -> str:
+    """Put the key in the OS keyring; returns the keyring's name. Raises KeyringUnavailable."""
+    backend = _os_keyring()
+    if backend is None:
+        raise KeyringUnavailable(NO_KEYRING)
+    try:
+        backend.set_password(KEYRING_SERVICE, key_name, value.strip())
+    except Exception as exc:  # noqa: BLE001 - locked, dismissed, D-Bus gone: all mean "not stored"
+        raise KeyringUnavailable(f"The {_name_of(backend)} refused to store the key ({type(exc).__name__}). {_FALLBACK}") from None
+    return _name_of(backend)
+
+
+def delete_api_key(key_name: str) -> None:
+    backend = _os_keyring()
+    try:
+        if backend is not None:
+            backend.delete_password(KEYRING_SERVICE, key_name)
+    except Exception:  # noqa: BLE001 - nothing was stored: it is gone either way
+        pass
+
+
+def _os_keyring():
+    """keyring's active backend if it is an OS keyring (or a chain holding one), else None."""
     try:
         import keyring
-        from keyring.errors import KeyringError
 
         backend = keyring.get_keyring()
-        value = keyring.get_password(KEYRING_SERVICE, key_name)
-    except KeyringError as exc:
-        return None, f" (the keyring is unavailable: {type(exc).__name__})"
-    except Exception as exc:  # noqa: BLE001 - a broken backend (D-Bus gone, …) must not stop the app
-        return None, f" (the keyring failed: {type(exc).__name__})"
-    if value:
-        return ApiKey(value.strip(), f"keyring ({type(backend).__name__})"), ""
-    return None, ""
+    except Exception:  # noqa: BLE001 - a keyring that cannot even be found is no keyring
+        return None
+    for candidate in [backend, *getattr(backend, "backends", [])]:
+        if _name_of(candidate) is not None:
+            return candidate
+    return None
+
+
+def _name_of(backend) -> str | None:
+    module = type(backend).__module__
+    return next((name for prefix, name in _OS_KEYRINGS.items() if module.startswith(prefix)), None)
+
+
+def _from_keyring(key_name: str) -> tuple[ApiKey | None, str]:
+    backend = _os_keyring()
+    if backend is None:
+        return None, " (no OS keyring is available here)"
+    try:
+        value = backend.get_password(KEYRING_SERVICE, key_name)
+    except Exception as exc:  # noqa: BLE001 - locked or broken: say so, fall back to the environment
+        return None, f" (the {_name_of(backend)} could not be read: {type(exc).__name__})"
+    return (ApiKey(value.strip(), _name_of(backend)), "") if value else (None, "")

@@ -1,0 +1,178 @@
+"""All non-secret settings, as one frozen value, and their JSON form.
+
+Reading is forgiving: a field with a wrong type or value falls back to its default and the
+problem is reported, so one bad entry never costs the user the rest of their settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from talkapp.audio.devices import DeviceKey
+from talkapp.protocol.commands import FunctionTool, SessionConfig, TurnDetection
+from talkapp.settings.profile import SIMULATOR_PROFILE, ProviderProfile, simulator_profile
+
+MODES = ("ptt", "server_vad", "semantic_vad", "local_vad")
+ECHO_MODES = ("aec", "gate", "headset")
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    input_device: DeviceKey | None = None  # None: follow the system default
+    output_device: DeviceKey | None = None
+    echo: str = "aec"
+    vad_aggressiveness: int = 2
+    silence_ms: int = 500  # local VAD: the silence that ends a turn
+
+
+@dataclass(frozen=True)
+class HotkeySettings:
+    push_to_talk: str = "Space"  # in the window (a Qt key sequence)
+    global_push_to_talk: str = ""  # anywhere, e.g. "<ctrl>+<alt>+space"; "" = off
+
+
+@dataclass(frozen=True)
+class Settings:
+    profiles: tuple[ProviderProfile, ...] = field(default_factory=lambda: (simulator_profile(),))
+    active: str = SIMULATOR_PROFILE
+    mode: str = "ptt"
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    hotkeys: HotkeySettings = field(default_factory=HotkeySettings)
+
+    def active_profile(self) -> ProviderProfile:
+        return next((p for p in self.profiles if p.name == self.active), self.profiles[0])
+
+    def with_profile(self, profile: ProviderProfile, replacing: str | None = None) -> Settings:
+        """Add `profile`, or put it in the place of the one named `replacing`."""
+        name = replacing or profile.name
+        kept = [profile if p.name == name else p for p in self.profiles]
+        if not any(p.name == name for p in self.profiles):
+            kept.append(profile)
+        active = profile.name if self.active == name else self.active
+        return dataclasses.replace(self, profiles=tuple(kept), active=active)
+
+
+# ---- JSON ----
+
+def to_json(settings: Settings) -> dict:
+    return _plain(settings)
+
+
+def from_json(data: Any, problems: list[str]) -> Settings:
+    """Settings from parsed JSON; each unusable part is replaced by its default and noted."""
+    if not isinstance(data, dict):
+        problems.append("the settings file does not hold a settings object")
+        return Settings()
+    profiles = tuple(p for p in (_profile(d, problems) for d in _list(data, "profiles", problems)) if p)
+    if not any(p.provider == "simulator" for p in profiles):
+        profiles = (simulator_profile(), *profiles)  # the offline profile is always there
+    settings = Settings(
+        profiles=profiles,
+        active=_value(data, "active", str, SIMULATOR_PROFILE, problems),
+        mode=_choice(data, "mode", MODES, "ptt", problems),
+        audio=_audio(data.get("audio"), problems),
+        hotkeys=_build(HotkeySettings, data.get("hotkeys"), problems, "hotkeys"),
+    )
+    if settings.active not in {p.name for p in profiles}:
+        settings = dataclasses.replace(settings, active=profiles[0].name)
+    return settings
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _profile(data: Any, problems: list[str]) -> ProviderProfile | None:
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        problems.append("a profile without a name was dropped")
+        return None
+    session = _session(data.get("session"), problems, data["name"])
+    profile = _build(ProviderProfile, {k: v for k, v in data.items() if k != "session"}, problems, f"profile {data['name']}")
+    return dataclasses.replace(profile, session=session)
+
+
+def _session(data: Any, problems: list[str], where: str) -> SessionConfig:
+    if not isinstance(data, dict):
+        return SessionConfig()
+    td = data.get("turn_detection")
+    tools = tuple(_build(FunctionTool, t, problems, where) for t in data.get("tools") or () if isinstance(t, dict))
+    fields = {k: v for k, v in data.items() if k not in ("turn_detection", "tools")}
+    config = _build(SessionConfig, fields, problems, f"{where} session")
+    turn = None if td is None else _build(TurnDetection, td, problems, f"{where} turn detection")
+    return dataclasses.replace(config, turn_detection=turn, tools=tools)
+
+
+def _audio(data: Any, problems: list[str]) -> AudioSettings:
+    if not isinstance(data, dict):
+        return AudioSettings()
+    devices = {k: _device(data.get(k)) for k in ("input_device", "output_device")}
+    audio = _build(AudioSettings, {k: v for k, v in data.items() if k not in devices}, problems, "audio")
+    if audio.echo not in ECHO_MODES:
+        problems.append(f"audio: unknown echo mode {audio.echo!r}")
+        audio = dataclasses.replace(audio, echo="aec")
+    return dataclasses.replace(audio, **devices)
+
+
+def _device(data: Any) -> DeviceKey | None:
+    if isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(data.get("hostapi"), str):
+        return DeviceKey(data["name"], data["hostapi"])
+    return None
+
+
+def _build(cls, data: Any, problems: list[str], where: str):
+    """`cls` from the fields of `data` whose type matches the default's; others noted."""
+    if not isinstance(data, dict):
+        return cls()
+    defaults = cls()
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value, default = data[f.name], getattr(defaults, f.name)
+        if (value is None and "None" in str(f.type)) or _fits(value, default):
+            kwargs[f.name] = value
+        else:
+            problems.append(f"{where}: {f.name} = {value!r} is not usable")
+    return cls(**kwargs)
+
+
+def _fits(value: Any, default: Any) -> bool:
+    if default is None:
+        return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return isinstance(value, type(default))
+
+
+def _list(data: dict, key: str, problems: list[str]) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        problems.append(f"{key} is not a list")
+        return []
+    return value
+
+
+def _value(data: dict, key: str, kind: type, default, problems: list[str]):
+    value = data.get(key, default)
+    if isinstance(value, kind):
+        return value
+    problems.append(f"{key} = {value!r} is not usable")
+    return default
+
+
+def _choice(data: dict, key: str, choices: tuple, default: str, problems: list[str]) -> str:
+    value = data.get(key, default)
+    if value in choices:
+        return value
+    problems.append(f"{key}: {value!r} is not one of {', '.join(choices)}")
+    return default

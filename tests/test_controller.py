@@ -1,0 +1,80 @@
+"""The controller the GUI drives: the offline profile starts the simulator and talks; a profile
+without a key says so; settings changes reconnect; the connection test reports plainly."""
+
+import dataclasses
+import threading
+
+import numpy as np
+
+from speech import silence, speak
+from talkapp.controller import Controller, NeedsKey
+from talkapp.session import engine_events as out
+from talkapp.settings.model import Settings
+from talkapp.settings.profile import ProviderProfile
+
+
+class Events:
+    def __init__(self):
+        self.items, self._new = [], threading.Condition()
+
+    def __call__(self, event):
+        with self._new:
+            self.items.append(event)
+            self._new.notify_all()
+
+    def wait_for(self, predicate, timeout=20.0):
+        with self._new:
+            if not self._new.wait_for(lambda: any(predicate(e) for e in self.items), timeout):
+                raise AssertionError(f"not seen; got {self.items}")
+            return next(e for e in reversed(self.items) if predicate(e))
+
+
+def test_the_offline_profile_talks_with_no_key(pulse):
+    events = Events()
+    controller = Controller(Settings(), events)
+    try:
+        assert controller.connect().result(20)
+        connected = events.wait_for(lambda e: isinstance(e, out.Connected))
+        assert connected.label == "gpt-realtime · GA (auto)"
+        controller.press()
+        events.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.USER_SPEAKING)
+        pulse.feed_mic(np.concatenate([speak("Hello there, how are you?"), silence(0.2)])).wait()
+        controller.release()
+        reply = events.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
+        assert "TalkApp simulator" in reply.turn.text
+    finally:
+        controller.shutdown()
+
+
+def test_a_profile_without_a_key_asks_for_one(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    events = Events()
+    settings = Settings().with_profile(ProviderProfile(name="OpenAI"))
+    controller = Controller(dataclasses.replace(settings, active="OpenAI"), events)
+    try:
+        assert controller.connect().result(10) is False
+        needs = events.wait_for(lambda e: isinstance(e, NeedsKey))
+        assert needs.profile == "OpenAI" and "OPENAI_API_KEY" in needs.message
+        assert controller.engine is None
+    finally:
+        controller.shutdown()
+        keyring.set_keyring(previous)
+
+
+def test_the_connection_test_reports_in_plain_words():
+    events = Events()
+    controller = Controller(Settings(), events)
+    try:
+        ok = controller.test_connection(Settings().active_profile(), None).result(20)
+        assert ok.startswith("✓ Connected in") and "GA (auto)" in ok
+        refused = controller.test_connection(ProviderProfile(base_url="ws://127.0.0.1:9/v1"), "sk-x").result(20)
+        assert refused.startswith("✗") and "cannot reach" in refused
+        assert controller.test_connection(ProviderProfile(), None).result(5) == "Enter an API key first."
+    finally:
+        controller.shutdown()
