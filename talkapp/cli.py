@@ -16,12 +16,15 @@ import asyncio
 import contextlib
 import dataclasses
 import sys
+from pathlib import Path
 
 from talkapp import __version__
 from talkapp.audio.wav import WavError, read_wav_for_wire, write_wav
+from talkapp.compare import command as compare_command
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.settings.profile import DEFAULT_MODEL, OPENAI_BASE_URL, ProviderProfile
+from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.turns import Mode
 from talkapp.settings.secrets import MissingKey, find_api_key
 
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.run(args)
-    except CliError as exc:
+    except (CliError, compare_command.CompareError) as exc:
         print(f"talkapp: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -76,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     talk.add_argument("--silence-ms", type=int, default=500, help="local_vad: silence that ends your turn (default 500)")
     talk.set_defaults(run=_run_talk)
 
+    compare_command.add_parser(commands)
+
     devices_cmd = commands.add_parser("devices", help="list audio input and output devices")
     devices_cmd.set_defaults(run=_run_devices)
 
@@ -97,6 +102,8 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instructions", default=None, help="system instructions for the session")
     parser.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
     parser.add_argument("--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS)
+    parser.add_argument("--record", metavar="FOLDER", default=None,
+                        help="record the session (input.wav, reply.wav, events.jsonl) into a new folder inside FOLDER")
 
 
 def _profile(args: argparse.Namespace) -> ProviderProfile:
@@ -110,7 +117,9 @@ def _run_say(args: argparse.Namespace) -> int:
         pcm = read_wav_for_wire(args.input)
     except WavError as exc:
         raise CliError(str(exc)) from None
-    result = asyncio.run(_say(_profile(args), pcm, args))
+    profile = _profile(args)
+    manual = dataclasses.replace(profile.session, turn_detection=None)  # a file's turn ends where it ends
+    result = asyncio.run(_say(dataclasses.replace(profile, session=manual), pcm, args))
     if args.out:
         try:
             write_wav(args.out, result.reply_pcm)
@@ -134,9 +143,12 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
             key = SIMULATOR_KEY
         else:
             key = _api_key(profile)
+        tap = None
+        if args.record:
+            tap = SessionRecording.in_folder(Path(args.record), profile.model, recording_about(profile))
         try:
             return await run_one_turn(
-                profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout
+                profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout, tap=tap
             )
         except TurnFailed as exc:
             raise CliError(str(exc)) from None
@@ -161,7 +173,8 @@ def _run_talk(args: argparse.Namespace) -> int:
         key = SIMULATOR_KEY if sim_url else _api_key(profile)
         profile = dataclasses.replace(profile, base_url=sim_url) if sim_url else profile
         printer = TerminalPrinter()
-        return run_talk(Engine(profile, key, printer, Mode(args.mode), audio), printer, args.duration)
+        record_to = Path(args.record) if args.record else None
+        return run_talk(Engine(profile, key, printer, Mode(args.mode), audio, record_to), printer, args.duration)
 
 
 @contextlib.contextmanager

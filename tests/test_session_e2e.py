@@ -7,13 +7,14 @@ import pytest
 
 from talkapp.protocol import beta
 from talkapp.protocol import events as ev
-from talkapp.protocol.commands import SendText, CreateResponse, SessionConfig
+from talkapp.protocol.commands import CreateResponse, SendText, SessionConfig, TurnDetection
 from talkapp.protocol.selection import DialectChoice, choose_dialect
 from talkapp.session.client import Endpoint, RealtimeSession, SessionRefused
 from talkapp.session.one_turn import TurnFailed, run_one_turn
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
 KEY = "sk-test-0123456789abcdef"
+MANUAL = SessionConfig(turn_detection=None)  # we commit the turn ourselves
 
 
 @pytest.fixture
@@ -155,8 +156,18 @@ async def test_reply_audio_is_exactly_the_audio_the_service_sent(simulator, utte
 
 
 async def test_the_audio_we_streamed_is_what_the_service_received(simulator, utterance_pcm):
-    await run_one_turn(_endpoint(simulator, "gpt-realtime"), KEY, SessionConfig(), utterance_pcm, pace=0)
+    await run_one_turn(_endpoint(simulator, "gpt-realtime"), KEY, MANUAL, utterance_pcm, pace=0)
     appends = [e for e in simulator.connections[0].received if isinstance(e, dict) and e["type"] == "input_audio_buffer.append"]
     assert b"".join(base64.b64decode(e["audio"]) for e in appends) == utterance_pcm
     types = [e["type"] for e in simulator.connections[0].received if isinstance(e, dict)]
     assert types[0] == "session.update" and types[-2:] == ["input_audio_buffer.commit", "response.create"]
+
+
+@pytest.mark.parametrize("kind", ["server_vad", "semantic_vad"])
+async def test_with_service_turn_detection_the_service_ends_the_turn(simulator, utterance_pcm, kind):
+    config = SessionConfig(turn_detection=TurnDetection(kind=kind, silence_duration_ms=300, eagerness="high"))
+    result = await run_one_turn(_endpoint(simulator, "gpt-realtime"), KEY, config, utterance_pcm, pace=0)
+    assert result.status == "completed" and result.reply_ms > 0
+    types = [e["type"] for e in simulator.connections[0].received if isinstance(e, dict)]
+    assert "input_audio_buffer.commit" not in types and "response.create" not in types
+    assert result.timings.first_audio > 0  # counted from the end of the speech, through the VAD's silence

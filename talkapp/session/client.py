@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import Command, ConfigureSession, SessionConfig
@@ -58,37 +59,49 @@ class SessionEnded:
     message: str
 
 
+class Tap(Protocol):
+    """Sees every command sent and every event received (e.g. a `SessionRecording`)."""
+
+    def sent(self, command: Command) -> None: ...
+    def received(self, event: ev.ServerEvent | SessionEnded) -> None: ...
+    def close(self) -> None: ...
+
+
 class RealtimeSession:
-    def __init__(self, endpoint: Endpoint, transport: WebSocketTransport, connection: RealtimeConnection):
+    def __init__(self, endpoint: Endpoint, transport: WebSocketTransport, connection: RealtimeConnection,
+                 tap: Tap | None = None):
         self.endpoint = endpoint
         self._transport = transport
         self._connection = connection
+        self._tap = tap
         self._early: list[ev.ServerEvent] = []  # events that arrived while we waited for the handshake
         self.started: ev.SessionStarted | None = None
 
     @classmethod
     async def open(
-        cls, endpoint: Endpoint, api_key: str, config: SessionConfig, timeout: float = 10.0
+        cls, endpoint: Endpoint, api_key: str, config: SessionConfig, timeout: float = 10.0, tap: Tap | None = None
     ) -> RealtimeSession:
         dialect = endpoint.choice.dialect
         try:
             transport = await WebSocketTransport.open(endpoint.url, dialect.headers(api_key), timeout)
         except TransportError as exc:
             raise SessionRefused(str(exc)) from None
-        session = cls(endpoint, transport, RealtimeConnection(dialect))
+        session = cls(endpoint, transport, RealtimeConnection(dialect), tap)
         try:
             await asyncio.wait_for(session._handshake(config), timeout)
         except TimeoutError:
-            await transport.close()
+            await session.close()
             raise SessionRefused(session._silence_message(timeout)) from None
         except BaseException:
-            await transport.close()
+            await session.close()
             raise
         return session
 
     async def send(self, command: Command) -> None:
         """Send one command; raises `TransportClosed` if the connection is gone."""
         await self._transport.send(self._connection.send(command))
+        if self._tap is not None:
+            self._tap.sent(command)
 
     async def events(self) -> AsyncIterator[ev.ServerEvent | SessionEnded]:
         while self._early:
@@ -97,16 +110,19 @@ class RealtimeSession:
             try:
                 frame = await self._transport.recv()
             except TransportClosed as closed:
-                yield self._ended(closed.closed)
+                yield self._observed(self._ended(closed.closed))
                 return
             for event in self._connection.receive(frame):
-                yield event
+                yield self._observed(event)
 
     def explain(self, error: ev.ServerError) -> str:
         return explain(error, self.endpoint.model, self.endpoint.choice)
 
     async def close(self) -> None:
         await self._transport.close()
+        if self._tap is not None:
+            self._tap.close()
+            self._tap = None
 
     async def __aenter__(self) -> RealtimeSession:
         return self
@@ -127,6 +143,7 @@ class RealtimeSession:
             except TransportClosed as closed:
                 raise SessionRefused(self._ended(closed.closed).message, closed=closed.closed) from None
             for event in self._connection.receive(frame):
+                self._observed(event)
                 if isinstance(event, wanted):
                     return event
                 if isinstance(event, ev.ServerError):
@@ -144,6 +161,11 @@ class RealtimeSession:
             return closed.closed
         except TimeoutError:
             return None
+
+    def _observed(self, event):
+        if self._tap is not None:
+            self._tap.received(event)
+        return event
 
     def _ended(self, closed: Closed) -> SessionEnded:
         if closed.dropped:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+from pathlib import Path
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from talkapp.session import turns
 from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused
 from talkapp.session.engine_events import State
 from talkapp.session.mic import MicPump
+from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.speaker import Speaker
 from talkapp.session.transcript import Transcript
 from talkapp.session.turns import Mode, TurnPolicy
@@ -54,8 +56,10 @@ class AudioOptions:
 
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
-                 mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None) -> None:
+                 mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
+                 record_to: Path | None = None) -> None:
         self.profile = profile
+        self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
         self._emit = emit
         self.audio_options = audio or AudioOptions()
@@ -76,7 +80,8 @@ class Engine:
         except devices.AudioUnavailable as exc:
             return self._fail(str(exc))
         try:
-            self._session = await RealtimeSession.open(self.profile.endpoint(), self._key, self._session_config())
+            self._session = await RealtimeSession.open(self.profile.endpoint(), self._key, self._session_config(),
+                                                        tap=self._recording())
         except SessionRefused as refused:
             await asyncio.to_thread(self._io.stop)
             return self._fail(str(refused))
@@ -137,6 +142,13 @@ class Engine:
         self._speaker = Speaker(playback_in, playback_out, self._io.output_rate or 48_000, self._echo)
         self._report_faults()
         self._align_echo()
+
+    def _recording(self) -> SessionRecording | None:
+        if self._record_to is None:
+            return None
+        recording = SessionRecording.in_folder(self._record_to, self.profile.model, recording_about(self.profile))
+        self._emit(out.Notice("info", f"Recording this session to {recording.folder}"))
+        return recording
 
     def _session_config(self) -> cmd.SessionConfig:
         return dataclasses.replace(self.profile.session, turn_detection=self.policy.turn_detection())

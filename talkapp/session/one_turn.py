@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import AppendAudio, CommitAudio, CreateResponse, SessionConfig
-from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused
+from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.transport.websocket import TransportClosed
 
 MIN_COMMIT_MS = 100  # the service refuses to commit less audio than this
 TRANSCRIPT_GRACE_S = 2.0  # the user's transcript may arrive after the reply is done
+VAD_TAIL_MS = 4000  # silence sent after the speech for a service VAD to end the turn
 
 
 class TurnFailed(Exception):
@@ -64,6 +65,7 @@ class TurnRecorder:
     audio: bytearray = field(default_factory=bytearray)
     firsts: dict[str, float] = field(default_factory=dict)
     response: ev.ResponseDone | None = None
+    response_started: bool = False
     failure: str | None = None
 
     def add(self, event: ev.ServerEvent | SessionEnded, now: float, explain=str) -> None:
@@ -82,6 +84,8 @@ class TurnRecorder:
             case ev.AudioDelta(pcm=pcm):
                 self._first("first_audio", now)
                 self.audio += pcm
+            case ev.ResponseStarted():
+                self.response_started = True
             case ev.ResponseDone():
                 self._first("done", now)
                 self.response = event
@@ -125,17 +129,20 @@ async def run_one_turn(
     pace: float = 1.0,
     chunk_ms: int = 20,
     timeout: float = 60.0,
+    tap: Tap | None = None,
 ) -> TurnResult:
     """Send `pcm` (24 kHz mono PCM16) as one user turn and return the reply.
 
     `pace` 1.0 streams in real time like a microphone would; 0 sends as fast as possible.
-    The session runs with turn detection off: we commit the turn ourselves.
+    With `config.turn_detection` None we commit the turn ourselves; with a service VAD we
+    follow the speech with silence until the service decides the turn is over. Either way the
+    timings count from the end of the input: what the user would wait through.
     """
     if duration_ms(pcm) < MIN_COMMIT_MS:
         raise TurnFailed(f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed.")
     dialed = time.monotonic()
     try:
-        session = await RealtimeSession.open(endpoint, api_key, dataclasses.replace(config, turn_detection=None))
+        session = await RealtimeSession.open(endpoint, api_key, config, tap=tap)
     except SessionRefused as refused:
         raise TurnFailed(str(refused)) from None
     connect_s = time.monotonic() - dialed
@@ -146,8 +153,11 @@ async def run_one_turn(
         try:
             await _stream(session, pcm, pace, chunk_ms, reader)
             recorder.committed_at = time.monotonic()
-            await session.send(CommitAudio())
-            await session.send(CreateResponse())
+            if config.turn_detection is None:
+                await session.send(CommitAudio())
+                await session.send(CreateResponse())
+            else:
+                await _stream_silence(session, recorder, pace, chunk_ms, reader)
             await asyncio.wait_for(asyncio.shield(reader), timeout)
         except TransportClosed:
             await asyncio.wait_for(asyncio.shield(reader), 2.0)  # let the reader say why it closed
@@ -179,6 +189,19 @@ async def _stream(session: RealtimeSession, pcm: bytes, pace: float, chunk_ms: i
         if pace > 0:
             due = started + (n + 1) * chunk_ms / 1000 / pace
             await asyncio.sleep(max(0.0, due - time.monotonic()))
+
+
+async def _stream_silence(session: RealtimeSession, recorder: TurnRecorder, pace: float, chunk_ms: int,
+                          reader: asyncio.Task) -> None:
+    """After the speech, what a quiet room sounds like, until the service's VAD ends the turn."""
+    silence = bytes(WIRE_RATE * chunk_ms // 1000 * BYTES_PER_SAMPLE)
+    for _ in range(VAD_TAIL_MS // chunk_ms):
+        if reader.done() or recorder.response_started:
+            return
+        await session.send(AppendAudio(silence))
+        await asyncio.sleep(chunk_ms / 1000 / pace if pace > 0 else 0.005)  # the service VAD needs a moment
+    if not recorder.response_started:
+        recorder.failure = f"The service's turn detection did not end the turn after {VAD_TAIL_MS / 1000:g} s of silence."
 
 
 async def _read(session: RealtimeSession, recorder: TurnRecorder, transcribes: bool) -> None:

@@ -1,0 +1,66 @@
+"""What a comparison row is: a saved profile's name or an inline spec, turned into a profile.
+
+Inline: `MODEL[:DIALECT][,KEY=VALUE...]`, e.g. `gpt-realtime-2`, `gpt-4o-realtime-preview:beta`,
+`gpt-realtime-2,voice=marin,reasoning=low`. A saved profile's name takes the same `,KEY=VALUE`
+overrides. Keys: voice, reasoning, turn (server_vad | semantic_vad | none), instructions,
+transcription (a model id or none).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from talkapp.protocol.commands import SessionConfig, TurnDetection
+from talkapp.protocol.selection import API_SETTINGS
+from talkapp.settings.profile import ProviderProfile
+
+
+class ConfigError(ValueError):
+    """A spec that cannot be understood; the message says why and what is allowed."""
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    label: str  # what the user wrote: the row's name in every report
+    profile: ProviderProfile
+
+
+def _turn(value: str) -> TurnDetection | None:
+    if value == "none":
+        return None
+    if value in ("server_vad", "semantic_vad"):
+        return TurnDetection(kind=value)
+    raise ConfigError(f"turn={value}: use server_vad, semantic_vad or none")
+
+
+_SETTERS: dict[str, Callable[[SessionConfig, str], SessionConfig]] = {
+    "voice": lambda c, v: dataclasses.replace(c, voice=v),
+    "reasoning": lambda c, v: dataclasses.replace(c, reasoning_effort=v),
+    "turn": lambda c, v: dataclasses.replace(c, turn_detection=_turn(v)),
+    "instructions": lambda c, v: dataclasses.replace(c, instructions=v),
+    "transcription": lambda c, v: dataclasses.replace(c, transcription_model=None if v == "none" else v),
+}
+
+
+def parse_config(spec: str, saved: Sequence[ProviderProfile], base: ProviderProfile) -> CompareConfig:
+    """`base` supplies what an inline spec does not say (endpoint, key entry, session)."""
+    head, *pairs = [part.strip() for part in spec.split(",")]
+    if not head:
+        raise ConfigError(f"'{spec}' names no model or profile")
+    profile = next((p for p in saved if p.name == head), None) or _inline(head, base)
+    session = profile.session
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in _SETTERS:
+            raise ConfigError(f"'{pair}' in '{spec}': use KEY=VALUE with KEY one of {', '.join(_SETTERS)}")
+        session = _SETTERS[key](session, value)
+    return CompareConfig(spec, dataclasses.replace(profile, session=session))
+
+
+def _inline(head: str, base: ProviderProfile) -> ProviderProfile:
+    model, sep, api = head.partition(":")
+    if sep and api not in API_SETTINGS:
+        raise ConfigError(f"'{head}': the dialect after ':' must be one of {', '.join(API_SETTINGS)}")
+    return dataclasses.replace(base, name=head, model=model, api=api or "auto")
