@@ -1,5 +1,7 @@
-"""`talkapp` on the command line: the composition root for headless use.
+"""`talkapp` on the command line: the composition root for headless use. With no command,
+`talkapp` opens the desktop app (talkapp/app.py).
 
+    talkapp [--open-settings]
     talkapp say INPUT.wav [--model M] [--api auto|beta|ga] [--base-url URL] [--voice V]
                           [--out OUT.wav] [--json] [--simulator]
     talkapp talk [--mode ptt|server_vad|semantic_vad|local_vad] [--duration S] [same flags]
@@ -39,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
-        parser.print_help()
-        return 0
+        from talkapp.app import run
+
+        return run(open_settings=args.open_settings)
     try:
         return args.run(args)
     except (CliError, compare_command.CompareError) as exc:
@@ -54,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talkapp", description="Talk to realtime voice models (OpenAI Realtime, beta and GA dialects).")
     parser.add_argument("--version", action="version", version=f"talkapp {__version__}")
+    parser.add_argument("--open-settings", action="store_true", help="with no command: open the app on its settings")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     say = commands.add_parser("say", help="send one spoken turn from a WAV file and print the reply")
@@ -152,6 +156,9 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
             )
         except TurnFailed as exc:
             raise CliError(str(exc)) from None
+        finally:
+            if tap is not None:
+                tap.close()
 
 
 def _api_key(profile: ProviderProfile) -> str:

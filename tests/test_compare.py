@@ -135,9 +135,11 @@ async def test_a_recording_replays_into_a_comparison_and_its_log_holds_no_key(tm
         profile = ProviderProfile(base_url=sim.url, session=SessionConfig(turn_detection=None))
         recording = SessionRecording.in_folder(tmp_path, "gpt-realtime", recording_about(profile))
         await run_one_turn(profile.endpoint(), secret, profile.session, utterance, pace=0, tap=recording)
+        recording.close()
         bad = SessionRecording.in_folder(tmp_path / "bad", "x", recording_about(profile))
         with pytest.raises(Exception):  # a rejected key: the service quotes part of it
             await run_one_turn(profile.endpoint(), secret[:-3] + "QQQ", profile.session, utterance, pace=0, tap=bad)
+        bad.close()
         replayed = await run_comparison(_configs(sim, "gpt-realtime"), utterance, lambda c: secret, prices, pace=0)
     folder = recording.folder
     assert (folder / "input.wav").read_bytes()[44:] == utterance  # exactly what was sent

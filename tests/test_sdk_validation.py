@@ -41,6 +41,8 @@ COMMANDS = [
     cmd.TruncateItem("item_abc", 1234),
     cmd.SendText("What's the weather in Paris?"),
     cmd.SendToolResult("call_abc", '{"temperature_c": 18}'),
+    cmd.AddHistory("user", "What's the weather in Paris?"),
+    cmd.AddHistory("assistant", "Sunny and 21 degrees."),
 ]
 
 

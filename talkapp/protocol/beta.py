@@ -83,4 +83,5 @@ DIALECT = Dialect(
     extra_headers={"OpenAI-Beta": "realtime=v1"},
     session_shape=session_shape,
     decoders=DECODERS,
+    assistant_text="text",
 )

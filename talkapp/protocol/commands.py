@@ -93,6 +93,14 @@ class SendText:
 
 
 @dataclass(frozen=True)
+class AddHistory:
+    """Put an earlier turn back into a new session's conversation (after a reconnect)."""
+
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass(frozen=True)
 class SendToolResult:
     call_id: str
     output: str
@@ -107,5 +115,6 @@ Command = (
     | CancelResponse
     | TruncateItem
     | SendText
+    | AddHistory
     | SendToolResult
 )

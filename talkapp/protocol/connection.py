@@ -33,7 +33,7 @@ class RealtimeConnection:
         self._sent_commands[event_id] = type(command).__name__
         if len(self._sent_commands) > _REMEMBERED_EVENTS:
             self._sent_commands.popitem(last=False)
-        wire = {"event_id": event_id} | encode(command, self.dialect.session_shape)
+        wire = {"event_id": event_id} | encode(command, self.dialect.session_shape, self.dialect.assistant_text)
         return json.dumps(wire, separators=(",", ":"))
 
     def receive(self, frame: str | bytes) -> tuple[ev.ServerEvent, ...]:

@@ -24,6 +24,7 @@ class Dialect:
     extra_headers: Mapping[str, str]
     session_shape: SessionShape
     decoders: Mapping[str, Decoder]
+    assistant_text: str  # content type of assistant text in conversation items
 
     def headers(self, api_key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}", **self.extra_headers}

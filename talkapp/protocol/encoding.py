@@ -45,8 +45,9 @@ def tools(config: cmd.SessionConfig) -> list[dict]:
     ]
 
 
-def encode(command: cmd.Command, session_shape: SessionShape) -> dict:
-    """One command as a wire event (without `event_id`, which the connection assigns)."""
+def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: str) -> dict:
+    """One command as a wire event (without `event_id`, which the connection assigns).
+    `assistant_text` is the dialect's content type for assistant text (`text` / `output_text`)."""
     match command:
         case cmd.ConfigureSession(config=config):
             return {"type": "session.update", "session": session_shape(config)}
@@ -70,6 +71,10 @@ def encode(command: cmd.Command, session_shape: SessionShape) -> dict:
         case cmd.SendText(text=text):
             content = [{"type": "input_text", "text": text}]
             return {"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": content}}
+        case cmd.AddHistory(role=role, text=text):
+            kind = "input_text" if role == "user" else assistant_text
+            item = {"type": "message", "role": role, "content": [{"type": kind, "text": text}]}
+            return {"type": "conversation.item.create", "item": item}
         case cmd.SendToolResult(call_id=call_id, output=output):
             item = {"type": "function_call_output", "call_id": call_id, "output": output}
             return {"type": "conversation.item.create", "item": item}

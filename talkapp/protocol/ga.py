@@ -91,4 +91,5 @@ DECODERS = {
     "response.mcp_call.failed": d.ignore,
 }
 
-DIALECT = Dialect(name="ga", label="GA", extra_headers={}, session_shape=session_shape, decoders=DECODERS)
+DIALECT = Dialect(name="ga", label="GA", extra_headers={}, session_shape=session_shape, decoders=DECODERS,
+                  assistant_text="output_text")

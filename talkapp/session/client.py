@@ -64,7 +64,6 @@ class Tap(Protocol):
 
     def sent(self, command: Command) -> None: ...
     def received(self, event: ev.ServerEvent | SessionEnded) -> None: ...
-    def close(self) -> None: ...
 
 
 class RealtimeSession:
@@ -119,10 +118,8 @@ class RealtimeSession:
         return explain(error, self.endpoint.model, self.endpoint.choice)
 
     async def close(self) -> None:
+        """Close the connection. A tap is its owner's to close: it may outlive this session."""
         await self._transport.close()
-        if self._tap is not None:
-            self._tap.close()
-            self._tap = None
 
     async def __aenter__(self) -> RealtimeSession:
         return self

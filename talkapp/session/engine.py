@@ -29,7 +29,8 @@ from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session import engine_events as out
 from talkapp.session import turns
-from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused
+from talkapp.session.client import SessionRefused
+from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.session.engine_events import State
 from talkapp.session.mic import MicPump
 from talkapp.session.recording import SessionRecording, recording_about
@@ -37,10 +38,10 @@ from talkapp.session.speaker import Speaker
 from talkapp.session.transcript import Transcript
 from talkapp.session.turns import Mode, TurnPolicy
 from talkapp.settings.profile import ProviderProfile
-from talkapp.transport.websocket import TransportClosed
 
 ECHO_REALIGN_CYCLES = 100  # pump cycles (about a second) between echo delay updates
-RING_SECONDS = 4  # capture and playback rings; the speaker keeps only `lead_ms` in its ring
+RING_SECONDS = 4
+RESEND_TURNS = 20  # turns re-sent as context after a reconnect  # capture and playback rings; the speaker keeps only `lead_ms` in its ring
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class AudioOptions:
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
-                 record_to: Path | None = None) -> None:
+                 record_to: Path | None = None, resend_context: bool = True) -> None:
         self.profile = profile
         self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
@@ -65,9 +66,13 @@ class Engine:
         self.audio_options = audio or AudioOptions()
         self.policy = TurnPolicy(mode, heard_ms=self._heard_ms, settings=turn_settings_for(profile))
         self.transcript = Transcript()
-        self._session: RealtimeSession | None = None
+        self.resend_context = resend_context
+        self._keeper: SessionKeeper | None = None
+        self._recording_tap: SessionRecording | None = None
         self._tasks: list[asyncio.Task] = []
         self._clock = _TurnClock()
+        self._connected = False
+        self._renewal: asyncio.Task | None = None
         self.state = State.IDLE
 
     # ---- commands (loop thread) ----
@@ -79,13 +84,16 @@ class Engine:
             await asyncio.to_thread(self._open_audio)
         except devices.AudioUnavailable as exc:
             return self._fail(str(exc))
+        self._recording_tap = self._recording()
+        self._keeper = SessionKeeper(self.profile.endpoint(), self._key, self._session_config, self._history,
+                                     tap=lambda: self._recording_tap)
         try:
-            self._session = await RealtimeSession.open(self.profile.endpoint(), self._key, self._session_config(),
-                                                        tap=self._recording())
+            session = await self._keeper.open()
         except SessionRefused as refused:
             await asyncio.to_thread(self._io.stop)
             return self._fail(str(refused))
-        self._emit(out.Connected(self._session.endpoint.describe(), self._session.started.session_id))
+        self._connected = True
+        self._emit(out.Connected(session.endpoint.describe(), session.started.session_id))
         self._set_state(State.LISTENING)
         await self._do(self.policy.start())
         self._tasks = [asyncio.create_task(self._read_session()), asyncio.create_task(self._pump())]
@@ -96,9 +104,12 @@ class Engine:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._keeper is not None:
+            await self._keeper.close()
+            self._keeper = None
+        if self._recording_tap is not None:
+            self._recording_tap.close()
+            self._recording_tap = None
         if hasattr(self, "_io"):
             await asyncio.to_thread(self._io.stop)
         self._set_state(State.IDLE)
@@ -174,6 +185,7 @@ class Engine:
                 self._rates_changed()
             elif cycle % ECHO_REALIGN_CYCLES == 0:
                 self._align_echo()  # the timestamps settle after the streams start
+                self._renew_if_due()
             block = self._mic.pull()
             if block.barge_in:
                 await self._do(self.policy.barge_in_heard(now))
@@ -189,20 +201,52 @@ class Engine:
             await asyncio.sleep(max(0.0, period - (time.monotonic() - now)))
 
     async def _read_session(self) -> None:
-        assert self._session is not None
-        async for event in self._session.events():
-            now = time.monotonic()
-            if isinstance(event, SessionEnded):
-                self._fail(event.message)
-                return
-            self._clock.on_event(event, now, self._emit)
-            changed = self.transcript.apply(event, now)
-            if changed is not None:
-                self._emit(out.TranscriptChanged(changed))
-            if isinstance(event, ev.AudioDone):
-                self._speaker.end_of_item(event.item_id)
-            self._report_server_problem(event)
-            await self._do(self.policy.on_event(event))
+        assert self._keeper is not None
+        async for event in self._keeper.events():
+            match event:
+                case Reconnecting():
+                    await self._reconnecting(event)
+                case Reconnected():
+                    await self._reconnected(event)
+                case SessionLost(message=message):
+                    self._fail(message)
+                    return
+                case _:
+                    await self._on_server_event(event)
+
+    async def _on_server_event(self, event: ev.ServerEvent) -> None:
+        now = time.monotonic()
+        self._clock.on_event(event, now, self._emit)
+        changed = self.transcript.apply(event, now)
+        if changed is not None:
+            self._emit(out.TranscriptChanged(changed))
+        if isinstance(event, ev.AudioDone):
+            self._speaker.end_of_item(event.item_id)
+        self._report_server_problem(event)
+        await self._do(self.policy.on_event(event))
+
+    async def _reconnecting(self, event: Reconnecting) -> None:
+        if event.attempt == 1:
+            self._connected = False
+            await self._do(self.policy.connection_lost())
+        self._set_state(State.RECONNECTING, f"Connection lost ({event.reason}); reconnecting, attempt {event.attempt} "
+                                            f"of {event.of}. Your transcript is kept.")
+
+    async def _reconnected(self, event: Reconnected) -> None:
+        self._connected = True
+        self._emit(out.Connected(event.label, event.session_id))
+        if not event.renewed:
+            self._emit(out.Notice("info", "Reconnected; the conversation so far was sent again as context."
+                                  if self.resend_context else "Reconnected with a fresh conversation."))
+        self._set_state(State(self.policy.phase.value))
+        await self._do(self.policy.start())
+
+    def _history(self) -> list[cmd.AddHistory]:
+        """The conversation so far, for a new session (bounded: older turns cost tokens)."""
+        if not self.resend_context:
+            return []
+        turns = [t for t in self.transcript.turns() if t.final and t.text.strip()]
+        return [cmd.AddHistory(t.role, t.text) for t in turns[-RESEND_TURNS:]]
 
     # ---- actions ----
 
@@ -233,21 +277,24 @@ class Engine:
                         self._emit(out.TranscriptChanged(turn))
                 case turns.Hint(text=text):
                     self._emit(out.Notice("info", text))
-                case turns.PhaseChanged(phase=phase):
+                case turns.PhaseChanged(phase=phase) if self._connected:
                     self._set_state(State(phase.value))
                 case turns.SetTurnDetection(turn_detection=td):
                     config = dataclasses.replace(self.profile.session, turn_detection=td)
                     await self._send(cmd.ConfigureSession(config))
 
     async def _send(self, command: cmd.Command) -> None:
-        if self._session is None:
-            return
-        try:
-            await self._session.send(command)
-        except TransportClosed:
-            pass  # the session reader reports why the connection ended
+        if self._keeper is not None:
+            await self._keeper.send(command)  # dropped while reconnecting: the state says so
 
     # ---- reporting ----
+
+    def _renew_if_due(self) -> None:
+        """Before the service ends the session at its time limit, while nobody is talking."""
+        keeper = self._keeper
+        if keeper is not None and self._connected and self.policy.phase is turns.Phase.LISTENING and keeper.expires_soon():
+            if self._renewal is None or self._renewal.done():
+                self._renewal = asyncio.create_task(keeper.renew())
 
     def _heard_ms(self, item_id: str) -> int:
         return self._speaker.heard_ms(item_id)
@@ -262,8 +309,10 @@ class Engine:
         match event:
             case ev.ServerError(code=code) if code in turns.BENIGN_ERRORS:
                 pass
-            case ev.ServerError() if self._session is not None:
-                self._emit(out.Notice("error", self._session.explain(event)))
+            case ev.ServerError(code="session_expired"):
+                self._emit(out.Notice("info", "The session reached the service's time limit; starting a new one."))
+            case ev.ServerError() if self._keeper is not None and self._keeper.session is not None:
+                self._emit(out.Notice("error", self._keeper.session.explain(event)))
             case ev.MalformedEvent(wire_type=wire_type, problem=problem):
                 self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: {problem})."))
 

@@ -13,6 +13,7 @@ from talkapp.session.transcript import Turn
 class State(StrEnum):
     IDLE = "idle"
     CONNECTING = "connecting"
+    RECONNECTING = "reconnecting"
     LISTENING = "listening"
     USER_SPEAKING = "user_speaking"
     WAITING = "waiting"

@@ -231,6 +231,16 @@ class TurnPolicy:
             return [ResumePlayback(), *self._gate_mic()]
         return []
 
+    def connection_lost(self) -> list[Action]:
+        """The session is gone: nothing in flight will be answered. Audio already received
+        keeps playing; the half-said turn is dropped (a new session starts with an empty buffer)."""
+        self._response, self._create_pending, self._cancelled = None, False, set()
+        self._pressed_at = self._speech_since = self._paused_at = None
+        self._mic_gated = False
+        out: list[Action] = [StreamMic(False), ResumePlayback()]
+        self._go(out, Phase.ASSISTANT_SPEAKING if self._playing else Phase.LISTENING)
+        return out
+
     def playback_drained(self) -> list[Action]:
         """The output has played everything queued."""
         self._playing = False

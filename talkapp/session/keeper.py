@@ -1,0 +1,178 @@
+"""One conversation across sessions: the connection is kept up for the engine.
+
+When the connection drops (Wi-Fi, a sleeping laptop, a server restart) it reconnects with a
+capped, jittered backoff; a refusal no retry can fix (a rejected key, an unknown model, a
+refused dialect) ends it at once. Before the service's time limit it renews the session,
+make-before-break, while nobody is talking. A new session gets the same configuration and,
+when asked, the conversation so far as context items. The events of all sessions come out of
+one iterator, with `Reconnecting` / `Reconnected` / `SessionLost` between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from talkapp.protocol import commands as cmd
+from talkapp.protocol import events as ev
+from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
+from talkapp.transport.websocket import TransportClosed
+
+# Refusals that the same request will get again: retrying only hammers the service.
+FATAL_CODES = {"invalid_api_key", "invalid_model", "missing_model", "beta_api_shape_disabled", "invalid_beta",
+               "missing_required_parameter", "unknown_parameter", "invalid_value"}
+RENEW_BEFORE_S = 120  # renew this long before the service's limit (60 min GA, 30 min on some providers)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    first_s: float = 0.5
+    factor: float = 2.0
+    cap_s: float = 15.0
+    jitter: float = 0.25  # ± this fraction, so many clients do not return in lockstep
+    attempts: int = 8
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        base = min(self.cap_s, self.first_s * self.factor ** (attempt - 1))
+        return base * (1 + rng.uniform(-self.jitter, self.jitter))
+
+
+@dataclass(frozen=True)
+class Reconnecting:
+    attempt: int
+    of: int
+    delay_s: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    label: str
+    session_id: str
+    renewed: bool = False  # a planned renewal before the time limit, not a recovery
+
+
+@dataclass(frozen=True)
+class SessionLost:
+    message: str  # what happened and what to do
+
+
+KeeperEvent = ev.ServerEvent | Reconnecting | Reconnected | SessionLost
+
+
+class SessionKeeper:
+    def __init__(self, endpoint: Endpoint, api_key: str, config: Callable[[], cmd.SessionConfig],
+                 history: Callable[[], list[cmd.AddHistory]] = list, tap: Callable[[], Tap | None] = lambda: None,
+                 backoff: Backoff | None = None, seed: int | None = None) -> None:
+        self.endpoint = endpoint
+        self._key = api_key
+        self._config = config  # current configuration (the mode may have changed since)
+        self._history = history
+        self._tap = tap
+        self._backoff = backoff or Backoff()
+        self._rng = random.Random(seed)
+        self._session: RealtimeSession | None = None
+        self._generation = 0  # bumped whenever the session is replaced on purpose
+        self._closing = False
+        self._expiring = False  # the service said the session hit its time limit
+        self.reconnects = 0
+
+    @property
+    def session(self) -> RealtimeSession | None:
+        return self._session
+
+    async def open(self) -> RealtimeSession:
+        """The first session; raises `SessionRefused` with a plain-words message."""
+        self._session = await self._open(with_history=False)
+        return self._session
+
+    async def send(self, command: cmd.Command) -> bool:
+        """False when there is no live session: audio is dropped, not queued for a dead socket."""
+        session = self._session
+        if session is None:
+            return False
+        try:
+            await session.send(command)
+        except TransportClosed:
+            return False
+        return True
+
+    async def events(self) -> AsyncIterator[KeeperEvent]:
+        while self._session is not None:
+            session, generation = self._session, self._generation
+            ended = None
+            async for event in session.events():
+                if isinstance(event, SessionEnded):
+                    ended = event
+                    break
+                if isinstance(event, ev.ServerError) and event.code == "session_expired":
+                    self._expiring = True
+                yield event
+            if self._closing:
+                return
+            if generation != self._generation:
+                continue  # replaced on purpose (a renewal): read the new one
+            async for event in self._recover(ended):
+                yield event
+
+    def expires_soon(self, now: float | None = None) -> bool:
+        started = self._session.started if self._session else None
+        if started is None or not started.expires_at:
+            return False
+        return (now or time.time()) > started.expires_at - RENEW_BEFORE_S
+
+    async def renew(self) -> Reconnected | None:
+        """Make-before-break: a new session (with the conversation so far), then the old one
+        is closed. None when the new one could not be opened (the old one stays)."""
+        try:
+            fresh = await self._open(with_history=True)
+        except SessionRefused:
+            return None
+        old, self._session = self._session, fresh
+        self._generation += 1
+        if old is not None:
+            await old.close()
+        return Reconnected(fresh.endpoint.describe(), fresh.started.session_id, renewed=True)
+
+    async def close(self) -> None:
+        self._closing = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def _recover(self, ended: SessionEnded | None) -> AsyncIterator[KeeperEvent]:
+        reason = "the session reached its time limit" if self._expiring else (ended.message if ended else "the session ended")
+        old, self._session = self._session, None
+        if old is not None:
+            await old.close()
+        for attempt in range(1, self._backoff.attempts + 1):
+            delay = 0.0 if (attempt == 1 and self._expiring) else self._backoff.delay(attempt, self._rng)
+            yield Reconnecting(attempt, self._backoff.attempts, delay, reason)
+            await asyncio.sleep(delay)
+            try:
+                self._session = await self._open(with_history=True)
+            except SessionRefused as refused:
+                if refused.error is not None and refused.error.code in FATAL_CODES:
+                    yield SessionLost(str(refused))
+                    return
+                reason = str(refused)
+                continue
+            self._expiring = False
+            self.reconnects += 1
+            yield Reconnected(self._session.endpoint.describe(), self._session.started.session_id)
+            return
+        yield SessionLost(f"Could not reconnect after {self._backoff.attempts} attempts ({reason}). "
+                          "Check the network, then press Connect.")
+
+    async def _open(self, with_history: bool) -> RealtimeSession:
+        session = await RealtimeSession.open(self.endpoint, self._key, self._config(), tap=self._tap())
+        if with_history:
+            try:
+                for item in self._history():
+                    await session.send(item)
+            except TransportClosed:
+                pass  # the reader of this session will find out why
+        return session
