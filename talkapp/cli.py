@@ -194,7 +194,7 @@ def _simulator_if(args: argparse.Namespace):
     from talkapp.threads.loop import LoopThread
 
     loop = LoopThread("talkapp-simulator").start()
-    sim = Simulator(SimulatorConfig(beta_mode=args.simulator_beta))
+    sim = Simulator(SimulatorConfig(beta_mode=args.simulator_beta, record_events=False))
     loop.submit(sim.__aenter__()).result(10)
     try:
         yield sim.url
@@ -236,7 +236,7 @@ def _run_devices(args: argparse.Namespace) -> int:
 def _run_simulator(args: argparse.Namespace) -> int:
     from talkapp.simulator import SimulatorConfig, serve_forever
 
-    config = SimulatorConfig(beta_mode=args.beta, latency_ms=args.latency_ms)
+    config = SimulatorConfig(beta_mode=args.beta, latency_ms=args.latency_ms, record_events=False)
 
     def ready(url: str) -> None:
         print(f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)", flush=True)

@@ -138,7 +138,7 @@ class Controller:
 
         if self._simulator is None:
             loop = LoopThread("talkapp-simulator").start()
-            sim = Simulator(SimulatorConfig())
+            sim = Simulator(SimulatorConfig(record_events=False))  # an app session can last hours
             await asyncio.wrap_future(loop.submit(sim.__aenter__()))
             self._simulator = (sim, loop)
 

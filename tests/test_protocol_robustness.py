@@ -71,3 +71,46 @@ def test_an_error_names_the_command_that_caused_it():
         "message": "buffer too small", "param": None, "event_id": sent["event_id"]}}
     (event,) = c.receive(json.dumps(error))
     assert event.caused_by == "CommitAudio"
+
+
+# ---- real events, broken: every fixture with one field removed or replaced, at any depth ----
+
+from pathlib import Path  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "protocol" / "fixtures"
+SERVER_EVENTS = [(p.parent.name, json.loads(p.read_text())) for p in sorted(FIXTURES.glob("*/*.server.*.json"))]
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _paths(child, (*prefix, i))
+
+
+def _mutated(event: dict, path: tuple, replacement, delete: bool) -> dict:
+    event = json.loads(json.dumps(event))
+    if not path:
+        return event
+    parent = event
+    for step in path[:-1]:
+        parent = parent[step]
+    if delete and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = replacement
+    return event
+
+
+@settings(max_examples=600, deadline=None)
+@given(data=st.data())
+def test_a_real_event_with_any_field_broken_decodes_without_raising(data):
+    dialect, event = data.draw(st.sampled_from(SERVER_EVENTS))
+    path = data.draw(st.sampled_from([p for p in _paths(event) if p and p != ("type",)]))
+    replacement = data.draw(json_values | st.sampled_from(["%%not-base64%%", "A" * 10_001, -1, 2**63]))
+    broken = _mutated(event, path, replacement, data.draw(st.booleans()))
+    decoded = RealtimeConnection(DIALECTS[dialect]).receive(json.dumps(broken))
+    assert all(type(e).__module__ == ev.__name__ for e in decoded)

@@ -114,8 +114,18 @@ def test_missing_authentication_and_unknown_model_are_explained():
 
 
 def test_other_errors_keep_the_services_message():
-    line = explain(_error("rate_limit_exceeded", "Slow down."), "m", choose_dialect("ga", "m"))
-    assert "rate_limit_exceeded" in line and "Slow down." in line
+    line = explain(_error("item_truncate_invalid_item_id", "Item with item_id not found: x"), "m", choose_dialect("ga", "m"))
+    assert "item_truncate_invalid_item_id" in line and "not found" in line
+
+
+@pytest.mark.parametrize("error, says", [
+    (_error("rate_limit_exceeded", "Rate limit reached"), "wait a few seconds"),
+    (_error("insufficient_quota", "You exceeded your current quota"), "billing"),
+    (ServerError(None, "The server had an error", error_type="server_error"), "not your fault"),
+    (_error("invalid_json", "Invalid event: failed to parse JSON value"), "TalkApp bug"),
+])
+def test_service_errors_say_what_to_do(error, says):
+    assert says in explain(error, "gpt-realtime", choose_dialect("auto", "gpt-realtime"))
 
 
 def test_the_protocol_package_imports_only_the_standard_library_and_itself():

@@ -171,3 +171,22 @@ async def test_with_service_turn_detection_the_service_ends_the_turn(simulator, 
     types = [e["type"] for e in simulator.connections[0].received if isinstance(e, dict)]
     assert "input_audio_buffer.commit" not in types and "response.create" not in types
     assert result.timings.first_audio > 0  # counted from the end of the speech, through the VAD's silence
+
+
+@pytest.mark.parametrize("url", [
+    "ws://192.0.2.10:8765/v1",  # a remote host, unencrypted
+    "ws://example.test/v1",
+])
+async def test_plain_ws_to_another_host_is_refused_before_any_key_leaves(url):
+    with pytest.raises(SessionRefused, match="unencrypted ws://"):
+        await RealtimeSession.open(Endpoint(url, "gpt-realtime", choose_dialect("auto", "gpt-realtime")), KEY, SessionConfig())
+
+
+async def test_plain_ws_to_loopback_or_when_allowed_is_fine(simulator):
+    endpoint = Endpoint(simulator.url.replace("127.0.0.1", "localhost"), "gpt-realtime", choose_dialect("auto", "gpt-realtime"))
+    async with await RealtimeSession.open(endpoint, KEY, SessionConfig()) as session:
+        assert session.started is not None
+    allowed = Endpoint("ws://192.0.2.10:9/v1", "gpt-realtime", choose_dialect("auto", "gpt-realtime"), allow_insecure=True)
+    with pytest.raises(SessionRefused) as refused:
+        await RealtimeSession.open(allowed, KEY, SessionConfig(), timeout=0.5)
+    assert "unencrypted" not in str(refused.value)  # it tried (and found nobody there)

@@ -67,6 +67,22 @@ def _expired(e: ServerError, model: str, choice: DialectChoice) -> str:
     return "The session reached the service's maximum duration; a new session is needed."
 
 
+def _rate_limited(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return "The service's rate limit for your account was reached: wait a few seconds and speak again."
+
+
+def _no_quota(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return "Your account has no quota left for this model: check billing at platform.openai.com, or pick another profile."
+
+
+def _server_fault(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return "The service had an internal error (not your fault): try again; if it persists, check status.openai.com."
+
+
+def _our_fault(e: ServerError, model: str, choice: DialectChoice) -> str:
+    return f"The service rejected an event TalkApp sent ({e.code}: {e.message}). This is a TalkApp bug; please report it."
+
+
 def _generic(e: ServerError, model: str, choice: DialectChoice) -> str:
     code = f" ({e.code})" if e.code else ""
     return f"The service reported an error{code}: {e.message}"
@@ -82,12 +98,19 @@ _EXPLAINERS: dict[str | None, Callable[[ServerError, str, DialectChoice], str]] 
     "model_not_found": _bad_model,
     "missing_model": _missing_model,
     "session_expired": _expired,
+    "rate_limit_exceeded": _rate_limited,
+    "insufficient_quota": _no_quota,
+    "server_error": _server_fault,
+    "invalid_event": _our_fault,
+    "invalid_json": _our_fault,
 }
 
 
 def explain(error: ServerError, model: str, choice: DialectChoice) -> str:
     if error.code is None and "authentication" in error.message.lower():
         return _no_auth(error, model, choice)
+    if error.error_type == "server_error" and error.code not in _EXPLAINERS:
+        return _server_fault(error, model, choice)
     return _EXPLAINERS.get(error.code, _generic)(error, model, choice)
 
 

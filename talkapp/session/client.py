@@ -19,7 +19,9 @@ from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.dialect import realtime_url
 from talkapp.protocol.explain import explain
 from talkapp.protocol.selection import DialectChoice
-from talkapp.transport.websocket import Closed, TransportClosed, TransportError, WebSocketTransport
+from talkapp.transport.websocket import (
+    Closed, TransportClosed, TransportError, WebSocketTransport, insecure_url_problem,
+)
 
 CLOSE_AFTER_ERROR_S = 0.3
 
@@ -31,6 +33,7 @@ class Endpoint:
     base_url: str
     model: str
     choice: DialectChoice
+    allow_insecure: bool = False  # plain ws:// to a non-loopback host, confirmed by the user
 
     @property
     def url(self) -> str:
@@ -81,6 +84,9 @@ class RealtimeSession:
         cls, endpoint: Endpoint, api_key: str, config: SessionConfig, timeout: float = 10.0, tap: Tap | None = None
     ) -> RealtimeSession:
         dialect = endpoint.choice.dialect
+        problem = insecure_url_problem(endpoint.url, endpoint.allow_insecure)
+        if problem:
+            raise SessionRefused(problem)
         try:
             transport = await WebSocketTransport.open(endpoint.url, dialect.headers(api_key), timeout)
         except TransportError as exc:

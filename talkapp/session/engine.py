@@ -307,8 +307,11 @@ class Engine:
 
     def _report_server_problem(self, event: ev.ServerEvent) -> None:
         match event:
-            case ev.ServerError(code=code) if code in turns.BENIGN_ERRORS:
-                pass
+            case ev.ServerError(code=code) if code in turns.HANDLED_ERRORS:
+                pass  # the turn policy deals with these (a retry, a hint)
+            case ev.ResponseDone(status="failed", error_code=code, error_message=message) if self._keeper and self._keeper.session:
+                failure = ev.ServerError(code, message or "the response failed")
+                self._emit(out.Notice("error", self._keeper.session.explain(failure)))
             case ev.ServerError(code="session_expired"):
                 self._emit(out.Notice("info", "The session reached the service's time limit; starting a new one."))
             case ev.ServerError() if self._keeper is not None and self._keeper.session is not None:

@@ -122,7 +122,12 @@ class TurnSettings:
 
 
 SHORT_PRESS_HINT = "Hold the talk button while you speak — that press was too short to send."
-BENIGN_ERRORS = {"response_cancel_not_active"}  # our cancel raced the service's own (turn_detected)
+# Service errors this policy answers itself, so they are not shown as errors:
+HANDLED_ERRORS = {
+    "response_cancel_not_active",  # our cancel raced the service's own (turn_detected): benign
+    "conversation_already_has_active_response",  # asked again once the active one is done
+    "input_audio_buffer_commit_empty",  # a hint instead
+}
 
 
 class TurnPolicy:

@@ -40,13 +40,14 @@ class ProviderProfile:
     model: str = DEFAULT_MODEL
     session: SessionConfig = field(default_factory=SessionConfig)
     key_name: str = "openai"  # the keyring entry (username) under service "talkapp"
+    allow_insecure: bool = False  # plain ws:// to a host that is not this machine
 
     @property
     def needs_key(self) -> bool:
         return self.provider != "simulator"
 
     def endpoint(self) -> Endpoint:
-        return Endpoint(self.base_url, self.model, choose_dialect(self.api, self.model))
+        return Endpoint(self.base_url, self.model, choose_dialect(self.api, self.model), self.allow_insecure)
 
     def describe(self) -> str:
         """What a person reads: `gpt-realtime-2 · GA (auto)`."""

@@ -39,6 +39,7 @@ class SimulatorConfig:
     beta_cap_s: float = BETA_CAP_S
     rate_limit_tokens: int = 40_000  # tokens per minute reported in rate_limits.updated
     ping_interval_s: float | None = 20.0  # the service pings about every 20 s
+    record_events: bool = True  # keep every event for inspection (tests); off for long app sessions
 
     def latency_for(self, model: str) -> float:
         """Think time in seconds for `model` (per-model override, else the default)."""

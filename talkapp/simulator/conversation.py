@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from talkapp.audio.pcm import duration_ms
 
 ROOT = "root"
+KEEP_AUDIO_ITEMS = 16  # older items keep their length but not their samples (memory stays flat)
 
 
 @dataclass
@@ -21,10 +22,14 @@ class Part:
     audio: bytes = b""  # PCM16 24 kHz of audio parts
     image_url: str | None = None
     detail: str | None = None
+    released_ms: float = 0.0  # audio whose samples were let go (see Conversation.insert)
 
     @property
     def audio_ms(self) -> float:
-        return duration_ms(self.audio)
+        return duration_ms(self.audio) + self.released_ms
+
+    def release_audio(self) -> None:
+        self.released_ms, self.audio = self.audio_ms, b""
 
 
 @dataclass
@@ -67,7 +72,17 @@ class Conversation:
         else:
             index = self.items.index(self.find(previous_item_id)) + 1
         self.items.insert(index, item)
+        self._release_old_audio()
         return self.items[index - 1].id if index > 0 else None
+
+    def _release_old_audio(self) -> None:
+        """A long session must not hold every sample ever said. Old items keep their audio's
+        length (usage counts it) but not its samples; only recent ones can be truncated or
+        retrieved with audio, which is all a client ever does."""
+        for item in self.items[:-KEEP_AUDIO_ITEMS]:
+            for part in item.parts:
+                if part.audio:
+                    part.release_audio()
 
     def delete(self, item_id: str) -> None:
         self.items = [i for i in self.items if i.id != item_id]

@@ -36,10 +36,14 @@ class ConnectionRecord:
 
 @dataclass
 class Recorder:
+    """`enabled=False` keeps only the connection records' headers and close codes: the app's
+    offline simulator runs for hours and must not keep every audio frame it ever saw."""
+
     connections: list[ConnectionRecord] = field(default_factory=list)
     timeline: list[tuple[int, str, object]] = field(
         default_factory=list
     )  # (connection, "in"/"out", event)
+    enabled: bool = True
 
     def open(self, path: str, headers: Iterable[tuple[str, str]]) -> ConnectionRecord:
         record = ConnectionRecord(len(self.connections), path, _masked(headers))
@@ -47,10 +51,14 @@ class Recorder:
         return record
 
     def received(self, record: ConnectionRecord, event: object) -> None:
+        if not self.enabled:
+            return
         record.received.append(event)
         self.timeline.append((record.number, "in", event))
 
     def sent(self, record: ConnectionRecord, event: object) -> None:
+        if not self.enabled:
+            return
         record.sent.append(event)
         self.timeline.append((record.number, "out", event))
 

@@ -38,7 +38,7 @@ class Simulator:
         self.config = config or SimulatorConfig()
         self.host, self._port = host, port
         self.knobs = dataclasses.replace(self.config.knobs)
-        self.recorder = Recorder()
+        self.recorder = Recorder(enabled=self.config.record_events)
         self._server: Server | None = None
 
     async def __aenter__(self) -> Self:

@@ -7,6 +7,7 @@ why it ended. It knows nothing about events or dialects.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -98,6 +99,25 @@ class WebSocketTransport:
         if self._ws.close_code is None and self._ws.state.name != "CLOSED":
             return None
         return Closed(self._ws.close_code or 1006, self._ws.close_reason or "")
+
+
+def insecure_url_problem(url: str, allowed: bool = False) -> str | None:
+    """Plain ws:// would send the API key and the user's voice unencrypted. Loopback is fine
+    (a local simulator or proxy); anywhere else only when the user said so for that profile."""
+    parts = urlsplit(url)
+    if parts.scheme != "ws" or allowed or _is_loopback(parts.hostname or ""):
+        return None
+    return (f"Refusing to connect to {parts.hostname} over unencrypted ws://: your API key and voice would cross "
+            "the network in the clear. Use wss://, or allow unencrypted connections for this profile in Settings.")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _closed(exc: ConnectionClosed) -> Closed:
