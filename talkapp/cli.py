@@ -173,6 +173,9 @@ def _run_talk(args: argparse.Namespace) -> int:
     from talkapp.session.engine import AudioOptions, Engine
     from talkapp.terminal import TerminalPrinter, run_talk
 
+    from talkapp.logs import start_logging
+
+    start_logging()
     audio = AudioOptions(input_device=_device(args.input, "input"), output_device=_device(args.output, "output"),
                          echo=EchoMode(args.echo), vad_hangover_ms=args.silence_ms)
     profile = _profile(args)

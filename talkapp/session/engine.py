@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import logging
 from pathlib import Path
 import time
 from collections.abc import Callable
@@ -62,7 +63,7 @@ class Engine:
         self.profile = profile
         self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
-        self._emit = emit
+        self._emit = _logged(emit)
         self.audio_options = audio or AudioOptions()
         self.policy = TurnPolicy(mode, heard_ms=self._heard_ms, settings=turn_settings_for(profile))
         self.transcript = Transcript()
@@ -327,6 +328,18 @@ class Engine:
     def _fail(self, message: str) -> bool:
         self._set_state(State.ERROR, message)
         return False
+
+
+_log = logging.getLogger("talkapp.engine")
+
+
+def _logged(emit: Callable[[out.EngineEvent], None]) -> Callable[[out.EngineEvent], None]:
+    """Log what the engine reports — states, notices, connections, timings — never transcripts."""
+    def emit_and_log(event: out.EngineEvent) -> None:
+        if not isinstance(event, out.TranscriptChanged):
+            _log.info("%s", event)
+        emit(event)
+    return emit_and_log
 
 
 def turn_settings_for(profile: ProviderProfile) -> turns.TurnSettings:

@@ -1,0 +1,47 @@
+"""The app's log: one size-bounded, rotating file per user, with secrets redacted.
+
+What is logged: state changes, notices, connections and timings — never transcripts, audio or
+keys. Every record passes a redaction filter, so even a message that quotes part of a key (the
+service does, when it rejects one) is logged without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from pathlib import Path
+
+import platformdirs
+
+from talkapp.session.recording import redact
+
+MAX_BYTES = 1_000_000
+BACKUPS = 3  # so the log never takes more than ~4 MB
+
+
+def log_folder() -> Path:
+    override = os.environ.get("TALKAPP_LOG_DIR")
+    return Path(override) if override else Path(platformdirs.user_log_dir("TalkApp", appauthor=False))
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = ()
+        return True
+
+
+def start_logging(level: int = logging.INFO) -> Path:
+    """Send the `talkapp` loggers to the rotating file; returns its path."""
+    folder = log_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "talkapp.log"
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets())
+    root = logging.getLogger("talkapp")
+    root.setLevel(level)
+    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        root.addHandler(handler)
+    return path
