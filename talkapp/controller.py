@@ -24,7 +24,7 @@ from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.secrets import MissingKey, find_api_key
-from talkapp.threads.loop import LoopThread
+from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
 
 SIMULATOR_KEY = "sk-talkapp-simulator"  # the built-in simulator takes any key; this one is not secret
 
@@ -44,7 +44,7 @@ class Controller:
     def __init__(self, settings: Settings, emit: Callable[[ControllerEvent], None]) -> None:
         self.settings = settings
         self._emit = emit
-        self._loop = LoopThread().start()
+        self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
         self._engine: Engine | None = None
         self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
 

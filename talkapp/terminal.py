@@ -15,7 +15,7 @@ from talkapp.session import engine_events as out
 from talkapp.session.engine import Engine
 from talkapp.session.turns import Mode
 from talkapp.threads.handle import EngineHandle
-from talkapp.threads.loop import LoopThread
+from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
 
 _STATE_WORDS = {
     out.State.CONNECTING: "connecting…",
@@ -64,7 +64,7 @@ def _ms(value: float | None) -> str:
 
 
 def run_talk(engine: Engine, printer: TerminalPrinter, duration: float | None) -> int:
-    loop = LoopThread().start()
+    loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
     handle = EngineHandle(loop, engine, printer)
     finished = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

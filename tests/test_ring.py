@@ -356,3 +356,16 @@ def test_the_hot_path_allocates_no_audio_buffers():
     finally:
         tracemalloc.stop()
     assert peak < block.nbytes // 4  # views and ints only; one copied block would be 12 kB
+
+
+def test_the_writer_learns_exactly_where_a_flush_landed():
+    writer, reader = open_ring(100)
+    writer.write(np.arange(50, dtype=np.float32))
+    out = np.zeros(10, np.float32)
+    reader.read_into(out)  # played 10 frames
+    generation = writer.request_flush()
+    assert writer.flushed_at(generation) is None  # the reader has not been back yet
+    reader.read_into(out)  # the reader applies the flush first, then reads nothing
+    assert writer.flushed_at(generation) == 10 and reader.available == 0
+    writer.write(np.ones(5, np.float32))
+    assert writer.flushed_at(generation) == 10 and writer.flushed_at(generation + 1) is None

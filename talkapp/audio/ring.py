@@ -54,7 +54,7 @@ class _RingState:
     __slots__ = (
         "storage", "capacity", "claimed", "written", "flush_mark",
         "read_pos", "frames_read", "overruns", "frames_dropped", "underruns", "flushes",
-        "frames_flushed",
+        "frames_flushed", "flushed_at",
     )  # fmt: skip
 
     def __init__(self, frames: int, channels: int) -> None:
@@ -71,6 +71,7 @@ class _RingState:
         self.underruns = 0  # reader
         self.flushes = 0  # reader
         self.frames_flushed = 0  # reader
+        self.flushed_at = (0, 0)  # reader: (flush generation, read position when it was applied)
 
 
 def open_ring(frames: int, channels: int = 1) -> tuple[RingWriter, RingReader]:
@@ -134,12 +135,19 @@ class RingWriter:
         """Frames written so far (the number the next written frame will have)."""
         return self._st.written
 
-    def request_flush(self) -> None:
+    def flushed_at(self, generation: int) -> int | None:
+        """The reader's position when it applied flush `generation` (None: not applied yet):
+        exactly how far playback got before a barge-in silenced it."""
+        applied, position = self._st.flushed_at
+        return position if applied >= generation else None
+
+    def request_flush(self) -> int:
         """Ask the reader to drop everything written so far (barge-in); it does so on its next
-        read. Only the writer's own flush marker changes, so this is safe from the writer's
+        read. Returns the flush's generation (see `flushed_at`). Only the writer's own flush marker changes, so this is safe from the writer's
         thread while the reader is mid-read."""
         st = self._st
         st.flush_mark = (st.flush_mark[0] + 1, st.written)
+        return st.flush_mark[0]
 
     def statistics(self) -> RingStatistics:
         return _statistics(self._st)
@@ -239,6 +247,9 @@ class RingReader:
             self._st.flushes += generation - self._flush_generation
             self._flush_generation = generation
             self._flowing = False
+            # Where playback really stopped, for the writer's side to read (one tuple per
+            # barge-in; never on the steady path).
+            self._st.flushed_at = (generation, self._st.read_pos)
         self._skip_to(flush_pos, flushed=True)
 
     def _skip_to(self, pos: int, *, flushed: bool) -> None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import itertools
+import sys
 import logging
 from pathlib import Path
 import time
@@ -98,6 +100,7 @@ class Engine:
         self._set_state(State.LISTENING)
         await self._do(self.policy.start())
         self._tasks = [asyncio.create_task(self._read_session()), asyncio.create_task(self._pump())]
+        keep_callbacks_on_time()
         return True
 
     async def stop(self) -> None:
@@ -252,8 +255,13 @@ class Engine:
     # ---- actions ----
 
     async def _do(self, actions: list[turns.Action]) -> None:
+        flushed: int | None = None  # the generation of a flush these actions made
+        exact: dict[str, int] = {}  # item -> heard ms, measured where the flush really landed
         for action in actions:
             match action:
+                case turns.Send(command=cmd.TruncateItem(item_id=item_id, audio_end_ms=guess)) if flushed is not None:
+                    exact[item_id] = await self._speaker.heard_after_flush(item_id, flushed, guess)
+                    await self._send(cmd.TruncateItem(item_id, exact[item_id]))
                 case turns.Send(command=command):
                     if isinstance(command, cmd.CommitAudio):
                         self._clock.user_done(time.monotonic())
@@ -270,9 +278,10 @@ class Engine:
                 case turns.ResumePlayback():
                     self._io.paused = False
                 case turns.FlushPlayback():
-                    self._speaker.flush()
-                    self._io.paused = False
+                    flushed = self._speaker.flush()
+                    self._io.paused = False  # a paused callback reads nothing: let it apply the flush
                 case turns.Interrupted(item_id=item_id, heard_ms=heard):
+                    heard = exact.get(item_id, heard)
                     turn = self.transcript.mark_interrupted(item_id, heard) if item_id else None
                     if turn is not None:
                         self._emit(out.TranscriptChanged(turn))
@@ -340,6 +349,16 @@ def _logged(emit: Callable[[out.EngineEvent], None]) -> Callable[[out.EngineEven
             _log.info("%s", event)
         emit(event)
     return emit_and_log
+
+
+def keep_callbacks_on_time() -> None:
+    """The PortAudio callbacks are Python: each needs the GIL within a block or the device
+    underruns. Measured (bench/audio_latency.py): a full garbage collection froze every thread
+    for 74 ms idle, 159 ms under load; and a waiting thread gets the GIL only after the
+    holder's 5 ms switch interval. So: freeze what exists once the app is up (collections then
+    skip it) and hand the GIL over within 1 ms."""
+    gc.freeze()
+    sys.setswitchinterval(0.001)
 
 
 def turn_settings_for(profile: ProviderProfile) -> turns.TurnSettings:

@@ -9,6 +9,8 @@ would drop unplayed audio) and a barge-in flush has little to throw away.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -60,14 +62,26 @@ class Speaker:
             self._queue.append((item_id, None))
             self.feed()
 
-    def flush(self) -> None:
-        """Drop everything not yet played (barge-in). The callback applies it within a block."""
-        self._ring.request_flush()
+    def flush(self) -> int:
+        """Drop everything not yet played (barge-in). The callback applies it within a block;
+        returns the flush's generation for `heard_after_flush`."""
+        generation = self._ring.request_flush()
         self._queue.clear()
         self._in_ring.clear()
         self._resampler.reset()
         self._playing = False
         self.level_dbfs = float("-inf")
+        return generation
+
+    async def heard_after_flush(self, item_id: str, generation: int, fallback: int, wait_s: float = 0.05) -> int:
+        """What was heard of `item_id`, exactly: the output callback's position when it applied
+        the flush. (Counted before the flush, a block could still slip out in between.)"""
+        deadline = time.monotonic() + wait_s
+        while (position := self._ring.flushed_at(generation)) is None:
+            if time.monotonic() > deadline:
+                return fallback  # no callback ran (a stalled or closed device)
+            await asyncio.sleep(0.001)
+        return self.tracker.heard_ms(item_id, position)
 
     def feed(self) -> bool:
         """Top up the ring, account for what was played; True once when playback drained."""
