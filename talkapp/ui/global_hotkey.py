@@ -1,0 +1,216 @@
+"""A hold-to-talk key that works while TalkApp is in the background (pynput).
+
+`start(combo)` returns None when the hotkey is active, else a reason in plain words (no X
+display, Wayland, macOS without the Accessibility permission, pynput missing, a combination it
+cannot read); it never raises for those. `pressed` fires once when the whole combination is
+down, `released` when any key of it comes up.
+
+Threads: pynput calls back on its own listener thread, where this class only updates a set of
+held keys and emits `_seen`; that signal is connected with `QueuedConnection` to `_on_seen`, a
+slot of this main-thread object, which emits `pressed` / `released` -- so both always fire on
+the Qt main thread. Each `start` bumps a generation number carried by `_seen`, so an event
+queued by a listener that was stopped since is dropped.
+
+Combinations use pynput's syntax, `<ctrl>+<alt>+h`, `<f9>`; bare key names are accepted too
+(`<ctrl>+<alt>+space` and `<ctrl>+<alt>+<space>` are the same).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+READY_TIMEOUT_S = 2.0  # a listener is ready in a few ms; one that is not has failed
+MACOS_PERMISSION = (
+    "macOS has not allowed TalkApp to watch the keyboard. Open System Settings → Privacy & "
+    "Security → Accessibility (and Input Monitoring), switch TalkApp on — or the Terminal or "
+    "Python app that runs it — then quit and reopen TalkApp."
+)
+
+
+class GlobalHotkey(QObject):
+    pressed = Signal()
+    released = Signal()
+    _seen = Signal(int, int)  # (generation, down: 1 or 0), emitted on pynput's thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._seen.connect(self._on_seen, Qt.ConnectionType.QueuedConnection)
+        self._listener: Any = None
+        self._generation = 0
+        self._down = False  # as the main thread knows it
+
+    def start(self, combo: str) -> str | None:
+        """Listen for `combo` anywhere; None when active, else why it is not."""
+        self.stop()
+        reason = platform_reason()
+        if reason:
+            return reason
+        try:
+            from pynput import keyboard
+        except ImportError as exc:
+            return _import_reason(exc)
+        except Exception as exc:  # noqa: BLE001 - Xlib raises its own errors for a broken display
+            return f"The global hotkey is unavailable: the keyboard could not be watched ({exc})."
+        try:
+            wanted = parse(combo, keyboard)
+        except ValueError as exc:
+            return str(exc)
+        self._generation += 1
+        watcher = _Watcher(wanted, self._generation, self._seen.emit)
+        listener = keyboard.Listener(on_press=watcher.press, on_release=watcher.release)
+        watcher.canonical = listener.canonical
+        return self._run(listener)
+
+    def stop(self) -> None:
+        """Stop listening; a combination still held counts as released."""
+        listener, self._listener = self._listener, None
+        self._generation += 1
+        if listener is not None:
+            listener.stop()
+            _unblock_x11(listener)
+            listener.join(1.0)  # its X connections close within a few ms; do not leave them half-open
+        if self._down:
+            self._down = False
+            self.released.emit()
+
+    @property
+    def active(self) -> bool:
+        return self._listener is not None
+
+    def _run(self, listener: Any) -> str | None:
+        ready = threading.Event()
+        try:
+            listener.start()
+        except Exception as exc:  # noqa: BLE001 - any platform failure means "unavailable"
+            return f"The global hotkey is unavailable: the keyboard could not be watched ({exc})."
+        # `wait()` never returns when the listener thread fails before it is ready, so it runs
+        # on a helper thread; we wait for that while the listener lives, within a limit.
+        threading.Thread(target=lambda: (listener.wait(), ready.set()), daemon=True).start()
+        waited = 0.0
+        while not ready.wait(0.005) and listener.is_alive() and waited < READY_TIMEOUT_S:
+            waited += 0.005
+        if ready.is_set() and not getattr(listener, "IS_TRUSTED", True):
+            listener.stop()  # macOS: the event tap is refused without the permission
+            return MACOS_PERMISSION
+        if not ready.is_set() or not listener.is_alive():
+            listener.stop()
+            return "The global hotkey is unavailable: the keyboard listener did not start."
+        self._listener = listener
+        return None
+
+    @Slot(int, int)
+    def _on_seen(self, generation: int, down: int) -> None:
+        down = bool(down)
+        if generation != self._generation or down == self._down:
+            return
+        self._down = down
+        (self.pressed if down else self.released).emit()
+
+
+class _Watcher:
+    """On pynput's thread: which keys are held, and whether that completes the combination."""
+
+    def __init__(self, wanted: list, generation: int, emit) -> None:
+        self._wanted = wanted
+        self.canonical = lambda key: key  # the listener's own, set once it exists
+        self._generation = generation
+        self._emit = emit
+        self._held: set = set()
+        self._active = False
+
+    def press(self, key, injected: bool = False) -> None:
+        if key is None:
+            return
+        self._held.add(self.canonical(key))
+        if not self._active and all(self._held_matches(w) for w in self._wanted):
+            self._active = True  # key repeat sends more presses; only the first counts
+            self._emit(self._generation, 1)
+
+    def release(self, key, injected: bool = False) -> None:
+        if key is None:
+            return
+        canonical = self.canonical(key)
+        self._held.discard(canonical)
+        if self._active and any(_same(canonical, w) for w in self._wanted):
+            self._active = False
+            self._emit(self._generation, 0)
+
+    def _held_matches(self, wanted) -> bool:
+        return any(_same(held, wanted) for held in self._held)
+
+
+def _same(key, wanted) -> bool:
+    if key == wanted:
+        return True
+    # Windows reports ctrl+h as the control character '\x08' with vk 0x48: match letters and
+    # digits by their virtual-key code too.
+    char = getattr(wanted, "char", None)
+    vk = getattr(key, "vk", None)
+    return sys.platform == "win32" and char is not None and char.isalnum() and vk == ord(char.upper())
+
+
+def parse(combo: str, keyboard: Any) -> list:
+    """pynput's keys for `combo`; ValueError with a readable message when it is not one."""
+    parts = [p.strip() for p in combo.split("+")] if combo.strip() else []
+    if not parts or any(not p for p in parts):
+        raise ValueError(f"“{combo}” is not a key combination (example: <ctrl>+<alt>+h).")
+    normal = "+".join(p if len(p) == 1 or p.startswith("<") else f"<{p.lower()}>" for p in parts)
+    try:
+        keys = keyboard.HotKey.parse(normal)
+    except ValueError:
+        raise ValueError(f"“{combo}” is not a key combination TalkApp knows (example: <ctrl>+<alt>+h).") from None
+    if all(isinstance(k, keyboard.Key) for k in keys):
+        raise ValueError(f"“{combo}” has only modifier keys; add a key such as h or <f9>.")
+    return keys
+
+
+def platform_reason() -> str | None:
+    """Why a global hotkey cannot work in this desktop session, before trying; None if it may."""
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        if os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland":
+            return ("The global hotkey is unavailable under Wayland: apps may not see keys pressed in "
+                    "other apps. Use the push-to-talk key in the TalkApp window, or bind a key in your "
+                    "desktop's keyboard settings.")
+        if not os.environ.get("DISPLAY"):
+            return ("The global hotkey is unavailable: there is no X display (DISPLAY is not set), so "
+                    "keys pressed in other apps cannot be seen. Use the push-to-talk key in the window.")
+    return None
+
+
+def _import_reason(exc: ImportError) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if getattr(exc, "name", None) == "pynput":
+        return "The global hotkey needs the Python package pynput (pip install 'talkapp[hotkeys]')."
+    if "X connection" in text or "display" in text.lower():
+        return (f"The global hotkey is unavailable: the X display {os.environ.get('DISPLAY', '')!s} "
+                "could not be reached. Use the push-to-talk key in the window.")
+    return f"The global hotkey is unavailable on this system ({text})."
+
+
+
+def _unblock_x11(listener: Any) -> None:
+    """Make pynput's X11 listener really stop. Its `stop()` sends "disable recording" on the
+    connection its own thread is blocked reading from, where the request sits unsent until the
+    next key event; the listener thread (and its two X connections) then outlives `stop()` --
+    by forever, if no key is pressed again (measured: still alive 3 s after `stop()`). The X
+    RECORD extension expects that request on another connection, so we send it on a fresh one.
+    (pynput's private `_context`; without it, there is nothing to do.)"""
+    context = getattr(listener, "_context", None)
+    if context is None or not sys.platform.startswith("linux"):
+        return
+    # The server or the context may already be gone: then there is nothing left to stop.
+    with contextlib.suppress(Exception):
+        import Xlib.display
+
+        display = Xlib.display.Display()
+        try:
+            display.record_disable_context(context)
+            display.flush()
+        finally:
+            display.close()
