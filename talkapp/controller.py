@@ -47,6 +47,7 @@ class Controller:
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
         self._engine: Engine | None = None
         self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
+        self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
 
     # ---- commands (any thread) ----
 
@@ -96,7 +97,25 @@ class Controller:
 
     # ---- on the loop ----
 
+    def _serialized(self) -> asyncio.Lock:
+        if self._lifecycle is None:
+            self._lifecycle = asyncio.Lock()
+        return self._lifecycle
+
     async def _connect(self) -> bool:
+        async with self._serialized():
+            return await self._connect_now()
+
+    async def _disconnect(self) -> None:
+        async with self._serialized():
+            await self._disconnect_now()
+
+    async def _reconnect(self) -> None:
+        async with self._serialized():
+            await self._disconnect_now()
+            await self._connect_now()
+
+    async def _connect_now(self) -> bool:
         if self._engine is not None:
             return True
         profile = self.settings.active_profile()
@@ -113,15 +132,11 @@ class Controller:
             return False
         return True
 
-    async def _disconnect(self) -> None:
+    async def _disconnect_now(self) -> None:
         engine, self._engine = self._engine, None
         if engine is not None:
             await engine.stop()
         await self._stop_simulator()
-
-    async def _reconnect(self) -> None:
-        await self._disconnect()
-        await self._connect()
 
     async def _key_for(self, profile: ProviderProfile) -> str | None:
         if not profile.needs_key:
@@ -153,6 +168,7 @@ class Controller:
         if profile.needs_key and not api_key:
             return "Enter an API key first."
         started = time.monotonic()
+        just_for_this = not profile.needs_key and self._simulator is None
         try:
             if not profile.needs_key:
                 await self._start_simulator()
@@ -160,6 +176,9 @@ class Controller:
             session = await RealtimeSession.open(profile.endpoint(), api_key or SIMULATOR_KEY, SessionConfig())
         except SessionRefused as refused:
             return f"✗ {refused}"
+        finally:
+            if just_for_this and self._engine is None:
+                await self._stop_simulator()
         await session.close()
         ms = 1000 * (time.monotonic() - started)
         return f"✓ Connected in {ms:.0f} ms · {profile.describe()} accepted"

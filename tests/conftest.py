@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -22,4 +24,6 @@ def utterance_pcm() -> bytes:
     return float_to_pcm16(np.concatenate([silence, voice_like(1.2), silence]))
 
 
-pytest_plugins = ["audio_server", "keyring_server"]  # real services: PulseAudio; gnome-keyring on D-Bus
+pytest_plugins = ["audio_server", "keyring_server", "display_server"]  # real services: PulseAudio; gnome-keyring on D-Bus; Xvfb
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # widget tests need no display

@@ -49,7 +49,8 @@ def _expected(raw: dict):
         case "input_audio_buffer.cleared":
             return [ev.InputCleared()]
         case "conversation.item.added":
-            return [ev.ItemAdded(item["id"], item["type"], item.get("role"))]
+            texts = [c["text"] for c in item.get("content", []) if c.get("type") in ("input_text", "text", "output_text")]
+            return [ev.ItemAdded(item["id"], item["type"], item.get("role"), " ".join(texts))]
         case "conversation.item.input_audio_transcription.delta":
             return [ev.TranscriptDelta("user", raw["item_id"], raw["delta"])]
         case "conversation.item.input_audio_transcription.completed":

@@ -62,7 +62,9 @@ def session_started(raw: dict) -> tuple:
 
 def session_configured(raw: dict) -> tuple:
     session = _get(raw, "session", dict)
-    voice = session.get("voice") or ((session.get("audio") or {}).get("output") or {}).get("voice")
+    audio = session.get("audio") if isinstance(session.get("audio"), dict) else {}
+    output = audio.get("output") if isinstance(audio.get("output"), dict) else {}
+    voice = session.get("voice") or output.get("voice")
     return (ev.SessionConfigured(_opt_text(session, "id") or "", voice if isinstance(voice, str) else None),)
 
 
@@ -82,9 +84,15 @@ def input_cleared(raw: dict) -> tuple:
     return (ev.InputCleared(),)
 
 
+_TEXT_PARTS = ("input_text", "text", "output_text")
+
+
 def item_added(raw: dict) -> tuple:
     item = _get(raw, "item", dict)
-    return (ev.ItemAdded(_text(item, "id"), _text(item, "type"), _opt_text(item, "role")),)
+    content = item.get("content") if isinstance(item.get("content"), list) else []
+    texts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") in _TEXT_PARTS]
+    text = " ".join(t for t in texts if isinstance(t, str))
+    return (ev.ItemAdded(_text(item, "id"), _text(item, "type"), _opt_text(item, "role"), text),)
 
 
 def user_transcript_delta(raw: dict) -> tuple:

@@ -56,6 +56,7 @@ class ItemAdded:
     item_id: str
     kind: str  # "message", "function_call", "function_call_output", ...
     role: str | None = None
+    text: str = ""  # the text parts of a message item (a typed message, history); "" for audio
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ class Engine:
         try:
             await asyncio.to_thread(self._open_audio)
         except devices.AudioUnavailable as exc:
-            return self._fail(str(exc))
+            return self._fail(str(exc), out.AUDIO)
         self._recording_tap = self._recording()
         self._keeper = SessionKeeper(self.profile.endpoint(), self._key, self._session_config, self._history,
                                      tap=lambda: self._recording_tap)
@@ -263,8 +263,8 @@ class Engine:
                     exact[item_id] = await self._speaker.heard_after_flush(item_id, flushed, guess)
                     await self._send(cmd.TruncateItem(item_id, exact[item_id]))
                 case turns.Send(command=command):
-                    if isinstance(command, cmd.CommitAudio):
-                        self._clock.user_done(time.monotonic())
+                    if isinstance(command, (cmd.CommitAudio, cmd.SendText)):
+                        self._clock.user_done(time.monotonic())  # the user's turn ends here
                     await self._send(command)
                 case turns.StreamMic(on=True, preroll_ms=preroll):
                     self._mic.start_stream(preroll)
@@ -312,7 +312,7 @@ class Engine:
     def _report_faults(self) -> bool:
         faults = self._io.poll_faults()
         for fault in faults:
-            self._emit(out.Notice("warning", fault.message))
+            self._emit(out.Notice("warning", fault.message, out.AUDIO))
         return bool(faults)
 
     def _report_server_problem(self, event: ev.ServerEvent) -> None:
@@ -321,21 +321,21 @@ class Engine:
                 pass  # the turn policy deals with these (a retry, a hint)
             case ev.ResponseDone(status="failed", error_code=code, error_message=message) if self._keeper and self._keeper.session:
                 failure = ev.ServerError(code, message or "the response failed")
-                self._emit(out.Notice("error", self._keeper.session.explain(failure)))
+                self._emit(out.Notice("error", self._keeper.session.explain(failure), out.CONNECTION))
             case ev.ServerError(code="session_expired"):
                 self._emit(out.Notice("info", "The session reached the service's time limit; starting a new one."))
             case ev.ServerError() if self._keeper is not None and self._keeper.session is not None:
-                self._emit(out.Notice("error", self._keeper.session.explain(event)))
+                self._emit(out.Notice("error", self._keeper.session.explain(event), out.CONNECTION))
             case ev.MalformedEvent(wire_type=wire_type, problem=problem):
                 self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: {problem})."))
 
-    def _set_state(self, state: State, detail: str = "") -> None:
+    def _set_state(self, state: State, detail: str = "", topic: str = "") -> None:
         if state is not self.state or detail:
             self.state = state
-            self._emit(out.StateChanged(state, detail))
+            self._emit(out.StateChanged(state, detail, topic))
 
-    def _fail(self, message: str) -> bool:
-        self._set_state(State.ERROR, message)
+    def _fail(self, message: str, topic: str = out.CONNECTION) -> bool:
+        self._set_state(State.ERROR, message, topic)
         return False
 
 

@@ -21,10 +21,14 @@ class State(StrEnum):
     ERROR = "error"
 
 
+AUDIO, CONNECTION = "audio", "connection"  # topics: which settings fix a problem
+
+
 @dataclass(frozen=True)
 class StateChanged:
     state: State
     detail: str = ""  # for ERROR: what happened and what to do
+    topic: str = ""  # for ERROR: AUDIO or CONNECTION
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class TranscriptChanged:
 class Notice:
     level: str  # "info" | "warning" | "error"
     text: str
+    topic: str = ""  # AUDIO, CONNECTION or "" (a hint)
 
 
 @dataclass(frozen=True)

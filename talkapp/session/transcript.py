@@ -34,18 +34,15 @@ class Transcript:
     def apply(self, event: ev.ServerEvent, now: float) -> Turn | None:
         """Fold one event in; returns the turn it changed, if any."""
         match event:
-            case ev.ItemAdded(item_id=item_id, kind="message", role=role) if role in ("user", "assistant"):
-                return self._ensure(item_id, role, now)
+            case ev.ItemAdded(item_id=item_id, kind="message", role=role, text=text) if role in ("user", "assistant"):
+                turn = self._ensure(item_id, role, now)
+                return self._put(replace(turn, text=text, final=True)) if text else turn
             case ev.TranscriptDelta(role=role, item_id=item_id, text=text):
                 turn = self._ensure(item_id, role, now)
                 return self._put(replace(turn, text=turn.text + text) if not turn.final else turn)
             case ev.TranscriptDone(role=role, item_id=item_id, text=text):
                 return self._put(replace(self._ensure(item_id, role, now), text=text, final=True))
         return None
-
-    def add_user_text(self, item_id: str, text: str, now: float) -> Turn:
-        """A typed message: final from the start."""
-        return self._put(Turn(item_id, "user", text, final=True, at=now))
 
     def mark_interrupted(self, item_id: str, heard_ms: int) -> Turn | None:
         turn = self._turns.get(item_id)

@@ -1,0 +1,111 @@
+"""`talkapp` with no arguments: the desktop app's composition root.
+
+It builds the parts and wires them: the settings store, the UI bridge (the loop → UI
+crossing), the Controller (the conversation, on its loop thread), the main window, and the
+optional global hotkey. Settings are saved whenever they change; the session is closed on quit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from talkapp.controller import Controller
+from talkapp.settings.model import Settings
+from talkapp.settings.store import SettingsStore
+from talkapp.threads.ui_bridge import UiBridge
+from talkapp.ui.global_hotkey import GlobalHotkey
+from talkapp.ui.main_window import MainWindow
+
+ICON = Path(__file__).resolve().parent.parent / "assets" / "icon.svg"
+
+
+class DesktopApp:
+    def __init__(self, store: SettingsStore | None = None) -> None:
+        self.store = store or SettingsStore()
+        loaded = self.store.load()
+        self.bridge = UiBridge()
+        self.controller = Controller(loaded.settings, self.bridge.emit)
+        self.window = MainWindow(loaded.settings, self.controller, self.bridge)
+        # Owned by the window, so it is deleted on the main thread with it; were its last
+        # reference dropped by a garbage collection on the loop thread (the engine holds its
+        # `emit`), a QObject would be destroyed on the wrong thread.
+        self.bridge.setParent(self.window)
+        self.bridge.deliver_to(self.window.on_event)
+        self.window.settings_changed.connect(self._settings_changed)
+        for notice in loaded.notices:
+            self.window.banners.show_message("settings", "warning", notice)
+        self._hotkey = None
+        self._hotkey_combo = ""
+        self._start_global_hotkey(loaded.settings.hotkeys.global_push_to_talk)
+
+    def start(self) -> None:
+        self.window.show()
+        self.window.start()
+
+    def shutdown(self) -> None:
+        """Quit: the window goes away first, then the session closes (this waits, briefly, for
+        the loop: the only wait on the main thread, once nothing is left to draw)."""
+        if self._hotkey is not None:
+            self._hotkey.stop()
+        self.window.hide()
+        self.controller.shutdown()
+
+    def _settings_changed(self, settings: Settings) -> None:
+        try:
+            self.store.save(settings)
+        except OSError as exc:
+            self.window.banners.show_message(
+                "settings", "error", f"Your settings could not be saved to {self.store.path} ({exc.strerror or exc}).")
+        if settings.hotkeys.global_push_to_talk != self._hotkey_combo:
+            self._start_global_hotkey(settings.hotkeys.global_push_to_talk)
+
+    def _start_global_hotkey(self, combo: str) -> None:
+        if self._hotkey is not None:
+            self._hotkey.stop()
+            self._hotkey = None
+        self._hotkey_combo = combo
+        if not combo:
+            return
+        hotkey = GlobalHotkey(self.window)  # deleted with the window, on the main thread
+        why = hotkey.start(combo)
+        if why is None:
+            hotkey.pressed.connect(self.window.global_pressed)
+            hotkey.released.connect(self.window.global_released)
+            self._hotkey = hotkey
+            return
+        hotkey.deleteLater()
+        self.window.banners.show_message("hotkey", "warning", f"The global hotkey {combo} is off: {why}",
+                                         [("Hot&key settings…", lambda: self.window.open_settings("hotkeys"))])
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(ICON)) if ICON.is_file() else QIcon()
+
+
+def run(open_settings: bool = False) -> int:
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        print("talkapp: no display to open the window on (DISPLAY is not set); "
+              "the command-line tools work without one: talkapp --help", file=sys.stderr)
+        return 1
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("TalkApp")
+    app.setOrganizationName("TalkApp")
+    app.setDesktopFileName("talkapp")
+    app.setWindowIcon(app_icon())
+    desktop = DesktopApp()
+    app.aboutToQuit.connect(desktop.shutdown)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, logout: quit cleanly (Python runs the
+        signal.signal(signum, lambda *_: app.quit())  # handler at the next Python call: the level timer)
+    desktop.start()
+    if open_settings:
+        QTimer.singleShot(0, desktop.window.open_settings)
+    return app.exec()

@@ -1,0 +1,70 @@
+"""Push-to-talk or hands-free, and for hands-free who decides that you finished speaking."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QPushButton, QWidget
+
+from talkapp.session.turns import Mode
+
+VAD_KINDS = (  # (shown, mode, what it means)
+    ("Server VAD", Mode.SERVER_VAD, "The service ends your turn after a short silence."),
+    ("Semantic VAD", Mode.SEMANTIC_VAD, "The service ends your turn when what you said sounds finished."),
+    ("Local VAD", Mode.LOCAL_VAD, "TalkApp ends your turn after a short silence, before sending any audio."),
+)
+
+
+class ModeSwitch(QWidget):
+    mode_changed = Signal(str)  # a Mode value
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.push_to_talk = QPushButton("P&ush-to-talk")
+        self.push_to_talk.setToolTip("Talk while you hold the button or its key.")
+        self.hands_free = QPushButton("&Hands-free")
+        self.hands_free.setToolTip("Just talk; the microphone stays open and your turn ends when you stop.")
+        self._group = QButtonGroup(self)
+        for button in (self.push_to_talk, self.hands_free):
+            button.setCheckable(True)
+            self._group.addButton(button)
+            layout.addWidget(button)
+        self.vad = QComboBox()
+        self.vad.setAccessibleName("Turn detection")
+        for index, (shown, mode, meaning) in enumerate(VAD_KINDS):
+            self.vad.addItem(shown, mode.value)
+            self.vad.setItemData(index, meaning, Qt.ItemDataRole.ToolTipRole)
+        layout.addWidget(self.vad)
+        layout.addStretch(1)
+        self.set_mode(Mode.PUSH_TO_TALK.value)
+        self._group.buttonClicked.connect(self._changed)
+        self.vad.activated.connect(self._changed)
+
+    @property
+    def mode(self) -> str:
+        return Mode.PUSH_TO_TALK.value if self.push_to_talk.isChecked() else self.vad.currentData()
+
+    def set_mode(self, mode: str) -> None:
+        """Show `mode` (no signal)."""
+        hands_free = Mode(mode).hands_free
+        (self.hands_free if hands_free else self.push_to_talk).setChecked(True)
+        if hands_free:
+            self.vad.setCurrentIndex(self.vad.findData(mode))
+        self._show_checked()
+
+    def _show_checked(self) -> None:
+        """The chosen mode in the accent colour (styles that draw buttons from the palette,
+        such as Fusion, show a checked button only faintly)."""
+        self.vad.setEnabled(self.hands_free.isChecked())
+        for button in (self.push_to_talk, self.hands_free):
+            palette = QPalette()  # the application's, light or dark
+            if button.isChecked():
+                palette.setColor(QPalette.ColorRole.Button, palette.color(QPalette.ColorRole.Highlight))
+                palette.setColor(QPalette.ColorRole.ButtonText, palette.color(QPalette.ColorRole.HighlightedText))
+            button.setPalette(palette)
+
+    def _changed(self, *_args) -> None:
+        self._show_checked()
+        self.mode_changed.emit(self.mode)

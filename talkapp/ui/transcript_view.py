@@ -1,0 +1,149 @@
+"""The live transcript: user and assistant turns as they stream, notes between them.
+
+Each entry (a turn or a note) owns one QTextFrame; a turn that changes (partial text growing,
+then replaced by the final text; a reply marked interrupted) is rewritten inside its own frame
+only, so a long session does not re-render on every delta. The view follows the newest text
+unless the reader scrolled up. Copy/export use `as_markdown`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import (
+    QFont,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFrame,
+    QTextFrameFormat,
+)
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from talkapp.session.transcript import Turn
+from talkapp.ui import colors
+
+PLACEHOLDER = "Your conversation appears here. Hold the talk button (or its key) and speak, or type a message below."
+
+
+_NO_ROOM = QTextBlockFormat()
+_NO_ROOM.setLineHeight(0, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+
+
+@dataclass
+class _Entry:
+    frame: QTextFrame
+    turn: Turn | None = None  # None: a note
+    note: str = ""
+    measure: str = ""  # e.g. "first audio 91 ms", shown after the time
+
+
+class TranscriptView(QTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setPlaceholderText(PLACEHOLDER)
+        self.setAccessibleName("Transcript")
+        self._entries: dict[str, _Entry] = {}
+        self._notes = itertools.count()
+        self._wall_offset = time.time() - time.monotonic()  # Turn.at is monotonic
+
+    # ---- what the window calls ----
+
+    def show_turn(self, turn: Turn) -> None:
+        entry = self._entries.get(turn.item_id)
+        if entry is None:
+            entry = self._entries[turn.item_id] = _Entry(self._new_frame())
+        entry.turn = turn
+        self._render(entry)
+
+    def add_note(self, text: str) -> None:
+        entry = self._entries[f"note-{next(self._notes)}"] = _Entry(self._new_frame(), note=text)
+        self._render(entry)
+
+    def annotate(self, item_id: str, measure: str) -> None:
+        entry = self._entries.get(item_id)
+        if entry is not None:
+            entry.measure = measure
+            self._render(entry)
+
+    def last_assistant_turn(self) -> str | None:
+        return next((k for k, e in reversed(self._entries.items()) if e.turn and e.turn.role == "assistant"), None)
+
+    def turns(self) -> list[Turn]:
+        """The turns shown, in order."""
+        return [e.turn for e in self._entries.values() if e.turn is not None]
+
+    def as_markdown(self) -> str:
+        lines = [f"# TalkApp transcript, {time.strftime('%Y-%m-%d %H:%M')}", ""]
+        for entry in self._entries.values():
+            if entry.turn is None:
+                lines += [f"_{entry.note}_", ""]
+                continue
+            turn = entry.turn
+            who = "You" if turn.role == "user" else "Assistant"
+            mark = f" _(interrupted after {turn.heard_ms / 1000:.1f} s)_" if turn.interrupted and turn.heard_ms is not None else ""
+            lines += [f"**{who}** ({self._clock(turn.at)}): {turn.text or '…'}{mark}", ""]
+        return "\n".join(lines)
+
+    # ---- rendering ----
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # light/dark switch: colours are derived
+            for entry in self._entries.values():
+                self._render(entry)
+
+    def _new_frame(self) -> QTextFrame:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.setBlockFormat(_NO_ROOM)  # the document's own block before each frame: no gap
+        frame_format = QTextFrameFormat()
+        frame_format.setBottomMargin(8)
+        frame = cursor.insertFrame(frame_format)
+        cursor.setBlockFormat(QTextBlockFormat())
+        return frame
+
+    def _render(self, entry: _Entry) -> None:
+        bar = self.verticalScrollBar()
+        following = bar.value() >= bar.maximum() - 4
+        cursor = entry.frame.firstCursorPosition()
+        cursor.setPosition(entry.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if entry.turn is None:
+            cursor.insertText(entry.note, self._format(muted=True, smaller=True))
+        else:
+            self._write_turn(cursor, entry.turn, entry.measure)
+        if following:
+            bar.setValue(bar.maximum())
+
+    def _write_turn(self, cursor: QTextCursor, turn: Turn, measure: str) -> None:
+        cursor.insertText("You" if turn.role == "user" else "Assistant", self._format(bold=True))
+        details = [self._clock(turn.at)] + ([measure] if measure else [])
+        if not turn.final:
+            details.append("speaking…" if turn.role == "assistant" else "listening…")
+        cursor.insertText("  " + " · ".join(details), self._format(muted=True, smaller=True))
+        cursor.insertBlock(QTextBlockFormat())
+        cursor.insertText(turn.text or "…", self._format(muted=not turn.final))
+        if turn.interrupted:
+            heard = f" after {turn.heard_ms / 1000:.1f} s" if turn.heard_ms is not None else ""
+            cursor.insertBlock(QTextBlockFormat())
+            cursor.insertText(f"— interrupted{heard}", self._format(colour=colors.accent_text(self.palette(), colors.ERROR)))
+
+    def _format(self, *, bold=False, muted=False, smaller=False, colour=None) -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        if bold:
+            fmt.setFontWeight(QFont.Weight.Bold)
+        if smaller:
+            fmt.setFontPointSize(self.font().pointSizeF() * 0.9)
+        if colour is not None or muted:
+            fmt.setForeground(colour if colour is not None else colors.muted(self.palette()))
+        return fmt
+
+    def _clock(self, at: float) -> str:
+        return time.strftime("%H:%M:%S", time.localtime(at + self._wall_offset)) if at else time.strftime("%H:%M:%S")
+
+
