@@ -124,7 +124,8 @@ class Controller:
             return False
         if not profile.needs_key:
             profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
-        engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings))
+        engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
+                        record_to=self.settings.recordings_folder())
         self._engine = engine
         if not await engine.start():
             self._engine = None
@@ -196,4 +197,4 @@ def _audio_options(settings: Settings) -> AudioOptions:
 
 
 def _same_session(before: Settings, after: Settings) -> bool:
-    return before.active_profile() == after.active_profile() and before.audio == after.audio
+    return (before.active_profile(), before.audio, before.recording) == (after.active_profile(), after.audio, after.recording)

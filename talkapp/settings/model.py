@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from talkapp.audio.devices import DeviceKey
 from talkapp.protocol.commands import FunctionTool, SessionConfig, TurnDetection
@@ -34,12 +37,29 @@ class HotkeySettings:
 
 
 @dataclass(frozen=True)
+class RecordingSettings:
+    enabled: bool = False  # off by default: recordings hold the user's voice
+    folder: str = ""  # "" = the default folder (default_recordings_folder())
+
+
+def default_recordings_folder() -> str:
+    return str(Path(platformdirs.user_documents_dir()) / "TalkApp recordings")
+
+
+@dataclass(frozen=True)
 class Settings:
     profiles: tuple[ProviderProfile, ...] = field(default_factory=lambda: (simulator_profile(),))
     active: str = SIMULATOR_PROFILE
     mode: str = "ptt"
     audio: AudioSettings = field(default_factory=AudioSettings)
     hotkeys: HotkeySettings = field(default_factory=HotkeySettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
+
+    def recordings_folder(self) -> Path | None:
+        """Where sessions are recorded, or None when recording is off."""
+        if not self.recording.enabled:
+            return None
+        return Path(self.recording.folder or default_recordings_folder()).expanduser()
 
     def active_profile(self) -> ProviderProfile:
         return next((p for p in self.profiles if p.name == self.active), self.profiles[0])
@@ -74,6 +94,7 @@ def from_json(data: Any, problems: list[str]) -> Settings:
         mode=_choice(data, "mode", MODES, "ptt", problems),
         audio=_audio(data.get("audio"), problems),
         hotkeys=_build(HotkeySettings, data.get("hotkeys"), problems, "hotkeys"),
+        recording=_build(RecordingSettings, data.get("recording"), problems, "recording"),
     )
     if settings.active not in {p.name for p in profiles}:
         settings = dataclasses.replace(settings, active=profiles[0].name)
