@@ -187,3 +187,32 @@ async def test_with_speakers_the_assistant_does_not_interrupt_itself(pulse, simu
     assert bool(interrupted) == self_interrupts
     if not self_interrupts:
         assert not received(simulator, "conversation.item.truncate") and not received(simulator, "response.cancel")
+
+
+async def test_a_speaker_unplugged_mid_reply_falls_back_with_a_message_and_talking_goes_on(pulse, simulator):
+    """The device is taken away at the sound server while the reply plays: the engine says so,
+    carries on on the default speaker, and the next turn is heard there."""
+    from talkapp.audio.devices import DeviceKey
+
+    pulse.plug_in("usb")
+    log = EventLog()
+    engine = Engine(ProviderProfile(base_url=simulator.url), "sk-test", log, Mode.SERVER_VAD,
+                    AudioOptions(echo=EchoMode.HEADSET, output_device=DeviceKey("talkapp_usb", "ALSA")))
+    assert await engine.start(), log.events
+    try:
+        await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
+        await log.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ASSISTANT_SPEAKING)
+        await asyncio.sleep(0.5)
+        pulse.unplug("usb")
+        notice = await log.wait_for(lambda e: isinstance(e, out.Notice) and e.topic == out.AUDIO)
+        assert "talkapp_usb" in notice.text and "default" in notice.text
+        await log.wait_for(finished_speaking(log), timeout=30)
+        speaker = pulse.record()
+        await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
+        await log.wait_for(lambda e: isinstance(e, out.TurnMeasured) and e.response_id != log.of(out.TurnMeasured)[0].response_id)
+        await log.wait_for(finished_speaking(log), timeout=30)
+        recorded = speaker.stop()
+        assert np.sqrt(np.mean(recorded ** 2)) > 0.01  # the second reply was heard on the default speaker
+        assert engine.state is not out.State.ERROR
+    finally:
+        await engine.stop()
