@@ -216,3 +216,27 @@ async def test_a_speaker_unplugged_mid_reply_falls_back_with_a_message_and_talki
         assert engine.state is not out.State.ERROR
     finally:
         await engine.stop()
+
+
+async def test_session_expiry_renews_the_session_and_keeps_the_transcript(pulse, simulator):
+    log = EventLog()
+    engine = Engine(ProviderProfile(base_url=simulator.url), "sk-test", log, Mode.PUSH_TO_TALK, AudioOptions(echo=EchoMode.HEADSET))
+    assert await engine.start(), log.events
+    try:
+        await engine.send_text("Remember the word banana.")
+        await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
+        before = [(t.role, t.text) for t in engine.transcript.turns()]
+        simulator.knobs.expire_after_s = 0.1  # the service's time limit, now
+        await log.wait_for(lambda e: isinstance(e, out.Connected) and e is not log.of(out.Connected)[0])
+        simulator.knobs.expire_after_s = None
+        assert [(t.role, t.text) for t in engine.transcript.turns()][:len(before)] == before
+        async with asyncio.timeout(5):  # the new session may not have read them all yet
+            while len(resent := [e["item"] for e in received(simulator, "conversation.item.create")]) < 2:
+                await asyncio.sleep(0.01)
+        assert [(i["role"], i["content"][0]["text"]) for i in resent[:2]] == before  # context for the new session
+        await engine.send_text("What was the word?")
+        await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final
+                           and "What was the word" in e.turn.text)
+        assert not [e for e in log.of(out.StateChanged) if e.state is out.State.ERROR]
+    finally:
+        await engine.stop()

@@ -76,6 +76,7 @@ class Engine:
         self._clock = _TurnClock()
         self._connected = False
         self._renewal: asyncio.Task | None = None
+        self._dropped_reported = 0  # capture frames lost to overruns, already told
         self.state = State.IDLE
 
     # ---- commands (loop thread) ----
@@ -190,6 +191,7 @@ class Engine:
             elif cycle % ECHO_REALIGN_CYCLES == 0:
                 self._align_echo()  # the timestamps settle after the streams start
                 self._renew_if_due()
+                self._report_lost_audio()
             block = self._mic.pull()
             if block.barge_in:
                 await self._do(self.policy.barge_in_heard(now))
@@ -298,6 +300,16 @@ class Engine:
             await self._keeper.send(command)  # dropped while reconnecting: the state says so
 
     # ---- reporting ----
+
+    def _report_lost_audio(self) -> None:
+        """The capture ring overran: this loop fell so far behind the microphone that the
+        oldest audio was dropped (a stalled machine). Said once per episode, not per block."""
+        dropped = self._io.statistics().capture.frames_dropped
+        if dropped > self._dropped_reported:
+            lost_ms = 1000 * (dropped - self._dropped_reported) / (self._io.input_rate or 48_000)
+            self._emit(out.Notice("warning", f"TalkApp fell behind the microphone and lost {lost_ms:.0f} ms of audio "
+                                  "(the computer was very busy); if it keeps happening, close other heavy apps.", out.AUDIO))
+            self._dropped_reported = dropped
 
     def _renew_if_due(self) -> None:
         """Before the service ends the session at its time limit, while nobody is talking."""
