@@ -78,7 +78,7 @@ def as_csv(rows: Sequence[Row]) -> str:
 
 
 def as_table(rows: Sequence[Row], prices: PriceTable) -> str:
-    best = _winners(rows)
+    best = winners(rows)
     header = ["config", "dialect", "connect", "1st transcript", "1st audio", "done", "reply", "tokens in/out", "cost"]
     lines = [header]
     for r in rows:
@@ -95,7 +95,9 @@ def as_table(rows: Sequence[Row], prices: PriceTable) -> str:
     return "\n".join(text)
 
 
-def _winners(rows: Sequence[Row]) -> dict[str, str]:
+def winners(rows: Sequence[Row]) -> dict[str, str]:
+    """The best configuration per column (a timing in TIMINGS, or "cost"): the lowest median,
+    where more than one row has a value."""
     best = {}
     for t in TIMINGS:
         known = [(r.timings[t].median, r.config) for r in rows if r.timings[t]]

@@ -1,5 +1,5 @@
 """The header: the app's name, the profile picker, the model and dialect in use, the connection
-state, and the Connect/Disconnect and Settings buttons."""
+state, and the Connect/Disconnect, Compare and Settings buttons."""
 
 from __future__ import annotations
 
@@ -39,8 +39,11 @@ class Header(QWidget):
             layout.addWidget(chip)
         layout.addStretch(1)
         self.connect_button = QPushButton("&Connect")
+        self.compare_button = QPushButton("Compa&re…")
+        self.compare_button.setToolTip("Run one utterance through several models and dialects, side by side")
         self.settings_button = QPushButton("&Settings…")
         layout.addWidget(self.connect_button)
+        layout.addWidget(self.compare_button)
         layout.addWidget(self.settings_button)
         self.profiles.activated.connect(self._chosen)
 

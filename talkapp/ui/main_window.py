@@ -25,6 +25,7 @@ from talkapp.settings.profile import SIMULATOR_PROFILE
 from talkapp.threads.ui_bridge import UiBridge
 from talkapp.ui import status_text
 from talkapp.ui.banner import BannerStack
+from talkapp.ui.compare_window import CompareWindow
 from talkapp.ui.header import Header
 from talkapp.ui.hold_key import HoldKey
 from talkapp.ui.settings_dialog import SettingsDialog
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self._holding: set[str] = set()  # what holds the talk button down: "button", "key", "global"
         self._stats = SessionStats()
         self.settings_dialog = None
+        self.compare_window: CompareWindow | None = None
         self._build()
         self._wire()
         self._show_settings(settings)
@@ -87,8 +89,8 @@ class MainWindow(QMainWindow):
         self.hold_key.watch(self.transcript.view, self.talk.button)
         self.talk.button.setFocus()
         h, t = self.header, self.talk
-        order = [h.profiles, h.connect_button, h.settings_button, t.button, t.modes.push_to_talk, t.modes.hands_free,
-                 t.modes.vad, self.transcript.copy_button, self.transcript.export_button, self.transcript.view,
+        order = [h.profiles, h.connect_button, h.compare_button, h.settings_button, t.button, t.modes.push_to_talk,
+                 t.modes.hands_free, t.modes.vad, self.transcript.copy_button, self.transcript.export_button, self.transcript.view,
                  self.transcript.message.edit, self.transcript.message.button]
         for before, after in itertools.pairwise(order):
             QWidget.setTabOrder(before, after)
@@ -97,6 +99,7 @@ class MainWindow(QMainWindow):
         self.header.profile_chosen.connect(self.choose_profile)
         self.header.connect_button.clicked.connect(self._connect_clicked)
         self.header.settings_button.clicked.connect(self._settings_clicked)
+        self.header.compare_button.clicked.connect(self.open_compare)
         self.talk.button.pressed.connect(self._button_pressed)
         self.talk.button.released.connect(self._button_released)
         self.hold_key.pressed.connect(self._key_pressed)
@@ -239,6 +242,22 @@ class MainWindow(QMainWindow):
         dialog, self.settings_dialog = self.settings_dialog, None
         if dialog is not None:
             dialog.deleteLater()
+
+    def open_compare(self) -> None:
+        """The Compare window (not modal: the conversation stays usable); its comparison runs
+        on the controller's loop."""
+        if self.compare_window is None:
+            self.compare_window = CompareWindow(self.settings, self._controller._loop.submit, self)
+            self.compare_window.finished.connect(self._compare_closed)
+        self.compare_window.show()
+        self.compare_window.raise_()
+        self.compare_window.activateWindow()
+
+    @Slot()
+    def _compare_closed(self) -> None:
+        window, self.compare_window = self.compare_window, None
+        if window is not None:
+            window.deleteLater()
 
     def _connect_clicked(self) -> None:
         if self.state is State.IDLE or self.state is State.ERROR or self._needs_key:
