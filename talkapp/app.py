@@ -23,7 +23,15 @@ from talkapp.threads.ui_bridge import UiBridge
 from talkapp.ui.global_hotkey import GlobalHotkey
 from talkapp.ui.main_window import MainWindow
 
-ICON = Path(__file__).resolve().parent.parent / "assets" / "icon.svg"
+
+def _assets() -> Path:
+    """`assets/`: at the root of a frozen app (PyInstaller's sys._MEIPASS; packaging/), else
+    beside the package (a checkout: ./dev, pip install -e)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    return Path(bundle) / "assets" if bundle else Path(__file__).resolve().parent.parent / "assets"
+
+
+ICON = _assets() / "icon.svg"
 
 
 class DesktopApp:

@@ -2,6 +2,7 @@
 `talkapp` opens the desktop app (talkapp/app.py).
 
     talkapp [--open-settings]
+    talkapp --self-test
     talkapp say INPUT.wav [--model M] [--api auto|beta|ga] [--base-url URL] [--voice V]
                           [--out OUT.wav] [--json] [--simulator]
     talkapp talk [--mode ptt|server_vad|semantic_vad|local_vad] [--duration S] [same flags]
@@ -40,6 +41,10 @@ class CliError(Exception):
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from talkapp.selftest import main as self_test
+
+        return self_test()
     if not getattr(args, "run", None):
         from talkapp.app import run
 
@@ -58,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talkapp", description="Talk to realtime voice models (OpenAI Realtime, beta and GA dialects).")
     parser.add_argument("--version", action="version", version=f"talkapp {__version__}")
     parser.add_argument("--open-settings", action="store_true", help="with no command: open the app on its settings")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation (Qt, audio, VAD, echo canceller, TLS, keyring, data, "
+                             "simulator), one line per check; exit 1 if any fails")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     say = commands.add_parser("say", help="send one spoken turn from a WAV file and print the reply")

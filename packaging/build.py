@@ -1,0 +1,154 @@
+"""Build TalkApp's double-click package: one command, the same on every OS.
+
+    python packaging/build.py --target linux|macos|windows [--self-test] [--no-archive] [--clean]
+
+Run it with the Python that has TalkApp's dependencies and the `packaging` extra installed
+(`pip install '.[packaging]'`), on the OS you build for (PyInstaller does not cross-compile).
+
+  linux    dist/talkapp/           one folder; run dist/talkapp/talkapp       (+ .tar.gz)
+  macos    dist/TalkApp.app        this machine's architecture                (+ .dmg, hdiutil)
+  windows  dist/TalkApp/           TalkApp.exe, windowed, icon, version info  (+ .zip)
+
+--self-test runs the frozen app's `--self-test` afterwards and fails the build if it fails.
+Environment: TALKAPP_CODESIGN_IDENTITY signs the macOS app (and its .dmg); see packaging/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location("talkapp_bundle", Path(__file__).resolve().parent / "bundle.py")
+bundle = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bundle)
+
+SPEC = bundle.PACKAGING / "talkapp.spec"
+SELF_TEST_TIMEOUT_S = 180
+
+
+class BuildError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="packaging/build.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", choices=bundle.TARGETS, required=True, help="the OS to build for (this one)")
+    parser.add_argument("--self-test", action="store_true", help="run the frozen app's --self-test afterwards")
+    parser.add_argument("--no-archive", action="store_true", help="skip the .tar.gz / .dmg / .zip")
+    parser.add_argument("--clean", action="store_true", help="drop PyInstaller's cache first (a from-scratch build)")
+    parser.add_argument("--dist", type=Path, default=bundle.ROOT / "dist", help="output folder (default dist/)")
+    parser.add_argument("--work", type=Path, default=bundle.ROOT / "build" / "pyinstaller",
+                        help="PyInstaller's work folder (default build/pyinstaller/)")
+    args = parser.parse_args(argv)
+    try:
+        return build(args)
+    except BuildError as exc:
+        print(f"build.py: {exc}", file=sys.stderr)
+        return 1
+
+
+def build(args: argparse.Namespace) -> int:
+    target = args.target
+    if target != bundle.host_target():
+        raise BuildError(f"--target {target} must be built on {target}; this is {bundle.host_target()} "
+                         "(PyInstaller does not cross-compile: use the CI workflow, .github/workflows/package.yml)")
+    icon = bundle.icon_for(target)
+    if icon is not None and not icon.is_file():
+        raise BuildError(f"{icon.relative_to(bundle.ROOT)} is missing; make it with: python packaging/icons.py")
+    version = bundle.version()
+    print(f"build.py: TalkApp {version} for {target} ({bundle.arch()}), Python {sys.version.split()[0]}", flush=True)
+
+    started = time.monotonic()
+    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+               "--distpath", str(args.dist), "--workpath", str(args.work), str(SPEC)]
+    if args.clean:
+        command.insert(3, "--clean")
+    result = subprocess.run(command, cwd=bundle.ROOT, check=False)
+    if result.returncode:
+        raise BuildError(f"PyInstaller failed (exit status {result.returncode})")
+    if target == "linux":
+        strip_python(bundle.bundle_path(args.dist, target))
+    built = time.monotonic() - started
+    app = bundle.bundle_path(args.dist, target)
+    print(f"build.py: {app} — {_megabytes(app):.0f} MB, built in {built:.0f} s", flush=True)
+
+    if args.self_test:
+        self_test(bundle.frozen_executable(args.dist, target))
+    if not args.no_archive:
+        archive = {"linux": tarball, "macos": dmg, "windows": zipfile}[target](app, args.dist, version)
+        print(f"build.py: {archive} — {archive.stat().st_size / 1e6:.0f} MB", flush=True)
+    return 0
+
+
+def strip_python(app: Path) -> None:
+    """Strip debug symbols from Python's own libraries: a self-built Python (pyenv, as on the CI
+    box) ships them unstripped -- libpython 23 -> 6 MB, the stdlib's extensions 11 -> 3 MB. Only
+    those: stripping the wheels' auditwheel-patched libraries breaks them."""
+    strip = shutil.which("strip")
+    if strip is None:
+        print("build.py: no `strip` (binutils); Python's libraries stay unstripped", flush=True)
+        return
+    files = [*app.glob("_internal/libpython3*.so*"), *app.glob("_internal/python3*/lib-dynload/*.so")]
+    files = [f for f in files if f.is_file() and not f.is_symlink()]
+    if files:
+        subprocess.run([strip, "--strip-unneeded", *map(str, files)], check=True)
+
+
+def self_test(executable: Path) -> None:
+    """The frozen app checks itself (talkapp/selftest.py). Its stdout is a pipe, so a windowed
+    Windows exe can print too."""
+    print(f"build.py: {executable} --self-test", flush=True)
+    started = time.monotonic()
+    try:
+        result = subprocess.run([str(executable), "--self-test"], check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                timeout=SELF_TEST_TIMEOUT_S, text=True, errors="replace")
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"the frozen self-test did not finish in {SELF_TEST_TIMEOUT_S} s") from None
+    print(result.stdout, end="", flush=True)
+    if result.returncode:
+        raise BuildError(f"the frozen self-test failed (exit status {result.returncode})")
+    print(f"build.py: frozen self-test passed in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def tarball(app: Path, dist: Path, version: str) -> Path:
+    archive = dist / f"talkapp-{version}-linux-{bundle.arch()}.tar.gz"
+    with tarfile.open(archive, "w:gz", compresslevel=6) as tar:
+        tar.add(app, arcname=f"talkapp-{version}")
+    return archive
+
+
+def zipfile(app: Path, dist: Path, version: str) -> Path:
+    base = dist / f"TalkApp-{version}-windows-{bundle.arch()}"
+    return Path(shutil.make_archive(str(base), "zip", root_dir=app.parent, base_dir=app.name))
+
+
+def dmg(app: Path, dist: Path, version: str) -> Path:
+    """A compressed disk image holding the app and an Applications link to drag it onto."""
+    image = dist / f"TalkApp-{version}-macos-{bundle.arch()}.dmg"
+    image.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as staging:
+        subprocess.run(["ditto", str(app), str(Path(staging) / app.name)], check=True)  # keeps links, xattrs, signatures
+        os.symlink("/Applications", Path(staging) / "Applications")
+        subprocess.run(["hdiutil", "create", "-volname", f"TalkApp {version}", "-srcfolder", staging,
+                        "-fs", "HFS+", "-format", "UDZO", "-ov", str(image)], check=True)
+    identity = os.environ.get("TALKAPP_CODESIGN_IDENTITY")
+    if identity:
+        subprocess.run(["codesign", "--sign", identity, "--timestamp", str(image)], check=True)
+    return image
+
+
+def _megabytes(path: Path) -> float:
+    total = sum(f.lstat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+    return total / 1e6
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,331 @@
+"""`talkapp --self-test`: does this installation work? Made for the frozen app (PyInstaller
+bundle), where a missing native library or data file only shows when it is used.
+
+One line per check, `ok` or `FAIL` and a short detail; exit status 1 if any check failed.
+Nothing is shown, played or recorded, and the user's settings and keyring are not touched.
+
+  qt         Qt starts (offscreen when there is no display) and builds the main window, with its icon
+  portaudio  PortAudio loads and lists devices (0 devices passes with a note); frozen: the bundled copy
+  webrtcvad  the local voice-activity detector judges a frame
+  echo       the echo canceller (WebRTC APM through LiveKit's native library) cleans frames
+  tls        a default TLS context has CA certificates (for wss://)
+  keyring    the OS keyring backend the app stores keys with is present
+  data       the package data (hello.wav, prices.json) and the app icon are there
+  simulator  the built-in simulator answers one whole spoken turn (hello.wav) over a real socket
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import faulthandler
+import json
+import os
+import platform
+import ssl
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from talkapp import __version__
+
+LIMIT_S = 120.0  # a hung check (a driver, a socket) must not hang CI: the process ends after this
+TURN_TIMEOUT_S = 20.0
+
+
+class CheckFailed(Exception):
+    """A check's own verdict; `str()` is the detail shown after FAIL."""
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    ok: bool
+    detail: str
+    ms: float
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.name:<10} {self.detail} ({self.ms:.0f} ms)"
+
+
+def frozen() -> bool:
+    return bool(getattr(sys, "frozen", False))
+
+
+def app_root() -> Path | None:
+    """The folder the frozen app was unpacked into (TalkApp.app/Contents on macOS); None when
+    not frozen."""
+    if not frozen():
+        return None
+    executable = Path(sys.executable).resolve()
+    return executable.parent.parent if sys.platform == "darwin" else executable.parent
+
+
+def _inside_app(path: str | os.PathLike) -> bool:
+    root = app_root()
+    return root is not None and Path(path).resolve().is_relative_to(root)
+
+
+# ---- the checks: each returns its detail or raises ----
+
+
+def check_qt() -> str:
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QCoreApplication, QEvent, qVersion
+    from PySide6.QtWidgets import QApplication
+
+    from talkapp.app import ICON, DesktopApp, app_icon
+    from talkapp.settings.store import SettingsStore
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    with tempfile.TemporaryDirectory(prefix="talkapp-selftest-") as folder:
+        desktop = DesktopApp(SettingsStore(Path(folder)))  # defaults; the user's settings untouched
+        try:
+            title = desktop.window.windowTitle()
+        finally:
+            desktop.shutdown()
+            desktop.window.deleteLater()
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    if app_icon().pixmap(32, 32).isNull():
+        raise CheckFailed(f"the window icon did not render ({ICON}; Qt's svg icon engine)")
+    return f"Qt {qVersion()} on '{app.platformName()}', main window '{title}' built, icon renders"
+
+
+def check_portaudio() -> str:
+    from talkapp.audio import devices
+
+    try:
+        found = devices.list_devices()
+    except devices.AudioUnavailable as exc:
+        raise CheckFailed(str(exc)) from None
+    sd = devices.sounddevice()
+    library = _mapped("libportaudio") or str(getattr(sd, "_libname", "?"))
+    if frozen() and not _inside_app(library):
+        raise CheckFailed(f"PortAudio was loaded from {library}, not from the app (runtime hook)")
+    version = sd.get_portaudio_version()[1].split(",")[0]
+    where = f"{version}, {_short(library)}"
+    if not found:
+        return f"{where}; 0 devices (no sound card or sound server here: nothing to use, but it loads)"
+    inputs = sum(d.max_input_channels > 0 for d in found)
+    outputs = sum(d.max_output_channels > 0 for d in found)
+    apis = ", ".join(sorted({d.hostapi for d in found}))
+    return f"{where}; {len(found)} devices ({inputs} in, {outputs} out) via {apis}"
+
+
+def check_webrtcvad() -> str:
+    import numpy as np
+    import webrtcvad
+
+    vad = webrtcvad.Vad(2)
+    rate, frame = 16000, 160 * 2  # 10 ms of 16 kHz mono PCM16
+    silent = vad.is_speech(bytes(frame), rate)
+    t = np.arange(frame // 2) / rate
+    tone = (0.5 * 32767 * np.sin(2 * np.pi * 220 * t)).astype("<i2").tobytes()
+    vad.is_speech(tone, rate)  # runs; the verdict on one frame of a tone is the VAD's business
+    if silent:
+        raise CheckFailed("webrtcvad called 10 ms of digital silence speech")
+    return "10 ms frames at 16 kHz judged (silence: not speech)"
+
+
+def check_echo() -> str:
+    import numpy as np
+
+    from talkapp.audio.echo import FRAME, EchoMode, open_echo_canceller
+
+    canceller = open_echo_canceller(EchoMode.AEC)
+    rng = np.random.default_rng(0)
+    block = 4 * FRAME
+    far = (0.1 * rng.standard_normal(block)).astype(np.float32)
+    canceller.far_end(far)
+    cleaned = canceller.near_end((0.05 * far).astype(np.float32))
+    if len(cleaned) != block or not np.all(np.isfinite(cleaned)):
+        raise CheckFailed(f"the APM returned {len(cleaned)} samples for {block}")
+    library = _livekit_library()
+    if frozen() and library and not _inside_app(library):
+        raise CheckFailed(f"LiveKit's library was loaded from {library}, not from the app")
+    return f"WebRTC APM (AEC3) cleaned {block // FRAME} x 10 ms frames; {_short(library or 'livekit')}"
+
+
+def _livekit_library() -> str | None:
+    if mapped := _mapped("livekit_ffi"):
+        return mapped
+    with contextlib.suppress(Exception):
+        from livekit.rtc import _ffi_client
+
+        name = _ffi_client._lib_name()
+        if name:
+            return str(resources.files("livekit.rtc.resources") / name)
+    return None
+
+
+def check_tls() -> str:
+    context = ssl.create_default_context()
+    count = context.cert_store_stats()["x509_ca"]
+    paths = ssl.get_default_verify_paths()
+    cafile = os.environ.get("SSL_CERT_FILE") or paths.cafile
+    source = "certifi's bundle" if cafile and "certifi" in Path(cafile).parts else (
+        "the system store" if sys.platform == "win32" else f"the system's {cafile or paths.capath}")
+    if count:
+        return f"{count} CA certificates from {source}"
+    capath = os.environ.get("SSL_CERT_DIR") or paths.capath
+    lazy = [p for p in Path(capath).glob("*.[0-9]")] if capath and Path(capath).is_dir() else []
+    if lazy:  # a hashed directory is read on demand, so the count above stays 0
+        return f"{len(lazy)} CA certificates in {capath} (read on demand)"
+    raise CheckFailed(f"no CA certificates (cafile {cafile}, capath {capath}): wss:// would fail to verify")
+
+
+def check_keyring() -> str:
+    import importlib
+    from importlib.metadata import entry_points
+
+    import keyring
+
+    declared = sorted(ep.name for ep in entry_points(group="keyring.backends"))
+    if not declared:
+        raise CheckFailed("keyring finds no backends (its entry-point metadata is missing)")
+    native = {"darwin": "keyring.backends.macOS", "win32": "keyring.backends.Windows"}.get(
+        sys.platform, "keyring.backends.SecretService")
+    importlib.import_module(native)
+    if native.endswith("SecretService"):
+        importlib.import_module("secretstorage")
+    active = keyring.get_keyring()
+    return f"{native.rsplit('.', 1)[1]} present; in use here: {type(active).__module__.rsplit('.', 1)[-1]}.{type(active).__name__}"
+
+
+def check_data() -> str:
+    from talkapp.app import ICON
+
+    data = resources.files("talkapp.data")
+    prices = json.loads(data.joinpath("prices.json").read_text(encoding="utf-8"))
+    wav = data.joinpath("hello.wav").read_bytes()
+    if not wav.startswith(b"RIFF"):
+        raise CheckFailed("talkapp/data/hello.wav is not a WAV file")
+    if not ICON.is_file():
+        raise CheckFailed(f"the app icon is missing: {ICON}")
+    return f"hello.wav ({len(wav) // 1024} KiB), prices.json ({len(prices)} keys), {ICON.parent.name}/{ICON.name}"
+
+
+def check_simulator() -> str:
+    import dataclasses
+
+    from talkapp.audio.wav import read_wav_for_wire
+    from talkapp.protocol.commands import SessionConfig
+    from talkapp.session.one_turn import run_one_turn
+    from talkapp.settings.profile import DEFAULT_MODEL, ProviderProfile
+    from talkapp.simulator import Knobs, Simulator, SimulatorConfig
+
+    with resources.as_file(resources.files("talkapp.data").joinpath("hello.wav")) as path:
+        pcm = read_wav_for_wire(path)
+
+    async def one_turn():
+        config = SimulatorConfig(record_events=False, knobs=Knobs(audio_pace=0))
+        async with Simulator(config) as sim:
+            profile = ProviderProfile(name="self-test", base_url=sim.url, model=DEFAULT_MODEL,
+                                      session=dataclasses.replace(SessionConfig(), turn_detection=None))
+            result = await run_one_turn(profile.endpoint(), "sk-talkapp-simulator", profile.session, pcm,
+                                        pace=0, timeout=TURN_TIMEOUT_S)
+            return profile, result
+
+    profile, result = asyncio.run(asyncio.wait_for(one_turn(), TURN_TIMEOUT_S + 5))
+    if result.status != "completed" or not result.reply_pcm or not result.assistant_transcript:
+        raise CheckFailed(f"the turn ended '{result.status}' with {result.reply_ms:.0f} ms of reply audio")
+    return (f"{profile.describe()}: {len(pcm) // 48} ms spoken, "
+            f"{result.reply_ms / 1000:.1f} s reply audio and its transcript")
+
+
+CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
+    ("qt", check_qt),
+    ("portaudio", check_portaudio),
+    ("webrtcvad", check_webrtcvad),
+    ("echo", check_echo),
+    ("tls", check_tls),
+    ("keyring", check_keyring),
+    ("data", check_data),
+    ("simulator", check_simulator),
+)
+
+
+def run_checks() -> Iterator[Result]:
+    for name, check in CHECKS:
+        started = time.perf_counter()
+        try:
+            ok, detail = True, check()
+        except Exception as exc:  # noqa: BLE001 - any failure is a FAIL line, never a traceback
+            ok, detail = False, _one_line(exc)
+        yield Result(name, ok, detail, (time.perf_counter() - started) * 1000)
+
+
+def main() -> int:
+    out = _output()
+    with contextlib.suppress(Exception):  # no stderr (a windowed app): no watchdog, still a result
+        faulthandler.dump_traceback_later(LIMIT_S, exit=True)
+    try:
+        started = time.perf_counter()
+        where = "frozen" if frozen() else f"Python {platform.python_version()}"
+        _say(out, f"talkapp {__version__} self-test ({where}, {sys.platform} {platform.machine()})")
+        failed = 0
+        for result in run_checks():
+            failed += not result.ok
+            _say(out, result.line())
+        verdict = f"{failed} of {len(CHECKS)} checks FAILED" if failed else f"all {len(CHECKS)} checks ok"
+        _say(out, f"self-test: {verdict} in {time.perf_counter() - started:.1f} s")
+        return 1 if failed else 0
+    finally:
+        with contextlib.suppress(Exception):
+            faulthandler.cancel_dump_traceback_later()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) if not isinstance(exc, CheckFailed) else str(exc)
+    text = text if isinstance(exc, CheckFailed) else f"{type(exc).__name__}: {text}"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _short(path: str) -> str:
+    """A library path, relative to the app when frozen."""
+    root = app_root()
+    if root is not None and _inside_app(path):
+        return f"bundled {Path(path).resolve().relative_to(root)}"
+    return path
+
+
+def _mapped(name: str) -> str | None:
+    """The file a loaded native library was mapped from (Linux), whatever name it was asked by."""
+    with contextlib.suppress(OSError), open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+        for line in maps:
+            path = line.split(maxsplit=5)[-1].strip()
+            if name in Path(path).name:
+                return path
+    return None
+
+
+def _output() -> TextIO | None:
+    """stdout; a windowed Windows app has none, so borrow the console it was started from."""
+    if sys.stdout is not None:
+        return sys.stdout
+    if sys.platform == "win32":
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            if ctypes.windll.kernel32.AttachConsole(-1):  # ATTACH_PARENT_PROCESS
+                return open("CONOUT$", "w", encoding="utf-8", errors="replace")
+    return None
+
+
+def _say(out: TextIO | None, line: str) -> None:
+    if out is None:
+        return
+    try:
+        out.write(line + "\n")
+    except UnicodeEncodeError:  # a device name a cp1252 pipe cannot carry
+        encoding = getattr(out, "encoding", None) or "ascii"
+        out.write((line + "\n").encode(encoding, "replace").decode(encoding))
+    out.flush()
