@@ -95,6 +95,14 @@ class Speaker:
             return True
         return False
 
+    def drop_unplayable(self) -> bool:
+        """With no output device nothing will ever consume the ring: let the reply go (its
+        transcript still shows) so the conversation moves on. True if a reply was dropped."""
+        if not self._playing:
+            return False
+        self.flush()
+        return True
+
     def heard_ms(self, item_id: str) -> int:
         return self.tracker.heard_ms(item_id, self._played.position)
 
