@@ -201,7 +201,8 @@ class Engine:
             for chunk in block.chunks:
                 await self._send(cmd.AppendAudio(chunk))
             await self._do(self.policy.tick(now))
-            if self._speaker.feed():
+            no_speaker = self._io.output_rate is None and self._speaker.drop_unplayable()
+            if self._speaker.feed() or no_speaker:
                 await self._do(self.policy.playback_drained())
             self._clock.check_played(self._speaker, now, self._emit)
             await asyncio.sleep(max(0.0, period - (time.monotonic() - now)))
