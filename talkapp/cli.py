@@ -26,12 +26,11 @@ from talkapp.audio.wav import WavError, read_wav_for_wire, write_wav
 from talkapp.compare import command as compare_command
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
-from talkapp.settings.profile import DEFAULT_MODEL, OPENAI_BASE_URL, ProviderProfile
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.turns import Mode
+from talkapp.settings.profile import DEFAULT_MODEL, OPENAI_BASE_URL, ProviderProfile
 from talkapp.settings.secrets import MissingKey, find_api_key
-
-SIMULATOR_KEY = "sk-talkapp-simulator"  # the built-in simulator accepts any key; this one is not secret
+from talkapp.simulator.config import SIMULATOR_KEY
 
 
 class CliError(Exception):
@@ -171,17 +170,16 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
 
 def _api_key(profile: ProviderProfile) -> str:
     try:
-        return find_api_key(profile.key_name).value
+        return find_api_key(profile.key_name, profile.env_var).value
     except MissingKey as exc:
         raise CliError(f"{exc} Or add --simulator to try the built-in simulator.") from None
 
 
 def _run_talk(args: argparse.Namespace) -> int:
     from talkapp.audio.echo import EchoMode
+    from talkapp.logs import start_logging
     from talkapp.session.engine import AudioOptions, Engine
     from talkapp.terminal import TerminalPrinter, run_talk
-
-    from talkapp.logs import start_logging
 
     start_logging()
     audio = AudioOptions(input_device=_device(args.input, "input"), output_device=_device(args.output, "output"),

@@ -24,9 +24,10 @@ from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.secrets import MissingKey, find_api_key
+from talkapp.simulator.config import SIMULATOR_KEY
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
-
-SIMULATOR_KEY = "sk-talkapp-simulator"  # the built-in simulator takes any key; this one is not secret
+from talkapp.tools.builtin import ClipboardRead
+from talkapp.tools.toolbox import open_toolbox
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Controller:
         self._engine: Engine | None = None
         self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
+        self.clipboard: ClipboardRead | None = None  # the UI's clipboard reader (Qt's lives on the main thread)
 
     # ---- commands (any thread) ----
 
@@ -69,6 +71,9 @@ class Controller:
 
     def send_text(self, text: str) -> None:
         self._on_engine(lambda e: e.send_text(text))
+
+    def answer_approval(self, request_id: str, approve: bool, remember: bool = False) -> None:
+        self._on_engine(lambda e: e.answer_approval(request_id, approve, remember))
 
     def apply(self, settings: Settings) -> concurrent.futures.Future | None:
         """New settings; reconnects when what the session or the audio depends on changed."""
@@ -124,8 +129,9 @@ class Controller:
             return False
         if not profile.needs_key:
             profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
+        tools = await open_toolbox(self.settings.tools, self.clipboard, lambda: self.settings.tools.clipboard_allowed)
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
-                        record_to=self.settings.recordings_folder())
+                        record_to=self.settings.recordings_folder(), tools=tools)
         self._engine = engine
         if not await engine.start():
             self._engine = None
@@ -144,7 +150,7 @@ class Controller:
             await self._start_simulator()
             return SIMULATOR_KEY
         try:
-            return (await asyncio.to_thread(find_api_key, profile.key_name)).value
+            return (await asyncio.to_thread(find_api_key, profile.key_name, profile.env_var)).value
         except MissingKey as exc:
             self._emit(NeedsKey(profile.name, str(exc)))
             return None
@@ -197,4 +203,5 @@ def _audio_options(settings: Settings) -> AudioOptions:
 
 
 def _same_session(before: Settings, after: Settings) -> bool:
-    return (before.active_profile(), before.audio, before.recording) == (after.active_profile(), after.audio, after.recording)
+    return ((before.active_profile(), before.audio, before.recording, before.tools.declared())
+            == (after.active_profile(), after.audio, after.recording, after.tools.declared()))

@@ -50,7 +50,10 @@ def _expected(raw: dict):
             return [ev.InputCleared()]
         case "conversation.item.added":
             texts = [c["text"] for c in item.get("content", []) if c.get("type") in ("input_text", "text", "output_text")]
-            return [ev.ItemAdded(item["id"], item["type"], item.get("role"), " ".join(texts))]
+            added = [ev.ItemAdded(item["id"], item["type"], item.get("role"), " ".join(texts))]
+            if item["type"] == "mcp_list_tools":  # an MCP server's tools, shown on a card
+                return added + [ev.McpToolsListed(item["id"], item["server_label"], tuple(t["name"] for t in item["tools"]))]
+            return added
         case "conversation.item.input_audio_transcription.delta":
             return [ev.TranscriptDelta("user", raw["item_id"], raw["delta"])]
         case "conversation.item.input_audio_transcription.completed":
@@ -67,6 +70,8 @@ def _expected(raw: dict):
             return [ev.ToolCallArgumentsDelta(raw["call_id"], raw["delta"])]
         case "response.output_item.done" if item["type"] == "function_call":
             return [ev.ToolCallRequested(item["call_id"], item["name"], item["arguments"], item["id"], raw["response_id"])]
+        case "response.output_item.added" if item["type"] == "function_call":  # the card opens; arguments stream next
+            return [ev.ToolCallStarted(item["call_id"], item["name"], item["id"], raw["response_id"])]
         case "response.created":
             return [ev.ResponseStarted(raw["response"]["id"])]
         case "response.done":
@@ -80,7 +85,7 @@ def _expected(raw: dict):
             e = raw["error"]
             return [ev.ServerError(e["code"], e["message"], e["param"], e["type"], e["event_id"])]
         case "mcp_list_tools.completed":
-            return []  # MCP events are known GA events; the MCP issue will surface them
+            return [ev.McpListingProgressed(raw["item_id"], "completed")]
         case ("conversation.item.done" | "response.output_item.added" | "response.output_item.done"
               | "response.content_part.added" | "response.content_part.done" | "response.function_call_arguments.done"):
             return []  # known, nothing for the app (a call is announced once, by output_item.done)

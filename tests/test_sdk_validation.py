@@ -28,6 +28,13 @@ CONFIGS = {
     ),
     "semantic_vad": cmd.SessionConfig(turn_detection=cmd.TurnDetection(kind="semantic_vad", eagerness="high")),
     "manual_text_only": cmd.SessionConfig(turn_detection=None, transcription_model=None, output="text"),
+    "built_in_tools_and_mcp": cmd.SessionConfig(
+        tools=(WEATHER, cmd.FunctionTool("read_clipboard", "Read the clipboard.")),
+        mcp_servers=(
+            cmd.McpServer("docs", "https://mcp.example.invalid/mcp", ("search", "fetch"), "always", "Authorization", "Bearer t0ken"),
+            cmd.McpServer("open", "https://open.example.invalid/mcp", require_approval="never"),
+        ),
+    ),
 }
 
 COMMANDS = [
@@ -51,6 +58,35 @@ COMMANDS = [
 def test_every_command_validates_against_the_sdk_types_of_its_dialect(dialect, command):
     wire = json.loads(RealtimeConnection(DIALECTS[dialect]).send(command))
     assert problems(wire, dialect) == []
+
+
+def test_mcp_servers_are_ga_tools_that_the_sdk_accepts_and_beta_leaves_them_out():
+    config = CONFIGS["built_in_tools_and_mcp"]
+    ga = json.loads(RealtimeConnection(DIALECTS["ga"]).send(cmd.ConfigureSession(config)))
+    mcp = [t for t in ga["session"]["tools"] if t["type"] == "mcp"]
+    assert mcp == [
+        {"type": "mcp", "server_label": "docs", "server_url": "https://mcp.example.invalid/mcp", "require_approval": "always",
+         "allowed_tools": ["search", "fetch"], "headers": {"Authorization": "Bearer t0ken"}},
+        {"type": "mcp", "server_label": "open", "server_url": "https://open.example.invalid/mcp", "require_approval": "never"},
+    ]
+    assert problems(ga, "ga") == []
+    beta = json.loads(RealtimeConnection(DIALECTS["beta"]).send(cmd.ConfigureSession(config)))
+    assert [t["type"] for t in beta["session"]["tools"]] == ["function", "function"]
+
+
+@pytest.mark.parametrize("approve, reason", [(True, None), (False, "The user declined this tool call.")])
+def test_an_approval_answer_is_a_ga_item_that_the_sdk_accepts(approve, reason):
+    wire = json.loads(RealtimeConnection(DIALECTS["ga"]).send(cmd.AnswerApproval("mcpr_K7wQ6aBcDeFgHiJkLmNoP", approve, reason)))
+    item = wire["item"]
+    assert (item["type"], item["approval_request_id"], item["approve"], item.get("reason")) == (
+        "mcp_approval_response", "mcpr_K7wQ6aBcDeFgHiJkLmNoP", approve, reason)
+    assert len(item["id"]) <= 32  # the SDK's type requires an id; the service caps ids at 32
+    assert problems(wire, "ga") == []
+
+
+def test_the_mcp_auth_header_never_shows_in_a_repr():
+    server = cmd.McpServer("docs", "https://x.invalid", auth_header="Authorization", auth_value="Bearer s3cret")
+    assert "s3cret" not in repr(cmd.SessionConfig(mcp_servers=(server,)))
 
 
 def test_reasoning_effort_is_a_ga_field_that_the_sdk_accepts():

@@ -227,7 +227,8 @@ def test_the_dialect_label_follows_the_profile_and_the_model(qtbot, pulse, deskt
 
 def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_transcript(qtbot, pulse, desktop, no_key,
                                                                                      monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")  # this run only; refused before it is sent
+    # a custom endpoint's key comes from its own variable; this run only, refused before it is sent
+    monkeypatch.setenv("TALKAPP_CUSTOM_API_KEY", "sk-test-not-a-real-key")
     window = desktop().window
     wait_live(qtbot, window)
     qtbot.keyClicks(window.transcript.message.edit, "Remember this")

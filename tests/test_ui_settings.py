@@ -482,3 +482,22 @@ def test_a_device_that_is_gone_is_kept_and_its_test_explains(qtbot, open_dialog,
         qtbot.mouseClick(page.tone_button, Qt.MouseButton.LeftButton)
     assert ended.args[0] == "The speaker “USB Headset” is not connected."
     assert dialog.current_settings().audio.output_device == headset
+
+
+def test_recording_is_off_by_default_and_its_folder_is_shown_and_saved(qtbot, tmp_path):
+    from talkapp.settings.model import Settings
+    from talkapp.settings.store import SettingsStore
+    from talkapp.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings(), controller=None, page="recording")
+    qtbot.addWidget(dialog)
+    page = dialog.recording
+    assert dialog.tabs.currentWidget() is page
+    assert not page.enabled.isChecked() and not page.folder.isEnabled()
+    assert "TalkApp recordings" in page.folder.placeholderText()  # where it would go, shown
+    page.enabled.setChecked(True)
+    page.folder.setText(str(tmp_path / "rec"))
+    saved = dialog.current_settings()
+    assert saved.recordings_folder() == tmp_path / "rec"
+    SettingsStore(tmp_path).save(saved)
+    assert SettingsStore(tmp_path).load().settings.recording == saved.recording

@@ -17,8 +17,7 @@ from talkapp.protocol.commands import SessionConfig
 from talkapp.settings.profile import OPENAI_BASE_URL, ProviderProfile
 from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.settings.store import SettingsStore
-
-SIMULATOR_KEY = "sk-talkapp-simulator"
+from talkapp.simulator.config import SIMULATOR_KEY
 
 
 class CompareError(Exception):
@@ -108,6 +107,6 @@ def _key_for(config: CompareConfig) -> str:
     if config.profile.provider == "simulator":
         return SIMULATOR_KEY
     try:
-        return find_api_key(config.profile.key_name or "openai").value
+        return find_api_key(config.profile.key_name or "openai", config.profile.env_var).value
     except MissingKey as exc:
         raise RuntimeError(str(exc)) from None

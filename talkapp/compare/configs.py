@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from talkapp.protocol.commands import SessionConfig, TurnDetection
+from talkapp.protocol.models import REASONING_EFFORTS, takes_reasoning
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.settings.profile import ProviderProfile
 
@@ -55,8 +56,20 @@ def parse_config(spec: str, saved: Sequence[ProviderProfile], base: ProviderProf
         key, sep, value = pair.partition("=")
         if not sep or key not in _SETTERS:
             raise ConfigError(f"'{pair}' in '{spec}': use KEY=VALUE with KEY one of {', '.join(_SETTERS)}")
+        if key == "reasoning":
+            _check_reasoning(value, profile.model, spec)
         session = _SETTERS[key](session, value)
     return CompareConfig(spec, dataclasses.replace(profile, session=session))
+
+
+def _check_reasoning(effort: str, model: str, spec: str) -> None:
+    """Same rule as the session: only the gpt-realtime-2 models take an effort (the service
+    rejects it elsewhere), so a row that asks for one elsewhere would compare nothing."""
+    if effort not in REASONING_EFFORTS:
+        raise ConfigError(f"reasoning={effort} in '{spec}': use one of {', '.join(REASONING_EFFORTS)}")
+    if not takes_reasoning(model):
+        raise ConfigError(f"reasoning={effort} in '{spec}': {model} takes no reasoning effort "
+                          "(only the gpt-realtime-2 models do)")
 
 
 def _inline(head: str, base: ProviderProfile) -> ProviderProfile:

@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from talkapp.compare.command import SIMULATOR_KEY
 from talkapp.compare.configs import CompareConfig
 from talkapp.compare.prices import PriceTable
 from talkapp.compare.runner import RunResult, run_comparison
 from talkapp.session.one_turn import TurnFailed
 from talkapp.settings.secrets import MissingKey, find_api_key
+from talkapp.simulator.config import SIMULATOR_KEY
 from talkapp.threads.loop import LoopThread
 
 if TYPE_CHECKING:
@@ -72,9 +72,10 @@ def _at(config: CompareConfig, url: str) -> CompareConfig:
 def _keys(configs: Sequence[CompareConfig]) -> dict[str, str | MissingKey]:
     """Blocking (keyring): each key entry once, or why it is missing."""
     found: dict[str, str | MissingKey] = {}
-    for name in dict.fromkeys(c.profile.key_name for c in configs if c.profile.needs_key):
+    entries = {c.profile.key_name: c.profile.env_var for c in configs if c.profile.needs_key}
+    for name, env_var in entries.items():
         try:
-            found[name] = find_api_key(name or "openai").value
+            found[name] = find_api_key(name or "openai", env_var).value
         except MissingKey as missing:
             found[name] = missing
     return found

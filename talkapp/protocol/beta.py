@@ -15,8 +15,9 @@ from talkapp.protocol.dialect import Dialect
 PCM = "pcm16"
 
 
-def session_shape(config: cmd.SessionConfig) -> dict:
-    # There is no reasoning field in this dialect: `config.reasoning_effort` cannot be sent.
+def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict:
+    # There is no reasoning field in this dialect: `config.reasoning_effort` cannot be sent;
+    # nor MCP tools: `config.mcp_servers` are left out (the settings say so).
     session: dict = {
         "modalities": ["audio", "text"] if config.output == "audio" else ["text"],
         "input_audio_format": PCM,
@@ -58,7 +59,7 @@ DECODERS = {
     "rate_limits.updated": d.rate_limits,
     "response.created": d.response_started,
     "response.done": d.response_done,
-    "response.output_item.added": d.ignore,
+    "response.output_item.added": d.output_item_added,
     "response.output_item.done": d.output_item_done,
     "response.content_part.added": d.ignore,
     "response.content_part.done": d.ignore,

@@ -32,6 +32,24 @@ class FunctionTool:
     parameters: dict = field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
+ApprovalPolicy = Literal["always", "never"]
+
+
+@dataclass(frozen=True)
+class McpServer:
+    """A remote MCP server the service calls for us (GA only: the beta dialect has no MCP tools).
+
+    `auth_value` comes from the OS keyring at connect time. It is kept out of `repr` and so out
+    of logs and session recordings (which skip fields hidden from repr); only the wire sees it."""
+
+    label: str
+    url: str
+    allowed_tools: tuple[str, ...] = ()  # empty: every tool the server offers
+    require_approval: ApprovalPolicy = "always"
+    auth_header: str = ""  # e.g. "Authorization"; sent only together with a value
+    auth_value: str = field(default="", repr=False)
+
+
 @dataclass(frozen=True)
 class SessionConfig:
     """Everything a profile says about the conversation; `None` leaves the service default."""
@@ -44,6 +62,7 @@ class SessionConfig:
     transcription_language: str | None = None
     noise_reduction: Literal["near_field", "far_field"] | None = None
     tools: tuple[FunctionTool, ...] = ()
+    mcp_servers: tuple[McpServer, ...] = ()  # declared as `mcp` tools by the GA dialect only
     max_output_tokens: int | None = None
     speed: float | None = None
     reasoning_effort: str | None = None  # GA reasoning models only; the beta dialect has no such field
@@ -106,6 +125,15 @@ class SendToolResult:
     output: str
 
 
+@dataclass(frozen=True)
+class AnswerApproval:
+    """The user's (or a remembered) decision on an MCP tool call the service asked about."""
+
+    request_id: str
+    approve: bool
+    reason: str | None = None
+
+
 Command = (
     ConfigureSession
     | AppendAudio
@@ -117,4 +145,5 @@ Command = (
     | SendText
     | AddHistory
     | SendToolResult
+    | AnswerApproval
 )

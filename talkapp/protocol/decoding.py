@@ -92,7 +92,27 @@ def item_added(raw: dict) -> tuple:
     content = item.get("content") if isinstance(item.get("content"), list) else []
     texts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") in _TEXT_PARTS]
     text = " ".join(t for t in texts if isinstance(t, str))
-    return (ev.ItemAdded(_text(item, "id"), _text(item, "type"), _opt_text(item, "role"), text),)
+    added = ev.ItemAdded(_text(item, "id"), _text(item, "type"), _opt_text(item, "role"), text)
+    return (added, *_tools_listed(item))
+
+
+def item_done(raw: dict) -> tuple:
+    """GA's second word on an item: only an MCP tool list carries news here (its tools)."""
+    return _tools_listed(_get(raw, "item", dict))
+
+
+def _tools_listed(item: dict) -> tuple:
+    if item.get("type") != "mcp_list_tools" or not isinstance(item.get("tools"), list):
+        return ()
+    names = tuple(t["name"] for t in item["tools"] if isinstance(t, dict) and isinstance(t.get("name"), str))
+    return (ev.McpToolsListed(_text(item, "id"), _opt_text(item, "server_label") or "MCP server", names),)
+
+
+def mcp_listing(status: str) -> Decoder:
+    """`mcp_list_tools.in_progress` / `.completed` / `.failed`: one decoder per status."""
+    def decode(raw: dict) -> tuple:
+        return (ev.McpListingProgressed(_text(raw, "item_id"), status),)  # type: ignore[arg-type]
+    return decode
 
 
 def user_transcript_delta(raw: dict) -> tuple:
@@ -137,20 +157,71 @@ def tool_arguments_delta(raw: dict) -> tuple:
     return (ev.ToolCallArgumentsDelta(_text(raw, "call_id"), _text(raw, "delta")),)
 
 
+def output_item_added(raw: dict) -> tuple:
+    """A tool call begins (its card can show while the arguments stream)."""
+    item, response_id = _get(raw, "item", dict), _text(raw, "response_id")
+    match item.get("type"):
+        case "function_call":
+            return (ev.ToolCallStarted(_text(item, "call_id"), _text(item, "name"), _text(item, "id"), response_id),)
+        case "mcp_call":
+            return (ev.McpCallStarted(_text(item, "id"), _text(item, "server_label"), _text(item, "name"), response_id),)
+    return ()
+
+
 def output_item_done(raw: dict) -> tuple:
-    """Announce a function call exactly once: here, when its item is complete."""
-    item = _get(raw, "item", dict)
-    if item.get("type") != "function_call":
-        return ()
-    return (
-        ev.ToolCallRequested(
-            call_id=_text(item, "call_id"),
-            name=_text(item, "name"),
-            arguments=_text(item, "arguments"),
-            item_id=_text(item, "id"),
-            response_id=_text(raw, "response_id"),
-        ),
-    )
+    """Announce a tool call exactly once: here, when its item is complete. A call cut short
+    (`incomplete`: the response was cancelled mid-arguments) is not a call to run."""
+    item, response_id = _get(raw, "item", dict), _text(raw, "response_id")
+    match item.get("type"):
+        case "function_call" if item.get("status") != "incomplete":
+            return (
+                ev.ToolCallRequested(
+                    call_id=_text(item, "call_id"),
+                    name=_text(item, "name"),
+                    arguments=_text(item, "arguments"),
+                    item_id=_text(item, "id"),
+                    response_id=response_id,
+                ),
+            )
+        case "mcp_call":
+            return (
+                ev.McpCallDone(
+                    item_id=_text(item, "id"),
+                    server_label=_text(item, "server_label"),
+                    name=_text(item, "name"),
+                    arguments=_opt_text(item, "arguments") or "",
+                    output=_opt_text(item, "output"),
+                    error=_mcp_error(item.get("error")),
+                    response_id=response_id,
+                ),
+            )
+        case "mcp_approval_request":
+            return (
+                ev.McpApprovalRequested(
+                    request_id=_text(item, "id"),
+                    server_label=_text(item, "server_label"),
+                    name=_text(item, "name"),
+                    arguments=_opt_text(item, "arguments") or "",
+                    response_id=response_id,
+                ),
+            )
+    return ()
+
+
+def _mcp_error(error: object) -> str | None:
+    """`protocol_error{code,message}`, `tool_execution_error{message}`, `http_error{code,message}`."""
+    if error is None:
+        return None
+    if not isinstance(error, dict):
+        return str(error)
+    kind = (_opt_text(error, "type") or "error").replace("_", " ")
+    code = error.get("code")
+    message = _opt_text(error, "message") or "no message"
+    return f"{kind}{f' {code}' if code is not None else ''}: {message}"
+
+
+def mcp_arguments_delta(raw: dict) -> tuple:
+    return (ev.McpCallArgumentsDelta(_text(raw, "item_id"), _text(raw, "delta")),)
 
 
 def response_started(raw: dict) -> tuple:

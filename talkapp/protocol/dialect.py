@@ -1,46 +1,74 @@
-"""What makes a dialect: its name, its headers, its session shape and its table of decoders.
+"""What makes a dialect: its name, its headers, its session shape and its table of decoders;
+and how a key and a URL are put on the wire.
 
-The two dialects share one connection URL (`/realtime?model=…`); they differ in the
-`OpenAI-Beta` header, the `session.update` shape and the server event names.
+OpenAI's dialects share one connection URL (`/realtime?model=…`); they differ in the
+`OpenAI-Beta` header, the `session.update` shape and the server event names. How the key
+travels is the provider's business, not the dialect's: `Authorization: Bearer` for OpenAI and
+xAI, Azure's own `api-key` header (reference §1.2, §1.6).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from talkapp.protocol.decoding import Decoder
 from talkapp.protocol.encoding import SessionShape
 
-DialectName = Literal["beta", "ga"]
+DialectName = Literal["beta", "ga", "xai"]
+AuthScheme = Literal["bearer", "api-key"]
+
+AUTH_HEADERS: Mapping[str, str] = {  # scheme -> header name; the value is built in `auth_header`
+    "bearer": "Authorization",
+    "api-key": "api-key",
+}
+
+
+def auth_header(scheme: str, api_key: str) -> dict[str, str]:
+    """The header that carries the key: `Authorization: Bearer <key>` or Azure's `api-key: <key>`."""
+    if scheme not in AUTH_HEADERS:
+        raise ValueError(f"unknown auth scheme {scheme!r}: use one of {', '.join(AUTH_HEADERS)}")
+    value = f"Bearer {api_key}" if scheme == "bearer" else api_key
+    return {AUTH_HEADERS[scheme]: value}
 
 
 @dataclass(frozen=True)
 class Dialect:
     name: DialectName
-    label: str  # what a person reads: "beta", "GA"
+    label: str  # what a person reads: "beta", "GA", "xAI"
     extra_headers: Mapping[str, str]
-    session_shape: SessionShape
+    session_shape: SessionShape  # (config, model=None) -> the `session` object of session.update
     decoders: Mapping[str, Decoder]
     assistant_text: str  # content type of assistant text in conversation items
 
-    def headers(self, api_key: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {api_key}", **self.extra_headers}
+    def headers(self, api_key: str, auth: AuthScheme = "bearer") -> dict[str, str]:
+        return {**auth_header(auth, api_key), **self.extra_headers}
+
+    def for_model(self, model: str) -> Dialect:
+        """This dialect speaking to `model`: its session shape leaves out what the model does not
+        take (a reasoning effort for a model without reasoning). A bare dialect, not bound to a
+        model, shapes the configuration as given."""
+        return dataclasses.replace(self, session_shape=functools.partial(self.session_shape, model=model))
 
 
-def realtime_url(base_url: str, model: str) -> str:
+Query = Sequence[tuple[str, str]]
+
+
+def realtime_url(base_url: str, model: str, query: Query | None = None) -> str:
     """`https://api.openai.com/v1` + model -> `wss://api.openai.com/v1/realtime?model=…`.
 
-    http(s) base URLs are accepted because that is how people copy them from docs.
+    `query` replaces the `model=…` parameter for endpoints that name things otherwise (Azure's
+    preview protocol: `api-version=…&deployment=…`). http(s) base URLs are accepted because that
+    is how people copy them from docs.
     """
     parts = urlsplit(base_url.strip())
     scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
     path = parts.path.rstrip("/")
     if not path.endswith("/realtime"):
         path += "/realtime"
-    query = "&".join(q for q in (parts.query, f"model={quote(model, safe='')}") if q)
-    return urlunsplit((scheme, parts.netloc, path, query, ""))
-
-
+    ours = urlencode(list(query if query is not None else [("model", model)]), quote_via=quote, safe="")
+    return urlunsplit((scheme, parts.netloc, path, "&".join(q for q in (parts.query, ours) if q), ""))

@@ -7,6 +7,7 @@ shape from the pieces here (turn detection, tools and transcription have one sha
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable
 
 from talkapp.protocol import commands as cmd
@@ -45,6 +46,27 @@ def tools(config: cmd.SessionConfig) -> list[dict]:
     ]
 
 
+def mcp_tools(config: cmd.SessionConfig) -> list[dict]:
+    """`mcp` tools (GA only). The auth header goes in `headers`, the field meant for any header."""
+    shapes = []
+    for server in config.mcp_servers:
+        tool = {"type": "mcp", "server_label": server.label, "server_url": server.url,
+                "require_approval": server.require_approval}
+        if server.allowed_tools:
+            tool["allowed_tools"] = list(server.allowed_tools)
+        if server.auth_header and server.auth_value:
+            tool["headers"] = {server.auth_header: server.auth_value}
+        shapes.append(tool)
+    return shapes
+
+
+def approval_item_id(request_id: str) -> str:
+    """The id of our answer to an approval request. The SDK's type requires one; deriving it
+    from the request makes a second answer to the same request a duplicate the service refuses
+    (item ids are at most 32 characters)."""
+    return "mcpa_" + hashlib.sha256(request_id.encode()).hexdigest()[:24]
+
+
 def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: str) -> dict:
     """One command as a wire event (without `event_id`, which the connection assigns).
     `assistant_text` is the dialect's content type for assistant text (`text` / `output_text`)."""
@@ -77,5 +99,11 @@ def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: st
             return {"type": "conversation.item.create", "item": item}
         case cmd.SendToolResult(call_id=call_id, output=output):
             item = {"type": "function_call_output", "call_id": call_id, "output": output}
+            return {"type": "conversation.item.create", "item": item}
+        case cmd.AnswerApproval(request_id=request_id, approve=approve, reason=reason):
+            item = {"type": "mcp_approval_response", "id": approval_item_id(request_id),
+                    "approval_request_id": request_id, "approve": approve}
+            if reason:
+                item["reason"] = reason
             return {"type": "conversation.item.create", "item": item}
     raise TypeError(f"not a command: {command!r}")

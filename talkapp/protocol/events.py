@@ -98,6 +98,16 @@ class AudioDone:
 
 
 @dataclass(frozen=True)
+class ToolCallStarted:
+    """The model began a function call (its arguments stream next, then `ToolCallRequested`)."""
+
+    call_id: str
+    name: str
+    item_id: str
+    response_id: str
+
+
+@dataclass(frozen=True)
 class ToolCallArgumentsDelta:
     call_id: str
     delta: str
@@ -112,6 +122,65 @@ class ToolCallRequested:
     name: str
     arguments: str
     item_id: str
+    response_id: str
+
+
+# ---- MCP (GA only): the service calls the remote server itself; we show what happens ----
+
+
+@dataclass(frozen=True)
+class McpToolsListed:
+    """The tools an MCP server offers (from its `mcp_list_tools` item; may come twice)."""
+
+    item_id: str
+    server_label: str
+    tools: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class McpListingProgressed:
+    """The service is fetching, has fetched, or failed to fetch an MCP server's tool list."""
+
+    item_id: str
+    status: Literal["in_progress", "completed", "failed"]
+
+
+@dataclass(frozen=True)
+class McpCallStarted:
+    item_id: str
+    server_label: str
+    name: str
+    response_id: str
+
+
+@dataclass(frozen=True)
+class McpCallArgumentsDelta:
+    item_id: str
+    delta: str
+
+
+@dataclass(frozen=True)
+class McpCallDone:
+    """An MCP call the service made, complete: its output, or what went wrong. Announced once
+    (from `response.output_item.done`), although `response.mcp_call.completed/failed` precede it."""
+
+    item_id: str
+    server_label: str
+    name: str
+    arguments: str
+    output: str | None
+    error: str | None
+    response_id: str
+
+
+@dataclass(frozen=True)
+class McpApprovalRequested:
+    """The model wants to call an MCP tool that needs the user's approval first."""
+
+    request_id: str
+    server_label: str
+    name: str
+    arguments: str
     response_id: str
 
 
@@ -210,8 +279,15 @@ ServerEvent = (
     | ResponseStarted
     | AudioDelta
     | AudioDone
+    | ToolCallStarted
     | ToolCallArgumentsDelta
     | ToolCallRequested
+    | McpToolsListed
+    | McpListingProgressed
+    | McpCallStarted
+    | McpCallArgumentsDelta
+    | McpCallDone
+    | McpApprovalRequested
     | ResponseDone
     | ItemTruncated
     | RateLimitsUpdated

@@ -10,11 +10,13 @@ from talkapp.protocol import commands as cmd
 from talkapp.protocol import decoding as d
 from talkapp.protocol import encoding as enc
 from talkapp.protocol.dialect import Dialect
+from talkapp.protocol.models import takes_reasoning
 
 PCM = {"type": "audio/pcm", "rate": 24000}
 
 
-def session_shape(config: cmd.SessionConfig) -> dict:
+def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict:
+    """`model` None: not known here (a bare dialect); `choose_dialect` binds it."""
     audio_in: dict = {
         "format": PCM,
         "turn_detection": enc.turn_detection(config.turn_detection),
@@ -31,14 +33,14 @@ def session_shape(config: cmd.SessionConfig) -> dict:
         "type": "realtime",
         "output_modalities": [config.output],
         "audio": {"input": audio_in, "output": audio_out},
-        "tools": enc.tools(config),
+        "tools": enc.tools(config) + enc.mcp_tools(config),
         "tool_choice": "auto",
     }
     if config.instructions is not None:
         session["instructions"] = config.instructions
     if config.max_output_tokens is not None:
         session["max_output_tokens"] = config.max_output_tokens
-    if config.reasoning_effort:
+    if config.reasoning_effort and (model is None or takes_reasoning(model)):  # others reject it (§2.1)
         session["reasoning"] = {"effort": config.reasoning_effort}
     return session
 
@@ -49,7 +51,7 @@ DECODERS = {
     "session.updated": d.session_configured,
     "conversation.created": d.ignore,
     "conversation.item.added": d.item_added,
-    "conversation.item.done": d.ignore,
+    "conversation.item.done": d.item_done,
     "conversation.item.created": d.item_added,  # still in the GA SDK union, never seen from the GA server
     "conversation.item.retrieved": d.ignore,
     "conversation.item.truncated": d.item_truncated,
@@ -66,7 +68,7 @@ DECODERS = {
     "rate_limits.updated": d.rate_limits,
     "response.created": d.response_started,
     "response.done": d.response_done,
-    "response.output_item.added": d.ignore,
+    "response.output_item.added": d.output_item_added,
     "response.output_item.done": d.output_item_done,
     "response.content_part.added": d.ignore,
     "response.content_part.done": d.ignore,
@@ -81,14 +83,14 @@ DECODERS = {
     "output_audio_buffer.started": d.ignore,  # WebRTC/SIP only
     "output_audio_buffer.stopped": d.ignore,
     "output_audio_buffer.cleared": d.ignore,
-    "mcp_list_tools.in_progress": d.ignore,  # MCP (GA only): shown in the transcript later
-    "mcp_list_tools.completed": d.ignore,
-    "mcp_list_tools.failed": d.ignore,
-    "response.mcp_call_arguments.delta": d.ignore,
-    "response.mcp_call_arguments.done": d.ignore,
+    "mcp_list_tools.in_progress": d.mcp_listing("in_progress"),  # MCP: GA only
+    "mcp_list_tools.completed": d.mcp_listing("completed"),
+    "mcp_list_tools.failed": d.mcp_listing("failed"),
+    "response.mcp_call_arguments.delta": d.mcp_arguments_delta,
+    "response.mcp_call_arguments.done": d.ignore,  # the call is announced by output_item.done
     "response.mcp_call.in_progress": d.ignore,
-    "response.mcp_call.completed": d.ignore,
-    "response.mcp_call.failed": d.ignore,
+    "response.mcp_call.completed": d.ignore,  # the mcp_call item (output_item.done) has the output
+    "response.mcp_call.failed": d.ignore,  # ... or the error
 }
 
 DIALECT = Dialect(name="ga", label="GA", extra_headers={}, session_shape=session_shape, decoders=DECODERS,

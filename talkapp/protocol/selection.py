@@ -1,25 +1,28 @@
-"""Which dialect to speak: from the profile's `api` setting and the model id.
+"""Which dialect to speak: from the profile's `api` setting, its provider and the model id.
 
-`auto` sends the beta-era preview models (`gpt-4o-realtime-preview*`,
-`gpt-4o-mini-realtime-preview*`) to the beta dialect and everything else to GA, the dialect
-that is alive; an explicit `beta` or `ga` always wins.
+`auto` means the provider's own dialect where it has one (Azure's GA endpoint: GA; Azure's
+preview deployments: beta; xAI: xAI); where it has none (OpenAI, custom servers, the simulator)
+it sends the beta-era preview models (`gpt-4o-realtime-preview*`,
+`gpt-4o-mini-realtime-preview*`) to the beta dialect, xAI's `grok-*` models to the xAI dialect
+and everything else to GA, the dialect that is alive. An explicit `beta`, `ga` or `xai` always wins.
+
+The chosen dialect is bound to the model, so its session shape leaves out what the model does
+not take (a reasoning effort on a model without reasoning).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
-from talkapp.protocol import beta, ga
+from talkapp.protocol import beta, ga, xai
 from talkapp.protocol.dialect import Dialect
+from talkapp.protocol.models import is_beta_era, is_xai
 
-ApiSetting = Literal["auto", "beta", "ga"]
-API_SETTINGS: tuple[ApiSetting, ...] = ("auto", "beta", "ga")
+ApiSetting = Literal["auto", "beta", "ga", "xai"]
+API_SETTINGS: tuple[ApiSetting, ...] = ("auto", "beta", "ga", "xai")
 
-DIALECTS: dict[str, Dialect] = {"beta": beta.DIALECT, "ga": ga.DIALECT}
-
-_BETA_MODELS = re.compile(r"^gpt-4o(-mini)?-realtime-preview", re.IGNORECASE)
+DIALECTS: dict[str, Dialect] = {"beta": beta.DIALECT, "ga": ga.DIALECT, "xai": xai.DIALECT}
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,18 @@ class DialectChoice:
         return f"{self.dialect.label} (auto)" if self.setting == "auto" else self.dialect.label
 
 
-def auto_dialect(model: str) -> Dialect:
-    return beta.DIALECT if _BETA_MODELS.match(model.strip()) else ga.DIALECT
+def auto_dialect(model: str, provider_dialect: str | None = None) -> Dialect:
+    """What `auto` picks: the provider's dialect if it has one, else by model id."""
+    if provider_dialect is not None:
+        return DIALECTS[provider_dialect]
+    if is_xai(model):
+        return xai.DIALECT
+    return beta.DIALECT if is_beta_era(model) else ga.DIALECT
 
 
-def choose_dialect(setting: str, model: str) -> DialectChoice:
+def choose_dialect(setting: str, model: str, provider_dialect: str | None = None) -> DialectChoice:
+    """`provider_dialect`: the provider preset's own dialect name (None: decided by the model)."""
     if setting not in API_SETTINGS:
         raise ValueError(f"unknown dialect setting {setting!r}: use one of {', '.join(API_SETTINGS)}")
-    dialect = auto_dialect(model) if setting == "auto" else DIALECTS[setting]
-    return DialectChoice(dialect, setting)  # type: ignore[arg-type]
+    dialect = auto_dialect(model, provider_dialect) if setting == "auto" else DIALECTS[setting]
+    return DialectChoice(dialect.for_model(model.strip()), setting)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from typing import Protocol
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import Command, ConfigureSession, SessionConfig
 from talkapp.protocol.connection import RealtimeConnection
-from talkapp.protocol.dialect import realtime_url
+from talkapp.protocol.dialect import AuthScheme, Query, realtime_url
 from talkapp.protocol.explain import explain
 from talkapp.protocol.selection import DialectChoice
 from talkapp.transport.websocket import (
@@ -34,10 +34,15 @@ class Endpoint:
     model: str
     choice: DialectChoice
     allow_insecure: bool = False  # plain ws:// to a non-loopback host, confirmed by the user
+    auth: AuthScheme = "bearer"  # how the key travels; the provider preset decides (Azure: api-key)
+    query: Query | None = None  # None: `?model=<model>`; Azure's preview: api-version and deployment
 
     @property
     def url(self) -> str:
-        return realtime_url(self.base_url, self.model)
+        return realtime_url(self.base_url, self.model, self.query)
+
+    def headers(self, api_key: str) -> dict[str, str]:
+        return self.choice.dialect.headers(api_key, self.auth)
 
     def describe(self) -> str:
         return f"{self.model} · {self.choice.describe()}"
@@ -88,7 +93,7 @@ class RealtimeSession:
         if problem:
             raise SessionRefused(problem)
         try:
-            transport = await WebSocketTransport.open(endpoint.url, dialect.headers(api_key), timeout)
+            transport = await WebSocketTransport.open(endpoint.url, endpoint.headers(api_key), timeout)
         except TransportError as exc:
             raise SessionRefused(str(exc)) from None
         session = cls(endpoint, transport, RealtimeConnection(dialect), tap)

@@ -38,9 +38,11 @@ from talkapp.session.engine_events import State
 from talkapp.session.mic import MicPump
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.speaker import Speaker
-from talkapp.session.transcript import Transcript
+from talkapp.session.tool_runner import ToolRunner
+from talkapp.session.transcript import ToolCard, Transcript
 from talkapp.session.turns import Mode, TurnPolicy
 from talkapp.settings.profile import ProviderProfile
+from talkapp.tools.toolbox import ToolBox
 
 ECHO_REALIGN_CYCLES = 100  # pump cycles (about a second) between echo delay updates
 RING_SECONDS = 4
@@ -61,7 +63,7 @@ class AudioOptions:
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
-                 record_to: Path | None = None, resend_context: bool = True) -> None:
+                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None) -> None:
         self.profile = profile
         self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
@@ -69,6 +71,7 @@ class Engine:
         self.audio_options = audio or AudioOptions()
         self.policy = TurnPolicy(mode, heard_ms=self._heard_ms, settings=turn_settings_for(profile))
         self.transcript = Transcript()
+        self.tools = ToolRunner(tools or ToolBox(), self._send, self._show_card, self._emit, self._tools_answered)
         self.resend_context = resend_context
         self._keeper: SessionKeeper | None = None
         self._recording_tap: SessionRecording | None = None
@@ -98,6 +101,9 @@ class Engine:
             return self._fail(str(refused))
         self._connected = True
         self._emit(out.Connected(session.endpoint.describe(), session.started.session_id))
+        if self.tools.box.mcp_servers and session.endpoint.choice.dialect.name != "ga":
+            self._emit(out.Notice("info", f"MCP servers work with GA models only; this {session.endpoint.choice.dialect.label} "
+                                  "session runs without them."))
         self._set_state(State.LISTENING)
         await self._do(self.policy.start())
         self._tasks = [asyncio.create_task(self._read_session()), asyncio.create_task(self._pump())]
@@ -105,6 +111,8 @@ class Engine:
         return True
 
     async def stop(self) -> None:
+        self.tools.reset("The session ended before this finished.")
+        await self.tools.close()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -131,6 +139,10 @@ class Engine:
     async def send_text(self, text: str) -> None:
         if text.strip():
             await self._do(self.policy.typed(text.strip()))
+
+    async def answer_approval(self, request_id: str, approve: bool, remember: bool = False) -> None:
+        """The user's answer to an MCP approval prompt (`out.ApprovalRequested`)."""
+        await self.tools.answer(request_id, approve, remember)
 
     async def set_devices(self, input_key: DeviceKey | None, output_key: DeviceKey | None) -> None:
         await asyncio.to_thread(self._io.set_devices, input_key, output_key)
@@ -167,7 +179,9 @@ class Engine:
         return recording
 
     def _session_config(self) -> cmd.SessionConfig:
-        return dataclasses.replace(self.profile.session, turn_detection=self.policy.turn_detection())
+        box = self.tools.box
+        return dataclasses.replace(self.profile.session, turn_detection=self.policy.turn_detection(),
+                                   tools=self.profile.session.tools + box.declarations(), mcp_servers=box.mcp_servers)
 
     def _rates_changed(self) -> None:
         self._mic.set_device_rate(self._io.input_rate or 48_000)
@@ -230,17 +244,20 @@ class Engine:
         if isinstance(event, ev.AudioDone):
             self._speaker.end_of_item(event.item_id)
         self._report_server_problem(event)
+        await self.tools.on_event(event)
         await self._do(self.policy.on_event(event))
 
     async def _reconnecting(self, event: Reconnecting) -> None:
         if event.attempt == 1:
             self._connected = False
+            self.tools.reset("The connection was lost before this finished.")
             await self._do(self.policy.connection_lost())
         self._set_state(State.RECONNECTING, f"Connection lost ({event.reason}); reconnecting, attempt {event.attempt} "
                                             f"of {event.of}. Your transcript is kept.")
 
     async def _reconnected(self, event: Reconnected) -> None:
         self._connected = True
+        self.tools.reset("The session was renewed before this was answered.")  # a renewal skips _reconnecting
         self._emit(out.Connected(event.label, event.session_id))
         if not event.renewed:
             self._emit(out.Notice("info", "Reconnected; the conversation so far was sent again as context."
@@ -293,12 +310,20 @@ class Engine:
                 case turns.PhaseChanged(phase=phase) if self._connected:
                     self._set_state(State(phase.value))
                 case turns.SetTurnDetection(turn_detection=td):
-                    config = dataclasses.replace(self.profile.session, turn_detection=td)
+                    config = dataclasses.replace(self._session_config(), turn_detection=td)  # tools stay declared
                     await self._send(cmd.ConfigureSession(config))
 
     async def _send(self, command: cmd.Command) -> None:
         if self._keeper is not None:
             await self._keeper.send(command)  # dropped while reconnecting: the state says so
+
+    # ---- tools ----
+
+    def _show_card(self, card: ToolCard) -> None:
+        self._emit(out.ToolCardChanged(self.transcript.put_card(card)))
+
+    async def _tools_answered(self, respond: bool) -> None:
+        await self._do(self.policy.tools_answered() if respond else self.policy.tools_abandoned())
 
     # ---- reporting ----
 
@@ -356,10 +381,20 @@ _log = logging.getLogger("talkapp.engine")
 
 
 def _logged(emit: Callable[[out.EngineEvent], None]) -> Callable[[out.EngineEvent], None]:
-    """Log what the engine reports — states, notices, connections, timings — never transcripts."""
+    """Log what the engine reports — states, notices, connections, timings — never transcripts,
+    nor a tool's arguments or output (a clipboard, a search): only its name and outcome."""
     def emit_and_log(event: out.EngineEvent) -> None:
-        if not isinstance(event, out.TranscriptChanged):
-            _log.info("%s", event)
+        match event:
+            case out.TranscriptChanged():
+                pass
+            case out.ToolCardChanged(card=card):
+                if card.settled:
+                    _log.info("tool %s (%s%s): %s%s", card.name, card.kind, f", {card.server}" if card.server else "",
+                              card.status, f" in {card.duration_ms:.0f} ms" if card.duration_ms is not None else "")
+            case out.ApprovalRequested(server=server, tool=tool):
+                _log.info("approval asked: %s on %s", tool, server)
+            case _:
+                _log.info("%s", event)
         emit(event)
     return emit_and_log
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from talkapp.protocol.events import Usage
-from talkapp.session.transcript import Turn
+from talkapp.session.transcript import ToolCard, Turn
 
 
 class State(StrEnum):
@@ -61,4 +61,22 @@ class TurnMeasured:
     usage: Usage | None
 
 
-EngineEvent = StateChanged | Connected | TranscriptChanged | Notice | TurnMeasured
+@dataclass(frozen=True)
+class ToolCardChanged:
+    """A tool call appeared or changed (arguments streamed, result, error, approval)."""
+
+    card: ToolCard
+
+
+@dataclass(frozen=True)
+class ApprovalRequested:
+    """An MCP tool call waits for the user: answer with `Engine.answer_approval`. The prompt
+    closes when the card of `request_id` is settled (answered here, elsewhere, or expired)."""
+
+    request_id: str
+    server: str
+    tool: str
+    arguments: str
+
+
+EngineEvent = StateChanged | Connected | TranscriptChanged | Notice | TurnMeasured | ToolCardChanged | ApprovalRequested

@@ -27,6 +27,7 @@ from talkapp.protocol import events as ev
 
 _KEY_SHAPED = re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_*.\-]{3,}")
 REDACTED = "[redacted key]"
+REDACTED_SECRET = "[redacted]"
 
 
 def redact(text: str) -> str:
@@ -91,8 +92,8 @@ def _fields(item) -> dict:
 
 
 def _plain(value):
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if dataclasses.is_dataclass(value):  # a field hidden from repr is a secret (an MCP auth header)
+        return {f.name: _plain(getattr(value, f.name)) if f.repr else REDACTED_SECRET for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value

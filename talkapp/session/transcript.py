@@ -1,7 +1,11 @@
 """The conversation as a person reads it: turns in order, partial text replaced by final text,
-interrupted replies marked. Pure; updated on the loop, copied to the UI as frozen snapshots.
+interrupted replies marked, and tool calls as compact cards between them. Pure; updated on the
+loop, copied to the UI as frozen snapshots.
 
-Storage is bounded: a long session keeps its last `max_turns` turns (older ones have been
+Cards are not turns: `turns()` holds only what the user and the assistant said (what a new
+session gets again as context); `cards()` holds the tool calls, which the `ToolRunner` writes.
+
+Storage is bounded: a long session keeps its last `max_turns` entries (older ones have been
 shown and exported already; the service forgets them too as its context fills).
 """
 
@@ -26,9 +30,43 @@ class Turn:
     at: float = 0.0  # monotonic seconds when the turn appeared
 
 
+@dataclass(frozen=True)
+class ToolCard:
+    """One tool call as the transcript shows it: a function TalkApp ran ("function"), a call the
+    service made to an MCP server ("mcp"), an MCP server's tool list ("mcp_list"), or an MCP
+    call waiting for the user's approval ("mcp_approval")."""
+
+    id: str  # the call id (function) or the item id (MCP)
+    kind: str
+    name: str  # the tool; for "mcp_list", the server's label
+    server: str = ""  # the MCP server's label
+    arguments: str = ""
+    status: str = "streaming"  # streaming, running, done, failed; awaiting, approved, denied, expired
+    result: str = ""
+    error: str = ""
+    duration_ms: float | None = None
+    note: str = ""  # e.g. "remembered", "timed out after 8 s"
+    at: float = 0.0  # monotonic seconds when the card appeared
+
+    @property
+    def settled(self) -> bool:
+        return self.status not in ("streaming", "running", "awaiting")
+
+    def as_markdown(self) -> str:
+        where = f"{self.server} · " if self.server and self.kind != "mcp_list" else ""
+        call = f"{where}{self.name}({self.arguments})" if self.kind != "mcp_list" else f"{self.name}: tools"
+        outcome = self.error or self.result
+        took = f", {self.duration_ms:.0f} ms" if self.duration_ms is not None else ""
+        note = f", {self.note}" if self.note else ""
+        return f"> 🔧 `{call}` — {self.status}{took}{note}{': ' + outcome if outcome else ''}"
+
+
+Entry = Turn | ToolCard
+
+
 class Transcript:
     def __init__(self, max_turns: int = MAX_TURNS) -> None:
-        self._turns: OrderedDict[str, Turn] = OrderedDict()
+        self._turns: OrderedDict[str, Entry] = OrderedDict()  # turns by item id, cards by "tool:<id>"
         self._max_turns = max_turns
 
     def apply(self, event: ev.ServerEvent, now: float) -> Turn | None:
@@ -46,14 +84,28 @@ class Transcript:
 
     def mark_interrupted(self, item_id: str, heard_ms: int) -> Turn | None:
         turn = self._turns.get(item_id)
-        return self._put(replace(turn, interrupted=True, heard_ms=heard_ms)) if turn else None
+        return self._put(replace(turn, interrupted=True, heard_ms=heard_ms)) if isinstance(turn, Turn) else None
+
+    def put_card(self, card: ToolCard) -> ToolCard:
+        """A new or changed tool card (its place stays where it first appeared)."""
+        key = f"tool:{card.id}"
+        self._turns[key] = card
+        while len(self._turns) > self._max_turns:
+            self._turns.popitem(last=False)
+        return card
 
     def turns(self) -> tuple[Turn, ...]:
-        return tuple(self._turns.values())
+        return tuple(t for t in self._turns.values() if isinstance(t, Turn))
+
+    def cards(self) -> tuple[ToolCard, ...]:
+        return tuple(c for c in self._turns.values() if isinstance(c, ToolCard))
 
     def as_markdown(self) -> str:
         lines = []
         for turn in self._turns.values():
+            if isinstance(turn, ToolCard):
+                lines.append(turn.as_markdown())
+                continue
             who = "**You**" if turn.role == "user" else "**Assistant**"
             mark = f" _(interrupted after {turn.heard_ms / 1000:.1f} s)_" if turn.interrupted else ""
             lines.append(f"{who}: {turn.text or '…'}{mark}")
@@ -61,7 +113,7 @@ class Transcript:
 
     def _ensure(self, item_id: str, role: str, now: float) -> Turn:
         turn = self._turns.get(item_id)
-        return turn if turn is not None else self._put(Turn(item_id, role, at=now))
+        return turn if isinstance(turn, Turn) else self._put(Turn(item_id, role, at=now))
 
     def _put(self, turn: Turn) -> Turn:
         self._turns[turn.item_id] = turn

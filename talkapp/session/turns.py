@@ -141,6 +141,8 @@ class TurnPolicy:
         self._reply_item: str | None = None  # the assistant item whose audio is queued or playing
         self._playing = False
         self._create_pending = False
+        self._tool_round = False  # a reply asked for tools: the turn goes on once they answered
+        self._reply_owed = False  # tools answered while the user spoke: the reply waits for their turn
         self._pressed_at: float | None = None
         self._speech_since: float | None = None  # local VAD: the user is speaking since
         self._paused_at: float | None = None  # barge-in heard locally, not yet confirmed
@@ -240,6 +242,7 @@ class TurnPolicy:
         """The session is gone: nothing in flight will be answered. Audio already received
         keeps playing; the half-said turn is dropped (a new session starts with an empty buffer)."""
         self._response, self._create_pending, self._cancelled = None, False, set()
+        self._tool_round = self._reply_owed = False
         self._pressed_at = self._speech_since = self._paused_at = None
         self._mic_gated = False
         out: list[Action] = [StreamMic(False), ResumePlayback()]
@@ -254,12 +257,38 @@ class TurnPolicy:
             self._go(out, Phase.LISTENING)
         return out
 
+    def tools_answered(self) -> list[Action]:
+        """Tool outputs (or an answer to an approval request) are in the conversation: ask for
+        the one reply that goes on with the turn, once no other reply is active. While the user
+        is speaking it waits: their turn's own reply will see the outputs; if their turn comes
+        to nothing, the reply is asked for when listening resumes."""
+        self._tool_round = False
+        if self.phase is Phase.USER_SPEAKING:
+            self._reply_owed = True
+            return []
+        out = self._create_response()
+        if self.phase is Phase.LISTENING:
+            self._go(out, Phase.WAITING)
+        return out
+
+    def tools_abandoned(self) -> list[Action]:
+        """The reply that asked for tools was cut off (or the session is gone): no reply follows."""
+        self._tool_round = False
+        out: list[Action] = []
+        if self.phase is Phase.WAITING and self._response is None and not self._playing and not self._create_pending:
+            self._go(out, Phase.LISTENING)
+        return out
+
     def on_event(self, event: ev.ServerEvent) -> list[Action]:
         match event:
+            case ev.ToolCallRequested():
+                self._tool_round = True  # stay WAITING after its response.done: a reply follows
+                return []
             case ev.AudioDelta(response_id=response_id, item_id=item_id, pcm=pcm):
                 return self._reply_audio(response_id, item_id, pcm)
             case ev.ResponseStarted(response_id=response_id):
                 self._response = response_id
+                self._reply_owed = False  # this reply sees the tool outputs already sent
                 return []
             case ev.ResponseDone(response_id=response_id):
                 return self._response_done(response_id)
@@ -309,8 +338,8 @@ class TurnPolicy:
         if self._create_pending:
             self._create_pending = False
             out += self._create_response()
-        elif self.phase is Phase.WAITING and not self._playing:
-            self._go(out, Phase.LISTENING)  # a reply with no audio (text, tool call, cancelled)
+        elif self.phase is Phase.WAITING and not self._playing and not self._tool_round:
+            self._go(out, Phase.LISTENING)  # a reply with no audio (text, cancelled)
         return out
 
     def _service_heard_speech(self) -> list[Action]:
@@ -351,6 +380,10 @@ class TurnPolicy:
         return [StreamMic(True, self.settings.preroll_ms if preroll_ms is None else preroll_ms)]
 
     def _go(self, out: list[Action], phase: Phase) -> None:
+        if phase is Phase.LISTENING and self._reply_owed:  # the user's turn came to nothing
+            self._reply_owed = False
+            out += self._create_response()
+            phase = Phase.WAITING
         if phase is not self.phase:
             self.phase = phase
             out.append(PhaseChanged(phase))

@@ -19,6 +19,7 @@ from talkapp.settings.profile import SIMULATOR_PROFILE, ProviderProfile, simulat
 
 MODES = ("ptt", "server_vad", "semantic_vad", "local_vad")
 ECHO_MODES = ("aec", "gate", "headset")
+APPROVAL_POLICIES = ("always", "never")  # MCP: ask the user before every call, or never
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,50 @@ class RecordingSettings:
     folder: str = ""  # "" = the default folder (default_recordings_folder())
 
 
+@dataclass(frozen=True)
+class McpServerSettings:
+    """A remote MCP server (GA sessions only). Its auth header's *value* is a secret: it lives in
+    the OS keyring under `secret_name` (made once, when the server is added, so renaming the
+    server keeps it), never here."""
+
+    label: str = ""
+    url: str = ""
+    allowed_tools: tuple[str, ...] = ()  # empty: every tool the server offers
+    approval: str = "always"  # APPROVAL_POLICIES
+    auth_header: str = ""  # e.g. "Authorization"; "" = no auth header
+    secret_name: str = ""  # keyring entry of the header's value
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class RememberedApproval:
+    """"Remember for this tool": the answer given automatically next time it asks."""
+
+    server: str = ""
+    tool: str = ""
+    approve: bool = False
+
+
+@dataclass(frozen=True)
+class ToolSettings:
+    clock: bool = True  # built-in: current date and time
+    calculator: bool = True  # built-in: arithmetic, evaluated safely
+    clipboard: bool = True  # built-in: declared; it reads only once `clipboard_allowed`
+    clipboard_allowed: bool = False  # off by default: the clipboard may hold anything
+    timeout_s: float = 8.0  # a tool that takes longer answers the model with an error
+    mcp_servers: tuple[McpServerSettings, ...] = ()
+    remembered: tuple[RememberedApproval, ...] = ()
+
+    def declared(self) -> tuple:
+        """What the session is configured with: changing it needs a new session; the clipboard
+        permission and remembered answers apply to the session that runs."""
+        return (self.clock, self.calculator, self.clipboard, self.mcp_servers)
+
+    def remember(self, server: str, tool: str, approve: bool) -> ToolSettings:
+        kept = tuple(r for r in self.remembered if (r.server, r.tool) != (server, tool))
+        return dataclasses.replace(self, remembered=(*kept, RememberedApproval(server, tool, approve)))
+
+
 def default_recordings_folder() -> str:
     return str(Path(platformdirs.user_documents_dir()) / "TalkApp recordings")
 
@@ -54,6 +99,7 @@ class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     hotkeys: HotkeySettings = field(default_factory=HotkeySettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
+    tools: ToolSettings = field(default_factory=ToolSettings)
 
     def recordings_folder(self) -> Path | None:
         """Where sessions are recorded, or None when recording is off."""
@@ -95,6 +141,7 @@ def from_json(data: Any, problems: list[str]) -> Settings:
         audio=_audio(data.get("audio"), problems),
         hotkeys=_build(HotkeySettings, data.get("hotkeys"), problems, "hotkeys"),
         recording=_build(RecordingSettings, data.get("recording"), problems, "recording"),
+        tools=_tools(data.get("tools"), problems),
     )
     if settings.active not in {p.name for p in profiles}:
         settings = dataclasses.replace(settings, active=profiles[0].name)
@@ -123,10 +170,42 @@ def _session(data: Any, problems: list[str], where: str) -> SessionConfig:
         return SessionConfig()
     td = data.get("turn_detection")
     tools = tuple(_build(FunctionTool, t, problems, where) for t in data.get("tools") or () if isinstance(t, dict))
-    fields = {k: v for k, v in data.items() if k not in ("turn_detection", "tools")}
+    # MCP servers are app settings (`tools`), filled in at connect time: never read from a profile.
+    fields = {k: v for k, v in data.items() if k not in ("turn_detection", "tools", "mcp_servers")}
     config = _build(SessionConfig, fields, problems, f"{where} session")
     turn = None if td is None else _build(TurnDetection, td, problems, f"{where} turn detection")
     return dataclasses.replace(config, turn_detection=turn, tools=tools)
+
+
+def _tools(data: Any, problems: list[str]) -> ToolSettings:
+    if not isinstance(data, dict):
+        return ToolSettings()
+    nested = ("mcp_servers", "remembered")
+    tools = _build(ToolSettings, {k: v for k, v in data.items() if k not in nested}, problems, "tools")
+    servers = tuple(s for s in (_mcp_server(d, problems) for d in _list(data, "mcp_servers", problems)) if s)
+    labels = [s.label for s in servers]
+    servers = tuple(s for i, s in enumerate(servers) if s.label not in labels[:i])  # labels name them: unique
+    remembered = tuple(_build(RememberedApproval, d, problems, "tools: remembered approval")
+                       for d in _list(data, "remembered", problems)
+                       if isinstance(d, dict) and {"server", "tool", "approve"} <= d.keys())
+    return dataclasses.replace(tools, mcp_servers=servers, remembered=remembered)
+
+
+def _mcp_server(data: Any, problems: list[str]) -> McpServerSettings | None:
+    if not isinstance(data, dict) or not isinstance(data.get("label"), str) or not data["label"]:
+        problems.append("an MCP server without a label was dropped")
+        return None
+    where = f"MCP server {data['label']}"
+    server = _build(McpServerSettings, {k: v for k, v in data.items() if k != "allowed_tools"}, problems, where)
+    allowed = data.get("allowed_tools", [])
+    if isinstance(allowed, list) and all(isinstance(t, str) for t in allowed):
+        server = dataclasses.replace(server, allowed_tools=tuple(allowed))
+    else:
+        problems.append(f"{where}: allowed_tools = {allowed!r} is not usable")
+    if server.approval not in APPROVAL_POLICIES:
+        problems.append(f"{where}: unknown approval policy {server.approval!r}")
+        server = dataclasses.replace(server, approval="always")
+    return server
 
 
 def _audio(data: Any, problems: list[str]) -> AudioSettings:

@@ -1,4 +1,10 @@
-"""A provider profile: where to connect, which model and dialect, and how the session behaves."""
+"""A provider profile: where to connect, which model and dialect, and how the session behaves.
+
+The provider names a preset (`providers.py`) that turns the profile into an endpoint: its URL,
+the header that carries the key and the dialect `auto` picks. Profiles saved before presets
+existed have only the fields above `deployment`; the new fields default to "" and mean "the
+preset's default", so those files load and connect as before.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from talkapp.protocol.commands import SessionConfig
-from talkapp.protocol.selection import ApiSetting, choose_dialect
+from talkapp.protocol.selection import ApiSetting, DialectChoice, choose_dialect
 from talkapp.session.client import Endpoint
+from talkapp.settings.providers import OPENAI_BASE_URL, Preset, preset_for
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
+__all__ = ["OPENAI_BASE_URL", "ProviderProfile", "simulator_profile"]
+
 DEFAULT_MODEL = "gpt-realtime"
 SIMULATOR_PROFILE = "Offline simulator"
 
-Provider = Literal["openai", "custom", "simulator"]
+Provider = Literal["openai", "azure", "azure_preview", "xai", "custom", "simulator"]
 
 # Model ids offered in the settings' editable list (any other id can be typed).
 KNOWN_MODELS = (
@@ -28,30 +36,45 @@ KNOWN_MODELS = (
 )
 GA_VOICES = ("marin", "cedar", "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
 BETA_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
+XAI_VOICES = ("Ara", "Rex", "Sal", "Eve", "Leo")  # xAI's built-in voices; custom voice ids work too
 TRANSCRIPTION_MODELS = ("gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
 
 
 @dataclass(frozen=True)
 class ProviderProfile:
     name: str = "OpenAI"
-    provider: Provider = "openai"  # "simulator": the built-in simulator, started on demand
-    base_url: str = OPENAI_BASE_URL
-    api: ApiSetting = "auto"  # "auto" | "beta" | "ga"
-    model: str = DEFAULT_MODEL
+    provider: Provider = "openai"  # a preset id; "simulator": the built-in simulator, started on demand
+    base_url: str = OPENAI_BASE_URL  # Azure: the resource name or endpoint
+    api: ApiSetting = "auto"  # "auto" (the provider's dialect, else by model) | "beta" | "ga" | "xai"
+    model: str = DEFAULT_MODEL  # Azure: the model the deployment runs (reasoning, prices)
     session: SessionConfig = field(default_factory=SessionConfig)
     key_name: str = "openai"  # the keyring entry (username) under service "talkapp"
     allow_insecure: bool = False  # plain ws:// to a host that is not this machine
+    deployment: str = ""  # Azure: the deployment's name ("" = same as the model)
+    api_version: str = ""  # Azure preview: "" = the newest preview version TalkApp knows
+
+    @property
+    def preset(self) -> Preset:
+        return preset_for(self.provider)
 
     @property
     def needs_key(self) -> bool:
-        return self.provider != "simulator"
+        return self.preset.needs_key
+
+    @property
+    def env_var(self) -> str:
+        """Where this profile's key may come from for one session, when not in the keyring."""
+        return self.preset.env_var
+
+    def choice(self) -> DialectChoice:
+        return choose_dialect(self.api, self.model, self.preset.dialect)
 
     def endpoint(self) -> Endpoint:
-        return Endpoint(self.base_url, self.model, choose_dialect(self.api, self.model), self.allow_insecure)
+        return self.preset.endpoint(self)
 
     def describe(self) -> str:
         """What a person reads: `gpt-realtime-2 · GA (auto)`."""
-        return f"{self.model} · {choose_dialect(self.api, self.model).describe()}"
+        return f"{self.model} · {self.choice().describe()}"
 
 
 def simulator_profile() -> ProviderProfile:

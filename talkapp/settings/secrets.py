@@ -48,16 +48,18 @@ def keyring_name() -> str | None:
     return None if backend is None else _name_of(backend)
 
 
-def find_api_key(key_name: str = "openai") -> ApiKey:
+def find_api_key(key_name: str = "openai", env_var: str = ENV_VAR) -> ApiKey:
+    """The key stored under `key_name`, else `env_var` (each provider has its own, so an
+    OpenAI key never goes to another provider's server)."""
     stored, note = _from_keyring(key_name)
     if stored:
         return stored
-    from_env = os.environ.get(ENV_VAR, "").strip()
+    from_env = os.environ.get(env_var, "").strip()
     if from_env:
-        return ApiKey(from_env, f"environment ({ENV_VAR})")
+        return ApiKey(from_env, f"environment ({env_var})")
     raise MissingKey(
         f"No API key found: store one in the OS keyring (service '{KEYRING_SERVICE}', user '{key_name}'), "
-        f"e.g. `keyring set {KEYRING_SERVICE} {key_name}`, or set {ENV_VAR} for this run{note}."
+        f"e.g. `keyring set {KEYRING_SERVICE} {key_name}`, or set {env_var} for this run{note}."
     )
 
 
@@ -80,6 +82,14 @@ def delete_api_key(key_name: str) -> None:
             backend.delete_password(KEYRING_SERVICE, key_name)
     except Exception:  # noqa: BLE001 - nothing was stored: it is gone either way
         pass
+
+
+def find_secret(name: str) -> str | None:
+    """A secret other than an API key (an MCP server's auth header value) from the OS keyring
+    only, with no environment fallback; None when it is not stored or cannot be read. Stored
+    and forgotten with `store_api_key` / `delete_api_key` (they take any entry name)."""
+    stored, _ = _from_keyring(name)
+    return stored.value if stored else None
 
 
 def _os_keyring():

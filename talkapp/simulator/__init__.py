@@ -5,8 +5,8 @@ cannot hide behind a simulator sharing it. Pure parts (validation, VAD, voice, u
 the per-connection engine) do no I/O; `server.py` and `live.py` are the only socket code.
 """
 
-from talkapp.simulator.config import Knobs, SimulatorConfig
+from talkapp.simulator.config import SIMULATOR_KEY, Knobs, SimulatorConfig
 from talkapp.simulator.recorder import ConnectionRecord
 from talkapp.simulator.server import Simulator, serve_forever
 
-__all__ = ["ConnectionRecord", "Knobs", "Simulator", "SimulatorConfig", "serve_forever"]
+__all__ = ["SIMULATOR_KEY", "ConnectionRecord", "Knobs", "Simulator", "SimulatorConfig", "serve_forever"]

@@ -6,8 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+# What clients send the built-in simulator: it accepts any key (api_keys None), so this one is
+# not a secret; one constant so the app, the CLI and comparisons agree.
+SIMULATOR_KEY = "sk-talkapp-simulator"
 GA_CAP_S = 3600.0  # reference §7.1: GA sessions end after 60 minutes
 BETA_CAP_S = 1800.0  # beta era: 30 minutes
+XAI_CAP_S = 3600.0  # reference §1.6: xAI sessions last one hour
+# Azure's preview protocol (reference §1.6); the older version still answered during the transition.
+AZURE_API_VERSIONS = ("2025-04-01-preview", "2024-10-01-preview")
 
 
 @dataclass
@@ -37,10 +43,20 @@ class SimulatorConfig:
     audio_chunk_ms: int = 60  # size of one audio delta
     ga_cap_s: float = GA_CAP_S
     beta_cap_s: float = BETA_CAP_S
+    xai_cap_s: float = XAI_CAP_S
     rate_limit_tokens: int = 40_000  # tokens per minute reported in rate_limits.updated
     ping_interval_s: float | None = 20.0  # the service pings about every 20 s
+    xai_ping_event_s: float | None = 15.0  # xAI also sends `ping` events (interval not recorded)
     record_events: bool = True  # keep every event for inspection (tests); off for long app sessions
+    # Azure: deployment name -> the model it runs. A deployment named like a served model is that
+    # model without being listed (as most deployments are named).
+    azure_deployments: Mapping[str, str] = field(default_factory=dict)
+    azure_api_versions: tuple[str, ...] = AZURE_API_VERSIONS
 
     def latency_for(self, model: str) -> float:
         """Think time in seconds for `model` (per-model override, else the default)."""
         return self.model_latency_ms.get(model, self.latency_ms) / 1000.0
+
+    def cap_for(self, dialect: str) -> float:
+        """The session cap in seconds for a dialect ("ga", "beta", "xai")."""
+        return {"ga": self.ga_cap_s, "beta": self.beta_cap_s, "xai": self.xai_cap_s}[dialect]

@@ -35,11 +35,11 @@ class Part:
 @dataclass
 class Item:
     id: str
-    type: str  # message | function_call | function_call_output | mcp_approval_response
+    type: str  # message | function_call | function_call_output | mcp_list_tools | mcp_call | mcp_approval_*
     status: str = "completed"
     role: str | None = None
     parts: list[Part] = field(default_factory=list)
-    fields: dict = field(default_factory=dict)  # name / call_id / arguments / output / approve …
+    fields: dict = field(default_factory=dict)  # name / call_id / arguments / output / approve / tools …
 
     def audio_part(self) -> Part | None:
         return next((p for p in self.parts if p.kind in ("audio", "input_audio")), None)

@@ -1,15 +1,20 @@
-"""Everything that differs between the beta and GA dialects, as two table entries.
+"""Everything that differs between the beta, GA and xAI dialects, as table entries.
 
 The engine and the shape builders never ask "which dialect?"; they look up a name, a path or
-a flag here. A diff of `GA` against `BETA` below is the protocol change (reference §12).
+a flag here. A diff of `GA` against `BETA` below is the protocol change (reference §12); `XAI`
+is GA's events with a flat session (§1.6). Whether `reasoning` is accepted depends on the
+model, not the dialect: `dialect_for` hands GA sessions of other models a GA table without it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from talkapp.simulator import schema_beta, schema_ga, session_shapes
+from talkapp.simulator import schema_beta, schema_ga, schema_xai, session_shapes
+from talkapp.simulator.catalogue import takes_reasoning
+from talkapp.simulator.reasoning import without_reasoning
 from talkapp.simulator.schema import Node
 
 Path = tuple[str, ...]
@@ -18,7 +23,7 @@ SessionBuilder = Callable[[str, str, int], dict]  # (session id, model, expires_
 
 @dataclass(frozen=True)
 class Dialect:
-    name: str  # "ga" | "beta"
+    name: str  # "ga" | "beta" | "xai"
     label: str  # how the reply text names it
     events: Mapping[str, Node]  # client event schemas, in the service's "Supported values" order
     cap_minutes: int
@@ -43,6 +48,9 @@ class Dialect:
     # where settings live in a session object and in a response.create `response`
     session_paths: Mapping[str, Path]
     response_paths: Mapping[str, Path]
+    # the connection's manners
+    conversation_first: bool = False  # xAI opens with `conversation.created`, then the session
+    ping_events: bool = False  # xAI sends `ping` events besides WebSocket pings
 
     @property
     def client_types(self) -> tuple[str, ...]:
@@ -139,7 +147,57 @@ BETA = Dialect(
     },
 )
 
-DIALECTS = {"ga": GA, "beta": BETA}
+XAI = Dialect(
+    name="xai",
+    label="xAI",
+    events=schema_xai.EVENTS,
+    cap_minutes=60,
+    realtime_session=session_shapes.xai_realtime,
+    transcription_session=session_shapes.xai_realtime,  # no transcription intent on xAI's door
+    item_added="conversation.item.added",
+    item_done="conversation.item.done",
+    audio_delta="response.output_audio.delta",
+    audio_done="response.output_audio.done",
+    transcript_delta="response.output_audio_transcript.delta",
+    transcript_done="response.output_audio_transcript.done",
+    text_delta="response.output_text.delta",
+    text_done="response.output_text.done",
+    transcription_session_event=None,
+    assistant_content={"audio": "output_audio", "text": "output_text"},
+    item_object=False,
+    args_done_has_name=True,
+    image_tokens=False,
+    rate_limit_names=("tokens",),
+    session_paths={
+        **_COMMON_PATHS,
+        "voice": ("voice",),
+        "speed": ("audio", "output", "speed"),
+        "format": ("audio", "output", "format"),
+        "modalities": ("modalities",),
+        "max_tokens": ("max_output_tokens",),
+        "turn_detection": ("turn_detection",),
+        "transcription": ("audio", "input", "transcription"),
+        "input_format": ("audio", "input", "format"),
+    },
+    response_paths={
+        **_COMMON_PATHS,
+        "voice": ("voice",),
+        "format": ("audio", "output", "format"),
+        "modalities": ("modalities",),
+    },
+    conversation_first=True,
+    ping_events=True,
+)
+
+DIALECTS = {"ga": GA, "beta": BETA, "xai": XAI}
+GA_WITHOUT_REASONING = dataclasses.replace(GA, events=without_reasoning(GA.events))
+
+
+def dialect_for(name: str, model: str | None) -> Dialect:
+    """The table for a connection: its dialect, with `reasoning` only where the model takes it."""
+    if name == "ga" and not takes_reasoning(model):
+        return GA_WITHOUT_REASONING
+    return DIALECTS[name]
 
 
 def lookup(tree: Mapping, path: Path, default: object = None) -> object:

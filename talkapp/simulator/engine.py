@@ -16,10 +16,10 @@ import copy
 import json
 from collections.abc import Callable
 
-from talkapp.simulator import errors, replies, shapes, usage
+from talkapp.simulator import errors, mcp, replies, shapes, usage
 from talkapp.simulator.config import SimulatorConfig
 from talkapp.simulator.conversation import Conversation, Item, Part
-from talkapp.simulator.dialect import DIALECTS, lookup
+from talkapp.simulator.dialect import dialect_for, lookup
 from talkapp.simulator.errors import ClientEventRejected, Fault, reject
 from talkapp.simulator.handshake import Admitted
 from talkapp.simulator.ids import Ids
@@ -45,7 +45,7 @@ class Engine:
     def __init__(
         self, admitted: Admitted, config: SimulatorConfig, *, connection_no: int, now: float
     ) -> None:
-        self.dialect = DIALECTS[admitted.dialect]
+        self.dialect = dialect_for(admitted.dialect, admitted.model)
         self.model = admitted.model or ""
         self.transcription_only = admitted.intent == "transcription"
         self.ids = Ids(config.seed, connection_no)
@@ -60,6 +60,7 @@ class Engine:
         self.responses: list[Response] = []
         self._started: list[Response] = []
         self._speech: tuple[str, int] | None = None  # (announced user item id, audio_start_ms)
+        self._mcp_listed: dict[str, str] = {}  # MCP server label -> its tool definition, as listed
         self.closing = False  # the client sent session.close
         self._follow_session()
 
@@ -68,7 +69,7 @@ class Engine:
         make = (
             dialect.transcription_session if self.transcription_only else dialect.realtime_session
         )
-        cap = config.ga_cap_s if dialect.name == "ga" else config.beta_cap_s
+        cap = config.cap_for(dialect.name)
         return make(self.ids.session(), self.model, int(now + cap))
 
     def _style(self, config: SimulatorConfig) -> Style:
@@ -78,7 +79,12 @@ class Engine:
     # --- frames -------------------------------------------------------------------------------
 
     def opening(self) -> list[dict]:
-        return [self.ev(self._session_event("created"), session=copy.deepcopy(self.session))]
+        first = []
+        if self.dialect.conversation_first:  # xAI: the conversation, then the session
+            conversation = {"id": self.conversation.id, "object": "realtime.conversation"}
+            first.append(self.ev("conversation.created", conversation=conversation))
+        session = copy.deepcopy(self.session)
+        return [*first, self.ev(self._session_event("created"), session=session)]
 
     def receive_binary(self) -> list[dict]:
         return [self._error(errors.BINARY_FRAME)]
@@ -124,7 +130,7 @@ class Engine:
         self._check_kind(update.get("type") == "transcription", "session.type")
         self._check_model(update.get("model"))
         self._check_voice(update, self.dialect.session_paths["voice"], "session")
-        return self._apply(update)
+        return self._apply(update) + self._list_mcp_tools()
 
     def _transcription_session_update(self, event: dict) -> list[dict]:
         self._check_kind(True, "type")
@@ -134,6 +140,26 @@ class Engine:
         self.session = merged(self.session, update)
         self._follow_session()
         return [self.ev(self._session_event("updated"), session=copy.deepcopy(self.session))]
+
+    def _list_mcp_tools(self) -> list[dict]:
+        """Each MCP server newly in the session gets its tool list at once (simulated: no
+        network), as an `mcp_list_tools` item: added empty, in progress, completed, done full."""
+        events: list[dict] = []
+        for server in mcp.servers(session_value(self.session, self.dialect, "tools")):
+            label, definition = server["server_label"], json.dumps(server, sort_keys=True)
+            if self._mcp_listed.get(label) == definition:
+                continue
+            self._mcp_listed[label] = definition
+            item_id = "mcpl_" + self.ids.item().removeprefix("item_")
+            fields = {"server_label": label, "tools": []}
+            item = Item(id=item_id, type="mcp_list_tools", fields=fields)
+            previous = self.conversation.insert(item)
+            events.append(shapes.item_added(self.ev, self.dialect, item, previous))
+            events.append(self.ev("mcp_list_tools.in_progress", item_id=item_id))
+            fields["tools"] = mcp.listed_tools(server)
+            events.append(self.ev("mcp_list_tools.completed", item_id=item_id))
+            events += shapes.item_done(self.ev, self.dialect, item, previous)
+        return events
 
     def _session_event(self, suffix: str) -> str:
         prefix = self.dialect.transcription_session_event if self.transcription_only else None
@@ -254,6 +280,23 @@ class Engine:
         is_output = wire["type"] == "function_call_output"
         if is_output and self.conversation.call(wire["call_id"]) is None:
             reject(errors.unknown_call(wire["call_id"]))
+        if wire["type"] == "mcp_approval_response":
+            self._check_approval(wire["approval_request_id"])
+
+    def _check_approval(self, request_id: str) -> None:
+        """An answer must name an approval request of this conversation, once (our wording:
+        the reference records none)."""
+        request = self.conversation.find(request_id)
+        if request is None or request.type != "mcp_approval_request":
+            message = f"No MCP approval request with id '{request_id}' found in the conversation."
+            reject(Fault("invalid_value", message, "item.approval_request_id"))
+        answered = any(
+            i.type == "mcp_approval_response" and i.fields.get("approval_request_id") == request_id
+            for i in self.conversation.items
+        )
+        if answered:
+            message = f"The MCP approval request '{request_id}' was already answered."
+            reject(Fault("invalid_value", message, "item.approval_request_id"))
 
     def _from_wire(self, wire: dict) -> Item:
         ids, codec = self.ids, self.audio.codec

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 from websockets.asyncio.server import ServerConnection
@@ -54,9 +55,11 @@ class Live:
         record: ConnectionRecord,
         recorder: Recorder,
         cap_s: float,
+        ping_event_s: float | None = None,  # xAI: a `ping` event this often
     ) -> None:
         self.ws, self.engine, self.knobs = ws, engine, knobs
         self.record, self.recorder, self.cap_s = record, recorder, cap_s
+        self.ping_event_s = ping_event_s
         self._outbox: asyncio.Queue = asyncio.Queue()
         self._tasks: set[asyncio.Task] = set()
 
@@ -64,6 +67,8 @@ class Live:
         writer = asyncio.create_task(self._write())
         self._spawn(self._expire())
         self._enqueue(self.engine.opening())
+        if self.ping_event_s:
+            self._spawn(self._ping(self.ping_event_s))
         try:
             await self._read()
             if self.engine.closing:
@@ -188,6 +193,11 @@ class Live:
             await asyncio.sleep(min(remaining, _POLL_S))
         self._enqueue(self.engine.expired())
         self._outbox.put_nowait(Close(EXPIRED_CLOSE, "invalid_request_error.session_expired"))
+
+    async def _ping(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            self._enqueue([self.engine.ev("ping", timestamp=int(time.time() * 1000))])
 
     def _cap(self) -> float:
         knob = self.knobs.expire_after_s

@@ -1,6 +1,7 @@
 """What tests (and demos) can inspect after the fact: every connection and every frame.
 
-Keys never appear whole: the recorded Authorization header is masked like error messages mask it.
+Keys never appear whole: the recorded Authorization and api-key headers are masked like error
+messages mask keys.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from talkapp.simulator.errors import mask_key
 class ConnectionRecord:
     number: int
     path: str
-    headers: dict[str, str]  # lower-case names; authorization masked
+    headers: dict[str, str]  # lower-case names; authorization and api-key masked
     dialect: str | None = None  # "ga" / "beta"; None when refused
     model: str | None = None
     received: list = field(default_factory=list)  # client events (raw text/bytes when not JSON)
@@ -70,5 +71,7 @@ def _masked(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         if name == "authorization":
             scheme, _, token = value.partition(" ")
             value = f"{scheme} {mask_key(token.strip())}" if token else scheme
+        elif name == "api-key":  # Azure's key header
+            value = mask_key(value.strip())
         out[name] = value
     return out

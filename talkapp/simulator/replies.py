@@ -2,7 +2,9 @@
 
 It cannot understand speech, so it says what it can know: who is speaking, in which dialect,
 how much audio it heard, the text it was given, or what a tool returned. It calls a function
-when the tool choice demands one or the latest user text names a declared function.
+when the tool choice demands one or the latest user text names a declared function (every
+function it names, in one response: parallel calls). It calls an MCP server's tool when the
+text names one its server lists, asking for approval first when the server requires it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from talkapp.simulator import mcp
 from talkapp.simulator.conversation import Item
 
 MAX_ECHO = 200  # characters of user text or tool output repeated back
@@ -27,20 +30,56 @@ class CallFunction:
     arguments: str  # a JSON object
 
 
-Reply = Speak | CallFunction
+@dataclass(frozen=True)
+class CallFunctions:
+    """Several function calls in one response (parallel calls)."""
+
+    calls: tuple[CallFunction, ...]
+
+
+@dataclass(frozen=True)
+class AskApproval:
+    """An `mcp_approval_request` item: the response ends and waits for the client's answer."""
+
+    server: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class CallMcp:
+    """The service calls the MCP tool itself, then speaks its output (one response)."""
+
+    server: str
+    name: str
+    arguments: str
+    output: str
+    then: Speak
+    approval_request_id: str | None = None
+
+
+Reply = Speak | CallFunction | CallFunctions | AskApproval | CallMcp
+_CALLS = ("function_call", "mcp_call", "mcp_approval_request")
 
 
 def plan(
     items: list[Item], tools: list[dict], tool_choice: object, *, model: str, dialect: str
 ) -> Reply:
     """The reply to the conversation `items` (oldest first)."""
+    intro = _intro(model, dialect)
     last = items[-1] if items else None
+    if last is not None and last.type == "mcp_approval_response":
+        return _after_approval(last, items, intro)
     if last is not None and last.type == "function_call_output":
-        return Speak(_intro(model, dialect) + _tool_result(last, items))
-    call = _function_to_call(items, _functions(tools), tool_choice)
-    if call is not None:
-        return CallFunction(call["name"], json.dumps(arguments(call, _latest_user_text(items))))
-    return Speak(_intro(model, dialect) + _heard(items))
+        return Speak(intro + _tool_results(items))
+    text = _latest_user_text(items)
+    calls = [
+        CallFunction(f["name"], json.dumps(arguments(f, text)))
+        for f in _functions_to_call(items, _functions(tools), tool_choice)
+    ]
+    if calls:
+        return calls[0] if len(calls) == 1 else CallFunctions(tuple(calls))
+    return _mcp_call(items, tools, text, intro) or Speak(intro + _heard(items))
 
 
 def _intro(model: str, dialect: str) -> str:
@@ -57,6 +96,16 @@ def _heard(items: list[Item]) -> str:
     return f' You said: "{_clip(user.text())}".'
 
 
+def _tool_results(items: list[Item]) -> str:
+    """What every output sent after the last call says (all outputs of parallel calls)."""
+    outputs: list[Item] = []
+    for item in reversed(items):
+        if item.type != "function_call_output":
+            break
+        outputs.insert(0, item)
+    return "".join(_tool_result(output, items) for output in outputs)
+
+
 def _tool_result(output: Item, items: list[Item]) -> str:
     call_id = output.fields.get("call_id")
     call = next(
@@ -66,21 +115,55 @@ def _tool_result(output: Item, items: list[Item]) -> str:
     return f" The {name} tool returned: {_clip(output.fields.get('output', ''))}."
 
 
+def _mcp_call(items: list[Item], tools: list[dict], text: str, intro: str) -> Reply | None:
+    if _called_since_user(items):
+        return None
+    for server in mcp.servers(tools):
+        label = server.get("server_label", "")
+        for tool in mcp.listed_tools(server):
+            if not _names(tool["name"], text):
+                continue
+            args = json.dumps(arguments({"parameters": tool["input_schema"]}, text))
+            if mcp.needs_approval(server, tool["name"]):
+                return AskApproval(label, tool["name"], args)
+            return _run_mcp(label, tool["name"], args, intro, None)
+    return None
+
+
+def _after_approval(answer: Item, items: list[Item], intro: str) -> Reply:
+    request_id = answer.fields.get("approval_request_id")
+    request = next((i for i in items if i.id == request_id), None)
+    if request is None:
+        return Speak(intro + " I have no record of what you approved.")
+    server, name = request.fields.get("server_label", ""), request.fields.get("name", "")
+    if not answer.fields.get("approve"):
+        return Speak(
+            intro + f" The call to {name} on {server} was not approved, so I did not run it."
+        )
+    return _run_mcp(server, name, request.fields.get("arguments", "{}"), intro, request.id)
+
+
+def _run_mcp(server: str, name: str, args: str, intro: str, request_id: str | None) -> CallMcp:
+    result = mcp.output(server, name, args)
+    said = Speak(intro + f" The {name} tool of the {server} MCP server returned: {_clip(result)}.")
+    return CallMcp(server, name, args, result, said, request_id)
+
+
 def _functions(tools: list[dict]) -> list[dict]:
     return [t for t in tools if t.get("type", "function") == "function" and t.get("name")]
 
 
-def _function_to_call(items: list[Item], functions: list[dict], choice: object) -> dict | None:
+def _functions_to_call(items: list[Item], functions: list[dict], choice: object) -> list[dict]:
     if not functions or choice == "none":
-        return None
+        return []
     if isinstance(choice, dict) and choice.get("type") == "function":
-        return next((f for f in functions if f["name"] == choice.get("name")), None)
+        return [f for f in functions if f["name"] == choice.get("name")][:1]
     mentioned = (
-        None if _called_since_user(items) else _mentioned(functions, _latest_user_text(items))
+        [] if _called_since_user(items) else _mentioned(functions, _latest_user_text(items))
     )
-    if mentioned is not None:
+    if mentioned:
         return mentioned
-    return functions[0] if choice == "required" else None
+    return functions[:1] if choice == "required" else []
 
 
 def _called_since_user(items: list[Item]) -> bool:
@@ -88,18 +171,20 @@ def _called_since_user(items: list[Item]) -> bool:
     for item in reversed(items):
         if item.role == "user":
             return False
-        if item.type == "function_call":
+        if item.type in _CALLS:
             return True
     return False
 
 
-def _mentioned(functions: list[dict], text: str) -> dict | None:
-    words = text.lower()
-    for function in functions:
-        name = function["name"].lower()
-        if name in words or name.replace("_", " ") in words:
-            return function
-    return None
+def _mentioned(functions: list[dict], text: str) -> list[dict]:
+    """Every declared function the text names, in declaration order."""
+    return [f for f in functions if _names(f["name"], text)]
+
+
+def _names(name: str, text: str) -> bool:
+    """The text names the tool as a word ("search", not "research"), with _ or spaces."""
+    spelled = {name.lower(), name.lower().replace("_", " ")}
+    return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text.lower()) for n in spelled)
 
 
 def _latest_user_text(items: list[Item]) -> str:
@@ -122,6 +207,7 @@ _PLAUSIBLE = {
     "language": "en",
 }
 _PLACE = re.compile(r"\b(?:in|at|for|to)\s+([A-Z][a-zA-Z-]+)")
+_ARITHMETIC = re.compile(r"[\d.(][\d\s.+\-*/^%()]*[\d)]")  # "what is (2 + 3) * 4?" -> "(2 + 3) * 4"
 
 
 def arguments(function: dict, user_text: str) -> dict:
@@ -147,6 +233,9 @@ def _value(name: str, spec: dict, user_text: str) -> object:
 
 
 def _plausible_string(name: str, user_text: str) -> str:
+    sums = _ARITHMETIC.findall(user_text)
+    if "expression" in name:
+        return max(sums, key=len).strip() if sums else "1 + 1"
     place = _PLACE.search(user_text)
     if place and any(key in name for key in ("city", "location", "place")):
         return place.group(1)

@@ -6,6 +6,10 @@ soon as the response is no longer active. State changes (the assistant item grow
 lock, token counts) happen when a batch is generated, i.e. exactly when it is sent, so a cancel
 or truncate that arrives mid-stream sees what the client really received. `finish` closes
 whatever is open, in the service's order (reference §3.5, §5.2), for completion and cancel alike.
+
+A response may hold several output items, produced one after another at growing
+`output_index`: parallel function calls, or an MCP call followed by the message that speaks its
+output (reference §5.3). Each item is closed before the next one opens.
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ from talkapp.simulator import shapes, usage, voice
 from talkapp.simulator.conversation import Conversation, Item, Part
 from talkapp.simulator.dialect import Dialect
 from talkapp.simulator.ids import Ids
-from talkapp.simulator.replies import CallFunction, Reply, Speak
+from talkapp.simulator.replies import (
+    AskApproval,
+    CallFunction,
+    CallFunctions,
+    CallMcp,
+    Reply,
+    Speak,
+)
 from talkapp.simulator.settings import ResponseParams
 from talkapp.simulator.shapes import Stamp
 from talkapp.simulator.usage import Tokens
@@ -56,9 +67,10 @@ class Response:
     input_tokens: Tokens
     cached_tokens: Tokens
     status: str = "in_progress"
-    item: Item | None = None
+    item: Item | None = None  # the output item being produced
     part: Part | None = None
     previous_id: str | None = None
+    outputs: list[Item] = field(default_factory=list)  # finished output items, in order
     audio_deltas: int = 0
     truncated_by_limit: bool = False
     output_tokens: Tokens = field(default_factory=Tokens)
@@ -66,6 +78,11 @@ class Response:
     @property
     def active(self) -> bool:
         return self.status == "in_progress"
+
+    @property
+    def output_index(self) -> int:
+        """The index of the item being produced (items before it are finished)."""
+        return len(self.outputs)
 
 
 @dataclass(frozen=True)
@@ -92,9 +109,21 @@ class Responder:
 
     def steps(self, r: Response) -> Iterator[Step]:
         yield Think(self.style.think_s)
-        match r.reply:
+        for i, output in enumerate(_outputs(r.reply)):
+            if i:
+                yield self._close_item(r, "completed")
+            yield from self._output_steps(r, output)
+        yield self.finish(r, *self._ending(r))
+
+    def _output_steps(self, r: Response, output: Reply) -> Iterator[Step]:
+        """One output item's events; the item is left open (the next step closes it)."""
+        match output:
             case CallFunction():
-                yield from self._call_steps(r, r.reply)
+                yield from self._call_steps(r, output)
+            case AskApproval():
+                yield self._approval_request(r, output)
+            case CallMcp():
+                yield from self._mcp_steps(r, output)
             case Speak(text=text) if r.params.audio:
                 yield from self._audio_steps(r, self._fit(r, text, audio=True))
             case Speak(text=text):
@@ -112,7 +141,6 @@ class Responder:
             if i:
                 yield Pace(self.chunk_ms)
             yield self._audio_delta(r, chunk, schedule[i])
-        yield self.finish(r, *self._ending(r))
 
     def _voice(self, r: Response, words: list[str]) -> bytes:
         if not words:
@@ -128,7 +156,6 @@ class Responder:
             if i:
                 yield Pace(self.chunk_ms / 2)
             yield [self._text_delta(r, words[i : i + 3], self.dialect.text_delta)]
-        yield self.finish(r, *self._ending(r))
 
     def _open(self, r: Response, kind: str) -> list[dict]:
         item = Item(id=self.ids.item(), type="message", status="in_progress", role="assistant")
@@ -145,7 +172,7 @@ class Responder:
             self.ev(
                 "response.output_item.added",
                 response_id=r.id,
-                output_index=0,
+                output_index=r.output_index,
                 item=shapes.item(item, self.dialect),
             )
         ]
@@ -179,7 +206,7 @@ class Responder:
                 yield Pace(self.chunk_ms / 2)
             if chunk:
                 item.fields["arguments"] += chunk
-                ref = shapes.ref(r.id, item, 0)
+                ref = shapes.ref(r.id, item, r.output_index)
                 yield [
                     self.ev(
                         "response.function_call_arguments.delta",
@@ -188,7 +215,35 @@ class Responder:
                         delta=chunk,
                     )
                 ]
-        yield self.finish(r, "completed")
+
+    # --- MCP (GA only): the service runs the call itself -----------------------------------------
+
+    def _approval_request(self, r: Response, ask: AskApproval) -> list[dict]:
+        fields = {"server_label": ask.server, "name": ask.name, "arguments": ask.arguments}
+        item_id = "mcpr_" + self.ids.item().removeprefix("item_")
+        return self._announce(r, Item(id=item_id, type="mcp_approval_request", fields=fields))
+
+    def _mcp_steps(self, r: Response, call: CallMcp) -> Iterator[Step]:
+        fields = {"server_label": call.server, "name": call.name, "arguments": ""}
+        if call.approval_request_id:
+            fields["approval_request_id"] = call.approval_request_id
+        item_id = "mcp_" + self.ids.item().removeprefix("item_")
+        item = Item(id=item_id, type="mcp_call", status="in_progress", fields=fields)
+        yield self._announce(r, item)
+        ref = shapes.ref(r.id, item, r.output_index)
+        half = max(1, len(call.arguments) // 2)
+        for chunk in (call.arguments[:half], call.arguments[half:]):
+            if chunk:
+                item.fields["arguments"] += chunk
+                yield [self.ev("response.mcp_call_arguments.delta", **ref, delta=chunk)]
+        where = {"item_id": item.id, "output_index": r.output_index}
+        yield [
+            self.ev("response.mcp_call_arguments.done", **ref, arguments=item.fields["arguments"]),
+            self.ev("response.mcp_call.in_progress", **where),
+        ]
+        yield Pace(self.chunk_ms)  # the remote server at work
+        item.fields["output"] = call.output
+        yield [self.ev("response.mcp_call.completed", **where)]
 
     # --- endings ------------------------------------------------------------------------------
 
@@ -215,16 +270,20 @@ class Responder:
         item, events = r.item, []
         if item.type == "function_call":
             events.append(self._args_done(r, item))
+        elif item.type == "mcp_call" and "output" not in item.fields:
+            item.fields["error"] = {"type": "tool_execution_error", "message": "The call was cancelled."}
         elif r.part is not None:
             events += self._close_part(r)
         item.status = item_status
         if r.conversation_id is not None:
             events += shapes.item_done(self.ev, self.dialect, item, r.previous_id)
         rendered = shapes.item(item, self.dialect)
-        return [
-            *events,
-            self.ev("response.output_item.done", response_id=r.id, output_index=0, item=rendered),
-        ]
+        done = self.ev(
+            "response.output_item.done", response_id=r.id, output_index=r.output_index, item=rendered
+        )
+        r.outputs.append(item)
+        r.item, r.part = None, None
+        return [*events, done]
 
     def _close_part(self, r: Response) -> list[dict]:
         text, ref = r.part.text or "", self._part_ref(r)
@@ -244,7 +303,7 @@ class Responder:
 
     def _args_done(self, r: Response, item: Item) -> dict:
         name = {"name": item.fields["name"]} if self.dialect.args_done_has_name else {}
-        ref = shapes.ref(r.id, item, 0)
+        ref = shapes.ref(r.id, item, r.output_index)
         return self.ev(
             "response.function_call_arguments.done",
             **ref,
@@ -270,7 +329,7 @@ class Responder:
             if done
             else None
         )
-        output = [r.item] if done and r.item is not None else []
+        output = list(r.outputs) if done else []
         return shapes.response(
             self.dialect,
             response_id=r.id,
@@ -283,7 +342,7 @@ class Responder:
         )
 
     def _part_ref(self, r: Response) -> dict:
-        return shapes.part_ref(r.id, r.item, 0)
+        return shapes.part_ref(r.id, r.item, r.output_index)
 
     def _fit(self, r: Response, text: str, *, audio: bool) -> list[str]:
         """The words that fit `max_output_tokens`; fewer than all marks the response incomplete."""
@@ -302,14 +361,33 @@ def _estimate(words: list[str], audio: bool, speed: float) -> int:
 
 
 def _produced(r: Response) -> Tokens:
-    if r.item is None:
-        return Tokens()
-    if r.item.type == "function_call":
-        return Tokens(text=usage.text_tokens(r.item.fields["name"] + r.item.fields["arguments"]))
-    part = r.part
-    return Tokens(
-        text=usage.text_tokens(part.text), audio=usage.audio_tokens(part.audio_ms, assistant=True)
-    )
+    total = Tokens()
+    for item in r.outputs:
+        total += _item_output(item)
+    return total
+
+
+def _item_output(item: Item) -> Tokens:
+    if item.type != "message":  # a call: its name and arguments are what the model wrote
+        written = item.fields.get("name", "") + item.fields.get("arguments", "")
+        return Tokens(text=usage.text_tokens(written))
+    total = Tokens()
+    for part in item.parts:
+        total += Tokens(
+            text=usage.text_tokens(part.text),
+            audio=usage.audio_tokens(part.audio_ms, assistant=True),
+        )
+    return total
+
+
+def _outputs(reply: Reply) -> tuple[Reply, ...]:
+    """The output items of a reply, in order."""
+    match reply:
+        case CallFunctions(calls=calls):
+            return calls
+        case CallMcp(then=then):
+            return (reply, then)
+    return (reply,)
 
 
 def _spread(words: list[str], n_chunks: int) -> list[list[str]]:

@@ -1,8 +1,9 @@
 """The simulator as a websockets server on loopback: admission, then one `Live` per connection.
 
-Only `/v1/realtime` is a WebSocket endpoint (anything else is an HTTP 404 before the upgrade).
-On that path the upgrade always succeeds, as the service's does, and refusals follow as an
-`error` event plus a close frame (reference §1.4).
+The realtime doors are `/v1/realtime` (OpenAI, and xAI's models), `/openai/v1/realtime` (Azure
+GA) and `/openai/realtime` (Azure's preview protocol); anything else is an HTTP 404 before the
+upgrade. On those paths the upgrade always succeeds, as the service's does, and refusals follow
+as an `error` event plus a close frame (reference §1.4).
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ class Simulator:
             return
         record.dialect, record.model = decision.dialect, decision.model
         engine = Engine(decision, self.config, connection_no=record.number, now=time.time())
-        cap = self.config.ga_cap_s if decision.dialect == "ga" else self.config.beta_cap_s
-        await Live(ws, engine, self.knobs, record, self.recorder, cap).run()
+        cap = self.config.cap_for(decision.dialect)
+        ping = self.config.xai_ping_event_s if engine.dialect.ping_events else None
+        await Live(ws, engine, self.knobs, record, self.recorder, cap, ping).run()
 
     async def _refuse(
         self, ws: ServerConnection, record: ConnectionRecord, refused: Refused

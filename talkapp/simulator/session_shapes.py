@@ -28,6 +28,14 @@ SEMANTIC_VAD = {
     "interrupt_response": True,
 }
 TURN_DEFAULTS = {"server_vad": SERVER_VAD, "semantic_vad": SEMANTIC_VAD}
+# xAI's server VAD: threshold 0.85 is the reference's (§1.6); padding 333 ms is pipecat's note of
+# the server default; the silence is not recorded anywhere (ours).
+XAI_SERVER_VAD = {
+    "type": "server_vad",
+    "threshold": 0.85,
+    "prefix_padding_ms": 333,
+    "silence_duration_ms": 500,
+}
 TRANSCRIPTION_DEFAULTS = {"model": "whisper-1", "language": None, "prompt": None}
 
 _MERGED = {"audio", "input", "output", "noise_reduction", "input_audio_noise_reduction"}
@@ -123,6 +131,26 @@ def beta_transcription(session_id: str, model: str, expires_at: int) -> dict:
         "turn_detection": {k: v for k, v in SERVER_VAD.items() if k != "idle_timeout_ms"},
         "include": None,
         "client_secret": None,
+    }
+
+
+def xai_realtime(session_id: str, model: str, expires_at: int) -> dict:
+    """xAI's hybrid session: flat voice, instructions and turn detection; GA's audio format
+    objects; no `type`. `modalities` is reported read-only (xAI's `response.create` takes it)."""
+    return {
+        "object": "realtime.session",
+        "id": session_id,
+        "model": model,
+        "expires_at": expires_at,
+        "modalities": ["text", "audio"],
+        "instructions": "",
+        "voice": "Ara",
+        "turn_detection": dict(XAI_SERVER_VAD),
+        "audio": {
+            "input": {"format": dict(PCM), "transcription": None},
+            "output": {"format": dict(PCM)},
+        },
+        "tools": [],
     }
 
 

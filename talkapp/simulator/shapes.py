@@ -34,7 +34,9 @@ def b64(data: bytes) -> str:
 
 def item(it: Item, dialect: Dialect, *, with_audio: bool = False) -> dict:
     head = {"id": it.id, **({"object": "realtime.item"} if dialect.item_object else {})}
-    head.update(type=it.type, status=it.status)
+    head.update(type=it.type)
+    if not it.type.startswith("mcp_"):  # MCP items have no status (SDK realtime_mcp_*.py)
+        head["status"] = it.status
     if it.type == "message":
         parts = [part(p, dialect, with_audio=with_audio) for p in it.parts]
         return {**head, "role": it.role, "content": parts}
@@ -96,7 +98,11 @@ def _beta_tail(p: ResponseParams) -> dict:
     }
 
 
-_TAILS: dict[str, Callable[[ResponseParams], dict]] = {"ga": _ga_tail, "beta": _beta_tail}
+_TAILS: dict[str, Callable[[ResponseParams], dict]] = {
+    "ga": _ga_tail,
+    "beta": _beta_tail,
+    "xai": _ga_tail,  # xAI reports responses GA's way
+}
 
 
 def response(

@@ -18,13 +18,15 @@ from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from talkapp.controller import Controller, NeedsKey
 from talkapp.session import engine_events as out
-from talkapp.session.engine_events import State
+from talkapp.session.engine_events import ApprovalRequested, State
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import SIMULATOR_PROFILE
 from talkapp.threads.ui_bridge import UiBridge
 from talkapp.ui import status_text
+from talkapp.ui.approval import ApprovalStack
 from talkapp.ui.banner import BannerStack
+from talkapp.ui.clipboard_reader import ClipboardReader
 from talkapp.ui.compare_window import CompareWindow
 from talkapp.ui.header import Header
 from talkapp.ui.hold_key import HoldKey
@@ -52,6 +54,8 @@ class MainWindow(QMainWindow):
         self._stats = SessionStats()
         self.settings_dialog = None
         self.compare_window: CompareWindow | None = None
+        self.clipboard = ClipboardReader(self)  # the read_clipboard tool reads through it (loop → UI → loop)
+        controller.clipboard = self.clipboard.read
         self._build()
         self._wire()
         self._show_settings(settings)
@@ -67,6 +71,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.header = Header()
         self.banners = BannerStack()
+        self.approvals = ApprovalStack()  # MCP approval prompts: non-blocking, above the conversation
         self.talk = TalkPanel()
         self.transcript = TranscriptPanel()
         splitter = QSplitter()
@@ -80,6 +85,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(12, 10, 12, 12)
         layout.addWidget(self.header)
         layout.addWidget(self.banners)
+        layout.addWidget(self.approvals)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
         quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
@@ -107,6 +113,7 @@ class MainWindow(QMainWindow):
         self.talk.modes.mode_changed.connect(self.choose_mode)
         self.transcript.message.send.connect(self.send_text)
         self.transcript.problem.connect(self._export_failed)
+        self.approvals.answered.connect(self.answer_approval)
 
     # ---- engine events (main thread, via the bridge) ----
 
@@ -129,6 +136,12 @@ class MainWindow(QMainWindow):
                 self.transcript.view.show_turn(turn)
             case out.TurnMeasured() as measured:
                 self._measured(measured)
+            case out.ToolCardChanged(card=card):
+                self.transcript.view.show_card(card)
+                if card.settled:
+                    self.approvals.close_prompt(card.id)  # answered (maybe by a remembered answer) or expired
+            case out.ApprovalRequested() as request:
+                self.approvals.ask(request)
             case out.Notice(level="info", text=text):
                 self.talk.show_hint(text)
             case out.Notice(level=level, text=text, topic=topic):
@@ -217,13 +230,24 @@ class MainWindow(QMainWindow):
         self.settings_changed.emit(self.settings)
         self._refresh()
 
+    @Slot(object, bool, bool)
+    def answer_approval(self, request: ApprovalRequested, approve: bool, remember: bool) -> None:
+        """An approval prompt was answered; "remember" also goes into the settings (kept for
+        later sessions, forgotten in Settings → Tools & MCP)."""
+        self._controller.answer_approval(request.request_id, approve, remember)
+        if remember:
+            tools = self.settings.tools.remember(request.server, request.tool, approve)
+            self.settings = dataclasses.replace(self.settings, tools=tools)
+            self.settings_changed.emit(self.settings)
+            self._bridge.watch(self._controller.apply(self.settings), "remember the answer")
+
     @Slot(str)
     def send_text(self, text: str) -> None:
         self.talk.show_hint("")
         self._controller.send_text(text)
 
     def open_settings(self, page: str | None = None) -> None:
-        """The settings pane, on `page` ("profiles" | "audio" | "hotkeys"), window-modal: the
+        """The settings pane, on `page` ("profiles" | "audio" | "hotkeys" | "tools"), window-modal: the
         settings it starts from cannot change under it."""
         if self.settings_dialog is not None:
             self.settings_dialog.raise_()

@@ -1,8 +1,8 @@
-"""The settings pane: Profiles, Audio and Hotkeys tabs; OK / Apply / Cancel.
+"""The settings pane: Profiles, Audio, Hotkeys and Tools & MCP tabs; OK / Apply / Cancel.
 
-The dialog only edits: OK and Apply check the profiles, store any API key typed but not yet
-saved (OS keyring, off the UI thread), then emit `settings_saved` with a new `Settings`; the
-main window saves and applies them. Cancel forgets everything, typed keys included (a key saved
+The dialog only edits: OK and Apply check the profiles, store any API key and MCP auth header
+value typed but not yet saved (OS keyring, off the UI thread), then emit `settings_saved` with a
+new `Settings`; the main window saves and applies them. Cancel forgets everything, typed keys included (a key saved
 with "Save key" is already in the keyring: that is immediate, like a password manager's).
 
 Nothing here blocks the Qt main thread: keyring calls, device listing, the connection test and
@@ -22,8 +22,10 @@ from talkapp.ui.settings_hotkeys import HotkeysPage
 from talkapp.ui.settings_profiles import ProfilesPage
 from talkapp.ui.settings_rules import problems
 from talkapp.ui.settings_tasks import Tasks
+from talkapp.ui.settings_recording import RecordingPage
+from talkapp.ui.settings_tools import ToolsPage
 
-PAGES = ("profiles", "audio", "hotkeys")
+PAGES = ("profiles", "audio", "hotkeys", "tools", "recording")
 
 
 class SettingsDialog(QDialog):
@@ -40,11 +42,15 @@ class SettingsDialog(QDialog):
         self.profiles = ProfilesPage(settings, controller, self.tasks)
         self.audio = AudioPage(settings.audio, self.tasks)
         self.hotkeys = HotkeysPage(settings.hotkeys)
+        self.tools = ToolsPage(settings.tools, self.tasks)
+        self.recording = RecordingPage(settings.recording)
         self.tabs = QTabWidget()
         # No mnemonics on the tabs: their letters are the fields' (Ctrl+Tab switches tabs).
         self.tabs.addTab(self.profiles, "Profiles")
         self.tabs.addTab(self.audio, "Audio")
         self.tabs.addTab(self.hotkeys, "Hotkeys")
+        self.tabs.addTab(self.tools, "Tools && MCP")
+        self.tabs.addTab(self.recording, "Recording")
         if page in PAGES:
             self.tabs.setCurrentIndex(PAGES.index(page))
 
@@ -69,7 +75,8 @@ class SettingsDialog(QDialog):
         """The settings as edited so far (not checked)."""
         return dataclasses.replace(
             self._settings, profiles=tuple(self.profiles.profiles()), active=self.profiles.active_name(),
-            audio=self.audio.settings(), hotkeys=self.hotkeys.settings(),
+            audio=self.audio.settings(), hotkeys=self.hotkeys.settings(), tools=self.tools.settings(),
+            recording=self.recording.settings(),
         )
 
     # ---- saving ----
@@ -86,22 +93,33 @@ class SettingsDialog(QDialog):
             self.profiles.select(first.index, first.field)
             return
         typed = self.profiles.key.take_typed()
-        if not typed:
+        headers = self.tools.take_secrets()
+        if not typed and headers.empty:
             self._emit(close)
             return
         self._saving = True
         self._show_error("")
         self.buttons.setEnabled(False)
 
-        def stored(why_not: str | None) -> None:
+        def stored(problem: str | None) -> None:
             self._saving = False
             self.buttons.setEnabled(True)
-            if why_not is None:
+            if problem is None:
                 self._emit(close)
             else:
-                self._show_error(f"The API key was not saved: {why_not}")
+                self._show_error(problem)
 
-        self.profiles.key.store(typed, stored)
+        def keys_stored(why_not: str | None) -> None:  # then the MCP header values, if any
+            key_problem = None if why_not is None else f"The API key was not saved: {why_not}"
+            if headers.empty:
+                stored(key_problem)
+            else:
+                self.tools.store(headers, lambda header_problem: stored(key_problem or header_problem))
+
+        if typed:
+            self.profiles.key.store(typed, keys_stored)
+        else:
+            keys_stored(None)
 
     def _emit(self, close: bool) -> None:
         self._checking = False

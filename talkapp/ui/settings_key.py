@@ -35,7 +35,7 @@ from talkapp.settings.secrets import (
     keyring_name,
     store_api_key,
 )
-from talkapp.ui.settings_rules import url_problem
+from talkapp.ui.settings_rules import address_problem
 from talkapp.ui.settings_tasks import Outcome, Tasks
 
 MASK = "••••••••"
@@ -47,26 +47,27 @@ class KeyStatus:
     keyring: str | None  # "Secret Service", … or None: no OS keyring
     stored: bool
     last4: str  # of the stored key, "" when none
-    from_env: bool  # OPENAI_API_KEY is set in this process
+    from_env: bool  # the profile's environment variable is set in this process
+    env_var: str = ENV_VAR  # which one (OPENAI_API_KEY, AZURE_OPENAI_API_KEY, XAI_API_KEY, …)
 
 
-def key_status(key_name: str) -> KeyStatus:
+def key_status(key_name: str, env_var: str = ENV_VAR) -> KeyStatus:
     """On a worker thread: where this profile's key is. Only four characters leave."""
     keyring = keyring_name()
     try:
-        found = find_api_key(key_name)
+        found = find_api_key(key_name, env_var)
     except MissingKey:
         found = None
     stored = found is not None and keyring is not None and found.source == keyring
     last4 = found.value[-4:] if stored and len(found.value) >= 12 else ""
     del found
-    return KeyStatus(keyring, stored, last4, bool(os.environ.get(ENV_VAR, "").strip()))
+    return KeyStatus(keyring, stored, last4, bool(os.environ.get(env_var, "").strip()), env_var)
 
 
-def lookup_key(key_name: str) -> str | None:
+def lookup_key(key_name: str, env_var: str = ENV_VAR) -> str | None:
     """On a worker thread: the key a connection test should use (keyring, then environment)."""
     try:
-        return find_api_key(key_name).value
+        return find_api_key(key_name, env_var).value
     except MissingKey:
         return None
 
@@ -96,7 +97,7 @@ class ApiKeyBox(QWidget):
         self.save_button = QPushButton("&Save key")
         self.save_button.clicked.connect(self._save)
         self.session_button = QPushButton("Use for this &session")
-        self.session_button.setToolTip(f"Keep the key in this run's {ENV_VAR} only; it is never written anywhere.")
+        self.session_button.setToolTip("Keep the key in this run's environment only; it is never written anywhere.")
         self.session_button.clicked.connect(self._use_for_session)
         self.forget_button = QPushButton("&Forget")
         self.forget_button.setToolTip("Delete this profile's key from the OS keyring.")
@@ -192,8 +193,8 @@ class ApiKeyBox(QWidget):
 
     def _refresh(self) -> None:
         self._asked += 1
-        asked, key_name = self._asked, self._profile.key_name
-        self._tasks.run(lambda: key_status(key_name), lambda outcome: self._show_status(asked, outcome), lane="keyring")
+        asked, key_name, env_var = self._asked, self._profile.key_name, self._profile.env_var
+        self._tasks.run(lambda: key_status(key_name, env_var), lambda outcome: self._show_status(asked, outcome), lane="keyring")
 
     def _show_status(self, asked: int, outcome: Outcome) -> None:
         if asked != self._asked or not self._profile.needs_key:
@@ -236,12 +237,12 @@ class ApiKeyBox(QWidget):
     def _use_for_session(self) -> None:
         value = self.field.text().strip()
         if not value:
-            self._set_status(f"Type the key first; it will be kept in {ENV_VAR} until TalkApp quits.")
+            self._set_status(f"Type the key first; it will be kept in {self._profile.env_var} until TalkApp quits.")
             return
-        os.environ[ENV_VAR] = value  # this process only: never written anywhere
+        os.environ[self._profile.env_var] = value  # this process only: never written anywhere
         self.field.setText("")
         self._typed.pop(self._profile.key_name, None)
-        self._set_status(f"Using this key for this session only (as {ENV_VAR}, for every profile without a "
+        self._set_status(f"Using this key for this session only (as {self._profile.env_var}, for every profile without a "
                          "stored key). It is not saved anywhere and is gone when TalkApp quits.")
 
     def _forget(self) -> None:
@@ -252,7 +253,7 @@ class ApiKeyBox(QWidget):
 
     def _test(self) -> None:
         profile = self._current()
-        problem = url_problem(profile.base_url) if profile.needs_key else ""
+        problem = address_problem(profile) if profile.needs_key else ""
         if problem:
             self._show_result(f"✗ Not tested: {problem}")
             return
@@ -262,7 +263,7 @@ class ApiKeyBox(QWidget):
         self.result.setText(TESTING)
 
         def attempt() -> str:  # on the "connection" lane; the controller's loop does the I/O
-            key = typed or (lookup_key(profile.key_name) if profile.needs_key else None)
+            key = typed or (lookup_key(profile.key_name, profile.env_var) if profile.needs_key else None)
             return controller.test_connection(profile, key).result(timeout=60)
 
         def done(outcome: Outcome) -> None:
@@ -285,14 +286,15 @@ class ApiKeyBox(QWidget):
 
 def _describe(status: KeyStatus, shared_with: list[str]) -> str:
     shared = f" It is shared with {', '.join(f'“{n}”' for n in shared_with)}." if shared_with else ""
+    env_var = status.env_var
     if status.keyring is None:
-        env = (f" {ENV_VAR} is set, so this session can connect." if status.from_env else
-               f" Type the key and choose “Use for this session”, or set {ENV_VAR} before starting TalkApp.")
-        return NO_KEYRING + env
+        env = (f" {env_var} is set, so this session can connect." if status.from_env else
+               f" Type the key and choose “Use for this session”, or set {env_var} before starting TalkApp.")
+        return NO_KEYRING.replace(ENV_VAR, env_var) + env
     if status.stored:
         return f"stored in {status.keyring}." + shared
     if status.from_env:
-        return (f"No key stored for this profile: {ENV_VAR} from the environment is used for this session. "
+        return (f"No key stored for this profile: {env_var} from the environment is used for this session. "
                 f"Save a key to keep it in {status.keyring}.")
     return f"No key stored yet. A saved key is kept in {status.keyring}." + shared
 

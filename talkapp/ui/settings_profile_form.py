@@ -1,5 +1,7 @@
-"""The fields of one provider profile, with the dialect it resolves to shown live.
+"""The fields of one provider profile, with the URL and dialect it resolves to shown live.
 
+The provider picker chooses a preset; each preset shows the fields it needs (a base URL; for
+Azure the resource or endpoint, the deployment and, for the preview protocol, the API version).
 `show(profile)` fills the fields; every edit emits `edited`, and `profile()` builds the
 profile back from them. Session fields this form does not show (tools, output, speed, …) are
 kept from the profile it was given.
@@ -28,16 +30,26 @@ from PySide6.QtWidgets import (
 )
 
 from talkapp.protocol.commands import TurnDetection
-from talkapp.protocol.selection import choose_dialect
-from talkapp.settings.profile import (
-    KNOWN_MODELS,
-    OPENAI_BASE_URL,
-    TRANSCRIPTION_MODELS,
-    ProviderProfile,
+from talkapp.settings.profile import TRANSCRIPTION_MODELS, ProviderProfile
+from talkapp.settings.providers import (
+    API_VERSION,
+    AZURE_API_VERSIONS,
+    DEPLOYMENT,
+    PRESETS,
+    preset_for,
 )
-from talkapp.ui.settings_rules import dialect_line, is_builtin, voices_for
+from talkapp.ui.settings_rules import (
+    AZURE_EXAMPLE,
+    connection_line,
+    dialect_line,
+    is_builtin,
+    reasoning_note,
+    shows_resource,
+    voices_for,
+)
 
-PROVIDERS = (("OpenAI", "openai"), ("Custom", "custom"), ("Offline simulator", "simulator"))
+PROVIDERS = tuple((preset.label, provider) for provider, preset in PRESETS.items())
+DIALECTS = (("&Auto", "auto"), ("&Beta", "beta"), ("&GA", "ga"), ("xAI", "xai"))  # x, A and I are taken
 TURNS = (("Server VAD — the service hears when you stop", "server_vad"),
          ("Semantic VAD — the service judges when you are done", "semantic_vad"),
          ("None — you end each turn (push-to-talk)", None))
@@ -62,11 +74,19 @@ class ProfileForm(QWidget):
         for label, value in PROVIDERS:
             self.provider.addItem(label, value)
         form.addRow("&Provider:", self.provider)
-        self.base_url = QLineEdit()
+        self.base_url = QLineEdit()  # a base URL, or Azure's resource name or endpoint
         form.addRow("Base &URL:", self.base_url)
+        self.deployment = QLineEdit()
+        self.deployment.setToolTip("The name you gave the deployment in Azure (empty: the model's name).")
+        form.addRow("Deplo&yment:", self.deployment)
+        self.api_version = QComboBox()
+        self.api_version.setEditable(True)
+        self.api_version.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.api_version.addItems(AZURE_API_VERSIONS)
+        self.api_version.setToolTip("The preview protocol's api-version query parameter.")
+        form.addRow("API version:", self.api_version)
         self.model = QComboBox()
         self.model.setEditable(True)
-        self.model.addItems(KNOWN_MODELS)
         self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         form.addRow("&Model:", self.model)
         form.addRow("Dialect:", self._dialect_row())
@@ -75,6 +95,11 @@ class ProfileForm(QWidget):
         self.warning.setAccessibleName("Dialect warning")
         self.warning.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         form.addRow("", self.warning)
+        self.connects = QLabel()
+        self.connects.setWordWrap(True)
+        self.connects.setAccessibleName("Resolved URL")
+        self.connects.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Connects to:", self.connects)
         self.voice = QComboBox()
         self.voice.setEditable(True)
         self.voice.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -99,6 +124,11 @@ class ProfileForm(QWidget):
         for effort in REASONING:
             self.reasoning.addItem(effort or "service default", effort or None)
         form.addRow("Reas&oning effort:", self.reasoning)
+        self.reasoning_note = QLabel()
+        self.reasoning_note.setWordWrap(True)
+        self.reasoning_note.setAccessibleName("Why reasoning is off")
+        form.addRow("", self.reasoning_note)
+        self._provider = self._base.provider  # the preset the fields are laid out for
         self._connect()
 
     def _dialect_row(self) -> QWidget:
@@ -107,7 +137,7 @@ class ProfileForm(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         self.api = QButtonGroup(row)
         self.api_buttons = {}
-        for text, value in (("&Auto", "auto"), ("&Beta", "beta"), ("&GA", "ga")):
+        for text, value in DIALECTS:
             button = QRadioButton(text)
             self.api.addButton(button)
             self.api_buttons[value] = button
@@ -171,7 +201,8 @@ class ProfileForm(QWidget):
         return self.turn_pages
 
     def _connect(self) -> None:
-        for signal in (self.name.textEdited, self.base_url.textEdited, self.model.currentTextChanged,
+        for signal in (self.name.textEdited, self.base_url.textEdited, self.deployment.textEdited,
+                       self.api_version.currentTextChanged, self.model.currentTextChanged,
                        self.voice.currentTextChanged, self.instructions.textChanged,
                        self.transcription.currentTextChanged, self.reasoning.currentIndexChanged,
                        self.threshold.valueChanged, self.prefix.valueChanged, self.silence.valueChanged,
@@ -193,7 +224,11 @@ class ProfileForm(QWidget):
             self.name.setToolTip("The built-in offline profile keeps its name." if builtin else "")
             self.provider.setCurrentIndex(max(0, self.provider.findData(profile.provider)))
             self.provider.setEnabled(not builtin)
+            self._provider = profile.provider
             self.base_url.setText(profile.base_url)
+            self.deployment.setText(profile.deployment)
+            self.api_version.setCurrentText(profile.api_version or AZURE_API_VERSIONS[0])
+            self._offer_models(profile.provider)
             self.model.setCurrentText(profile.model)
             self.api_buttons.get(profile.api, self.api_buttons["auto"]).setChecked(True)
             s = profile.session
@@ -224,6 +259,7 @@ class ProfileForm(QWidget):
             transcription_model=None if transcription in ("", TRANSCRIPTION_OFF) else transcription,
             reasoning_effort=self.reasoning.currentData(),
         )
+        version = self.api_version.currentText().strip()
         return dataclasses.replace(
             base,
             name=self.name.text().strip(),
@@ -232,6 +268,9 @@ class ProfileForm(QWidget):
             api=self._api(),
             model=self.model.currentText().strip(),
             session=session,
+            deployment=self.deployment.text().strip(),
+            # the default is stored as "" so a newer TalkApp's newer default applies
+            api_version="" if version == AZURE_API_VERSIONS[0] else version,
         )
 
     def rebase(self, profile: ProviderProfile) -> None:
@@ -239,7 +278,8 @@ class ProfileForm(QWidget):
         self._base = profile
 
     def focus_field(self, field: str) -> None:
-        widget = {"name": self.name, "base_url": self.base_url, "model": self.model}.get(field, self.name)
+        widget = {"name": self.name, "base_url": self.base_url, "model": self.model, "deployment": self.deployment,
+                  "api_version": self.api_version}.get(field, self.name)
         widget.setFocus(Qt.FocusReason.OtherFocusReason)
         if isinstance(widget, QLineEdit):
             widget.selectAll()
@@ -264,11 +304,34 @@ class ProfileForm(QWidget):
             self._changed()
 
     def _provider_changed(self) -> None:
+        provider = self.provider.currentData()
         if not self._filling:
-            provider = self.provider.currentData()
-            if provider == "openai" and not self.base_url.text().strip():
-                self.base_url.setText(OPENAI_BASE_URL)
+            self._adapt_to(self._provider, provider)
+        self._provider = provider
         self._changed()
+
+    def _adapt_to(self, old: str, new: str) -> None:
+        """Fields that held the old preset's defaults (or its kind of address) take the new one's;
+        what the user typed for this kind of provider stays."""
+        before, after = preset_for(old), preset_for(new)
+        url = self.base_url.text().strip()
+        defaults = {p.base_url for p in PRESETS.values()}
+        if not url or url in defaults or shows_resource(old) != shows_resource(new):
+            self.base_url.setText(after.base_url)
+        model = self.model.currentText().strip()
+        keep = model if model and (model in after.models or model not in before.models) else after.default_model
+        self._offer_models(new)
+        self.model.setCurrentText(keep)
+
+    def _offer_models(self, provider: str) -> None:
+        models = preset_for(provider).models
+        if [self.model.itemText(i) for i in range(self.model.count())] != list(models):
+            blocked = self.model.blockSignals(True)
+            text = self.model.currentText()
+            self.model.clear()
+            self.model.addItems(models)
+            self.model.setCurrentText(text)
+            self.model.blockSignals(blocked)
 
     def _turn_changed(self) -> None:
         self._show_turn_page()
@@ -291,23 +354,43 @@ class ProfileForm(QWidget):
 
     def _refresh(self) -> None:
         provider = self.provider.currentData()
+        preset = preset_for(provider)
         simulator = provider == "simulator"
+        self._lay_out_address(provider)
         self.base_url.setEnabled(not simulator)
-        self.base_url.setPlaceholderText("started on this computer when needed" if simulator else OPENAI_BASE_URL)
         if simulator:
             self.base_url.clear()
-        line = dialect_line(self._api(), self.model.currentText(), self.base_url.text(), provider)
+        model = self.model.currentText()
+        line = dialect_line(self._api(), model, self.base_url.text(), provider)
         self.resolved.setText(line.text)
         self.warning.setText(f"⚠ {line.warning}" if line.warning else "")
         self.layout_.setRowVisible(self.warning, bool(line.warning))
+        self.connects.setText(connection_line(self.profile()))
+        self.deployment.setPlaceholderText(f"same as the model ({model.strip()})" if model.strip() else "")
+        self.model.setToolTip("The model the deployment runs: it decides reasoning and prices."
+                              if DEPLOYMENT in preset.fields else "")
         self._show_turn_page()
-        beta = choose_dialect(self._api(), self.model.currentText().strip() or "gpt-realtime").dialect.name == "beta"
-        self.reasoning.setEnabled(not beta)
-        self.reasoning.setToolTip("The beta dialect has no reasoning setting." if beta else
-                                  "Only reasoning models use it; leave the service default otherwise.")
+        note = reasoning_note(self._api(), model, provider)
+        self.reasoning.setEnabled(not note)
+        self.reasoning.setToolTip(note or "How much the model thinks before it answers (gpt-realtime-2 models).")
+        self.reasoning_note.setText(note)
+        self.layout_.setRowVisible(self.reasoning_note, bool(note))
+
+    def _lay_out_address(self, provider: str) -> None:
+        """The address rows the preset needs, and what the base URL field means for it."""
+        fields = preset_for(provider).fields
+        resource = shows_resource(provider)
+        label = self.layout_.labelForField(self.base_url)
+        label.setText("Re&source or endpoint:" if resource else "Base &URL:")
+        label.setBuddy(self.base_url)
+        placeholder = ("started on this computer when needed" if provider == "simulator" else
+                       AZURE_EXAMPLE if resource else preset_for(provider).base_url or "https://my-server.example/v1")
+        self.base_url.setPlaceholderText(placeholder)
+        self.layout_.setRowVisible(self.deployment, DEPLOYMENT in fields)
+        self.layout_.setRowVisible(self.api_version, API_VERSION in fields)
 
     def _refresh_voices(self, keep: str) -> None:
-        voices = voices_for(self._api(), self.model.currentText())
+        voices = voices_for(self._api(), self.model.currentText(), self.provider.currentData())
         current = [self.voice.itemText(i) for i in range(self.voice.count())]
         if current != ["", *voices]:
             blocked = self.voice.blockSignals(True)

@@ -26,7 +26,7 @@ from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile, simulator_profile
 from talkapp.ui.settings_key import ApiKeyBox
 from talkapp.ui.settings_profile_form import ProfileForm
-from talkapp.ui.settings_rules import is_builtin, new_key_name, unique_name
+from talkapp.ui.settings_rules import is_builtin, key_entry, new_key_name, unique_name
 from talkapp.ui.settings_tasks import Tasks
 
 
@@ -125,8 +125,9 @@ class ProfilesPage(QWidget):
         if row < 0:
             return
         profile = self.form.profile()
-        if profile.needs_key and not profile.key_name:  # was an offline profile: give it a key entry
-            profile = dataclasses.replace(profile, key_name=new_key_name({p.key_name for p in self._profiles}))
+        entry = key_entry(profile, self._profiles[row], {p.key_name for p in self._profiles})
+        if entry != profile.key_name:  # was offline, or changed provider: a key entry of its own
+            profile = dataclasses.replace(profile, key_name=entry)
             self.form.rebase(profile)
         self._profiles[row] = profile
         self.key.retarget(profile, self._sharing(row))

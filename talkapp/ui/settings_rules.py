@@ -1,5 +1,5 @@
-"""The settings pane's rules, without Qt: what the dialect line says, which profile edits are
-refused (and in which words), and how new profiles are named.
+"""The settings pane's rules, without Qt: what the dialect and address lines say, which profile
+edits are refused (and in which words), and how new profiles and their key entries are named.
 
 Kept apart from the widgets so each rule is a plain function with a plain test, and the
 widgets only show what these return.
@@ -7,15 +7,34 @@ widgets only show what these return.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from talkapp.protocol.dialect import AUTH_HEADERS
+from talkapp.protocol.models import takes_reasoning
 from talkapp.protocol.selection import auto_dialect, choose_dialect
-from talkapp.settings.profile import BETA_VOICES, GA_VOICES, SIMULATOR_PROFILE, ProviderProfile
+from talkapp.settings.profile import (
+    BETA_VOICES,
+    GA_VOICES,
+    SIMULATOR_PROFILE,
+    XAI_VOICES,
+    ProviderProfile,
+)
+from talkapp.settings.providers import (
+    AZURE_PROVIDERS,
+    OPENAI_BASE_URL,
+    RESOURCE,
+    api_version_problem,
+    preset_for,
+)
 
 BETA_RETIRED_ON = "2026-05-12"
 OPENAI_HOST = "api.openai.com"
 URL_SCHEMES = ("https", "wss", "http", "ws")
+VOICES = {"beta": BETA_VOICES, "ga": GA_VOICES, "xai": XAI_VOICES}
+AZURE_EXAMPLE = "my-resource or https://my-resource.openai.azure.com"
+_RESOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 
 
 @dataclass(frozen=True)
@@ -25,28 +44,63 @@ class DialectLine:
 
 
 def dialect_line(api: str, model: str, base_url: str, provider: str) -> DialectLine:
-    """What the dialect chosen by `api` resolves to for `model`, in a few words."""
+    """What the dialect chosen by `api` resolves to for `model` at `provider`, in a few words."""
     model = model.strip()
     if not model:
         return DialectLine("→ enter a model to see the dialect")
-    choice = choose_dialect(api, model)
+    preset = preset_for(provider)
+    choice = choose_dialect(api, model, preset.dialect)
     label = choice.dialect.label
     if api == "auto":
         text = f"→ {label} for {model}"
     else:
-        automatic = auto_dialect(model).label
+        automatic = auto_dialect(model, preset.dialect).label
         text = f"→ {label}, as chosen" + ("" if automatic == label else f" (Auto would pick {automatic})")
-    warning = ""
-    if choice.dialect.name == "beta" and provider != "simulator" and is_openai(base_url):
-        warning = (f"OpenAI retired the beta dialect on {BETA_RETIRED_ON}: its endpoint refuses it. "
-                   "Choose GA (or Auto with a current model).")
-    return DialectLine(text, warning)
+    return DialectLine(text, _misfit(choice.dialect.name, base_url, provider))
 
 
-def voices_for(api: str, model: str) -> tuple[str, ...]:
+def _misfit(dialect: str, base_url: str, provider: str) -> str:
+    """Why the resolved dialect will be refused where the profile points, or ""."""
+    if dialect == "beta" and provider != "simulator" and is_openai(base_url):
+        return (f"OpenAI retired the beta dialect on {BETA_RETIRED_ON}: its endpoint refuses it. "
+                "Choose GA (or Auto with a current model).")
+    if provider == "openai" and not is_openai(base_url):
+        return ""  # OpenAI's preset pointed elsewhere: a compatible server may speak anything
+    return preset_for(provider).misfits.get(dialect, "")
+
+
+def voices_for(api: str, model: str, provider: str = "openai") -> tuple[str, ...]:
     """The voices the resolved dialect offers (the field stays editable for others)."""
-    dialect = choose_dialect(api, model.strip() or "gpt-realtime").dialect
-    return BETA_VOICES if dialect.name == "beta" else GA_VOICES
+    dialect = choose_dialect(api, model.strip() or "gpt-realtime", preset_for(provider).dialect).dialect
+    return VOICES[dialect.name]
+
+
+def reasoning_note(api: str, model: str, provider: str) -> str:
+    """"" when a reasoning effort will be sent; else why not, in one line."""
+    model = model.strip() or "gpt-realtime"
+    dialect = choose_dialect(api, model, preset_for(provider).dialect).dialect
+    if dialect.name == "beta":
+        return "The beta dialect has no reasoning setting."
+    if dialect.name == "xai":
+        return "TalkApp sends no reasoning setting in xAI's dialect."
+    if not takes_reasoning(model):
+        return f"{model} takes no reasoning effort (only the gpt-realtime-2 models do): it is not sent."
+    return ""
+
+
+def connection_line(profile: ProviderProfile) -> str:
+    """Where the profile connects and how the key travels, e.g.
+    `wss://r.openai.azure.com/openai/v1/realtime?model=d · api-key: <key>`."""
+    if profile.provider == "simulator":
+        return "→ the built-in simulator on this computer (no key, no network)"
+    problem = address_problem(profile)
+    if problem:
+        return f"→ {problem}"
+    endpoint = profile.endpoint()
+    header = AUTH_HEADERS[endpoint.auth]
+    shown = [f"{header}: Bearer <key>" if endpoint.auth == "bearer" else f"{header}: <key>"]
+    shown += [f"{name}: {value}" for name, value in endpoint.choice.dialect.extra_headers.items()]
+    return f"→ {endpoint.url} · {' · '.join(shown)}"
 
 
 def is_openai(base_url: str) -> bool:
@@ -61,7 +115,7 @@ def is_builtin(profile: ProviderProfile) -> bool:
 @dataclass(frozen=True)
 class Problem:
     index: int  # which profile (its position in the list)
-    field: str  # "name" | "base_url" | "model": where to put the cursor
+    field: str  # "name" | "base_url" | "api_version" | "model": where to put the cursor
     message: str
 
 
@@ -77,27 +131,58 @@ def problems(profiles: list[ProviderProfile]) -> list[Problem]:
             found.append(Problem(i, "name", f"Two profiles are called “{name}”: give each its own name."))
         else:
             seen[name.casefold()] = i
-        if p.provider != "simulator":
-            url = url_problem(p.base_url)
-            if url:
-                found.append(Problem(i, "base_url", f"{name or 'This profile'}: {url}"))
+        where, address = _address_problem(p)
+        if address:
+            found.append(Problem(i, where, f"{name or 'This profile'}: {address}"))
         if not p.model.strip():
             found.append(Problem(i, "model", f"{name or 'This profile'}: choose or type a model."))
     return found
 
 
-def url_problem(base_url: str) -> str:
+def address_problem(profile: ProviderProfile) -> str:
+    """"" when the profile's address can be connected to, else what is wrong, plainly."""
+    return _address_problem(profile)[1]
+
+
+def _address_problem(profile: ProviderProfile) -> tuple[str, str]:
+    """(the field to fix, what is wrong) or ("", "")."""
+    if profile.provider == "simulator":
+        return "", ""
+    if profile.provider in AZURE_PROVIDERS:
+        if problem := resource_problem(profile.base_url):
+            return "base_url", problem
+        if profile.provider == "azure_preview" and (problem := api_version_problem(profile.api_version)):
+            return "api_version", problem
+        return "", ""
+    example = preset_for(profile.provider).base_url or OPENAI_BASE_URL
+    problem = url_problem(profile.base_url, example)
+    return ("base_url", problem) if problem else ("", "")
+
+
+def resource_problem(resource: str) -> str:
+    text = resource.strip()
+    if not text:
+        return f"the Azure resource name or endpoint is empty (e.g. {AZURE_EXAMPLE})."
+    if "://" in text:
+        return url_problem(text, what="endpoint")
+    if not _RESOURCE_NAME.match(text):
+        return f"“{text}” is not an Azure resource name or endpoint (e.g. {AZURE_EXAMPLE})."
+    return ""
+
+
+def url_problem(base_url: str, example: str = OPENAI_BASE_URL, what: str = "base URL") -> str:
     """"" when `base_url` can be connected to, else what is wrong with it, plainly."""
     text = base_url.strip()
     if not text:
-        return "the base URL is empty (OpenAI's is https://api.openai.com/v1)."
+        owner = "xAI's" if "x.ai" in example else "OpenAI's"
+        return f"the {what} is empty ({owner} is {example})."
     parts = urlsplit(text)
     if parts.scheme.lower() not in URL_SCHEMES:
         got = f"“{parts.scheme}://”" if parts.scheme else "no scheme"
-        return (f"the base URL must start with https:// or wss:// (http:// or ws:// for a server on "
+        return (f"the {what} must start with https:// or wss:// (http:// or ws:// for a server on "
                 f"this machine); it has {got}.")
     if not parts.hostname:
-        return f"the base URL “{text}” has no server name."
+        return f"the {what} “{text}” has no server name."
     return ""
 
 
@@ -111,12 +196,35 @@ def unique_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def new_key_name(taken: set[str]) -> str:
-    """A keyring entry for a new profile that no other profile uses (`openai`, `openai-2`…),
-    so storing its key never replaces another profile's. Duplicates share their original's
-    entry instead: same account, another model."""
-    name, n = "openai", 1
+def new_key_name(taken: set[str], provider: str = "openai") -> str:
+    """A keyring entry for a new profile that no other profile uses (`openai`, `openai-2`…;
+    `azure`, `xai`… after the provider), so storing its key never replaces another profile's.
+    Duplicates share their original's entry instead: same account, another model."""
+    stem = preset_for(provider).key_name or "openai"
+    name, n = stem, 1
     while name in taken:
         n += 1
-        name = f"openai-{n}"
+        name = f"{stem}-{n}"
     return name
+
+
+def key_entry(profile: ProviderProfile, before: ProviderProfile, taken: set[str]) -> str:
+    """The key entry `profile` should use after an edit of `before`: a profile that needs a
+    key and has none gets its own; one whose provider changed leaves an entry named after the
+    old provider (`openai-2` → `azure`), since that key belongs to the other provider. An entry
+    the user named keeps its name."""
+    if not profile.needs_key:
+        return profile.key_name
+    if not profile.key_name:
+        return new_key_name(taken, profile.provider)
+    old_stem = preset_for(before.provider).key_name
+    named_after_old = bool(old_stem) and re.fullmatch(rf"{re.escape(old_stem)}(-\d+)?", profile.key_name)
+    if preset_for(profile.provider).key_name != old_stem and named_after_old:
+        return new_key_name(taken - {profile.key_name}, profile.provider)
+    return profile.key_name
+
+
+def shows_resource(provider: str) -> bool:
+    """Whether the base URL field holds an Azure resource name or endpoint."""
+    return RESOURCE in preset_for(provider).fields
+

@@ -1,4 +1,5 @@
-"""The live transcript: user and assistant turns as they stream, notes between them.
+"""The live transcript: user and assistant turns as they stream, notes between them, and tool
+calls as compact cards (name, arguments, result or error, duration).
 
 Each entry (a turn or a note) owns one QTextFrame; a turn that changes (partial text growing,
 then replaced by the final text; a reply marked interrupted) is rewritten inside its own frame
@@ -23,10 +24,15 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from talkapp.session.transcript import Turn
+from talkapp.session.transcript import ToolCard, Turn
 from talkapp.ui import colors
 
 PLACEHOLDER = "Your conversation appears here. Hold the talk button (or its key) and speak, or type a message below."
+CARD_TEXT = 160  # characters of arguments or a result shown on a card (Copy and Export keep them whole)
+_CARD_STATUS = {
+    "streaming": "asking…", "running": "running…", "done": "", "failed": "failed", "awaiting": "waiting for your approval",
+    "approved": "approved", "denied": "denied", "expired": "no longer asked",
+}
 
 
 _NO_ROOM = QTextBlockFormat()
@@ -36,7 +42,8 @@ _NO_ROOM.setLineHeight(0, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
 @dataclass
 class _Entry:
     frame: QTextFrame
-    turn: Turn | None = None  # None: a note
+    turn: Turn | None = None  # None: a note (or a card)
+    card: ToolCard | None = None
     note: str = ""
     measure: str = ""  # e.g. "first audio 91 ms", shown after the time
 
@@ -60,6 +67,18 @@ class TranscriptView(QTextBrowser):
         entry.turn = turn
         self._render(entry)
 
+    def show_card(self, card: ToolCard) -> None:
+        """A tool call's card, new or changed (it keeps its place)."""
+        key = f"tool:{card.id}"
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry(self._new_frame())
+        entry.card = card
+        self._render(entry)
+
+    def cards(self) -> list[ToolCard]:
+        return [e.card for e in self._entries.values() if e.card is not None]
+
     def add_note(self, text: str) -> None:
         entry = self._entries[f"note-{next(self._notes)}"] = _Entry(self._new_frame(), note=text)
         self._render(entry)
@@ -80,6 +99,9 @@ class TranscriptView(QTextBrowser):
     def as_markdown(self) -> str:
         lines = [f"# TalkApp transcript, {time.strftime('%Y-%m-%d %H:%M')}", ""]
         for entry in self._entries.values():
+            if entry.card is not None:
+                lines += [entry.card.as_markdown(), ""]
+                continue
             if entry.turn is None:
                 lines += [f"_{entry.note}_", ""]
                 continue
@@ -113,7 +135,9 @@ class TranscriptView(QTextBrowser):
         cursor = entry.frame.firstCursorPosition()
         cursor.setPosition(entry.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        if entry.turn is None:
+        if entry.card is not None:
+            self._write_card(cursor, entry.card)
+        elif entry.turn is None:
             cursor.insertText(entry.note, self._format(muted=True, smaller=True))
         else:
             self._write_turn(cursor, entry.turn, entry.measure)
@@ -133,6 +157,30 @@ class TranscriptView(QTextBrowser):
             cursor.insertBlock(QTextBlockFormat())
             cursor.insertText(f"— interrupted{heard}", self._format(colour=colors.accent_text(self.palette(), colors.ERROR)))
 
+    def _write_card(self, cursor: QTextCursor, card: ToolCard) -> None:
+        """One or two small lines: ⚙ name(arguments) · status · duration, then the result or error."""
+        small = self._format(muted=True, smaller=True)
+        if card.kind == "mcp_list":
+            cursor.insertText("⚙ ", small)
+            cursor.insertText(f"MCP server “{card.name}”", self._format(bold=True, smaller=True))
+            listed = f" offers {card.result}" if card.result else (" lists its tools…" if not card.settled else "")
+            cursor.insertText(listed, small)
+        else:
+            cursor.insertText("⚙ ", small)
+            where = f"{card.server} · " if card.server else ""
+            cursor.insertText(f"{where}{card.name}", self._format(bold=True, smaller=True))
+            cursor.insertText(f"({_clip(card.arguments)})", small)
+        details = [self._clock(card.at)] + [d for d in (_CARD_STATUS.get(card.status, card.status), card.note) if d]
+        if card.duration_ms is not None:
+            details.append(f"{card.duration_ms:.0f} ms")
+        cursor.insertText("  " + " · ".join(details), small)
+        if card.error:
+            cursor.insertBlock(QTextBlockFormat())
+            cursor.insertText(f"✗ {_clip(card.error)}", self._format(smaller=True, colour=colors.accent_text(self.palette(), colors.ERROR)))
+        elif card.result and card.kind != "mcp_list":
+            cursor.insertBlock(QTextBlockFormat())
+            cursor.insertText(f"→ {_clip(card.result)}", small)
+
     def _format(self, *, bold=False, muted=False, smaller=False, colour=None) -> QTextCharFormat:
         fmt = QTextCharFormat()
         if bold:
@@ -147,3 +195,6 @@ class TranscriptView(QTextBrowser):
         return time.strftime("%H:%M:%S", time.localtime(at + self._wall_offset)) if at else time.strftime("%H:%M:%S")
 
 
+def _clip(text: str, limit: int = CARD_TEXT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

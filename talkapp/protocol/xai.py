@@ -1,0 +1,66 @@
+"""The xAI dialect (Grok Voice Agent, `wss://api.x.ai/v1/realtime?model=grok-voice-latest`):
+a hybrid of the two OpenAI dialects (reference §1.6).
+
+Read side by side with `ga.py` and `beta.py`:
+- the session is flat like beta's (`voice`, `instructions`, `turn_detection`) but its audio
+  formats are GA's objects under `audio.input` / `audio.output`; there is no `session.type`;
+- server events carry GA's names, plus `conversation.created` (the first event) and a `ping`
+  keep-alive event;
+- no `OpenAI-Beta` header; the key travels as `Authorization: Bearer` (the provider's choice).
+
+Only the fields the reference names for xAI are sent. Turn detection is `server_vad` or off
+(a semantic VAD setting becomes server VAD with the profile's numbers); transcription, noise
+reduction, speed, output limits, text-only output and reasoning effort have no xAI field in the
+reference and are left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+from talkapp.protocol import commands as cmd
+from talkapp.protocol import decoding as d
+from talkapp.protocol import encoding as enc
+from talkapp.protocol import events as ev
+from talkapp.protocol import ga
+from talkapp.protocol.dialect import Dialect
+
+PCM = {"type": "audio/pcm", "rate": 24000}  # xAI takes 8–48 kHz; TalkApp's wire rate is 24 kHz
+
+
+def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict:
+    session: dict = {
+        "turn_detection": _turn_detection(config.turn_detection),
+        "audio": {"input": {"format": PCM}, "output": {"format": PCM}},
+        "tools": enc.tools(config),
+    }
+    if config.voice:
+        session["voice"] = config.voice
+    if config.instructions is not None:
+        session["instructions"] = config.instructions
+    return session
+
+
+def _turn_detection(td: cmd.TurnDetection | None) -> dict | None:
+    if td is None:
+        return None  # manual turns: we commit
+    return {"type": "server_vad", "threshold": td.threshold, "prefix_padding_ms": td.prefix_padding_ms,
+            "silence_duration_ms": td.silence_duration_ms}
+
+
+def conversation_started(raw: dict) -> tuple:
+    """`conversation.created` opens an xAI session (clients configure on it, as they would on
+    `session.created`); the conversation id stands for the session id."""
+    conversation = raw.get("conversation")
+    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
+        raise d.WireShapeError("field 'conversation' should be an object with an 'id'")
+    return (ev.SessionStarted(conversation["id"], ""),)
+
+
+DECODERS = {
+    **ga.DECODERS,  # GA's event names …
+    "conversation.created": conversation_started,  # … but this one comes first and starts the session
+    "session.created": d.ignore,  # when it follows, the session is already being configured
+    "ping": d.ignore,  # a keep-alive event (besides WebSocket pings)
+}
+
+DIALECT = Dialect(name="xai", label="xAI", extra_headers={}, session_shape=session_shape, decoders=DECODERS,
+                  assistant_text="output_text")

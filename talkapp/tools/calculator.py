@@ -1,0 +1,104 @@
+"""A calculator for the model: arithmetic on numbers, evaluated by walking the expression's
+syntax tree. No `eval`: only number literals, + - * / // % **, parentheses, a few named
+constants and math functions are accepted; everything else (names, attributes, calls of other
+functions, strings, comprehensions, …) is refused before anything runs. Sizes are bounded so
+an expression cannot make the app compute for minutes or fill memory (`9**9**9`).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable
+
+MAX_LENGTH = 300  # characters of expression
+MAX_EXPONENT = 1000
+MAX_MAGNITUDE = 1e300  # results beyond this are refused rather than printed as 300 digits
+
+CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
+FUNCTIONS: dict[str, Callable[..., float]] = {
+    "sqrt": math.sqrt, "abs": abs, "round": round, "floor": math.floor, "ceil": math.ceil,
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
+    "log": math.log, "log10": math.log10, "log2": math.log2, "exp": math.exp, "min": min, "max": max,
+}
+_BINARY: dict[type, Callable[[float, float], float]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+}
+_UNARY: dict[type, Callable[[float], float]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+
+
+class CalculatorError(ValueError):
+    """The expression is not plain arithmetic, or its value cannot be computed."""
+
+
+Number = int | float
+
+
+def evaluate(expression: str) -> Number:
+    text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
+    if not text:
+        raise CalculatorError("The expression is empty.")
+    if len(text) > MAX_LENGTH:
+        raise CalculatorError(f"The expression is longer than {MAX_LENGTH} characters.")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise CalculatorError(f"{expression!r} is not an arithmetic expression.") from None
+    try:
+        return _checked(_value(tree.body))
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
+        if isinstance(exc, CalculatorError):
+            raise
+        reason = "division by zero" if isinstance(exc, ZeroDivisionError) else str(exc) or type(exc).__name__
+        raise CalculatorError(f"{expression!r} cannot be computed ({reason}).") from None
+
+
+def _value(node: ast.AST) -> Number:
+    match node:
+        case ast.Constant(value=bool()):
+            raise CalculatorError("Only numbers are allowed, not True or False.")
+        case ast.Constant(value=int() | float() as number):
+            return number
+        case ast.Name(id=name) if name in CONSTANTS:
+            return CONSTANTS[name]
+        case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:
+            return _checked(_UNARY[type(op)](_value(operand)))
+        case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
+            a, b = _value(left), _value(right)
+            if isinstance(op, ast.Pow) and abs(b) > MAX_EXPONENT:
+                raise CalculatorError(f"Exponents larger than {MAX_EXPONENT} are not computed.")
+            return _checked(_BINARY[type(op)](a, b))
+        case ast.Call(func=ast.Name(id=name), args=args, keywords=[]) if name in FUNCTIONS and 0 < len(args) <= 4:
+            return _checked(FUNCTIONS[name](*(_value(a) for a in args)))
+    raise CalculatorError(f"{_describe(node)} is not allowed: only numbers, + - * / // % ** ( ), "
+                          f"{', '.join(CONSTANTS)} and {', '.join(FUNCTIONS)}() are.")
+
+
+def _checked(value: object) -> Number:
+    if isinstance(value, complex):
+        raise CalculatorError("The result is a complex number.")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise CalculatorError("The result is not a number.")
+    if abs(value) > MAX_MAGNITUDE:
+        raise CalculatorError("The result is too large.")
+    return value
+
+
+def _describe(node: ast.AST) -> str:
+    match node:
+        case ast.Name(id=name):
+            return f"The name {name!r}"
+        case ast.Call(func=ast.Name(id=name)):
+            return f"Calling {name}()"
+        case ast.Constant(value=value):
+            return f"The value {value!r}"
+    return f"A {type(node).__name__} expression"
+
+
+def formatted(value: Number) -> str:
+    """`4` not `4.0`; floats to 12 significant digits (what a person wants to hear)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.12g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,102 @@
+"""MCP approval prompts: a strip in the main window, never a modal dialog, so the conversation
+stays usable while a request waits (the model waits; the user may keep talking).
+
+Each request gets one prompt: which server wants to run which tool with which arguments, Allow
+and Deny, and "Remember for this tool". Answering emits `answered(request, approve, remember)`
+and closes the prompt; the window sends the answer to the engine and, when asked to
+remember, keeps the answer in the settings. A prompt also closes when its request is settled
+elsewhere (a remembered answer, or the session that asked went away).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from talkapp.session.engine_events import ApprovalRequested
+from talkapp.ui import colors
+
+SHOWN_ARGUMENTS = 240  # characters; the whole arguments are in the tooltip
+
+
+class ApprovalPrompt(QWidget):
+    answered = Signal(object, bool, bool)  # the ApprovalRequested, approve, remember
+
+    def __init__(self, request: ApprovalRequested, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.request = request
+        self.setAccessibleName("Approval request")
+        arguments = " ".join(request.arguments.split())
+        shown = arguments if len(arguments) <= SHOWN_ARGUMENTS else arguments[: SHOWN_ARGUMENTS - 1] + "…"
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setText(f"The MCP server “{request.server}” wants to run {request.tool}({shown}). Allow it?")
+        self.label.setToolTip(request.arguments)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setAccessibleDescription(self.label.text())
+        self.remember = QCheckBox("Re&member for this tool")
+        self.remember.setToolTip(f"Answer {request.tool} on “{request.server}” the same way from now on "
+                                 "(Settings → Tools & MCP can forget it).")
+        self.allow_button = QPushButton("&Allow")
+        self.deny_button = QPushButton("&Deny")
+        self.allow_button.clicked.connect(lambda: self._answer(True))
+        self.deny_button.clicked.connect(lambda: self._answer(False))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.remember)
+        layout.addWidget(self.allow_button)
+        layout.addWidget(self.deny_button)
+
+    def _answer(self, approve: bool) -> None:
+        self.answered.emit(self.request, approve, self.remember.isChecked())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        hue = palette.color(QPalette.ColorRole.Highlight)
+        painter.setPen(colors.mix(palette.color(QPalette.ColorRole.Window), hue, 0.55))
+        painter.setBrush(colors.tint(palette, hue))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+
+
+class ApprovalStack(QWidget):
+    """The prompts waiting for an answer, oldest first."""
+
+    answered = Signal(object, bool, bool)  # the ApprovalRequested, approve, remember
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._prompts: dict[str, ApprovalPrompt] = {}
+        self.hide()
+
+    def ask(self, request: ApprovalRequested) -> ApprovalPrompt:
+        self.close_prompt(request.request_id)
+        prompt = ApprovalPrompt(request, self)
+        prompt.answered.connect(self._answered)
+        self._prompts[request.request_id] = prompt
+        self._layout.addWidget(prompt)
+        self.show()  # focus stays where it is: the push-to-talk key must keep working
+        return prompt
+
+    def prompt(self, request_id: str) -> ApprovalPrompt | None:
+        return self._prompts.get(request_id)
+
+    def pending(self) -> list[str]:
+        return list(self._prompts)
+
+    def close_prompt(self, request_id: str) -> None:
+        prompt = self._prompts.pop(request_id, None)
+        if prompt is not None:
+            prompt.hide()
+            prompt.deleteLater()
+        self.setVisible(bool(self._prompts))
+
+    def _answered(self, request: ApprovalRequested, approve: bool, remember: bool) -> None:
+        self.close_prompt(request.request_id)
+        self.answered.emit(request, approve, remember)
