@@ -3,7 +3,7 @@
 
     talkapp [--open-settings]
     talkapp --self-test
-    talkapp say INPUT.wav [--model M] [--api auto|beta|ga] [--base-url URL] [--voice V]
+    talkapp say INPUT.wav [--model M] [--api auto|beta|ga|xai] [--provider P] [--base-url URL] [--voice V]
                           [--out OUT.wav] [--json] [--simulator]
     talkapp talk [--mode ptt|server_vad|semantic_vad|local_vad] [--duration S] [same flags]
     talkapp devices
@@ -28,7 +28,9 @@ from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.turns import Mode
-from talkapp.settings.profile import DEFAULT_MODEL, OPENAI_BASE_URL, ProviderProfile
+from talkapp.cli_args import add_provider_arguments
+from talkapp.settings.profile import DEFAULT_MODEL, ProviderProfile, command_line_profile
+from talkapp.settings.providers import XAI_MODELS
 from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 
@@ -106,9 +108,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"realtime model id (default {DEFAULT_MODEL})")
-    parser.add_argument("--api", choices=API_SETTINGS, default="auto", help="dialect: auto (from the model id), beta or ga")
-    parser.add_argument("--base-url", default=None, help=f"OpenAI-compatible endpoint (default {OPENAI_BASE_URL})")
+    parser.add_argument("--model", default=None,
+                        help=f"realtime model id (default {DEFAULT_MODEL}; with --provider xai, {XAI_MODELS[0]})")
+    parser.add_argument("--api", choices=API_SETTINGS, default="auto",
+                        help="dialect: auto (the provider's, else from the model id), beta, ga or xai")
+    add_provider_arguments(parser)
     parser.add_argument("--voice", default=None, help="assistant voice, e.g. marin, alloy")
     parser.add_argument("--instructions", default=None, help="system instructions for the session")
     parser.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
@@ -119,8 +123,7 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _profile(args: argparse.Namespace) -> ProviderProfile:
     config = SessionConfig(instructions=args.instructions, voice=args.voice)
-    return ProviderProfile(name="command line", base_url=args.base_url or OPENAI_BASE_URL, api=args.api,
-                           model=args.model, session=config)
+    return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model, session=config)
 
 
 def _run_say(args: argparse.Namespace) -> int:
@@ -172,7 +175,9 @@ def _api_key(profile: ProviderProfile) -> str:
     try:
         return find_api_key(profile.key_name, profile.env_var).value
     except MissingKey as exc:
-        raise CliError(f"{exc} Or add --simulator to try the built-in simulator.") from None
+        proxy = (" (A custom endpoint never gets OPENAI_API_KEY: add --provider openai if this URL is a proxy "
+                 "for OpenAI.)") if profile.provider == "custom" else ""
+        raise CliError(f"{exc} Or add --simulator to try the built-in simulator.{proxy}") from None
 
 
 def _run_talk(args: argparse.Namespace) -> int:
@@ -248,7 +253,9 @@ def _run_simulator(args: argparse.Namespace) -> int:
     config = SimulatorConfig(beta_mode=args.beta, latency_ms=args.latency_ms, record_events=False)
 
     def ready(url: str) -> None:
-        print(f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)", flush=True)
+        print(f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)\n"
+              f"It takes any key, e.g.: TALKAPP_CUSTOM_API_KEY=sk-any talkapp say INPUT.wav --base-url {url}",
+              flush=True)
 
     try:
         asyncio.run(serve_forever(config, host=args.host, port=args.port, ready=ready))

@@ -24,6 +24,16 @@ def utterance_pcm() -> bytes:
     return float_to_pcm16(np.concatenate([silence, voice_like(1.2), silence]))
 
 
+@pytest.fixture(autouse=True)
+def no_provider_keys_from_outside(monkeypatch):
+    """A developer's real keys in the environment never reach a test (or a server): each test
+    that wants a key sets one itself."""
+    from talkapp.settings.providers import PRESETS
+
+    for variable in {preset.env_var for preset in PRESETS.values()}:
+        monkeypatch.delenv(variable, raising=False)
+
+
 pytest_plugins = ["audio_server", "keyring_server", "display_server"]  # real services: PulseAudio; gnome-keyring on D-Bus; Xvfb
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # widget tests need no display

@@ -24,8 +24,8 @@ from talkapp.protocol.selection import DialectChoice, choose_dialect
 from talkapp.session.client import Endpoint, RealtimeSession, SessionRefused
 from talkapp.session.one_turn import run_one_turn
 from talkapp.settings.model import Settings
-from talkapp.settings.profile import ProviderProfile, simulator_profile
-from talkapp.settings.providers import PRESETS, azure_endpoint, preset_for
+from talkapp.settings.profile import ProviderProfile, command_line_profile, simulator_profile
+from talkapp.settings.providers import PRESETS, azure_endpoint, preset_for, provider_for_url
 from talkapp.settings.store import SettingsStore
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.threads.loop import LoopThread
@@ -464,3 +464,25 @@ def test_each_provider_takes_its_key_from_its_own_environment_variable(monkeypat
                     find_api_key(profile.key_name, profile.env_var)
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.mark.parametrize("url, provider", [
+    (None, "openai"), ("https://api.openai.com/v1", "openai"), ("wss://api.openai.com/v1", "openai"),
+    ("https://my-res.openai.azure.com", "azure"), ("my-res.openai.azure.com", "azure"),
+    ("https://api.x.ai/v1", "xai"), ("http://127.0.0.1:8765/v1", "custom"),
+    ("https://api.openai.com.evil.example/v1", "custom"), ("https://proxy.example/openai.azure.com", "custom"),
+])
+def test_the_command_line_provider_follows_the_url(url, provider):
+    assert provider_for_url(url) == provider
+    profile = command_line_profile(url)
+    assert profile.provider == provider and profile.key_name == preset_for(provider).key_name
+
+
+def test_a_named_command_line_provider_wins_and_brings_its_endpoint_and_model():
+    xai = command_line_profile(None, "xai")
+    assert (xai.base_url, xai.model, xai.env_var) == ("https://api.x.ai/v1", "grok-voice-latest", "XAI_API_KEY")
+    assert xai.endpoint().url == "wss://api.x.ai/v1/realtime?model=grok-voice-latest"
+    proxy = command_line_profile("http://127.0.0.1:9000/v1", "openai", model="gpt-realtime-2")
+    assert (proxy.env_var, proxy.key_name, proxy.model) == ("OPENAI_API_KEY", "openai", "gpt-realtime-2")
+    preview = command_line_profile("my-res", "azure_preview")
+    assert preview.endpoint().url.startswith("wss://my-res.openai.azure.com/openai/realtime?api-version=")

@@ -14,7 +14,8 @@ from talkapp.compare.configs import CompareConfig, ConfigError, parse_config
 from talkapp.compare.prices import load_prices
 from talkapp.compare.runner import run_comparison
 from talkapp.protocol.commands import SessionConfig
-from talkapp.settings.profile import OPENAI_BASE_URL, ProviderProfile
+from talkapp.cli_args import add_provider_arguments
+from talkapp.settings.profile import command_line_profile
 from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.settings.store import SettingsStore
 from talkapp.simulator.config import SIMULATOR_KEY
@@ -32,7 +33,7 @@ def add_parser(commands) -> None:
                         " (repeat for each configuration)")
     p.add_argument("--repeat", type=int, default=1, help="runs per configuration (median and spread are reported)")
     p.add_argument("--concurrent", action="store_true", help="run the configurations at the same time")
-    p.add_argument("--base-url", default=None, help=f"endpoint for inline configs (default {OPENAI_BASE_URL})")
+    add_provider_arguments(p, " for inline configs")
     p.add_argument("--simulator", action="store_true", help="run against the built-in simulator")
     p.add_argument("--sim-latency", action="append", default=[], metavar="MODEL=MS",
                    help="simulator only: think time for a model, e.g. gpt-realtime-mini=50")
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     # Inline configs commit the turn themselves unless they say `turn=...`: the cleanest
     # comparison of the models; a service VAD adds its own silence wait (real, but not the model's).
     manual = SessionConfig(turn_detection=None)
-    base = ProviderProfile(name="command line", base_url=args.base_url or OPENAI_BASE_URL, session=manual)
+    base = command_line_profile(args.base_url, args.provider, session=manual)
     try:
         configs = [parse_config(spec, saved, base) for spec in args.config]
     except ConfigError as exc:

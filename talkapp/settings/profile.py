@@ -14,9 +14,9 @@ from typing import Literal
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import ApiSetting, DialectChoice, choose_dialect
 from talkapp.session.client import Endpoint
-from talkapp.settings.providers import OPENAI_BASE_URL, Preset, preset_for
+from talkapp.settings.providers import OPENAI_BASE_URL, Preset, preset_for, provider_for_url
 
-__all__ = ["OPENAI_BASE_URL", "ProviderProfile", "simulator_profile"]
+__all__ = ["OPENAI_BASE_URL", "ProviderProfile", "command_line_profile", "simulator_profile"]
 
 DEFAULT_MODEL = "gpt-realtime"
 SIMULATOR_PROFILE = "Offline simulator"
@@ -75,6 +75,16 @@ class ProviderProfile:
     def describe(self) -> str:
         """What a person reads: `gpt-realtime-2 · GA (auto)`."""
         return f"{self.model} · {self.choice().describe()}"
+
+
+def command_line_profile(base_url: str | None, provider: str | None = None, model: str | None = None,
+                         **fields) -> ProviderProfile:
+    """A profile from command-line flags: the provider is the one named, else the one the URL
+    belongs to (`provider_for_url`); no URL means the provider's own endpoint, no model its first."""
+    provider = provider or provider_for_url(base_url)
+    preset = preset_for(provider)
+    return ProviderProfile(name="command line", provider=provider, base_url=base_url or preset.base_url,
+                           key_name=preset.key_name, model=model or preset.default_model, **fields)
 
 
 def simulator_profile() -> ProviderProfile:

@@ -154,6 +154,22 @@ PROVIDERS = tuple(PRESETS)
 AZURE_PROVIDERS = ("azure", "azure_preview")
 
 
+# On the command line the provider follows from the URL unless `--provider` names it, so a
+# key is only sent to the company it belongs to: an OpenAI key never goes to a proxy or to xAI.
+_HOSTS = (("api.openai.com", "openai"), ("api.x.ai", "xai"))
+
+
+def provider_for_url(url: str | None) -> str:
+    """The preset a base URL belongs to: no URL or OpenAI's host -> openai, an Azure OpenAI
+    resource -> azure, xAI's host -> xai, anything else -> custom."""
+    if not url:
+        return "openai"
+    host = (urlsplit(url if "://" in url else f"https://{url}").hostname or "").lower()
+    if host.endswith(f".{AZURE_HOST}"):
+        return "azure"
+    return next((provider for known, provider in _HOSTS if host == known), "custom")
+
+
 def preset_for(provider: str) -> Preset:
     """The preset of `provider`; an id this version does not know (a newer TalkApp wrote it)
     behaves as a custom server, so the profile still loads and connects where its URL says."""
