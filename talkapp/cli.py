@@ -195,7 +195,20 @@ def _run_talk(args: argparse.Namespace) -> int:
         profile = dataclasses.replace(profile, base_url=sim_url) if sim_url else profile
         printer = TerminalPrinter()
         record_to = Path(args.record) if args.record else None
-        return run_talk(Engine(profile, key, printer, Mode(args.mode), audio, record_to), printer, args.duration)
+        engine = Engine(profile, key, printer, Mode(args.mode), audio, record_to, tools=_terminal_toolbox())
+        return run_talk(engine, printer, args.duration)
+
+
+def _terminal_toolbox():
+    """The tools the desktop app's settings turn on (Settings → Tools & MCP), less the
+    clipboard: its permission is given in the app, whose clipboard the terminal does not have."""
+    from talkapp.settings.store import SettingsStore
+    from talkapp.tools.toolbox import open_toolbox
+
+    loaded = SettingsStore().load()
+    for notice in loaded.notices:
+        print(f"[warning] {notice}", file=sys.stderr)
+    return asyncio.run(open_toolbox(dataclasses.replace(loaded.settings.tools, clipboard=False)))
 
 
 @contextlib.contextmanager

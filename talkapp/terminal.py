@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from talkapp.session import engine_events as out
 from talkapp.session.engine import Engine
@@ -33,6 +34,9 @@ class TerminalPrinter:
     def __init__(self, stream=None) -> None:
         self._stream = stream or sys.stdout
         self.failed: str | None = None
+        # A terminal cannot put a prompt beside the conversation (stdin is push-to-talk), so an
+        # MCP call that needs approval is denied, with the reason; `run_talk` sends the answer.
+        self.deny_approval: Callable[[str], None] = lambda request_id: None
 
     def __call__(self, event: out.EngineEvent) -> None:
         line = self._line(event)
@@ -54,9 +58,20 @@ class TerminalPrinter:
                 return f"{who}: {turn.text}{mark}"
             case out.Notice(level=level, text=text):
                 return f"[{level}] {text}"
+            case out.ToolCardChanged(card=card) if card.settled:
+                return f"[tool] {_plain(card.as_markdown())}"
+            case out.ApprovalRequested(request_id=request_id, server=server, tool=tool):
+                self.deny_approval(request_id)
+                return (f"[tool] {server} asks to run {tool}: denied, the terminal cannot ask. Approve it in the "
+                        f"desktop app, or set that server's approval to “never” in Settings → Tools & MCP.")
             case out.TurnMeasured(first_audio_received_ms=received, first_audio_played_ms=played):
                 return f"[timing] first audio received {_ms(received)}, playing {_ms(played)} after you stopped"
         return None
+
+
+def _plain(markdown: str) -> str:
+    """A tool card's Markdown line without the quote mark, icon and backticks."""
+    return markdown.removeprefix("> 🔧 ").replace("`", "")
 
 
 def _ms(value: float | None) -> str:
@@ -66,6 +81,7 @@ def _ms(value: float | None) -> str:
 def run_talk(engine: Engine, printer: TerminalPrinter, duration: float | None) -> int:
     loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
     handle = EngineHandle(loop, engine, printer)
+    printer.deny_approval = lambda request_id: handle.answer_approval(request_id, False)
     finished = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: finished.set())

@@ -1,6 +1,8 @@
 """`talkapp talk` and `talkapp devices` as a person (or a script) runs them: a real process, the
 private PulseAudio's virtual mic and speaker, the built-in simulator."""
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +12,9 @@ import time
 import numpy as np
 
 from speech import silence, speak
+from talkapp.session import engine_events as out
+from talkapp.session.transcript import ToolCard
+from talkapp.terminal import TerminalPrinter
 
 QUESTION = "Hello, what is the weather like in Paris?"
 
@@ -74,3 +79,36 @@ def test_talk_without_a_key_says_where_to_put_one():
     run = subprocess.run([sys.executable, "-m", "talkapp", "talk", "--duration", "1"], capture_output=True,
                          text=True, env=env, timeout=30)
     assert run.returncode == 1 and "OPENAI_API_KEY" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_talk_declares_the_tools_the_settings_turn_on_but_not_the_clipboard(pulse, tmp_path):
+    """The desktop app's Tools settings apply to `talk` too; the clipboard, whose permission
+    lives in the app, is left out. Seen in the recording of what was sent."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.json").write_text('{"tools": {"calculator": false}}')
+    proc = subprocess.Popen([sys.executable, "-m", "talkapp", "talk", "--simulator", "--mode", "server_vad",
+                             "--duration", "3", "--echo", "headset", "--record", str(tmp_path / "rec")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TALKAPP_CONFIG_DIR": str(config)})
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    (events,) = (tmp_path / "rec").glob("*/events.jsonl")
+    configure = next(json.loads(line) for line in events.read_text().splitlines() if '"Configure' in line)
+    declared = {tool["name"] for tool in configure["config"]["tools"]}
+    assert declared == {"get_current_time"}
+
+
+def test_the_terminal_prints_settled_tool_cards_and_denies_approvals_it_cannot_ask():
+    printed, denied = io.StringIO(), []
+    printer = TerminalPrinter(printed)
+    printer.deny_approval = denied.append
+    printer(out.ToolCardChanged(ToolCard("call_1", "function", "calculate", arguments='{"expression": "2+3"}',
+                                         status="running")))
+    printer(out.ToolCardChanged(ToolCard("call_1", "function", "calculate", arguments='{"expression": "2+3"}',
+                                         status="done", result="5", duration_ms=2.0)))
+    printer(out.ApprovalRequested("apr_1", "docs", "search", '{"q": "x"}'))
+    lines = printed.getvalue().splitlines()
+    assert lines[0] == '[tool] calculate({"expression": "2+3"}) — done, 2 ms: 5'
+    assert "docs asks to run search: denied" in lines[1] and "Settings → Tools & MCP" in lines[1]
+    assert len(lines) == 2 and denied == ["apr_1"]

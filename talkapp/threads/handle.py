@@ -40,6 +40,9 @@ class EngineHandle:
     def send_text(self, text: str) -> None:
         self._submit(self._engine.send_text(text))
 
+    def answer_approval(self, request_id: str, approve: bool, remember: bool = False) -> None:
+        self._submit(self._engine.answer_approval(request_id, approve, remember))
+
     def set_devices(self, input_key: DeviceKey | None, output_key: DeviceKey | None) -> None:
         self._submit(self._engine.set_devices(input_key, output_key))
 
