@@ -86,6 +86,10 @@ class Controller:
         """Open a session for `profile` and close it; the future's result is one plain line."""
         return self._loop.submit(self._test(profile, api_key))
 
+    def run_on_loop(self, coro) -> concurrent.futures.Future:
+        """Run other work (the Compare view's runs) on the engine's loop thread."""
+        return self._loop.submit(coro)
+
     def levels(self) -> tuple[float, float]:
         engine = self._engine
         return engine.levels() if engine is not None else (float("-inf"), float("-inf"))

@@ -387,9 +387,12 @@ def test_the_form_shows_each_providers_fields_url_and_dialect_live(qtbot, dialog
     assert form.resolved.text() == "→ xAI for grok-voice-latest"
     assert [form.voice.itemText(i) for i in range(1, form.voice.count())] == ["Ara", "Rex", "Sal", "Eve", "Leo"]
     assert page.profiles()[1].key_name == "xai"
+    assert not form.transcription.isEnabled() and visible(form.xai_note)  # what xAI's dialect leaves out, said
+    assert "no input transcription or semantic VAD" in form.xai_note.text()
 
     pick(form, "custom")  # xAI's URL and model give way to the custom preset's
     assert form.base_url.text() == "" and "the base URL is empty" in form.connects.text()
+    assert form.transcription.isEnabled() and not visible(form.xai_note)
     assert form.model.currentText() == "gpt-realtime"
     qtbot.keyClicks(form.base_url, "http://127.0.0.1:9000/v1")
     assert form.connects.text() == "→ ws://127.0.0.1:9000/v1/realtime?model=gpt-realtime · Authorization: Bearer <key>"

@@ -55,7 +55,7 @@ def open_compare(qtbot, controller, tmp_path):
 
     def make(settings: Settings | None = None, latency: dict | None = None) -> CompareWindow:
         simulator = SimulatorConfig(model_latency_ms=latency or LATENCY, knobs=Knobs(audio_pace=0), record_events=False)
-        window = CompareWindow(settings or Settings(), controller._loop.submit, simulator=simulator,
+        window = CompareWindow(settings or Settings(), controller.run_on_loop, simulator=simulator,
                                prices_file=tmp_path / "no-prices.json")
         qtbot.addWidget(window)
         window.show()

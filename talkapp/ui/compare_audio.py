@@ -2,7 +2,7 @@
 played on the speaker.
 
 Built on the settings pane's probe (`settings_audio_probe`): the same device lookup
-(`resolve`), the same short-lived stream (`_Stream`: opened, started and closed through
+(`resolve`), the same short-lived stream (`ProbeStream`: opened, started and closed through
 `talkapp.audio.devices`) and the app's SPSC ring between the callback and a worker thread. The
 probe's MicMeter keeps only a level and its TonePlayer plays only its tone; these keep the
 samples and play given ones.
@@ -23,7 +23,7 @@ import numpy as np
 from talkapp.audio.devices import DeviceKey
 from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16, pcm16_to_float, resample, rms_dbfs
 from talkapp.audio.ring import open_ring
-from talkapp.ui.settings_audio_probe import BLOCK_S, METER_STEP_S, ProbeError, _Stream, resolve
+from talkapp.ui.settings_audio_probe import BLOCK_S, METER_STEP_S, ProbeError, ProbeStream, resolve
 
 MAX_TAKE_S = 60.0  # a take ends by itself after this long (a forgotten Stop)
 PLAY_GRACE_S = 3.0  # a device that never asks for audio gives up after the reply's length plus this
@@ -49,7 +49,7 @@ class MicTake:
         def callback(indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
             writer.write(indata[:, 0])
 
-        stream = _Stream("input", info, callback)
+        stream = ProbeStream("input", info, callback)
         block = np.zeros(max(1, round(stream.rate * METER_STEP_S * 4)), np.float32)
         step = round(stream.rate * METER_STEP_S)
         chunks: list[np.ndarray] = []
@@ -99,7 +99,7 @@ class ReplyPlayer:
                 for channel in range(outdata.shape[1]):
                     outdata[:, channel] = mono
 
-        stream = _Stream("output", info, callback)
+        stream = ProbeStream("output", info, callback)
         deadline = len(samples) / rate + PLAY_GRACE_S
         waited = 0.0
         try:

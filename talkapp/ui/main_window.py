@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
         """The Compare window (not modal: the conversation stays usable); its comparison runs
         on the controller's loop."""
         if self.compare_window is None:
-            self.compare_window = CompareWindow(self.settings, self._controller._loop.submit, self)
+            self.compare_window = CompareWindow(self.settings, self._controller.run_on_loop, self)
             self.compare_window.finished.connect(self._compare_closed)
         self.compare_window.show()
         self.compare_window.raise_()

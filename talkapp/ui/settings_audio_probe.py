@@ -54,7 +54,7 @@ def resolve(key: DeviceKey | None, kind: Kind) -> DeviceInfo:
     return info
 
 
-class _Stream:
+class ProbeStream:
     """One opened and started stream; closed by `close()` whatever happened."""
 
     def __init__(self, kind: Kind, info: DeviceInfo, callback) -> None:
@@ -110,7 +110,7 @@ class MicMeter:
         def callback(indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
             writer.write(indata[:, 0])
 
-        stream = _Stream("input", info, callback)
+        stream = ProbeStream("input", info, callback)
         block = np.zeros(round(stream.rate * METER_STEP_S * 4), np.float32)
         try:
             while not self._stop.wait(METER_STEP_S):
@@ -164,7 +164,7 @@ class TonePlayer:
                 for channel in range(outdata.shape[1]):
                     outdata[:, channel] = mono
 
-        stream = _Stream("output", info, callback)
+        stream = ProbeStream("output", info, callback)
         deadline = TONE_S + 3.0  # a device that never calls back must not hold the check forever
         waited = 0.0
         try:

@@ -46,6 +46,7 @@ from talkapp.ui.settings_rules import (
     reasoning_note,
     shows_resource,
     voices_for,
+    xai_note,
 )
 
 PROVIDERS = tuple((preset.label, provider) for provider, preset in PRESETS.items())
@@ -120,6 +121,10 @@ class ProfileForm(QWidget):
         self.transcription.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.transcription.addItems((TRANSCRIPTION_OFF, *TRANSCRIPTION_MODELS))
         form.addRow("Input t&ranscription:", self.transcription)
+        self.xai_note = QLabel()
+        self.xai_note.setWordWrap(True)
+        self.xai_note.setAccessibleName("What xAI's dialect leaves out")
+        form.addRow("", self.xai_note)
         self.reasoning = QComboBox()
         for effort in REASONING:
             self.reasoning.addItem(effort or "service default", effort or None)
@@ -375,6 +380,10 @@ class ProfileForm(QWidget):
         self.reasoning.setToolTip(note or "How much the model thinks before it answers (gpt-realtime-2 models).")
         self.reasoning_note.setText(note)
         self.layout_.setRowVisible(self.reasoning_note, bool(note))
+        dropped = xai_note(self._api(), model, provider)
+        self.transcription.setEnabled(not dropped)
+        self.xai_note.setText(dropped)
+        self.layout_.setRowVisible(self.xai_note, bool(dropped))
 
     def _lay_out_address(self, provider: str) -> None:
         """The address rows the preset needs, and what the base URL field means for it."""

@@ -71,21 +71,32 @@ def _misfit(dialect: str, base_url: str, provider: str) -> str:
 
 def voices_for(api: str, model: str, provider: str = "openai") -> tuple[str, ...]:
     """The voices the resolved dialect offers (the field stays editable for others)."""
-    dialect = choose_dialect(api, model.strip() or "gpt-realtime", preset_for(provider).dialect).dialect
-    return VOICES[dialect.name]
+    return VOICES[_dialect_name(api, model, provider)]
 
 
 def reasoning_note(api: str, model: str, provider: str) -> str:
     """"" when a reasoning effort will be sent; else why not, in one line."""
     model = model.strip() or "gpt-realtime"
-    dialect = choose_dialect(api, model, preset_for(provider).dialect).dialect
-    if dialect.name == "beta":
+    dialect = _dialect_name(api, model, provider)
+    if dialect == "beta":
         return "The beta dialect has no reasoning setting."
-    if dialect.name == "xai":
+    if dialect == "xai":
         return "TalkApp sends no reasoning setting in xAI's dialect."
     if not takes_reasoning(model):
         return f"{model} takes no reasoning effort (only the gpt-realtime-2 models do): it is not sent."
     return ""
+
+
+def xai_note(api: str, model: str, provider: str) -> str:
+    """"" unless the profile speaks xAI's dialect; then what of the session settings it drops."""
+    if _dialect_name(api, model, provider) != "xai":
+        return ""
+    return ("xAI's dialect has no input transcription or semantic VAD setting: transcription is not sent, "
+            "and semantic VAD is sent as server VAD.")
+
+
+def _dialect_name(api: str, model: str, provider: str) -> str:
+    return choose_dialect(api, model.strip() or "gpt-realtime", preset_for(provider).dialect).dialect.name
 
 
 def connection_line(profile: ProviderProfile) -> str:
