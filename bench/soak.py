@@ -6,8 +6,9 @@ A private PulseAudio (tests/audio_server.py's daemon), the built-in simulator (b
 app runs it) and TalkApp's engine in server-VAD mode with echo cancellation: espeak speech is
 fed into the virtual mic turn after turn; every third reply is talked over (a barge-in); at the
 middle the simulator drops the connection mid-reply (a forced reconnect). Prints turns asked
-and completed, barge-ins, errors, reconnects, RSS (current and peak) and thread count at the
-start, the middle and the end.
+and completed, barge-ins, errors, reconnects, RSS (current and peak) and thread count once
+connected, after the first turn ("start": first-use allocations done), at the middle and at the
+end, and RSS each minute.
 """
 
 from __future__ import annotations
@@ -76,12 +77,12 @@ async def feed(pulse, samples: np.ndarray) -> None:
     await asyncio.to_thread(pulse.feed_mic(samples).wait)
 
 
-async def one_turn(pulse, tally: Tally, n: int) -> None:
+async def one_turn(pulse, tally: Tally, n: int, barge_in: bool) -> None:
     tally.speaking.clear()
     tally.listening.clear()
     await feed(pulse, np.concatenate([speak(QUESTIONS[n % len(QUESTIONS)]), silence(0.3)]))
     await asyncio.wait_for(tally.speaking.wait(), 20)
-    if n % 3 == 2:
+    if barge_in:
         await asyncio.sleep(1.0)
         await feed(pulse, np.concatenate([speak(INTERRUPTION), silence(0.3)]))
         await asyncio.sleep(0.5)
@@ -96,28 +97,38 @@ async def soak(pulse, minutes: float) -> None:
         profile = ProviderProfile(base_url=sim.url)
         engine = Engine(profile, "sk-soak", tally, Mode.SERVER_VAD, AudioOptions(echo=EchoMode.AEC))
         assert await engine.start(), tally.messages
-        figures = {"start": process_figures()}
-        started, asked, dropped = time.monotonic(), 0, False
+        # "connected" is before any turn; "start" after the first one (with a barge-in), once
+        # what a process allocates on first use (echo canceller, resamplers, code paths, the
+        # simulator's first reply) is there: growth from "start" is what a long session adds.
+        figures = {"connected": process_figures()}
+        started, asked, dropped, unfinished = time.monotonic(), 0, False, 0
+        minute_rss: list[float] = []
         while time.monotonic() - started < minutes * 60:
             if not dropped and time.monotonic() - started > minutes * 30:
                 figures["middle"] = process_figures()
                 sim.knobs.drop_after_audio_deltas, dropped = 3, True
             try:
-                await one_turn(pulse, tally, asked)
+                await one_turn(pulse, tally, asked, barge_in=asked % 3 == 0)
             except TimeoutError:
+                unfinished += 1
                 tally.messages.append(f"turn {asked + 1} did not finish")
             asked += 1
+            if asked == 1:
+                figures["start"] = process_figures()
             if dropped:
                 sim.knobs.drop_after_audio_deltas = None
+            if (time.monotonic() - started) // 60 >= len(minute_rss):
+                minute_rss.append(process_figures()[0])
         figures["end"] = process_figures()
         stats = engine.statistics()
         await engine.stop()
-    report(asked, tally, figures, stats, minutes)
+    report(asked, unfinished, tally, figures, minute_rss, stats, minutes)
 
 
-def report(asked: int, tally: Tally, figures: dict, stats, minutes: float) -> None:
+def report(asked: int, unfinished: int, tally: Tally, figures: dict, minute_rss: list[float], stats,
+           minutes: float) -> None:
     print(f"\nsoak: {minutes:g} minutes, server VAD, echo cancellation on, one forced reconnect")
-    print(f"  turns asked          {asked}")
+    print(f"  turns asked          {asked}   unfinished {unfinished}")
     print(f"  replies completed    {tally.completed}   (talked over on purpose: {tally.interrupted}; each barge-in gets its own reply)")
     print(f"  reconnects           {tally.reconnects}")
     print(f"  errors               {tally.errors}" + (f"   {tally.messages[:3]}" if tally.messages else ""))
@@ -126,8 +137,10 @@ def report(asked: int, tally: Tally, figures: dict, stats, minutes: float) -> No
     print(f"\n  {'when':8}{'RSS MB':>10}{'peak MB':>10}{'OS threads':>12}{'Py threads':>12}")
     for when, (rss, peak, os_threads, py_threads) in figures.items():
         print(f"  {when:8}{rss:10.1f}{peak:10.1f}{os_threads:12d}{py_threads:12d}")
+    print("\n  RSS MB each minute   " + " ".join(f"{rss:.1f}" for rss in minute_rss))
     growth = figures["end"][0] - figures["start"][0]
-    print(f"\n  RSS growth start→end {growth:+.1f} MB (target < 10 MB)")
+    print(f"\n  RSS growth start→end      {growth:+.1f} MB (target < 10 MB)")
+    print(f"  RSS growth connected→end  {figures['end'][0] - figures['connected'][0]:+.1f} MB (first-use allocations included)")
 
 
 def main() -> None:

@@ -202,6 +202,18 @@ def test_underruns_count_dry_spells_not_idle_silence():
     assert reader.statistics().underruns == 1
 
 
+def test_running_dry_where_a_reply_ended_is_not_an_underrun_but_starving_after_it_is():
+    writer, reader = open_ring(100)
+    block = np.zeros(10, np.float32)
+    writer.write(frames(1, 25))
+    writer.mark_end()  # the whole reply is queued
+    assert [reader.fill(block) for _ in range(4)] == [10, 10, 5, 0]
+    assert reader.statistics().underruns == 0  # it ended: nothing was missing
+    writer.write(frames(26, 15))  # the next reply starts and its audio stops coming mid-way
+    assert [reader.fill(block) for _ in range(3)] == [10, 5, 0]
+    assert reader.statistics().underruns == 1
+
+
 def test_discard_drops_stale_capture_only():
     writer, reader = open_ring(64)
     writer.write(frames(0, 50))

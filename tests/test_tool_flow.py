@@ -115,6 +115,9 @@ async def test_a_function_call_round_trips_once_with_one_follow_up_response(engi
     states = [e.state for e in log.of(out.StateChanged)]
     waited = states[states.index(out.State.WAITING):]
     assert out.State.LISTENING not in waited[:waited.index(out.State.ASSISTANT_SPEAKING)]  # no "your turn" mid-round
+    await log.wait_for(lambda e: isinstance(e, out.TurnMeasured) and not e.tool_step)
+    step, reply = log.of(out.TurnMeasured)  # the calling step is marked, so the stats count one reply
+    assert step.tool_step and step.first_audio_received_ms is None and reply.first_audio_received_ms is not None
 
 
 async def test_parallel_calls_send_every_output_then_one_response_create(engine_with, simulator):

@@ -6,7 +6,7 @@ from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session.turns import (
     SHORT_PRESS_HINT, FlushPlayback, Hint, Interrupted, Mode, PausePlayback, Phase, PhaseChanged, Play,
-    ResumePlayback, Send, SetTurnDetection, StreamMic, TurnPolicy, TurnSettings,
+    ResumePlayback, Send, StreamMic, TurnPolicy, TurnSettings,
 )
 
 HEARD = {"item_a": 640}

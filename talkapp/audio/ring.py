@@ -54,7 +54,7 @@ class _RingState:
     __slots__ = (
         "storage", "capacity", "claimed", "written", "flush_mark",
         "read_pos", "frames_read", "overruns", "frames_dropped", "underruns", "flushes",
-        "frames_flushed", "flushed_at",
+        "frames_flushed", "flushed_at", "end_mark",
     )  # fmt: skip
 
     def __init__(self, frames: int, channels: int) -> None:
@@ -64,6 +64,7 @@ class _RingState:
         self.claimed = 0  # writer
         self.written = 0  # writer
         self.flush_mark = (0, 0)  # writer: (generation, write position when flushed)
+        self.end_mark = -1  # writer: where the last complete stream (a reply) ended
         self.read_pos = 0  # reader
         self.frames_read = 0  # reader
         self.overruns = 0  # reader
@@ -141,6 +142,11 @@ class RingWriter:
         applied, position = self._st.flushed_at
         return position if applied >= generation else None
 
+    def mark_end(self) -> None:
+        """What is written so far is a whole stream (a reply): running dry right there is its
+        natural end, not an underrun."""
+        self._st.end_mark = self._st.written
+
     def request_flush(self) -> int:
         """Ask the reader to drop everything written so far (barge-in); it does so on its next
         read. Returns the flush's generation (see `flushed_at`). Only the writer's own flush marker changes, so this is safe from the writer's
@@ -196,12 +202,12 @@ class RingReader:
         """For an output callback: read, zero the tail, and count an underrun when silence had
         to be padded while audio was flowing (the first short block of a dry spell, or a
         block that carried some audio). Idle silence and silence right after a flush are not
-        underruns; the natural end of queued audio is one (the ring cannot tell it from
-        starvation, the session can). Returns the frames of real audio delivered."""
+        underruns; nor is running dry exactly where the writer marked a stream's end
+        (`mark_end`). Returns the frames of real audio delivered."""
         n = self.read_into(out)
         if n < len(out):
             out[n:] = 0
-            if n > 0 or self._flowing:
+            if (n > 0 or self._flowing) and self._st.read_pos != self._st.end_mark:
                 self._st.underruns += 1
         self._flowing = 0 < n == len(out)
         return n

@@ -429,6 +429,7 @@ class _TurnClock:
         self._response_id: str | None = None
         self._item: str | None = None
         self._marks: dict[str, float] = {}
+        self._calls_tools = False
 
     def user_done(self, now: float) -> None:
         self._user_done = now
@@ -439,6 +440,9 @@ class _TurnClock:
                 self._user_done = now
             case ev.ResponseStarted(response_id=rid):
                 self._response_id, self._response, self._item, self._marks = rid, None, None, {}
+                self._calls_tools = False
+            case ev.ToolCallRequested(response_id=rid) if rid == self._response_id:
+                self._calls_tools = True  # a step towards the reply, not the reply itself
             case ev.AudioDelta(response_id=rid, item_id=item) if rid == self._response_id and self._item is None:
                 self._item = item
                 self._marks["received"] = now
@@ -456,7 +460,8 @@ class _TurnClock:
         done = self._response
         if done is None or (self._item is not None and "played" not in self._marks and done.status == "completed"):
             return
-        emit(out.TurnMeasured(done.response_id, self._since("received"), self._since("played"), self._since("done"), done.usage))
+        emit(out.TurnMeasured(done.response_id, self._since("received"), self._since("played"), self._since("done"),
+                              done.usage, self._calls_tools))
         self._response, self._response_id = None, None
 
     def _since(self, mark: str) -> float | None:

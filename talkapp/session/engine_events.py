@@ -59,6 +59,7 @@ class TurnMeasured:
     first_audio_played_ms: float | None
     done_ms: float | None
     usage: Usage | None
+    tool_step: bool = False  # the response called tools; the reply comes in the next one
 
 
 @dataclass(frozen=True)

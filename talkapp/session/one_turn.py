@@ -7,7 +7,6 @@ events and timestamps in, transcripts, audio, timings and usage out.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from dataclasses import dataclass, field
 

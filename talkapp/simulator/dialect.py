@@ -147,44 +147,23 @@ BETA = Dialect(
     },
 )
 
-XAI = Dialect(
+# GA's events and item shapes with a flat session: only what differs from GA is written here.
+XAI = dataclasses.replace(
+    GA,
     name="xai",
     label="xAI",
     events=schema_xai.EVENTS,
-    cap_minutes=60,
     realtime_session=session_shapes.xai_realtime,
     transcription_session=session_shapes.xai_realtime,  # no transcription intent on xAI's door
-    item_added="conversation.item.added",
-    item_done="conversation.item.done",
-    audio_delta="response.output_audio.delta",
-    audio_done="response.output_audio.done",
-    transcript_delta="response.output_audio_transcript.delta",
-    transcript_done="response.output_audio_transcript.done",
-    text_delta="response.output_text.delta",
-    text_done="response.output_text.done",
-    transcription_session_event=None,
-    assistant_content={"audio": "output_audio", "text": "output_text"},
-    item_object=False,
-    args_done_has_name=True,
     image_tokens=False,
-    rate_limit_names=("tokens",),
     session_paths={
-        **_COMMON_PATHS,
+        **GA.session_paths,
         "voice": ("voice",),
-        "speed": ("audio", "output", "speed"),
-        "format": ("audio", "output", "format"),
         "modalities": ("modalities",),
-        "max_tokens": ("max_output_tokens",),
         "turn_detection": ("turn_detection",),
-        "transcription": ("audio", "input", "transcription"),
-        "input_format": ("audio", "input", "format"),
     },
-    response_paths={
-        **_COMMON_PATHS,
-        "voice": ("voice",),
-        "format": ("audio", "output", "format"),
-        "modalities": ("modalities",),
-    },
+    response_paths={**_COMMON_PATHS, "voice": ("voice",), "format": ("audio", "output", "format"),
+                    "modalities": ("modalities",)},
     conversation_first=True,
     ping_events=True,
 )

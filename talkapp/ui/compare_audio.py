@@ -23,7 +23,7 @@ import numpy as np
 from talkapp.audio.devices import DeviceKey
 from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16, pcm16_to_float, resample, rms_dbfs
 from talkapp.audio.ring import open_ring
-from talkapp.ui.settings_audio_probe import BLOCK_S, METER_STEP_S, ProbeError, ProbeStream, resolve
+from talkapp.ui.settings_audio_probe import METER_STEP_S, ProbeError, ProbeStream, play_once, resolve
 
 MAX_TAKE_S = 60.0  # a take ends by itself after this long (a forgotten Stop)
 PLAY_GRACE_S = 3.0  # a device that never asks for audio gives up after the reply's length plus this
@@ -83,34 +83,5 @@ class ReplyPlayer:
 
     def run(self) -> str:
         """Blocks until the audio has played (or `stop()`); returns the device's name."""
-        info = resolve(self.key, "output")
-        rate = round(info.default_samplerate)
-        samples = resample(pcm16_to_float(self.pcm), WIRE_RATE, rate)
-        writer, reader = open_ring(frames=len(samples) + rate)
-        writer.write(samples)  # before the stream starts: the callback only ever reads
-        scratch = np.zeros(max(1, round(rate * BLOCK_S)) * 4, np.float32)
-
-        def callback(outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
-            if outdata.shape[1] == 1:
-                reader.fill(outdata[:, 0])
-            else:
-                mono = scratch[:frames]
-                reader.fill(mono)
-                for channel in range(outdata.shape[1]):
-                    outdata[:, channel] = mono
-
-        stream = ProbeStream("output", info, callback)
-        deadline = len(samples) / rate + PLAY_GRACE_S
-        waited = 0.0
-        try:
-            while reader.frames_read_total < len(samples) and not self._stop.is_set():
-                if stream.finished:
-                    raise ProbeError(f"The speaker “{info.name}” stopped (unplugged?).")
-                if waited > deadline:
-                    raise ProbeError(f"The speaker “{info.name}” did not play (it never asked for audio).")
-                self._stop.wait(0.02)
-                waited += 0.02
-            self._stop.wait(0.15)  # let the last block leave the device before closing it
-        finally:
-            stream.close()
-        return info.name
+        return play_once(self.key, lambda rate: resample(pcm16_to_float(self.pcm), WIRE_RATE, rate), self._stop,
+                         PLAY_GRACE_S)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -148,34 +149,42 @@ class TonePlayer:
 
     def run(self) -> str:
         """Blocks until the tone has played (or `stop()`); returns the device's name."""
-        info = resolve(self.key, "output")
-        rate = round(info.default_samplerate)
-        samples = tone(rate)
-        writer, reader = open_ring(frames=len(samples) + rate)
-        writer.write(samples)  # before the stream starts: the callback only ever reads
-        scratch = np.zeros(max(1, round(rate * BLOCK_S)) * 4, np.float32)
+        return play_once(self.key, tone, self._stop, grace_s=3.0)
 
-        def callback(outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
-            if outdata.shape[1] == 1:
-                reader.fill(outdata[:, 0])
-            else:
-                mono = scratch[:frames]
-                reader.fill(mono)
-                for channel in range(outdata.shape[1]):
-                    outdata[:, channel] = mono
 
-        stream = ProbeStream("output", info, callback)
-        deadline = TONE_S + 3.0  # a device that never calls back must not hold the check forever
-        waited = 0.0
-        try:
-            while reader.frames_read_total < len(samples) and not self._stop.is_set():
-                if stream.finished:
-                    raise ProbeError(f"The speaker “{info.name}” stopped (unplugged?).")
-                if waited > deadline:
-                    raise ProbeError(f"The speaker “{info.name}” did not play (it never asked for audio).")
-                self._stop.wait(0.02)
-                waited += 0.02
-            self._stop.wait(0.15)  # let the last block leave the device before closing it
-        finally:
-            stream.close()
-        return info.name
+def play_once(key: DeviceKey | None, samples_at: Callable[[int], np.ndarray], stop: threading.Event,
+              grace_s: float) -> str:
+    """Plays `samples_at(device rate)` (float32 mono) once on the output device, then closes it.
+    Blocks until played or `stop` is set; returns the device's name. Raises ProbeError, also
+    when the device never asks for audio within the sound's length plus `grace_s`."""
+    info = resolve(key, "output")
+    rate = round(info.default_samplerate)
+    samples = samples_at(rate)
+    writer, reader = open_ring(frames=len(samples) + rate)
+    writer.write(samples)  # before the stream starts: the callback only ever reads
+    scratch = np.zeros(max(1, round(rate * BLOCK_S)) * 4, np.float32)
+
+    def callback(outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        if outdata.shape[1] == 1:
+            reader.fill(outdata[:, 0])
+        else:
+            mono = scratch[:frames]
+            reader.fill(mono)
+            for channel in range(outdata.shape[1]):
+                outdata[:, channel] = mono
+
+    stream = ProbeStream("output", info, callback)
+    deadline = len(samples) / rate + grace_s
+    waited = 0.0
+    try:
+        while reader.frames_read_total < len(samples) and not stop.is_set():
+            if stream.finished:
+                raise ProbeError(f"The speaker “{info.name}” stopped (unplugged?).")
+            if waited > deadline:
+                raise ProbeError(f"The speaker “{info.name}” did not play (it never asked for audio).")
+            stop.wait(0.02)
+            waited += 0.02
+        stop.wait(0.15)  # let the last block leave the device before closing it
+    finally:
+        stream.close()
+    return info.name

@@ -15,9 +15,11 @@ class SessionStats:
     last: str = ""
 
     def add(self, measured: TurnMeasured) -> None:
-        self.replies += 1
         tokens = measured.usage.total if measured.usage is not None else 0
         self.tokens += tokens
+        if measured.tool_step and first_audio_ms(measured) is None:
+            return  # a silent tool-calling step: its tokens count, the reply that follows is the reply
+        self.replies += 1
         parts = [f"first audio {first_audio_ms(measured):.0f} ms"] if first_audio_ms(measured) is not None else []
         parts += [f"{tokens:,} tokens"] if measured.usage is not None else []
         self.last = "Last reply: " + (" · ".join(parts) or "no timing")
