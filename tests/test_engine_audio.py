@@ -134,8 +134,11 @@ async def test_a_hands_free_turn_is_heard_answered_and_played(pulse, simulator, 
     recorded = speaker.stop()
     reply = reply_audio(simulator)
     assert len(reply) > 24000  # a real reply, seconds long
-    where = align(reply, recorded)
-    assert where.similarity > 0.95  # the whole reply reached the speaker intact
+    start = align(reply[:24000], recorded)
+    assert start.similarity > 0.95  # the reply's first second reached the speaker intact
+    # ... and all of it, in order, nothing lost (a loaded machine may delay a block: an underrun
+    # plays silence and the rest follows later; the benchmark counts those, not this test)
+    assert played_span(reply, recorded, start.lag) == (1000 * len(reply) / 24000,) * 2
     assert measured.first_audio_received_ms is not None and measured.first_audio_played_ms >= measured.first_audio_received_ms
     config = received(simulator, "session.update")[0]["session"]["audio"]["input"]["turn_detection"]
     if mode is Mode.LOCAL_VAD:
