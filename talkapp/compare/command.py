@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import dataclasses
 from pathlib import Path
 
 from talkapp.audio.wav import WavError, read_wav_for_wire
+from talkapp.cli_args import add_provider_arguments
 from talkapp.compare import report
 from talkapp.compare.configs import CompareConfig, ConfigError, parse_config
+from talkapp.compare.job import Plan, run_plan
 from talkapp.compare.prices import load_prices
-from talkapp.compare.runner import run_comparison
 from talkapp.protocol.commands import SessionConfig
-from talkapp.cli_args import add_provider_arguments
 from talkapp.settings.profile import command_line_profile
-from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.settings.store import SettingsStore
-from talkapp.simulator.config import SIMULATOR_KEY
+from talkapp.simulator.config import SimulatorConfig
 
 
 class CompareError(Exception):
@@ -58,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise CompareError(str(exc)) from None
     prices, problems = load_prices(SettingsStore().folder / "prices.json")
-    results = asyncio.run(_compare(configs, pcm, prices, args))
+    results = asyncio.run(run_plan(_plan(configs, pcm, args), prices, progress=lambda _result: None))
     rows = report.summarize(results)
     print(report.as_json(rows, prices) if args.json else report.as_csv(rows) if args.csv else report.as_table(rows, prices))
     for problem in problems:
@@ -74,40 +71,14 @@ def _input(path: Path) -> bytes:
         raise CompareError(str(exc)) from None
 
 
-async def _compare(configs: list[CompareConfig], pcm: bytes, prices, args: argparse.Namespace):
-    async with contextlib.AsyncExitStack() as stack:
-        if args.simulator or any(c.profile.provider == "simulator" for c in configs):
-            url = await stack.enter_async_context(_simulator(args.sim_latency))
-            configs = [_on_simulator(c, url, args.simulator) for c in configs]
-        return await run_comparison(configs, pcm, _key_for, prices, repeat=args.repeat,
-                                    concurrent=args.concurrent, pace=0 if args.fast else 1.0)
-
-
-def _on_simulator(config: CompareConfig, url: str, everything: bool) -> CompareConfig:
-    if everything or config.profile.provider == "simulator":
-        profile = dataclasses.replace(config.profile, base_url=url, provider="simulator")
-        return dataclasses.replace(config, profile=profile)
-    return config
-
-
-@contextlib.asynccontextmanager
-async def _simulator(latencies: list[str]):
-    from talkapp.simulator import Simulator, SimulatorConfig
-
+def _plan(configs: list[CompareConfig], pcm: bytes, args: argparse.Namespace) -> Plan:
+    """The same plan the Compare view runs (`job.run_plan`): keys looked up once, the built-in
+    simulator for `--simulator` or configurations on the simulator profile."""
     per_model = {}
-    for pair in latencies:
+    for pair in args.sim_latency:
         model, sep, ms = pair.partition("=")
         if not sep or not ms.isdigit():
             raise CompareError(f"--sim-latency {pair}: use MODEL=MILLISECONDS")
         per_model[model] = int(ms)
-    async with Simulator(SimulatorConfig(model_latency_ms=per_model)) as sim:
-        yield sim.url
-
-
-def _key_for(config: CompareConfig) -> str:
-    if config.profile.provider == "simulator":
-        return SIMULATOR_KEY
-    try:
-        return find_api_key(config.profile.key_name or "openai", config.profile.env_var).value
-    except MissingKey as exc:
-        raise RuntimeError(str(exc)) from None
+    return Plan(tuple(configs), pcm, repeat=args.repeat, concurrent=args.concurrent, pace=0 if args.fast else 1.0,
+                offline=args.simulator, simulator=SimulatorConfig(model_latency_ms=per_model, record_events=False))
