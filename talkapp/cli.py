@@ -23,12 +23,12 @@ from pathlib import Path
 
 from talkapp import __version__
 from talkapp.audio.wav import WavError, read_wav_for_wire, write_wav
+from talkapp.cli_args import add_provider_arguments
 from talkapp.compare import command as compare_command
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.turns import Mode
-from talkapp.cli_args import add_provider_arguments
 from talkapp.settings.profile import DEFAULT_MODEL, ProviderProfile, command_line_profile
 from talkapp.settings.providers import XAI_MODELS
 from talkapp.settings.secrets import MissingKey, find_api_key
