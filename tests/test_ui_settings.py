@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from audio_server import RATE
 from keyring.backends import fail
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -484,6 +485,16 @@ def test_a_device_that_is_gone_is_kept_and_its_test_explains(qtbot, open_dialog,
     assert dialog.current_settings().audio.output_device == headset
 
 
+class OpenedUrls(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
 def test_recording_is_off_by_default_and_its_folder_is_shown_and_saved(qtbot, tmp_path):
     from talkapp.settings.model import Settings
     from talkapp.settings.store import SettingsStore
@@ -493,10 +504,21 @@ def test_recording_is_off_by_default_and_its_folder_is_shown_and_saved(qtbot, tm
     qtbot.addWidget(dialog)
     page = dialog.recording
     assert dialog.tabs.currentWidget() is page
-    assert not page.enabled.isChecked() and not page.folder.isEnabled()
+    assert not page.enabled.isChecked() and not page.folder.isEnabled() and not page.browse.isEnabled()
     assert "TalkApp recordings" in page.folder.placeholderText()  # where it would go, shown
+    labels = [w for w in page.findChildren(QLabel) if w.buddy() is page.folder]
+    assert [w.text() for w in labels] == ["&Folder:"]  # Alt+F reaches the field
     page.enabled.setChecked(True)
+    assert page.folder.isEnabled() and page.browse.isEnabled()
     page.folder.setText(str(tmp_path / "rec"))
+    assert page.chosen_folder() == tmp_path / "rec"
+    opened = OpenedUrls()  # Qt's own hook for a scheme's handler: no file manager starts in a test
+    QDesktopServices.setUrlHandler("file", opened, "open")
+    try:
+        qtbot.mouseClick(page.open, Qt.MouseButton.LeftButton)
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert (tmp_path / "rec").is_dir() and opened.urls == [QUrl.fromLocalFile(str(tmp_path / "rec"))]
     saved = dialog.current_settings()
     assert saved.recordings_folder() == tmp_path / "rec"
     SettingsStore(tmp_path).save(saved)

@@ -1,9 +1,24 @@
-"""The Recording tab: whether sessions are recorded, and where (shown, so a person can find
-them). Off by default: a recording keeps the user's voice."""
+"""The Recording tab: whether sessions are recorded, and where (shown, and openable, so a person
+can find them). Off by default: a recording keeps the user's voice."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from talkapp.settings.model import RecordingSettings, default_recordings_folder
 
@@ -20,19 +35,25 @@ class RecordingPage(QWidget):
         self.folder = QLineEdit(recording.folder)
         self.folder.setPlaceholderText(default_recordings_folder())
         self.folder.setAccessibleName("Recordings folder")
-        browse = QPushButton("&Browse…")
-        browse.clicked.connect(self._browse)
+        self.browse = QPushButton("&Browse…")
+        self.browse.clicked.connect(self._browse)
+        self.open = QPushButton("O&pen folder")
+        self.open.setToolTip("Show the recordings in the file manager (the folder is made if it is not there yet).")
+        self.open.clicked.connect(self.open_folder)
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
-        row.addWidget(browse)
+        row.addWidget(self.browse)
+        row.addWidget(self.open)
+        label = QLabel("&Folder:")
+        label.setBuddy(self.folder)  # a layout cannot be a buddy: the mnemonic goes to the field
         what = QLabel(WHAT)
         what.setWordWrap(True)
 
         box = QGroupBox("Recording")
         form = QFormLayout(box)
         form.addRow(self.enabled)
-        form.addRow("&Folder:", row)
-        form.addRow("", what)
+        form.addRow(label, row)
+        form.addRow(what)
         layout = QVBoxLayout(self)
         layout.addWidget(box)
         layout.addStretch(1)
@@ -42,10 +63,24 @@ class RecordingPage(QWidget):
     def settings(self) -> RecordingSettings:
         return RecordingSettings(self.enabled.isChecked(), self.folder.text().strip())
 
+    def chosen_folder(self) -> Path:
+        """Where recordings go (or would go, once recording is on)."""
+        return Path(self.folder.text().strip() or default_recordings_folder()).expanduser()
+
+    def open_folder(self) -> bool:
+        folder = self.chosen_folder()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.open.setToolTip(f"Cannot make {folder}: {exc.strerror or exc}")
+            return False
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
     def _enable(self, on: bool) -> None:
         self.folder.setEnabled(on)
+        self.browse.setEnabled(on)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Record sessions to", self.folder.text() or default_recordings_folder())
+        folder = QFileDialog.getExistingDirectory(self, "Record sessions to", str(self.chosen_folder()))
         if folder:
             self.folder.setText(folder)
