@@ -169,3 +169,13 @@ def test_compare_csv_has_one_row_per_configuration(tmp_path):
     lines = run.stdout.strip().splitlines()
     assert lines[0].startswith("config,model,dialect") and len(lines) == 3
     assert lines[2].startswith("gpt-4o-realtime-preview,gpt-4o-realtime-preview,beta")
+
+
+def test_compare_exits_1_when_no_configuration_ran_and_still_prints_why(tmp_path):
+    wav = tmp_path / "in.wav"
+    write_wav(wav, float_to_pcm16(voice_like(0.6)))
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "TALKAPP_CONFIG_DIR": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "talkapp", "compare", str(wav), "--config", "gpt-realtime", "--fast"],
+                         capture_output=True, text=True, timeout=60, env=env)  # no key anywhere: nothing can run
+    assert run.returncode == 1
+    assert "gpt-realtime: error: No API key found" in run.stdout and "OPENAI_API_KEY" in run.stdout
