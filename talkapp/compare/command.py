@@ -26,7 +26,7 @@ def add_parser(commands) -> None:
     p = commands.add_parser("compare", help="run one utterance through several models/dialects and compare them")
     p.add_argument("input", metavar="INPUT", help="a WAV file, or a recording folder (its input.wav)")
     p.add_argument("--config", action="append", required=True, metavar="CONFIG",
-                   help="a saved profile's name or MODEL[:auto|beta|ga][,voice=V,reasoning=R,turn=server_vad|semantic_vad|none]"
+                   help="a saved profile's name or MODEL[:auto|beta|ga|xai][,voice=V,reasoning=R,turn=server_vad|semantic_vad|none]"
                         " (repeat for each configuration)")
     p.add_argument("--repeat", type=int, default=1, help="runs per configuration (median and spread are reported)")
     p.add_argument("--concurrent", action="store_true", help="run the configurations at the same time")

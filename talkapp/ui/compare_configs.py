@@ -29,7 +29,7 @@ from talkapp.compare.configs import CompareConfig, ConfigError, parse_config
 from talkapp.settings.profile import ProviderProfile
 from talkapp.ui import colors
 
-HINT = "MODEL[:auto|beta|ga][,voice=…,reasoning=…,turn=…], or a saved profile's name"
+HINT = "MODEL[:auto|beta|ga|xai][,voice=…,reasoning=…,turn=…], or a saved profile's name"
 EXAMPLE = "e.g. gpt-realtime-2,voice=marin or gpt-4o-realtime-preview:beta"
 
 
