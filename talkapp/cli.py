@@ -173,11 +173,9 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
 
 def _api_key(profile: ProviderProfile) -> str:
     try:
-        return find_api_key(profile.key_name, profile.env_var).value
+        return find_api_key(profile.key_name, profile.env_vars).value
     except MissingKey as exc:
-        proxy = (" (A custom endpoint never gets OPENAI_API_KEY: add --provider openai if this URL is a proxy "
-                 "for OpenAI.)") if profile.provider == "custom" else ""
-        raise CliError(f"{exc} Or add --simulator to try the built-in simulator.{proxy}") from None
+        raise CliError(f"{exc} Or add --simulator to try the built-in simulator.") from None
 
 
 def _run_talk(args: argparse.Namespace) -> int:
@@ -267,7 +265,7 @@ def _run_simulator(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         print(f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)\n"
-              f"It takes any key, e.g.: TALKAPP_CUSTOM_API_KEY=sk-any talkapp say INPUT.wav --base-url {url}",
+              f"It takes any key, e.g.: OPENAI_API_KEY=sk-any talkapp say INPUT.wav --base-url {url}",
               flush=True)
 
     try:

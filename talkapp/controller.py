@@ -154,7 +154,7 @@ class Controller:
             await self._start_simulator()
             return SIMULATOR_KEY
         try:
-            return (await asyncio.to_thread(find_api_key, profile.key_name, profile.env_var)).value
+            return (await asyncio.to_thread(find_api_key, profile.key_name, profile.env_vars)).value
         except MissingKey as exc:
             self._emit(NeedsKey(profile.name, str(exc)))
             return None

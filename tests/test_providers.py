@@ -441,8 +441,9 @@ def test_the_connection_test_reaches_azure_through_its_preset(qtbot, dialog):
         sim_loop.stop()
 
 
-def test_each_provider_takes_its_key_from_its_own_environment_variable(monkeypatch):
-    """An OpenAI key in the environment must never be sent to another provider's server."""
+def test_each_provider_looks_at_its_own_variable_first_and_xai_never_gets_the_openai_key(monkeypatch):
+    """OPENAI_API_KEY is the documented fallback where the service is OpenAI-compatible; a
+    provider's own variable wins over it; xAI (another company) never gets the OpenAI key."""
     import keyring
     from keyring.backends import fail
 
@@ -452,19 +453,26 @@ def test_each_provider_takes_its_key_from_its_own_environment_variable(monkeypat
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
-        for name in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "XAI_API_KEY", "TALKAPP_CUSTOM_API_KEY"):
-            monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-only")
-        expected = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY", "azure_preview": "AZURE_OPENAI_API_KEY",
-                    "xai": "XAI_API_KEY", "custom": "TALKAPP_CUSTOM_API_KEY"}
-        for provider, env_var in expected.items():
+        expected = {"openai": ("OPENAI_API_KEY",), "azure": ("AZURE_OPENAI_API_KEY", "OPENAI_API_KEY"),
+                    "azure_preview": ("AZURE_OPENAI_API_KEY", "OPENAI_API_KEY"), "xai": ("XAI_API_KEY",),
+                    "custom": ("TALKAPP_CUSTOM_API_KEY", "OPENAI_API_KEY")}
+        for provider, env_vars in expected.items():
             profile = ProviderProfile(name=provider, provider=provider, key_name=provider)
-            assert profile.env_var == env_var
-            if provider == "openai":
-                assert find_api_key(profile.key_name, profile.env_var).value == "sk-openai-only"
-            else:
-                with pytest.raises(MissingKey, match=env_var):
-                    find_api_key(profile.key_name, profile.env_var)
+            assert profile.env_vars == env_vars and profile.env_var == env_vars[0]
+            if provider == "xai":
+                with pytest.raises(MissingKey, match="XAI_API_KEY for this run"):
+                    find_api_key(profile.key_name, profile.env_vars)
+                continue
+            assert find_api_key(profile.key_name, profile.env_vars).value == "sk-openai-only"
+            if len(env_vars) > 1:
+                monkeypatch.setenv(env_vars[0], f"sk-own-{provider}")
+                found = find_api_key(profile.key_name, profile.env_vars)
+                assert (found.value, found.source) == (f"sk-own-{provider}", f"environment ({env_vars[0]})")
+                monkeypatch.delenv(env_vars[0])
+        monkeypatch.delenv("OPENAI_API_KEY")
+        with pytest.raises(MissingKey, match=r"set TALKAPP_CUSTOM_API_KEY \(or OPENAI_API_KEY\) for this run"):
+            find_api_key("custom", ("TALKAPP_CUSTOM_API_KEY", "OPENAI_API_KEY"))
     finally:
         keyring.set_keyring(previous)
 

@@ -72,10 +72,10 @@ def _at(config: CompareConfig, url: str) -> CompareConfig:
 def _keys(configs: Sequence[CompareConfig]) -> dict[str, str | MissingKey]:
     """Blocking (keyring): each key entry once, or why it is missing."""
     found: dict[str, str | MissingKey] = {}
-    entries = {c.profile.key_name: c.profile.env_var for c in configs if c.profile.needs_key}
-    for name, env_var in entries.items():
+    entries = {c.profile.key_name: c.profile.env_vars for c in configs if c.profile.needs_key}
+    for name, env_vars in entries.items():
         try:
-            found[name] = find_api_key(name or "openai", env_var).value
+            found[name] = find_api_key(name or "openai", env_vars).value
         except MissingKey as missing:
             found[name] = missing
     return found

@@ -63,8 +63,13 @@ class ProviderProfile:
 
     @property
     def env_var(self) -> str:
-        """Where this profile's key may come from for one session, when not in the keyring."""
+        """This provider's own variable for a key for one session, when not in the keyring."""
         return self.preset.env_var
+
+    @property
+    def env_vars(self) -> tuple[str, ...]:
+        """Every variable a key for one session may come from, in order (`env_var` first)."""
+        return self.preset.env_vars
 
     def choice(self) -> DialectChoice:
         return choose_dialect(self.api, self.model, self.preset.dialect)

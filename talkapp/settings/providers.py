@@ -67,13 +67,22 @@ class Preset:
     fields: tuple[str, ...]  # which extra fields the settings form shows
     address: Callable[[ProviderProfile], Address]
     misfits: Mapping[str, str] = field(default_factory=dict)  # explicit dialect -> why it fails here
-    # The environment variable that may hold this provider's key for one session. Each
-    # provider has its own: an OpenAI key must never be sent to another company's server.
+    # The environment variable that may hold this provider's key for one session: each provider
+    # has its own, looked at first. OPENAI_API_KEY is the fallback wherever the service is
+    # OpenAI-compatible (the documented contract of `say` and the app), never for xAI: an
+    # OpenAI key must not be sent to another company's server.
     env_var: str = "OPENAI_API_KEY"
+    openai_key_fallback: bool = True
 
     @property
     def needs_key(self) -> bool:
         return bool(self.key_name)
+
+    @property
+    def env_vars(self) -> tuple[str, ...]:
+        """Where a key for one session may come from, in order."""
+        fallback = ("OPENAI_API_KEY",) if self.openai_key_fallback and self.env_var != "OPENAI_API_KEY" else ()
+        return (self.env_var, *fallback)
 
     @property
     def default_model(self) -> str:
@@ -144,7 +153,7 @@ PRESETS: dict[str, Preset] = {p.provider: p for p in (
     Preset("xai", "xAI Grok Voice", "bearer", "xai", "xai", XAI_BASE_URL, XAI_MODELS, (BASE_URL,), _base_url,
            {"ga": "xAI speaks its own dialect (flat session fields, GA event names): choose xAI or Auto.",
             "beta": "xAI speaks its own dialect (flat session fields, GA event names): choose xAI or Auto."},
-           env_var="XAI_API_KEY"),
+           env_var="XAI_API_KEY", openai_key_fallback=False),
     Preset("custom", "Custom (OpenAI-compatible)", "bearer", None, "custom", "", GA_MODELS + PREVIEW_MODELS,
            (BASE_URL,), _base_url, env_var="TALKAPP_CUSTOM_API_KEY"),
     Preset("simulator", "Offline simulator", "bearer", None, "", "", GA_MODELS + PREVIEW_MODELS + XAI_MODELS,

@@ -1,5 +1,6 @@
 """The API key: in the OS keyring (service "talkapp", one entry per provider) or, for this run
-only, in OPENAI_API_KEY. Never in a file, a log, or an exception message.
+only, in the environment (the provider's variable, else OPENAI_API_KEY where the provider is
+OpenAI-compatible). Never in a file, a log, or an exception message.
 
 Only real OS keyrings count (macOS Keychain, Windows Credential Manager, Secret Service,
 KWallet). keyring's file-based backends (keyrings.alt) are refused even when installed: they
@@ -9,6 +10,7 @@ would put the key in a file, which is exactly what TalkApp promises never to do.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 KEYRING_SERVICE = "talkapp"
@@ -48,18 +50,21 @@ def keyring_name() -> str | None:
     return None if backend is None else _name_of(backend)
 
 
-def find_api_key(key_name: str = "openai", env_var: str = ENV_VAR) -> ApiKey:
-    """The key stored under `key_name`, else `env_var` (each provider has its own, so an
-    OpenAI key never goes to another provider's server)."""
+def find_api_key(key_name: str = "openai", env_vars: str | Sequence[str] = ENV_VAR) -> ApiKey:
+    """The key stored under `key_name`, else the first of `env_vars` that is set (a provider's
+    own variable first; see `Preset.env_vars`)."""
+    names = (env_vars,) if isinstance(env_vars, str) else tuple(env_vars)
     stored, note = _from_keyring(key_name)
     if stored:
         return stored
-    from_env = os.environ.get(env_var, "").strip()
-    if from_env:
-        return ApiKey(from_env, f"environment ({env_var})")
+    for name in names:
+        from_env = os.environ.get(name, "").strip()
+        if from_env:
+            return ApiKey(from_env, f"environment ({name})")
+    variables = names[0] + "".join(f" (or {name})" for name in names[1:])
     raise MissingKey(
         f"No API key found: store one in the OS keyring (service '{KEYRING_SERVICE}', user '{key_name}'), "
-        f"e.g. `keyring set {KEYRING_SERVICE} {key_name}`, or set {env_var} for this run{note}."
+        f"e.g. `keyring set {KEYRING_SERVICE} {key_name}`, or set {variables} for this run{note}."
     )
 
 

@@ -47,27 +47,28 @@ class KeyStatus:
     keyring: str | None  # "Secret Service", … or None: no OS keyring
     stored: bool
     last4: str  # of the stored key, "" when none
-    from_env: bool  # the profile's environment variable is set in this process
-    env_var: str = ENV_VAR  # which one (OPENAI_API_KEY, AZURE_OPENAI_API_KEY, XAI_API_KEY, …)
+    from_env: bool  # one of the profile's environment variables is set in this process
+    env_var: str = ENV_VAR  # that one, else the provider's own (AZURE_OPENAI_API_KEY, XAI_API_KEY, …)
 
 
-def key_status(key_name: str, env_var: str = ENV_VAR) -> KeyStatus:
+def key_status(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,)) -> KeyStatus:
     """On a worker thread: where this profile's key is. Only four characters leave."""
     keyring = keyring_name()
     try:
-        found = find_api_key(key_name, env_var)
+        found = find_api_key(key_name, env_vars)
     except MissingKey:
         found = None
     stored = found is not None and keyring is not None and found.source == keyring
     last4 = found.value[-4:] if stored and len(found.value) >= 12 else ""
     del found
-    return KeyStatus(keyring, stored, last4, bool(os.environ.get(env_var, "").strip()), env_var)
+    in_env = next((name for name in env_vars if os.environ.get(name, "").strip()), None)
+    return KeyStatus(keyring, stored, last4, in_env is not None, in_env or env_vars[0])
 
 
-def lookup_key(key_name: str, env_var: str = ENV_VAR) -> str | None:
+def lookup_key(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,)) -> str | None:
     """On a worker thread: the key a connection test should use (keyring, then environment)."""
     try:
-        return find_api_key(key_name, env_var).value
+        return find_api_key(key_name, env_vars).value
     except MissingKey:
         return None
 
@@ -193,8 +194,8 @@ class ApiKeyBox(QWidget):
 
     def _refresh(self) -> None:
         self._asked += 1
-        asked, key_name, env_var = self._asked, self._profile.key_name, self._profile.env_var
-        self._tasks.run(lambda: key_status(key_name, env_var), lambda outcome: self._show_status(asked, outcome), lane="keyring")
+        asked, key_name, env_vars = self._asked, self._profile.key_name, self._profile.env_vars
+        self._tasks.run(lambda: key_status(key_name, env_vars), lambda outcome: self._show_status(asked, outcome), lane="keyring")
 
     def _show_status(self, asked: int, outcome: Outcome) -> None:
         if asked != self._asked or not self._profile.needs_key:
@@ -263,7 +264,7 @@ class ApiKeyBox(QWidget):
         self.result.setText(TESTING)
 
         def attempt() -> str:  # on the "connection" lane; the controller's loop does the I/O
-            key = typed or (lookup_key(profile.key_name, profile.env_var) if profile.needs_key else None)
+            key = typed or (lookup_key(profile.key_name, profile.env_vars) if profile.needs_key else None)
             return controller.test_connection(profile, key).result(timeout=60)
 
         def done(outcome: Outcome) -> None:
