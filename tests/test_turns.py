@@ -122,8 +122,22 @@ def test_local_barge_in_is_confirmed_by_sustained_speech_without_the_service():
     p = policy(Mode.SERVER_VAD, confirm_ms=250)
     speak_reply(p)
     p.local_speech_started(1.0)
+    p.heard_voice(1.1)
     assert p.tick(1.1) == []
+    p.heard_voice(1.25)  # still talking after the reply's echo has died away
     assert FlushPlayback() in p.tick(1.26)
+
+
+def test_echo_that_fools_the_vad_for_a_moment_does_not_confirm_and_the_reply_resumes():
+    """The VAD's state outlives the last voiced frame by its hangover; only voice heard after
+    the pause's echo tail counts as the user."""
+    p = policy(Mode.SERVER_VAD, confirm_ms=250, resume_after_ms=500, echo_tail_ms=150)
+    speak_reply(p)
+    p.local_speech_started(1.0)  # residual echo judged speech: pause at once
+    p.heard_voice(1.06)  # voiced frames only while the echo lasted
+    assert p.tick(1.3) == [] and p.tick(1.45) == []  # the VAD still "speaks" (hangover): not the user
+    assert p.tick(1.5) == [ResumePlayback(), StreamMic(False)]
+    assert p.phase is Phase.ASSISTANT_SPEAKING
 
 
 def test_a_local_false_alarm_resumes_the_reply():
@@ -158,6 +172,7 @@ def test_local_vad_mode_barge_in_then_the_new_turn():
     p = policy(Mode.LOCAL_VAD)
     speak_reply(p)
     assert PausePlayback() in p.local_speech_started(2.0)
+    p.heard_voice(2.29)
     interrupted = p.tick(2.3)
     assert cmd.CancelResponse("resp_1") in sent(interrupted) and Interrupted("item_a", 640) in interrupted
     assert sent(p.local_speech_stopped(3.0)) == [cmd.CommitAudio()]  # the cancelled reply is still active
@@ -210,6 +225,7 @@ def test_a_loud_onset_over_the_reply_pauses_it_until_the_vad_decides():
     speak_reply(p)
     assert p.barge_in_heard(1.00) == [PausePlayback(), StreamMic(True, 300)]
     assert p.local_speech_started(1.03) == []  # already paused
+    p.heard_voice(1.29)
     assert FlushPlayback() in p.tick(1.30)  # the VAD heard 270 ms of speech: confirmed
 
 

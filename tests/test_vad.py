@@ -75,6 +75,19 @@ def test_a_stop_is_reported_hangover_after_the_speech_ends(recording):
             assert expected <= lag_ms <= expected + 10 + 1.5, (edge, lag_ms)  # a frame + look-ahead
 
 
+def test_the_last_voiced_sample_stops_moving_with_the_voice_before_the_stop_edge(recording):
+    """What barge-in confirmation reads: no hangover, so echo that fooled the VAD for a moment
+    stops counting as soon as it is gone."""
+    detector = SpeechDetector(hangover_ms=500)
+    assert detector.voice_end_sample == 0
+    first_end = energy_segments(recording, bridge_ms=500)[0][1] * RATE // 1000  # where the voice ends
+    detector.feed(recording[:first_end + RATE // 10])  # 100 ms after the first utterance
+    assert detector.speaking  # the state is still "speech" (500 ms hangover)
+    assert abs(detector.voice_end_sample - first_end) <= RATE * 60 // 1000  # but the voice ended there
+    edges = detector.feed(recording[first_end + RATE // 10:first_end + RATE])
+    assert [e.started for e in edges] == [False] and edges[0].sample == detector.voice_end_sample
+
+
 def test_the_same_edges_whatever_the_split(recording):
     whole = SpeechDetector().feed(recording)
     rng = np.random.default_rng(7)

@@ -70,6 +70,12 @@ class SpeechDetector:
     def speaking(self) -> bool:
         return self._speaking
 
+    @property
+    def voice_end_sample(self) -> int:
+        """The stream sample just after the last frame judged voiced (0: none yet); unlike the
+        edges, no hangover: it stops moving as soon as the voice does."""
+        return round(self._voice_end * self._frame * self.rate / VAD_RATE)
+
     def reset(self) -> None:
         """Forget the stream: the next `feed` starts a new one at sample 0."""
         self._resampler.reset()

@@ -212,6 +212,8 @@ class Engine:
             for started, ago in block.speech_edges:
                 edge = self.policy.local_speech_started if started else self.policy.local_speech_stopped
                 await self._do(edge(now - ago))
+            if block.voiced_ago is not None:
+                self.policy.heard_voice(now - block.voiced_ago)
             for chunk in block.chunks:
                 await self._send(cmd.AppendAudio(chunk))
             await self._do(self.policy.tick(now))

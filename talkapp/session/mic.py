@@ -25,6 +25,7 @@ class MicBlock:
     speech_edges: tuple[tuple[bool, float], ...]  # (started?, seconds ago) per local VAD edge
     chunks: tuple[bytes, ...]  # PCM16 at 24 kHz to send now
     barge_in: bool = False  # the mic rose well above the expected echo of the reply
+    voiced_ago: float | None = None  # seconds since the last voiced frame ended (None: none yet)
 
 
 class MicPump:
@@ -67,11 +68,11 @@ class MicPump:
         if clean.size:
             self.level_dbfs = rms_dbfs(clean)
         self._remember(clean)
-        edges, onset = self._judge(clean), self._echo.take_onset()
+        edges, onset, voiced = self._judge(clean), self._echo.take_onset(), self._voiced_ago()
         if not self._streaming:
-            return MicBlock(edges, (), onset)
+            return MicBlock(edges, (), onset, voiced)
         self._pending.append(clean)
-        return MicBlock(edges, self._chunks(flush), onset)
+        return MicBlock(edges, self._chunks(flush), onset, voiced)
 
     def _drain_capture(self) -> np.ndarray:
         n = self._capture.read_into(self._scratch)
@@ -87,6 +88,11 @@ class MicPump:
             return ()
         self._fed += len(clean)
         return tuple((e.started, (self._fed - e.sample) / WIRE_RATE) for e in self._detector.feed(clean))
+
+    def _voiced_ago(self) -> float | None:
+        if self._detector is None or self._detector.voice_end_sample == 0:
+            return None
+        return (self._fed - self._detector.voice_end_sample) / WIRE_RATE
 
     def _chunks(self, everything: bool) -> tuple[bytes, ...]:
         audio = np.concatenate(self._pending) if self._pending else np.zeros(0, np.float32)

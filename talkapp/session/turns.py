@@ -115,6 +115,11 @@ class TurnSettings:
     min_press_ms: int = 150  # shorter push-to-talk presses are dropped with a hint
     min_segment_ms: int = 200  # shorter local-VAD segments are noise, not a turn
     confirm_ms: int = 250  # local speech this long confirms a barge-in without the service
+    # ... and only if the VAD still hears voice this long after the pause: by then the reply's
+    # echo has died away (output block + device + room), so what is left is the user. (The
+    # VAD's "speaking" state outlives the last voiced frame by its hangover: alone it would
+    # confirm any echo that fooled it for 30 ms.)
+    echo_tail_ms: int = 150
     resume_after_ms: int = 500  # an unconfirmed pause resumes the reply after this long
     preroll_ms: int = 300  # audio before the local VAD onset that belongs to the turn
     server_vad: cmd.TurnDetection = field(default_factory=cmd.TurnDetection)
@@ -146,6 +151,7 @@ class TurnPolicy:
         self._pressed_at: float | None = None
         self._speech_since: float | None = None  # local VAD: the user is speaking since
         self._paused_at: float | None = None  # barge-in heard locally, not yet confirmed
+        self._voiced_at: float | None = None  # the end of the last voiced frame the local VAD heard
         self._mic_gated = False  # service-VAD modes: the mic is held back while the reply plays
 
     # ---- inputs ----
@@ -227,13 +233,20 @@ class TurnPolicy:
             return out
         return out + self._interrupt_if_pending() + self._end_user_turn()
 
+    def heard_voice(self, at: float) -> None:
+        """The local VAD judged a frame voiced, ending at `at` (raw frames, no hangover)."""
+        self._voiced_at = at if self._voiced_at is None else max(self._voiced_at, at)
+
     def tick(self, now: float) -> list[Action]:
         """Called every block or so: confirms or abandons a pending barge-in."""
         if self._paused_at is None:
             return []
-        if self._speech_since is not None and 1000 * (now - self._speech_since) >= self.settings.confirm_ms:
+        voice_outlived_echo = (self._voiced_at is not None
+                               and 1000 * (self._voiced_at - self._paused_at) >= self.settings.echo_tail_ms)
+        if (self._speech_since is not None and voice_outlived_echo
+                and 1000 * (now - self._speech_since) >= self.settings.confirm_ms):
             return self._interrupt()
-        if self._speech_since is None and 1000 * (now - self._paused_at) >= self.settings.resume_after_ms:
+        if not voice_outlived_echo and 1000 * (now - self._paused_at) >= self.settings.resume_after_ms:
             self._paused_at = None
             return [ResumePlayback(), *self._gate_mic()]
         return []
