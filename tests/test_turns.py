@@ -150,6 +150,22 @@ def test_a_local_false_alarm_resumes_the_reply():
     assert p.phase is Phase.ASSISTANT_SPEAKING
 
 
+def test_local_vad_mode_drops_a_segment_that_was_the_replys_echo():
+    p = policy(Mode.LOCAL_VAD, resume_after_ms=500, echo_tail_ms=150)
+    speak_reply(p)
+    started = p.local_speech_started(1.0)  # residual echo opened a segment and paused the reply
+    assert PausePlayback() in started and p.phase is Phase.USER_SPEAKING
+    p.heard_voice(1.05)
+    resumed = p.tick(1.5)  # nothing voiced after the echo tail: it was not the user
+    assert resumed[0] == ResumePlayback() and StreamMic(False) in resumed and sent(resumed) == [cmd.ClearAudio()]
+    assert p.phase is Phase.ASSISTANT_SPEAKING
+    assert p.local_speech_stopped(1.6) == []  # its end (after the hangover) commits nothing
+    assert p.phase is Phase.ASSISTANT_SPEAKING
+    started = p.local_speech_started(3.0)  # the user, later: a real segment again
+    p.heard_voice(3.29)
+    assert cmd.CancelResponse("resp_1") in sent(p.tick(3.3))
+
+
 def test_local_vad_mode_commits_each_segment_itself():
     p = policy(Mode.LOCAL_VAD)
     assert p.turn_detection() is None and p.start() == [StreamMic(False)]

@@ -152,6 +152,7 @@ class TurnPolicy:
         self._speech_since: float | None = None  # local VAD: the user is speaking since
         self._paused_at: float | None = None  # barge-in heard locally, not yet confirmed
         self._voiced_at: float | None = None  # the end of the last voiced frame the local VAD heard
+        self._echo_segment = False  # local VAD: the segment in progress turned out to be the reply's echo
         self._mic_gated = False  # service-VAD modes: the mic is held back while the reply plays
 
     # ---- inputs ----
@@ -170,6 +171,7 @@ class TurnPolicy:
             out += [StreamMic(False), Send(cmd.ClearAudio())]  # drop the half-said turn
             self._go(out, Phase.LISTENING)
         self.mode, self._pressed_at, self._speech_since, self._mic_gated = mode, None, None, False
+        self._echo_segment = False
         return out + [SetTurnDetection(self.turn_detection()), *self.start()]
 
     def press(self, now: float) -> list[Action]:
@@ -201,7 +203,7 @@ class TurnPolicy:
     def local_speech_started(self, now: float) -> list[Action]:
         if not self.mode.hands_free:
             return []
-        self._speech_since = now
+        self._speech_since, self._echo_segment = now, False
         out: list[Action] = []
         if self._playing and self._paused_at is None:
             self._paused_at = now
@@ -226,6 +228,9 @@ class TurnPolicy:
         spoke_ms, self._speech_since = 1000 * (now - self._speech_since), None
         if self.mode is not Mode.LOCAL_VAD:
             return []
+        if self._echo_segment:  # already dropped when the reply resumed
+            self._echo_segment = False
+            return []
         out: list[Action] = [StreamMic(False)]
         if spoke_ms < self.settings.min_segment_ms:
             out.append(Send(cmd.ClearAudio()))
@@ -248,7 +253,13 @@ class TurnPolicy:
             return self._interrupt()
         if not voice_outlived_echo and 1000 * (now - self._paused_at) >= self.settings.resume_after_ms:
             self._paused_at = None
-            return [ResumePlayback(), *self._gate_mic()]
+            out: list[Action] = [ResumePlayback(), *self._gate_mic()]
+            if self.mode is Mode.LOCAL_VAD and self._speech_since is not None:
+                # the segment the VAD opened is echo: drop it now, ignore its end when it comes
+                self._echo_segment = True
+                out += [StreamMic(False), Send(cmd.ClearAudio())]
+                self._go(out, Phase.ASSISTANT_SPEAKING if self._playing else Phase.LISTENING)
+            return out
         return []
 
     def connection_lost(self) -> list[Action]:
@@ -257,6 +268,7 @@ class TurnPolicy:
         self._response, self._create_pending, self._cancelled = None, False, set()
         self._tool_round = self._reply_owed = False
         self._pressed_at = self._speech_since = self._paused_at = None
+        self._echo_segment = False
         self._mic_gated = False
         out: list[Action] = [StreamMic(False), ResumePlayback()]
         self._go(out, Phase.ASSISTANT_SPEAKING if self._playing else Phase.LISTENING)
