@@ -220,7 +220,7 @@ def check_simulator() -> str:
     from talkapp.protocol.commands import SessionConfig
     from talkapp.session.one_turn import run_one_turn
     from talkapp.settings.profile import DEFAULT_MODEL, ProviderProfile
-    from talkapp.simulator import Knobs, Simulator, SimulatorConfig
+    from talkapp.simulator import SIMULATOR_KEY, Knobs, Simulator, SimulatorConfig
 
     with resources.as_file(resources.files("talkapp.data").joinpath("hello.wav")) as path:
         pcm = read_wav_for_wire(path)
@@ -230,7 +230,7 @@ def check_simulator() -> str:
         async with Simulator(config) as sim:
             profile = ProviderProfile(name="self-test", base_url=sim.url, model=DEFAULT_MODEL,
                                       session=dataclasses.replace(SessionConfig(), turn_detection=None))
-            result = await run_one_turn(profile.endpoint(), "sk-talkapp-simulator", profile.session, pcm,
+            result = await run_one_turn(profile.endpoint(), SIMULATOR_KEY, profile.session, pcm,
                                         pace=0, timeout=TURN_TIMEOUT_S)
             return profile, result
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import voice_like
+from fake_keys import fake_key
 from talkapp.audio.pcm import float_to_pcm16
 from talkapp.audio.wav import read_wav, write_wav
 from talkapp.simulator import Simulator, SimulatorConfig
@@ -92,8 +93,8 @@ def test_missing_key_names_the_keyring_and_the_environment(stereo_wav):
 
 
 def test_a_rejected_key_fails_in_one_line_without_showing_the_key(stereo_wav, simulator_thread):
-    sim = simulator_thread(SimulatorConfig(api_keys=frozenset({"sk-good-key-000000000000"})))
-    secret = "sk-bad-key-1234567890abcdef"
+    sim = simulator_thread(SimulatorConfig(api_keys=frozenset({fake_key("good-key-000000000000")})))
+    secret = fake_key("bad-key-1234567890abcdef")
     run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast", env_extra={"OPENAI_API_KEY": secret})
     assert run.returncode == 1 and run.stderr.count("\n") == 1
     assert "rejected the API key" in run.stderr
@@ -101,9 +102,9 @@ def test_a_rejected_key_fails_in_one_line_without_showing_the_key(stereo_wav, si
 
 
 def test_the_key_from_the_environment_is_used(stereo_wav, simulator_thread):
-    sim = simulator_thread(SimulatorConfig(api_keys=frozenset({"sk-good-key-000000000000"})))
+    sim = simulator_thread(SimulatorConfig(api_keys=frozenset({fake_key("good-key-000000000000")})))
     run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast", "--json",
-                  env_extra={"OPENAI_API_KEY": "sk-good-key-000000000000"})
+                  env_extra={"OPENAI_API_KEY": fake_key("good-key-000000000000")})
     assert run.returncode == 0, run.stderr
     assert "sk-good" not in run.stdout
 
@@ -111,13 +112,13 @@ def test_the_key_from_the_environment_is_used(stereo_wav, simulator_thread):
 def test_a_custom_endpoint_takes_its_own_key_first_and_xai_never_gets_the_openai_key(stereo_wav, simulator_thread):
     """`--base-url` to an OpenAI-compatible server: its own variable wins, OPENAI_API_KEY is the
     fallback the contract promises. xAI is another company: an OpenAI key never goes there."""
-    sim = simulator_thread(SimulatorConfig(api_keys=frozenset({"sk-custom-key-0000000000"})))
+    sim = simulator_thread(SimulatorConfig(api_keys=frozenset({fake_key("custom-key-0000000000")})))
     run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast", "--json",
-                  env_extra={"OPENAI_API_KEY": "sk-openai-key-0000000000", "TALKAPP_CUSTOM_API_KEY": "sk-custom-key-0000000000"})
+                  env_extra={"OPENAI_API_KEY": fake_key("openai-key-0000000000"), "TALKAPP_CUSTOM_API_KEY": fake_key("custom-key-0000000000")})
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1])["status"] == "completed"
     run = talkapp("say", str(stereo_wav), "--provider", "xai", "--base-url", sim.url, "--fast",
-                  env_extra={"OPENAI_API_KEY": "sk-openai-key-0000000000"})
+                  env_extra={"OPENAI_API_KEY": fake_key("openai-key-0000000000")})
     assert run.returncode == 1 and run.stderr.count("\n") == 1
     assert "XAI_API_KEY" in run.stderr and "OPENAI_API_KEY" not in run.stderr
     assert len(sim.connections) == 1  # the xAI run was refused before dialing: the key went nowhere
@@ -141,7 +142,7 @@ def test_an_unreadable_wav_fails_in_one_line(tmp_path, content):
 
 def test_a_dead_endpoint_fails_in_one_line(stereo_wav):
     run = talkapp("say", str(stereo_wav), "--base-url", "ws://127.0.0.1:9/v1", "--fast",
-                  env_extra={"OPENAI_API_KEY": "sk-whatever"})
+                  env_extra={"OPENAI_API_KEY": fake_key("whatever")})
     assert run.returncode == 1 and run.stderr.count("\n") == 1 and "cannot reach" in run.stderr
 
 

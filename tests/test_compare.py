@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import voice_like
+from fake_keys import fake_key
 from talkapp.audio.pcm import float_to_pcm16
 from talkapp.audio.wav import write_wav
 from talkapp.compare import report
@@ -129,7 +130,7 @@ def test_a_saved_profile_by_name_with_overrides_and_bad_specs_explained():
 
 
 async def test_a_recording_replays_into_a_comparison_and_its_log_holds_no_key(tmp_path, utterance):
-    secret = "sk-proj-secret0123456789abcdefXYZ"
+    secret = fake_key("proj-secret0123456789abcdefXYZ")
     prices, _ = load_prices()
     async with Simulator(SimulatorConfig(api_keys=frozenset({secret}), knobs=Knobs(audio_pace=0))) as sim:
         profile = ProviderProfile(base_url=sim.url, session=SessionConfig(turn_detection=None))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from audio_server import align
+from engine_harness import EventLog, running_engines
 from speech import silence, speak
 from talkapp.audio.echo import EchoMode
 from talkapp.settings.profile import ProviderProfile
@@ -21,28 +22,6 @@ QUESTION = "Hello, can you tell me the weather in Paris today?"
 INTERRUPTION = "Wait, stop, I meant London."
 
 
-class EventLog:
-    def __init__(self) -> None:
-        self.events: list = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, event) -> None:  # called on the loop (the engine's emit)
-        self.events.append(event)
-        self._changed.set()
-
-    async def wait_for(self, predicate, timeout: float = 20.0):
-        async with asyncio.timeout(timeout):
-            while True:
-                found = [e for e in self.events if predicate(e)]
-                if found:
-                    return found[-1]
-                self._changed.clear()
-                await self._changed.wait()
-
-    def of(self, kind):
-        return [e for e in self.events if isinstance(e, kind)]
-
-
 @pytest.fixture
 async def simulator():
     async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=4.0))) as sim:
@@ -51,19 +30,8 @@ async def simulator():
 
 @pytest.fixture
 async def engine_for(pulse, simulator):
-    engines = []
-
-    async def make(mode: Mode, echo: EchoMode = EchoMode.HEADSET):
-        log = EventLog()
-        profile = ProviderProfile(base_url=simulator.url, model="gpt-realtime")
-        engine = Engine(profile, "sk-test", log, mode, AudioOptions(echo=echo))
-        engines.append(engine)
-        assert await engine.start(), log.events
-        return engine, log
-
-    yield make
-    for engine in engines:
-        await engine.stop()
+    async with running_engines(simulator) as start:
+        yield lambda mode, echo=EchoMode.HEADSET: start(mode, echo=echo)
 
 
 def reply_audio(sim) -> np.ndarray:

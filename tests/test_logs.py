@@ -2,6 +2,8 @@
 
 import logging
 
+from fake_keys import fake_key
+
 from talkapp.logs import BACKUPS, MAX_BYTES, start_logging
 
 
@@ -9,7 +11,7 @@ def test_the_log_rotates_and_redacts_keys(tmp_path, monkeypatch):
     monkeypatch.setenv("TALKAPP_LOG_DIR", str(tmp_path))
     path = start_logging()
     log = logging.getLogger("talkapp.test")
-    secret = "sk-proj-abcdef0123456789SECRET"
+    secret = fake_key("proj-abcdef0123456789SECRET")
     log.info("Incorrect API key provided: %s. You can find your key …", secret)
     for n in range(30_000):
         log.info("line %d of a long session %s", n, "x" * 40)

@@ -9,18 +9,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_engine_audio import EventLog
+from engine_harness import running_engines
 from test_tool_flow import client_events, kinds, spoken_reply
 
-from talkapp.audio.echo import EchoMode
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import McpServer
 from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.selection import DIALECTS
 from talkapp.session import engine_events as out
-from talkapp.session.engine import AudioOptions, Engine
+from talkapp.session.engine import Engine
 from talkapp.session.turns import Mode
-from talkapp.settings.profile import ProviderProfile
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.tools.toolbox import ToolBox
 
@@ -38,20 +36,9 @@ async def simulator():
 
 @pytest.fixture
 async def engine_with(pulse, simulator):
-    engines = []
-
-    async def make(*servers: McpServer, remembered=(), model: str = "gpt-realtime", **options):
-        log = EventLog()
-        profile = ProviderProfile(base_url=simulator.url, model=model)
-        box = ToolBox(mcp_servers=servers, remembered=remembered)
-        engine = Engine(profile, "sk-test", log, Mode.PUSH_TO_TALK, AudioOptions(echo=EchoMode.HEADSET), tools=box, **options)
-        engines.append(engine)
-        assert await engine.start(), log.events
-        return engine, log
-
-    yield make
-    for engine in engines:
-        await engine.stop()
+    async with running_engines(simulator) as start:
+        yield lambda *servers, remembered=(), model="gpt-realtime", **options: start(
+            Mode.PUSH_TO_TALK, model=model, tools=ToolBox(mcp_servers=servers, remembered=remembered), **options)
 
 
 def settled_cards(engine: Engine, kind: str) -> list:

@@ -8,6 +8,8 @@ import threading
 
 import pytest
 
+from fake_keys import fake_key
+
 from talkapp.controller import Controller
 from talkapp.logs import start_logging
 from talkapp.session import engine_events as out
@@ -18,8 +20,8 @@ from talkapp.settings.store import SettingsStore
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.threads.loop import LoopThread
 
-KEY = "sk-proj-Zq81LeakCheck7c2d9e4f0a1b3c5d7e9f2468"
-WRONG = "sk-proj-Zq81LeakCheck7c2d9e4f0a1b3c5d7eXXXX"
+KEY = fake_key("proj-Zq81LeakCheck7c2d9e4f0a1b3c5d7e9f2468")
+WRONG = fake_key("proj-Zq81LeakCheck7c2d9e4f0a1b3c5d7eXXXX")
 FRAGMENTS = [KEY, KEY[8:28], "7c2d9e4f0a1b", "Zq81LeakCheck"]
 
 

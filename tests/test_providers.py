@@ -14,6 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 from PySide6.QtCore import Qt
 
+from fake_keys import fake_key
+
 from talkapp.compare.configs import ConfigError, parse_config
 from talkapp.controller import Controller
 from talkapp.protocol import commands as cmd
@@ -32,7 +34,7 @@ from talkapp.threads.loop import LoopThread
 from talkapp.ui.settings_dialog import SettingsDialog
 from talkapp.ui.settings_rules import key_entry, new_key_name, problems
 
-KEY = "sk-test-0123456789abcdef"
+KEY = fake_key("test-0123456789abcdef")
 MANUAL = cmd.SessionConfig(turn_detection=None)  # we commit the turn ourselves
 WAIT = 20_000
 
@@ -453,7 +455,7 @@ def test_each_provider_looks_at_its_own_variable_first_and_xai_never_gets_the_op
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-only")
+        monkeypatch.setenv("OPENAI_API_KEY", fake_key("openai-only"))
         expected = {"openai": ("OPENAI_API_KEY",), "azure": ("AZURE_OPENAI_API_KEY", "OPENAI_API_KEY"),
                     "azure_preview": ("AZURE_OPENAI_API_KEY", "OPENAI_API_KEY"), "xai": ("XAI_API_KEY",),
                     "custom": ("TALKAPP_CUSTOM_API_KEY", "OPENAI_API_KEY")}
@@ -464,7 +466,7 @@ def test_each_provider_looks_at_its_own_variable_first_and_xai_never_gets_the_op
                 with pytest.raises(MissingKey, match="XAI_API_KEY for this run"):
                     find_api_key(profile.key_name, profile.env_vars)
                 continue
-            assert find_api_key(profile.key_name, profile.env_vars).value == "sk-openai-only"
+            assert find_api_key(profile.key_name, profile.env_vars).value == fake_key("openai-only")
             if len(env_vars) > 1:
                 monkeypatch.setenv(env_vars[0], f"sk-own-{provider}")
                 found = find_api_key(profile.key_name, profile.env_vars)

@@ -6,11 +6,13 @@ import pytest
 from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 
+from fake_keys import fake_key
+
 from talkapp.settings.secrets import (
     KeyringUnavailable, MissingKey, delete_api_key, find_api_key, keyring_name, store_api_key,
 )
 
-SECRET = "sk-test-keyring-0123456789abcdef"
+SECRET = fake_key("test-keyring-0123456789abcdef")
 
 
 @pytest.fixture
@@ -38,10 +40,10 @@ def test_the_key_round_trips_through_the_secret_service(secret_service, no_env_k
 
 def test_the_keyring_wins_over_the_environment(secret_service, monkeypatch):
     store_api_key("azure", SECRET)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    monkeypatch.setenv("OPENAI_API_KEY", fake_key("from-env"))
     assert find_api_key("azure").value == SECRET
     delete_api_key("azure")
-    assert find_api_key("azure").value == "sk-from-env"
+    assert find_api_key("azure").value == fake_key("from-env")
 
 
 def test_without_a_keyring_the_environment_serves_this_session(backend, no_env_key, monkeypatch):
@@ -49,9 +51,9 @@ def test_without_a_keyring_the_environment_serves_this_session(backend, no_env_k
     assert keyring_name() is None
     with pytest.raises(KeyringUnavailable, match="never writes the key to a file"):
         store_api_key("openai", SECRET)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    monkeypatch.setenv("OPENAI_API_KEY", fake_key("from-env"))
     key = find_api_key()
-    assert key.value == "sk-from-env" and "OPENAI_API_KEY" in key.source
+    assert key.value == fake_key("from-env") and "OPENAI_API_KEY" in key.source
 
 
 def test_no_key_anywhere_names_both_places(backend, no_env_key):

@@ -5,6 +5,8 @@ import dataclasses
 
 import pytest
 
+from fake_keys import fake_key
+
 from talkapp.protocol import beta
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import CreateResponse, SendText, SessionConfig, TurnDetection
@@ -13,7 +15,7 @@ from talkapp.session.client import Endpoint, RealtimeSession, SessionRefused
 from talkapp.session.one_turn import TurnFailed, run_one_turn
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
-KEY = "sk-test-0123456789abcdef"
+KEY = fake_key("test-0123456789abcdef")
 MANUAL = SessionConfig(turn_detection=None)  # we commit the turn ourselves
 
 
@@ -109,9 +111,9 @@ async def test_a_ga_session_on_a_beta_only_endpoint_names_the_beta_setting(simul
 
 
 async def test_a_wrong_key_is_refused_and_never_repeated():
-    async with Simulator(SimulatorConfig(api_keys=frozenset({"sk-the-right-one"}))) as sim:
+    async with Simulator(SimulatorConfig(api_keys=frozenset({fake_key("the-right-one")}))) as sim:
         with pytest.raises(SessionRefused) as refused:
-            await RealtimeSession.open(_endpoint(sim, "gpt-realtime"), "sk-wrong-key-0123456789", SessionConfig())
+            await RealtimeSession.open(_endpoint(sim, "gpt-realtime"), fake_key("wrong-key-0123456789"), SessionConfig())
     assert refused.value.error.code == "invalid_api_key"
     assert refused.value.closed.code == 3000
     assert "sk-wrong" not in str(refused.value) and "OPENAI_API_KEY" in str(refused.value)

@@ -10,17 +10,14 @@ import asyncio
 import json
 
 import pytest
-from test_engine_audio import EventLog
+from engine_harness import EventLog, running_engines
 
-from talkapp.audio.echo import EchoMode
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import FunctionTool
 from talkapp.session import engine_events as out
-from talkapp.session.engine import AudioOptions, Engine
 from talkapp.session.tool_runner import ToolRunner
 from talkapp.session.turns import Mode, Phase, Send, TurnPolicy
-from talkapp.settings.profile import ProviderProfile
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.tools.builtin import CALCULATE, TIME, calculate, current_time
 from talkapp.tools.registry import Tool, ToolRegistry
@@ -54,20 +51,9 @@ async def simulator():
 
 @pytest.fixture
 async def engine_with(pulse, simulator):
-    engines = []
-
-    async def make(*tools: Tool, dialect: str = "ga", timeout_s: float = 8.0):
-        log = EventLog()
-        profile = ProviderProfile(base_url=simulator.url, model=MODELS[dialect])
-        box = ToolBox(registry=ToolRegistry(tools), timeout_s=timeout_s)
-        engine = Engine(profile, "sk-test", log, Mode.PUSH_TO_TALK, AudioOptions(echo=EchoMode.HEADSET), tools=box)
-        engines.append(engine)
-        assert await engine.start(), log.events
-        return engine, log
-
-    yield make
-    for engine in engines:
-        await engine.stop()
+    async with running_engines(simulator) as start:
+        yield lambda *tools, dialect="ga", timeout_s=8.0: start(
+            Mode.PUSH_TO_TALK, model=MODELS[dialect], tools=ToolBox(registry=ToolRegistry(tools), timeout_s=timeout_s))
 
 
 def client_events(sim) -> list[dict]:

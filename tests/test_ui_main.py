@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
+from fake_keys import fake_key
 from speech import silence, speak
 
 from talkapp.app import DesktopApp
@@ -228,7 +229,7 @@ def test_the_dialect_label_follows_the_profile_and_the_model(qtbot, pulse, deskt
 def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_transcript(qtbot, pulse, desktop, no_key,
                                                                                      monkeypatch):
     # a custom endpoint's key comes from its own variable; this run only, refused before it is sent
-    monkeypatch.setenv("TALKAPP_CUSTOM_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("TALKAPP_CUSTOM_API_KEY", fake_key("test-not-a-real-key"))
     window = desktop().window
     wait_live(qtbot, window)
     qtbot.keyClicks(window.transcript.message.edit, "Remember this")

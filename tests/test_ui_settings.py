@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QWidget,
 )
+from fake_keys import fake_key
 from speech import silence, speak
 
 from talkapp.audio.devices import DeviceKey
@@ -40,7 +41,7 @@ from talkapp.settings.store import SettingsStore
 from talkapp.ui.settings_dialog import SettingsDialog
 from talkapp.ui.settings_key import TESTING
 
-SECRET = "sk-ui-test-0123456789abcdef3f9a"
+SECRET = fake_key("ui-test-0123456789abcdef3f9a")
 WAIT = 20_000  # ms: a limit for a hang, never a measurement
 
 
@@ -317,7 +318,7 @@ def test_a_typed_key_is_stored_by_ok_and_cancel_forgets_it(qtbot, open_dialog, s
     delete_api_key("ui-test")
     dialog = open_dialog(with_openai())
     select(dialog, "OpenAI")
-    qtbot.keyClicks(dialog.profiles.key.field, "sk-typed-not-wanted-0000")
+    qtbot.keyClicks(dialog.profiles.key.field, fake_key("typed-not-wanted-0000"))
     dialog.reject()
     assert keyring.get_password(KEYRING_SERVICE, "ui-test") is None
 
@@ -386,7 +387,7 @@ def test_the_connection_test_reports_in_plain_words_without_blocking(qtbot, open
         assert ticks  # the event loop kept running while the test ran
 
         select(dialog, "Nowhere")
-        qtbot.keyClicks(box.field, "sk-not-a-real-key-1234")
+        qtbot.keyClicks(box.field, fake_key("not-a-real-key-1234"))
         ticks.clear()
         qtbot.mouseClick(box.test_button, Qt.MouseButton.LeftButton)
         assert box.result.text() == TESTING

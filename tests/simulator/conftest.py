@@ -13,13 +13,15 @@ import pytest
 import webrtcvad
 from websockets.asyncio.client import ClientConnection, connect
 
+from fake_keys import fake_key
+
 from talkapp.audio.pcm import float_to_pcm16, pcm16_to_float, resample
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.simulator.voice import silence, synthesize
 
 FIXTURES = Path("/work/shared/protocol/fixtures")
 GUARD_S = 10.0  # hang guard only; no test asserts on time
-KEY = "sk-test-0123456789abcdef"
+KEY = fake_key("test-0123456789abcdef")
 
 GA_MODEL, BETA_MODEL = "gpt-realtime", "gpt-4o-realtime-preview"
 MANUAL = {

@@ -9,6 +9,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from fake_keys import fake_key
+
 from talkapp.simulator import Simulator, SimulatorConfig
 from talkapp.simulator.catalogue import family
 from talkapp.simulator.handshake import Admitted, Refused, admit
@@ -41,7 +43,7 @@ async def test_missing_authorization_closes_3000():
 
 
 async def test_a_wrong_key_is_refused_without_echoing_it():
-    secret = "sk-proj-THISISSECRET1234567890wxyz"
+    secret = fake_key("proj-THISISSECRET1234567890wxyz")
     async with Simulator(fast_config(api_keys=frozenset({KEY}))) as sim:
         error, code, reason = await refused(sim, headers={"Authorization": f"Bearer {secret}"})
         recorded = json.dumps([c.__dict__ for c in sim.connections], default=str)
