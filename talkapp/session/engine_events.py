@@ -61,6 +61,11 @@ class TurnMeasured:
     usage: Usage | None
     tool_step: bool = False  # the response called tools; the reply comes in the next one
 
+    @property
+    def silent_tool_step(self) -> bool:
+        """Only tool calls, no audio: a step towards the reply, not a reply to count or time."""
+        return self.tool_step and self.first_audio_received_ms is None and self.first_audio_played_ms is None
+
 
 @dataclass(frozen=True)
 class ToolCardChanged:

@@ -111,18 +111,19 @@ class Speaker:
         return self.tracker.heard_ms(item_id, self._played.position) > 0
 
     def _write(self, item_id: str, wire: np.ndarray | None) -> float:
-        end = wire is None
-        if end:  # the item's end: the resampler's tail, then a fresh filter state
-            wire, device = np.zeros(0, np.float32), self._resampler.flush()
-        else:
-            device = self._resampler.process(wire)
-            self.tracker.wrote(item_id, self._ring.position, 1000.0 * wire.size / WIRE_RATE)
-        if device.size:
-            self._ring.write(device)
-        if end:
-            self._ring.mark_end()  # the reply running out there is not an underrun
+        """Queue one chunk of the item (None: its end); returns the ms it adds to the ring."""
+        if wire is None:  # the item's end: the resampler's tail, then a fresh filter state
+            added = self._put(np.zeros(0, np.float32), self._resampler.flush())
+            self._ring.mark_end()  # the reply running out right there is not an underrun
+            return added
+        device = self._resampler.process(wire)
+        self.tracker.wrote(item_id, self._ring.position, 1000.0 * wire.size / WIRE_RATE)
+        return self._put(wire, device)
+
+    def _put(self, wire: np.ndarray, device: np.ndarray) -> float:
         if device.size == 0:
             return 0.0
+        self._ring.write(device)
         self._in_ring.append(_InRing(self._ring.position, len(device), wire))
         return 1000.0 * len(device) / self.device_rate
 

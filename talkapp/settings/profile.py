@@ -23,17 +23,6 @@ SIMULATOR_PROFILE = "Offline simulator"
 
 Provider = Literal["openai", "azure", "azure_preview", "xai", "custom", "simulator"]
 
-# Model ids offered in the settings' editable list (any other id can be typed).
-KNOWN_MODELS = (
-    "gpt-realtime",
-    "gpt-realtime-mini",
-    "gpt-realtime-1.5",
-    "gpt-realtime-2",
-    "gpt-realtime-2.1",
-    "gpt-realtime-2.1-mini",
-    "gpt-4o-realtime-preview",
-    "gpt-4o-mini-realtime-preview",
-)
 GA_VOICES = ("marin", "cedar", "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
 BETA_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
 XAI_VOICES = ("Ara", "Rex", "Sal", "Eve", "Leo")  # xAI's built-in voices; custom voice ids work too

@@ -17,8 +17,8 @@ class SessionStats:
     def add(self, measured: TurnMeasured) -> None:
         tokens = measured.usage.total if measured.usage is not None else 0
         self.tokens += tokens
-        if measured.tool_step and first_audio_ms(measured) is None:
-            return  # a silent tool-calling step: its tokens count, the reply that follows is the reply
+        if measured.silent_tool_step:
+            return  # its tokens count; the reply that follows is the reply
         self.replies += 1
         parts = [f"first audio {first_audio_ms(measured):.0f} ms"] if first_audio_ms(measured) is not None else []
         parts += [f"{tokens:,} tokens"] if measured.usage is not None else []
