@@ -145,24 +145,27 @@ class SinkLatency:
 
     def __init__(self, pulse: PulseServer) -> None:
         self.pulse = pulse
-        self.samples: dict[str, list[float]] = {"speaker": [], "micfeed": []}
+        self.samples: dict[str, list[tuple[float, float]]] = {"speaker": [], "micfeed": []}  # (t, s)
 
     def sample(self) -> None:
+        t = time.monotonic()
         text = self.pulse.pactl("list", "sinks")
         for block in text.split("Sink #")[1:]:
             name = re.search(r"Name: (\S+)", block)
             latency = re.search(r"Latency: \d+ usec, configured (\d+) usec", block)
             if name and latency and name.group(1) in self.samples:
-                self.samples[name.group(1)].append(int(latency.group(1)) / 1e6)
+                self.samples[name.group(1)].append((t, int(latency.group(1)) / 1e6))
 
-    async def run(self, period: float = 2.0) -> None:
+    async def run(self, period: float = 1.0) -> None:
         while True:
             await asyncio.sleep(period)
             await asyncio.to_thread(self.sample)
 
-    def block(self, sink: str) -> tuple[float, float]:
-        """(median, spread) of the configured latency, seconds."""
-        values = self.samples[sink] or [0.0]
+    def block(self, sink: str, start: float, end: float) -> tuple[float, float]:
+        """(median, spread) of the configured latency between `start` and `end` (the client's
+        conversation: before and after it the client's stream, which sets the sink's latency
+        when it asks for less than the recorders, is not there), seconds."""
+        values = [v for t, v in self.samples[sink] if start <= t <= end] or [0.0]
         return float(np.median(values)), float(max(values) - min(values))
 
 
@@ -173,11 +176,20 @@ def find(template: np.ndarray, signal_: np.ndarray, start: int, stop: int) -> tu
     """Best position of `template` in signal_[start:stop] (absolute index) and the normalised
     correlation there."""
     start, stop = max(0, start), min(len(signal_), stop)
-    window = signal_[start:stop]
-    if len(window) < len(template):
+    window = np.asarray(signal_[start:stop], np.float64)
+    template = np.asarray(template, np.float64)
+    n = len(template)
+    if len(window) < n or not np.any(template):
         return -1, 0.0
-    where = audio_server.align(template, window)
-    return start + where.lag, where.similarity
+    # normalised by the energy of each stretch of the window: a raw correlation peaks on the
+    # loudest stretch, which may be a later, louder part of the same reply
+    size = 1 << int(np.ceil(np.log2(len(window) + n)))
+    raw = np.fft.irfft(np.fft.rfft(window, size) * np.conj(np.fft.rfft(template, size)), size)
+    lags = len(window) - n + 1
+    energy = np.convolve(window * window, np.ones(n), "valid")[:lags]
+    score = raw[:lags] / (np.sqrt(np.maximum(energy, 1e-12)) * np.linalg.norm(template))
+    lag = int(np.argmax(score))
+    return start + lag, audio_server.similarity(template, window, lag)
 
 
 def first_above(samples: np.ndarray, dbfs: float = -45.0, win: int = 24) -> int:
@@ -286,13 +298,13 @@ async def run_client(pulse: PulseServer, client: str, loaded: bool, duration: fl
             env=env, preexec_fn=_normal_priority_child)
         await proc.wait()
         sampler.cancel()
-        await asyncio.to_thread(latency.sample)
         speaker_samples, speaker_obs = speaker.stop()
         mic_samples, mic_obs = mic.stop()
     if proc.returncode != 0 or not out.exists():
         raise RuntimeError(f"the {client} worker failed (exit {proc.returncode})")
     worker = pickle.loads(out.read_bytes())
-    blocks = {sink: latency.block(sink) for sink in ("speaker", "micfeed")}
+    marks = {kind: t for t, kind, _ in worker["driver"]}
+    blocks = {sink: latency.block(sink, marks["connected"], marks["end"]) for sink in ("speaker", "micfeed")}
     (speaker_env, speaker_err), (mic_env, mic_err) = envelope(speaker_obs), envelope(mic_obs)
     return Run(client, loaded, worker, list(sim.recorder.timeline), list(sim.recorder.stamps),
                speaker_samples, speaker_env + blocks["speaker"][0],
@@ -455,14 +467,22 @@ def analyse(run: Run) -> dict:
     # release -> commit
     driver = w["driver"]
     client_commits = [t for t, kind, _ in stamps if kind == "commit"]
+    on_loop = [t for t, kind, _ in stamps if kind == "release_on_loop"]
+    appends = np.array([t for t, kind, _ in stamps if kind == "append"])
     m["commit_sent_ms"], m["commit_at_server_ms"] = [], []
+    m["release_handoff_ms"], m["release_work_ms"], m["release_appends"] = [], [], []
     for t, kind, _ in driver:
         if kind != "release":
             continue
         sent = [c for c in client_commits if c >= t]
         arrived = [c for c in commits_in if c >= t]
+        reached = [c for c in on_loop if c >= t]
         if sent:
             m["commit_sent_ms"].append(1000 * (sent[0] - t))
+            if reached and reached[0] <= sent[0]:  # split: the thread hop, then the client's own work
+                m["release_handoff_ms"].append(1000 * (reached[0] - t))
+                m["release_work_ms"].append(1000 * (sent[0] - reached[0]))
+                m["release_appends"].append(int(np.count_nonzero((appends >= reached[0]) & (appends <= sent[0]))))
         if arrived:
             m["commit_at_server_ms"].append(1000 * (arrived[0] - t))
 
@@ -582,6 +602,13 @@ def analyse(run: Run) -> dict:
     m["late_callbacks"] = (len(late), during_gc, sorted((1000 * np.diff(cb_start)[late]).round(1).tolist())[-5:])
     m["cb_out_us"] = 1e6 * out_log["duration"]
     m["cb_in_us"] = 1e6 * in_log["duration"]
+    # how long each callback waited to start (mostly for the GIL) and when PortAudio flagged an
+    # xrun, on the conversation's clock (seconds after the client connected)
+    m["cb_wait_out_ms"] = 1000 * out_log.get("wait", np.zeros(0))
+    m["cb_wait_in_ms"] = 1000 * in_log.get("wait", np.zeros(0))
+    connected = next((t for t, kind, _ in w["driver"] if kind == "connected"), cb_start[0] if len(cb_start) else 0.0)
+    m["xruns_at_s"] = {side: (log["start"][log["xrun"]] - connected).round(2).tolist()
+                       for side, log in (("output", out_log), ("input", in_log)) if "xrun" in log}
     return m
 
 
@@ -716,6 +743,10 @@ def details(key, m: dict, run: Run) -> str:
             stages["output silent → heard silent"].append(1000 * (b["cut"] - b["silent_cb"]))
     for name, values in stages.items():
         lines.append(f"  barge-in {name}, ms p50/p99: {fmt_pair(values)}")
+    if m.get("release_work_ms"):
+        lines.append(f"  release → on the client's loop, ms p50/p99: {fmt_pair(m['release_handoff_ms'], 2)}; "
+                     f"on the loop → commit sent: {fmt_pair(m['release_work_ms'], 2)} "
+                     f"(appends sent before the commit: {sorted(set(m['release_appends']))})")
     for who, values in by.items():
         lines.append(f"  barge-ins decided by {who}: n={len(values)}, onset → heard silent p50 / max "
                      f"{pct(values, 50):.0f} / {max(values):.0f} ms")
@@ -729,6 +760,14 @@ def details(key, m: dict, run: Run) -> str:
                  f"GC pauses >= 10 ms: {len(m['gc_pauses'])}"
                  + (f" (longest {max(m['gc_pauses']):.0f} ms; every thread, the PortAudio callbacks too, waits for the GIL)"
                     if m["gc_pauses"] else ""))
+    def waits(values) -> str:
+        return f"{pct(values, 50):.2f} / {pct(values, 99):.2f} / {np.max(values):.1f}" if len(values) else "—"
+
+    lines.append(f"  callback start wait (PortAudio's call → our code runs: the GIL), ms p50/p99/max: "
+                 f"output {waits(m['cb_wait_out_ms'])}, input {waits(m['cb_wait_in_ms'])}")
+    if m["xruns_at_s"]:
+        lines.append("  xruns flagged by PortAudio, s after connecting: "
+                     + "; ".join(f"{side} {times}" for side, times in m["xruns_at_s"].items()))
     for p in m["problems"]:
         lines.append(f"  problem: {p}")
     return "\n".join(lines)

@@ -30,7 +30,9 @@ BLOCK = 480  # 20 ms
 
 class CallbackLog:
     """Per-callback trace in preallocated arrays: start time, duration, frames of reply
-    audio delivered (output) and the block's peak. One writer (the callback thread)."""
+    audio delivered (output), the block's peak, how long the callback waited to start (wall
+    clock at entry minus PortAudio's `currentTime`, taken in C just before the call: mostly the
+    wait for the GIL) and whether PortAudio flagged an xrun. One writer (the callback thread)."""
 
     def __init__(self, size: int = 200_000) -> None:
         self.start = np.zeros(size)
@@ -38,18 +40,23 @@ class CallbackLog:
         self.delivered = np.zeros(size, np.int32)
         self.frames = np.zeros(size, np.int32)
         self.peak = np.zeros(size, np.float32)
+        self.wait = np.zeros(size, np.float32)
+        self.xrun = np.zeros(size, np.bool_)
         self.n = 0
 
-    def add(self, start: float, duration: float, frames: int, delivered: int, peak: float) -> None:
+    def add(self, start: float, duration: float, frames: int, delivered: int, peak: float,
+            wait: float = 0.0, xrun: bool = False) -> None:
         i = self.n
         if i < len(self.start):
             self.start[i], self.duration[i], self.frames[i] = start, duration, frames
             self.delivered[i], self.peak[i] = delivered, peak
+            self.wait[i], self.xrun[i] = wait, xrun
             self.n = i + 1
 
     def export(self) -> dict:
         n = self.n
-        return {k: getattr(self, k)[:n].copy() for k in ("start", "duration", "frames", "delivered", "peak")}
+        keys = ("start", "duration", "frames", "delivered", "peak", "wait", "xrun")
+        return {k: getattr(self, k)[:n].copy() for k in keys}
 
 
 class BaselineClient:
@@ -81,14 +88,17 @@ class BaselineClient:
     # ---- audio callbacks (PortAudio threads) ----
 
     def _mic_callback(self, indata, frames, time_info, status) -> None:
+        wait = time.time() - time_info.currentTime
         t0 = time.monotonic()
         if status.input_overflow:
             self.overflows += 1
         self.loop.call_soon_threadsafe(self.mic_queue.put_nowait, bytes(indata))
         t1 = time.monotonic()
-        self.in_log.add(t0, t1 - t0, frames, 0, float(np.abs(indata).max()) / 32768.0)
+        self.in_log.add(t0, t1 - t0, frames, 0, float(np.abs(indata).max()) / 32768.0,
+                        wait, bool(status.input_overflow))
 
     def _speaker_callback(self, outdata, frames, time_info, status) -> None:
+        wait = time.time() - time_info.currentTime
         t0 = time.monotonic()
         if status.output_underflow:
             self.underflows += 1
@@ -101,7 +111,8 @@ class BaselineClient:
         outdata[:n, 0] = np.frombuffer(chunk, np.int16)
         outdata[n:] = 0
         t1 = time.monotonic()
-        self.out_log.add(t0, t1 - t0, frames, n, float(np.abs(outdata).max()) / 32768.0)
+        self.out_log.add(t0, t1 - t0, frames, n, float(np.abs(outdata).max()) / 32768.0,
+                         wait, bool(status.output_underflow))
 
     # ---- session ----
 
@@ -188,6 +199,7 @@ class BaselineClient:
         self.sending = True
 
     async def release(self) -> None:
+        self.stamps.append((time.monotonic(), "release_on_loop", None))
         self.sending = False
         await self.conn.input_audio_buffer.commit()
         self.stamps.append((time.monotonic(), "commit", None))

@@ -6,8 +6,9 @@ CLIENT is `talkapp` (the Engine, exactly as the app builds it: default AudioOpti
 default devices) or `baseline` (bench/baseline_client.py). The sound server's environment
 (PULSE_SERVER, HOME with its ~/.asoundrc, ...) comes from the parent; the parent also records
 the virtual speaker and the mic feed and runs the simulator. This process only drives the
-client the way a person would -- press, speak into the virtual mic (paplay of espeak-ng speech),
-release, talk over the reply -- and keeps its own timing points, then pickles them.
+client the way a person would -- press, speak into the virtual mic (espeak-ng speech, played
+from outside this process by bench/mic_feeder.py), release, talk over the reply -- and keeps
+its own timing points, then pickles them.
 
 Instrumentation of TalkApp lives here and only here (bench-local monkeypatches, no app edits):
   - `_Capture.callback` / `_Playback.callback` are wrapped with a timer (duration of the app's
@@ -24,6 +25,7 @@ import gc
 import os
 import pickle
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,7 +36,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the sound-server fixture and espeak speech
 sys.path.insert(0, str(HERE))
 
-from audio_server import PulseServer  # noqa: E402
 from baseline_client import BaselineClient, CallbackLog  # noqa: E402
 from speech import silence, speak  # noqa: E402
 
@@ -80,18 +81,22 @@ class TalkAppClient:
         capture, playback = streams._Capture.callback, streams._Playback.callback
 
         def timed_capture(side, indata, frames, time_info, status):
+            wait = time.time() - time_info.currentTime
             t0 = time.monotonic()
             capture(side, indata, frames, time_info, status)
             t1 = time.monotonic()
-            in_log.add(t0, t1 - t0, frames, 0, max(float(indata.max()), -float(indata.min())))
+            in_log.add(t0, t1 - t0, frames, 0, max(float(indata.max()), -float(indata.min())),
+                       wait, bool(status.input_overflow))
 
         def timed_playback(side, outdata, frames, time_info, status):
+            wait = time.time() - time_info.currentTime
             before = side.ring.frames_read_total
             t0 = time.monotonic()
             playback(side, outdata, frames, time_info, status)
             t1 = time.monotonic()
             delivered = side.ring.frames_read_total - before
-            out_log.add(t0, t1 - t0, frames, delivered, max(float(outdata.max()), -float(outdata.min())))
+            out_log.add(t0, t1 - t0, frames, delivered, max(float(outdata.max()), -float(outdata.min())),
+                        wait, bool(status.output_underflow))
 
         streams._Capture.callback = timed_capture
         streams._Playback.callback = timed_playback
@@ -128,6 +133,8 @@ class TalkAppClient:
             await send(text)
             if '"input_audio_buffer.commit"' in text:
                 stamps.append((time.monotonic(), "commit", None))
+            elif '"input_audio_buffer.append"' in text:
+                stamps.append((time.monotonic(), "append", None))
             elif '"conversation.item.truncate"' in text:
                 stamps.append((time.monotonic(), "truncate", None))
 
@@ -154,6 +161,7 @@ class TalkAppClient:
         await self.engine.press()
 
     async def release(self) -> None:
+        self.stamps.append((time.monotonic(), "release_on_loop", None))
         await self.engine.release()
 
     def idle(self) -> bool:
@@ -172,9 +180,36 @@ class TalkAppClient:
 # ---- the person ----
 
 
+class MicFeeder:
+    """Plays speech into the virtual mic through bench/mic_feeder.py, a process started before
+    the client opens its streams (see why in that file)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.process = subprocess.Popen([sys.executable, str(HERE / "mic_feeder.py")], text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.played = 0
+
+    def play(self, samples: np.ndarray) -> None:
+        """Returns once the sound server has played all of `samples` (24 kHz mono float)."""
+        path = self.directory / f"mic-feed-{os.getpid()}-{self.played}.raw"
+        self.played += 1
+        path.write_bytes(np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2").tobytes())
+        self.process.stdin.write(f"{path} micfeed\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline().strip()
+        path.unlink()
+        if answer != "done":
+            raise RuntimeError(f"the mic feeder stopped (exit {self.process.poll()})")
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(5)
+
+
 class Driver:
-    def __init__(self, client, loop: LoopThread, pulse: PulseServer, seed: int = 7) -> None:
-        self.client, self.loop, self.pulse = client, loop, pulse
+    def __init__(self, client, loop: LoopThread, feeder: MicFeeder, seed: int = 7) -> None:
+        self.client, self.loop, self.feeder = client, loop, feeder
         self.log: list = []  # (t, kind, detail)
         self.rng = random.Random(seed)
         self.problems: list[str] = []
@@ -190,7 +225,7 @@ class Driver:
     def say(self, text: str, kind: str, tail_s: float = 0.0) -> None:
         samples = np.concatenate([speak(text), silence(tail_s)]) if tail_s else speak(text)
         self.mark("feed", (kind, text, len(samples)))
-        self.pulse.feed_mic(samples).wait()
+        self.feeder.play(samples)
         self.mark("fed", (kind, text))
 
     def wait(self, predicate, timeout: float, what: str) -> bool:
@@ -258,7 +293,7 @@ async def _freeze() -> None:
 def main() -> None:
     which, ws_url, out_path, duration = sys.argv[1], sys.argv[2], Path(sys.argv[3]), float(sys.argv[4])
 
-    pulse = PulseServer(Path(os.environ["BENCH_PULSE_DIR"]), dict(os.environ), None, {})  # type: ignore[arg-type]
+    feeder = MicFeeder(Path(os.environ["BENCH_PULSE_DIR"]))  # before the client opens its streams
     for text in QUESTIONS + INTERRUPTIONS:
         speak(text)  # synthesize up front, not during the conversation
     stamps: list = []
@@ -274,7 +309,7 @@ def main() -> None:
         client = BaselineClient(ws_url, http_url, stamps)
         modes = ["server_vad", "semantic_vad"]  # no local VAD in a straightforward client
     running = loop.submit(client.run())
-    driver = Driver(client, loop, pulse)
+    driver = Driver(client, loop, feeder)
     deadline = time.monotonic() + 15
     while not client.connected.is_set():
         if running.done():
@@ -296,6 +331,7 @@ def main() -> None:
         except BaseException:  # noqa: BLE001 -- cancelled, as asked
             pass
         loop.stop()
+        feeder.close()
     result = {
         "client": which, "block_ms": client.block_ms, "driver": driver.log, "stamps": list(stamps),
         "in_log": client.in_log.export(), "out_log": client.out_log.export(),

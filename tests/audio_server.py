@@ -305,11 +305,25 @@ def align(reference: np.ndarray, signal: np.ndarray) -> Alignment:
 
 
 def similarity(reference: np.ndarray, signal: np.ndarray, lag: int) -> float:
+    """Normalised correlation of `reference` with `signal` from `lag` on, allowing the two to
+    be offset by a fraction of a sample: the sound server's resampler may start at any
+    sub-sample phase (seen: 0.35 of a 24 kHz sample with 5 ms blocks at 44.1 kHz, which
+    scored 0.94 at the best whole-sample lag although not one sample was damaged)."""
     start = max(0, -lag)
     stop = min(len(reference), len(signal) - lag)
     if stop - start <= 0:
         return 0.0
     a = np.asarray(reference[start:stop], np.float64)
     b = np.asarray(signal[lag + start : lag + stop], np.float64)
+    whole = _correlation(a, b)
+    if whole >= 0.999 or len(a) < 64:
+        return whole
+    spectrum, n = np.fft.rfft(a), len(a)
+    phase = np.exp(-2j * np.pi * np.fft.rfftfreq(n))
+    shifted = (_correlation(np.fft.irfft(spectrum * phase**shift, n), b) for shift in np.arange(-0.5, 0.51, 0.05))
+    return max(whole, *shifted)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     denom = np.sqrt(np.dot(a, a) * np.dot(b, b))
     return float(np.dot(a, b) / denom) if denom else 0.0

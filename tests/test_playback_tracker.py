@@ -26,3 +26,11 @@ def test_a_second_item_starts_where_it_was_written():
     assert t.heard_ms("b", 12000 + 2400) == 100
     assert t.heard_ms("b", 6000) == 0  # still playing "a"
     assert t.heard_ms("unknown", 99999) == 0
+
+
+def test_heard_is_rounded_to_the_nearest_millisecond_but_never_past_what_arrived():
+    t = PlaybackTracker(device_rate=48000)
+    t.wrote("a", 0, 100.6)
+    assert t.heard_ms("a", 2423) == 50  # 50.48 ms
+    assert t.heard_ms("a", 2425) == 51  # 50.52 ms: flooring said 50
+    assert t.heard_ms("a", 4830) == 100  # 100.63 ms played, but only 100.6 ms arrived

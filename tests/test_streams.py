@@ -58,7 +58,7 @@ class Rig:
 
     def block(self, direction: str = "output") -> int:
         rate = self.io.output_rate if direction == "output" else self.io.input_rate
-        return round(rate * 0.010)
+        return self.io.blocksize(rate)
 
 
 @pytest.fixture

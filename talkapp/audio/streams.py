@@ -26,7 +26,7 @@ between playback-feeder writes so no old-rate block slips in after it.
 
 Each stream runs at its device's own default rate (or `prefer_rate` when the device accepts
 it), float32, mono where the device allows, else channel 0 in / the mono signal copied to every
-channel out, with an explicit blocksize (10 ms by default: the ALSA pulse plugin with PortAudio's
+channel out, with an explicit blocksize (5 ms by default: the ALSA pulse plugin with PortAudio's
 blocksize 0 calls back every ~1 ms with a few frames) and `latency="low"`.
 """
 
@@ -183,7 +183,7 @@ class AudioIO:
         *,
         input_device: DeviceKey | None = None,
         output_device: DeviceKey | None = None,
-        block_ms: float = 10.0,
+        block_ms: float = 5.0,
         prefer_rate: int | None = None,
         channels: int | None = None,
     ) -> None:
@@ -200,7 +200,7 @@ class AudioIO:
             "input": input_device,
             "output": output_device,
         }
-        self._block_ms = block_ms
+        self.block_ms = block_ms  # read-only after construction
         self._prefer_rate = prefer_rate
         self._channels = channels
         self._sides: dict[Direction, _Side | None] = {"input": None, "output": None}
@@ -247,6 +247,10 @@ class AudioIO:
             self._open_all(devices.list_devices(), broken={d: s.device for d, s in broken.items()})
         faults, self._faults = self._faults, []
         return faults
+
+    def blocksize(self, rate: int) -> int:
+        """Frames per callback at `rate`."""
+        return max(1, round(rate * self.block_ms / 1000))
 
     @property
     def input_rate(self) -> int | None:
@@ -359,7 +363,7 @@ class AudioIO:
         )
         if refused is not None:
             return None, refused
-        blocksize = max(1, round(rate * self._block_ms / 1000))
+        blocksize = self.blocksize(rate)
         side: _Side
         if direction == "input":
             side = _Capture(info, channels, self._capture)

@@ -54,7 +54,9 @@ class AudioOptions:
     input_device: DeviceKey | None = None  # None: follow the system default
     output_device: DeviceKey | None = None
     echo: EchoMode = EchoMode.AEC
-    block_ms: float = 10.0
+    # PortAudio block: 5 ms (measured by bench/audio_latency.py: reply heard 14-16 ms after its
+    # first delta vs 25-27 ms with 10 ms blocks; no underruns once nothing stalls the GIL)
+    block_ms: float = 5.0
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn
     prefer_rate: int | None = 48_000  # sound-server devices take any rate; real ones say theirs
@@ -161,11 +163,14 @@ class Engine:
         o = self.audio_options
         capture_in, capture_out = open_ring(int(RING_SECONDS * 48_000))
         playback_in, playback_out = open_ring(int(RING_SECONDS * 48_000))
+        # The echo canceller and the VAD load their libraries (tens of thousands of objects):
+        # before any stream runs, so that the collection below, not one in mid-stream, sees them.
+        self._echo = open_echo_canceller(o.echo)
+        detector = SpeechDetector(aggressiveness=o.vad_aggressiveness, hangover_ms=o.vad_hangover_ms)
+        settle_heap()
         self._io = AudioIO(capture_in, playback_out, input_device=o.input_device, output_device=o.output_device,
                            block_ms=o.block_ms, prefer_rate=o.prefer_rate)
         self._io.start()
-        self._echo = open_echo_canceller(o.echo)
-        detector = SpeechDetector(aggressiveness=o.vad_aggressiveness, hangover_ms=o.vad_hangover_ms)
         self._mic = MicPump(capture_out, self._io.input_rate or 48_000, self._echo, detector)
         self._speaker = Speaker(playback_in, playback_out, self._io.output_rate or 48_000, self._echo)
         self._report_faults()
@@ -401,12 +406,18 @@ def _logged(emit: Callable[[out.EngineEvent], None]) -> Callable[[out.EngineEven
     return emit_and_log
 
 
-def keep_callbacks_on_time() -> None:
+def settle_heap() -> None:
     """The PortAudio callbacks are Python: each needs the GIL within a block or the device
-    underruns. Measured (bench/audio_latency.py): a full garbage collection froze every thread
-    for 74 ms idle, 159 ms under load; and a waiting thread gets the GIL only after the
-    holder's 5 ms switch interval. So: freeze what exists once the app is up (collections then
-    skip it) and hand the GIL over within 1 ms."""
+    underruns, and a full garbage collection holds it for every object the process has
+    (measured by bench/audio_latency.py: 55-159 ms, once the streams ran). So collect now,
+    before the streams start, and freeze what survives: later collections skip it."""
+    gc.collect()
+    gc.freeze()
+
+
+def keep_callbacks_on_time() -> None:
+    """Once connected: freeze what connecting made (see `settle_heap`), and hand the GIL to a
+    waiting callback within 1 ms rather than the default 5 ms switch interval."""
     gc.freeze()
     sys.setswitchinterval(0.001)
 

@@ -45,7 +45,9 @@ class PlaybackTracker:
         if placement is None:
             return 0
         played = 1000.0 * (played_position - placement.first_frame) / self.device_rate
-        return int(max(0.0, min(played, placement.received_ms)))
+        # nearest millisecond (flooring was half a millisecond short on average), never past
+        # the end of what was received
+        return max(0, min(round(played), int(placement.received_ms)))
 
     def received_ms(self, item_id: str) -> float:
         placement = self._items.get(item_id)
