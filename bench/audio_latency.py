@@ -35,6 +35,10 @@ of the sinks' configured latency during the run, and the simulator's stamp (take
 `ws.send` returns / after a frame is parsed; this process runs at nice -10 so that busy loops
 do not delay it -- it stands in for a server on another machine).
 
+A truncate's error is how far its audio_end_ms lies outside the interval of the reply that the
+recording shows was heard (1 ms windows: from the last voiced millisecond that played to the
+first that did not; a cut inside a pause of the reply spans the pause).
+
 Where the audio does not show an event (a reply cut during one of its pauses: silence either
 way), the output callback trace places it, shifted by that run's measured callback-to-heard
 delay and clipped to the interval the recording allows; the table counts how often.
@@ -377,10 +381,11 @@ def calibrate(pulse: PulseServer) -> dict:
         latency.sample()
     time.sleep(0.2)
     samples, obs = rec.stop()
-    t0 = envelope(obs)[0] + latency.block("speaker")[0]
+    block = latency.block("speaker", 0.0, float("inf"))[0]  # both samples were taken with the stream open
+    t0 = envelope(obs)[0] + block
     heard = t0 + np.nonzero(np.abs(samples) > 0.5)[0] / RATE
     diffs = [1000 * (h - m) for h, m in zip(heard[-len(marks):], marks)] if len(heard) else []
-    return {"diff_ms": diffs, "block_s": latency.block("speaker")[0], "resolution_ms": 1000 * envelope(obs)[1]}
+    return {"diff_ms": diffs, "block_s": block, "resolution_ms": 1000 * envelope(obs)[1]}
 
 
 # ---- analysis ----
@@ -552,9 +557,13 @@ def analyse(run: Run) -> dict:
         # the truncate sent for this reply (hands-free and press alike)
         truncs = [(t, end) for t, item, end in truncates_in if item == reply.item_id and t >= t_on - 0.05]
         if truncs:
-            heard_ms = 1000 * (entry["cut"] - reply.heard_at)
-            entry["truncate_error_ms"] = truncs[0][1] - heard_ms
-            entry["truncate_interval"] = (1000 * lo / RATE, 1000 * hi / RATE, truncs[0][1], mode)
+            # What the recording says was heard is an interval: from the end of the last voiced
+            # millisecond that played to the first that did not (wide when the cut fell in a
+            # pause of the reply: anywhere in a silence sounds the same). The error is how far
+            # audio_end_ms lies outside it.
+            heard_lo, heard_hi, sent = 1000 * lo / RATE, 1000 * hi / RATE, truncs[0][1]
+            entry["truncate_error_ms"] = sent - heard_hi if sent > heard_hi else min(0.0, sent - heard_lo)
+            entry["truncate_interval"] = (heard_lo, heard_hi, sent, mode)
         barge.append(entry)
     m["barge"] = barge
 

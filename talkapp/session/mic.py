@@ -18,6 +18,7 @@ from talkapp.audio.ring import RingReader
 from talkapp.audio.vad import SpeechDetector
 
 SEND_CHUNK_MS = 20  # appends of ~20 ms: responsive server VAD without flooding the socket
+SILENT_TAIL_MARGIN_MS = 100  # a release's unsent tail this long after the last voice is not sent
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,26 @@ class MicPump:
 
     def stop_stream(self) -> MicBlock:
         """Stop forwarding; the returned block holds every sample captured until now, so a
-        commit sent right after it includes the end of the user's speech."""
+        commit sent right after it includes the end of the user's speech.
+
+        Unless the VAD heard no voice in the unsent audio nor in the `SILENT_TAIL_MARGIN_MS`
+        before it: the user stopped talking a while ago (as at most push-to-talk releases),
+        that tail is silence, and the commit goes out at once instead of after a message that
+        carries nothing. (The few milliseconds captured since the last pull, one block, are
+        then left to the next pull, which no longer forwards.)"""
+        if self._tail_is_silent():
+            self._streaming = False
+            self._pending = []
+            return MicBlock((), ())
         block = self.pull(flush=True)
         self._streaming = False
         self._pending = []
         return block
+
+    def _tail_is_silent(self) -> bool:
+        voiced_ago = self._voiced_ago()
+        unsent_s = sum(len(audio) for audio in self._pending) / WIRE_RATE
+        return voiced_ago is not None and voiced_ago >= unsent_s + SILENT_TAIL_MARGIN_MS / 1000
 
     def pull(self, flush: bool = False) -> MicBlock:
         """Everything captured since the last pull. `flush`: send a partial last chunk too."""
