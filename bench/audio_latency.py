@@ -173,6 +173,36 @@ class SinkLatency:
         return float(np.median(values)), float(max(values) - min(values))
 
 
+class StealClock:
+    """CPU time the hypervisor took from this virtual machine ("steal", /proc/stat; 10 ms
+    ticks), sampled every 20 ms on a thread: a stall of every process at once (the baseline's
+    callbacks too) is the machine's, not a client's."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, int]] = []  # (t, steal ticks summed over CPUs)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def read() -> int:
+        try:
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+            return int(fields[8])  # cpu user nice system idle iowait irq softirq steal
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic(), self.read()))
+            time.sleep(0.02)
+
+    def stop(self) -> list[tuple[float, int]]:
+        self._stop.set()
+        self._thread.join()
+        return self.samples
+
+
 # ---- signal helpers ----
 
 
@@ -281,6 +311,7 @@ class Run:
     wall_s: float
     speaker_obs: np.ndarray | None = None
     mic_obs: np.ndarray | None = None
+    steal: list | None = None  # StealClock samples over the run
 
 
 async def run_client(pulse: PulseServer, client: str, loaded: bool, duration: float, workdir: Path,
@@ -289,6 +320,7 @@ async def run_client(pulse: PulseServer, client: str, loaded: bool, duration: fl
     sim.recorder = TimedRecorder()
     out = workdir / f"{client}-{'loaded' if loaded else 'idle'}.pkl"
     latency = SinkLatency(pulse)
+    steal = StealClock()
     started = time.monotonic()
     async with sim:
         speaker = AnchoredRecording(pulse, "speaker.monitor")
@@ -302,6 +334,7 @@ async def run_client(pulse: PulseServer, client: str, loaded: bool, duration: fl
             env=env, preexec_fn=_normal_priority_child)
         await proc.wait()
         sampler.cancel()
+        steal_samples = steal.stop()
         speaker_samples, speaker_obs = speaker.stop()
         mic_samples, mic_obs = mic.stop()
     if proc.returncode != 0 or not out.exists():
@@ -313,7 +346,7 @@ async def run_client(pulse: PulseServer, client: str, loaded: bool, duration: fl
     return Run(client, loaded, worker, list(sim.recorder.timeline), list(sim.recorder.stamps),
                speaker_samples, speaker_env + blocks["speaker"][0],
                mic_samples, mic_env + blocks["micfeed"][0], blocks, max(speaker_err, mic_err),
-               time.monotonic() - started, speaker_obs, mic_obs)
+               time.monotonic() - started, speaker_obs, mic_obs, steal_samples)
 
 
 def reanchored(run: Run) -> Run:
@@ -618,7 +651,32 @@ def analyse(run: Run) -> dict:
     connected = next((t for t, kind, _ in w["driver"] if kind == "connected"), cb_start[0] if len(cb_start) else 0.0)
     m["xruns_at_s"] = {side: (log["start"][log["xrun"]] - connected).round(2).tolist()
                        for side, log in (("output", out_log), ("input", in_log)) if "xrun" in log}
+    span = next((t for t, kind, _ in w["driver"] if kind == "end"), connected) - connected
+    m["cpu_percent"] = 100 * w["cpu_s"] / span if ("cpu_s" in w and span > 0) else None
+    m["steal"] = steal_summary(run.steal or [], cb_start, block_ms, connected,
+                               next((t for t, kind, _ in w["driver"] if kind == "end"), float("inf")))
     return m
+
+
+def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: float, end: float) -> dict | None:
+    """Hypervisor steal over the conversation, its bursts (>= 20 ms of CPU within 100 ms), and
+    how many output callback gaps longer than two blocks fell within 50 ms of one."""
+    inside = [(t, v) for t, v in samples if start <= t <= end]
+    if len(inside) < 2:
+        return None
+    t, v = np.array([x[0] for x in inside]), np.array([x[1] for x in inside], np.float64) * 10.0  # ms
+    later = np.searchsorted(t, t + 0.1)
+    later = np.minimum(later, len(t) - 1)
+    burst_at = t[(v[later] - v) >= 20.0]
+    bursts = []
+    for b in burst_at:  # one entry per burst, not per overlapping window
+        if not bursts or b - bursts[-1] > 0.1:
+            bursts.append(float(b))
+    gaps = np.diff(cb_start)
+    long_gaps = cb_start[1:][gaps > 2 * block_ms / 1000]
+    near = sum(any(abs(g - b) <= 0.15 for b in bursts) for g in long_gaps)
+    return {"total_ms": float(v[-1] - v[0]), "bursts_s": [round(b - start, 2) for b in bursts],
+            "long_gaps": int(len(long_gaps)), "long_gaps_at_burst": int(near)}
 
 
 # ---- the table ----
@@ -777,6 +835,14 @@ def details(key, m: dict, run: Run) -> str:
     if m["xruns_at_s"]:
         lines.append("  xruns flagged by PortAudio, s after connecting: "
                      + "; ".join(f"{side} {times}" for side, times in m["xruns_at_s"].items()))
+    if m.get("cpu_percent") is not None:
+        lines.append(f"  client process CPU over the conversation (the driver's polling included): "
+                     f"{m['cpu_percent']:.1f} % of one core")
+    st = m.get("steal")
+    if st is not None:
+        lines.append(f"  hypervisor steal during the conversation: {st['total_ms']:.0f} ms of CPU; bursts (>= 20 ms "
+                     f"within 100 ms) at s {st['bursts_s'][:12]}; output callback gaps > 2 blocks: {st['long_gaps']}, "
+                     f"{st['long_gaps_at_burst']} of them at a burst")
     for p in m["problems"]:
         lines.append(f"  problem: {p}")
     return "\n".join(lines)

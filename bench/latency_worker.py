@@ -318,12 +318,14 @@ def main() -> None:
             raise RuntimeError("the client did not connect in 15 s")
         time.sleep(0.01)
     driver.mark("connected")
+    cpu_at_connect = time.process_time()  # every thread of this process, user + system
     if os.environ.get("BENCH_GC_FREEZE"):  # trying a proposed fix from outside: no full GC of the startup heap
         loop.submit(_freeze()).result(5)
     time.sleep(1.0)
     try:
         driver.conversation(duration, modes)
     finally:
+        cpu_s = time.process_time() - cpu_at_connect
         statistics = client.statistics()
         running.cancel()
         try:
@@ -335,7 +337,7 @@ def main() -> None:
     result = {
         "client": which, "block_ms": client.block_ms, "driver": driver.log, "stamps": list(stamps),
         "in_log": client.in_log.export(), "out_log": client.out_log.export(),
-        "statistics": statistics, "problems": driver.problems, "gc": gc_log,
+        "statistics": statistics, "problems": driver.problems, "gc": gc_log, "cpu_s": cpu_s,
         "events": [(t, type(e).__name__, repr(e)[:300]) for t, e in getattr(client, "events", [])],
     }
     out_path.write_bytes(pickle.dumps(result))

@@ -44,6 +44,12 @@ from talkapp.session.turns import Mode, TurnPolicy
 from talkapp.settings.profile import ProviderProfile
 from talkapp.tools.toolbox import ToolBox
 
+# The loop's pump (mic → VAD/AEC → socket, playback ring top-up) wakes every 10 ms, whatever the
+# PortAudio block: reply audio is written to the ring when it arrives, not on the pump, and the
+# rings absorb the rest. Pumping every 5 ms block made the client process use 24-28 % of a core
+# instead of 22 % (bench/audio_latency.py --quick) for a barge-in decided ~5 ms sooner (4 vs 9 ms
+# p50, far inside its 80 ms budget), and woke the loop twice as often to compete for the GIL.
+PUMP_PERIOD_MS = 10
 ECHO_REALIGN_CYCLES = 100  # pump cycles (about a second) between echo delay updates
 RING_SECONDS = 4
 RESEND_TURNS = 20  # turns re-sent as context after a reconnect  # capture and playback rings; the speaker keeps only `lead_ms` in its ring
@@ -202,7 +208,7 @@ class Engine:
     # ---- the two tasks ----
 
     async def _pump(self) -> None:
-        period = self.audio_options.block_ms / 1000
+        period = PUMP_PERIOD_MS / 1000
         for cycle in itertools.count():
             now = time.monotonic()
             if self._report_faults():
