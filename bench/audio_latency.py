@@ -234,28 +234,6 @@ def first_above(samples: np.ndarray, dbfs: float = -45.0, win: int = 24) -> int:
     return int(above[0] * win) if len(above) else 0
 
 
-def cut_interval(reply: np.ndarray, heard: np.ndarray, win: int = 24, run: int = 15) -> tuple[int, int]:
-    """Where playback of `reply` stopped in `heard` (both from the reply's first sample), in
-    reply samples: (end of the last voiced 1 ms window that played, start of the first voiced
-    window of a run of `run` that did not). Equal ends: the reply played to the end."""
-    n = min(len(reply), len(heard)) // win * win
-    want = np.sqrt(np.mean(reply[:n].reshape(-1, win).astype(np.float64) ** 2, axis=1))
-    got = np.sqrt(np.mean(heard[:n].reshape(-1, win).astype(np.float64) ** 2, axis=1))
-    voiced = want > 10 ** (-40 / 20)
-    played = got > 0.25 * want
-    last_played, misses, first_miss = 0, 0, None
-    for i in np.nonzero(voiced)[0]:
-        if played[i]:
-            last_played, misses, first_miss = (i + 1) * win, 0, None
-            continue
-        if first_miss is None:
-            first_miss = i * win
-        misses += 1
-        if misses == run:
-            return last_played, first_miss
-    return len(reply), len(reply)
-
-
 def gaps(reply: np.ndarray, heard: np.ndarray, played: int, chunk: int = 2400, reach: int = 960) -> tuple[int, int]:
     """Dropouts inside the played part of a reply, walking it in 100 ms chunks that are mostly
     voiced: (jumps -- the chunk no longer lines up where the previous one did but does a few ms
@@ -562,7 +540,7 @@ def analyse(run: Run) -> dict:
             m["problems"].append(f"a {mode} barge-in: its reply was not located in the recording")
             continue
         heard = spk[reply.lag: reply.lag + len(reply.audio)]
-        lo, hi = cut_interval(reply.audio, heard)
+        lo, hi = audio_server.cut_interval(reply.audio, heard)
         if lo >= len(reply.audio):
             m["problems"].append(f"a {mode} barge-in did not cut the reply")
             continue

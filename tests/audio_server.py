@@ -292,6 +292,31 @@ class Alignment:
     similarity: float  # normalised correlation over the overlap, 1.0 = identical shape
 
 
+def cut_interval(reply: np.ndarray, heard: np.ndarray, win: int = 24, run: int = 15) -> tuple[int, int]:
+    """Where playback of `reply` stopped in `heard` (both from the reply's first sample), in
+    reply samples: (end of the last voiced 1 ms window that played, start of the first voiced
+    window of a run of `run` that did not). Equal ends: the reply played to the end. By level,
+    window by window, not by waveform: the resamplers on the way may shift a reply by a
+    fraction of a sample and soften each syllable onset, which a waveform match mistakes for
+    missing audio for tens of milliseconds after an onset (win=24: 1 ms at 24 kHz)."""
+    n = min(len(reply), len(heard)) // win * win
+    want = np.sqrt(np.mean(reply[:n].reshape(-1, win).astype(np.float64) ** 2, axis=1))
+    got = np.sqrt(np.mean(heard[:n].reshape(-1, win).astype(np.float64) ** 2, axis=1))
+    voiced = want > 10 ** (-40 / 20)
+    played = got > 0.25 * want
+    last_played, misses, first_miss = 0, 0, None
+    for i in np.nonzero(voiced)[0]:
+        if played[i]:
+            last_played, misses, first_miss = (i + 1) * win, 0, None
+            continue
+        if first_miss is None:
+            first_miss = i * win
+        misses += 1
+        if misses == run:
+            return last_played, first_miss
+    return len(reply), len(reply)
+
+
 def align(reference: np.ndarray, signal: np.ndarray) -> Alignment:
     """Where `reference` occurs in `signal` (lag >= 0: later in `signal`), by FFT
     cross-correlation, and how alike the two are there."""

@@ -8,7 +8,7 @@ import base64
 import numpy as np
 import pytest
 
-from audio_server import align
+from audio_server import align, cut_interval
 from engine_harness import EventLog, running_engines
 from speech import silence, speak
 from talkapp.audio.echo import EchoMode
@@ -145,10 +145,17 @@ async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(pulse, s
     assert truncate["audio_end_ms"] == interrupted.turn.heard_ms
     reply = reply_audio(simulator)
     start = align(reply[:24000], recorded).lag  # where the reply begins in the recording
-    played_from, played_to = played_span(reply, recorded, start)
-    tolerance = engine.audio_options.block_ms + 5  # one block, and the 5 ms grain of the measure
-    assert played_from - tolerance <= truncate["audio_end_ms"] <= played_to + tolerance
-    assert played_to < 1000 * len(reply) / 24000 - 500  # it really was cut short
+    lo, hi = cut_interval(reply, recorded[start:])  # heard: up to somewhere in [lo, hi] (samples)
+    heard_from, heard_to = 1000 * lo / 24000, 1000 * hi / 24000
+    # One block, and the 1 ms grain of the measure. An output underrun (a loaded machine) may
+    # make the sound server drop what the device buffer held, which was counted as handed over:
+    # up to that buffer per underrun (the benchmark counts underruns; this test checks the count).
+    stats = engine.statistics()
+    tolerance = engine.audio_options.block_ms + 1 + stats.output_underflows * 1000 * stats.output_latency
+    assert heard_from - tolerance <= truncate["audio_end_ms"] <= heard_to + tolerance, (
+        f"heard {heard_from:.0f}-{heard_to:.0f} ms, underflows {stats.output_underflows}, "
+        f"output latency {1000 * stats.output_latency:.1f} ms, playback {stats.playback}")
+    assert heard_to < 1000 * len(reply) / 24000 - 500  # it really was cut short
 
 
 @pytest.mark.parametrize("echo, self_interrupts", [(EchoMode.AEC, False), (EchoMode.GATE, False), (EchoMode.HEADSET, True)])

@@ -136,7 +136,7 @@ def _last_loud(samples: np.ndarray) -> int:
 
 def test_flush_silences_the_speaker_within_one_block(pulse, rig):
     """request_flush() is a barge-in. Content bound: after the flush the speaker plays at most
-    the block that was being filled: the recording is silent from the flush point + 10 ms,
+    the block that was being filled: the recording is silent from the flush point + one block,
     where the flush point is `frames_read_total` when the flush was requested (everything
     before it was already handed to PortAudio, and plays: the server's buffering delays the
     silence by the output latency but adds no audio)."""
@@ -217,7 +217,7 @@ def test_a_48k_stereo_device_loops_back_at_48k(pulse, rig):
     stats = r.io.statistics()
     predicted = stats.output_latency + stats.input_latency
     # Content: from the write to where the echo sits in the capture ring. That is the output
-    # latency + the input latency + the wait for the next output callback (0-10 ms), give or
+    # latency + the input latency + the wait for the next output callback (up to a block), give or
     # take a capture block; the loose upper margin absorbs this thread being descheduled
     # between discarding the capture and writing the reply on a loaded machine.
     measured = echo.lag / 48000
