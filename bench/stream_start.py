@@ -1,0 +1,75 @@
+"""Output underruns at stream start: the engine started and stopped N times (a script).
+
+    .venv/bin/python bench/stream_start.py [--starts 40]
+
+Each start opens the streams on a private PulseAudio (tests/audio_server.py's daemon, with both
+monitors recorded as in bench/audio_latency.py) and connects to a simulator in another process;
+0.4 s later it reads PortAudio's underflow count and stops. Prints how many starts flagged an
+underflow (before any sound: only silence has played) and the count per start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+import audio_server  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--starts", type=int, default=40)
+    args = parser.parse_args()
+
+    import tempfile
+
+    pulse = audio_server._start_daemon(Path(tempfile.mkdtemp(prefix="bench-start-")))
+    os.environ.update({k: v for k, v in pulse.env.items() if k in audio_server._ENV_KEYS})
+    port = free_port()
+    simulator = subprocess.Popen([sys.executable, "-m", "talkapp", "simulator", "--port", str(port)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    recordings = [pulse.record("speaker.monitor"), pulse.record("micfeed.monitor")]
+    try:
+        time.sleep(1.5)  # the simulator's import and bind
+        from talkapp.session.engine import Engine
+        from talkapp.session.turns import Mode
+        from talkapp.settings.profile import ProviderProfile
+        from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
+
+        loop = LoopThread("bench-start", realtime_priority=ENGINE_LOOP_PRIORITY).start()
+        profile = ProviderProfile(base_url=f"ws://127.0.0.1:{port}/v1/realtime", model="gpt-realtime")
+        counts = []
+        for _ in range(args.starts):
+            engine = Engine(profile, "sk-bench", lambda event: None, Mode.PUSH_TO_TALK)
+            if not loop.submit(engine.start()).result(15):
+                raise RuntimeError("the engine did not start")
+            time.sleep(0.4)
+            counts.append(engine.statistics().output_underflows)
+            loop.submit(engine.stop()).result(15)
+        loop.stop()
+    finally:
+        for recording in recordings:
+            recording.stop()
+        simulator.terminate()
+        audio_server._stop_daemon(pulse)
+    flagged = sum(1 for c in counts if c)
+    print(f"starts {len(counts)}, with an output underflow {flagged} ({100 * flagged / len(counts):.0f} %)")
+    print(f"underflows per start: {counts}")
+
+
+if __name__ == "__main__":
+    main()
