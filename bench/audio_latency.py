@@ -103,29 +103,40 @@ class TimedRecorder(Recorder):
 # ---- recordings on the monotonic clock ----
 
 
+class Poller:
+    """Calls `read()` every `period` seconds on a thread of its own, keeping (t, value) pairs."""
+
+    def __init__(self, read, period: float) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._read, self._period = read, period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic(), self._read()))
+            time.sleep(self._period)
+
+    def stop(self) -> list[tuple[float, float]]:
+        self._stop.set()
+        self._thread.join()
+        return self.samples
+
+
 class AnchoredRecording:
     """parecord of a monitor (tests/audio_server.Recording) and file-size samples for its anchor."""
 
     def __init__(self, pulse: PulseServer, source: str) -> None:
         self.source = source
         self.recording = pulse.record(source)
-        self.observations: list[tuple[float, int]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
-
-    def _poll(self) -> None:
         path = self.recording.path
-        while not self._stop.is_set():
-            t = time.monotonic()
-            self.observations.append((t, os.stat(path).st_size // 2))
-            time.sleep(POLL_S)
+        self._sizes = Poller(lambda: os.stat(path).st_size // 2, POLL_S)  # (t, frames in the file)
 
     def stop(self) -> tuple[np.ndarray, np.ndarray]:
-        self._stop.set()
-        self._thread.join()
+        observations = self._sizes.stop()
         samples = self.recording.stop()
-        return samples, np.array(self.observations, dtype=np.float64)
+        return samples, np.array(observations, dtype=np.float64)
 
 
 def envelope(observations: np.ndarray, window_s: float = 2.0) -> tuple[float, float]:
@@ -173,57 +184,26 @@ class SinkLatency:
         return float(np.median(values)), float(max(values) - min(values))
 
 
-class StealClock:
-    """CPU time the hypervisor took from this virtual machine ("steal", /proc/stat; 10 ms
-    ticks), sampled every 20 ms on a thread: a stall of every process at once (the baseline's
-    callbacks too) is the machine's, not a client's."""
-
-    def __init__(self) -> None:
-        self.samples: list[tuple[float, int]] = []  # (t, steal ticks summed over CPUs)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
-
-    @staticmethod
-    def read() -> int:
-        try:
-            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-            return int(fields[8])  # cpu user nice system idle iowait irq softirq steal
-        except (OSError, IndexError, ValueError):
-            return 0
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            self.samples.append((time.monotonic(), self.read()))
-            time.sleep(0.02)
-
-    def stop(self) -> list[tuple[float, int]]:
-        self._stop.set()
-        self._thread.join()
-        return self.samples
+def steal_ticks() -> int:
+    """CPU time the hypervisor took from this virtual machine ("steal" in /proc/stat, 10 ms
+    ticks summed over CPUs). Sampled over each run: a stall of every process at once (the
+    baseline's callbacks too) is the machine's, not a client's."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return int(fields[8])  # cpu user nice system idle iowait irq softirq steal
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 # ---- signal helpers ----
 
 
 def find(template: np.ndarray, signal_: np.ndarray, start: int, stop: int) -> tuple[int, float]:
-    """Best position of `template` in signal_[start:stop] (absolute index) and the normalised
-    correlation there."""
-    start, stop = max(0, start), min(len(signal_), stop)
-    window = np.asarray(signal_[start:stop], np.float64)
-    template = np.asarray(template, np.float64)
-    n = len(template)
-    if len(window) < n or not np.any(template):
-        return -1, 0.0
-    # normalised by the energy of each stretch of the window: a raw correlation peaks on the
-    # loudest stretch, which may be a later, louder part of the same reply
-    size = 1 << int(np.ceil(np.log2(len(window) + n)))
-    raw = np.fft.irfft(np.fft.rfft(window, size) * np.conj(np.fft.rfft(template, size)), size)
-    lags = len(window) - n + 1
-    energy = np.convolve(window * window, np.ones(n), "valid")[:lags]
-    score = raw[:lags] / (np.sqrt(np.maximum(energy, 1e-12)) * np.linalg.norm(template))
-    lag = int(np.argmax(score))
-    return start + lag, audio_server.similarity(template, window, lag)
+    """Best position of `template` in signal_[start:stop] (absolute index; -1: none) and the
+    normalised correlation there (`audio_server.locate`)."""
+    start = max(0, start)
+    where = audio_server.locate(template, signal_[start:stop])
+    return (start + where.lag if where.lag >= 0 else -1), where.similarity
 
 
 def first_above(samples: np.ndarray, dbfs: float = -45.0, win: int = 24) -> int:
@@ -289,24 +269,23 @@ class Run:
     wall_s: float
     speaker_obs: np.ndarray | None = None
     mic_obs: np.ndarray | None = None
-    steal: list | None = None  # StealClock samples over the run
+    steal: list | None = None  # (t, steal_ticks()) over the run
 
 
 async def run_client(pulse: PulseServer, client: str, loaded: bool, duration: float, workdir: Path,
-                     block_ms: float | None = None, gc_freeze: bool = False) -> Run:
+                     block_ms: float | None = None) -> Run:
     sim = Simulator(SimulatorConfig(knobs=Knobs(audio_pace=4.0)))
     sim.recorder = TimedRecorder()
     out = workdir / f"{client}-{'loaded' if loaded else 'idle'}.pkl"
     latency = SinkLatency(pulse)
-    steal = StealClock()
+    steal = Poller(steal_ticks, 0.02)
     started = time.monotonic()
     async with sim:
         speaker = AnchoredRecording(pulse, "speaker.monitor")
         mic = AnchoredRecording(pulse, "micfeed.monitor")
         sampler = asyncio.create_task(latency.run())
         env = {**pulse.env, "BENCH_PULSE_DIR": str(pulse.dir), "PYTHONUNBUFFERED": "1",
-               "BENCH_BLOCK_MS": str(block_ms or "") if client == "talkapp" else "",
-               "BENCH_GC_FREEZE": "1" if (gc_freeze and client == "talkapp") else ""}
+               "BENCH_BLOCK_MS": str(block_ms or "") if client == "talkapp" else ""}
         proc = await asyncio.create_subprocess_exec(
             PYTHON, str(HERE / "latency_worker.py"), client, sim.url, str(out), str(duration),
             env=env, preexec_fn=_normal_priority_child)
@@ -626,13 +605,13 @@ def analyse(run: Run) -> dict:
     # xrun, on the conversation's clock (seconds after the client connected)
     m["cb_wait_out_ms"] = 1000 * out_log.get("wait", np.zeros(0))
     m["cb_wait_in_ms"] = 1000 * in_log.get("wait", np.zeros(0))
-    connected = next((t for t, kind, _ in w["driver"] if kind == "connected"), cb_start[0] if len(cb_start) else 0.0)
+    marks = {kind: t for t, kind, _ in w["driver"]}  # "connected" and "end" happen once
+    connected = marks.get("connected", cb_start[0] if len(cb_start) else 0.0)
+    end = marks.get("end", connected)
     m["xruns_at_s"] = {side: (log["start"][log["xrun"]] - connected).round(2).tolist()
                        for side, log in (("output", out_log), ("input", in_log)) if "xrun" in log}
-    span = next((t for t, kind, _ in w["driver"] if kind == "end"), connected) - connected
-    m["cpu_percent"] = 100 * w["cpu_s"] / span if ("cpu_s" in w and span > 0) else None
-    m["steal"] = steal_summary(run.steal or [], cb_start, block_ms, connected,
-                               next((t for t, kind, _ in w["driver"] if kind == "end"), float("inf")))
+    m["cpu_percent"] = 100 * w["cpu_s"] / (end - connected) if ("cpu_s" in w and end > connected) else None
+    m["steal"] = steal_summary(run.steal or [], cb_start, block_ms, connected, end)
     return m
 
 
@@ -859,7 +838,7 @@ async def main_async(args) -> None:
                 for client in ("talkapp",) if args.talkapp_only else ("talkapp", "baseline"):
                     print(f"running {client}, {condition}, ~{duration:.0f} s conversation ...", flush=True)
                     runs[(client, condition)] = await run_client(pulse, client, condition == "loaded", duration,
-                                                                 base, args.talkapp_block_ms, args.talkapp_gc_freeze)
+                                                                 base, args.talkapp_block_ms)
             finally:
                 stop(load)
     finally:
@@ -900,8 +879,6 @@ def main() -> None:
     parser.add_argument("--idle-only", action="store_true", help="only the idle condition")
     parser.add_argument("--talkapp-block-ms", type=float, default=None,
                         help="run TalkApp with this AudioOptions.block_ms instead of the app default (to try a fix)")
-    parser.add_argument("--talkapp-gc-freeze", action="store_true",
-                        help="call gc.freeze() in the TalkApp process once connected (to try a fix)")
     parser.add_argument("--talkapp-only", action="store_true", help="skip the baseline (when trying fixes)")
     parser.add_argument("--keep", metavar="FILE", help="pickle the raw runs here (for --reanalyse)")
     parser.add_argument("--reanalyse", metavar="FILE", help="print the report of runs kept with --keep")

@@ -39,6 +39,7 @@ sys.path.insert(0, str(HERE))
 from baseline_client import BaselineClient, CallbackLog  # noqa: E402
 from speech import silence, speak  # noqa: E402
 
+from talkapp.audio.pcm import float_to_pcm16  # noqa: E402
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread  # noqa: E402
 
 QUESTIONS = [
@@ -194,7 +195,7 @@ class MicFeeder:
         """Returns once the sound server has played all of `samples` (24 kHz mono float)."""
         path = self.directory / f"mic-feed-{os.getpid()}-{self.played}.raw"
         self.played += 1
-        path.write_bytes(np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2").tobytes())
+        path.write_bytes(float_to_pcm16(samples))
         self.process.stdin.write(f"{path} micfeed\n")
         self.process.stdin.flush()
         answer = self.process.stdout.readline().strip()
@@ -286,10 +287,6 @@ class Driver:
         self.mark("end")
 
 
-async def _freeze() -> None:
-    gc.freeze()
-
-
 def main() -> None:
     which, ws_url, out_path, duration = sys.argv[1], sys.argv[2], Path(sys.argv[3]), float(sys.argv[4])
 
@@ -319,8 +316,6 @@ def main() -> None:
         time.sleep(0.01)
     driver.mark("connected")
     cpu_at_connect = time.process_time()  # every thread of this process, user + system
-    if os.environ.get("BENCH_GC_FREEZE"):  # trying a proposed fix from outside: no full GC of the startup heap
-        loop.submit(_freeze()).result(5)
     time.sleep(1.0)
     try:
         driver.conversation(duration, modes)

@@ -11,11 +11,13 @@ held the client's PortAudio callbacks up to 16 ms and caused underruns the app d
 
 import subprocess
 import sys
+from pathlib import Path
 
-RATE = 24_000
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from audio_server import paplay_command  # noqa: E402
 
 for line in sys.stdin:
     path, sink = line.split()
-    subprocess.run(["paplay", "-d", sink, "--raw", f"--rate={RATE}", "--channels=1", "--format=s16le", path],
-                   check=False)
+    subprocess.run(paplay_command(path, sink), check=False)
     print("done", flush=True)

@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,9 +35,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--starts", type=int, default=40)
     args = parser.parse_args()
-
-    import tempfile
-
     pulse = audio_server._start_daemon(Path(tempfile.mkdtemp(prefix="bench-start-")))
     os.environ.update({k: v for k, v in pulse.env.items() if k in audio_server._ENV_KEYS})
     port = free_port()

@@ -49,6 +49,7 @@ import pytest
 
 from services import unavailable
 from talkapp.audio import devices
+from talkapp.audio.pcm import float_to_pcm16
 
 RATE = 24_000
 PCMS = {  # ALSA PCM name -> PulseAudio sink or source
@@ -155,11 +156,8 @@ class PulseServer:
         """Start playing 24 kHz mono float `samples` into `sink` (the virtual mic's feed);
         `.wait()` on the result returns when the server has played it all."""
         path = Path(tempfile.mkstemp(dir=self.dir, suffix=".raw")[1])
-        pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")
-        path.write_bytes(pcm.tobytes())
-        cmd = ["paplay", "-d", sink, "--raw", f"--rate={RATE}", "--channels=1",
-               "--format=s16le", str(path)]  # fmt: skip
-        return _spawn(cmd, self.env)
+        path.write_bytes(float_to_pcm16(samples))
+        return _spawn(paplay_command(path, sink), self.env)
 
     def record(
         self, source: str = "speaker.monitor", rate: int = RATE, channels: int = 1
@@ -317,16 +315,43 @@ def cut_interval(reply: np.ndarray, heard: np.ndarray, win: int = 24, run: int =
     return len(reply), len(reply)
 
 
+def paplay_command(path: Path | str, sink: str) -> list[str]:
+    """paplay of a raw 24 kHz mono s16le file into `sink` (the sound server from the environment)."""
+    return ["paplay", "-d", sink, "--raw", f"--rate={RATE}", "--channels=1", "--format=s16le", str(path)]
+
+
+def _correlation_by_lag(reference: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """Entry k: sum of reference[i] * signal[i + k], by FFT; negative k wrap to the end."""
+    size = 1 << int(np.ceil(np.log2(len(reference) + len(signal))))
+    return np.fft.irfft(np.fft.rfft(signal, size) * np.conj(np.fft.rfft(reference, size)), size)
+
+
 def align(reference: np.ndarray, signal: np.ndarray) -> Alignment:
     """Where `reference` occurs in `signal` (lag >= 0: later in `signal`), by FFT
     cross-correlation, and how alike the two are there."""
     reference = np.asarray(reference, np.float64)
     signal = np.asarray(signal, np.float64)
-    size = 1 << int(np.ceil(np.log2(len(reference) + len(signal))))
-    xc = np.fft.irfft(np.fft.rfft(signal, size) * np.conj(np.fft.rfft(reference, size)), size)
+    xc = _correlation_by_lag(reference, signal)
     best = int(np.argmax(xc))
-    lag = best if best < len(signal) else best - size
+    lag = best if best < len(signal) else best - len(xc)
     return Alignment(lag, similarity(reference, signal, lag))
+
+
+def locate(template: np.ndarray, signal: np.ndarray) -> Alignment:
+    """Where `template` fits wholly inside `signal` best: the correlation at each lag divided by
+    the energy of that stretch of `signal`. (`align`'s raw correlation peaks on the loudest
+    stretch, which may be a later, louder part of the same audio.) Lag -1: it does not fit."""
+    template = np.asarray(template, np.float64)
+    signal = np.asarray(signal, np.float64)
+    n, lags = len(template), len(signal) - len(template) + 1
+    if lags < 1 or not np.any(template):
+        return Alignment(-1, 0.0)
+    energy = np.concatenate([[0.0], np.cumsum(signal * signal)])
+    stretch = energy[n:n + lags] - energy[:lags]
+    quiet = stretch <= 1e-9 * (template @ template)  # silence: nothing to match
+    score = _correlation_by_lag(template, signal)[:lags] / np.sqrt(np.where(quiet, 1.0, stretch))
+    lag = int(np.argmax(np.where(quiet, -np.inf, score)))
+    return Alignment(lag, similarity(template, signal, lag))
 
 
 def similarity(reference: np.ndarray, signal: np.ndarray, lag: int) -> float:

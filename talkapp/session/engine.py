@@ -51,8 +51,8 @@ from talkapp.tools.toolbox import ToolBox
 # p50, far inside its 80 ms budget), and woke the loop twice as often to compete for the GIL.
 PUMP_PERIOD_MS = 10
 ECHO_REALIGN_CYCLES = 100  # pump cycles (about a second) between echo delay updates
-RING_SECONDS = 4
-RESEND_TURNS = 20  # turns re-sent as context after a reconnect  # capture and playback rings; the speaker keeps only `lead_ms` in its ring
+RING_SECONDS = 4  # capture and playback rings; the speaker keeps only `lead_ms` in its ring
+RESEND_TURNS = 20  # turns re-sent as context after a reconnect
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ class AudioOptions:
     input_device: DeviceKey | None = None  # None: follow the system default
     output_device: DeviceKey | None = None
     echo: EchoMode = EchoMode.AEC
-    # PortAudio block: 5 ms (measured by bench/audio_latency.py: reply heard 14-16 ms after its
-    # first delta vs 25-27 ms with 10 ms blocks; no underruns once nothing stalls the GIL)
+    # PortAudio block: 5 ms (bench/audio_latency.py: reply heard 13-15 ms after its first delta,
+    # 25-27 ms with 10 ms blocks; the price is ~10 ms of device buffer against a late sound server)
     block_ms: float = 5.0
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn

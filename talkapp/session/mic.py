@@ -64,11 +64,7 @@ class MicPump:
         that tail is silence, and the commit goes out at once instead of after a message that
         carries nothing. (The few milliseconds captured since the last pull, one block, are
         then left to the next pull, which no longer forwards.)"""
-        if self._tail_is_silent():
-            self._streaming = False
-            self._pending = []
-            return MicBlock((), ())
-        block = self.pull(flush=True)
+        block = MicBlock((), ()) if self._tail_is_silent() else self.pull(flush=True)
         self._streaming = False
         self._pending = []
         return block

@@ -50,18 +50,17 @@ def keyring_name() -> str | None:
     return None if backend is None else _name_of(backend)
 
 
-def find_api_key(key_name: str = "openai", env_vars: str | Sequence[str] = ENV_VAR) -> ApiKey:
+def find_api_key(key_name: str = "openai", env_vars: Sequence[str] = (ENV_VAR,)) -> ApiKey:
     """The key stored under `key_name`, else the first of `env_vars` that is set (a provider's
     own variable first; see `Preset.env_vars`)."""
-    names = (env_vars,) if isinstance(env_vars, str) else tuple(env_vars)
     stored, note = _from_keyring(key_name)
     if stored:
         return stored
-    for name in names:
+    for name in env_vars:
         from_env = os.environ.get(name, "").strip()
         if from_env:
             return ApiKey(from_env, f"environment ({name})")
-    variables = names[0] + "".join(f" (or {name})" for name in names[1:])
+    variables = env_vars[0] + "".join(f" (or {name})" for name in env_vars[1:])
     raise MissingKey(
         f"No API key found: store one in the OS keyring (service '{KEYRING_SERVICE}', user '{key_name}'), "
         f"e.g. `keyring set {KEYRING_SERVICE} {key_name}`, or set {variables} for this run{note}."
