@@ -175,6 +175,7 @@ class TalkAppClient:
                 "ring_underruns": s.playback.underruns, "ring_overruns": s.capture.overruns,
                 "ring_frames_dropped": s.capture.frames_dropped,
                 "output_rate": s.output_rate, "input_rate": s.input_rate, "realtime": s.realtime,
+                "libpulse_threads_realtime": f"{s.sound_server_threads_realtime}/{s.sound_server_threads}",
                 "output_latency": s.output_latency, "input_latency": s.input_latency}
 
 

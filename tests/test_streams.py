@@ -8,6 +8,7 @@ sits in a recording, found by cross-correlation) or on counters.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from talkapp.audio.devices import DeviceInfo, DeviceKey
 from talkapp.audio.pcm import resample
 from talkapp.audio.ring import RingReader, RingWriter, open_ring
 from talkapp.audio.streams import AudioIO
+from talkapp.threads import priority
 
 SILENT = 1e-3  # |sample| below this is silence (s16 quantisation and resampler tails)
 # These tests check that every frame arrives and that the counters are right. The app's 5 ms
@@ -108,6 +110,34 @@ def test_capture_equals_what_the_virtual_mic_heard(pulse, rig):
     assert stats.capture.overruns == stats.capture.frames_dropped == stats.input_overflows == 0
     assert stats.capture.frames_written_total == stats.input_callbacks * block
     assert 0 < stats.input_latency < 0.2
+
+
+def test_the_threads_audio_waits_on_run_real_time_where_the_kernel_allows(pulse, rig):
+    r = rig(input_device=key("talkapp_mic"), output_device=key("talkapp_speaker"))
+    both = lambda: min(r.io.statistics().input_callbacks, r.io.statistics().output_callbacks)  # noqa: E731
+    wait_for(lambda: both() > 5, what="callbacks on both streams")
+    if not r.io.statistics().realtime:
+        pytest.skip("this machine refuses real-time scheduling (not root, no RLIMIT_RTPRIO)")
+
+    def check() -> None:
+        stats = r.io.statistics()
+        # Each stream on a pulse PCM runs one libpulse main-loop thread in this process: the
+        # thread that wakes the callback when the server asks for audio.
+        assert stats.sound_server_threads >= 2
+        assert stats.sound_server_threads_realtime == stats.sound_server_threads
+        helpers = priority.sound_server_threads()
+        assert len(helpers) >= 2
+        for tid in helpers:
+            assert os.sched_getscheduler(tid) == os.SCHED_FIFO
+            assert os.sched_getparam(tid).sched_priority == priority.AUDIO_PRIORITY
+
+    check()
+    # Reopening (new devices, or recovery from a fault) starts new helper threads: raised too.
+    before, calls = set(priority.sound_server_threads()), both()
+    r.io.set_devices(key("talkapp_mic"), key("talkapp_speaker"))
+    wait_for(lambda: both() > calls + 5, what="callbacks after reopening")
+    assert set(priority.sound_server_threads()) - before, "reopening started no new helper thread"
+    check()
 
 
 def test_playback_reaches_the_speaker_intact_without_underruns(pulse, rig):

@@ -10,7 +10,9 @@ Who calls what:
   Either PortAudio thread: `on_finished` when its stream ends (on error, or when we close it).
 The callbacks copy frames and count, nothing else: no numpy allocation, no locks, no logging.
 What they report are plain ints and floats on their own `_Side` object, read by the loop. (The
-one exception: the first call asks the kernel for real-time priority, see `_ask_for_realtime`.)
+one exception: the first call asks the kernel for real-time priority for its thread.) The
+sound-server client threads that wake them get that priority too, as each stream opens
+(`talkapp.threads.priority`).
 
 Faults: a callback never raises and never reports. A stream that dies (device unplugged, taken
 by the sound server) only sets its side's `finished` flag; `poll_faults()` on the loop notices,
@@ -32,7 +34,6 @@ blocksize 0 calls back every ~1 ms with a few frames) and `latency="low"`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,25 +42,18 @@ import numpy as np
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceInfo, DeviceKey
 from talkapp.audio.ring import RingReader, RingStatistics, RingWriter
+from talkapp.threads import priority
 
 Direction = Literal["input", "output"]
 _NOUN = {"input": "microphone", "output": "speaker"}
 _VERB = {"input": "listening", "output": "playing"}
-# SCHED_FIFO priority each callback thread asks for: above every normal thread (on a box with
-# both cores busy, 10 ms blocks glitched in 5 of 7 test runs at normal priority, 0 of 3 with
-# it), below sound servers' and JACK's own real-time threads.
-_REALTIME_PRIORITY = 10
+# Each callback thread asks for real-time priority from its first call (PortAudio 19.6's ALSA
+# backend does not ask; on a box with both cores busy, 10 ms blocks glitched in 5 of 7 test runs
+# at normal priority, 0 of 3 with it). Refused: the thread keeps normal priority.
 
 
 def _ask_for_realtime() -> bool:
-    """Once, from a callback thread: real-time scheduling for this thread (PortAudio 19.6's
-    ALSA backend does not ask). Granted to root, or under an RLIMIT_RTPRIO (limits.conf,
-    rtkit); refused or not on Linux: the thread keeps normal priority."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(_REALTIME_PRIORITY))
-    except (OSError, AttributeError):  # EPERM; no sched_setscheduler outside Linux
-        return False
-    return True
+    return priority.ask_for_realtime(priority.AUDIO_PRIORITY)
 
 
 @dataclass(frozen=True)
@@ -82,6 +76,8 @@ class AudioStatistics:
     output_latency: float  # s, latest output callback: outputBufferDacTime - currentTime
     reopens: int  # streams reopened by fault recovery
     realtime: bool  # every open stream's callback thread got real-time priority
+    sound_server_threads: int  # client threads of the sound server in this process (libpulse)
+    sound_server_threads_realtime: int  # how many of them run at the callbacks' priority
 
 
 class _Side:
@@ -210,6 +206,7 @@ class AudioIO:
         self._faults: list[AudioFault] = []
         self._running = False
         self._reopens = 0
+        self._server_threads = (0, 0)  # (real-time, found) after the last stream opened
 
     # -- control (loop thread) -------------------------------------------------------------
 
@@ -285,6 +282,8 @@ class AudioIO:
             output_latency=latency("output"),
             reopens=self._reopens,
             realtime=all(s.realtime for s in self._sides.values() if s is not None),
+            sound_server_threads=self._server_threads[1],
+            sound_server_threads_realtime=self._server_threads[0],
         )
 
     # -- opening and closing ---------------------------------------------------------------
@@ -383,6 +382,9 @@ class AudioIO:
             return None, devices.describe_error(exc)
         side.rate = round(side.stream.samplerate)
         notes += self._adopt_rate(direction, side)
+        # Opening a stream on a PulseAudio device started a libpulse thread in this process that
+        # will wake the callback thread: it gets the callbacks' priority before the first wake.
+        self._server_threads = priority.promote_sound_server_threads()
         try:
             devices.start_stream(side.stream)
         except devices.StartTimeout as exc:

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
 import threading
 from collections.abc import Coroutine
 
+from talkapp.threads.priority import ask_for_realtime
+
 
 # SCHED_FIFO priority of the loop thread that runs the audio engine: above normal threads, below
-# the PortAudio callbacks (10). Why: the callbacks are Python and wait for the GIL; when this
-# thread holds it and a busy normal-priority process preempts it, the callbacks starve
-# (measured: output callbacks up to 92 ms apart with both cores busy; bench/audio_latency.py).
-# It sleeps between 10 ms pump cycles, so it cannot hog a core. Granted to root or under an
-# RLIMIT_RTPRIO (rtkit, limits.conf); elsewhere the thread keeps normal priority.
+# the PortAudio callbacks (`priority.AUDIO_PRIORITY`). Why: the callbacks are Python and wait
+# for the GIL; when this thread holds it and a busy normal-priority process preempts it, the
+# callbacks starve (measured: output callbacks up to 92 ms apart with both cores busy;
+# bench/audio_latency.py). It sleeps between 10 ms pump cycles, so it cannot hog a core.
 ENGINE_LOOP_PRIORITY = 5
 
 
@@ -53,7 +53,7 @@ class LoopThread:
 
     def _run(self) -> None:
         if self.realtime_priority is not None:
-            self.realtime = _ask_for_realtime(self.realtime_priority)
+            self.realtime = ask_for_realtime(self.realtime_priority)
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_forever()
@@ -68,10 +68,3 @@ class LoopThread:
         if tasks:
             self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
-
-def _ask_for_realtime(priority: int) -> bool:
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
-    except (OSError, AttributeError):  # EPERM; no sched_setscheduler outside Linux
-        return False
-    return True

@@ -1,0 +1,76 @@
+"""Real-time scheduling for the threads the audio depends on (Linux; a no-op elsewhere).
+
+Who gets it, highest first:
+  10  PortAudio's callback threads (they ask from their first callback) and the sound-server
+      client threads those callbacks wait on (`promote_sound_server_threads`);
+   5  the engine's asyncio loop (`talkapp.threads.loop.ENGINE_LOOP_PRIORITY`).
+Every one of them sleeps between short bursts of work, so none can hog a core. The kernel grants
+SCHED_FIFO to root, or under an RLIMIT_RTPRIO (limits.conf, rtkit); refused, a thread keeps its
+normal priority and the app works as before, only less sure of its timing under load.
+On macOS and Windows the audio threads are real-time already (Core Audio; PortAudio's WASAPI
+host asks MMCSS for "Pro Audio").
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+AUDIO_PRIORITY = 10
+
+# Threads a sound server's client library runs inside our process, which PortAudio's callback
+# thread waits on. libpulse's threaded main loop (the ALSA `pulse` plugin, also PipeWire's
+# pulse emulation) wakes the callback thread when the server asks for audio; at normal
+# priority, busier higher-priority work delays it and the output runs dry (measured:
+# bench/output_underflows.py). PipeWire's own client library asks rtkit itself.
+SOUND_SERVER_THREAD_NAMES = frozenset({"threaded-ml"})
+
+_TASKS = Path("/proc/self/task")
+
+
+def ask_for_realtime(priority: int, thread_id: int = 0) -> bool:
+    """SCHED_FIFO at `priority` for `thread_id` (0: the calling thread). False when refused."""
+    try:
+        os.sched_setscheduler(thread_id, os.SCHED_FIFO, os.sched_param(priority))
+    except (OSError, AttributeError):  # EPERM, or the thread just ended; not Linux
+        return False
+    return True
+
+
+def is_realtime(thread_id: int) -> bool:
+    try:
+        return os.sched_getscheduler(thread_id) in (os.SCHED_FIFO, os.SCHED_RR)
+    except (OSError, AttributeError):
+        return False
+
+
+def thread_names() -> dict[int, str]:
+    """This process's threads by kernel thread id (empty where there is no /proc)."""
+    names = {}
+    try:
+        tasks = list(_TASKS.iterdir())
+    except OSError:
+        return {}
+    for task in tasks:
+        try:
+            names[int(task.name)] = (task / "comm").read_text().strip()
+        except OSError:  # ended meanwhile
+            continue
+    return names
+
+
+def sound_server_threads() -> list[int]:
+    return [tid for tid, name in thread_names().items() if name in SOUND_SERVER_THREAD_NAMES]
+
+
+def promote_sound_server_threads() -> tuple[int, int]:
+    """Give every sound-server client thread of this process the callbacks' priority.
+    Returns (real-time now, found). Cheap: one /proc listing."""
+    granted = found = 0
+    for tid in sound_server_threads():
+        if is_realtime(tid) or ask_for_realtime(AUDIO_PRIORITY, tid):
+            granted += 1
+            found += 1
+        elif (_TASKS / str(tid)).exists():  # refused, not ended meanwhile
+            found += 1
+    return granted, found
