@@ -660,7 +660,9 @@ def rows_for(m: dict) -> dict:
     s = m["statistics"]
     under = s["output_underflows"] + m["starved"]
     over = s["input_overflows"] + (s["ring_overruns"] or 0)
-    r["underruns (PortAudio flags + starved callbacks)"] = (f"{s['output_underflows']} + {m['starved']}", under, under, 1)
+    at_start = s.get("output_start_underflows") or 0  # during a stream's start-up fill: silence only
+    r["underruns (PortAudio flags + starved callbacks)"] = (
+        f"{s['output_underflows']} + {m['starved']}" + (f" (+{at_start} at stream start)" if at_start else ""), under, under, 1)
     r["overruns (PortAudio flags + ring)"] = (f"{s['input_overflows']} + {s['ring_overruns'] if s['ring_overruns'] is not None else '—'}", over, over, 1)
     r["audible dropouts in reply audio (gaps / damaged)"] = (f"{m['dropouts']} / {m['damaged']}", m["dropouts"] + m["damaged"],
                                                               m["dropouts"] + m["damaged"], 1)

@@ -10,7 +10,7 @@ the input buffer (and interrupts a reply), release commits and asks for a respon
 (drop queued audio, truncate to the bytes the output callback handed over).
 
 Nothing here is tuned. The only additions are bench instrumentation, kept off the audio path:
-each callback is timed, and stamps (time.monotonic) are kept where the bench compares clients
+each callback is timed, its underflow flags are counted as TalkApp counts its own, and stamps (time.monotonic) are kept where the bench compares clients
 (delta received, commit/truncate sent, barge-in decided).
 """
 
@@ -23,6 +23,9 @@ import time
 
 import numpy as np
 from openai import AsyncOpenAI
+
+# Bench instrumentation only: underflows in a stream's start-up fill are told apart by TalkApp's rule.
+from talkapp.audio.streams import start_fill_done
 
 RATE = 24_000
 BLOCK = 480  # 20 ms
@@ -82,6 +85,8 @@ class BaselineClient:
         self.cancelled: set[str] = set()
         self.deltas = 0
         self.underflows = 0
+        self.start_underflows = 0
+        self.starting = True
         self.overflows = 0
         self.connected = asyncio.Event()
 
@@ -100,8 +105,13 @@ class BaselineClient:
     def _speaker_callback(self, outdata, frames, time_info, status) -> None:
         wait = time.time() - time_info.currentTime
         t0 = time.monotonic()
-        if status.output_underflow:
-            self.underflows += 1
+        if status.output_underflow:  # counted as TalkApp's are: start-up fill apart
+            if self.starting:
+                self.start_underflows += 1
+            else:
+                self.underflows += 1
+        if self.starting and start_fill_done(time_info.outputBufferDacTime - time_info.currentTime, frames, RATE):
+            self.starting = False
         wanted = frames * 2
         with self.out_lock:
             chunk = bytes(self.out_buf[:wanted])
@@ -212,6 +222,7 @@ class BaselineClient:
             return not self.out_buf and self.response_id is None
 
     def statistics(self) -> dict:
-        return {"output_underflows": self.underflows, "input_overflows": self.overflows,
+        return {"output_underflows": self.underflows, "output_start_underflows": self.start_underflows,
+                "input_overflows": self.overflows,
                 "ring_underruns": None, "ring_overruns": None, "output_rate": RATE, "input_rate": RATE,
                 "realtime": False}

@@ -171,7 +171,8 @@ class TalkAppClient:
 
     def statistics(self) -> dict:
         s = self.engine.statistics()
-        return {"output_underflows": s.output_underflows, "input_overflows": s.input_overflows,
+        return {"output_underflows": s.output_underflows, "output_start_underflows": s.output_start_underflows,
+                "input_overflows": s.input_overflows,
                 "ring_underruns": s.playback.underruns, "ring_overruns": s.capture.overruns,
                 "ring_frames_dropped": s.capture.frames_dropped,
                 "output_rate": s.output_rate, "input_rate": s.input_rate, "realtime": s.realtime,

@@ -52,6 +52,12 @@ _VERB = {"input": "listening", "output": "playing"}
 # at normal priority, 0 of 3 with it). Refused: the thread keeps normal priority.
 
 
+def start_fill_done(output_latency: float, frames: int, rate: int) -> bool:
+    """Whether an output stream has finished filling its buffer at start: this callback found
+    1.5 blocks already queued ahead of it (`_Playback`)."""
+    return output_latency >= 1.5 * frames / rate
+
+
 def _ask_for_realtime() -> bool:
     return priority.ask_for_realtime(priority.AUDIO_PRIORITY)
 
@@ -69,7 +75,8 @@ class AudioStatistics:
     input_rate: int | None  # None: no input stream open
     output_rate: int | None
     input_overflows: int  # PortAudio status flags, summed over every stream opened
-    output_underflows: int
+    output_underflows: int  # (after each output stream's start-up fill, see `_Playback`)
+    output_start_underflows: int  # flagged while a stream was filling its buffer with silence
     input_callbacks: int
     output_callbacks: int
     input_latency: float  # s, latest input callback: currentTime - inputBufferAdcTime
@@ -82,8 +89,8 @@ class AudioStatistics:
 
 class _Side:
     """One opened stream: its counters and flags. Each attribute has one writing thread: the
-    callback thread writes `callbacks`, `xruns`, `latency`, `realtime`, `finished`; the loop
-    the rest."""
+    callback thread writes `callbacks`, `xruns`, `start_xruns`, `starting`, `latency`,
+    `realtime`, `finished`; the loop the rest."""
 
     __slots__ = (
         "callbacks",
@@ -94,6 +101,8 @@ class _Side:
         "latency",
         "rate",
         "realtime",
+        "start_xruns",
+        "starting",
         "stream",
         "xruns",
     )
@@ -105,6 +114,8 @@ class _Side:
         self.channels = channels
         self.callbacks = 0
         self.xruns = 0
+        self.start_xruns = 0
+        self.starting = True
         self.latency = 0.0
         self.finished = False
         self.closing = False
@@ -135,6 +146,13 @@ class _Capture(_Side):
 
 
 class _Playback(_Side):
+    """Output. PortAudio starts an output stream by calling back several times in a row until
+    the device buffer is full of what we return (silence, unless reply audio is already
+    queued). The ALSA pulse plugin sometimes flags an underflow inside that burst: the server
+    took the first block before the second arrived (bench/stream_start.py: 1-4 % of starts,
+    within 2 ms of the start). Those are counted apart, as `start_xruns`, until the first
+    callback that finds 1.5 blocks already queued."""
+
     __slots__ = ("io", "ring", "scratch")
 
     def __init__(
@@ -152,9 +170,14 @@ class _Playback(_Side):
         if not self.callbacks:
             self.realtime = _ask_for_realtime()
         self.callbacks += 1
-        if status.output_underflow:
-            self.xruns += 1
         self.latency = time.outputBufferDacTime - time.currentTime
+        if status.output_underflow:
+            if self.starting:
+                self.start_xruns += 1
+            else:
+                self.xruns += 1
+        if self.starting and start_fill_done(self.latency, frames, self.rate):
+            self.starting = False
         if self.io.paused:
             outdata.fill(0)  # silence without consuming: an unconfirmed barge-in can resume
         elif self.channels == 1:
@@ -201,7 +224,7 @@ class AudioIO:
         self._channels = channels
         self._sides: dict[Direction, _Side | None] = {"input": None, "output": None}
         self._rates: dict[Direction, int] = {"input": 0, "output": 0}  # last rate each ran at
-        self._retired = {"input": [0, 0], "output": [0, 0]}  # closed streams: callbacks, xruns
+        self._retired = {"input": [0, 0, 0], "output": [0, 0, 0]}  # closed: callbacks, xruns, start
         self._latency = {"input": 0.0, "output": 0.0}
         self._faults: list[AudioFault] = []
         self._running = False
@@ -262,7 +285,7 @@ class AudioIO:
     def statistics(self) -> AudioStatistics:
         def total(direction: Direction, i: int) -> int:
             side = self._sides[direction]
-            now = (side.callbacks, side.xruns)[i] if side else 0
+            now = (side.callbacks, side.xruns, side.start_xruns)[i] if side else 0
             return self._retired[direction][i] + now
 
         def latency(direction: Direction) -> float:
@@ -276,6 +299,7 @@ class AudioIO:
             output_rate=self.output_rate,
             input_overflows=total("input", 1),
             output_underflows=total("output", 1),
+            output_start_underflows=total("output", 2),
             input_callbacks=total("input", 0),
             output_callbacks=total("output", 0),
             input_latency=latency("input"),
@@ -451,5 +475,6 @@ class AudioIO:
             devices.close_stream(side.stream, finished=finished)
             self._retired[direction][0] += side.callbacks
             self._retired[direction][1] += side.xruns
+            self._retired[direction][2] += side.start_xruns
             self._latency[direction] = side.latency
             self._sides[direction] = None
