@@ -822,11 +822,7 @@ async def main_async(args) -> None:
         os.nice(-10)  # the simulator and recorders stand in for a server and a sound card elsewhere
     base = Path(tempfile.mkdtemp(prefix="bench-lat-"))
     pulse = audio_server._start_daemon(base)
-    for key in audio_server._ENV_KEYS:
-        if key in pulse.env:
-            os.environ[key] = pulse.env[key]
-        else:
-            os.environ.pop(key, None)
+    pulse.adopt_environment()
     duration = 20.0 if args.quick else 120.0
     conditions = [c for c in ("idle", "loaded") if not (c == "idle" and args.load) and not (c == "loaded" and args.idle_only)]
     runs = {}

@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     pulse = audio_server._start_daemon(Path(tempfile.mkdtemp(prefix="bench-underflows-")))
-    os.environ.update({k: v for k, v in pulse.env.items() if k in audio_server._ENV_KEYS})
+    pulse.adopt_environment()
     from talkapp.audio import devices
 
     devices.rescan()

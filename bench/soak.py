@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import threading
@@ -150,9 +149,7 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="talkapp-soak-"))
     pulse = audio_server._start_daemon(base)
     try:
-        for key in audio_server._ENV_KEYS:
-            if key in pulse.env:
-                os.environ[key] = pulse.env[key]
+        pulse.adopt_environment()
         devices.rescan()
         asyncio.run(soak(pulse, args.minutes))
     finally:

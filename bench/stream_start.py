@@ -12,7 +12,6 @@ many after that.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import subprocess
 import sys
@@ -37,7 +36,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=40)
     args = parser.parse_args()
     pulse = audio_server._start_daemon(Path(tempfile.mkdtemp(prefix="bench-start-")))
-    os.environ.update({k: v for k, v in pulse.env.items() if k in audio_server._ENV_KEYS})
+    pulse.adopt_environment()
     port = free_port()
     simulator = subprocess.Popen([sys.executable, "-m", "talkapp", "simulator", "--port", str(port)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -159,6 +159,16 @@ class PulseServer:
         path.write_bytes(float_to_pcm16(samples))
         return _spawn(paplay_command(path, sink), self.env)
 
+    def adopt_environment(self) -> None:
+        """Point this process at this server: PortAudio -> ALSA pulse plugin -> libpulse read
+        it from the environment. Also keeps libpulse out of the real home (even `import
+        sounddevice` makes it write there). PortAudio sees the new devices after a rescan."""
+        for key in _ENV_KEYS:
+            if key in self.env:
+                os.environ[key] = self.env[key]
+            else:
+                os.environ.pop(key, None)
+
     def record(
         self, source: str = "speaker.monitor", rate: int = RATE, channels: int = 1
     ) -> Recording:
@@ -231,13 +241,7 @@ def _pulse_module() -> Iterator[PulseServer]:
     server = None
     try:
         server = _start_daemon(base)
-        # This process talks to it too (PortAudio -> ALSA pulse plugin -> libpulse), and must
-        # not write into the real home (even `import sounddevice` makes libpulse do that).
-        for key in _ENV_KEYS:
-            if key in server.env:
-                os.environ[key] = server.env[key]
-            else:
-                os.environ.pop(key, None)
+        server.adopt_environment()  # this process talks to it too
         try:
             devices.rescan()  # PortAudio enumerated devices at import, before this server
         except devices.AudioUnavailable as exc:

@@ -8,9 +8,10 @@ from talkapp.audio.echo import Passthrough
 from talkapp.audio.pcm import WIRE_RATE
 from talkapp.audio.ring import open_ring
 from talkapp.audio.vad import SpeechDetector
+from talkapp.session.engine import PUMP_PERIOD_MS
 from talkapp.session.mic import SEND_CHUNK_MS, MicPump
 
-BLOCK = WIRE_RATE // 200  # the engine pulls every 5 ms
+BLOCK = WIRE_RATE * PUMP_PERIOD_MS // 1000  # what the engine pulls each pump cycle
 
 
 def talk_then_release(audio: np.ndarray) -> tuple[int, int]:
@@ -29,7 +30,8 @@ def talk_then_release(audio: np.ndarray) -> tuple[int, int]:
 
 def test_a_tail_that_may_end_the_speech_is_sent_before_the_commit():
     speech = speak("Hello there, how are you today")
-    audio = speech[: len(speech) // 2]  # released mid-word
+    step = SEND_CHUNK_MS * WIRE_RATE // 1000
+    audio = speech[: len(speech) // 2 // step * step + BLOCK]  # mid-word, a chunk not yet full
     sent, tail = talk_then_release(audio)
     assert tail > 0
     assert sent + tail == len(audio) // BLOCK * BLOCK  # every sample, none twice

@@ -47,19 +47,10 @@ from talkapp.threads import priority
 Direction = Literal["input", "output"]
 _NOUN = {"input": "microphone", "output": "speaker"}
 _VERB = {"input": "listening", "output": "playing"}
-# Each callback thread asks for real-time priority from its first call (PortAudio 19.6's ALSA
-# backend does not ask; on a box with both cores busy, 10 ms blocks glitched in 5 of 7 test runs
-# at normal priority, 0 of 3 with it). Refused: the thread keeps normal priority.
-
-
 def start_fill_done(output_latency: float, frames: int, rate: int) -> bool:
     """Whether an output stream has finished filling its buffer at start: this callback found
     1.5 blocks already queued ahead of it (`_Playback`)."""
     return output_latency >= 1.5 * frames / rate
-
-
-def _ask_for_realtime() -> bool:
-    return priority.ask_for_realtime(priority.AUDIO_PRIORITY)
 
 
 @dataclass(frozen=True)
@@ -88,7 +79,10 @@ class AudioStatistics:
 
 
 class _Side:
-    """One opened stream: its counters and flags. Each attribute has one writing thread: the
+    """One opened stream: its counters and flags. Its callback thread asks for real-time
+    priority from its first call (PortAudio 19.6's ALSA backend does not ask; on a box with both
+    cores busy, 10 ms blocks glitched in 5 of 7 test runs at normal priority, 0 of 3 with it);
+    refused, the thread keeps normal priority. Each attribute has one writing thread: the
     callback thread writes `callbacks`, `xruns`, `start_xruns`, `starting`, `latency`,
     `realtime`, `finished`; the loop the rest."""
 
@@ -137,7 +131,7 @@ class _Capture(_Side):
 
     def callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
         if not self.callbacks:
-            self.realtime = _ask_for_realtime()
+            self.realtime = priority.ask_for_realtime(priority.AUDIO_PRIORITY)
         self.callbacks += 1
         if status.input_overflow:
             self.xruns += 1
@@ -168,7 +162,7 @@ class _Playback(_Side):
 
     def callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
         if not self.callbacks:
-            self.realtime = _ask_for_realtime()
+            self.realtime = priority.ask_for_realtime(priority.AUDIO_PRIORITY)
         self.callbacks += 1
         self.latency = time.outputBufferDacTime - time.currentTime
         if status.output_underflow:
@@ -229,7 +223,7 @@ class AudioIO:
         self._faults: list[AudioFault] = []
         self._running = False
         self._reopens = 0
-        self._server_threads = (0, 0)  # (real-time, found) after the last stream opened
+        self._server_threads = priority.SoundServerThreads(0, 0)  # as the last stream opened
 
     # -- control (loop thread) -------------------------------------------------------------
 
@@ -306,8 +300,8 @@ class AudioIO:
             output_latency=latency("output"),
             reopens=self._reopens,
             realtime=all(s.realtime for s in self._sides.values() if s is not None),
-            sound_server_threads=self._server_threads[1],
-            sound_server_threads_realtime=self._server_threads[0],
+            sound_server_threads=self._server_threads.found,
+            sound_server_threads_realtime=self._server_threads.realtime,
         )
 
     # -- opening and closing ---------------------------------------------------------------

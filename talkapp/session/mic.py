@@ -62,8 +62,8 @@ class MicPump:
         Unless the VAD heard no voice in the unsent audio nor in the `SILENT_TAIL_MARGIN_MS`
         before it: the user stopped talking a while ago (as at most push-to-talk releases),
         that tail is silence, and the commit goes out at once instead of after a message that
-        carries nothing. (The few milliseconds captured since the last pull, one block, are
-        then left to the next pull, which no longer forwards.)"""
+        carries nothing. (The few milliseconds captured since the last pull, one pump cycle
+        at most, are then left to the next pull, which no longer forwards.)"""
         block = MicBlock((), ()) if self._tail_is_silent() else self.pull(flush=True)
         self._streaming = False
         self._pending = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 AUDIO_PRIORITY = 10
 
@@ -63,9 +64,14 @@ def sound_server_threads() -> list[int]:
     return [tid for tid, name in thread_names().items() if name in SOUND_SERVER_THREAD_NAMES]
 
 
-def promote_sound_server_threads() -> tuple[int, int]:
+class SoundServerThreads(NamedTuple):
+    found: int
+    realtime: int  # of those found, how many run real-time
+
+
+def promote_sound_server_threads() -> SoundServerThreads:
     """Give every sound-server client thread of this process the callbacks' priority.
-    Returns (real-time now, found). Cheap: one /proc listing."""
+    Cheap: one /proc listing."""
     granted = found = 0
     for tid in sound_server_threads():
         if is_realtime(tid) or ask_for_realtime(AUDIO_PRIORITY, tid):
@@ -73,4 +79,4 @@ def promote_sound_server_threads() -> tuple[int, int]:
             found += 1
         elif (_TASKS / str(tid)).exists():  # refused, not ended meanwhile
             found += 1
-    return granted, found
+    return SoundServerThreads(found, granted)
