@@ -153,12 +153,13 @@ def test_same_rate_is_a_copying_passthrough():
     assert (r.latency_frames, r.latency_ms, len(r.flush())) == (0, 0.0, 0)
 
 
-def test_stereo_is_each_channel_resampled_alone():
-    left, right = speech_like(44100, 0.2), tone(44100, 3000.0, 0.2)
-    stereo = stream(StreamResampler(44100, 24000, channels=2), np.stack([left, right], 1), 441)
+@pytest.mark.parametrize("src, dst", [(44100, 24000), (48000, 24000), (24000, 48000)])  # both filter paths
+def test_stereo_is_each_channel_resampled_alone(src, dst):
+    left, right = speech_like(src, 0.2), tone(src, 3000.0, 0.2)
+    stereo = stream(StreamResampler(src, dst, channels=2), np.stack([left, right], 1), src // 100)
     assert stereo.shape[1] == 2
-    assert np.allclose(stereo[:, 0], stream(StreamResampler(44100, 24000), left, 882), atol=1e-6)
-    assert np.allclose(stereo[:, 1], stream(StreamResampler(44100, 24000), right, 882), atol=1e-6)
+    assert np.allclose(stereo[:, 0], stream(StreamResampler(src, dst), left, src // 50), atol=1e-6)
+    assert np.allclose(stereo[:, 1], stream(StreamResampler(src, dst), right, src // 50), atol=1e-6)
 
 
 def test_reset_starts_a_fresh_stream():

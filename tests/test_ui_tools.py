@@ -71,7 +71,10 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
     (request_id,) = window.approvals.pending()
     prompt = window.approvals.prompt(request_id)
     assert "“docs” wants to run search(" in prompt.label.text() and window.approvals.isVisible()
-    assert window.state.value == "listening"  # non-blocking: the conversation goes on meanwhile
+    # Non-blocking: the reply that asked ends (its response.done may land just after the
+    # prompt shows) and the conversation goes on while the question waits.
+    qtbot.waitUntil(lambda: window.state.value == "listening", timeout=WAIT)
+    assert window.approvals.pending() == [request_id]
     qtbot.mouseClick(prompt.allow_button, Qt.MouseButton.LeftButton)
     assert window.approvals.pending() == [] and not window.approvals.isVisible()
     qtbot.waitUntil(lambda: said_times(window, "The search tool of the docs MCP server returned") == 1, timeout=WAIT)

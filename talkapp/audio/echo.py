@@ -39,11 +39,12 @@ from typing import Protocol
 
 import numpy as np
 
-from talkapp.audio.pcm import WIRE_RATE, to_mono
+from talkapp.audio.pcm import WIRE_RATE, mean_square, to_mono
 
 RATE = WIRE_RATE  # both streams: the mic pump and the playback feeder work at 24 kHz
 FRAME = RATE // 100  # the APM's unit is exactly 10 ms; anything else aborts the process
 FRAME_MS = 10
+GAIN_RAMP = np.linspace(0.0, 1.0, FRAME // 4, dtype=np.float32)  # 2.5 ms: a gain change never clicks
 MAX_QUEUED_MS = 1000  # far-end audio ahead of the mic beyond this is dropped (a feeder bug)
 
 
@@ -209,6 +210,8 @@ class ApmCanceller(_Framed):
         }
         self.latency_ms = APM_NS_LATENCY_MS if noise_suppression else APM_LATENCY_MS
         self._apm = _new_apm(self._switches)
+        self._applied_delay_ms: int | None = None  # what the APM was last told
+        self._near_frame, self._far_frame = _ApmFrame(), _ApmFrame()
         self._gate = EchoGate(delay_ms)  # judges the raw mic against the expected echo
         super().__init__(delay_ms)
 
@@ -216,18 +219,24 @@ class ApmCanceller(_Framed):
         super().reset()
         self._gate.reset()
         self._apm = _new_apm(self._switches)  # the APM has no reset of its own
+        self._applied_delay_ms = None
 
     def _clean(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
         delay = self._reference_delay_ms()  # the gate aligns like the APM
         self._gate.set_delay_ms(delay)
         gain = self._gate.judge(near, far)
         self._onset = self._onset or self._gate.take_onset()
-        self._apm.process_reverse_stream(_audio_frame(far))
-        self._apm.set_stream_delay_ms(round(min(delay, APM_MAX_DELAY_MS)))
-        frame = _audio_frame(near)
-        self._apm.process_stream(frame)  # in place, in the frame's own bytearray
-        cleaned = np.frombuffer(frame.data, np.int16).astype(np.float32) / 32768.0
-        return self._gate.apply(cleaned, gain)
+        self._apm.process_reverse_stream(self._far_frame.holding(far))
+        self._tell_delay(round(min(delay, APM_MAX_DELAY_MS)))
+        self._apm.process_stream(self._near_frame.holding(near))  # cleaned in place
+        return self._gate.apply(self._near_frame.as_float(), gain)
+
+    def _tell_delay(self, ms: int) -> None:
+        """Each FFI call costs ~30 us of Python, and the APM keeps the last delay it was told
+        (AEC3 takes it as a hint and tracks the echo itself): tell it only what changed."""
+        if ms != self._applied_delay_ms:
+            self._apm.set_stream_delay_ms(ms)
+            self._applied_delay_ms = ms
 
 
 def _new_apm(switches: dict):
@@ -236,11 +245,27 @@ def _new_apm(switches: dict):
     return rtc.AudioProcessingModule(**switches)
 
 
-def _audio_frame(samples: np.ndarray):
-    from livekit import rtc
+class _ApmFrame:
+    """One reusable 10 ms `rtc.AudioFrame`: samples are written into its bytes in place, so a
+    frame costs no new Python objects (building one per call was a third of the APM's cost)."""
 
-    pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")
-    return rtc.AudioFrame(bytearray(pcm.tobytes()), RATE, 1, FRAME)
+    def __init__(self) -> None:
+        from livekit import rtc
+
+        self.frame = rtc.AudioFrame(bytearray(2 * FRAME), RATE, 1, FRAME)
+        self._pcm = np.frombuffer(self.frame.data, np.int16)  # a writable view of its bytes
+        self._scaled = np.empty(FRAME, np.float32)
+
+    def holding(self, samples: np.ndarray):
+        """The frame, now holding `samples` (float, 10 ms) as PCM16."""
+        np.multiply(samples, 32768.0, out=self._scaled)
+        np.round(self._scaled, out=self._scaled)
+        np.clip(self._scaled, -32768, 32767, out=self._scaled)
+        self._pcm[:] = self._scaled  # the cast truncates, but the values are whole already
+        return self.frame
+
+    def as_float(self) -> np.ndarray:
+        return self._pcm.astype(np.float32) / 32768.0
 
 
 # ---- gate: the fallback ----
@@ -294,19 +319,22 @@ class EchoGate(_Framed):
 
     def judge(self, near: np.ndarray, far: np.ndarray) -> float:
         """Follow one 10 ms frame pair; return the gain for the mic frame."""
-        level = max(_energy(far), self._decay * self._far_level[-1])
+        level = max(mean_square(far), self._decay * self._far_level[-1])
         self._far_level[:-1] = self._far_level[1:]
         self._far_level[-1] = level
-        return self._gain_for(_energy(near), self._echo_reference())
+        return self._gain_for(mean_square(near), self._echo_reference())
 
     def _clean(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
         return self.apply(near, self.judge(near, far))
 
     def apply(self, frame: np.ndarray, gain: float) -> np.ndarray:
         """`frame` at `gain`, ramped from the last frame's gain over 2.5 ms so it never clicks."""
-        ramp = np.linspace(self._gain, gain, FRAME // 4, dtype=np.float32)
-        self._gain = gain
-        return frame * np.concatenate([ramp, np.full(FRAME - len(ramp), gain, np.float32)])
+        out = frame * np.float32(gain)
+        if gain != self._gain:
+            ramp = len(GAIN_RAMP)
+            out[:ramp] = frame[:ramp] * (self._gain + (gain - self._gain) * GAIN_RAMP)
+            self._gain = gain
+        return out
 
     def _echo_reference(self) -> float:
         """The highest far level whose echo can be in the current mic frame."""
@@ -337,10 +365,6 @@ class EchoGate(_Framed):
 
 def _frames(ms: float) -> int:
     return math.ceil(ms / FRAME_MS)
-
-
-def _energy(frame: np.ndarray) -> float:
-    return float(np.mean(np.square(frame, dtype=np.float64)))
 
 
 def _db(energy: float) -> float:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import webrtcvad
 
-from talkapp.audio.pcm import to_mono
+from talkapp.audio.pcm import mean_square, to_mono
 from talkapp.audio.resampler import StreamResampler
 
 VAD_RATE = 16_000  # webrtcvad takes 8/16/32/48 kHz; 16 kHz matched an energy reference best
@@ -116,7 +116,7 @@ class SpeechDetector:
         return SpeechEdge(started, sample, self.rate)
 
     def _voiced(self, frame: np.ndarray) -> bool:
-        if float(np.mean(np.square(frame, dtype=np.float64))) < self._floor:
+        if mean_square(frame) < self._floor:
             return False  # below the floor: never speech, whatever webrtcvad thinks
         pcm = np.clip(np.round(frame * 32768.0), -32768, 32767).astype("<i2")
         return self._vad.is_speech(pcm.tobytes(), VAD_RATE)

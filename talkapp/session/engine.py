@@ -157,8 +157,10 @@ class Engine:
         self._rates_changed()
 
     def levels(self) -> tuple[float, float]:
-        """(mic dBFS, speaker dBFS); plain floats, safe to read from any thread."""
-        return (self._mic.level_dbfs, self._speaker.level_dbfs) if hasattr(self, "_mic") else (float("-inf"),) * 2
+        """(mic dBFS, speaker dBFS); plain floats, safe to read from any thread -- including
+        while the loop is still opening the audio, one part at a time."""
+        parts = getattr(self, "_mic", None), getattr(self, "_speaker", None)
+        return tuple(part.level_dbfs if part is not None else float("-inf") for part in parts)
 
     def statistics(self):
         return self._io.statistics() if hasattr(self, "_io") else None

@@ -38,6 +38,7 @@ class MicPump:
         self._scratch = np.zeros(capture.capacity, np.float32)
         self._preroll: deque[np.ndarray] = deque()
         self._preroll_max = preroll_ms * WIRE_RATE // 1000
+        self._preroll_samples = 0  # in the blocks kept in _preroll
         self._pending: list[np.ndarray] = []
         self._streaming = False
         self._fed = 0  # samples given to the detector
@@ -92,8 +93,9 @@ class MicPump:
 
     def _remember(self, clean: np.ndarray) -> None:
         self._preroll.append(clean)
-        while sum(len(b) for b in self._preroll) - len(self._preroll[0]) >= self._preroll_max:
-            self._preroll.popleft()
+        self._preroll_samples += len(clean)
+        while self._preroll_samples - len(self._preroll[0]) >= self._preroll_max:
+            self._preroll_samples -= len(self._preroll.popleft())
 
     def _judge(self, clean: np.ndarray) -> tuple[tuple[bool, float], ...]:
         if self._detector is None:
