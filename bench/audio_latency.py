@@ -214,11 +214,12 @@ def first_above(samples: np.ndarray, dbfs: float = -45.0, win: int = 24) -> int:
     return int(above[0] * win) if len(above) else 0
 
 
-def gaps(reply: np.ndarray, heard: np.ndarray, played: int, chunk: int = 2400, reach: int = 960) -> tuple[int, int]:
+def gaps(reply: np.ndarray, heard: np.ndarray, played: int, chunk: int = 2400, reach: int = 960) -> tuple[list, list]:
     """Dropouts inside the played part of a reply, walking it in 100 ms chunks that are mostly
-    voiced: (jumps -- the chunk no longer lines up where the previous one did but does a few ms
-    later or earlier, i.e. audio was inserted or lost -- and runs of chunks that line up nowhere)."""
-    jumps, damaged, lag, bad_run = 0, 0, 0, False
+    voiced: where (reply sample) the chunks are that show a jump -- the chunk no longer lines up
+    where the previous one did but does a few ms later or earlier, i.e. audio was inserted or
+    lost -- and where runs of chunks start that line up nowhere or lost a few ms to silence."""
+    jumps, damaged, lag, bad_run = [], [], 0, False
     win = 24
     for start in range(0, max(0, played - chunk), chunk):
         part = reply[start:start + chunk]
@@ -228,14 +229,16 @@ def gaps(reply: np.ndarray, heard: np.ndarray, played: int, chunk: int = 2400, r
         if audio_server.similarity(part, heard, start + lag) >= 0.8:
             got = heard[start + lag: start + lag + chunk]
             if len(got) == chunk and _hole(rms, np.sqrt(np.mean(got.reshape(-1, win).astype(np.float64) ** 2, axis=1))):
-                damaged += 1  # lined up, but a few ms of it went silent
+                damaged.append(start)  # lined up, but a few ms of it went silent
             bad_run = False
             continue
         where, sim = find(part, heard, start + lag - reach, start + lag + chunk + reach)
         if where >= 0 and sim >= 0.9 and where - start != lag:
-            jumps, lag, bad_run = jumps + 1, where - start, False
+            jumps.append(start)
+            lag, bad_run = where - start, False
         elif not bad_run:
-            damaged, bad_run = damaged + 1, True
+            damaged.append(start)
+            bad_run = True
     return jumps, damaged
 
 
@@ -558,14 +561,15 @@ def analyse(run: Run) -> dict:
     m["barge"] = barge
 
     # dropouts: in the recording (gaps inside played reply audio) and starved callbacks
-    jumps = damaged = starved = 0
+    jumps, damaged, starved = [], [], 0  # jumps and damage as heard times (chunk starts)
     barge_by_reply = {id(b["reply"]): b for b in barge}
     for reply in heard_replies:
         heard = spk[reply.lag: reply.lag + len(reply.audio) + RATE]
         b = barge_by_reply.get(id(reply))
         played = int((b["lo"] - reply.heard_at) * RATE) if b else len(reply.audio)
         j, d = gaps(reply.audio, heard, played)
-        jumps, damaged = jumps + j, damaged + d
+        jumps += [reply.heard_at + start / RATE for start in j]
+        damaged += [reply.heard_at + start / RATE for start in d]
         if reply.first_callback is None:
             continue
         stop_at = b["decided"] if (b and b["decided"]) else float("inf")
@@ -583,7 +587,8 @@ def analyse(run: Run) -> dict:
                 else:
                     break
             flowing = full or (flowing and cb_delivered[i] > 0)
-    m["dropouts"], m["damaged"], m["starved"] = jumps, damaged, starved
+    m["dropouts"], m["damaged"], m["starved"] = len(jumps), len(damaged), starved
+    dropouts_at = sorted(jumps + damaged)
     m["max_out_gap_ms"] = float(1000 * np.diff(cb_start).max()) if len(cb_start) > 1 else float("nan")
     m["max_in_gap_ms"] = float(1000 * np.diff(in_start).max()) if len(in_start) > 1 else float("nan")
     began, pauses, spans = {}, [], []
@@ -611,13 +616,23 @@ def analyse(run: Run) -> dict:
     m["xruns_at_s"] = {side: (log["start"][log["xrun"]] - connected).round(2).tolist()
                        for side, log in (("output", out_log), ("input", in_log)) if "xrun" in log}
     m["cpu_percent"] = 100 * w["cpu_s"] / (end - connected) if ("cpu_s" in w and end > connected) else None
-    m["steal"] = steal_summary(run.steal or [], cb_start, block_ms, connected, end)
+    m["steal"] = steal_summary(run.steal or [], cb_start, block_ms, connected, end, dropouts_at)
     return m
 
 
-def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: float, end: float) -> dict | None:
-    """Hypervisor steal over the conversation, its bursts (>= 20 ms of CPU within 100 ms), and
-    how many output callback gaps longer than two blocks fell within 50 ms of one."""
+# Steal is read from /proc/stat in ticks of 10 ms, every 20 ms (`Poller`): a callback gap and the
+# tick that counts the steal behind it land up to a poll apart. A dropout is placed by the 100 ms
+# chunk it was found in and is heard ~11 ms after its callback, hence the wider window.
+STEAL_NEAR_GAP_S = (0.05, 0.05)  # (before, after) a callback gap's end
+STEAL_NEAR_DROPOUT_S = (0.15, 0.1)  # (before, after) the start of a damaged chunk, as heard
+
+
+def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: float, end: float,
+                  dropouts_at: list[float]) -> dict | None:
+    """Hypervisor steal over the conversation: its total, its bursts (>= 20 ms of CPU within
+    100 ms), and which output callback gaps longer than two blocks and which audible dropouts
+    had any steal (one tick, 10 ms) next to them -- with the share of the conversation such a
+    window covers, which is how often that would happen by chance."""
     inside = [(t, v) for t, v in samples if start <= t <= end]
     if len(inside) < 2:
         return None
@@ -629,11 +644,28 @@ def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: f
     for b in burst_at:  # one entry per burst, not per overlapping window
         if not bursts or b - bursts[-1] > 0.1:
             bursts.append(float(b))
+    ticks = t[1:][np.diff(v) > 0]  # when steal was counted
+
+    def with_steal(moments, window) -> int:
+        return sum(bool(np.any((ticks >= m - window[0]) & (ticks <= m + window[1]))) for m in moments)
+
+    def by_chance(window) -> float:
+        """Share of the conversation in which a moment would have a tick in its window."""
+        covered, reach = 0.0, -np.inf
+        for tick in ticks:  # moments in [tick - after, tick + before] see this tick
+            low, high = max(tick - window[1], reach), tick + window[0]
+            covered, reach = covered + max(0.0, high - low), max(reach, high)
+        return 100 * covered / max(end - start, 1e-9)
+
     gaps = np.diff(cb_start)
     long_gaps = cb_start[1:][gaps > 2 * block_ms / 1000]
     near = sum(any(abs(g - b) <= 0.15 for b in bursts) for g in long_gaps)
     return {"total_ms": float(v[-1] - v[0]), "bursts_s": [round(b - start, 2) for b in bursts],
-            "long_gaps": int(len(long_gaps)), "long_gaps_at_burst": int(near)}
+            "long_gaps": int(len(long_gaps)), "long_gaps_at_burst": int(near),
+            "long_gaps_with_steal": with_steal(long_gaps, STEAL_NEAR_GAP_S), "gap_chance_pct": by_chance(STEAL_NEAR_GAP_S),
+            "dropouts_at_s": [round(d - start, 2) for d in dropouts_at],
+            "dropouts_with_steal": with_steal(dropouts_at, STEAL_NEAR_DROPOUT_S),
+            "dropout_chance_pct": by_chance(STEAL_NEAR_DROPOUT_S)}
 
 
 # ---- the table ----
@@ -801,7 +833,11 @@ def details(key, m: dict, run: Run) -> str:
     if st is not None:
         lines.append(f"  hypervisor steal during the conversation: {st['total_ms']:.0f} ms of CPU; bursts (>= 20 ms "
                      f"within 100 ms) at s {st['bursts_s'][:12]}; output callback gaps > 2 blocks: {st['long_gaps']}, "
-                     f"{st['long_gaps_at_burst']} of them at a burst")
+                     f"{st['long_gaps_at_burst']} of them at a burst, {st['long_gaps_with_steal']} next to any steal "
+                     f"(by chance: {st['gap_chance_pct']:.1f} %)")
+        if st["dropouts_at_s"]:
+            lines.append(f"  audible dropouts heard at s {st['dropouts_at_s'][:12]}: {st['dropouts_with_steal']} of them "
+                         f"next to hypervisor steal (by chance: {st['dropout_chance_pct']:.1f} %)")
     for p in m["problems"]:
         lines.append(f"  problem: {p}")
     return "\n".join(lines)

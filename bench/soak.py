@@ -49,7 +49,8 @@ def process_figures() -> tuple[float, float, int, int]:
 
 
 class Tally:
-    def __init__(self) -> None:
+    def __init__(self, knobs: Knobs) -> None:
+        self.knobs = knobs
         self.completed = self.interrupted = self.errors = self.reconnects = 0
         self.speaking = asyncio.Event()
         self.listening = asyncio.Event()
@@ -66,6 +67,7 @@ class Tally:
                 self.messages.append(text)
             case out.StateChanged(state=out.State.RECONNECTING, detail=detail) if "attempt 1 " in detail:
                 self.reconnects += 1
+                self.knobs.drop_after_audio_deltas = None  # one forced drop: the resumed reply plays
             case out.StateChanged(state=out.State.ASSISTANT_SPEAKING):
                 self.speaking.set()
             case out.StateChanged(state=out.State.LISTENING):
@@ -92,7 +94,7 @@ async def one_turn(pulse, tally: Tally, n: int, barge_in: bool) -> None:
 async def soak(pulse, minutes: float) -> None:
     config = SimulatorConfig(record_events=False, knobs=Knobs(audio_pace=4.0))
     async with Simulator(config) as sim:
-        tally = Tally()
+        tally = Tally(sim.knobs)
         profile = ProviderProfile(base_url=sim.url)
         engine = Engine(profile, "sk-soak", tally, Mode.SERVER_VAD, AudioOptions(echo=EchoMode.AEC))
         assert await engine.start(), tally.messages
@@ -114,8 +116,6 @@ async def soak(pulse, minutes: float) -> None:
             asked += 1
             if asked == 1:
                 figures["start"] = process_figures()
-            if dropped:
-                sim.knobs.drop_after_audio_deltas = None
             if (time.monotonic() - started) // 60 >= len(minute_rss):
                 minute_rss.append(process_figures()[0])
         figures["end"] = process_figures()

@@ -272,7 +272,8 @@ class Engine:
 
     async def _reconnected(self, event: Reconnected) -> None:
         self._connected = True
-        self.tools.reset("The session was renewed before this was answered.")  # a renewal skips _reconnecting
+        if event.renewed:  # after a loss, _reconnecting reset them already; a renewal skips it
+            self.tools.reset("The session was renewed before this was answered.")
         self._emit(out.Connected(event.label, event.session_id))
         if not event.renewed:
             self._emit(out.Notice("info", "Reconnected; the conversation so far was sent again as context."
