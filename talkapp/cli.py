@@ -29,6 +29,7 @@ from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.turns import Mode
+from talkapp.settings.model import AUDIO_BLOCKS_MS, AudioSettings
 from talkapp.settings.profile import DEFAULT_MODEL, ProviderProfile, command_line_profile
 from talkapp.settings.providers import XAI_MODELS
 from talkapp.settings.secrets import MissingKey, find_api_key
@@ -90,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="aec: cancel the speaker's echo (default); gate: duck the mic while the reply plays; "
                            "headset: neither")
     talk.add_argument("--silence-ms", type=int, default=500, help="local_vad: silence that ends your turn (default 500)")
+    talk.add_argument("--block-ms", type=int, choices=AUDIO_BLOCKS_MS, default=AudioSettings.block_ms,
+                      help="audio block: 5 hears replies soonest (default); 10 or 20 for a busy or virtual machine "
+                           "that crackles")
     talk.set_defaults(run=_run_talk)
 
     compare_command.add_parser(commands)
@@ -186,7 +190,7 @@ def _run_talk(args: argparse.Namespace) -> int:
 
     start_logging()
     audio = AudioOptions(input_device=_device(args.input, "input"), output_device=_device(args.output, "output"),
-                         echo=EchoMode(args.echo), vad_hangover_ms=args.silence_ms)
+                         echo=EchoMode(args.echo), vad_hangover_ms=args.silence_ms, block_ms=args.block_ms)
     profile = _profile(args)
     with _simulator_if(args) as sim_url:
         key = SIMULATOR_KEY if sim_url else _api_key(profile)

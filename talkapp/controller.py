@@ -203,7 +203,7 @@ class Controller:
 def _audio_options(settings: Settings) -> AudioOptions:
     a = settings.audio
     return AudioOptions(input_device=a.input_device, output_device=a.output_device, echo=EchoMode(a.echo),
-                        vad_aggressiveness=a.vad_aggressiveness, vad_hangover_ms=a.silence_ms)
+                        vad_aggressiveness=a.vad_aggressiveness, vad_hangover_ms=a.silence_ms, block_ms=a.block_ms)
 
 
 def _same_session(before: Settings, after: Settings) -> bool:

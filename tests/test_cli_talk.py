@@ -44,8 +44,8 @@ def test_devices_lists_the_sound_servers_devices(pulse):
     assert "talkapp_mic" in run.stdout and "talkapp_speaker" in run.stdout and "ALSA" in run.stdout
 
 
-def test_a_hands_free_conversation_for_a_fixed_duration_then_the_transcript(pulse):
-    proc = start_talk("--mode", "server_vad", "--duration", "12", "--echo", "headset")
+def test_a_hands_free_conversation_for_a_fixed_duration_then_the_transcript(pulse):  # in 20 ms blocks
+    proc = start_talk("--mode", "server_vad", "--duration", "12", "--echo", "headset", "--block-ms", "20")
     wait_for_line(proc, "[listening]")
     pulse.feed_mic(np.concatenate([speak(QUESTION), silence(0.3)])).wait()
     out, err = proc.communicate(timeout=30)

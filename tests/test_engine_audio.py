@@ -4,6 +4,8 @@ whole turn; barge-in cuts the reply and the truncate matches what reached the sp
 
 import asyncio
 import base64
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -229,3 +231,30 @@ async def test_session_expiry_renews_the_session_and_keeps_the_transcript(pulse,
         assert not [e for e in log.of(out.StateChanged) if e.state is out.State.ERROR]
     finally:
         await engine.stop()
+
+
+def hold_the_gil(seconds: float) -> None:
+    """Keep every other Python thread -- the PortAudio callbacks too -- waiting, as a stalled
+    machine would: a busy loop that does not hand the GIL over within the default 5 ms."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(10 * seconds)
+    try:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+    finally:
+        sys.setswitchinterval(before)
+
+
+async def test_a_speaker_that_runs_dry_is_told_with_what_to_do(pulse, simulator, engine_for):
+    engine, log = await engine_for(Mode.PUSH_TO_TALK)
+    await asyncio.sleep(1.0)  # past the streams' start-up fill, whose underflows are not the user's
+    assert engine.statistics().output_underflows == 0
+    hold_the_gil(0.2)  # 200 ms without a callback: 20x the device buffer
+    notice = await log.wait_for(lambda e: isinstance(e, out.Notice) and e.topic == out.AUDIO, timeout=5)
+    assert "ran dry" in notice.text and "larger audio block" in notice.text and "--block-ms" in notice.text
+    assert engine.statistics().output_underflows >= 1
+    hold_the_gil(0.2)  # again within the minute: counted, not told again
+    await asyncio.sleep(1.5)
+    assert len([e for e in log.of(out.Notice) if e.topic == out.AUDIO]) == 1
+    assert engine.state is out.State.LISTENING  # and the conversation goes on

@@ -24,7 +24,7 @@ def test_a_fresh_start_is_the_offline_simulator(tmp_path):
 def test_everything_round_trips_across_a_restart(tmp_path):
     settings = dataclasses.replace(
         Settings().with_profile(OPENAI), active="OpenAI", mode="semantic_vad",
-        audio=AudioSettings(input_device=DeviceKey("USB mic", "ALSA"), echo="gate", silence_ms=700),
+        audio=AudioSettings(input_device=DeviceKey("USB mic", "ALSA"), echo="gate", silence_ms=700, block_ms=10),
         hotkeys=HotkeySettings(push_to_talk="F9", global_push_to_talk="<ctrl>+<alt>+space"))
     SettingsStore(tmp_path).save(settings)
     loaded = SettingsStore(tmp_path).load()
@@ -43,16 +43,17 @@ def test_a_corrupt_file_is_moved_aside_with_a_message(tmp_path):
 
 def test_bad_entries_fall_back_alone_and_are_reported(tmp_path):
     data = json.loads(json.dumps({"profiles": [{"name": "OpenAI", "model": 42, "api": "ga"}, {"model": "x"}],
-                                  "active": "OpenAI", "mode": "telepathy", "audio": {"echo": "foil", "silence_ms": "long"}}))
+                                  "active": "OpenAI", "mode": "telepathy", "audio": {"echo": "foil", "silence_ms": "long", "block_ms": 7}}))
     (tmp_path / "settings.json").write_text(json.dumps(data))
     loaded = SettingsStore(tmp_path).load()
     settings = loaded.settings
     assert settings.active == "OpenAI" and settings.active_profile().api == "ga"
     assert settings.active_profile().model == ProviderProfile().model  # 42 was not a model id
     assert settings.mode == "ptt" and settings.audio.echo == "aec" and settings.audio.silence_ms == 500
+    assert settings.audio.block_ms == 5  # 7 ms is not a block the app offers
     assert any(p.provider == "simulator" for p in settings.profiles)  # always offered
     (notice,) = loaded.notices
-    assert "model" in notice and "telepathy" in notice and "foil" in notice
+    assert "model" in notice and "telepathy" in notice and "foil" in notice and "block_ms = 7" in notice
 
 
 def test_the_file_holds_no_secret_fields(tmp_path):

@@ -51,8 +51,8 @@ def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
 
 
 def mean_square(samples: np.ndarray) -> float:
-    """Mean energy of a mono block (0 for an empty one). A dot product: the pump computes
-    several per 10 ms, and np.mean's Python wrapper costs more than the arithmetic."""
+    """Mean energy of a block, over all its samples (0 for an empty one). A dot product: the
+    pump computes several per 10 ms, and np.mean's Python wrapper costs more than the sums."""
     flat = np.asarray(samples, dtype=np.float32).reshape(-1)
     return float(np.dot(flat, flat)) / flat.size if flat.size else 0.0
 

@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import gc
 import itertools
+import math
 import sys
 import logging
 from pathlib import Path
@@ -50,6 +51,7 @@ from talkapp.tools.toolbox import ToolBox
 # instead of 22 % (bench/audio_latency.py --quick) for a barge-in decided ~5 ms sooner (4 vs 9 ms
 # p50, far inside its 80 ms budget), and woke the loop twice as often to compete for the GIL.
 PUMP_PERIOD_MS = 10
+UNDERFLOW_NOTICE_EVERY_S = 60  # a machine that keeps running dry is told once a minute, not every second
 ECHO_REALIGN_CYCLES = 100  # pump cycles (about a second) between echo delay updates
 RING_SECONDS = 4  # capture and playback rings; the speaker keeps only `lead_ms` in its ring
 RESEND_TURNS = 20  # turns re-sent as context after a reconnect
@@ -88,6 +90,8 @@ class Engine:
         self._connected = False
         self._renewal: asyncio.Task | None = None
         self._dropped_reported = 0  # capture frames lost to overruns, already told
+        self._underflows_reported = 0  # times the speaker ran dry, already told
+        self._underflows_told_at = -math.inf
         self.state = State.IDLE
 
     # ---- commands (loop thread) ----
@@ -219,6 +223,7 @@ class Engine:
                 self._align_echo()  # the timestamps settle after the streams start
                 self._renew_if_due()
                 self._report_lost_audio()
+                self._report_underflows(now)
             block = self._mic.pull()
             if block.barge_in:
                 await self._do(self.policy.barge_in_heard(now))
@@ -352,6 +357,19 @@ class Engine:
             self._emit(out.Notice("warning", f"TalkApp fell behind the microphone and lost {lost_ms:.0f} ms of audio "
                                   "(the computer was very busy); if it keeps happening, close other heavy apps.", out.AUDIO))
             self._dropped_reported = dropped
+
+    def _report_underflows(self, now: float) -> None:
+        """The speaker ran dry (PortAudio's flag, past each stream's start-up fill): a crackle
+        the user may have heard. Told at most once per `UNDERFLOW_NOTICE_EVERY_S`, with what
+        to do about it if it keeps happening."""
+        count = self._io.statistics().output_underflows
+        if count <= self._underflows_reported or now - self._underflows_told_at < UNDERFLOW_NOTICE_EVERY_S:
+            return
+        times = count - self._underflows_reported
+        self._emit(out.Notice("warning", f"The speaker ran dry {times} time{'s' if times > 1 else ''} (the computer was "
+                              "busy), so you may have heard a crackle. If it keeps happening, close other heavy apps or "
+                              "choose a larger audio block (Settings → Audio; --block-ms in the terminal).", out.AUDIO))
+        self._underflows_reported, self._underflows_told_at = count, now
 
     def _renew_if_due(self) -> None:
         """Before the service ends the session at its time limit, while nobody is talking."""

@@ -19,6 +19,7 @@ from talkapp.settings.profile import SIMULATOR_PROFILE, ProviderProfile, simulat
 
 MODES = ("ptt", "server_vad", "semantic_vad", "local_vad")
 ECHO_MODES = ("aec", "gate", "headset")
+AUDIO_BLOCKS_MS = (5, 10, 20)  # PortAudio block: lower latency, or more room for a busy machine
 APPROVAL_POLICIES = ("always", "never")  # MCP: ask the user before every call, or never
 
 
@@ -29,6 +30,7 @@ class AudioSettings:
     echo: str = "aec"
     vad_aggressiveness: int = 2
     silence_ms: int = 500  # local VAD: the silence that ends a turn
+    block_ms: int = 5  # one of AUDIO_BLOCKS_MS
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,9 @@ def _audio(data: Any, problems: list[str]) -> AudioSettings:
     if audio.echo not in ECHO_MODES:
         problems.append(f"audio: unknown echo mode {audio.echo!r}")
         audio = dataclasses.replace(audio, echo="aec")
+    if audio.block_ms not in AUDIO_BLOCKS_MS:
+        problems.append(f"audio: block_ms = {audio.block_ms!r} is not one of {AUDIO_BLOCKS_MS}")
+        audio = dataclasses.replace(audio, block_ms=AudioSettings.block_ms)
     return dataclasses.replace(audio, **devices)
 
 

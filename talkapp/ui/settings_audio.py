@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceInfo, DeviceKey
-from talkapp.settings.model import AudioSettings
+from talkapp.settings.model import AUDIO_BLOCKS_MS, AudioSettings
 from talkapp.ui.settings_audio_probe import MicMeter, ProbeError, TonePlayer
 from talkapp.ui.settings_tasks import Outcome, Tasks
 
@@ -40,6 +40,13 @@ ECHO_MODES = (
     ("headset", "&Headset",
      "No processing: the reply cannot reach the mic. Best quality with headphones."),
 )
+
+
+AUDIO_BLOCKS = {  # AUDIO_BLOCKS_MS, as the user chooses among them
+    5: "5 ms: replies start soonest (default)",
+    10: "10 ms: steadier on a busy computer",
+    20: "20 ms: for virtual machines and remote desktops",
+}
 
 
 def level_text(dbfs: float) -> str:
@@ -84,6 +91,14 @@ class AudioPage(QWidget):
         self.refresh_button = QPushButton("Re&fresh")
         self.refresh_button.setToolTip("Look again for microphones and speakers (after plugging one in).")
         self.refresh_button.clicked.connect(self.list_devices)
+        self.block = QComboBox()
+        self.block.setAccessibleName("Audio block")
+        for ms in AUDIO_BLOCKS_MS:
+            self.block.addItem(AUDIO_BLOCKS[ms], ms)
+        self.block.setCurrentIndex(max(0, self.block.findData(audio.block_ms)))
+        self.block.setToolTip("How much audio moves at a time. Smaller blocks let you hear the reply sooner; "
+                              "larger ones ride out a busy or virtual machine without crackles.")
+        self.block.currentIndexChanged.connect(self.edited)
         self.device_note = QLabel("Looking for audio devices…")
         self.device_note.setWordWrap(True)
 
@@ -127,7 +142,11 @@ class AudioPage(QWidget):
         tone_row.addWidget(self.tone_button)
         tone_row.addWidget(self.tone_status, 1)
         grid.addLayout(tone_row, 4, 1, 1, 2)
-        grid.addWidget(self.device_note, 5, 0, 1, 3)
+        label_block = QLabel("Audio &block:")
+        label_block.setBuddy(self.block)
+        grid.addWidget(label_block, 5, 0)
+        grid.addWidget(self.block, 5, 1)
+        grid.addWidget(self.device_note, 6, 0, 1, 3)
         grid.setColumnStretch(1, 1)
 
         echo_box = QGroupBox("When the reply plays on speakers")
@@ -183,7 +202,8 @@ class AudioPage(QWidget):
     def settings(self) -> AudioSettings:
         echo = next(v for v, b in self.echo_buttons.items() if b.isChecked())
         return AudioSettings(input_device=self.input.currentData(), output_device=self.output.currentData(),
-                             echo=echo, vad_aggressiveness=self.aggressiveness.value(), silence_ms=self.silence.value())
+                             echo=echo, vad_aggressiveness=self.aggressiveness.value(), silence_ms=self.silence.value(),
+                             block_ms=self.block.currentData())
 
     def stop(self) -> None:
         """The dialog is closing: end the checks (their worker closes the streams)."""
