@@ -270,6 +270,7 @@ class Engine:
     async def _reconnecting(self, event: Reconnecting) -> None:
         if event.attempt == 1:
             self._connected = False
+            self._speaker.cut_off()
             self.tools.reset("The connection was lost before this finished.")
             await self._do(self.policy.connection_lost())
         self._set_state(State.RECONNECTING, f"Connection lost ({event.reason}); reconnecting, attempt {event.attempt} "

@@ -42,6 +42,7 @@ class Speaker:
         self._queue: deque[tuple[str, np.ndarray | None]] = deque()  # None: the item's end
         self._in_ring: deque[_InRing] = deque()
         self._playing = False
+        self._open_item: str | None = None  # the item whose audio is arriving, its end not yet known
         self.level_dbfs = float("-inf")
         self.set_device_rate(device_rate)
 
@@ -53,7 +54,7 @@ class Speaker:
 
     def play(self, item_id: str, pcm: bytes) -> None:
         self._queue.append((item_id, pcm16_to_float(pcm)))
-        self._playing = True
+        self._playing, self._open_item = True, item_id
         self.feed()
 
     def end_of_item(self, item_id: str) -> None:
@@ -61,6 +62,14 @@ class Speaker:
         if self._playing:
             self._queue.append((item_id, None))
             self.feed()
+        if item_id == self._open_item:
+            self._open_item = None
+
+    def cut_off(self) -> None:
+        """The connection is gone: the reply arriving will get no more audio. What came plays
+        to its end, and running dry there is that reply's end, not an underrun."""
+        if self._open_item is not None:
+            self.end_of_item(self._open_item)
 
     def flush(self) -> int:
         """Drop everything not yet played (barge-in). The callback applies it within a block;
@@ -69,7 +78,7 @@ class Speaker:
         self._queue.clear()
         self._in_ring.clear()
         self._resampler.reset()
-        self._playing = False
+        self._playing, self._open_item = False, None
         self.level_dbfs = float("-inf")
         return generation
 
