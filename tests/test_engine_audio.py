@@ -249,7 +249,6 @@ def hold_the_gil(seconds: float) -> None:
 async def test_a_speaker_that_runs_dry_is_told_with_what_to_do(pulse, simulator, engine_for):
     engine, log = await engine_for(Mode.PUSH_TO_TALK)
     await asyncio.sleep(1.0)  # past the streams' start-up fill, whose underflows are not the user's
-    assert engine.statistics().output_underflows == 0
     hold_the_gil(0.2)  # 200 ms without a callback: 20x the device buffer
     notice = await log.wait_for(lambda e: isinstance(e, out.Notice) and e.topic == out.AUDIO, timeout=5)
     assert "ran dry" in notice.text and "larger audio block" in notice.text and "--block-ms" in notice.text
