@@ -630,7 +630,7 @@ STEAL_NEAR_DROPOUT_S = (0.15, 0.1)  # (before, after) the start of a damaged chu
 def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: float, end: float,
                   dropouts_at: list[float]) -> dict | None:
     """Hypervisor steal over the conversation: its total, its bursts (>= 20 ms of CPU within
-    100 ms), and which output callback gaps longer than two blocks and which audible dropouts
+    100 ms), and how many output callback gaps longer than two blocks and which audible dropouts
     had any steal (one tick, 10 ms) next to them -- with the share of the conversation such a
     window covers, which is how often that would happen by chance."""
     inside = [(t, v) for t, v in samples if start <= t <= end]
@@ -657,11 +657,9 @@ def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: f
             covered, reach = covered + max(0.0, high - low), max(reach, high)
         return 100 * covered / max(end - start, 1e-9)
 
-    gaps = np.diff(cb_start)
-    long_gaps = cb_start[1:][gaps > 2 * block_ms / 1000]
-    near = sum(any(abs(g - b) <= 0.15 for b in bursts) for g in long_gaps)
+    long_gaps = cb_start[1:][np.diff(cb_start) > 2 * block_ms / 1000]
     return {"total_ms": float(v[-1] - v[0]), "bursts_s": [round(b - start, 2) for b in bursts],
-            "long_gaps": int(len(long_gaps)), "long_gaps_at_burst": int(near),
+            "long_gaps": int(len(long_gaps)),
             "long_gaps_with_steal": with_steal(long_gaps, STEAL_NEAR_GAP_S), "gap_chance_pct": by_chance(STEAL_NEAR_GAP_S),
             "dropouts_at_s": [round(d - start, 2) for d in dropouts_at],
             "dropouts_with_steal": with_steal(dropouts_at, STEAL_NEAR_DROPOUT_S),
@@ -833,7 +831,7 @@ def details(key, m: dict, run: Run) -> str:
     if st is not None:
         lines.append(f"  hypervisor steal during the conversation: {st['total_ms']:.0f} ms of CPU; bursts (>= 20 ms "
                      f"within 100 ms) at s {st['bursts_s'][:12]}; output callback gaps > 2 blocks: {st['long_gaps']}, "
-                     f"{st['long_gaps_at_burst']} of them at a burst, {st['long_gaps_with_steal']} next to any steal "
+                     f"{st['long_gaps_with_steal']} of them next to any steal "
                      f"(by chance: {st['gap_chance_pct']:.1f} %)")
         if st["dropouts_at_s"]:
             lines.append(f"  audible dropouts heard at s {st['dropouts_at_s'][:12]}: {st['dropouts_with_steal']} of them "
