@@ -21,7 +21,7 @@ from talkapp.settings.model import Settings
 from talkapp.settings.store import SettingsStore
 from talkapp.threads.ui_bridge import UiBridge
 from talkapp.ui.global_hotkey import GlobalHotkey
-from talkapp.ui.main_window import MainWindow
+from talkapp.ui.main.window import MainWindow
 
 
 def _assets() -> Path:

@@ -1,4 +1,4 @@
-"""Every example server event in ../shared/protocol/fixtures decodes to the right normalized event,
+"""Every example server event in tests/fixtures/protocol decodes to the right normalized event,
 with its fields taken from the wire, in the dialect it was recorded in."""
 
 import base64
@@ -11,7 +11,7 @@ from talkapp.protocol import events as ev
 from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.selection import DIALECTS
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "protocol" / "fixtures"
+from protocol_fixtures import FIXTURES
 
 
 def _fixtures(kind: str):

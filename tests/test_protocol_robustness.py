@@ -75,9 +75,8 @@ def test_an_error_names_the_command_that_caused_it():
 
 # ---- real events, broken: every fixture with one field removed or replaced, at any depth ----
 
-from pathlib import Path  # noqa: E402
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "protocol" / "fixtures"
+from protocol_fixtures import FIXTURES  # noqa: E402
 SERVER_EVENTS = [(p.parent.name, json.loads(p.read_text())) for p in sorted(FIXTURES.glob("*/*.server.*.json"))]
 
 

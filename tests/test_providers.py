@@ -31,8 +31,8 @@ from talkapp.settings.providers import PRESETS, azure_endpoint, preset_for, prov
 from talkapp.settings.store import SettingsStore
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.threads.loop import LoopThread
-from talkapp.ui.settings_dialog import SettingsDialog
-from talkapp.ui.settings_rules import key_entry, new_key_name, problems
+from talkapp.ui.settings.dialog import SettingsDialog
+from talkapp.ui.settings.rules import key_entry, new_key_name, problems
 
 KEY = fake_key("test-0123456789abcdef")
 MANUAL = cmd.SessionConfig(turn_detection=None)  # we commit the turn ourselves

@@ -114,7 +114,7 @@ def test_the_main_window_with_a_conversation(app_env, pulse, shots):
 
 
 def test_the_settings_pane(app_env, shots):
-    pytest.importorskip("talkapp.ui.settings_dialog", reason="the settings pane (talkapp/ui/settings_dialog.py) is not there yet")
+    pytest.importorskip("talkapp.ui.settings.dialog", reason="the settings pane (talkapp/ui/settings/dialog.py) is not there yet")
     with running_app(app_env, "--open-settings") as app:
         main = wait_for_title(app_env, "^TalkApp.*Listening")  # the main window (the pane is titled too)
         deadline = time.monotonic() + WAIT

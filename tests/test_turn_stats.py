@@ -2,7 +2,7 @@
 
 from talkapp.protocol.events import Usage
 from talkapp.session.engine_events import TurnMeasured
-from talkapp.ui.turn_stats import SessionStats
+from talkapp.ui.main.turn_stats import SessionStats
 
 
 def test_a_tool_calling_step_adds_its_tokens_but_is_not_a_reply():

@@ -32,9 +32,9 @@ from talkapp.controller import Controller
 from talkapp.settings.model import AudioSettings, Settings
 from talkapp.simulator import Knobs, SimulatorConfig
 from talkapp.threads.ui_bridge import UiBridge
-from talkapp.ui.compare_table import BEST_ROLE, COLUMN, PLAY, STOP
-from talkapp.ui.compare_window import CompareWindow
-from talkapp.ui.main_window import MainWindow
+from talkapp.ui.compare.table import BEST_ROLE, COLUMN, PLAY, STOP
+from talkapp.ui.compare.window import CompareWindow
+from talkapp.ui.main.window import MainWindow
 
 WAIT = 60_000  # ms: a limit for a hang, never a measurement
 BETA, GA = "gpt-4o-realtime-preview:beta", "gpt-realtime-2"

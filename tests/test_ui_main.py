@@ -17,8 +17,8 @@ from talkapp.session.engine_events import State
 from talkapp.settings.model import HotkeySettings, Settings
 from talkapp.settings.profile import SIMULATOR_PROFILE, ProviderProfile, simulator_profile
 from talkapp.settings.store import SettingsStore
-from talkapp.ui import main_window
-from talkapp.ui.status_text import LIVE
+from talkapp.ui.main import window as main_window
+from talkapp.ui.main.status_text import LIVE
 
 QUESTION = "Hello, can you hear me? What is the weather like today?"
 WAIT = 30_000  # ms: generous for a loaded CI box; waits end as soon as the condition holds

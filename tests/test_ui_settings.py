@@ -38,8 +38,8 @@ from talkapp.settings.model import AudioSettings, HotkeySettings, Settings
 from talkapp.settings.profile import BETA_VOICES, GA_VOICES, ProviderProfile
 from talkapp.settings.secrets import KEYRING_SERVICE, delete_api_key
 from talkapp.settings.store import SettingsStore
-from talkapp.ui.settings_dialog import SettingsDialog
-from talkapp.ui.settings_key import TESTING
+from talkapp.ui.settings.dialog import SettingsDialog
+from talkapp.ui.settings.key import TESTING
 
 SECRET = fake_key("ui-test-0123456789abcdef3f9a")
 WAIT = 20_000  # ms: a limit for a hang, never a measurement
@@ -500,7 +500,7 @@ class OpenedUrls(QObject):
 def test_recording_is_off_by_default_and_its_folder_is_shown_and_saved(qtbot, tmp_path):
     from talkapp.settings.model import Settings
     from talkapp.settings.store import SettingsStore
-    from talkapp.ui.settings_dialog import SettingsDialog
+    from talkapp.ui.settings.dialog import SettingsDialog
 
     dialog = SettingsDialog(Settings(), controller=None, page="recording")
     qtbot.addWidget(dialog)

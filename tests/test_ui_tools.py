@@ -20,7 +20,7 @@ from talkapp.session.transcript import ToolCard
 from talkapp.settings.model import McpServerSettings, RememberedApproval, Settings, ToolSettings
 from talkapp.settings.store import SettingsStore
 from talkapp.tools.mcp import forget_header_value, has_header_value, store_header_value
-from talkapp.ui.transcript_view import TranscriptView
+from talkapp.ui.main.transcript_view import TranscriptView
 
 DOCS = McpServerSettings("docs", "https://mcp.example.invalid/mcp", approval="always")
 desktop = test_ui_main.desktop  # fixtures shared with the main window's and the settings pane's tests

@@ -1,5 +1,5 @@
 """The desktop app's widgets (PySide6 only: no asyncio, no sounddevice, no protocol).
 
-One widget per module; `main_window.MainWindow` puts them together and is the only one that
+One widget per module; `main.window.MainWindow` puts them together and is the only one that
 talks to the `Controller`. Colours come from the palette (light and dark follow the OS).
 """

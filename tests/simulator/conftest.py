@@ -19,7 +19,7 @@ from talkapp.audio.pcm import float_to_pcm16, pcm16_to_float, resample
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.simulator.voice import silence, synthesize
 
-FIXTURES = Path("/work/shared/protocol/fixtures")
+from protocol_fixtures import FIXTURES
 GUARD_S = 10.0  # hang guard only; no test asserts on time
 KEY = fake_key("test-0123456789abcdef")
 

@@ -1,0 +1,1 @@
+"""The Compare view: configurations, utterance, table, chart, and the window around them."""

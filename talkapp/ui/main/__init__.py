@@ -1,0 +1,1 @@
+"""The main window and its parts: header, talk panel, transcript, banners, approvals."""

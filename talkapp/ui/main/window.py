@@ -1,0 +1,397 @@
+"""The main window: renders what the engine reports and forwards what the user does.
+
+Threads: everything here runs on the Qt main thread. Engine events arrive at `on_event`
+through the UI bridge (a queued connection); commands go to the `Controller`, whose methods
+return at once; a command's failure comes back through the bridge (`UiBridge.watch`). Levels are
+polled by a ~30 Hz timer. Nothing here waits on a future.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from talkapp.controller import Controller, NeedsKey
+from talkapp.session import engine_events as out
+from talkapp.session.engine_events import ApprovalRequested, State
+from talkapp.session.turns import Mode
+from talkapp.settings.model import Settings
+from talkapp.settings.profile import SIMULATOR_PROFILE
+from talkapp.threads.ui_bridge import UiBridge
+from talkapp.ui.main import status_text
+from talkapp.ui.main.approval import ApprovalStack
+from talkapp.ui.main.banner import BannerStack
+from talkapp.ui.main.clipboard_reader import ClipboardReader
+from talkapp.ui.compare.window import CompareWindow
+from talkapp.ui.main.header import Header
+from talkapp.ui.main.hold_key import HoldKey
+from talkapp.ui.settings.dialog import SettingsDialog
+from talkapp.ui.main.talk_panel import TalkPanel
+from talkapp.ui.main.transcript_panel import TranscriptPanel
+from talkapp.ui.main.turn_stats import SessionStats, first_audio_ms
+
+LEVEL_POLL_MS = 33  # ~30 Hz
+
+
+class MainWindow(QMainWindow):
+    settings_changed = Signal(object)  # Settings: the user changed them here or in the settings pane
+
+    def __init__(self, settings: Settings, controller: Controller, bridge: UiBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self._controller = controller
+        self._bridge = bridge
+        self.state = State.IDLE
+        self._detail = ""  # the error state's explanation
+        self._needs_key: str | None = None  # the profile waiting for a key
+        self._interrupted: str | None = None  # "Reply interrupted after …", until the next reply
+        self._holding: set[str] = set()  # what holds the talk button down: "button", "key", "global"
+        self._stats = SessionStats()
+        self.settings_dialog = None
+        self.compare_window: CompareWindow | None = None
+        self.clipboard = ClipboardReader(self)  # the read_clipboard tool reads through it (loop → UI → loop)
+        controller.clipboard = self.clipboard.read
+        self._build()
+        self._wire()
+        self._show_settings(settings)
+        self._offer_a_key(settings)
+        self._refresh()
+        self.resize(1000, 660)
+        self._levels = QTimer(self, interval=LEVEL_POLL_MS)
+        self._levels.timeout.connect(self._poll_levels)
+        self._levels.start()
+
+    # ---- building ----
+
+    def _build(self) -> None:
+        self.header = Header()
+        self.banners = BannerStack()
+        self.approvals = ApprovalStack()  # MCP approval prompts: non-blocking, above the conversation
+        self.talk = TalkPanel()
+        self.transcript = TranscriptPanel()
+        splitter = QSplitter()
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.talk)
+        splitter.addWidget(self.transcript)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 620])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(12, 10, 12, 12)
+        layout.addWidget(self.header)
+        layout.addWidget(self.banners)
+        layout.addWidget(self.approvals)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+        self.hold_key = HoldKey(self)
+        self.hold_key.watch(self.transcript.view, self.talk.button)
+        self.talk.button.setFocus()
+        h, t = self.header, self.talk
+        order = [h.profiles, h.connect_button, h.compare_button, h.settings_button, t.button, t.modes.push_to_talk,
+                 t.modes.hands_free, t.modes.vad, self.transcript.copy_button, self.transcript.export_button, self.transcript.view,
+                 self.transcript.message.edit, self.transcript.message.button]
+        for before, after in itertools.pairwise(order):
+            QWidget.setTabOrder(before, after)
+
+    def _wire(self) -> None:
+        self.header.profile_chosen.connect(self.choose_profile)
+        self.header.connect_button.clicked.connect(self._connect_clicked)
+        self.header.settings_button.clicked.connect(self._settings_clicked)
+        self.header.compare_button.clicked.connect(self.open_compare)
+        self.talk.button.pressed.connect(self._button_pressed)
+        self.talk.button.released.connect(self._button_released)
+        self.hold_key.pressed.connect(self._key_pressed)
+        self.hold_key.released.connect(self._key_released)
+        self.talk.modes.mode_changed.connect(self.choose_mode)
+        self.transcript.message.send.connect(self.send_text)
+        self.transcript.problem.connect(self._export_failed)
+        self.approvals.answered.connect(self.answer_approval)
+
+    # ---- engine events (main thread, via the bridge) ----
+
+    @Slot(object)
+    def on_event(self, event: object) -> None:
+        match event:
+            case out.StateChanged(state=state, detail=detail, topic=topic):
+                self._state_changed(state, detail, topic)
+            case out.Connected(label=label):
+                self._needs_key = None
+                self.banners.clear("connection")
+                self.header.model.set(label)
+                self._stats = SessionStats()
+                self.talk.show_stats(self._stats.lines())
+                self.transcript.view.add_note(f"{time.strftime('%H:%M')} · session started · {label}")
+            case out.TranscriptChanged(turn=turn):
+                if turn.interrupted:
+                    self._interrupted = status_text.interrupted(turn.heard_ms)
+                    self._refresh()
+                self.transcript.view.show_turn(turn)
+            case out.TurnMeasured() as measured:
+                self._measured(measured)
+            case out.ToolCardChanged(card=card):
+                self.transcript.view.show_card(card)
+                if card.settled:
+                    self.approvals.close_prompt(card.id)  # answered (maybe by a remembered answer) or expired
+            case out.ApprovalRequested() as request:
+                self.approvals.ask(request)
+            case out.Notice(level="info", text=text):
+                self.talk.show_hint(text)
+            case out.Notice(level=level, text=text, topic=topic):
+                self._notice(level, text, topic)
+            case NeedsKey(profile=profile, message=message):
+                self._needs_key = profile
+                self._refresh()
+                self.banners.show_message("connection", "error", message, [
+                    ("&Add a key…", lambda: self.open_settings("profiles")),
+                    ("Use the offline simu&lator", lambda: self.choose_profile(SIMULATOR_PROFILE)),
+                ])
+
+    def _state_changed(self, state: State, detail: str, topic: str = "") -> None:
+        self.state, self._detail = state, detail
+        if state in (State.WAITING, State.CONNECTING):
+            self._interrupted = None
+        if state not in status_text.LIVE:
+            self._let_go_everything()
+        if state is State.ERROR:
+            self.banners.show_message("connection", "error", detail or "The session failed.", [
+                ("&Reconnect", self.reconnect),
+                ("Audio setti&ngs…", lambda: self.open_settings("audio")) if topic == out.AUDIO
+                else ("Pro&file settings…", lambda: self.open_settings("profiles")),
+            ])
+        self._refresh()
+
+    def _measured(self, measured: out.TurnMeasured) -> None:
+        self._stats.add(measured)
+        self.talk.show_stats(self._stats.lines())
+        latency = first_audio_ms(measured)
+        item = self.transcript.view.last_assistant_turn()
+        if latency is not None and item is not None:
+            self.transcript.view.annotate(item, f"first audio {latency:.0f} ms")
+
+    def _notice(self, level: str, text: str, topic: str = "") -> None:
+        if topic == out.AUDIO:
+            self.banners.show_message("audio", level, text, [("Pick another de&vice…", lambda: self.open_settings("audio"))])
+        else:
+            self.banners.show_message("service", level, text, [("Pro&file settings…", lambda: self.open_settings("profiles"))])
+
+    def _export_failed(self, text: str) -> None:
+        self.banners.show_message("export", "error", text)
+
+    # ---- what the user does ----
+
+    def start(self) -> None:
+        """Connect the active profile (returns at once; the state line follows)."""
+        self.reconnect()
+
+    def reconnect(self) -> None:
+        """Drop the session (if any, even a dead one), then open a new one. Chained on the loop,
+        so the two never overlap; the UI shows "connecting" at once."""
+        self._needs_key = None
+        self.banners.clear("connection")
+        self._state_changed(State.CONNECTING, "")
+        controller, bridge = self._controller, self._bridge
+        stopping = controller.disconnect()
+        bridge.watch(stopping, "close the session")
+        stopping.add_done_callback(lambda _done: bridge.watch(controller.connect(), "connect"))
+
+    def disconnect(self) -> None:
+        self._bridge.watch(self._controller.disconnect(), "disconnect")
+
+    @Slot(str)
+    def choose_profile(self, name: str) -> None:
+        self.header.set_profiles([p.name for p in self.settings.profiles], name)
+        if name != self.settings.active:
+            self.apply_settings(dataclasses.replace(self.settings, active=name), reconnect=True)
+
+    @Slot(object)
+    def apply_settings(self, settings: Settings, reconnect: bool = False) -> None:
+        """New settings (the settings pane's `settings_saved`, or a profile picked here)."""
+        self._show_settings(settings)
+        self.settings_changed.emit(settings)
+        applying = self._controller.apply(settings)
+        if applying is not None:
+            self._bridge.watch(applying, "reconnect with the new settings")
+        elif reconnect or self.state is State.ERROR or self._needs_key:
+            self.reconnect()
+
+    @Slot(str)
+    def choose_mode(self, mode: str) -> None:
+        self._let_go_everything()
+        self._controller.set_mode(mode)
+        self.settings = dataclasses.replace(self.settings, mode=mode)
+        self.settings_changed.emit(self.settings)
+        self._refresh()
+
+    @Slot(object, bool, bool)
+    def answer_approval(self, request: ApprovalRequested, approve: bool, remember: bool) -> None:
+        """An approval prompt was answered; "remember" also goes into the settings (kept for
+        later sessions, forgotten in Settings → Tools & MCP)."""
+        self._controller.answer_approval(request.request_id, approve, remember)
+        if remember:
+            tools = self.settings.tools.remember(request.server, request.tool, approve)
+            self.settings = dataclasses.replace(self.settings, tools=tools)
+            self.settings_changed.emit(self.settings)
+            self._bridge.watch(self._controller.apply(self.settings), "remember the answer")
+
+    @Slot(str)
+    def send_text(self, text: str) -> None:
+        self.talk.show_hint("")
+        self._controller.send_text(text)
+
+    def open_settings(self, page: str | None = None) -> None:
+        """The settings pane, on `page` ("profiles" | "audio" | "hotkeys" | "tools"), window-modal: the
+        settings it starts from cannot change under it."""
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return
+        self.settings_dialog = SettingsDialog(self.settings, self._controller, self, page=page)
+        self.settings_dialog.settings_saved.connect(self.apply_settings)
+        self.settings_dialog.finished.connect(self._settings_closed)
+        self.settings_dialog.open()
+
+    def _settings_clicked(self) -> None:
+        self.open_settings()
+
+    @Slot()
+    def _settings_closed(self) -> None:
+        dialog, self.settings_dialog = self.settings_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def open_compare(self) -> None:
+        """The Compare window (not modal: the conversation stays usable); its comparison runs
+        on the controller's loop."""
+        if self.compare_window is None:
+            self.compare_window = CompareWindow(self.settings, self._controller.run_on_loop, self)
+            self.compare_window.finished.connect(self._compare_closed)
+        self.compare_window.show()
+        self.compare_window.raise_()
+        self.compare_window.activateWindow()
+
+    @Slot()
+    def _compare_closed(self) -> None:
+        window, self.compare_window = self.compare_window, None
+        if window is not None:
+            window.deleteLater()
+
+    def _connect_clicked(self) -> None:
+        if self.state is State.IDLE or self.state is State.ERROR or self._needs_key:
+            self.reconnect()
+        else:
+            self.disconnect()
+
+    # ---- holding the talk button: the button itself, the in-window key, a global hotkey ----
+
+    def _button_pressed(self) -> None:
+        self.hold("button")
+
+    def _button_released(self) -> None:
+        self.let_go("button")
+
+    def _key_pressed(self) -> None:
+        self.hold("key")
+
+    def _key_released(self) -> None:
+        self.let_go("key")
+
+    @Slot()
+    def global_pressed(self) -> None:
+        self.hold("global")
+
+    @Slot()
+    def global_released(self) -> None:
+        self.let_go("global")
+
+    def hold(self, source: str) -> None:
+        if self.settings.mode != Mode.PUSH_TO_TALK:
+            return
+        if self._needs_key or self.state not in status_text.LIVE:
+            if source != "global":  # do what the button says
+                if self._needs_key:
+                    self.open_settings("profiles")
+                elif self.state in (State.IDLE, State.ERROR):
+                    self.reconnect()
+            return
+        if not self._holding:
+            self.talk.show_hint("")
+            self._controller.press()
+        self._holding.add(source)
+        self._refresh_button()
+
+    def let_go(self, source: str) -> None:
+        if source in self._holding:
+            self._holding.discard(source)
+            if not self._holding:
+                self._controller.release()
+            self._refresh_button()
+
+    def _let_go_everything(self) -> None:
+        for source in list(self._holding):
+            self.let_go(source)
+
+    # ---- showing ----
+
+    def _show_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.header.set_profiles([p.name for p in settings.profiles], settings.active)
+        self.header.model.set(settings.active_profile().describe())
+        self.talk.modes.set_mode(settings.mode)
+        self.hotkey = self.hold_key.set_sequence(settings.hotkeys.push_to_talk)
+        if any(p.needs_key for p in settings.profiles):
+            self.banners.clear("welcome")
+        self._refresh()
+
+    def _offer_a_key(self, settings: Settings) -> None:
+        """A new user (no profile but the built-in simulator): say what it is, how to go further."""
+        if not any(p.needs_key for p in settings.profiles):
+            self.banners.show_message("welcome", "info",
+                "You are trying TalkApp on the built-in Offline simulator: no key, no network. "
+                "Add an OpenAI API key to talk to a real model.",
+                [("&Add a key…", lambda: self.open_settings("profiles"))])
+
+    def _refresh(self) -> None:
+        hands_free = Mode(self.settings.mode).hands_free
+        if self._needs_key:
+            status = status_text.needs_key(self._needs_key)
+        else:
+            status = status_text.describe(self.state, hands_free, self.hotkey)
+        interrupted = self._interrupted if self.state in status_text.LIVE else None
+        self.talk.state_line.setText(f"{interrupted} {status.line}" if interrupted else status.line)
+        self.talk.state_line.setToolTip(self._detail if self.state is State.ERROR else "")
+        self.header.state.set(status.chip, status.kind)
+        self.header.set_connected(self.state is not State.IDLE and self.state is not State.ERROR and not self._needs_key)
+        # No Disconnect while connecting: the controller does not yet serialize a disconnect
+        # with a connect in flight (the engine being started would be left running).
+        self.header.connect_button.setEnabled(self.state is not State.CONNECTING or bool(self._needs_key))
+        self.setWindowTitle(f"TalkApp — {status.title}")
+        self._refresh_button()
+
+    def _refresh_button(self) -> None:
+        button = self.talk.button
+        ptt = self.settings.mode == Mode.PUSH_TO_TALK
+        button.set_live(ptt and self.state in status_text.LIVE and not self._needs_key)
+        button.set_held(bool(self._holding - {"button"}))
+        if not ptt:
+            caption = "Hands-free: just talk"
+        elif self._holding:
+            caption = "Release to send"
+        elif self._needs_key:
+            caption = "Add a key to talk"
+        elif button.live:
+            caption = f"Hold to talk\n({self.hotkey})" if self.hotkey else "Hold to talk"
+        else:
+            caption = "Connecting…" if self.state is State.CONNECTING else "Connect to talk"
+        button.setText(caption)
+
+    @Slot()
+    def _poll_levels(self) -> None:
+        self.talk.show_levels(*self._controller.levels())
