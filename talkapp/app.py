@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from talkapp.controller import Controller
 from talkapp.settings.model import Settings
 from talkapp.settings.store import SettingsStore
-from talkapp.threads.ui_bridge import UiBridge
+from talkapp.ui.bridge import UiBridge
 from talkapp.ui.global_hotkey import GlobalHotkey
 from talkapp.ui.main.window import MainWindow
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from talkapp.session import engine_events as out
 from talkapp.session.engine import Engine
 from talkapp.session.turns import Mode
-from talkapp.threads.handle import EngineHandle
+from talkapp.session.handle import EngineHandle
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
 
 _STATE_WORDS = {

@@ -7,7 +7,7 @@ import pytest
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.protocol.selection import choose_dialect
-from talkapp.session.client import Endpoint
+from talkapp.protocol.endpoint import Endpoint
 from talkapp.session.keeper import Backoff, Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 

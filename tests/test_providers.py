@@ -23,7 +23,8 @@ from talkapp.protocol import ga
 from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.models import takes_reasoning
 from talkapp.protocol.selection import DialectChoice, choose_dialect
-from talkapp.session.client import Endpoint, RealtimeSession, SessionRefused
+from talkapp.protocol.endpoint import Endpoint
+from talkapp.session.client import RealtimeSession, SessionRefused
 from talkapp.session.one_turn import run_one_turn
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile, command_line_profile, simulator_profile

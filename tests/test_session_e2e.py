@@ -11,7 +11,8 @@ from talkapp.protocol import beta
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import CreateResponse, SendText, SessionConfig, TurnDetection
 from talkapp.protocol.selection import DialectChoice, choose_dialect
-from talkapp.session.client import Endpoint, RealtimeSession, SessionRefused
+from talkapp.protocol.endpoint import Endpoint
+from talkapp.session.client import RealtimeSession, SessionRefused
 from talkapp.session.one_turn import TurnFailed, run_one_turn
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 

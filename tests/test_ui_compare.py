@@ -31,7 +31,7 @@ from talkapp.audio.wav import read_wav_for_wire, write_wav
 from talkapp.controller import Controller
 from talkapp.settings.model import AudioSettings, Settings
 from talkapp.simulator import Knobs, SimulatorConfig
-from talkapp.threads.ui_bridge import UiBridge
+from talkapp.ui.bridge import UiBridge
 from talkapp.ui.compare.table import BEST_ROLE, COLUMN, PLAY, STOP
 from talkapp.ui.compare.window import CompareWindow
 from talkapp.ui.main.window import MainWindow

@@ -16,36 +16,13 @@ from typing import Protocol
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import Command, ConfigureSession, SessionConfig
 from talkapp.protocol.connection import RealtimeConnection
-from talkapp.protocol.dialect import AuthScheme, Query, realtime_url
+from talkapp.protocol.endpoint import Endpoint
 from talkapp.protocol.explain import explain
-from talkapp.protocol.selection import DialectChoice
 from talkapp.transport.websocket import (
     Closed, TransportClosed, TransportError, WebSocketTransport, insecure_url_problem,
 )
 
 CLOSE_AFTER_ERROR_S = 0.3
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where and how to connect: the URL, the model and the dialect chosen for it."""
-
-    base_url: str
-    model: str
-    choice: DialectChoice
-    allow_insecure: bool = False  # plain ws:// to a non-loopback host, confirmed by the user
-    auth: AuthScheme = "bearer"  # how the key travels; the provider preset decides (Azure: api-key)
-    query: Query | None = None  # None: `?model=<model>`; Azure's preview: api-version and deployment
-
-    @property
-    def url(self) -> str:
-        return realtime_url(self.base_url, self.model, self.query)
-
-    def headers(self, api_key: str) -> dict[str, str]:
-        return self.choice.dialect.headers(api_key, self.auth)
-
-    def describe(self) -> str:
-        return f"{self.model} · {self.choice.describe()}"
 
 
 class SessionRefused(Exception):

@@ -1,7 +1,7 @@
 """The engine: one live voice conversation — audio streams, one Realtime session, turn-taking.
 
 Lives on the asyncio loop thread; every method is called there (the thread-safe façade is
-`talkapp.threads.handle.EngineHandle`). It wires the pure parts together and does the I/O:
+`talkapp.session.handle.EngineHandle`). It wires the pure parts together and does the I/O:
   mic pump   capture ring → 24 kHz → echo canceller → level, local VAD → policy, AppendAudio
   session    wire events → transcript, policy → actions (send, play, pause, flush, …)
   speaker    reply audio → playback ring; what was played → echo reference, heard ms

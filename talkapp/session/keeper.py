@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
-from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
+from talkapp.protocol.endpoint import Endpoint
+from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.transport.websocket import TransportClosed
 
 # Refusals that the same request will get again: retrying only hammers the service.

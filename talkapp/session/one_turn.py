@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import AppendAudio, CommitAudio, CreateResponse, SessionConfig
-from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
+from talkapp.protocol.endpoint import Endpoint
+from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.transport.websocket import TransportClosed
 
 MIN_COMMIT_MS = 100  # the service refuses to commit less audio than this

@@ -13,7 +13,7 @@ from typing import Literal
 
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import ApiSetting, DialectChoice, choose_dialect
-from talkapp.session.client import Endpoint
+from talkapp.protocol.endpoint import Endpoint
 from talkapp.settings.providers import OPENAI_BASE_URL, Preset, preset_for, provider_for_url
 
 __all__ = ["OPENAI_BASE_URL", "ProviderProfile", "command_line_profile", "simulator_profile"]

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from talkapp.protocol.dialect import AuthScheme
 from talkapp.protocol.selection import choose_dialect
-from talkapp.session.client import Endpoint
+from talkapp.protocol.endpoint import Endpoint
 
 if TYPE_CHECKING:
     from talkapp.settings.profile import ProviderProfile

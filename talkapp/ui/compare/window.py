@@ -49,7 +49,7 @@ from talkapp.protocol.commands import SessionConfig
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.store import default_folder
-from talkapp.threads.ui_bridge import UiBridge
+from talkapp.ui.bridge import UiBridge
 from talkapp.audio.takes import ReplyPlayer
 from talkapp.ui.compare.chart import LatencyChart
 from talkapp.ui.compare.configs import ConfigList

@@ -22,7 +22,7 @@ from talkapp.session.engine_events import ApprovalRequested, State
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import SIMULATOR_PROFILE
-from talkapp.threads.ui_bridge import UiBridge
+from talkapp.ui.bridge import UiBridge
 from talkapp.ui.main import status_text
 from talkapp.ui.main.approval import ApprovalStack
 from talkapp.ui.main.banner import BannerStack
