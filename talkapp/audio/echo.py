@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -67,7 +67,9 @@ class EchoCanceller(Protocol):
     def take_onset(self) -> bool: ...
 
 
-def open_echo_canceller(mode: EchoMode | str, delay_ms: float = 0.0, **options) -> EchoCanceller:
+def open_echo_canceller(
+    mode: EchoMode | str, delay_ms: float = 0.0, **options: Any
+) -> EchoCanceller:
     """The canceller for an "echo mode" setting; `options` go to that mode's class."""
     match EchoMode(mode):
         case EchoMode.AEC:
@@ -88,6 +90,7 @@ class FarEndQueue:
     def __init__(self, max_ms: int = MAX_QUEUED_MS) -> None:
         self._max = max_ms * RATE // 1000
         self.dropped = 0  # samples thrown away because the queue overflowed
+        self._buffer = np.zeros(0, np.float32)
         self.clear()
 
     @property
@@ -114,7 +117,7 @@ class FrameSplitter:
     """Cuts a stream into whole 10 ms frames, keeping the incomplete tail for the next block."""
 
     def __init__(self) -> None:
-        self.clear()
+        self._tail = np.zeros(0, np.float32)
 
     def push(self, samples: np.ndarray) -> np.ndarray:
         """The frames now complete, shape (k, FRAME)."""
@@ -241,7 +244,7 @@ class ApmCanceller(_Framed):
             self._applied_delay_ms = ms
 
 
-def _new_apm(switches: dict):
+def _new_apm(switches: dict[str, bool]) -> Any:
     from livekit import rtc  # lazily: a 30 MB native library only the aec mode needs
 
     return rtc.AudioProcessingModule(**switches)
@@ -258,7 +261,7 @@ class _ApmFrame:
         self._pcm = np.frombuffer(self.frame.data, np.int16)  # a writable view of its bytes
         self._scaled = np.empty(FRAME, np.float32)
 
-    def holding(self, samples: np.ndarray):
+    def holding(self, samples: np.ndarray) -> Any:
         """The frame, now holding `samples` (float, 10 ms) as PCM16."""
         np.multiply(samples, 32768.0, out=self._scaled)
         np.round(self._scaled, out=self._scaled)
@@ -305,7 +308,7 @@ class EchoGate(_Framed):
         hold_ms: int = 150,
     ) -> None:
         self.margin_db, self.initial_coupling_db = margin_db, coupling_db
-        self._duck = 10.0 ** (-attenuation_db / 20.0)
+        self._duck: float = 10.0 ** (-attenuation_db / 20.0)
         self._decay = 10.0 ** (-6.0 / max(1, _frames(tail_ms)))  # energy factor: 60 dB per tail
         self._slack, self._hold_frames = _frames(slack_ms), _frames(hold_ms)
         self._span = _frames(self.MAX_DELAY_MS) + self._slack + 1

@@ -20,6 +20,7 @@ flat within 0.1 dB to 0.8 of it (9.6 kHz on the 24 kHz wire).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class StreamResampler:
         g = math.gcd(src_rate, dst_rate)
         self._up, self._down = dst_rate // g, src_rate // g
         self._identity = src_rate == dst_rate
-        self._half, self._table = 0, None
+        self._half, self._table = 0, np.empty((0, 0), np.float32)  # unused when identity
         if not self._identity:
             self._half, self._table = polyphase_table(self._up, self._down)
         # Whole output frames of delay that cover the kernel's look-ahead of `half` inputs.
@@ -123,12 +124,12 @@ class StreamResampler:
             raise ValueError(f"expected ({self.channels} channel) frames, got shape {frames.shape}")
         return frames
 
-    def _base(self, n: np.ndarray | int) -> tuple:
+    def _base(self, n: np.ndarray | int) -> tuple[Any, Any]:
         """Input index at or before output n's position, and the phase past it."""
         return divmod((n - self.latency_frames) * self._down, self._up)
 
     def _first_tap(self, n: int) -> int:
-        return self._base(n)[0] - self._half + 1
+        return int(self._base(n)[0]) - self._half + 1
 
     def _emit(self, end: int) -> np.ndarray:
         out = np.empty((max(0, end - self._emitted), self.channels), np.float32)

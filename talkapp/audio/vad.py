@@ -119,7 +119,7 @@ class SpeechDetector:
         if mean_square(frame) < self._floor:
             return False  # below the floor: never speech, whatever webrtcvad thinks
         pcm = np.clip(np.round(frame * 32768.0), -32768, 32767).astype("<i2")
-        return self._vad.is_speech(pcm.tobytes(), VAD_RATE)
+        return bool(self._vad.is_speech(pcm.tobytes(), VAD_RATE))
 
 
 def _check(rate: int, aggressiveness: int, onset_ms: int, hangover_ms: int, frame_ms: int) -> None:

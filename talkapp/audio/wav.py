@@ -59,7 +59,7 @@ def write_wav(path: str | Path, pcm16: bytes, rate: int = WIRE_RATE) -> None:
         out.writeframes(pcm16)
 
 
-def _parse_riff(data: bytes, path) -> tuple[tuple[int, int, int, int], bytes]:
+def _parse_riff(data: bytes, path: object) -> tuple[tuple[int, int, int, int], bytes]:
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise WavError(f"{path} is not a WAV file (no RIFF/WAVE header)")
     fmt = frames = None
@@ -82,7 +82,7 @@ def _parse_riff(data: bytes, path) -> tuple[tuple[int, int, int, int], bytes]:
     return fmt, frames
 
 
-def _decode_frames(frames: bytes, tag: int, bits: int, path) -> np.ndarray:
+def _decode_frames(frames: bytes, tag: int, bits: int, path: object) -> np.ndarray:
     if tag == _PCM and bits == 8:
         return (np.frombuffer(frames, np.uint8).astype(np.float32) - 128.0) / 128.0
     if tag == _PCM and bits in (16, 32):
@@ -97,7 +97,7 @@ def _decode_frames(frames: bytes, tag: int, bits: int, path) -> np.ndarray:
     if tag == _FLOAT and bits in (32, 64):
         dtype = np.dtype(f"<f{bits // 8}")
         usable = len(frames) - len(frames) % dtype.itemsize
-        return np.clip(np.frombuffer(frames[:usable], dtype), -1.0, 1.0).astype(np.float32)
+        return np.asarray(np.clip(np.frombuffer(frames[:usable], dtype), -1.0, 1.0), np.float32)
     raise WavError(
         f"{path} uses an unsupported encoding (format tag {tag}, {bits}-bit); "
         "convert it to 16-bit PCM, e.g. `sox in.wav -b 16 out.wav`"
