@@ -37,3 +37,15 @@ def no_provider_keys_from_outside(monkeypatch):
 pytest_plugins = ["audio_server", "keyring_server", "display_server"]  # real services: PulseAudio; gnome-keyring on D-Bus; Xvfb
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # widget tests need no display
+
+
+# Real services make a test slow: audio through the private sound server, the app on Xvfb.
+SLOW_FIXTURES = {"pulse", "display"}
+
+
+def pytest_collection_modifyitems(items):
+    """`./dev test -m "not slow"` is the fast subset: a test is slow when it uses a real
+    sound server or display, or says so itself (`pytest.mark.slow`: packaging, long runs)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -25,6 +25,7 @@ from talkapp import selftest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
 
+pytestmark = pytest.mark.slow  # PyInstaller analysis and the frozen app
 
 def load(path: Path, name: str):
     """A file from packaging/ as a module (the folder is not a package: it would shadow PyPI's
