@@ -3,10 +3,13 @@
 import base64
 import dataclasses
 
+import numpy as np
 import pytest
+from conftest import voice_like
 
 from fake_keys import fake_key
 
+from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16, speech_end
 from talkapp.protocol import beta
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import CreateResponse, SendText, SessionConfig, TurnDetection
@@ -161,7 +164,9 @@ async def test_reply_audio_is_exactly_the_audio_the_service_sent(simulator, utte
 async def test_the_audio_we_streamed_is_what_the_service_received(simulator, utterance_pcm):
     await run_one_turn(_endpoint(simulator, "gpt-realtime"), KEY, MANUAL, utterance_pcm, pace=0)
     appends = [e for e in simulator.connections[0].received if isinstance(e, dict) and e["type"] == "input_audio_buffer.append"]
-    assert b"".join(base64.b64decode(e["audio"]) for e in appends) == utterance_pcm
+    sent = b"".join(base64.b64decode(e["audio"]) for e in appends)
+    assert sent == utterance_pcm[: speech_end(utterance_pcm)]  # the speech; not its silent tail
+    assert len(utterance_pcm) - len(sent) == len(float_to_pcm16(np.zeros(int(0.2 * WIRE_RATE), np.float32)))
     types = [e["type"] for e in simulator.connections[0].received if isinstance(e, dict)]
     assert types[0] == "session.update" and types[-2:] == ["input_audio_buffer.commit", "response.create"]
 
@@ -174,6 +179,18 @@ async def test_with_service_turn_detection_the_service_ends_the_turn(simulator, 
     types = [e["type"] for e in simulator.connections[0].received if isinstance(e, dict)]
     assert "input_audio_buffer.commit" not in types and "response.create" not in types
     assert result.timings.first_audio > 0  # counted from the end of the speech, through the VAD's silence
+
+
+async def test_service_vad_and_our_commit_count_from_the_same_end_of_speech(simulator):
+    """An utterance whose silent tail outlasts the service VAD's silence: the service answers
+    while we still stream that tail, yet its latencies count from the end of the speech, like
+    the manual commit's, so neither reads negative (the Compare table once showed -178 ms)."""
+    speech = np.concatenate([voice_like(0.6), np.zeros(int(0.8 * WIRE_RATE), np.float32)])
+    pcm = float_to_pcm16(speech)
+    vad = SessionConfig(turn_detection=TurnDetection(kind="server_vad", silence_duration_ms=200))
+    for config in (vad, MANUAL):
+        result = await run_one_turn(_endpoint(simulator, "gpt-realtime"), KEY, config, pcm, pace=1.0)
+        assert result.timings.first_audio > 0 and result.timings.done > result.timings.first_audio
 
 
 @pytest.mark.parametrize("url", [

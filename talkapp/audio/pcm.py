@@ -61,3 +61,28 @@ def rms_dbfs(samples: np.ndarray) -> float:
     """Level of a block in dBFS (-inf for digital silence)."""
     energy = mean_square(samples)
     return 10.0 * math.log10(energy) if energy > 0 else float("-inf")
+
+
+SPEECH_FRAME_MS = 10
+SPEECH_BELOW_PEAK_DB = 30.0  # quieter than this under the loudest frame is the room, not the voice
+SPEECH_FLOOR_DBFS = -55.0
+
+
+def speech_end(pcm16: bytes, rate: int = WIRE_RATE) -> int:
+    """Bytes of `pcm16` up to the end of its last voiced 10 ms frame: where a person holding a
+    push-to-talk key would let go. All of it when nothing stands out (noise, silence)."""
+    samples = pcm16_to_float(pcm16)
+    frame = rate * SPEECH_FRAME_MS // 1000
+    whole = len(samples) // frame
+    if whole == 0:
+        return len(pcm16)
+    frames = samples[: whole * frame].reshape(whole, frame)
+    energy = np.einsum("ij,ij->i", frames, frames) / frame
+    peak = float(energy.max())
+    if peak <= 0:
+        return len(pcm16)
+    threshold = max(peak * 10 ** (-SPEECH_BELOW_PEAK_DB / 10), 10 ** (SPEECH_FLOOR_DBFS / 10))
+    voiced = np.flatnonzero(energy >= threshold)
+    if len(voiced) == 0:
+        return len(pcm16)
+    return int(voiced[-1] + 1) * frame * BYTES_PER_SAMPLE

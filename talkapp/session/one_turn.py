@@ -10,7 +10,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms
+from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms, speech_end
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import AppendAudio, CommitAudio, CreateResponse, SessionConfig
 from talkapp.protocol.endpoint import Endpoint
@@ -18,6 +18,7 @@ from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused
 from talkapp.transport.websocket import TransportClosed
 
 MIN_COMMIT_MS = 100  # the service refuses to commit less audio than this
+MIN_COMMIT_BYTES = WIRE_RATE * MIN_COMMIT_MS // 1000 * BYTES_PER_SAMPLE
 TRANSCRIPT_GRACE_S = 2.0  # the user's transcript may arrive after the reply is done
 VAD_TAIL_MS = 4000  # silence sent after the speech for a service VAD to end the turn
 
@@ -134,9 +135,11 @@ async def run_one_turn(
     """Send `pcm` (24 kHz mono PCM16) as one user turn and return the reply.
 
     `pace` 1.0 streams in real time like a microphone would; 0 sends as fast as possible.
-    With `config.turn_detection` None we commit the turn ourselves; with a service VAD we
-    follow the speech with silence until the service decides the turn is over. Either way the
-    timings count from the end of the input: what the user would wait through.
+    With `config.turn_detection` None we commit the turn ourselves right after the speech (its
+    silent tail is not sent, as a push-to-talk release leaves it out); with a service VAD we send
+    it all and follow it with silence until the service decides the turn is over. Either way the
+    timings count from the end of the speech, the same moment for both: what the user would
+    wait through.
     """
     if duration_ms(pcm) < MIN_COMMIT_MS:
         raise TurnFailed(f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed.")
@@ -151,12 +154,14 @@ async def run_one_turn(
         transcribes = config.transcription_model is not None
         reader = asyncio.create_task(_read(session, recorder, transcribes))
         try:
-            await _stream(session, pcm, pace, chunk_ms, reader)
-            recorder.committed_at = time.monotonic()
+            spoken = max(speech_end(pcm), MIN_COMMIT_BYTES)  # at least what a commit takes
             if config.turn_detection is None:
+                await _stream(session, pcm[:spoken], pace, chunk_ms, reader)
+                recorder.committed_at = time.monotonic()
                 await session.send(CommitAudio())
                 await session.send(CreateResponse())
             else:
+                recorder.committed_at = await _stream(session, pcm, pace, chunk_ms, reader, spoken)
                 await _stream_silence(session, recorder, pace, chunk_ms, reader)
             await asyncio.wait_for(asyncio.shield(reader), timeout)
         except TransportClosed:
@@ -179,16 +184,23 @@ async def run_one_turn(
     )
 
 
-async def _stream(session: RealtimeSession, pcm: bytes, pace: float, chunk_ms: int, reader: asyncio.Task) -> None:
+async def _stream(
+    session: RealtimeSession, pcm: bytes, pace: float, chunk_ms: int, reader: asyncio.Task, mark: int = 0
+) -> float:
+    """Send `pcm` in chunks (in real time at pace 1); the moment the byte at `mark` had been sent
+    and, in real time, played through."""
     step = WIRE_RATE * chunk_ms // 1000 * BYTES_PER_SAMPLE
-    started = time.monotonic()
+    started = marked = time.monotonic()
     for n, offset in enumerate(range(0, len(pcm), step)):
         if reader.done():
-            return  # the session failed while we were talking; the reader knows why
+            return marked  # the session failed while we were talking; the reader knows why
         await session.send(AppendAudio(pcm[offset : offset + step]))
         if pace > 0:
             due = started + (n + 1) * chunk_ms / 1000 / pace
             await asyncio.sleep(max(0.0, due - time.monotonic()))
+        if offset < mark:
+            marked = time.monotonic()
+    return marked
 
 
 async def _stream_silence(session: RealtimeSession, recorder: TurnRecorder, pace: float, chunk_ms: int,
