@@ -156,6 +156,8 @@ def test_a_failing_configuration_shows_its_error_in_its_row_and_the_other_comple
     assert table.text("gpt-realtime-mini", "transcript").startswith("This is the TalkApp simulator")
     assert table.text("gpt-realtime-mini", "first_audio").endswith(" ms")
     assert table.progress("gpt-nope").value() == table.progress("gpt-realtime-mini").value() == 1
+    assert table.progress("gpt-nope").text() == "1/1, 1 failed"  # not a full bar of success
+    assert table.progress("gpt-realtime-mini").text() == "1/1"
     assert not table.is_best("gpt-realtime-mini", "first_audio")  # a winner needs a contest
     assert "1 failed" in window.status.text()
     assert {p.config for p in window.chart.points()} == {"gpt-realtime-mini"}
@@ -200,6 +202,28 @@ def test_configurations_are_checked_as_they_are_typed(qtbot, open_compare):
     configs.list.setCurrentRow(1)
     qtbot.mouseClick(configs.remove_button, Qt.MouseButton.LeftButton)
     assert configs.specs() == ["Offline simulator"] and window.run_button.isEnabled()
+
+
+def test_enter_adds_the_typed_configuration_and_does_not_run(qtbot, open_compare):
+    window = open_compare()
+    ready(qtbot, window)  # Run could be pressed now
+    assert not window.progress.isTextVisible()  # no "0 of 100 runs" before a plan
+    qtbot.keyClicks(window.configs.spec, "gpt-realtime-mini")
+    qtbot.keyClick(window.configs.spec, Qt.Key.Key_Return)
+    assert window.configs.specs() == ["Offline simulator", "gpt-realtime-mini"]
+    assert not window.running and window.table.rowCount() == 0
+    qtbot.keyClick(window.configs.spec, Qt.Key.Key_Return)  # an empty field: still nothing runs
+    assert not window.running
+
+
+def test_a_suggestion_adds_a_ready_made_configuration(qtbot, open_compare):
+    window = open_compare()
+    actions = window.configs.suggest_button.menu().actions()
+    assert len(actions) >= 4
+    server_vad = next(a for a in actions if "server VAD" in a.text())
+    server_vad.trigger()
+    assert window.configs.specs()[-1] == "gpt-realtime,turn=server_vad"
+    assert not window.configs.problems()
 
 
 def test_cancel_keeps_what_finished_and_drops_the_rest(qtbot, open_compare):

@@ -100,13 +100,15 @@ class LatencyChart(QWidget):
         left = max([fm.horizontalAdvance(label) for label in self._labels] + [fm.horizontalAdvance("—")]) + 16
         right = self.width() - fm.horizontalAdvance("0000 ms") / 2 - 8
         top = fh * 1.6
+        radius = max(4.0, fh / 3)
+        left += radius  # a dot at 0 ms stays clear of the labels
         plot = QRectF(left, top, max(40.0, right - left), len(self._labels) * row_h)
         top_ms = max([p.ms for p in self._points] + [100.0])
         step = nice_step(top_ms)
         scale_top = step * math.ceil(top_ms / step)
 
         def x_of(ms: float) -> float:
-            return plot.left() + plot.width() * ms / scale_top
+            return plot.left() + plot.width() * max(0.0, ms) / scale_top
 
         self._legend(painter, plot, fh, text, palette)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -132,7 +134,6 @@ class LatencyChart(QWidget):
             painter.drawText(QPointF(x - width / 2, plot.bottom() + 4 + fm.ascent()), caption)
         painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
         painter.drawLine(QPointF(plot.left(), plot.bottom()), QPointF(plot.right(), plot.bottom()))
-        radius = max(4.0, fh / 3)
         spread = min(row_h / 2 - radius, radius * 1.2)
         for p in self._points:
             i = self._labels.index(p.config)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,10 +27,31 @@ from PySide6.QtWidgets import (
 
 from talkapp.compare.configs import CompareConfig, ConfigError, parse_config
 from talkapp.settings.profile import ProviderProfile
+from talkapp.settings.providers import GA_MODELS, PREVIEW_MODELS
 from talkapp.ui import colors
 
-HINT = "MODEL[:auto|beta|ga|xai][,voice=…,reasoning=…,turn=…], or a saved profile's name"
+HINT = (
+    "Type a model id and press Enter, or pick a suggestion or a saved profile. Options follow a "
+    "comma: voice=marin, reasoning=low, turn=server_vad; :beta or :ga forces a dialect."
+)
 EXAMPLE = "e.g. gpt-realtime-2,voice=marin or gpt-4o-realtime-preview:beta"
+# Ready-made comparisons: (what the menu says, the spec it adds).
+SUGGESTIONS = (
+    *((f"{model}", model) for model in GA_MODELS[:3]),
+    ("gpt-realtime-2 with low reasoning", "gpt-realtime-2,reasoning=low"),
+    ("gpt-realtime with server VAD (the service ends the turn)", "gpt-realtime,turn=server_vad"),
+    *((f"{model} (beta dialect)", f"{model}:beta") for model in PREVIEW_MODELS[:1]),
+)
+
+
+class _SpecField(QLineEdit):
+    """Enter adds the configuration here and goes no further: in a dialog it would also press
+    the default button (Run) and lose what was typed."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        super().keyPressEvent(event)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
 
 
 class ConfigList(QWidget):
@@ -40,7 +61,7 @@ class ConfigList(QWidget):
         super().__init__(parent)
         self._saved = tuple(saved)
         self._base = base
-        self.spec = QLineEdit()
+        self.spec = _SpecField()
         self.spec.setPlaceholderText(EXAMPLE)
         self.spec.setAccessibleName("Configuration to add")
         self.spec.setClearButtonEnabled(True)
@@ -55,6 +76,14 @@ class ConfigList(QWidget):
             menu.addAction(f"{profile.name}  ({profile.describe()})", lambda name=profile.name: self.add(name))
         self.profile_button.setMenu(menu)
         self.profile_button.setEnabled(bool(self._saved))
+        self.suggest_button = QToolButton()
+        self.suggest_button.setText("&Suggestions")
+        self.suggest_button.setToolTip("Add a ready-made configuration")
+        self.suggest_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        suggestions = QMenu(self.suggest_button)
+        for text, spec in SUGGESTIONS:
+            suggestions.addAction(text, lambda spec=spec: self.add(spec))
+        self.suggest_button.setMenu(suggestions)
         self.message = QLabel(HINT)
         self.message.setWordWrap(True)
         self.list = QListWidget()
@@ -66,6 +95,7 @@ class ConfigList(QWidget):
         entry = QHBoxLayout()
         entry.addWidget(self.spec, 1)
         entry.addWidget(self.add_button)
+        entry.addWidget(self.suggest_button)
         entry.addWidget(self.profile_button)
         below = QHBoxLayout()
         below.addWidget(self.message, 1)

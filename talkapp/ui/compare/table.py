@@ -142,7 +142,7 @@ class ResultsTable(QTableWidget):
             if row.config not in self._labels:
                 continue
             r = self._labels.index(row.config)
-            self.progress(row.config).setValue(row.runs)
+            self._show_progress(row)
             self._set(r, "dialect", row.dialect)
             for key in report.TIMINGS:
                 self._set(r, key, ms_text(row.timings[key]), best.get(key) == row.config)
@@ -187,6 +187,22 @@ class ResultsTable(QTableWidget):
         return self._plays[label]
 
     # ---- drawing ----
+
+    def _show_progress(self, row: Row) -> None:
+        """Runs done of planned; failed runs are said, and a row that only failed is not drawn
+        as a full bar of success."""
+        bar = self.progress(row.config)
+        bar.setValue(row.runs)
+        failed = row.runs - row.ok_runs
+        bar.setFormat("%v/%m" if not failed else f"%v/%m, {failed} failed")
+        bar.setToolTip(f"{row.ok_runs} of {row.runs} runs succeeded" if failed else "")
+        palette = bar.palette()
+        if failed == row.runs and failed:
+            palette.setColor(QPalette.ColorRole.Highlight, colors.accent_text(self.palette(), colors.ERROR))
+        else:
+            palette = self.palette()
+        bar.setPalette(palette)
+        bar.setMaximumWidth(bar.fontMetrics().horizontalAdvance(bar.text() or "00/00") + 24)
 
     def _set(self, r: int, key: str, text: str, best: bool = False, error: bool = False) -> None:
         item = self.item(r, COLUMN[key])

@@ -158,12 +158,13 @@ class CompareWindow(QDialog):
         top.addLayout(right, 1)
 
         self.run_button = QPushButton("▶ R&un")
-        self.run_button.setDefault(True)
+        self.run_button.setAutoDefault(False)  # Enter belongs to the field being typed in
         self.cancel_button = QPushButton("Cance&l")
         self.progress = QProgressBar()
         self.progress.setFormat("%v of %m runs")
         self.progress.setAccessibleName("Runs done")
         self.progress.setValue(0)
+        self.progress.setTextVisible(False)  # no "0 of 100 runs" before there is a plan
         self.status = QLabel("")
         self.status.setWordWrap(True)
         run_row = QHBoxLayout()
@@ -223,6 +224,7 @@ class CompareWindow(QDialog):
         self.chart.set_data(self._labels, [], self._repeat)
         self.progress.setRange(0, len(configs) * self._repeat)
         self.progress.setValue(0)
+        self.progress.setTextVisible(True)
         plan = Plan(tuple(configs), self.utterance.pcm, repeat=self._repeat, concurrent=self.concurrent.isChecked(),
                     pace=0.0 if self.fast.isChecked() else 1.0, offline=self.offline.isChecked(),
                     simulator=self._simulator)
