@@ -36,6 +36,7 @@ class Endpoint:
     allow_insecure: bool = False  # plain ws:// to a non-loopback host, confirmed by the user
     auth: AuthScheme = "bearer"  # how the key travels; the provider preset decides (Azure: api-key)
     query: Query | None = None  # None: `?model=<model>`; Azure's preview: api-version and deployment
+    system_proxy: bool = True  # wss:// through the environment's proxy, if it names one
 
     @property
     def url(self) -> str:
@@ -93,7 +94,9 @@ class RealtimeSession:
         if problem:
             raise SessionRefused(problem)
         try:
-            transport = await WebSocketTransport.open(endpoint.url, endpoint.headers(api_key), timeout)
+            transport = await WebSocketTransport.open(
+                endpoint.url, endpoint.headers(api_key), timeout, endpoint.system_proxy
+            )
         except TransportError as exc:
             raise SessionRefused(str(exc)) from None
         session = cls(endpoint, transport, RealtimeConnection(dialect), tap)
