@@ -127,8 +127,8 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _profile(args: argparse.Namespace) -> ProviderProfile:
     config = SessionConfig(instructions=args.instructions, voice=args.voice)
-    return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model, session=config,
-                                system_proxy=not args.no_proxy)
+    return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model,
+                                session=config, system_proxy=not args.no_proxy)
 
 
 def _run_say(args: argparse.Namespace) -> int:

@@ -133,8 +133,9 @@ def test_a_proxy_is_used_only_for_wss_to_another_machine(url, system_proxy, expe
 
 async def test_proxy_variables_do_not_take_loopback_traffic_away(monkeypatch):
     with serving(_Recorder) as proxy:
-        for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        for name in ("http_proxy", "https_proxy", "all_proxy"):
             monkeypatch.setenv(name, f"http://127.0.0.1:{_port(proxy)}")
+            monkeypatch.setenv(name.upper(), f"http://127.0.0.1:{_port(proxy)}")
         monkeypatch.delenv("no_proxy", raising=False)
         monkeypatch.delenv("NO_PROXY", raising=False)
         async with Simulator(SimulatorConfig()) as sim:
@@ -165,4 +166,5 @@ def test_the_proxy_setting_is_a_profile_setting_kept_in_the_settings_file():
     assert command_line_profile(None).endpoint().system_proxy is True  # the default
     problems: list[str] = []
     saved = from_json(to_json(Settings().with_profile(profile)), problems)
-    assert problems == [] and next(p for p in saved.profiles if p.name == "direct").system_proxy is False
+    kept = next(p for p in saved.profiles if p.name == "direct")
+    assert problems == [] and kept.system_proxy is False
