@@ -146,6 +146,8 @@ def _run_say(args: argparse.Namespace) -> int:
             raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     from talkapp.report import turn_as_json, turn_as_table
 
+    for note in result.notes:
+        print(f"talkapp: note: {note}", file=sys.stderr)
     print(turn_as_json(result, args.out) if args.json else turn_as_table(result, args.out))
     return 0
 
