@@ -163,12 +163,13 @@ def test_the_simulator_command_serves_until_interrupted(tmp_path):
 
 
 def test_a_frame_nested_200000_deep_mid_reply_is_ignored_with_a_note(stereo_wav, simulator_thread):
-    sim = simulator_thread(SimulatorConfig(knobs=Knobs(send_malformed=True, malformed_kind="deep_nesting")))
+    knobs = Knobs(send_malformed=True, malformed_kind="deep_nesting")
+    sim = simulator_thread(SimulatorConfig(knobs=knobs))
     run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast", "--json",
                   env_extra={"TALKAPP_CUSTOM_API_KEY": fake_key("any-key-000000000000")})
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1])["status"] == "completed"
     assert "Traceback" not in run.stderr and "RecursionError" not in run.stderr
-    assert run.stderr.strip().splitlines() == [
-        "talkapp: note: Ignored a malformed event from the service (frame: JSON nested too deeply)."]
+    note = "Ignored a malformed event from the service (frame: JSON nested too deeply)."
+    assert run.stderr.strip().splitlines() == [f"talkapp: note: {note}"]
     assert sim.connections[-1].sent and sim.knobs.send_malformed is False  # it was sent

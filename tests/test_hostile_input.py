@@ -31,7 +31,8 @@ def test_a_turns_text_stops_growing_at_its_cap():
     for _ in range(30):
         turn = transcript.apply(ev.TranscriptDelta("assistant", "item_1", "x" * 1000), 0.0)
     assert turn.cut and len(turn.text) == MAX_TURN_CHARS + 1 and turn.text.endswith("…")
-    done = transcript.apply(ev.TranscriptDone("assistant", "item_1", "y" * (3 * MAX_TURN_CHARS)), 0.0)
+    long = "y" * (3 * MAX_TURN_CHARS)
+    done = transcript.apply(ev.TranscriptDone("assistant", "item_1", long), 0.0)
     assert done.final and done.cut and len(done.text) == MAX_TURN_CHARS + 1
     short = transcript.apply(ev.TranscriptDone("assistant", "item_2", "fine"), 0.0)
     assert not short.cut and short.text == "fine"
@@ -55,7 +56,9 @@ async def simulator():
         yield sim
 
 
-async def test_a_deeply_nested_frame_mid_reply_is_ignored_with_a_note_and_the_turn_ends(pulse, simulator):
+async def test_a_deeply_nested_frame_mid_reply_is_ignored_with_a_note_and_the_turn_ends(
+    pulse, simulator
+):
     async with running_engines(simulator) as start:
         engine, log = await start(Mode.PUSH_TO_TALK)
         simulator.knobs.malformed_kind, simulator.knobs.send_malformed = "deep_nesting", True
@@ -75,6 +78,8 @@ async def test_an_engine_task_that_dies_shows_an_error_state(pulse, simulator):
 
         engine.transcript.apply = broken
         await engine.send_text("Hello there.")
-        failed = await log.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ERROR)
+        failed = await log.wait_for(
+            lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ERROR
+        )
         assert "TalkApp stopped while reading the session (RuntimeError: a bug)" in failed.detail
         assert engine.state is out.State.ERROR

@@ -264,7 +264,7 @@ class Engine:
         if changed is not None:
             self._emit(out.TranscriptChanged(changed))
             if changed.cut:
-                self._tell_cut(changed.item_id, "Its transcript was too long; the rest is not shown.")
+                self._tell_cut(changed.item_id, "A transcript turn was too long; the rest is cut.")
         if isinstance(event, ev.AudioDone):
             self._speaker.end_of_item(event.item_id)
         self._report_server_problem(event)
@@ -319,8 +319,8 @@ class Engine:
                         await self._send(cmd.AppendAudio(chunk))
                 case turns.Play(item_id=item_id, pcm=pcm):
                     if not self._speaker.play(item_id, pcm):
-                        self._tell_cut(item_id, "The service sent more reply audio than can wait to be "
-                                       "played; the rest of this reply was dropped.")
+                        self._tell_cut(item_id, "The service sent more reply audio than can wait "
+                                                "to be played; the rest of this reply was dropped.")
                 case turns.PausePlayback():
                     self._io.paused = True
                 case turns.ResumePlayback():

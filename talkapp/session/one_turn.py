@@ -89,11 +89,12 @@ class TurnRecorder:
                 self._first("first_audio", now)
                 room = MAX_REPLY_AUDIO_BYTES - len(self.audio)
                 if len(pcm) > room:
-                    self._note(f"The reply's audio passed {MAX_REPLY_AUDIO_BYTES // 48_000 // 60} minutes; "
-                               "the rest was not kept.")
+                    minutes = MAX_REPLY_AUDIO_BYTES // 48_000 // 60
+                    self._note(f"The reply audio passed {minutes} minutes; the rest was not kept.")
                 self.audio += pcm[: max(0, room)]
             case ev.MalformedEvent(wire_type=wire_type, problem=problem):
-                self._note(f"Ignored a malformed event from the service ({wire_type or 'frame'}: {problem}).")
+                where = wire_type or "frame"
+                self._note(f"Ignored a malformed event from the service ({where}: {problem}).")
             case ev.ResponseStarted():
                 self.response_started = True
             case ev.ResponseDone():
