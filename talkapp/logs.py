@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-from talkapp.session.recording import redact
+from talkapp.redaction import redact
 
 MAX_BYTES = 1_000_000
 BACKUPS = 3  # so the log never takes more than ~4 MB
@@ -32,13 +32,21 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    """The whole formatted record, traceback included (an exception's message or a local in it
+    may quote a key), passes the redaction; the filter alone sees only the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def start_logging(level: int = logging.INFO) -> Path:
     """Send the `talkapp` loggers to the rotating file; returns its path."""
     folder = log_folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "talkapp.log"
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     root = logging.getLogger("talkapp")
     root.setLevel(level)

@@ -31,6 +31,7 @@ from talkapp.audio.streams import AudioIO
 from talkapp.audio.vad import SpeechDetector
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
+from talkapp.redaction import redact
 from talkapp.session import engine_events as out
 from talkapp.session import turns
 from talkapp.session.client import SessionRefused
@@ -449,6 +450,11 @@ def _logged(emit: Callable[[out.EngineEvent], None]) -> Callable[[out.EngineEven
     """Log what the engine reports — states, notices, connections, timings — never transcripts,
     nor a tool's arguments or output (a clipboard, a search): only its name and outcome."""
     def emit_and_log(event: out.EngineEvent) -> None:
+        match event:  # what the service says in an error may quote a key: never shown or logged
+            case out.Notice(text=text):
+                event = dataclasses.replace(event, text=redact(text))
+            case out.StateChanged(detail=detail) if detail:
+                event = dataclasses.replace(event, detail=redact(detail))
         match event:
             case out.TranscriptChanged():
                 pass

@@ -24,14 +24,9 @@ from pathlib import Path
 from talkapp.audio.pcm import WIRE_RATE
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
+from talkapp.redaction import REDACTED, REDACTED_SECRET, redact
 
-_KEY_SHAPED = re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_*.\-]{3,}")
-REDACTED = "[redacted key]"
-REDACTED_SECRET = "[redacted]"
-
-
-def redact(text: str) -> str:
-    return _KEY_SHAPED.sub(REDACTED, text)
+__all__ = ["REDACTED", "REDACTED_SECRET", "SessionRecording", "recording_about", "redact"]
 
 
 class SessionRecording:
