@@ -31,7 +31,7 @@ def test_every_key_shape_is_redacted_alone_and_in_a_sentence(name):
     ("Cookie: session=abc123", "Cookie: [redacted]"),
     ("wss://user:pa55word@proxy.example/v1", "wss://[redacted]@proxy.example/v1"),
     ("https://token@example.com/x", "https://[redacted]@example.com/x"),
-    ("wss://h/realtime?model=m&api-key=opaque1&x=2", "wss://h/realtime?model=m&api-key=[redacted]&x=2"),
+    ("wss://h/r?model=m&api-key=opaque1&x=2", "wss://h/r?model=m&api-key=[redacted]&x=2"),
     ("wss://host/realtime?token=abc&model=m", "wss://host/realtime?token=[redacted]&model=m"),
     ("https://x.blob/y?sig=abc%2Bdef", "https://x.blob/y?sig=[redacted]"),
 ])
