@@ -14,6 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
+from talkapp.private_files import open_private_append, private_folder
 from talkapp.redaction import redact
 
 MAX_BYTES = 1_000_000
@@ -23,6 +24,13 @@ BACKUPS = 3  # so the log never takes more than ~4 MB
 def log_folder() -> Path:
     override = os.environ.get("TALKAPP_LOG_DIR")
     return Path(override) if override else Path(platformdirs.user_log_dir("TalkApp", appauthor=False))
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Each log file (the first and every one after a rotation) is created 0600."""
+
+    def _open(self):
+        return open_private_append(Path(self.baseFilename), self.encoding or "utf-8")
 
 
 class RedactSecrets(logging.Filter):
@@ -42,10 +50,11 @@ class RedactingFormatter(logging.Formatter):
 
 def start_logging(level: int = logging.INFO) -> Path:
     """Send the `talkapp` loggers to the rotating file; returns its path."""
-    folder = log_folder()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(log_folder())
     path = folder / "talkapp.log"
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    handler = _PrivateRotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+    )
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     root = logging.getLogger("talkapp")
