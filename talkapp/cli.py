@@ -27,6 +27,7 @@ from talkapp.cli_args import add_provider_arguments
 from talkapp.compare import command as compare_command
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
+from talkapp.redaction import redact
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.turns import Mode
 from talkapp.settings.model import AUDIO_BLOCKS_MS, AudioSettings
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (CliError, compare_command.CompareError) as exc:
-        print(f"talkapp: {exc}", file=sys.stderr)
+        print(f"talkapp: {redact(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("talkapp: interrupted", file=sys.stderr)
@@ -127,7 +128,8 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _profile(args: argparse.Namespace) -> ProviderProfile:
     config = SessionConfig(instructions=args.instructions, voice=args.voice)
-    return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model, session=config)
+    return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model,
+                                session=config, system_proxy=not args.no_proxy)
 
 
 def _run_say(args: argparse.Namespace) -> int:
@@ -145,6 +147,8 @@ def _run_say(args: argparse.Namespace) -> int:
             raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     from talkapp.report import turn_as_json, turn_as_table
 
+    for note in result.notes:
+        print(f"talkapp: note: {redact(note)}", file=sys.stderr)
     print(turn_as_json(result, args.out) if args.json else turn_as_table(result, args.out))
     return 0
 

@@ -16,3 +16,6 @@ def add_provider_arguments(parser: argparse.ArgumentParser, what: str = "") -> N
     parser.add_argument("--base-url", default=None,
                         help=f"endpoint{what} (default {OPENAI_BASE_URL}; any OpenAI-compatible one is "
                              "--provider custom; Azure: the resource name or endpoint)")
+    parser.add_argument("--no-proxy", action="store_true",
+                        help="connect directly even if https_proxy/all_proxy name a proxy "
+                             "(ws:// and this machine never use one)")

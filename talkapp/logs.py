@@ -14,7 +14,8 @@ from pathlib import Path
 
 import platformdirs
 
-from talkapp.session.recording import redact
+from talkapp.private_files import open_private_append, private_folder
+from talkapp.redaction import redact
 
 MAX_BYTES = 1_000_000
 BACKUPS = 3  # so the log never takes more than ~4 MB
@@ -25,6 +26,13 @@ def log_folder() -> Path:
     return Path(override) if override else Path(platformdirs.user_log_dir("TalkApp", appauthor=False))
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Each log file (the first and every one after a rotation) is created 0600."""
+
+    def _open(self):
+        return open_private_append(Path(self.baseFilename), self.encoding or "utf-8")
+
+
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())
@@ -32,13 +40,22 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    """The whole formatted record, traceback included (an exception's message or a local in it
+    may quote a key), passes the redaction; the filter alone sees only the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def start_logging(level: int = logging.INFO) -> Path:
     """Send the `talkapp` loggers to the rotating file; returns its path."""
-    folder = log_folder()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(log_folder())
     path = folder / "talkapp.log"
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = _PrivateRotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     root = logging.getLogger("talkapp")
     root.setLevel(level)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 from talkapp.protocol.events import Usage
+from talkapp.redaction import redact
 from talkapp.session.one_turn import TurnResult
 
 _TIMING_LABELS = (
@@ -40,7 +41,7 @@ def usage_as_dict(usage: Usage | None) -> dict | None:
 
 
 def turn_as_json(result: TurnResult, out_path: str | None = None) -> str:
-    return json.dumps(turn_as_dict(result, out_path), ensure_ascii=False)
+    return redact(json.dumps(turn_as_dict(result, out_path), ensure_ascii=False))
 
 
 def turn_as_table(result: TurnResult, out_path: str | None = None) -> str:
@@ -59,7 +60,7 @@ def turn_as_table(result: TurnResult, out_path: str | None = None) -> str:
         ("Tokens", _tokens(result.usage)),
     ]
     width = max(len(label) for label, _ in rows)
-    return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+    return redact("\n".join(f"{label:<{width}}  {value}" for label, value in rows))
 
 
 def _ms(value: float | None) -> str:

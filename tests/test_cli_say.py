@@ -15,7 +15,7 @@ from conftest import voice_like
 from fake_keys import fake_key
 from talkapp.audio.pcm import float_to_pcm16
 from talkapp.audio.wav import read_wav, write_wav
-from talkapp.simulator import Simulator, SimulatorConfig
+from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
 
 def talkapp(*args, env_extra=None, timeout=60):
@@ -160,3 +160,16 @@ def test_the_simulator_command_serves_until_interrupted(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
+
+
+def test_a_frame_nested_200000_deep_mid_reply_is_ignored_with_a_note(stereo_wav, simulator_thread):
+    knobs = Knobs(send_malformed=True, malformed_kind="deep_nesting")
+    sim = simulator_thread(SimulatorConfig(knobs=knobs))
+    run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast", "--json",
+                  env_extra={"TALKAPP_CUSTOM_API_KEY": fake_key("any-key-000000000000")})
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1])["status"] == "completed"
+    assert "Traceback" not in run.stderr and "RecursionError" not in run.stderr
+    note = "Ignored a malformed event from the service (frame: JSON nested too deeply)."
+    assert run.stderr.strip().splitlines() == [f"talkapp: note: {note}"]
+    assert sim.connections[-1].sent and sim.knobs.send_malformed is False  # it was sent

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from fake_keys import fake_key
+from fake_keys_shapes import secret_part, shapes
 
 from talkapp.controller import Controller
 from talkapp.logs import start_logging
@@ -23,6 +24,8 @@ from talkapp.threads.loop import LoopThread
 KEY = fake_key("proj-Zq81LeakCheck7c2d9e4f0a1b3c5d7e9f2468")
 WRONG = fake_key("proj-Zq81LeakCheck7c2d9e4f0a1b3c5d7eXXXX")
 FRAGMENTS = [KEY, KEY[8:28], "7c2d9e4f0a1b", "Zq81LeakCheck"]
+OTHER_SHAPES = shapes()  # every credential shape, said in the conversation (recorded, echoed)
+FRAGMENTS += [secret_part(key) for key in OTHER_SHAPES.values()]
 
 
 class Seen:
@@ -66,7 +69,7 @@ def test_no_file_the_app_writes_holds_the_key(written, secret_service, pulse):
     controller = Controller(settings, seen)
     try:
         assert controller.connect().result(20)
-        controller.send_text("Hello, please answer briefly.")
+        controller.send_text("Hello, please answer briefly. " + " ".join(OTHER_SHAPES.values()))
         seen.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
         controller.disconnect().result(10)
         store_api_key("leakcheck", WRONG)  # the service's refusal quotes the key's last characters

@@ -20,6 +20,7 @@ from talkapp.session.tool_runner import ToolRunner
 from talkapp.session.turns import Mode, Phase, Send, TurnPolicy
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.tools.builtin import CALCULATE, TIME, calculate, current_time
+from talkapp.tools.isolated import run_isolated
 from talkapp.tools.registry import Tool, ToolRegistry
 from talkapp.tools.toolbox import ToolBox
 
@@ -145,6 +146,46 @@ async def test_a_tool_past_its_time_limit_is_stopped_and_the_model_says_so(engin
     assert "did not finish within 0.4 s" in said
     (card,) = engine.transcript.cards()
     assert card.status == "failed" and card.note == "timed out after 0.4 s" and 350 <= card.duration_ms < 5000
+
+
+async def test_a_hostile_calculation_is_answered_with_an_error_and_the_next_turn_works(
+    engine_with, simulator
+):
+    # round(1, -10**7) computes 10**(10**7): seconds of a frozen process if it ran in the app.
+    engine, log = await engine_with(Tool(CALCULATE, calculate), timeout_s=2.0)
+    await engine.send_text("Use calculate on `round(1, -10**7)` please.")
+    said = await spoken_reply(log, "returned")
+    assert "round() to more than" in said
+    (card,) = engine.transcript.cards()
+    assert card.status == "failed" and card.note == "" and "round() to more than" in card.error
+
+    await engine.send_text("Now use calculate on `6 * 7`.")
+    said = await spoken_reply(log, "42")
+    assert 'The calculate tool returned: {"expression": "6 * 7", "result": "42"}' in said
+    assert [c.status for c in engine.transcript.cards()] == ["failed", "done"]
+    assert engine.state is not out.State.ERROR and simulator.connections[-1].errors == []
+
+
+async def test_a_tool_burning_cpu_in_its_worker_is_killed_at_its_limit_and_the_next_turn_works(
+    engine_with, simulator
+):
+    # A computation that holds its process's CPU (and GIL) for minutes: in the worker process
+    # the time limit kills it, so the answer comes at the limit and the loop never stalls.
+    async def factorial(args: dict) -> str:
+        return str(await run_isolated("math:factorial", 100_000_000))
+
+    declaration = FunctionTool("big_factorial", "n!", {"type": "object", "properties": {}})
+    burner = Tool(declaration, factorial)
+    engine, log = await engine_with(burner, Tool(CALCULATE, calculate), timeout_s=0.5)
+    await engine.send_text("Use big_factorial now.")
+    said = await spoken_reply(log, "returned")
+    assert "did not finish within 0.5 s" in said
+    (card,) = engine.transcript.cards()
+    assert card.status == "failed" and card.note == "timed out after 0.5 s"
+
+    await engine.send_text("Then use calculate on `2 + 3`.")
+    said = await spoken_reply(log, '"result": "5"')
+    assert engine.state is not out.State.ERROR and simulator.connections[-1].errors == []
 
 
 # ---- the rules alone ----

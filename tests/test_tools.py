@@ -6,6 +6,8 @@ private Secret Service) into the session's MCP tools and nowhere else."""
 import asyncio
 import datetime as dt
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from talkapp.settings.model import (
 )
 from talkapp.tools import builtin
 from talkapp.tools.calculator import CalculatorError, evaluate, formatted
+from talkapp.tools.isolated import IsolatedFailure, run_isolated
 from talkapp.tools.mcp import (
     forget_header_value,
     has_header_value,
@@ -59,9 +62,26 @@ def test_the_calculator_does_arithmetic(expression, value):
     ("sqrt(-1)", "cannot be computed"),
     ("1 +" * 200 + "1", "longer than"),
     ("", "empty"),
+    ("round(1, -10**7)", "round\\(\\) to more than"),
+    ("round(7, -10**300)", "round\\(\\) to more than"),
+    ("round(2.5, 0.5)", "whole number"),
+    ("round(1, 2, 3)", "at most a count"),
+    ("999999 ** 999", "too large"),
+    ("(10**299) ** 2", "too large"),
 ])
 def test_the_calculator_refuses_what_is_not_safe_arithmetic(expression, why):
     with pytest.raises(CalculatorError, match=why):
+        evaluate(expression)
+
+
+@pytest.mark.parametrize("expression", [
+    "round(1, -10**7)", "round(7, -10**300)", "9 ** 9 ** 9", "(10**300) ** 1000", "999 ** 1000",
+    "10**300 * 10**300 * 10**300", "max(10**300, 10**300) ** 1000", "round(10**300, -401)",
+])
+def test_hostile_expressions_are_refused_before_they_cost_anything(expression):
+    # Each would take seconds, gigabytes or forever to compute: the operands are checked
+    # before the operation runs (a refusal after computing would hang this test instead).
+    with pytest.raises(CalculatorError):
         evaluate(expression)
 
 
@@ -75,6 +95,57 @@ def test_the_calculate_tool_answers_the_model_and_refuses_through_tool_failed():
         run(builtin.calculate({"expression": "__import__('os')"}))
     with pytest.raises(ToolFailed, match="as a string"):
         run(builtin.calculate({}))
+    with pytest.raises(ToolFailed, match="round\\(\\) to more than"):
+        run(builtin.calculate({"expression": "round(1, -10**7)"}))
+
+
+# ---- a tool's work in a worker process ----
+
+def test_an_isolated_call_runs_in_another_process_without_the_parents_secrets(monkeypatch):
+    monkeypatch.setenv("SOME_SERVICE_API_KEY", "made-up-" + "x" * 8)
+    monkeypatch.setenv("TALKAPP_HARMLESS", "kept")
+    child_pid = run(run_isolated("os:getpid"))
+    assert isinstance(child_pid, int) and child_pid != os.getpid()
+    assert run(run_isolated("os:getenv", "SOME_SERVICE_API_KEY")) is None
+    assert run(run_isolated("os:getenv", "TALKAPP_HARMLESS")) == "kept"
+
+
+def test_an_isolated_call_that_raises_is_a_failure_and_a_value_error_a_refusal():
+    with pytest.raises(IsolatedFailure) as refused:
+        run(run_isolated("talkapp.tools.calculator:evaluate_formatted", "1/0"))
+    assert refused.value.refused and "division by zero" in str(refused.value)
+    with pytest.raises(IsolatedFailure) as failed:
+        run(run_isolated("os:listdir", "/no/such/folder/here"))
+    assert not failed.value.refused and "FileNotFoundError" in str(failed.value)
+
+
+def test_cancelling_an_isolated_call_kills_its_process_at_once():
+    async def scenario():
+        # A child that would otherwise sleep for ten minutes; the time limit ends it.
+        task = asyncio.create_task(run_isolated("time:sleep", 600))
+        await asyncio.sleep(0)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), 0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task  # returns once the child is killed and reaped, not after 600 s
+        return [p for p in _children() if "talkapp.tools.worker" in p]
+
+    assert run(scenario()) == []
+
+
+def _children() -> list[str]:
+    """Command lines of this process's live children (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "stat").read_text()
+            parent = int(status.rsplit(")", 1)[1].split()[1])
+            if parent == os.getpid():
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 # ---- the clock ----

@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     # Inline configs commit the turn themselves unless they say `turn=...`: the cleanest
     # comparison of the models; a service VAD adds its own silence wait (real, but not the model's).
     manual = SessionConfig(turn_detection=None)
-    base = command_line_profile(args.base_url, args.provider, session=manual)
+    base = command_line_profile(args.base_url, args.provider, session=manual,
+                                system_proxy=not args.no_proxy)
     try:
         configs = [parse_config(spec, saved, base) for spec in args.config]
     except ConfigError as exc:

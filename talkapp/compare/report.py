@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from talkapp.compare.prices import PriceTable
 from talkapp.compare.runner import RunResult
 from talkapp.compare.stats import Spread, spread
+from talkapp.redaction import redact
 
 TIMINGS = ("connect", "first_input_transcript", "first_audio", "done")
 TOKENS = ("input_text", "input_audio", "input_cached", "output_text", "output_audio")
@@ -62,7 +63,8 @@ def as_json(rows: Sequence[Row], prices: PriceTable) -> str:
         "cost_usd": value(r.cost) if r.cost else "unknown",
         "reply_transcript": r.transcript,
     } for r in rows]
-    return json.dumps({"results": results, "prices": {"taken": prices.taken, "source": prices.source}}, ensure_ascii=False)
+    prices_taken = {"taken": prices.taken, "source": prices.source}
+    return redact(json.dumps({"results": results, "prices": prices_taken}, ensure_ascii=False))
 
 
 def as_csv(rows: Sequence[Row]) -> str:
@@ -74,7 +76,7 @@ def as_csv(rows: Sequence[Row]) -> str:
         writer.writerow([r.config, r.model, r.dialect, r.runs, *(_median(r.timings[t]) for t in TIMINGS),
                          _median(r.reply_ms), *(_median(r.tokens[t]) for t in TOKENS),
                          "unknown" if r.cost is None else f"{r.cost.median:.6f}", r.transcript, " | ".join(r.errors)])
-    return out.getvalue()
+    return redact(out.getvalue())
 
 
 def as_table(rows: Sequence[Row], prices: PriceTable) -> str:
@@ -92,7 +94,7 @@ def as_table(rows: Sequence[Row], prices: PriceTable) -> str:
         what = f"error: {'; '.join(r.errors)}" if r.errors and not r.transcript else r.transcript
         text.append(f"{r.config}: {what}")
     text.append(f"median (min–max) over runs; * best; prices taken {prices.taken} ({prices.source})")
-    return "\n".join(text)
+    return redact("\n".join(text))
 
 
 def winners(rows: Sequence[Row]) -> dict[str, str]:

@@ -43,6 +43,8 @@ class RealtimeConnection:
             raw = json.loads(frame)
         except ValueError:
             return (ev.MalformedEvent(None, "not valid JSON"),)
+        except RecursionError:  # hostile nesting ([[[[…]]]] 200,000 deep): data, not a crash
+            return (ev.MalformedEvent(None, "JSON nested too deeply"),)
         if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
             return (ev.MalformedEvent(None, "no event type"),)
         return self._decode(raw)
@@ -60,6 +62,9 @@ class RealtimeConnection:
             decoded = decoder(raw)
         except WireShapeError as problem:
             return (ev.MalformedEvent(wire_type, str(problem)),)
+        except (RecursionError, ArithmeticError, LookupError, TypeError, ValueError) as problem:
+            # A shape no decoder foresaw is still the remote side's fault, not a reason to die.
+            return (ev.MalformedEvent(wire_type, f"cannot be decoded ({type(problem).__name__})"),)
         return tuple(self._attribute(event) for event in decoded)
 
     def _attribute(self, event: ev.ServerEvent) -> ev.ServerEvent:

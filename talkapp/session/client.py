@@ -70,7 +70,9 @@ class RealtimeSession:
         if problem:
             raise SessionRefused(problem)
         try:
-            transport = await WebSocketTransport.open(endpoint.url, endpoint.headers(api_key), timeout)
+            transport = await WebSocketTransport.open(
+                endpoint.url, endpoint.headers(api_key), timeout, endpoint.system_proxy
+            )
         except TransportError as exc:
             raise SessionRefused(str(exc)) from None
         session = cls(endpoint, transport, RealtimeConnection(dialect), tap)

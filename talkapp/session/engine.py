@@ -31,6 +31,7 @@ from talkapp.audio.streams import AudioIO
 from talkapp.audio.vad import SpeechDetector
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
+from talkapp.redaction import redact
 from talkapp.session import engine_events as out
 from talkapp.session import turns
 from talkapp.session.client import SessionRefused
@@ -92,6 +93,7 @@ class Engine:
         self._dropped_reported = 0  # capture frames lost to overruns, already told
         self._underflows_reported = 0  # times the speaker ran dry, already told
         self._underflows_told_at = -math.inf
+        self._told_cut: set[str] = set()  # items whose transcript or audio was cut, already told
         self.state = State.IDLE
 
     # ---- commands (loop thread) ----
@@ -118,7 +120,8 @@ class Engine:
                                   "session runs without them."))
         self._set_state(State.LISTENING)
         await self._do(self.policy.start())
-        self._tasks = [asyncio.create_task(self._read_session()), asyncio.create_task(self._pump())]
+        self._tasks = [self._watched(self._read_session(), "reading the session"),
+                       self._watched(self._pump(), "moving the audio")]
         keep_callbacks_on_time()
         return True
 
@@ -261,6 +264,8 @@ class Engine:
         changed = self.transcript.apply(event, now)
         if changed is not None:
             self._emit(out.TranscriptChanged(changed))
+            if changed.cut:
+                self._tell_cut(changed.item_id, "A transcript turn was too long; the rest is cut.")
         if isinstance(event, ev.AudioDone):
             self._speaker.end_of_item(event.item_id)
         self._report_server_problem(event)
@@ -314,7 +319,9 @@ class Engine:
                     for chunk in self._mic.stop_stream().chunks:
                         await self._send(cmd.AppendAudio(chunk))
                 case turns.Play(item_id=item_id, pcm=pcm):
-                    self._speaker.play(item_id, pcm)
+                    if not self._speaker.play(item_id, pcm):
+                        self._tell_cut(item_id, "The service sent more reply audio than can wait "
+                                                "to be played; the rest of this reply was dropped.")
                 case turns.PausePlayback():
                     self._io.paused = True
                 case turns.ResumePlayback():
@@ -377,7 +384,7 @@ class Engine:
         keeper = self._keeper
         if keeper is not None and self._connected and self.policy.phase is turns.Phase.LISTENING and keeper.expires_soon():
             if self._renewal is None or self._renewal.done():
-                self._renewal = asyncio.create_task(keeper.renew())
+                self._renewal = self._watched(keeper.renew(), "renewing the session")
 
     def _heard_ms(self, item_id: str) -> int:
         return self._speaker.heard_ms(item_id)
@@ -402,6 +409,30 @@ class Engine:
             case ev.MalformedEvent(wire_type=wire_type, problem=problem):
                 self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: {problem})."))
 
+    def _tell_cut(self, item_id: str, message: str) -> None:
+        key = f"{item_id}:{message}"
+        if key not in self._told_cut:
+            self._told_cut.add(key)
+            if len(self._told_cut) > 1000:
+                self._told_cut.clear()
+            self._emit(out.Notice("warning", message))
+
+    def _watched(self, work, doing: str) -> asyncio.Task:
+        """A task of the engine that, should it crash, says so (an error state the user sees,
+        the traceback in the log) instead of dying silently while the UI says "listening"."""
+        task = asyncio.create_task(work, name=f"engine: {doing}")
+
+        def done(task: asyncio.Task) -> None:
+            if task.cancelled() or task.exception() is None:
+                return
+            failure = task.exception()
+            _log.error("the engine failed while %s", doing, exc_info=failure)
+            self._fail(f"TalkApp stopped while {doing} ({type(failure).__name__}: {failure}). "
+                       "Reconnect to go on; the transcript is kept.")
+
+        task.add_done_callback(done)
+        return task
+
     def _set_state(self, state: State, detail: str = "", topic: str = "") -> None:
         if state is not self.state or detail:
             self.state = state
@@ -419,6 +450,11 @@ def _logged(emit: Callable[[out.EngineEvent], None]) -> Callable[[out.EngineEven
     """Log what the engine reports — states, notices, connections, timings — never transcripts,
     nor a tool's arguments or output (a clipboard, a search): only its name and outcome."""
     def emit_and_log(event: out.EngineEvent) -> None:
+        match event:  # what the service says in an error may quote a key: never shown or logged
+            case out.Notice(text=text):
+                event = dataclasses.replace(event, text=redact(text))
+            case out.StateChanged(detail=detail) if detail:
+                event = dataclasses.replace(event, detail=redact(detail))
         match event:
             case out.TranscriptChanged():
                 pass

@@ -20,6 +20,8 @@ from talkapp.transport.websocket import TransportClosed
 MIN_COMMIT_MS = 100  # the service refuses to commit less audio than this
 MIN_COMMIT_BYTES = WIRE_RATE * MIN_COMMIT_MS // 1000 * BYTES_PER_SAMPLE
 TRANSCRIPT_GRACE_S = 2.0  # the user's transcript may arrive after the reply is done
+MAX_REPLY_AUDIO_BYTES = 10 * 60 * 24_000 * 2  # ten minutes of 24 kHz PCM16; the rest is not kept
+MAX_TRANSCRIPT_CHARS = 100_000  # of each side's transcript; the rest is not kept
 VAD_TAIL_MS = 4000  # silence sent after the speech for a service VAD to end the turn
 
 
@@ -48,6 +50,7 @@ class TurnResult:
     timings: Timings
     usage: ev.Usage | None
     status: str
+    notes: tuple[str, ...] = ()  # what was ignored or cut (a malformed event, a capped reply)
 
     @property
     def reply_ms(self) -> float:
@@ -68,23 +71,32 @@ class TurnRecorder:
     response: ev.ResponseDone | None = None
     response_started: bool = False
     failure: str | None = None
+    notes: list[str] = field(default_factory=list)  # what was ignored or cut, for the user
+    kept_chars: dict[str, int] = field(default_factory=dict)  # by whose: of the deltas kept
 
     def add(self, event: ev.ServerEvent | SessionEnded, now: float, explain=str) -> None:
         match event:
             case ev.TranscriptDelta(role="user", text=text):
                 self._first("first_input_transcript", now)
-                self.user_parts.append(text)
+                self._append(self.user_parts, text, "your")
             case ev.TranscriptDone(role="user", text=text):
                 self._first("first_input_transcript", now)
-                self.user_final = text
+                self.user_final = self._bounded(text, "your")
             case ev.TranscriptDelta(role="assistant", text=text):
                 self._first("first_transcript", now)
-                self.assistant_parts.append(text)
+                self._append(self.assistant_parts, text, "the reply's")
             case ev.TranscriptDone(role="assistant", text=text):
-                self.assistant_final = text
+                self.assistant_final = self._bounded(text, "the reply's")
             case ev.AudioDelta(pcm=pcm):
                 self._first("first_audio", now)
-                self.audio += pcm
+                room = MAX_REPLY_AUDIO_BYTES - len(self.audio)
+                if len(pcm) > room:
+                    minutes = MAX_REPLY_AUDIO_BYTES // 48_000 // 60
+                    self._note(f"The reply audio passed {minutes} minutes; the rest was not kept.")
+                self.audio += pcm[: max(0, room)]
+            case ev.MalformedEvent(wire_type=wire_type, problem=problem):
+                where = wire_type or "frame"
+                self._note(f"Ignored a malformed event from the service ({where}: {problem}).")
             case ev.ResponseStarted():
                 self.response_started = True
             case ev.ResponseDone():
@@ -119,6 +131,23 @@ class TurnRecorder:
 
     def _first(self, name: str, now: float) -> None:
         self.firsts.setdefault(name, now)
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:  # a flood of the same problem is one note
+            self.notes.append(note)
+
+    def _append(self, parts: list[str], text: str, whose: str) -> None:
+        kept = self._bounded(text, whose, MAX_TRANSCRIPT_CHARS - self.kept_chars.get(whose, 0))
+        if kept:
+            parts.append(kept)
+            self.kept_chars[whose] = self.kept_chars.get(whose, 0) + len(kept)
+
+    def _bounded(self, text: str, whose: str, room: int = MAX_TRANSCRIPT_CHARS) -> str:
+        if len(text) <= room:
+            return text
+        self._note(f"{whose.capitalize()} transcript passed {MAX_TRANSCRIPT_CHARS} characters; "
+                   "the rest was not kept.")
+        return text[: max(0, room)]
 
 
 async def run_one_turn(
@@ -181,6 +210,7 @@ async def run_one_turn(
         timings=recorder.timings(connect_s),
         usage=recorder.response.usage,
         status=recorder.response.status,
+        notes=tuple(recorder.notes),
     )
 
 

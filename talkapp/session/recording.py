@@ -7,7 +7,9 @@
                   length, never its bytes
     session.json  what was recorded: model, dialect, endpoint, start time
 
-Secrets are redacted on the way in: anything shaped like an API key (the service quotes part of a
+Recordings are private: the folder is new and 0700, each file is created 0600 with O_EXCL and
+O_NOFOLLOW (a symlink planted in a reused folder cannot redirect a write). Secrets are
+redacted on the way in: anything shaped like an API key (the service quotes part of a
 rejected key in its error message) is replaced. Writing happens on the loop thread as events
 pass; files are flushed line by line so a crash keeps what came before it.
 """
@@ -23,35 +25,43 @@ from pathlib import Path
 
 from talkapp.audio.pcm import WIRE_RATE
 from talkapp.protocol import commands as cmd
+from talkapp.private_files import new_private_folder, open_private, private_folder
 from talkapp.protocol import events as ev
+from talkapp.redaction import REDACTED, REDACTED_SECRET, redact
 
-_KEY_SHAPED = re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_*.\-]{3,}")
-REDACTED = "[redacted key]"
-REDACTED_SECRET = "[redacted]"
-
-
-def redact(text: str) -> str:
-    return _KEY_SHAPED.sub(REDACTED, text)
+__all__ = ["REDACTED", "REDACTED_SECRET", "SessionRecording", "recording_about", "redact"]
 
 
 class SessionRecording:
     """A tap for `RealtimeSession`: `sent(command)` and `received(event)` as they happen."""
 
     def __init__(self, folder: Path, about: dict) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder, tighten=False)
         self.folder = folder
         self._start = time.monotonic()
-        self._input = _open_wav(folder / "input.wav")
-        self._reply = _open_wav(folder / "reply.wav")
-        self._log = (folder / "events.jsonl").open("w", encoding="utf-8")
+        self._files = [
+            open_private(folder / name, "wb", exclusive=True) for name in ("input.wav", "reply.wav")
+        ]
+        self._input, self._reply = (_open_wav(file) for file in self._files)
+        self._log = open_private(folder / "events.jsonl", exclusive=True)
         about = {k: redact(v) if isinstance(v, str) else v for k, v in about.items()}
-        (folder / "session.json").write_text(json.dumps({**about, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2))
+        started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        with open_private(folder / "session.json", exclusive=True) as out:
+            out.write(json.dumps({**about, "started": started}, indent=2))
 
     @classmethod
     def in_folder(cls, parent: Path, label: str, about: dict) -> SessionRecording:
-        """A new recording in `parent/<date-time>-<label>/`."""
+        """A new recording in a new folder `parent/<date-time>-<label>[-n]/` (0700)."""
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{re.sub(r'[^A-Za-z0-9._-]+', '_', label)}"
-        return cls(parent / name, about)
+        private_folder(parent, tighten=False)
+        for n in range(1, 100):
+            folder = parent / (name if n == 1 else f"{name}-{n}")
+            try:
+                new_private_folder(folder)
+            except FileExistsError:
+                continue  # another recording this second, or something planted: not reused
+            return cls(folder, about)
+        raise FileExistsError(f"no free recording folder name in {parent}")
 
     def sent(self, command: cmd.Command) -> None:
         if isinstance(command, cmd.AppendAudio):
@@ -65,7 +75,9 @@ class SessionRecording:
 
     def close(self) -> None:
         for wav in (self._input, self._reply):
-            wav.close()
+            wav.close()  # a wave writer leaves a file it was handed open
+        for file in self._files:
+            file.close()
         self._log.close()
 
     def _write(self, direction: str, item) -> None:
@@ -99,8 +111,8 @@ def _plain(value):
     return value
 
 
-def _open_wav(path: Path) -> wave.Wave_write:
-    out = wave.open(str(path), "wb")
+def _open_wav(file) -> wave.Wave_write:
+    out = wave.open(file, "wb")
     out.setnchannels(1)
     out.setsampwidth(2)
     out.setframerate(WIRE_RATE)

@@ -22,6 +22,10 @@ from talkapp.audio.resampler import StreamResampler
 from talkapp.audio.ring import RingReader, RingWriter
 from talkapp.session.playback import PlaybackTracker
 
+# Reply audio waiting to play, at most (24 kHz samples): a service that sends far more than it
+# could ever play (ten 12 MiB deltas are ~290 MiB as floats) must not fill the memory.
+MAX_QUEUED_SAMPLES = 5 * 60 * WIRE_RATE
+
 
 @dataclass
 class _InRing:
@@ -40,6 +44,7 @@ class Speaker:
         self._echo = echo
         self._lead_ms = lead_ms
         self._queue: deque[tuple[str, np.ndarray | None]] = deque()  # None: the item's end
+        self._queued = 0  # samples in `_queue`
         self._in_ring: deque[_InRing] = deque()
         self._playing = False
         self._open_item: str | None = None  # the item whose audio is arriving, its end not yet known
@@ -52,10 +57,16 @@ class Speaker:
         self.tracker = PlaybackTracker(rate, self._resampler.latency_frames)
         self.flush()
 
-    def play(self, item_id: str, pcm: bytes) -> None:
+    def play(self, item_id: str, pcm: bytes) -> bool:
+        """Queue reply audio; False when the queue is full and this audio was dropped."""
+        samples = len(pcm) // 2
+        if self._queued + samples > MAX_QUEUED_SAMPLES:
+            return False
         self._queue.append((item_id, pcm16_to_float(pcm)))
+        self._queued += samples
         self._playing, self._open_item = True, item_id
         self.feed()
+        return True
 
     def end_of_item(self, item_id: str) -> None:
         """The item's audio is complete: its last milliseconds still sit in the resampler."""
@@ -76,6 +87,7 @@ class Speaker:
         returns the flush's generation for `heard_after_flush`."""
         generation = self._ring.request_flush()
         self._queue.clear()
+        self._queued = 0
         self._in_ring.clear()
         self._resampler.reset()
         self._playing, self._open_item = False, None
@@ -97,7 +109,9 @@ class Speaker:
         self._consume()
         ahead_ms = 1000.0 * (self._ring.position - self._played.position) / self.device_rate
         while self._queue and ahead_ms < self._lead_ms:
-            ahead_ms += self._write(*self._queue.popleft())
+            item_id, wire = self._queue.popleft()
+            self._queued -= 0 if wire is None else wire.size
+            ahead_ms += self._write(item_id, wire)
         if self._playing and not self._queue and not self._in_ring:
             self._playing = False
             self.level_dbfs = float("-inf")

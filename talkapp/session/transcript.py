@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from talkapp.protocol import events as ev
 
 MAX_TURNS = 2000
+MAX_TURN_CHARS = 20_000  # of one turn's text: a service streaming without end is cut off here
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Turn:
     interrupted: bool = False
     heard_ms: int | None = None  # for an interrupted reply: how much the user heard
     at: float = 0.0  # monotonic seconds when the turn appeared
+    cut: bool = False  # its text passed MAX_TURN_CHARS; the rest was dropped
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,14 @@ class Transcript:
         match event:
             case ev.ItemAdded(item_id=item_id, kind="message", role=role, text=text) if role in ("user", "assistant"):
                 turn = self._ensure(item_id, role, now)
-                return self._put(replace(turn, text=text, final=True)) if text else turn
+                return self._put(_with_text(turn, text, final=True)) if text else turn
             case ev.TranscriptDelta(role=role, item_id=item_id, text=text):
                 turn = self._ensure(item_id, role, now)
-                return self._put(replace(turn, text=turn.text + text) if not turn.final else turn)
+                if turn.final or turn.cut:
+                    return turn
+                return self._put(_with_text(turn, turn.text + text))
             case ev.TranscriptDone(role=role, item_id=item_id, text=text):
-                return self._put(replace(self._ensure(item_id, role, now), text=text, final=True))
+                return self._put(_with_text(self._ensure(item_id, role, now), text, final=True))
         return None
 
     def mark_interrupted(self, item_id: str, heard_ms: int) -> Turn | None:
@@ -120,3 +124,10 @@ class Transcript:
         while len(self._turns) > self._max_turns:
             self._turns.popitem(last=False)
         return turn
+
+
+def _with_text(turn: Turn, text: str, final: bool | None = None) -> Turn:
+    final = turn.final if final is None else final
+    if len(text) <= MAX_TURN_CHARS:
+        return replace(turn, text=text, final=final)
+    return replace(turn, text=text[:MAX_TURN_CHARS] + "…", final=final, cut=True)

@@ -41,6 +41,7 @@ class ProviderProfile:
     allow_insecure: bool = False  # plain ws:// to a host that is not this machine
     deployment: str = ""  # Azure: the deployment's name ("" = same as the model)
     api_version: str = ""  # Azure preview: "" = the newest preview version TalkApp knows
+    system_proxy: bool = True  # wss:// through the system's proxy (https_proxy …), if one is set
 
     @property
     def preset(self) -> Preset:

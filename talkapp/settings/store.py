@@ -15,6 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
+from talkapp.private_files import open_private, private_folder
 from talkapp.settings.model import Settings, from_json, to_json
 
 FILE_NAME = "settings.json"
@@ -57,9 +58,10 @@ class SettingsStore:
         return Loaded(settings, notices)
 
     def save(self, settings: Settings) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         temporary = self.path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(to_json(settings), indent=2, ensure_ascii=False), encoding="utf-8")
+        with open_private(temporary) as out:  # 0600, never through a symlink
+            out.write(json.dumps(to_json(settings), indent=2, ensure_ascii=False))
         os.replace(temporary, self.path)
 
     def _move_aside(self, why: str) -> str:

@@ -26,7 +26,8 @@ class Knobs:
     drop_after_audio_deltas: int | None = None  # abort TCP (no close frame) after N audio deltas
     expire_after_s: float | None = None  # end sessions early with `session_expired`
     send_malformed: bool = False  # one broken server event at the next response start
-    malformed_kind: Literal["invalid_json", "missing_field"] = "missing_field"
+    # deep_nesting: valid JSON nested 200,000 deep (a parser that recurses cannot read it)
+    malformed_kind: Literal["invalid_json", "missing_field", "deep_nesting"] = "missing_field"
     send_unknown_event: bool = False  # one `response.future_thing` at the next response start
     audio_pace: float = 4.0  # times faster than real time; 0 = as fast as possible
 

@@ -25,6 +25,7 @@ from talkapp.simulator.recorder import ConnectionRecord, Recorder
 from talkapp.simulator.responses import Pace, Response, Think
 
 log = logging.getLogger(__name__)
+DEEP_NESTING = 200_000  # the malformed_kind=deep_nesting frame's depth
 
 EXPIRED_CLOSE = 4000  # the reference does not record it; same as the other request faults
 _POLL_S = 0.05  # how often the expiry watcher re-reads the knob
@@ -147,6 +148,9 @@ class Live:
             return json.dumps(self.engine.ev("response.created", response={"id": response.id}))[
                 :-12
             ]
+        if self.knobs.malformed_kind == "deep_nesting":
+            nested = "[" * DEEP_NESTING + "]" * DEEP_NESTING
+            return f'{{"type":"{self.engine.dialect.audio_delta}","delta":{nested}}}'
         # an audio delta without item_id, output_index, content_index or delta
         return self.engine.ev(self.engine.dialect.audio_delta, response_id=response.id)
 

@@ -208,6 +208,7 @@ _PLAUSIBLE = {
 }
 _PLACE = re.compile(r"\b(?:in|at|for|to)\s+([A-Z][a-zA-Z-]+)")
 _ARITHMETIC = re.compile(r"[\d.(][\d\s.+\-*/^%()]*[\d)]")  # "what is (2 + 3) * 4?" -> "(2 + 3) * 4"
+_QUOTED = re.compile(r"`([^`]+)`")  # "calculate `round(1, 2)`": taken as it is (any expression)
 
 
 def arguments(function: dict, user_text: str) -> dict:
@@ -235,6 +236,9 @@ def _value(name: str, spec: dict, user_text: str) -> object:
 def _plausible_string(name: str, user_text: str) -> str:
     sums = _ARITHMETIC.findall(user_text)
     if "expression" in name:
+        quoted = _QUOTED.search(user_text)
+        if quoted:
+            return quoted.group(1)
         return max(sums, key=len).strip() if sums else "1 + 1"
     place = _PLACE.search(user_text)
     if place and any(key in name for key in ("city", "location", "place")):

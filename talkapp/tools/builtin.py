@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from talkapp.protocol.commands import FunctionTool
 from talkapp.settings.model import ToolSettings
-from talkapp.tools.calculator import CalculatorError, evaluate, formatted
+from talkapp.tools.isolated import IsolatedFailure, run_isolated
 from talkapp.tools.registry import Tool, ToolFailed
 
 ClipboardRead = Callable[[], Awaitable[str]]  # the clipboard's text ("" when it holds none)
@@ -60,10 +60,13 @@ async def calculate(args: dict) -> str:
     if not isinstance(expression, str):
         raise ToolFailed("Give the expression as a string, e.g. {\"expression\": \"2 + 2\"}.")
     try:
-        result = evaluate(expression)
-    except CalculatorError as refused:
-        raise ToolFailed(str(refused)) from None
-    return json.dumps({"expression": expression, "result": formatted(result)})
+        # In a worker process: nothing it computes can stall the conversation, and the tool's
+        # time limit kills it (cancelling this call kills the process).
+        result = await run_isolated("talkapp.tools.calculator:evaluate_formatted", expression)
+    except IsolatedFailure as failure:
+        reason = str(failure) if failure.refused else f"The calculator failed ({failure})."
+        raise ToolFailed(reason) from None
+    return json.dumps({"expression": expression, "result": result})
 
 
 def clipboard_reader(read: ClipboardRead | None, allowed: Callable[[], bool]):

@@ -2,7 +2,10 @@
 syntax tree. No `eval`: only number literals, + - * / // % **, parentheses, a few named
 constants and math functions are accepted; everything else (names, attributes, calls of other
 functions, strings, comprehensions, …) is refused before anything runs. Sizes are bounded so
-an expression cannot make the app compute for minutes or fill memory (`9**9**9`).
+an expression cannot make the app compute for minutes or fill memory (`9**9**9`,
+`round(1, -10**7)`): every operand is checked *before* an operation whose cost grows with it
+(`**` by the digits of its result, `round` by its digit count). The tool also runs it in a
+worker process with a time limit (talkapp/tools/isolated.py), in case a bound is missed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable
 MAX_LENGTH = 300  # characters of expression
 MAX_EXPONENT = 1000
 MAX_MAGNITUDE = 1e300  # results beyond this are refused rather than printed as 300 digits
+MAX_DIGITS = 400  # of a power's result, and round()'s digit count, checked before computing
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
 FUNCTIONS: dict[str, Callable[..., float]] = {
@@ -60,20 +64,42 @@ def _value(node: ast.AST) -> Number:
         case ast.Constant(value=bool()):
             raise CalculatorError("Only numbers are allowed, not True or False.")
         case ast.Constant(value=int() | float() as number):
-            return number
+            return _checked(number)
         case ast.Name(id=name) if name in CONSTANTS:
             return CONSTANTS[name]
         case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:
             return _checked(_UNARY[type(op)](_value(operand)))
         case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
             a, b = _value(left), _value(right)
-            if isinstance(op, ast.Pow) and abs(b) > MAX_EXPONENT:
-                raise CalculatorError(f"Exponents larger than {MAX_EXPONENT} are not computed.")
+            if isinstance(op, ast.Pow):
+                _check_power(a, b)
             return _checked(_BINARY[type(op)](a, b))
         case ast.Call(func=ast.Name(id=name), args=args, keywords=[]) if name in FUNCTIONS and 0 < len(args) <= 4:
-            return _checked(FUNCTIONS[name](*(_value(a) for a in args)))
+            values = [_value(a) for a in args]
+            if name == "round":
+                _check_round(values)
+            return _checked(FUNCTIONS[name](*values))
     raise CalculatorError(f"{_describe(node)} is not allowed: only numbers, + - * / // % ** ( ), "
                           f"{', '.join(CONSTANTS)} and {', '.join(FUNCTIONS)}() are.")
+
+
+def _check_power(base: Number, exponent: Number) -> None:
+    if abs(exponent) > MAX_EXPONENT:
+        raise CalculatorError(f"Exponents larger than {MAX_EXPONENT} are not computed.")
+    if abs(base) > 1 and exponent > 0 and exponent * math.log10(abs(base)) > MAX_DIGITS:
+        raise CalculatorError("The result is too large.")
+
+
+def _check_round(values: list[Number]) -> None:
+    """`round(x, n)` with an integer x computes 10**-n: n is bounded before it runs."""
+    if len(values) > 2:
+        raise CalculatorError("round() takes a number and at most a count of digits.")
+    if len(values) == 2:
+        digits = values[1]
+        if not isinstance(digits, int):
+            raise CalculatorError("round()'s count of digits must be a whole number.")
+        if abs(digits) > MAX_DIGITS:
+            raise CalculatorError(f"round() to more than {MAX_DIGITS} digits is not computed.")
 
 
 def _checked(value: object) -> Number:
@@ -95,6 +121,11 @@ def _describe(node: ast.AST) -> str:
         case ast.Constant(value=value):
             return f"The value {value!r}"
     return f"A {type(node).__name__} expression"
+
+
+def evaluate_formatted(expression: str) -> str:
+    """What the calculate tool runs in its worker process: the value as a person hears it."""
+    return formatted(evaluate(expression))
 
 
 def formatted(value: Number) -> str:

@@ -2,6 +2,13 @@
 
 It moves text frames and reports, in plain words, why a connection could not be opened or
 why it ended. It knows nothing about events or dialects.
+
+Two rules keep the key where it belongs. A redirect at the upgrade is refused, never followed:
+it would carry the key's header (`api-key` always; `Authorization` too in websockets < 16.1)
+to wherever the server says, past the check on the first URL. And a proxy is used only on
+purpose: never for plain ws:// nor for this machine (the key would reach the proxy in the
+clear), for wss:// the system's (`https_proxy` …, as websockets reads it) unless the profile
+turns it off.
 """
 
 from __future__ import annotations
@@ -10,11 +17,14 @@ import asyncio
 import ipaddress
 import logging
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
 
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+REDIRECTS = (300, 301, 302, 303, 307, 308)
 
 # websockets logs handshake headers (our Authorization header among them) at DEBUG; this
 # logger is pinned above DEBUG so no configuration of the root logger can leak the key.
@@ -46,23 +56,50 @@ class TransportClosed(Exception):
         self.closed = closed
 
 
+class RedirectRefused(InvalidHandshake):
+    """The server answered the upgrade with a redirect; we did not follow it."""
+
+    def __init__(self, status: int, target: str) -> None:
+        super().__init__(f"redirect {status} to {target}")
+        self.status, self.target = status, target
+
+
+class _NoRedirects(connect):
+    """websockets' `connect`, refusing every redirect instead of following it."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        if isinstance(exc, InvalidStatus) and exc.response.status_code in REDIRECTS:
+            location = exc.response.headers.get("Location", "")
+            return RedirectRefused(exc.response.status_code, _origin(urljoin(self.uri, location)))
+        return exc
+
+
 class WebSocketTransport:
     def __init__(self, connection: ClientConnection) -> None:
         self._ws = connection
 
     @classmethod
-    async def open(cls, url: str, headers: dict[str, str], timeout: float = 10.0) -> WebSocketTransport:
+    async def open(cls, url: str, headers: dict[str, str], timeout: float = 10.0,
+                   system_proxy: bool = True) -> WebSocketTransport:
+        """`system_proxy`: for wss:// to another machine, use the proxy the environment names
+        (`https_proxy`, …); never for ws:// nor this machine, whatever it says."""
         host = urlsplit(url).netloc or url
         try:
-            connection = await connect(
+            connection = await _NoRedirects(
                 url,
                 additional_headers=headers,
+                proxy=proxy_for(url, system_proxy),
                 open_timeout=timeout,
                 compression=None,  # base64 audio barely compresses; deflate only adds latency
                 max_size=MAX_FRAME_BYTES,
                 close_timeout=2.0,  # a dead peer must not hold a closing app for websockets' 10 s
                 logger=_wire_log,
             )
+        except RedirectRefused as exc:
+            raise TransportError(
+                f"{host} tried to redirect the connection to {exc.target} (HTTP {exc.status}); "
+                "refused, nothing was sent there. Point the profile's base URL at the service"
+            ) from None
         except InvalidURI:
             raise TransportError(f"'{url}' is not a WebSocket URL; check the profile's base URL") from None
         except InvalidStatus as exc:
@@ -109,6 +146,27 @@ def insecure_url_problem(url: str, allowed: bool = False) -> str | None:
         return None
     return (f"Refusing to connect to {parts.hostname} over unencrypted ws://: your API key and voice would cross "
             "the network in the clear. Use wss://, or allow unencrypted connections for this profile in Settings.")
+
+
+def proxy_for(url: str, system_proxy: bool = True) -> Literal[True] | None:
+    """websockets' `proxy=`: True (the system's, if any) or None (none). A proxy may carry only
+    encrypted traffic to another machine: through a proxy, ws:// would hand it the key in the
+    clear, and this machine's traffic has no business leaving it."""
+    parts = urlsplit(url)
+    if system_proxy and parts.scheme == "wss" and not _is_loopback(parts.hostname or ""):
+        return True
+    return None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    host = f"[{host}]" if ":" in host else host
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}" if parts.scheme else host + port
 
 
 def _is_loopback(host: str) -> bool:

@@ -9,6 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from talkapp.redaction import redact
 from talkapp.ui.main.message_box import MessageBox
 from talkapp.ui.main.transcript_view import TranscriptView
 
@@ -48,6 +49,6 @@ class TranscriptPanel(QWidget):
         if not path:
             return
         try:
-            Path(path).write_text(self.view.as_markdown(), encoding="utf-8")
+            Path(path).write_text(redact(self.view.as_markdown()), encoding="utf-8")
         except OSError as exc:
             self.problem.emit(f"The transcript could not be saved to {path} ({exc.strerror or exc}).")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from talkapp.private_files import private_folder
 from talkapp.settings.model import RecordingSettings, default_recordings_folder
 
 WHAT = ("Each session gets its own folder: input.wav (your voice, as sent), reply.wav (the replies, as "
@@ -70,7 +71,7 @@ class RecordingPage(QWidget):
     def open_folder(self) -> bool:
         folder = self.chosen_folder()
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder, tighten=False)  # made 0700 if new; a chosen one is left alone
         except OSError as exc:
             self.open.setToolTip(f"Cannot make {folder}: {exc.strerror or exc}")
             return False
