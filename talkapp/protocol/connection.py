@@ -17,6 +17,7 @@ from talkapp.protocol.dialect import Dialect
 from talkapp.protocol.encoding import encode
 
 _REMEMBERED_EVENTS = 256  # enough to attribute an error to the command that caused it
+_OPEN_TRANSCRIPTS = 64  # items whose transcript is still streaming (an interrupted one never ends)
 
 
 class RealtimeConnection:
@@ -25,6 +26,9 @@ class RealtimeConnection:
         self._id_prefix = id_prefix
         self._sent = 0
         self._sent_commands: OrderedDict[str, str] = OrderedDict()
+        # Deltas per (role, item) until their `done`: a `done` without text is completed from them.
+        self._deltas: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+        self._started = False  # xAI may open with conversation.created, session.created or both
 
     def send(self, command: Command) -> str:
         """The wire text for one command, with a fresh client `event_id`."""
@@ -60,7 +64,26 @@ class RealtimeConnection:
             decoded = decoder(raw)
         except WireShapeError as problem:
             return (ev.MalformedEvent(wire_type, str(problem)),)
-        return tuple(self._attribute(event) for event in decoded)
+        return tuple(self._completed(self._attribute(event)) for event in decoded if self._first(event))
+
+    def _first(self, event: ev.ServerEvent) -> bool:
+        """Only the first event that opens the session does (xAI: whichever comes first)."""
+        if not isinstance(event, ev.SessionStarted):
+            return True
+        first, self._started = not self._started, True
+        return first
+
+    def _completed(self, event: ev.ServerEvent) -> ev.ServerEvent:
+        match event:
+            case ev.TranscriptDelta(role=role, item_id=item_id, text=text):
+                self._deltas.setdefault((role, item_id), []).append(text)
+                while len(self._deltas) > _OPEN_TRANSCRIPTS:
+                    self._deltas.popitem(last=False)
+            case ev.TranscriptDone(role=role, item_id=item_id, from_deltas=from_deltas):
+                parts = self._deltas.pop((role, item_id), [])
+                if from_deltas:
+                    return dataclasses.replace(event, text="".join(parts))
+        return event
 
     def _attribute(self, event: ev.ServerEvent) -> ev.ServerEvent:
         if isinstance(event, ev.ServerError) and event.client_event_id:

@@ -30,13 +30,13 @@ class SessionConfigured:
 @dataclass(frozen=True)
 class SpeechStarted:
     item_id: str
-    audio_start_ms: int
+    audio_start_ms: int | None = None  # xAI (as others model it) leaves it out
 
 
 @dataclass(frozen=True)
 class SpeechStopped:
     item_id: str
-    audio_end_ms: int
+    audio_end_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,13 @@ class TranscriptDelta:
 
 @dataclass(frozen=True)
 class TranscriptDone:
+    """The final text of one side's turn. `from_deltas`: the service's `done` carried no text
+    (xAI, as others model it); the connection completed it from the deltas it had seen."""
+
     role: Role
     item_id: str
     text: str
+    from_deltas: bool = False
 
 
 @dataclass(frozen=True)

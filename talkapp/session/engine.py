@@ -92,6 +92,7 @@ class Engine:
         self._dropped_reported = 0  # capture frames lost to overruns, already told
         self._underflows_reported = 0  # times the speaker ran dry, already told
         self._underflows_told_at = -math.inf
+        self._malformed_told: set[str | None] = set()  # event types reported this session
         self.state = State.IDLE
 
     # ---- commands (loop thread) ----
@@ -278,6 +279,7 @@ class Engine:
 
     async def _reconnected(self, event: Reconnected) -> None:
         self._connected = True
+        self._malformed_told.clear()  # a new session: its problems are news again
         if event.renewed:  # after a loss, _reconnecting reset them already; a renewal skips it
             self.tools.reset("The session was renewed before this was answered.")
         self._emit(out.Connected(event.label, event.session_id))
@@ -399,8 +401,12 @@ class Engine:
                 self._emit(out.Notice("info", "The session reached the service's time limit; starting a new one."))
             case ev.ServerError() if self._keeper is not None and self._keeper.session is not None:
                 self._emit(out.Notice("error", self._keeper.session.explain(event), out.CONNECTION))
-            case ev.MalformedEvent(wire_type=wire_type, problem=problem):
-                self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: {problem})."))
+            case ev.MalformedEvent(wire_type=wire_type, problem=problem) if wire_type not in self._malformed_told:
+                # once per event type per session: a service that always sends a shape we cannot
+                # use would otherwise fill the log on every turn
+                self._malformed_told.add(wire_type)
+                self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: "
+                                      f"{problem}); further ones of this type are ignored silently."))
 
     def _set_state(self, state: State, detail: str = "", topic: str = "") -> None:
         if state is not self.state or detail:

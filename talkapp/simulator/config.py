@@ -47,6 +47,8 @@ class SimulatorConfig:
     rate_limit_tokens: int = 40_000  # tokens per minute reported in rate_limits.updated
     ping_interval_s: float | None = 20.0  # the service pings about every 20 s
     xai_ping_event_s: float | None = 15.0  # xAI also sends `ping` events (interval not recorded)
+    # litellm's docs: `conversation.created` arrives on connect; others describe `session.created`
+    xai_opens_with: Literal["conversation", "session"] = "conversation"
     record_events: bool = True  # keep every event for inspection (tests); off for long app sessions
     # Azure: deployment name -> the model it runs. A deployment named like a served model is that
     # model without being listed (as most deployments are named).

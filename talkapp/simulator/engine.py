@@ -49,7 +49,8 @@ class Engine:
         self.model = admitted.model or ""
         self.transcription_only = admitted.intent == "transcription"
         self.ids = Ids(config.seed, connection_no)
-        self.ev = Stamp(self.ids)
+        self.ev = Stamp(self.ids, self.dialect.omits)
+        self._session_first = config.xai_opens_with == "session"
         self.session = self._initial_session(config, now)
         self.conversation = Conversation(self.ids.conversation())
         self.ledger = Ledger()
@@ -79,12 +80,16 @@ class Engine:
     # --- frames -------------------------------------------------------------------------------
 
     def opening(self) -> list[dict]:
-        first = []
-        if self.dialect.conversation_first:  # xAI: the conversation, then the session
-            conversation = {"id": self.conversation.id, "object": "realtime.conversation"}
-            first.append(self.ev("conversation.created", conversation=conversation))
-        session = copy.deepcopy(self.session)
-        return [*first, self.ev(self._session_event("created"), session=session)]
+        def session() -> dict:
+            return self.ev(self._session_event("created"), session=copy.deepcopy(self.session))
+
+        if not self.dialect.conversation_first:
+            return [session()]
+        # xAI: accounts differ on which comes first (`SimulatorConfig.xai_opens_with`)
+        conversation = {"id": self.conversation.id, "object": "realtime.conversation"}
+        if self._session_first:
+            return [session(), self.ev("conversation.created", conversation=conversation)]
+        return [self.ev("conversation.created", conversation=conversation), session()]
 
     def receive_binary(self) -> list[dict]:
         return [self._error(errors.BINARY_FRAME)]
