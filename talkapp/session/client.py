@@ -19,6 +19,7 @@ from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.dialect import AuthScheme, Query, realtime_url
 from talkapp.protocol.explain import explain
 from talkapp.protocol.selection import DialectChoice
+from talkapp.session.refusals import explain_refusal
 from talkapp.transport.websocket import (
     Closed, TransportClosed, TransportError, WebSocketTransport, insecure_url_problem,
 )
@@ -49,12 +50,15 @@ class Endpoint:
 
 
 class SessionRefused(Exception):
-    """The service would not start or configure a session. `str()` is one line for a person."""
+    """The service would not start or configure a session. `str()` is one line for a person.
+    `http_status`: the upgrade itself was refused with this HTTP status."""
 
-    def __init__(self, message: str, error: ev.ServerError | None = None, closed: Closed | None = None):
+    def __init__(self, message: str, error: ev.ServerError | None = None, closed: Closed | None = None,
+                 http_status: int | None = None):
         super().__init__(message)
         self.error = error
         self.closed = closed
+        self.http_status = http_status
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,9 @@ class RealtimeSession:
         try:
             transport = await WebSocketTransport.open(endpoint.url, endpoint.headers(api_key), timeout)
         except TransportError as exc:
+            if exc.refusal is not None:
+                message = explain_refusal(exc.refusal, endpoint.url, endpoint.model)
+                raise SessionRefused(message, http_status=exc.refusal.status) from None
             raise SessionRefused(str(exc)) from None
         session = cls(endpoint, transport, RealtimeConnection(dialect), tap)
         try:

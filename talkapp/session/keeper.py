@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
+from talkapp.session.refusals import FINAL_STATUSES
 from talkapp.transport.websocket import TransportClosed
 
 # Refusals that the same request will get again: retrying only hammers the service.
@@ -155,7 +156,8 @@ class SessionKeeper:
             try:
                 self._session = await self._open(with_history=True)
             except SessionRefused as refused:
-                if refused.error is not None and refused.error.code in FATAL_CODES:
+                if (refused.error is not None and refused.error.code in FATAL_CODES) or \
+                        refused.http_status in FINAL_STATUSES:
                     yield SessionLost(str(refused))
                     return
                 reason = str(refused)

@@ -43,15 +43,22 @@ def _no_constants(name: str) -> float:
 
 class Engine:
     def __init__(
-        self, admitted: Admitted, config: SimulatorConfig, *, connection_no: int, now: float
+        self,
+        admitted: Admitted,
+        config: SimulatorConfig,
+        *,
+        connection_no: int,
+        now: float,
+        azure: bool = False,  # Azure's doors cap sessions at their own limit
     ) -> None:
+        self._azure_cap_minutes = round(config.azure_cap_s / 60) if azure else None
         self.dialect = dialect_for(admitted.dialect, admitted.model)
         self.model = admitted.model or ""
         self.transcription_only = admitted.intent == "transcription"
         self.ids = Ids(config.seed, connection_no)
         self.ev = Stamp(self.ids, self.dialect.omits)
         self._session_first = config.xai_opens_with == "session"
-        self.session = self._initial_session(config, now)
+        self.session = self._initial_session(config, now, azure)
         self.conversation = Conversation(self.ids.conversation())
         self.ledger = Ledger()
         self.audio = InputAudio()
@@ -65,12 +72,12 @@ class Engine:
         self.closing = False  # the client sent session.close
         self._follow_session()
 
-    def _initial_session(self, config: SimulatorConfig, now: float) -> dict:
+    def _initial_session(self, config: SimulatorConfig, now: float, azure: bool) -> dict:
         dialect = self.dialect
         make = (
             dialect.transcription_session if self.transcription_only else dialect.realtime_session
         )
-        cap = config.cap_for(dialect.name)
+        cap = config.cap_for(dialect.name, azure)
         return make(self.ids.session(), self.model, int(now + cap))
 
     def _style(self, config: SimulatorConfig) -> Style:
@@ -123,7 +130,8 @@ class Engine:
         return started
 
     def expired(self) -> list[dict]:
-        return [self._error(errors.session_expired(self.dialect.cap_minutes))]
+        minutes = self._azure_cap_minutes or self.dialect.cap_minutes
+        return [self._error(errors.session_expired(minutes))]
 
     def _error(self, fault: Fault, client_id: object = None) -> dict:
         return errors.error_event(self.ids.event(), fault, client_id)

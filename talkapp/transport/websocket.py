@@ -24,8 +24,28 @@ _wire_log.setLevel(logging.INFO)
 MAX_FRAME_BYTES = 16 * 2**20  # the service allows 15 MiB appends; retrieved items can be large
 
 
+MAX_REFUSAL_BODY = 4096  # an HTTP refusal's body is a short JSON error; keep no more than this
+
+
+@dataclass(frozen=True)
+class HttpRefusal:
+    """The server answered the upgrade with an HTTP status instead of 101: Azure refuses keys,
+    deployments and rate limits this way, OpenAI a key without access (reference: other
+    services). The body is the service's own words (usually `{"error": {...}}`)."""
+
+    host: str
+    status: int
+    body: str
+    retry_after: str | None = None  # the Retry-After header, as sent
+
+
 class TransportError(Exception):
-    """The connection could not be opened; the message is for a person."""
+    """The connection could not be opened; the message is for a person. `refusal` is set when
+    the server answered with an HTTP status, so a caller that knows the provider can say more."""
+
+    def __init__(self, message: str, refusal: HttpRefusal | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
 
 
 @dataclass(frozen=True)
@@ -66,8 +86,9 @@ class WebSocketTransport:
         except InvalidURI:
             raise TransportError(f"'{url}' is not a WebSocket URL; check the profile's base URL") from None
         except InvalidStatus as exc:
-            status = exc.response.status_code
-            raise TransportError(f"{host} answered HTTP {status} instead of opening a Realtime session; check the base URL") from None
+            refusal = _refusal(host, exc)
+            raise TransportError(f"{host} answered HTTP {refusal.status} instead of opening a Realtime session; "
+                                 "check the base URL", refusal) from None
         except InvalidHandshake as exc:
             raise TransportError(f"{host} did not complete the WebSocket handshake ({exc})") from None
         except TimeoutError:
@@ -118,6 +139,12 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _refusal(host: str, exc: InvalidStatus) -> HttpRefusal:
+    response = exc.response
+    body = bytes(response.body or b"")[:MAX_REFUSAL_BODY].decode("utf-8", "replace")
+    return HttpRefusal(host, response.status_code, body, response.headers.get("Retry-After"))
 
 
 def _closed(exc: ConnectionClosed) -> Closed:
