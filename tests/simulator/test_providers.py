@@ -281,3 +281,13 @@ def test_admission_by_door(path, headers, expected):
 def test_azure_checks_the_key_before_anything_else():
     decision = admit("/openai/realtime?deployment=x", {}, fast_config())
     assert isinstance(decision, Refused) and decision.close_code == 3000
+
+
+@pytest.mark.parametrize("door", ["/openai/v1/realtime?model=gpt-realtime", PREVIEW + "gpt-4o-realtime-preview"])
+async def test_azure_sessions_last_30_minutes_on_either_door(sim, door):
+    import time
+
+    before = time.time()
+    async with at(sim, door, API_KEY) as c:
+        created = await c.recv()
+    assert before + 1800 - 5 <= created["session"]["expires_at"] <= time.time() + 1800
