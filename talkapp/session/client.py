@@ -87,6 +87,7 @@ class RealtimeSession:
         self._tap = tap
         self._early: list[ev.ServerEvent] = []  # events that arrived while we waited for the handshake
         self.started: ev.SessionStarted | None = None
+        self._dead: str | None = None  # why we dropped a connection that went silent
 
     @classmethod
     async def open(
@@ -131,6 +132,15 @@ class RealtimeSession:
                 return
             for event in self._connection.receive(frame):
                 yield self._observed(event)
+
+    async def probe(self, timeout: float) -> bool:
+        """A ping: False when the service did not answer within `timeout` (a dead path)."""
+        return await self._transport.probe(timeout)
+
+    def declare_dead(self, why: str) -> None:
+        """Drop a connection that went silent: `events()` ends as for a drop, saying `why`."""
+        self._dead = why
+        self._transport.abort()
 
     def explain(self, error: ev.ServerError) -> str:
         return explain(error, self.endpoint.model, self.endpoint.choice)
@@ -183,6 +193,8 @@ class RealtimeSession:
         return event
 
     def _ended(self, closed: Closed) -> SessionEnded:
+        if self._dead is not None:
+            return SessionEnded(1006, "", True, self._dead)
         if closed.dropped:
             message = "The connection dropped (no close from the service); check the network and reconnect."
         elif closed.code in (1000, 1001):

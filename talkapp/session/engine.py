@@ -270,6 +270,9 @@ class Engine:
 
     async def _reconnecting(self, event: Reconnecting) -> None:
         if event.attempt == 1:
+            # in the transcript too, so a reader later sees why the reply stopped there
+            self._emit(out.Notice("warning", f"Connection lost ({event.reason}); reconnecting. "
+                                  "Your transcript is kept."))
             self._connected = False
             self._speaker.cut_off()
             self.tools.reset("The connection was lost before this finished.")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
+from talkapp.session import liveness
 from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.session.refusals import FINAL_STATUSES
 from talkapp.transport.websocket import TransportClosed
@@ -80,6 +81,8 @@ class SessionKeeper:
         self._closing = False
         self._expiring = False  # the service said the session hit its time limit
         self.reconnects = 0
+        self._stall = liveness.StallWatch()
+        self._watcher: asyncio.Task | None = None
 
     @property
     def session(self) -> RealtimeSession | None:
@@ -88,6 +91,7 @@ class SessionKeeper:
     async def open(self) -> RealtimeSession:
         """The first session; raises `SessionRefused` with a plain-words message."""
         self._session = await self._open(with_history=False)
+        self._watcher = asyncio.create_task(self._watch())
         return self._session
 
     async def send(self, command: cmd.Command) -> bool:
@@ -99,6 +103,8 @@ class SessionKeeper:
             await session.send(command)
         except TransportClosed:
             return False
+        if session is self._session:
+            self._stall.sent(command, time.monotonic())
         return True
 
     async def events(self) -> AsyncIterator[KeeperEvent]:
@@ -111,6 +117,8 @@ class SessionKeeper:
                     break
                 if isinstance(event, ev.ServerError) and event.code == "session_expired":
                     self._expiring = True
+                if session is self._session:
+                    self._stall.received(event, time.monotonic())
                 yield event
             if self._closing:
                 return
@@ -140,6 +148,8 @@ class SessionKeeper:
 
     async def close(self) -> None:
         self._closing = True
+        if self._watcher is not None:
+            self._watcher.cancel()
         session, self._session = self._session, None
         if session is not None:
             await session.close()
@@ -169,8 +179,23 @@ class SessionKeeper:
         yield SessionLost(f"Could not reconnect after {self._backoff.attempts} attempts ({reason}). "
                           "Check the network, then press Connect.")
 
+    async def _watch(self) -> None:
+        """While a reply is owed and the service fell silent, ping; no pong: the path is dead,
+        and the reader's end of that session starts the usual reconnect."""
+        while not self._closing:
+            await asyncio.sleep(liveness.WATCH_EVERY_S)
+            session, now = self._session, time.monotonic()
+            if session is None or not self._stall.due(now):
+                continue
+            silent_s = now - (self._stall.quiet_since or now)
+            self._stall.probed(now)
+            if not await session.probe(liveness.PING_TIMEOUT_S) and session is self._session:
+                session.declare_dead(f"the service went silent mid-reply for {silent_s:.0f} s and did not "
+                                     f"answer a ping within {liveness.PING_TIMEOUT_S:g} s")
+
     async def _open(self, with_history: bool) -> RealtimeSession:
         session = await RealtimeSession.open(self.endpoint, self._key, self._config(), tap=self._tap())
+        self._stall = liveness.StallWatch()  # a new session owes nothing yet
         if with_history:
             try:
                 for item in self._history():

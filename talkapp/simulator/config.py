@@ -26,6 +26,9 @@ class Knobs:
     """
 
     drop_after_audio_deltas: int | None = None  # abort TCP (no close frame) after N audio deltas
+    # a dead network path: after N audio deltas the connection stays open but sends nothing more
+    # and answers no ping (one-shot: the next connection is healthy)
+    go_silent_after_audio_deltas: int | None = None
     expire_after_s: float | None = None  # end sessions early with `session_expired`
     send_malformed: bool = False  # one broken server event at the next response start
     malformed_kind: Literal["invalid_json", "missing_field"] = "missing_field"

@@ -46,6 +46,12 @@ class Abort:
     """Drop the TCP connection without a close frame, like a network failure."""
 
 
+@dataclass(frozen=True)
+class GoSilent:
+    """A dead network path: the socket stays open, nothing more goes out, and nothing the client
+    sends is read — so its pings go unanswered (websockets answers a ping only when it reads it)."""
+
+
 class Live:
     def __init__(
         self,
@@ -117,6 +123,10 @@ class Live:
                 if isinstance(item, Abort):
                     self.ws.transport.abort()
                     return
+                if isinstance(item, GoSilent):
+                    self.ws.transport.pause_reading()
+                    self.record.went_silent = True
+                    await asyncio.Future()  # until the client gives up and the server closes
                 await self.ws.send(item if isinstance(item, str) else json.dumps(item))
                 self.recorder.sent(self.record, item)
 
@@ -179,6 +189,16 @@ class Live:
                     if self._drop_due(deltas):
                         self._outbox.put_nowait(Abort())
                         return
+                    if self._silence_due(deltas):
+                        self._outbox.put_nowait(GoSilent())
+                        return
+
+    def _silence_due(self, deltas: int) -> bool:
+        limit = self.knobs.go_silent_after_audio_deltas
+        if limit is None or deltas < limit:
+            return False
+        self.knobs.go_silent_after_audio_deltas = None  # one-shot: the reconnect finds a live path
+        return True
 
     def _drop_due(self, deltas: int) -> bool:
         limit = self.knobs.drop_after_audio_deltas

@@ -52,6 +52,7 @@ class Simulator:
             compression=None,
             max_size=MAX_FRAME,
             ping_interval=self.config.ping_interval_s,
+            close_timeout=1.0,  # a client that went away (or a path gone silent) ends shutdown fast
         )
         self._port = self._server.sockets[0].getsockname()[1]
         return self

@@ -22,6 +22,10 @@ _wire_log = logging.getLogger("talkapp.transport.wire")
 _wire_log.setLevel(logging.INFO)
 
 MAX_FRAME_BYTES = 16 * 2**20  # the service allows 15 MiB appends; retrieved items can be large
+# Idle keepalive: a ping every 15 s, dead after 10 s without its pong, so a path that died
+# while nobody talked is noticed within 25 s (websockets' default, 20 + 20 s, took up to 40).
+KEEPALIVE_INTERVAL_S = 15.0
+KEEPALIVE_TIMEOUT_S = 10.0
 
 
 MAX_REFUSAL_BODY = 4096  # an HTTP refusal's body is a short JSON error; keep no more than this
@@ -81,6 +85,8 @@ class WebSocketTransport:
                 compression=None,  # base64 audio barely compresses; deflate only adds latency
                 max_size=MAX_FRAME_BYTES,
                 close_timeout=2.0,  # a dead peer must not hold a closing app for websockets' 10 s
+                ping_interval=KEEPALIVE_INTERVAL_S,
+                ping_timeout=KEEPALIVE_TIMEOUT_S,
                 logger=_wire_log,
             )
         except InvalidURI:
@@ -108,6 +114,23 @@ class WebSocketTransport:
             return await self._ws.recv()
         except ConnectionClosed as exc:
             raise TransportClosed(_closed(exc)) from None
+
+    async def probe(self, timeout: float) -> bool:
+        """One ping: True when its pong came within `timeout` (or the connection already ended,
+        which its reader reports), False when the peer is silent: the path is dead."""
+        try:
+            pong = await self._ws.ping()
+            await asyncio.wait_for(pong, timeout)
+        except TimeoutError:
+            return False
+        except (ConnectionClosed, OSError):
+            return True
+        return True
+
+    def abort(self) -> None:
+        """Drop a dead connection at once, without a closing handshake nobody would answer:
+        the reader then ends as for any drop (1006)."""
+        self._ws.transport.abort()
 
     async def close(self) -> None:
         try:
