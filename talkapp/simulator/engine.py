@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 
 from talkapp.simulator import errors, mcp, replies, shapes, usage
+from talkapp.simulator.catalogue import max_output_tokens
 from talkapp.simulator.config import SimulatorConfig
 from talkapp.simulator.conversation import Conversation, Item, Part
 from talkapp.simulator.dialect import dialect_for, lookup
@@ -143,6 +144,7 @@ class Engine:
         self._check_kind(update.get("type") == "transcription", "session.type")
         self._check_model(update.get("model"))
         self._check_voice(update, self.dialect.session_paths["voice"], "session")
+        self._check_max_tokens(update, self.dialect.session_paths.get("max_tokens"), "session")
         return self._apply(update) + self._list_mcp_tools()
 
     def _transcription_session_update(self, event: dict) -> list[dict]:
@@ -193,6 +195,14 @@ class Engine:
     def _check_model(self, model: object) -> None:
         if model is not None and model != self.model:
             reject(errors.model_locked(model))
+
+    def _check_max_tokens(self, given: dict, path: tuple[str, ...] | None, prefix: str) -> None:
+        """The output limit is the model's (the schema checks only its type and minimum)."""
+        value = lookup(given, path) if path else None
+        limit = max_output_tokens(self.model)
+        if isinstance(value, int) and not isinstance(value, bool) and value > limit:
+            param = ".".join((prefix, *path))
+            reject(errors.out_of_range(param, "integer", value, limit, below=False))
 
     def _check_voice(self, overrides: dict, path: tuple[str, ...], prefix: str) -> None:
         new = lookup(overrides, path)
@@ -350,6 +360,7 @@ class Engine:
         if self.transcription_only:
             reject(errors.NO_RESPONSES)
         self._check_voice(overrides, self.dialect.response_paths["voice"], "response")
+        self._check_max_tokens(overrides, self.dialect.response_paths.get("max_tokens"), "response")
         running = self._conversation_response()
         if overrides.get("conversation", "auto") == "auto" and running is not None:
             reject(errors.active_response(running.id))
