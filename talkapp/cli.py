@@ -117,7 +117,10 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api", choices=API_SETTINGS, default="auto",
                         help="dialect: auto (the provider's, else from the model id), beta, ga or xai")
     add_provider_arguments(parser)
-    parser.add_argument("--voice", default=None, help="assistant voice, e.g. marin, alloy")
+    parser.add_argument("--voice", default=None, help="assistant voice, any id the service takes, e.g. marin, Eve")
+    parser.add_argument("--transcription", default=None, metavar="MODEL",
+                        help=f"input transcription model, any id (default {SessionConfig.transcription_model}; "
+                             "Azure: a transcription deployment's name; none: off)")
     parser.add_argument("--instructions", default=None, help="system instructions for the session")
     parser.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
     parser.add_argument("--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS)
@@ -127,6 +130,9 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _profile(args: argparse.Namespace) -> ProviderProfile:
     config = SessionConfig(instructions=args.instructions, voice=args.voice)
+    if args.transcription is not None:
+        model = args.transcription.strip()
+        config = dataclasses.replace(config, transcription_model=None if model in ("", "none") else model)
     return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model, session=config)
 
 
