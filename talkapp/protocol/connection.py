@@ -11,7 +11,8 @@ import json
 from collections import OrderedDict
 
 from talkapp.protocol import events as ev
-from talkapp.protocol.commands import Command
+from talkapp.protocol.accepted import SessionSummary, differences, summarize
+from talkapp.protocol.commands import Command, ConfigureSession
 from talkapp.protocol.decoding import WireShapeError
 from talkapp.protocol.dialect import Dialect
 from talkapp.protocol.encoding import encode
@@ -29,6 +30,7 @@ class RealtimeConnection:
         # Deltas per (role, item) until their `done`: a `done` without text is completed from them.
         self._deltas: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
         self._started = False  # xAI may open with conversation.created, session.created or both
+        self._asked: SessionSummary | None = None  # our last session.update, to check the reply
 
     def send(self, command: Command) -> str:
         """The wire text for one command, with a fresh client `event_id`."""
@@ -38,6 +40,8 @@ class RealtimeConnection:
         if len(self._sent_commands) > _REMEMBERED_EVENTS:
             self._sent_commands.popitem(last=False)
         wire = {"event_id": event_id} | encode(command, self.dialect.session_shape, self.dialect.assistant_text)
+        if isinstance(command, ConfigureSession) and isinstance(wire.get("session"), dict):
+            self._asked = summarize(wire["session"])
         return json.dumps(wire, separators=(",", ":"))
 
     def receive(self, frame: str | bytes) -> tuple[ev.ServerEvent, ...]:
@@ -83,6 +87,8 @@ class RealtimeConnection:
                 parts = self._deltas.pop((role, item_id), [])
                 if from_deltas:
                     return dataclasses.replace(event, text="".join(parts))
+            case ev.SessionConfigured(accepted=accepted) if accepted is not None and self._asked is not None:
+                return dataclasses.replace(event, differences=differences(self._asked, accepted))
         return event
 
     def _attribute(self, event: ev.ServerEvent) -> ev.ServerEvent:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from talkapp.protocol import events as ev
+from talkapp.protocol.accepted import summarize
 
 Decoder = Callable[[dict], tuple]
 
@@ -73,7 +74,8 @@ def session_configured(raw: dict) -> tuple:
     audio = session.get("audio") if isinstance(session.get("audio"), dict) else {}
     output = audio.get("output") if isinstance(audio.get("output"), dict) else {}
     voice = session.get("voice") or output.get("voice")
-    return (ev.SessionConfigured(_opt_text(session, "id") or "", voice if isinstance(voice, str) else None),)
+    voice = voice if isinstance(voice, str) else None
+    return (ev.SessionConfigured(_opt_text(session, "id") or "", voice, summarize(session)),)
 
 
 def speech_started(raw: dict) -> tuple:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from talkapp.protocol.accepted import SessionSummary
+
 Role = Literal["user", "assistant"]
 
 
@@ -21,10 +23,13 @@ class SessionStarted:
 
 @dataclass(frozen=True)
 class SessionConfigured:
-    """The service accepted our session configuration (`session.updated`)."""
+    """The service accepted our session configuration (`session.updated`). `differences`: what
+    it kept otherwise than we asked, one plain sentence each (see `protocol/accepted.py`)."""
 
     session_id: str
     voice: str | None = None
+    accepted: SessionSummary | None = None
+    differences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

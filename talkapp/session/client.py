@@ -87,6 +87,7 @@ class RealtimeSession:
         self._tap = tap
         self._early: list[ev.ServerEvent] = []  # events that arrived while we waited for the handshake
         self.started: ev.SessionStarted | None = None
+        self.configured: ev.SessionConfigured | None = None  # the service's answer to our configuration
         self._dead: str | None = None  # why we dropped a connection that went silent
 
     @classmethod
@@ -158,7 +159,7 @@ class RealtimeSession:
     async def _handshake(self, config: SessionConfig) -> None:
         self.started = await self._await(ev.SessionStarted)
         await self.send(ConfigureSession(config))
-        await self._await(ev.SessionConfigured)
+        self.configured = await self._await(ev.SessionConfigured)
 
     async def _await(self, wanted: type) -> ev.ServerEvent:
         """Read until `wanted` arrives; an error event or a close refuses the session."""

@@ -93,6 +93,7 @@ class Engine:
         self._underflows_reported = 0  # times the speaker ran dry, already told
         self._underflows_told_at = -math.inf
         self._malformed_told: set[str | None] = set()  # event types reported this session
+        self._differences_told: set[str] = set()  # what the service kept otherwise, said once
         self.state = State.IDLE
 
     # ---- commands (loop thread) ----
@@ -114,6 +115,7 @@ class Engine:
             return self._fail(str(refused))
         self._connected = True
         self._emit(out.Connected(session.endpoint.describe(), session.started.session_id))
+        self._tell_differences(session.configured)
         if self.tools.box.mcp_servers and session.endpoint.choice.dialect.name != "ga":
             self._emit(out.Notice("info", f"MCP servers work with GA models only; this {session.endpoint.choice.dialect.label} "
                                   "session runs without them."))
@@ -265,6 +267,8 @@ class Engine:
         if isinstance(event, ev.AudioDone):
             self._speaker.end_of_item(event.item_id)
         self._report_server_problem(event)
+        if isinstance(event, ev.SessionConfigured):
+            self._tell_differences(event)
         await self.tools.on_event(event)
         await self._do(self.policy.on_event(event))
 
@@ -286,6 +290,8 @@ class Engine:
         if event.renewed:  # after a loss, _reconnecting reset them already; a renewal skips it
             self.tools.reset("The session was renewed before this was answered.")
         self._emit(out.Connected(event.label, event.session_id))
+        if self._keeper is not None and self._keeper.session is not None:
+            self._tell_differences(self._keeper.session.configured)
         if not event.renewed:
             self._emit(out.Notice("info", "Reconnected; the conversation so far was sent again as context."
                                   if self.resend_context else "Reconnected with a fresh conversation."))
@@ -410,6 +416,13 @@ class Engine:
                 self._malformed_told.add(wire_type)
                 self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: "
                                       f"{problem}); further ones of this type are ignored silently."))
+
+    def _tell_differences(self, configured: ev.SessionConfigured | None) -> None:
+        """What the service kept otherwise than the profile asked: one notice each, once."""
+        for text in configured.differences if configured is not None else ():
+            if text not in self._differences_told:
+                self._differences_told.add(text)
+                self._emit(out.Notice("warning", text))
 
     def _set_state(self, state: State, detail: str = "", topic: str = "") -> None:
         if state is not self.state or detail:

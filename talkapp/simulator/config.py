@@ -35,6 +35,7 @@ class Knobs:
     send_unknown_event: bool = False  # one `response.future_thing` at the next response start
     audio_pace: float = 4.0  # times faster than real time; 0 = as fast as possible
     azure_rate_limited_s: int | None = None  # Azure doors answer the upgrade 429, retry after N s
+    keep_voice: str | None = None  # session.updated reports this voice, whatever was asked
 
 
 @dataclass(frozen=True)

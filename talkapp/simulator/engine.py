@@ -147,6 +147,14 @@ class Engine:
         self._check_max_tokens(update, self.dialect.session_paths.get("max_tokens"), "session")
         return self._apply(update) + self._list_mcp_tools()
 
+    def keep_voice(self, voice: str) -> None:
+        """A service that keeps its own voice, without an error (the `keep_voice` knob)."""
+        path = self.dialect.session_paths["voice"]
+        node = self.session
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = voice
+
     def _transcription_session_update(self, event: dict) -> list[dict]:
         self._check_kind(True, "type")
         return self._apply(event["session"])

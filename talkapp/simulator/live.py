@@ -103,11 +103,20 @@ class Live:
         try:
             if isinstance(message, bytes):
                 return self.engine.receive_binary()
+            if self.knobs.keep_voice is not None and '"session.update"' in message:
+                events = self.engine.receive_text(message)
+                self.engine.keep_voice(self.knobs.keep_voice)
+                return [self._kept(e) for e in events]
             return self.engine.receive_text(message)
         except Exception as exc:  # a simulator bug: report it like the service would, keep going
             log.exception("simulator failed on a client event")
             self.record.internal_errors.append(repr(exc))
             return [error_event(self.engine.ids.event(), SERVER_ERROR)]
+
+    def _kept(self, event: dict) -> dict:
+        if event.get("type") == "session.updated":
+            return {**event, "session": json.loads(json.dumps(self.engine.session))}
+        return event
 
     def _enqueue(self, items: list) -> None:
         for item in items:
