@@ -44,6 +44,11 @@ class RealtimeConnection:
             self._asked = summarize(wire["session"])
         return json.dumps(wire, separators=(",", ":"))
 
+    def observe_sent(self, wire: dict) -> None:
+        """A client event sent by someone else's hand (a replayed capture): remembered as if sent."""
+        if wire.get("type") == "session.update" and isinstance(wire.get("session"), dict):
+            self._asked = summarize(wire["session"])
+
     def receive(self, frame: str | bytes) -> tuple[ev.ServerEvent, ...]:
         if isinstance(frame, bytes):
             return (ev.MalformedEvent(None, "binary frame (events are JSON text)"),)

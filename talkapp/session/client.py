@@ -19,6 +19,7 @@ from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.dialect import AuthScheme, Query, realtime_url
 from talkapp.protocol.explain import explain
 from talkapp.protocol.selection import DialectChoice
+from talkapp.session.capture import WireCapture
 from talkapp.session.refusals import explain_refusal
 from talkapp.transport.websocket import (
     Closed, TransportClosed, TransportError, WebSocketTransport, insecure_url_problem,
@@ -80,11 +81,12 @@ class Tap(Protocol):
 
 class RealtimeSession:
     def __init__(self, endpoint: Endpoint, transport: WebSocketTransport, connection: RealtimeConnection,
-                 tap: Tap | None = None):
+                 tap: Tap | None = None, capture: WireCapture | None = None):
         self.endpoint = endpoint
         self._transport = transport
         self._connection = connection
         self._tap = tap
+        self._capture = capture
         self._early: list[ev.ServerEvent] = []  # events that arrived while we waited for the handshake
         self.started: ev.SessionStarted | None = None
         self.configured: ev.SessionConfigured | None = None  # the service's answer to our configuration
@@ -92,20 +94,26 @@ class RealtimeSession:
 
     @classmethod
     async def open(
-        cls, endpoint: Endpoint, api_key: str, config: SessionConfig, timeout: float = 10.0, tap: Tap | None = None
+        cls, endpoint: Endpoint, api_key: str, config: SessionConfig, timeout: float = 10.0, tap: Tap | None = None,
+        capture: WireCapture | None = None,
     ) -> RealtimeSession:
+        """`capture`: every frame of this session goes there too (`talkapp … --capture FILE`)."""
         dialect = endpoint.choice.dialect
         problem = insecure_url_problem(endpoint.url, endpoint.allow_insecure)
         if problem:
             raise SessionRefused(problem)
+        if capture is not None:
+            capture.session(endpoint.url, endpoint.model, dialect.name, endpoint.choice.setting)
         try:
             transport = await WebSocketTransport.open(endpoint.url, endpoint.headers(api_key), timeout)
         except TransportError as exc:
             if exc.refusal is not None:
+                if capture is not None:
+                    capture.refused(exc.refusal.status, exc.refusal.body)
                 message = explain_refusal(exc.refusal, endpoint.url, endpoint.model)
                 raise SessionRefused(message, http_status=exc.refusal.status) from None
             raise SessionRefused(str(exc)) from None
-        session = cls(endpoint, transport, RealtimeConnection(dialect), tap)
+        session = cls(endpoint, transport, RealtimeConnection(dialect), tap, capture)
         try:
             await asyncio.wait_for(session._handshake(config), timeout)
         except TimeoutError:
@@ -118,7 +126,10 @@ class RealtimeSession:
 
     async def send(self, command: Command) -> None:
         """Send one command; raises `TransportClosed` if the connection is gone."""
-        await self._transport.send(self._connection.send(command))
+        wire = self._connection.send(command)
+        await self._transport.send(wire)
+        if self._capture is not None:
+            self._capture.frame("out", wire)
         if self._tap is not None:
             self._tap.sent(command)
 
@@ -127,7 +138,7 @@ class RealtimeSession:
             yield self._early.pop(0)
         while True:
             try:
-                frame = await self._transport.recv()
+                frame = await self._received()
             except TransportClosed as closed:
                 yield self._observed(self._ended(closed.closed))
                 return
@@ -165,7 +176,7 @@ class RealtimeSession:
         """Read until `wanted` arrives; an error event or a close refuses the session."""
         while True:
             try:
-                frame = await self._transport.recv()
+                frame = await self._received()
             except TransportClosed as closed:
                 raise SessionRefused(self._ended(closed.closed).message, closed=closed.closed) from None
             for event in self._connection.receive(frame):
@@ -182,11 +193,22 @@ class RealtimeSession:
         try:
             async with asyncio.timeout(CLOSE_AFTER_ERROR_S):
                 while True:
-                    await self._transport.recv()
+                    await self._received()
         except TransportClosed as closed:
             return closed.closed
         except TimeoutError:
             return None
+
+    async def _received(self) -> str | bytes:
+        try:
+            frame = await self._transport.recv()
+        except TransportClosed as closed:
+            if self._capture is not None:
+                self._capture.closed(closed.closed.code, closed.closed.reason)
+            raise
+        if self._capture is not None:
+            self._capture.frame("in", frame)
+        return frame
 
     def _observed(self, event):
         if self._tap is not None:

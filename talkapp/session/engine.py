@@ -33,6 +33,7 @@ from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session import engine_events as out
 from talkapp.session import turns
+from talkapp.session.capture import WireCapture
 from talkapp.session.client import SessionRefused
 from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.session.engine_events import State
@@ -73,8 +74,10 @@ class AudioOptions:
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
-                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None) -> None:
+                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None,
+                 capture: WireCapture | None = None) -> None:
         self.profile = profile
+        self._capture = capture  # the wire, frame by frame, for a bug report (its owner closes it)
         self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
         self._emit = _logged(emit)
@@ -107,7 +110,7 @@ class Engine:
             return self._fail(str(exc), out.AUDIO)
         self._recording_tap = self._recording()
         self._keeper = SessionKeeper(self.profile.endpoint(), self._key, self._session_config, self._history,
-                                     tap=lambda: self._recording_tap)
+                                     tap=lambda: self._recording_tap, capture=self._capture)
         try:
             session = await self._keeper.open()
         except SessionRefused as refused:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session import liveness
+from talkapp.session.capture import WireCapture
 from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.session.refusals import FINAL_STATUSES
 from talkapp.transport.websocket import TransportClosed
@@ -68,12 +69,13 @@ KeeperEvent = ev.ServerEvent | Reconnecting | Reconnected | SessionLost
 class SessionKeeper:
     def __init__(self, endpoint: Endpoint, api_key: str, config: Callable[[], cmd.SessionConfig],
                  history: Callable[[], list[cmd.AddHistory]] = list, tap: Callable[[], Tap | None] = lambda: None,
-                 backoff: Backoff | None = None, seed: int | None = None) -> None:
+                 backoff: Backoff | None = None, seed: int | None = None, capture: WireCapture | None = None) -> None:
         self.endpoint = endpoint
         self._key = api_key
         self._config = config  # current configuration (the mode may have changed since)
         self._history = history
         self._tap = tap
+        self._capture = capture  # every session's frames, one file across reconnects
         self._backoff = backoff or Backoff()
         self._rng = random.Random(seed)
         self._session: RealtimeSession | None = None
@@ -194,7 +196,8 @@ class SessionKeeper:
                                      f"answer a ping within {liveness.PING_TIMEOUT_S:g} s")
 
     async def _open(self, with_history: bool) -> RealtimeSession:
-        session = await RealtimeSession.open(self.endpoint, self._key, self._config(), tap=self._tap())
+        session = await RealtimeSession.open(self.endpoint, self._key, self._config(), tap=self._tap(),
+                                             capture=self._capture)
         self._stall = liveness.StallWatch()  # a new session owes nothing yet
         if with_history:
             try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import AppendAudio, CommitAudio, CreateResponse, SessionConfig
+from talkapp.session.capture import WireCapture
 from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.transport.websocket import TransportClosed
 
@@ -129,6 +130,7 @@ async def run_one_turn(
     chunk_ms: int = 20,
     timeout: float = 60.0,
     tap: Tap | None = None,
+    capture: WireCapture | None = None,
 ) -> TurnResult:
     """Send `pcm` (24 kHz mono PCM16) as one user turn and return the reply.
 
@@ -141,7 +143,7 @@ async def run_one_turn(
         raise TurnFailed(f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed.")
     dialed = time.monotonic()
     try:
-        session = await RealtimeSession.open(endpoint, api_key, config, tap=tap)
+        session = await RealtimeSession.open(endpoint, api_key, config, tap=tap, capture=capture)
     except SessionRefused as refused:
         raise TurnFailed(str(refused)) from None
     connect_s = time.monotonic() - dialed
