@@ -134,3 +134,51 @@ def test_scrubbing_hides_audio_mcp_auth_and_key_shaped_text():
     assert delta["delta"] == {"audio_bytes": 3, "sha256": delta["delta"]["sha256"]} and delta["item_id"] == "i"
     text = scrubbed({"type": "response.output_audio_transcript.delta", "delta": "words"})
     assert text["delta"] == "words"  # a transcript delta is text, kept
+
+
+async def test_the_engine_captures_every_session_of_a_conversation(monkeypatch, tmp_path):
+    """`talk --capture`: one file across a reconnect, each session opened by its meta line."""
+    import asyncio
+
+    from talkapp.audio import devices
+    from talkapp.audio.echo import EchoMode
+    from talkapp.session import engine_events as out
+    from talkapp.session.capture import WireCapture
+    from talkapp.session.engine import AudioOptions, Engine
+    from talkapp.session.turns import Mode
+    from talkapp.settings.profile import ProviderProfile
+    from talkapp.simulator import Knobs, Simulator
+
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")  # no devices needed for text turns
+    devices.rescan()
+    events: list = []
+    path = tmp_path / "talk.jsonl"
+    capture = WireCapture.to_file(path)
+
+    async def wait_for(predicate):
+        async with asyncio.timeout(20):
+            while not any(predicate(e) for e in events):
+                await asyncio.sleep(0.02)
+
+    try:
+        async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0, drop_after_audio_deltas=2))) as sim:
+            engine = Engine(ProviderProfile(base_url=sim.url), "sk-test", events.append, Mode.PUSH_TO_TALK,
+                            AudioOptions(echo=EchoMode.HEADSET), capture=capture)
+            assert await engine.start(), events
+            try:
+                await engine.send_text("Hello?")
+                await wait_for(lambda e: isinstance(e, out.Notice) and e.text.startswith("Reconnected"))
+                sim.knobs.drop_after_audio_deltas = None
+                await engine.send_text("Are you back?")
+                await wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant"
+                               and e.turn.final)
+            finally:
+                await engine.stop()
+    finally:
+        capture.close()
+        monkeypatch.undo()
+        devices.rescan()
+    replayed = replay(read_capture(path.read_text().splitlines()))
+    assert replayed.sessions == 2 and replayed.undecodable == []
+    assert any(line.split()[1] == "closed" and "1006" in line for line in replayed.lines)
+    assert [t.role for t in replayed.transcript.turns() if t.final][-1] == "assistant"
