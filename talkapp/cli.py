@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -99,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
 
     compare_command.add_parser(commands)
 
+    replay_cmd = commands.add_parser("replay", help="read a --capture file offline: what the app would have done")
+    replay_cmd.add_argument("capture", metavar="FILE", help="a file written by --capture")
+    replay_cmd.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    replay_cmd.set_defaults(run=_run_replay)
+
     devices_cmd = commands.add_parser("devices", help="list audio input and output devices")
     devices_cmd.set_defaults(run=_run_devices)
 
@@ -118,16 +124,25 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api", choices=API_SETTINGS, default="auto",
                         help="dialect: auto (the provider's, else from the model id), beta, ga or xai")
     add_provider_arguments(parser)
-    parser.add_argument("--voice", default=None, help="assistant voice, e.g. marin, alloy")
+    parser.add_argument("--voice", default=None, help="assistant voice, any id the service takes, e.g. marin, Eve")
+    parser.add_argument("--transcription", default=None, metavar="MODEL",
+                        help=f"input transcription model, any id (default {SessionConfig.transcription_model}; "
+                             "Azure: a transcription deployment's name; none: off)")
     parser.add_argument("--instructions", default=None, help="system instructions for the session")
     parser.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
     parser.add_argument("--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS)
     parser.add_argument("--record", metavar="FOLDER", default=None,
                         help="record the session (input.wav, reply.wav, events.jsonl) into a new folder inside FOLDER")
+    parser.add_argument("--capture", metavar="FILE", default=None,
+                        help="write every WebSocket frame, both ways, to FILE as JSON lines (audio as its length and "
+                             "hash, keys redacted) to attach to a bug report; `talkapp replay FILE` reads it")
 
 
 def _profile(args: argparse.Namespace) -> ProviderProfile:
     config = SessionConfig(instructions=args.instructions, voice=args.voice)
+    if args.transcription is not None:
+        model = args.transcription.strip()
+        config = dataclasses.replace(config, transcription_model=None if model in ("", "none") else model)
     return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model,
                                 session=config, system_proxy=not args.no_proxy)
 
@@ -168,9 +183,13 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
         tap = None
         if args.record:
             tap = SessionRecording.in_folder(Path(args.record), profile.model, recording_about(profile))
+        capture = _capture(args)
+        if capture is not None:
+            stack.callback(capture.close)
         try:
             return await run_one_turn(
-                profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout, tap=tap
+                profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout, tap=tap,
+                capture=capture,
             )
         except TurnFailed as exc:
             raise CliError(str(exc)) from None
@@ -201,8 +220,48 @@ def _run_talk(args: argparse.Namespace) -> int:
         profile = dataclasses.replace(profile, base_url=sim_url) if sim_url else profile
         printer = TerminalPrinter()
         record_to = Path(args.record) if args.record else None
-        engine = Engine(profile, key, printer, Mode(args.mode), audio, record_to, tools=_terminal_toolbox())
-        return run_talk(engine, printer, args.duration)
+        capture = _capture(args)
+        try:
+            engine = Engine(profile, key, printer, Mode(args.mode), audio, record_to, tools=_terminal_toolbox(),
+                            capture=capture)
+            return run_talk(engine, printer, args.duration)
+        finally:
+            if capture is not None:
+                capture.close()
+
+
+def _capture(args: argparse.Namespace):
+    if not args.capture:
+        return None
+    from talkapp.session.capture import WireCapture
+
+    try:
+        return WireCapture.to_file(args.capture)
+    except OSError as exc:
+        raise CliError(f"cannot write the capture {args.capture}: {exc.strerror or exc}") from None
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from talkapp.session.replay import CaptureError, read_capture, replay
+
+    try:
+        with open(args.capture, encoding="utf-8") as file:
+            entries = read_capture(file)
+    except OSError as exc:
+        raise CliError(f"cannot read {args.capture}: {exc.strerror or exc}") from None
+    except (CaptureError, UnicodeDecodeError) as exc:
+        raise CliError(f"{args.capture}: {exc}") from None
+    replayed = replay(entries)
+    if args.json:
+        print(json.dumps(replayed.as_json(), ensure_ascii=False))
+    else:
+        print("\n".join(replayed.lines))
+        print("\n--- transcript ---\n" + replayed.transcript.as_markdown(), end="")
+    if replayed.undecodable:
+        first = replayed.undecodable[0]
+        raise CliError(f"{len(replayed.undecodable)} frame(s) could not be decoded; the first, at {first['t']:.3f} s: "
+                       f"{first['type'] or 'frame'}: {first['problem']}")
+    return 0
 
 
 def _terminal_toolbox():

@@ -118,3 +118,64 @@ async def test_renewal_is_make_before_break():
         done = await collect_until(keeper.events(), lambda e: isinstance(e, ev.ResponseDone))
         assert done[-1].status == "completed" and len(sim.connections) == 2
         await keeper.close()
+
+
+async def test_a_connection_that_goes_silent_mid_reply_is_declared_dead_and_replaced():
+    """A dead path: the socket stays open, nothing arrives, pings go unanswered. The keeper
+    notices it by its own ping (a reply was owed), reconnects, and the next turn works."""
+    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=1.0))) as sim:
+        keeper = keeper_for(sim)
+        await keeper.open()
+        events = keeper.events()
+        sim.knobs.go_silent_after_audio_deltas = 2
+        await ask(keeper)
+        seen = await collect_until(events, lambda e: isinstance(e, (Reconnected, SessionLost)))
+        assert sim.connections[0].went_silent
+        assert isinstance(seen[-1], Reconnected), seen
+        reconnecting = next(e for e in seen if isinstance(e, Reconnecting))
+        assert "went silent mid-reply" in reconnecting.reason and "ping" in reconnecting.reason
+        await ask(keeper, "Are you back?")
+        done = await collect_until(events, lambda e: isinstance(e, ev.ResponseDone))
+        assert done[-1].status == "completed" and len(sim.connections) == 2
+        await keeper.close()
+
+
+def test_the_watch_and_the_keepalive_notice_a_dead_path_in_time():
+    """The budget, from the constants: a silent reply is noticed and a reconnect started within
+    10 s; an idle dead path within 30 s (the transport's keepalive)."""
+    from talkapp.session import liveness
+    from talkapp.transport import websocket
+
+    first_retry = Backoff().first_s * (1 + Backoff().jitter)
+    assert liveness.STALL_S + liveness.WATCH_EVERY_S + liveness.PING_TIMEOUT_S + first_retry < 10
+    assert websocket.KEEPALIVE_INTERVAL_S + websocket.KEEPALIVE_TIMEOUT_S <= 30
+
+
+def test_only_an_owed_reply_makes_silence_suspicious():
+    from talkapp.session.liveness import StallWatch
+
+    watch = StallWatch(stall_s=3)
+    assert not watch.due(100)  # idle: the keepalive's job
+    watch.sent(cmd.AppendAudio(b"\0\0"), 100)
+    assert not watch.due(200)
+    watch.sent(cmd.CommitAudio(), 200)
+    assert not watch.due(203) and watch.due(203.5)
+    watch.received(ev.AudioDelta("r", "i", b""), 203.5)
+    assert not watch.due(206) and watch.due(207)
+    watch.probed(207)  # answered: look again after another quiet gap
+    assert not watch.due(209)
+    watch.received(ev.ResponseDone("r", "completed"), 209)
+    assert not watch.due(300)
+    watch.received(ev.SpeechStopped("u"), 300)  # service VAD: a reply is on its way
+    assert watch.due(304)
+
+
+async def test_a_slow_but_live_service_is_not_declared_dead():
+    """Thinking for longer than the stall gap: the ping is answered, the reply completes."""
+    async with Simulator(SimulatorConfig(latency_ms=4500, knobs=Knobs(audio_pace=0))) as sim:
+        keeper = keeper_for(sim)
+        await keeper.open()
+        await ask(keeper)
+        done = await collect_until(keeper.events(), lambda e: isinstance(e, (ev.ResponseDone, Reconnecting)))
+        assert isinstance(done[-1], ev.ResponseDone) and len(sim.connections) == 1
+        await keeper.close()

@@ -369,6 +369,9 @@ def test_the_form_shows_each_providers_fields_url_and_dialect_live(qtbot, dialog
     assert form.connects.text() == "→ wss://my-res.openai.azure.com/openai/v1/realtime?model=voice-prod · api-key: <key>"
     assert form.resolved.text() == "→ GA for gpt-realtime-2" and form.reasoning.isEnabled()
     assert page.profiles()[1].key_name == "azure"  # its own key entry, not OpenAI's
+    assert "transcription deployment" in form.transcription.toolTip()  # Azure wants its deployment's name
+    form.transcription.setCurrentText("my-transcribe")
+    assert page.profiles()[1].session.transcription_model == "my-transcribe"
     qtbot.mouseClick(form.api_buttons["beta"], Qt.MouseButton.LeftButton)  # explicit wins, with a reason
     assert form.resolved.text() == "→ beta, as chosen (Auto would pick GA)"
     assert "GA only" in form.warning.text() and form.warning.isVisible()
@@ -397,6 +400,7 @@ def test_the_form_shows_each_providers_fields_url_and_dialect_live(qtbot, dialog
     assert form.base_url.text() == "" and "the base URL is empty" in form.connects.text()
     assert form.transcription.isEnabled() and not visible(form.xai_note)
     assert form.model.currentText() == "gpt-realtime"
+    assert "offered on 20" in form.transcription.toolTip() and "offered on 20" in form.voice.toolTip()
     qtbot.keyClicks(form.base_url, "http://127.0.0.1:9000/v1")
     assert form.connects.text() == "→ ws://127.0.0.1:9000/v1/realtime?model=gpt-realtime · Authorization: Bearer <key>"
     retype(qtbot, form.model.lineEdit(), "grok-voice-latest")

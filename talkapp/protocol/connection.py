@@ -11,12 +11,14 @@ import json
 from collections import OrderedDict
 
 from talkapp.protocol import events as ev
-from talkapp.protocol.commands import Command
+from talkapp.protocol.accepted import SessionSummary, differences, summarize
+from talkapp.protocol.commands import Command, ConfigureSession
 from talkapp.protocol.decoding import WireShapeError
 from talkapp.protocol.dialect import Dialect
 from talkapp.protocol.encoding import encode
 
 _REMEMBERED_EVENTS = 256  # enough to attribute an error to the command that caused it
+_OPEN_TRANSCRIPTS = 64  # items whose transcript is still streaming (an interrupted one never ends)
 
 
 class RealtimeConnection:
@@ -25,6 +27,10 @@ class RealtimeConnection:
         self._id_prefix = id_prefix
         self._sent = 0
         self._sent_commands: OrderedDict[str, str] = OrderedDict()
+        # Deltas per (role, item) until their `done`: a `done` without text is completed from them.
+        self._deltas: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+        self._started = False  # xAI may open with conversation.created, session.created or both
+        self._asked: SessionSummary | None = None  # our last session.update, to check the reply
 
     def send(self, command: Command) -> str:
         """The wire text for one command, with a fresh client `event_id`."""
@@ -34,7 +40,14 @@ class RealtimeConnection:
         if len(self._sent_commands) > _REMEMBERED_EVENTS:
             self._sent_commands.popitem(last=False)
         wire = {"event_id": event_id} | encode(command, self.dialect.session_shape, self.dialect.assistant_text)
+        if isinstance(command, ConfigureSession) and isinstance(wire.get("session"), dict):
+            self._asked = summarize(wire["session"])
         return json.dumps(wire, separators=(",", ":"))
+
+    def observe_sent(self, wire: dict) -> None:
+        """A client event sent by someone else's hand (a replayed capture): remembered as if sent."""
+        if wire.get("type") == "session.update" and isinstance(wire.get("session"), dict):
+            self._asked = summarize(wire["session"])
 
     def receive(self, frame: str | bytes) -> tuple[ev.ServerEvent, ...]:
         if isinstance(frame, bytes):
@@ -65,7 +78,28 @@ class RealtimeConnection:
         except (RecursionError, ArithmeticError, LookupError, TypeError, ValueError) as problem:
             # A shape no decoder foresaw is still the remote side's fault, not a reason to die.
             return (ev.MalformedEvent(wire_type, f"cannot be decoded ({type(problem).__name__})"),)
-        return tuple(self._attribute(event) for event in decoded)
+        return tuple(self._completed(self._attribute(event)) for event in decoded if self._first(event))
+
+    def _first(self, event: ev.ServerEvent) -> bool:
+        """Only the first event that opens the session does (xAI: whichever comes first)."""
+        if not isinstance(event, ev.SessionStarted):
+            return True
+        first, self._started = not self._started, True
+        return first
+
+    def _completed(self, event: ev.ServerEvent) -> ev.ServerEvent:
+        match event:
+            case ev.TranscriptDelta(role=role, item_id=item_id, text=text):
+                self._deltas.setdefault((role, item_id), []).append(text)
+                while len(self._deltas) > _OPEN_TRANSCRIPTS:
+                    self._deltas.popitem(last=False)
+            case ev.TranscriptDone(role=role, item_id=item_id, from_deltas=from_deltas):
+                parts = self._deltas.pop((role, item_id), [])
+                if from_deltas:
+                    return dataclasses.replace(event, text="".join(parts))
+            case ev.SessionConfigured(accepted=accepted) if accepted is not None and self._asked is not None:
+                return dataclasses.replace(event, differences=differences(self._asked, accepted))
+        return event
 
     def _attribute(self, event: ev.ServerEvent) -> ev.ServerEvent:
         if isinstance(event, ev.ServerError) and event.client_event_id:

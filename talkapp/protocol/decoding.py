@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from talkapp.protocol import events as ev
+from talkapp.protocol.accepted import summarize
 
 Decoder = Callable[[dict], tuple]
 
@@ -38,6 +39,11 @@ def _opt_text(raw: dict, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _opt_int(raw: dict, key: str) -> int | None:
+    value = raw.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _count(raw: dict | None, key: str) -> int:
     """A token count that may be absent (older servers) or null: both mean zero."""
     value = (raw or {}).get(key)
@@ -57,7 +63,10 @@ def ignore(raw: dict) -> tuple:
 def session_started(raw: dict) -> tuple:
     session = _get(raw, "session", dict)
     expires = session.get("expires_at")
-    return (ev.SessionStarted(_text(session, "id"), _opt_text(session, "model") or "", expires),)
+    # An id is what a session is known by, but nothing depends on it: a service that leaves
+    # it out (or opens with a bare session object) still opens the session.
+    session_id = _opt_text(session, "id") or ""
+    return (ev.SessionStarted(session_id, _opt_text(session, "model") or "", expires),)
 
 
 def session_configured(raw: dict) -> tuple:
@@ -65,15 +74,16 @@ def session_configured(raw: dict) -> tuple:
     audio = session.get("audio") if isinstance(session.get("audio"), dict) else {}
     output = audio.get("output") if isinstance(audio.get("output"), dict) else {}
     voice = session.get("voice") or output.get("voice")
-    return (ev.SessionConfigured(_opt_text(session, "id") or "", voice if isinstance(voice, str) else None),)
+    voice = voice if isinstance(voice, str) else None
+    return (ev.SessionConfigured(_opt_text(session, "id") or "", voice, summarize(session)),)
 
 
 def speech_started(raw: dict) -> tuple:
-    return (ev.SpeechStarted(_text(raw, "item_id"), _get(raw, "audio_start_ms", int)),)
+    return (ev.SpeechStarted(_text(raw, "item_id"), _opt_int(raw, "audio_start_ms")),)
 
 
 def speech_stopped(raw: dict) -> tuple:
-    return (ev.SpeechStopped(_text(raw, "item_id"), _get(raw, "audio_end_ms", int)),)
+    return (ev.SpeechStopped(_text(raw, "item_id"), _opt_int(raw, "audio_end_ms")),)
 
 
 def input_committed(raw: dict) -> tuple:
@@ -119,8 +129,17 @@ def user_transcript_delta(raw: dict) -> tuple:
     return (ev.TranscriptDelta("user", _text(raw, "item_id"), raw.get("delta") or ""),)
 
 
+def _done(role: ev.Role, raw: dict, key: str) -> tuple:
+    """A `done` without its text is completed from the deltas by the connection."""
+    text = _opt_text(raw, key)
+    item_id = _text(raw, "item_id")
+    if text is None:
+        return (ev.TranscriptDone(role, item_id, "", from_deltas=True),)
+    return (ev.TranscriptDone(role, item_id, text),)
+
+
 def user_transcript_done(raw: dict) -> tuple:
-    return (ev.TranscriptDone("user", _text(raw, "item_id"), _text(raw, "transcript")),)
+    return _done("user", raw, "transcript")
 
 
 def transcription_failed(raw: dict) -> tuple:
@@ -134,11 +153,11 @@ def assistant_delta(raw: dict) -> tuple:
 
 
 def assistant_transcript_done(raw: dict) -> tuple:
-    return (ev.TranscriptDone("assistant", _text(raw, "item_id"), _text(raw, "transcript")),)
+    return _done("assistant", raw, "transcript")
 
 
 def assistant_text_done(raw: dict) -> tuple:
-    return (ev.TranscriptDone("assistant", _text(raw, "item_id"), _text(raw, "text")),)
+    return _done("assistant", raw, "text")
 
 
 def audio_delta(raw: dict) -> tuple:

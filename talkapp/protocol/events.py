@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from talkapp.protocol.accepted import SessionSummary
+
 Role = Literal["user", "assistant"]
 
 
@@ -21,22 +23,25 @@ class SessionStarted:
 
 @dataclass(frozen=True)
 class SessionConfigured:
-    """The service accepted our session configuration (`session.updated`)."""
+    """The service accepted our session configuration (`session.updated`). `differences`: what
+    it kept otherwise than we asked, one plain sentence each (see `protocol/accepted.py`)."""
 
     session_id: str
     voice: str | None = None
+    accepted: SessionSummary | None = None
+    differences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SpeechStarted:
     item_id: str
-    audio_start_ms: int
+    audio_start_ms: int | None = None  # xAI (as others model it) leaves it out
 
 
 @dataclass(frozen=True)
 class SpeechStopped:
     item_id: str
-    audio_end_ms: int
+    audio_end_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,13 @@ class TranscriptDelta:
 
 @dataclass(frozen=True)
 class TranscriptDone:
+    """The final text of one side's turn. `from_deltas`: the service's `done` carried no text
+    (xAI, as others model it); the connection completed it from the deltas it had seen."""
+
     role: Role
     item_id: str
     text: str
+    from_deltas: bool = False
 
 
 @dataclass(frozen=True)

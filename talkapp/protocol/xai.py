@@ -47,18 +47,24 @@ def _turn_detection(td: cmd.TurnDetection | None) -> dict | None:
 
 
 def conversation_started(raw: dict) -> tuple:
-    """`conversation.created` opens an xAI session (clients configure on it, as they would on
-    `session.created`); the conversation id stands for the session id."""
+    """`conversation.created` may open an xAI session (clients configure on it, as they would on
+    `session.created`); the conversation id stands for the session id. Third-party models of
+    xAI disagree on which of the two comes first, so whichever does opens the session (the
+    connection drops the second) and neither needs more than its type."""
     conversation = raw.get("conversation")
-    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
-        raise d.WireShapeError("field 'conversation' should be an object with an 'id'")
-    return (ev.SessionStarted(conversation["id"], ""),)
+    conversation_id = conversation.get("id") if isinstance(conversation, dict) else None
+    return (ev.SessionStarted(conversation_id if isinstance(conversation_id, str) else "", ""),)
+
+
+def session_started(raw: dict) -> tuple:
+    session = raw.get("session")
+    return d.session_started(raw) if isinstance(session, dict) else (ev.SessionStarted("", ""),)
 
 
 DECODERS = {
     **ga.DECODERS,  # GA's event names …
-    "conversation.created": conversation_started,  # … but this one comes first and starts the session
-    "session.created": d.ignore,  # when it follows, the session is already being configured
+    "conversation.created": conversation_started,  # … whichever of these two comes first …
+    "session.created": session_started,  # … opens the session (RealtimeConnection drops the other)
     "ping": d.ignore,  # a keep-alive event (besides WebSocket pings)
 }
 

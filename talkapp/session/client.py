@@ -18,6 +18,8 @@ from talkapp.protocol.commands import Command, ConfigureSession, SessionConfig
 from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.endpoint import Endpoint
 from talkapp.protocol.explain import explain
+from talkapp.session.capture import WireCapture
+from talkapp.session.refusals import explain_refusal
 from talkapp.transport.websocket import (
     Closed, TransportClosed, TransportError, WebSocketTransport, insecure_url_problem,
 )
@@ -26,12 +28,15 @@ CLOSE_AFTER_ERROR_S = 0.3
 
 
 class SessionRefused(Exception):
-    """The service would not start or configure a session. `str()` is one line for a person."""
+    """The service would not start or configure a session. `str()` is one line for a person.
+    `http_status`: the upgrade itself was refused with this HTTP status."""
 
-    def __init__(self, message: str, error: ev.ServerError | None = None, closed: Closed | None = None):
+    def __init__(self, message: str, error: ev.ServerError | None = None, closed: Closed | None = None,
+                 http_status: int | None = None):
         super().__init__(message)
         self.error = error
         self.closed = closed
+        self.http_status = http_status
 
 
 @dataclass(frozen=True)
@@ -53,29 +58,41 @@ class Tap(Protocol):
 
 class RealtimeSession:
     def __init__(self, endpoint: Endpoint, transport: WebSocketTransport, connection: RealtimeConnection,
-                 tap: Tap | None = None):
+                 tap: Tap | None = None, capture: WireCapture | None = None):
         self.endpoint = endpoint
         self._transport = transport
         self._connection = connection
         self._tap = tap
+        self._capture = capture
         self._early: list[ev.ServerEvent] = []  # events that arrived while we waited for the handshake
         self.started: ev.SessionStarted | None = None
+        self.configured: ev.SessionConfigured | None = None  # the service's answer to our configuration
+        self._dead: str | None = None  # why we dropped a connection that went silent
 
     @classmethod
     async def open(
-        cls, endpoint: Endpoint, api_key: str, config: SessionConfig, timeout: float = 10.0, tap: Tap | None = None
+        cls, endpoint: Endpoint, api_key: str, config: SessionConfig, timeout: float = 10.0, tap: Tap | None = None,
+        capture: WireCapture | None = None,
     ) -> RealtimeSession:
+        """`capture`: every frame of this session goes there too (`talkapp … --capture FILE`)."""
         dialect = endpoint.choice.dialect
         problem = insecure_url_problem(endpoint.url, endpoint.allow_insecure)
         if problem:
             raise SessionRefused(problem)
+        if capture is not None:
+            capture.session(endpoint.url, endpoint.model, dialect.name, endpoint.choice.setting)
         try:
             transport = await WebSocketTransport.open(
                 endpoint.url, endpoint.headers(api_key), timeout, endpoint.system_proxy
             )
         except TransportError as exc:
+            if exc.refusal is not None:
+                if capture is not None:
+                    capture.refused(exc.refusal.status, exc.refusal.body)
+                message = explain_refusal(exc.refusal, endpoint.url, endpoint.model)
+                raise SessionRefused(message, http_status=exc.refusal.status) from None
             raise SessionRefused(str(exc)) from None
-        session = cls(endpoint, transport, RealtimeConnection(dialect), tap)
+        session = cls(endpoint, transport, RealtimeConnection(dialect), tap, capture)
         try:
             await asyncio.wait_for(session._handshake(config), timeout)
         except TimeoutError:
@@ -88,7 +105,10 @@ class RealtimeSession:
 
     async def send(self, command: Command) -> None:
         """Send one command; raises `TransportClosed` if the connection is gone."""
-        await self._transport.send(self._connection.send(command))
+        wire = self._connection.send(command)
+        await self._transport.send(wire)
+        if self._capture is not None:
+            self._capture.frame("out", wire)
         if self._tap is not None:
             self._tap.sent(command)
 
@@ -97,12 +117,21 @@ class RealtimeSession:
             yield self._early.pop(0)
         while True:
             try:
-                frame = await self._transport.recv()
+                frame = await self._received()
             except TransportClosed as closed:
                 yield self._observed(self._ended(closed.closed))
                 return
             for event in self._connection.receive(frame):
                 yield self._observed(event)
+
+    async def probe(self, timeout: float) -> bool:
+        """A ping: False when the service did not answer within `timeout` (a dead path)."""
+        return await self._transport.probe(timeout)
+
+    def declare_dead(self, why: str) -> None:
+        """Drop a connection that went silent: `events()` ends as for a drop, saying `why`."""
+        self._dead = why
+        self._transport.abort()
 
     def explain(self, error: ev.ServerError) -> str:
         return explain(error, self.endpoint.model, self.endpoint.choice)
@@ -120,13 +149,13 @@ class RealtimeSession:
     async def _handshake(self, config: SessionConfig) -> None:
         self.started = await self._await(ev.SessionStarted)
         await self.send(ConfigureSession(config))
-        await self._await(ev.SessionConfigured)
+        self.configured = await self._await(ev.SessionConfigured)
 
     async def _await(self, wanted: type) -> ev.ServerEvent:
         """Read until `wanted` arrives; an error event or a close refuses the session."""
         while True:
             try:
-                frame = await self._transport.recv()
+                frame = await self._received()
             except TransportClosed as closed:
                 raise SessionRefused(self._ended(closed.closed).message, closed=closed.closed) from None
             for event in self._connection.receive(frame):
@@ -143,11 +172,22 @@ class RealtimeSession:
         try:
             async with asyncio.timeout(CLOSE_AFTER_ERROR_S):
                 while True:
-                    await self._transport.recv()
+                    await self._received()
         except TransportClosed as closed:
             return closed.closed
         except TimeoutError:
             return None
+
+    async def _received(self) -> str | bytes:
+        try:
+            frame = await self._transport.recv()
+        except TransportClosed as closed:
+            if self._capture is not None:
+                self._capture.closed(closed.closed.code, closed.closed.reason)
+            raise
+        if self._capture is not None:
+            self._capture.frame("in", frame)
+        return frame
 
     def _observed(self, event):
         if self._tap is not None:
@@ -155,6 +195,8 @@ class RealtimeSession:
         return event
 
     def _ended(self, closed: Closed) -> SessionEnded:
+        if self._dead is not None:
+            return SessionEnded(1006, "", True, self._dead)
         if closed.dropped:
             message = "The connection dropped (no close from the service); check the network and reconnect."
         elif closed.code in (1000, 1001):

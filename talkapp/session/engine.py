@@ -34,6 +34,7 @@ from talkapp.protocol import events as ev
 from talkapp.redaction import redact
 from talkapp.session import engine_events as out
 from talkapp.session import turns
+from talkapp.session.capture import WireCapture
 from talkapp.session.client import SessionRefused
 from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.session.engine_events import State
@@ -74,8 +75,10 @@ class AudioOptions:
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
-                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None) -> None:
+                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None,
+                 capture: WireCapture | None = None) -> None:
         self.profile = profile
+        self._capture = capture  # the wire, frame by frame, for a bug report (its owner closes it)
         self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
         self._emit = _logged(emit)
@@ -94,6 +97,8 @@ class Engine:
         self._underflows_reported = 0  # times the speaker ran dry, already told
         self._underflows_told_at = -math.inf
         self._told_cut: set[str] = set()  # items whose transcript or audio was cut, already told
+        self._malformed_told: set[str | None] = set()  # event types reported this session
+        self._differences_told: set[str] = set()  # what the service kept otherwise, said once
         self.state = State.IDLE
 
     # ---- commands (loop thread) ----
@@ -107,7 +112,7 @@ class Engine:
             return self._fail(str(exc), out.AUDIO)
         self._recording_tap = self._recording()
         self._keeper = SessionKeeper(self.profile.endpoint(), self._key, self._session_config, self._history,
-                                     tap=lambda: self._recording_tap)
+                                     tap=lambda: self._recording_tap, capture=self._capture)
         try:
             session = await self._keeper.open()
         except SessionRefused as refused:
@@ -115,6 +120,7 @@ class Engine:
             return self._fail(str(refused))
         self._connected = True
         self._emit(out.Connected(session.endpoint.describe(), session.started.session_id))
+        self._tell_differences(session.configured)
         if self.tools.box.mcp_servers and session.endpoint.choice.dialect.name != "ga":
             self._emit(out.Notice("info", f"MCP servers work with GA models only; this {session.endpoint.choice.dialect.label} "
                                   "session runs without them."))
@@ -269,11 +275,16 @@ class Engine:
         if isinstance(event, ev.AudioDone):
             self._speaker.end_of_item(event.item_id)
         self._report_server_problem(event)
+        if isinstance(event, ev.SessionConfigured):
+            self._tell_differences(event)
         await self.tools.on_event(event)
         await self._do(self.policy.on_event(event))
 
     async def _reconnecting(self, event: Reconnecting) -> None:
         if event.attempt == 1:
+            # in the transcript too, so a reader later sees why the reply stopped there
+            self._emit(out.Notice("warning", f"Connection lost ({event.reason}); reconnecting. "
+                                  "Your transcript is kept."))
             self._connected = False
             self._speaker.cut_off()
             self.tools.reset("The connection was lost before this finished.")
@@ -283,9 +294,12 @@ class Engine:
 
     async def _reconnected(self, event: Reconnected) -> None:
         self._connected = True
+        self._malformed_told.clear()  # a new session: its problems are news again
         if event.renewed:  # after a loss, _reconnecting reset them already; a renewal skips it
             self.tools.reset("The session was renewed before this was answered.")
         self._emit(out.Connected(event.label, event.session_id))
+        if self._keeper is not None and self._keeper.session is not None:
+            self._tell_differences(self._keeper.session.configured)
         if not event.renewed:
             self._emit(out.Notice("info", "Reconnected; the conversation so far was sent again as context."
                                   if self.resend_context else "Reconnected with a fresh conversation."))
@@ -406,8 +420,19 @@ class Engine:
                 self._emit(out.Notice("info", "The session reached the service's time limit; starting a new one."))
             case ev.ServerError() if self._keeper is not None and self._keeper.session is not None:
                 self._emit(out.Notice("error", self._keeper.session.explain(event), out.CONNECTION))
-            case ev.MalformedEvent(wire_type=wire_type, problem=problem):
-                self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: {problem})."))
+            case ev.MalformedEvent(wire_type=wire_type, problem=problem) if wire_type not in self._malformed_told:
+                # once per event type per session: a service that always sends a shape we cannot
+                # use would otherwise fill the log on every turn
+                self._malformed_told.add(wire_type)
+                self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: "
+                                      f"{problem}); further ones of this type are ignored silently."))
+
+    def _tell_differences(self, configured: ev.SessionConfigured | None) -> None:
+        """What the service kept otherwise than the profile asked: one notice each, once."""
+        for text in configured.differences if configured is not None else ():
+            if text not in self._differences_told:
+                self._differences_told.add(text)
+                self._emit(out.Notice("warning", text))
 
     def _tell_cut(self, item_id: str, message: str) -> None:
         key = f"{item_id}:{message}"

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.protocol.endpoint import Endpoint
+from talkapp.session import liveness
+from talkapp.session.capture import WireCapture
 from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused, Tap
+from talkapp.session.refusals import FINAL_STATUSES
 from talkapp.transport.websocket import TransportClosed
 
 # Refusals that the same request will get again: retrying only hammers the service.
@@ -67,12 +70,13 @@ KeeperEvent = ev.ServerEvent | Reconnecting | Reconnected | SessionLost
 class SessionKeeper:
     def __init__(self, endpoint: Endpoint, api_key: str, config: Callable[[], cmd.SessionConfig],
                  history: Callable[[], list[cmd.AddHistory]] = list, tap: Callable[[], Tap | None] = lambda: None,
-                 backoff: Backoff | None = None, seed: int | None = None) -> None:
+                 backoff: Backoff | None = None, seed: int | None = None, capture: WireCapture | None = None) -> None:
         self.endpoint = endpoint
         self._key = api_key
         self._config = config  # current configuration (the mode may have changed since)
         self._history = history
         self._tap = tap
+        self._capture = capture  # every session's frames, one file across reconnects
         self._backoff = backoff or Backoff()
         self._rng = random.Random(seed)
         self._session: RealtimeSession | None = None
@@ -80,6 +84,8 @@ class SessionKeeper:
         self._closing = False
         self._expiring = False  # the service said the session hit its time limit
         self.reconnects = 0
+        self._stall = liveness.StallWatch()
+        self._watcher: asyncio.Task | None = None
 
     @property
     def session(self) -> RealtimeSession | None:
@@ -88,6 +94,7 @@ class SessionKeeper:
     async def open(self) -> RealtimeSession:
         """The first session; raises `SessionRefused` with a plain-words message."""
         self._session = await self._open(with_history=False)
+        self._watcher = asyncio.create_task(self._watch())
         return self._session
 
     async def send(self, command: cmd.Command) -> bool:
@@ -99,6 +106,8 @@ class SessionKeeper:
             await session.send(command)
         except TransportClosed:
             return False
+        if session is self._session:
+            self._stall.sent(command, time.monotonic())
         return True
 
     async def events(self) -> AsyncIterator[KeeperEvent]:
@@ -111,6 +120,8 @@ class SessionKeeper:
                     break
                 if isinstance(event, ev.ServerError) and event.code == "session_expired":
                     self._expiring = True
+                if session is self._session:
+                    self._stall.received(event, time.monotonic())
                 yield event
             if self._closing:
                 return
@@ -140,6 +151,8 @@ class SessionKeeper:
 
     async def close(self) -> None:
         self._closing = True
+        if self._watcher is not None:
+            self._watcher.cancel()
         session, self._session = self._session, None
         if session is not None:
             await session.close()
@@ -156,7 +169,8 @@ class SessionKeeper:
             try:
                 self._session = await self._open(with_history=True)
             except SessionRefused as refused:
-                if refused.error is not None and refused.error.code in FATAL_CODES:
+                if (refused.error is not None and refused.error.code in FATAL_CODES) or \
+                        refused.http_status in FINAL_STATUSES:
                     yield SessionLost(str(refused))
                     return
                 reason = str(refused)
@@ -168,8 +182,24 @@ class SessionKeeper:
         yield SessionLost(f"Could not reconnect after {self._backoff.attempts} attempts ({reason}). "
                           "Check the network, then press Connect.")
 
+    async def _watch(self) -> None:
+        """While a reply is owed and the service fell silent, ping; no pong: the path is dead,
+        and the reader's end of that session starts the usual reconnect."""
+        while not self._closing:
+            await asyncio.sleep(liveness.WATCH_EVERY_S)
+            session, now = self._session, time.monotonic()
+            if session is None or not self._stall.due(now):
+                continue
+            silent_s = now - (self._stall.quiet_since or now)
+            self._stall.probed(now)
+            if not await session.probe(liveness.PING_TIMEOUT_S) and session is self._session:
+                session.declare_dead(f"the service went silent mid-reply for {silent_s:.0f} s and did not "
+                                     f"answer a ping within {liveness.PING_TIMEOUT_S:g} s")
+
     async def _open(self, with_history: bool) -> RealtimeSession:
-        session = await RealtimeSession.open(self.endpoint, self._key, self._config(), tap=self._tap())
+        session = await RealtimeSession.open(self.endpoint, self._key, self._config(), tap=self._tap(),
+                                             capture=self._capture)
+        self._stall = liveness.StallWatch()  # a new session owes nothing yet
         if with_history:
             try:
                 for item in self._history():

@@ -14,6 +14,7 @@ from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms, speech_e
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import AppendAudio, CommitAudio, CreateResponse, SessionConfig
 from talkapp.protocol.endpoint import Endpoint
+from talkapp.session.capture import WireCapture
 from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.transport.websocket import TransportClosed
 
@@ -160,6 +161,7 @@ async def run_one_turn(
     chunk_ms: int = 20,
     timeout: float = 60.0,
     tap: Tap | None = None,
+    capture: WireCapture | None = None,
 ) -> TurnResult:
     """Send `pcm` (24 kHz mono PCM16) as one user turn and return the reply.
 
@@ -174,7 +176,7 @@ async def run_one_turn(
         raise TurnFailed(f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed.")
     dialed = time.monotonic()
     try:
-        session = await RealtimeSession.open(endpoint, api_key, config, tap=tap)
+        session = await RealtimeSession.open(endpoint, api_key, config, tap=tap, capture=capture)
     except SessionRefused as refused:
         raise TurnFailed(str(refused)) from None
     connect_s = time.monotonic() - dialed

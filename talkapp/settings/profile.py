@@ -23,9 +23,14 @@ SIMULATOR_PROFILE = "Offline simulator"
 
 Provider = Literal["openai", "azure", "azure_preview", "xai", "custom", "simulator"]
 
+# Suggestions, not limits: every model, voice and transcription field takes any text (a service
+# adds models and voices faster than TalkApp ships). The lists are what the providers' docs
+# offered on this date.
+SUGGESTIONS_TAKEN = "2026-12-07"
 GA_VOICES = ("marin", "cedar", "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
 BETA_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
-XAI_VOICES = ("Ara", "Rex", "Sal", "Eve", "Leo")  # xAI's built-in voices; custom voice ids work too
+# xAI's built-in voices (docs.x.ai Voice Agent API; Eve is its default; any case; custom voice ids work too)
+XAI_VOICES = ("Ara", "Rex", "Sal", "Eve", "Leo")
 TRANSCRIPTION_MODELS = ("gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
 
 

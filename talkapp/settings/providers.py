@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 XAI_BASE_URL = "https://api.x.ai/v1"
 AZURE_HOST = "openai.azure.com"  # a bare resource name R means https://R.openai.azure.com
-AZURE_API_VERSIONS = ("2025-04-01-preview", "2024-10-01-preview")  # preview protocol (§1.6)
+# the preview protocol's api-version (learn.microsoft.com "Use the GPT Realtime API via WebSockets";
+# 2024-10-01-preview is retired). Any dated version can be typed.
+AZURE_API_VERSIONS = ("2025-04-01-preview",)
 
 GA_MODELS = ("gpt-realtime", "gpt-realtime-mini", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1",
              "gpt-realtime-2.1-mini")

@@ -48,3 +48,14 @@ def family(model: str, extra_models: Iterable[str] = ()) -> Family | None:
 
 def takes_reasoning(model: str | None) -> bool:
     return model is not None and _SNAPSHOT.sub("", model) in REASONING
+
+
+# Per-model output limits where the model pages give one: the gpt-realtime-2 family lists 32k
+# of output (reference §2.1, "uncertain for -2 family" in the SDK's 1-4096 docstring); the
+# others keep the documented 1-4096.
+DEFAULT_MAX_OUTPUT_TOKENS = 4096
+REASONING_MAX_OUTPUT_TOKENS = 32_768
+
+
+def max_output_tokens(model: str | None) -> int:
+    return REASONING_MAX_OUTPUT_TOKENS if takes_reasoning(model) else DEFAULT_MAX_OUTPUT_TOKENS

@@ -51,6 +51,8 @@ class Dialect:
     # the connection's manners
     conversation_first: bool = False  # xAI opens with `conversation.created`, then the session
     ping_events: bool = False  # xAI sends `ping` events besides WebSocket pings
+    # server event type -> fields this service leaves out of it (xAI as third parties model it)
+    omits: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def client_types(self) -> tuple[str, ...]:
@@ -166,6 +168,13 @@ XAI = dataclasses.replace(
                     "modalities": ("modalities",)},
     conversation_first=True,
     ping_events=True,
+    # pipecat's `services/xai` and tau2-bench's xAI events: speech edges carry only `item_id`,
+    # and the transcript's `done` no `transcript` (a client completes it from the deltas)
+    omits={
+        "input_audio_buffer.speech_started": ("audio_start_ms",),
+        "input_audio_buffer.speech_stopped": ("audio_end_ms",),
+        "response.output_audio_transcript.done": ("transcript",),
+    },
 )
 
 DIALECTS = {"ga": GA, "beta": BETA, "xai": XAI}

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 
 from talkapp.simulator import errors, mcp, replies, shapes, usage
+from talkapp.simulator.catalogue import max_output_tokens
 from talkapp.simulator.config import SimulatorConfig
 from talkapp.simulator.conversation import Conversation, Item, Part
 from talkapp.simulator.dialect import dialect_for, lookup
@@ -43,14 +44,22 @@ def _no_constants(name: str) -> float:
 
 class Engine:
     def __init__(
-        self, admitted: Admitted, config: SimulatorConfig, *, connection_no: int, now: float
+        self,
+        admitted: Admitted,
+        config: SimulatorConfig,
+        *,
+        connection_no: int,
+        now: float,
+        azure: bool = False,  # Azure's doors cap sessions at their own limit
     ) -> None:
+        self._azure_cap_minutes = round(config.azure_cap_s / 60) if azure else None
         self.dialect = dialect_for(admitted.dialect, admitted.model)
         self.model = admitted.model or ""
         self.transcription_only = admitted.intent == "transcription"
         self.ids = Ids(config.seed, connection_no)
-        self.ev = Stamp(self.ids)
-        self.session = self._initial_session(config, now)
+        self.ev = Stamp(self.ids, self.dialect.omits)
+        self._session_first = config.xai_opens_with == "session"
+        self.session = self._initial_session(config, now, azure)
         self.conversation = Conversation(self.ids.conversation())
         self.ledger = Ledger()
         self.audio = InputAudio()
@@ -64,12 +73,12 @@ class Engine:
         self.closing = False  # the client sent session.close
         self._follow_session()
 
-    def _initial_session(self, config: SimulatorConfig, now: float) -> dict:
+    def _initial_session(self, config: SimulatorConfig, now: float, azure: bool) -> dict:
         dialect = self.dialect
         make = (
             dialect.transcription_session if self.transcription_only else dialect.realtime_session
         )
-        cap = config.cap_for(dialect.name)
+        cap = config.cap_for(dialect.name, azure)
         return make(self.ids.session(), self.model, int(now + cap))
 
     def _style(self, config: SimulatorConfig) -> Style:
@@ -79,12 +88,16 @@ class Engine:
     # --- frames -------------------------------------------------------------------------------
 
     def opening(self) -> list[dict]:
-        first = []
-        if self.dialect.conversation_first:  # xAI: the conversation, then the session
-            conversation = {"id": self.conversation.id, "object": "realtime.conversation"}
-            first.append(self.ev("conversation.created", conversation=conversation))
-        session = copy.deepcopy(self.session)
-        return [*first, self.ev(self._session_event("created"), session=session)]
+        def session() -> dict:
+            return self.ev(self._session_event("created"), session=copy.deepcopy(self.session))
+
+        if not self.dialect.conversation_first:
+            return [session()]
+        # xAI: accounts differ on which comes first (`SimulatorConfig.xai_opens_with`)
+        conversation = {"id": self.conversation.id, "object": "realtime.conversation"}
+        if self._session_first:
+            return [session(), self.ev("conversation.created", conversation=conversation)]
+        return [self.ev("conversation.created", conversation=conversation), session()]
 
     def receive_binary(self) -> list[dict]:
         return [self._error(errors.BINARY_FRAME)]
@@ -118,7 +131,8 @@ class Engine:
         return started
 
     def expired(self) -> list[dict]:
-        return [self._error(errors.session_expired(self.dialect.cap_minutes))]
+        minutes = self._azure_cap_minutes or self.dialect.cap_minutes
+        return [self._error(errors.session_expired(minutes))]
 
     def _error(self, fault: Fault, client_id: object = None) -> dict:
         return errors.error_event(self.ids.event(), fault, client_id)
@@ -130,7 +144,16 @@ class Engine:
         self._check_kind(update.get("type") == "transcription", "session.type")
         self._check_model(update.get("model"))
         self._check_voice(update, self.dialect.session_paths["voice"], "session")
+        self._check_max_tokens(update, self.dialect.session_paths.get("max_tokens"), "session")
         return self._apply(update) + self._list_mcp_tools()
+
+    def keep_voice(self, voice: str) -> None:
+        """A service that keeps its own voice, without an error (the `keep_voice` knob)."""
+        path = self.dialect.session_paths["voice"]
+        node = self.session
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = voice
 
     def _transcription_session_update(self, event: dict) -> list[dict]:
         self._check_kind(True, "type")
@@ -180,6 +203,14 @@ class Engine:
     def _check_model(self, model: object) -> None:
         if model is not None and model != self.model:
             reject(errors.model_locked(model))
+
+    def _check_max_tokens(self, given: dict, path: tuple[str, ...] | None, prefix: str) -> None:
+        """The output limit is the model's (the schema checks only its type and minimum)."""
+        value = lookup(given, path) if path else None
+        limit = max_output_tokens(self.model)
+        if isinstance(value, int) and not isinstance(value, bool) and value > limit:
+            param = ".".join((prefix, *path))
+            reject(errors.out_of_range(param, "integer", value, limit, below=False))
 
     def _check_voice(self, overrides: dict, path: tuple[str, ...], prefix: str) -> None:
         new = lookup(overrides, path)
@@ -337,6 +368,7 @@ class Engine:
         if self.transcription_only:
             reject(errors.NO_RESPONSES)
         self._check_voice(overrides, self.dialect.response_paths["voice"], "response")
+        self._check_max_tokens(overrides, self.dialect.response_paths.get("max_tokens"), "response")
         running = self._conversation_response()
         if overrides.get("conversation", "auto") == "auto" and running is not None:
             reject(errors.active_response(running.id))

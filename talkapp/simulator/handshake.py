@@ -12,9 +12,10 @@ and a close whose reason is `<type>.<code>` (reference §1.4). Three kinds of do
 - `/openai/realtime?api-version=…&deployment=…` — Azure's preview protocol: beta shapes
   whatever the headers say.
 
-The reference records no Azure refusal on a WebSocket; the simulator refuses Azure's way in
-words (Azure's HTTP error texts: 401 for keys, `DeploymentNotFound`, 404 / `BadRequest` for the
-api-version) but the service's way in form (error event, then close).
+Azure refuses at the HTTP upgrade itself, before any WebSocket frame: a status with a JSON body
+`{"error": {"code", "message"}}` (401 for keys, 404 `DeploymentNotFound`, 429 with the seconds
+to wait, 400 for what the deployment does not support; other-services.md). `Refused.http_status`
+says so; the server answers those without upgrading.
 """
 
 from __future__ import annotations
@@ -83,6 +84,16 @@ class Admitted:
 class Refused:
     fault: Fault
     close_code: int
+    http_status: int | None = None  # refused at the upgrade with this status (Azure), no socket
+    retry_after_s: int | None = None  # a 429's Retry-After
+
+
+def rate_limited(retry_after_s: int) -> Refused:
+    """Azure's 429 at the upgrade: the seconds to wait are in the message and in Retry-After."""
+    fault = Fault("429", "Requests to the Realtime Operation under Azure OpenAI API have exceeded the "
+                  "token rate limit of your current pricing tier. Please retry after "
+                  f"{retry_after_s} seconds.")
+    return Refused(fault, REQUEST_CLOSE, 429, retry_after_s)
 
 
 def route_of(path: str) -> Route | None:
@@ -100,8 +111,16 @@ def admit(path: str, headers: Mapping[str, str], config: SimulatorConfig) -> Adm
     if route == "openai":
         return _openai(query, headers, config)
     if (fault := _azure_auth_fault(headers, config)) is not None:
-        return Refused(fault, AUTH_CLOSE)
-    return _azure_ga(query, headers, config) if route == "azure" else _azure_preview(query, config)
+        return _at_upgrade(Refused(fault, AUTH_CLOSE))
+    decided = _azure_ga(query, headers, config) if route == "azure" else _azure_preview(query, config)
+    return _at_upgrade(decided) if isinstance(decided, Refused) else decided
+
+
+def _at_upgrade(refused: Refused) -> Refused:
+    """Azure answers the upgrade with an HTTP status instead of 101."""
+    code = refused.fault.code
+    status = 401 if code == "401" else 404 if code in ("DeploymentNotFound", "404") else 400
+    return Refused(refused.fault, refused.close_code, status)
 
 
 # --- OpenAI (and xAI) ---------------------------------------------------------------------------

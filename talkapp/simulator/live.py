@@ -47,6 +47,12 @@ class Abort:
     """Drop the TCP connection without a close frame, like a network failure."""
 
 
+@dataclass(frozen=True)
+class GoSilent:
+    """A dead network path: the socket stays open, nothing more goes out, and nothing the client
+    sends is read — so its pings go unanswered (websockets answers a ping only when it reads it)."""
+
+
 class Live:
     def __init__(
         self,
@@ -98,11 +104,20 @@ class Live:
         try:
             if isinstance(message, bytes):
                 return self.engine.receive_binary()
+            if self.knobs.keep_voice is not None and '"session.update"' in message:
+                events = self.engine.receive_text(message)
+                self.engine.keep_voice(self.knobs.keep_voice)
+                return [self._kept(e) for e in events]
             return self.engine.receive_text(message)
         except Exception as exc:  # a simulator bug: report it like the service would, keep going
             log.exception("simulator failed on a client event")
             self.record.internal_errors.append(repr(exc))
             return [error_event(self.engine.ids.event(), SERVER_ERROR)]
+
+    def _kept(self, event: dict) -> dict:
+        if event.get("type") == "session.updated":
+            return {**event, "session": json.loads(json.dumps(self.engine.session))}
+        return event
 
     def _enqueue(self, items: list) -> None:
         for item in items:
@@ -118,6 +133,10 @@ class Live:
                 if isinstance(item, Abort):
                     self.ws.transport.abort()
                     return
+                if isinstance(item, GoSilent):
+                    self.ws.transport.pause_reading()
+                    self.record.went_silent = True
+                    await asyncio.Future()  # until the client gives up and the server closes
                 await self.ws.send(item if isinstance(item, str) else json.dumps(item))
                 self.recorder.sent(self.record, item)
 
@@ -183,6 +202,16 @@ class Live:
                     if self._drop_due(deltas):
                         self._outbox.put_nowait(Abort())
                         return
+                    if self._silence_due(deltas):
+                        self._outbox.put_nowait(GoSilent())
+                        return
+
+    def _silence_due(self, deltas: int) -> bool:
+        limit = self.knobs.go_silent_after_audio_deltas
+        if limit is None or deltas < limit:
+            return False
+        self.knobs.go_silent_after_audio_deltas = None  # one-shot: the reconnect finds a live path
+        return True
 
     def _drop_due(self, deltas: int) -> bool:
         limit = self.knobs.drop_after_audio_deltas

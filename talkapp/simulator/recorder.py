@@ -23,6 +23,8 @@ class ConnectionRecord:
     sent: list = field(default_factory=list)  # server events (raw text for a malformed one)
     close_code: int | None = None
     close_reason: str | None = None
+    http_status: int | None = None  # refused at the upgrade (Azure): no socket was opened
+    went_silent: bool = False  # the go-silent knob fired on this connection
     internal_errors: list[str] = field(
         default_factory=list
     )  # simulator bugs, reported as server_error

@@ -102,7 +102,7 @@ class Responder:
         self.dialect, self.ids, self.conversation, self.ledger = dialect, ids, conversation, ledger
         self.style = style
         self.chunk_ms = style.chunk_ms
-        self.ev = Stamp(ids)
+        self.ev = Stamp(ids, dialect.omits)
 
     def created(self, r: Response) -> dict:
         return self.ev("response.created", response=self._object(r))

@@ -72,7 +72,8 @@ ITEM_COMMON: dict[str, Node] = {
     "status": Enum(STATUSES),
 }
 METADATA = Nullable(Map(Str(max_len=512), max_entries=16))
-MAX_TOKENS = Either((Int(1, 4096), Enum(("inf",))), "an integer or 'inf'")
+# The upper bound is the model's (catalogue.max_output_tokens), checked by the engine.
+MAX_TOKENS = Either((Int(1, None), Enum(("inf",))), "an integer or 'inf'")
 SPEED = Num(0.25, 1.5)
 INSTRUCTIONS = Str()
 CONVERSATION = Enum(("auto", "none"))

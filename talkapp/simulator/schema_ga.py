@@ -76,7 +76,9 @@ TURN_DETECTION = Nullable(
 TRANSCRIPTION = Nullable(
     Obj(
         optional={
-            "model": Enum(TRANSCRIPTION_MODELS),
+            # any model id (new transcribe models; on Azure, a deployment name): TRANSCRIPTION_MODELS
+            # are the ones OpenAI listed when this was written
+            "model": Str(),
             "language": Nullable(Str()),
             "prompt": Nullable(Str()),
             "languages": Arr(Str()),

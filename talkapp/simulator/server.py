@@ -2,8 +2,9 @@
 
 The realtime doors are `/v1/realtime` (OpenAI, and xAI's models), `/openai/v1/realtime` (Azure
 GA) and `/openai/realtime` (Azure's preview protocol); anything else is an HTTP 404 before the
-upgrade. On those paths the upgrade always succeeds, as the service's does, and refusals follow
-as an `error` event plus a close frame (reference §1.4).
+upgrade. OpenAI's upgrade always succeeds, as the service's does, and refusals follow as an
+`error` event plus a close frame (reference §1.4); Azure's doors refuse at the upgrade itself,
+with an HTTP status and Azure's JSON error body.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from websockets.http11 import Request, Response
 from talkapp.simulator.config import SimulatorConfig
 from talkapp.simulator.engine import Engine
 from talkapp.simulator.errors import error_event
-from talkapp.simulator.handshake import Refused, admit, is_realtime_path
+from talkapp.simulator.handshake import Refused, admit, is_realtime_path, rate_limited, route_of
 from talkapp.simulator.ids import Ids
 from talkapp.simulator.live import Live
 from talkapp.simulator.recorder import ConnectionRecord, Recorder
@@ -47,10 +48,11 @@ class Simulator:
             self._connection,
             self.host,
             self._port,
-            process_request=_route,
+            process_request=self._route,
             compression=None,
             max_size=MAX_FRAME,
             ping_interval=self.config.ping_interval_s,
+            close_timeout=1.0,  # a client that went away (or a path gone silent) ends shutdown fast
         )
         self._port = self._server.sockets[0].getsockname()[1]
         return self
@@ -90,8 +92,9 @@ class Simulator:
             await self._refuse(ws, record, decision)
             return
         record.dialect, record.model = decision.dialect, decision.model
-        engine = Engine(decision, self.config, connection_no=record.number, now=time.time())
-        cap = self.config.cap_for(decision.dialect)
+        azure = route_of(request.path) in ("azure", "azure_preview")
+        engine = Engine(decision, self.config, connection_no=record.number, now=time.time(), azure=azure)
+        cap = self.config.cap_for(decision.dialect, azure)
         ping = self.config.xai_ping_event_s if engine.dialect.ping_events else None
         await Live(ws, engine, self.knobs, record, self.recorder, cap, ping).run()
 
@@ -105,12 +108,34 @@ class Simulator:
         record.close_code, record.close_reason = refused.close_code, refused.fault.close_reason()
 
 
-def _route(connection: ServerConnection, request: Request) -> Response | None:
-    if is_realtime_path(request.path):
-        return None
-    return connection.respond(
-        HTTPStatus.NOT_FOUND, "Not a realtime endpoint of the TalkApp simulator.\n"
-    )
+    def _route(self, connection: ServerConnection, request: Request) -> Response | None:
+        if not is_realtime_path(request.path):
+            return connection.respond(
+                HTTPStatus.NOT_FOUND, "Not a realtime endpoint of the TalkApp simulator.\n"
+            )
+        route = route_of(request.path)
+        if route not in ("azure", "azure_preview"):
+            return None
+        headers = {name.lower(): value for name, value in request.headers.raw_items()}
+        decision = admit(request.path, headers, self.config)
+        if not isinstance(decision, Refused) and self.knobs.azure_rate_limited_s is not None:
+            decision = rate_limited(self.knobs.azure_rate_limited_s)
+        if not isinstance(decision, Refused) or decision.http_status is None:
+            return None
+        record = self.recorder.open(request.path, request.headers.raw_items())
+        record.http_status = decision.http_status
+        return _http_refusal(connection, decision)
+
+
+def _http_refusal(connection: ServerConnection, refused: Refused) -> Response:
+    """Azure's refusal: the status, `{"error": {"code", "message"}}`, Retry-After on a 429."""
+    error = {"code": refused.fault.code, "message": refused.fault.message}
+    response = connection.respond(HTTPStatus(refused.http_status), json.dumps({"error": error}))
+    del response.headers["Content-Type"]  # respond() said text/plain
+    response.headers["Content-Type"] = "application/json"
+    if refused.retry_after_s is not None:
+        response.headers["Retry-After"] = str(refused.retry_after_s)
+    return response
 
 
 async def serve_forever(

@@ -7,7 +7,7 @@ fields. Every event gets a fresh server `event_id` from the `Stamp` it is built 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from talkapp.simulator.conversation import Item, Part
 from talkapp.simulator.dialect import Dialect
@@ -16,12 +16,16 @@ from talkapp.simulator.settings import ResponseParams
 
 
 class Stamp:
-    """Builds `{"type", "event_id", …fields}` with a fresh server event id."""
+    """Builds `{"type", "event_id", …fields}` with a fresh server event id, leaving out the
+    fields the dialect's service does not send (`Dialect.omits`)."""
 
-    def __init__(self, ids: Ids) -> None:
+    def __init__(self, ids: Ids, omits: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self._ids = ids
+        self._omits = omits or {}
 
     def __call__(self, type_: str, **fields: object) -> dict:
+        for name in self._omits.get(type_, ()):
+            fields.pop(name, None)
         return {"type": type_, "event_id": self._ids.event(), **fields}
 
 

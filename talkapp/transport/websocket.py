@@ -32,10 +32,34 @@ _wire_log = logging.getLogger("talkapp.transport.wire")
 _wire_log.setLevel(logging.INFO)
 
 MAX_FRAME_BYTES = 16 * 2**20  # the service allows 15 MiB appends; retrieved items can be large
+# Idle keepalive: a ping every 15 s, dead after 10 s without its pong, so a path that died
+# while nobody talked is noticed within 25 s (websockets' default, 20 + 20 s, took up to 40).
+KEEPALIVE_INTERVAL_S = 15.0
+KEEPALIVE_TIMEOUT_S = 10.0
+
+
+MAX_REFUSAL_BODY = 4096  # an HTTP refusal's body is a short JSON error; keep no more than this
+
+
+@dataclass(frozen=True)
+class HttpRefusal:
+    """The server answered the upgrade with an HTTP status instead of 101: Azure refuses keys,
+    deployments and rate limits this way, OpenAI a key without access (reference: other
+    services). The body is the service's own words (usually `{"error": {...}}`)."""
+
+    host: str
+    status: int
+    body: str
+    retry_after: str | None = None  # the Retry-After header, as sent
 
 
 class TransportError(Exception):
-    """The connection could not be opened; the message is for a person."""
+    """The connection could not be opened; the message is for a person. `refusal` is set when
+    the server answered with an HTTP status, so a caller that knows the provider can say more."""
+
+    def __init__(self, message: str, refusal: HttpRefusal | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
 
 
 @dataclass(frozen=True)
@@ -93,6 +117,8 @@ class WebSocketTransport:
                 compression=None,  # base64 audio barely compresses; deflate only adds latency
                 max_size=MAX_FRAME_BYTES,
                 close_timeout=2.0,  # a dead peer must not hold a closing app for websockets' 10 s
+                ping_interval=KEEPALIVE_INTERVAL_S,
+                ping_timeout=KEEPALIVE_TIMEOUT_S,
                 logger=_wire_log,
             )
         except RedirectRefused as exc:
@@ -103,8 +129,9 @@ class WebSocketTransport:
         except InvalidURI:
             raise TransportError(f"'{url}' is not a WebSocket URL; check the profile's base URL") from None
         except InvalidStatus as exc:
-            status = exc.response.status_code
-            raise TransportError(f"{host} answered HTTP {status} instead of opening a Realtime session; check the base URL") from None
+            refusal = _refusal(host, exc)
+            raise TransportError(f"{host} answered HTTP {refusal.status} instead of opening a Realtime session; "
+                                 "check the base URL", refusal) from None
         except InvalidHandshake as exc:
             raise TransportError(f"{host} did not complete the WebSocket handshake ({exc})") from None
         except TimeoutError:
@@ -124,6 +151,23 @@ class WebSocketTransport:
             return await self._ws.recv()
         except ConnectionClosed as exc:
             raise TransportClosed(_closed(exc)) from None
+
+    async def probe(self, timeout: float) -> bool:
+        """One ping: True when its pong came within `timeout` (or the connection already ended,
+        which its reader reports), False when the peer is silent: the path is dead."""
+        try:
+            pong = await self._ws.ping()
+            await asyncio.wait_for(pong, timeout)
+        except TimeoutError:
+            return False
+        except (ConnectionClosed, OSError):
+            return True
+        return True
+
+    def abort(self) -> None:
+        """Drop a dead connection at once, without a closing handshake nobody would answer:
+        the reader then ends as for any drop (1006)."""
+        self._ws.transport.abort()
 
     async def close(self) -> None:
         try:
@@ -176,6 +220,12 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _refusal(host: str, exc: InvalidStatus) -> HttpRefusal:
+    response = exc.response
+    body = bytes(response.body or b"")[:MAX_REFUSAL_BODY].decode("utf-8", "replace")
+    return HttpRefusal(host, response.status_code, body, response.headers.get("Retry-After"))
 
 
 def _closed(exc: ConnectionClosed) -> Closed:

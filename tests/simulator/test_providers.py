@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from talkapp.simulator import Simulator
 from talkapp.simulator.catalogue import family, takes_reasoning
@@ -41,6 +41,16 @@ async def refusal(sim: Simulator, path_and_query: str, headers: dict) -> tuple[d
         return error["error"], c.ws.close_code, c.ws.close_reason
 
 
+async def http_refusal(sim: Simulator, path_and_query: str, headers: dict) -> tuple[dict, int]:
+    """Azure refuses at the upgrade: an HTTP status and `{"error": {"code", "message"}}`."""
+    with pytest.raises(InvalidStatus) as refused:
+        async with at(sim, path_and_query, headers):
+            pass
+    response = refused.value.response
+    assert response.headers["Content-Type"] == "application/json"
+    return json.loads(response.body)["error"], response.status_code
+
+
 @pytest.fixture
 async def sim():
     config = fast_config(azure_deployments={"voice-prod": "gpt-realtime-2"}, xai_ping_event_s=0.05)
@@ -63,31 +73,32 @@ async def test_azure_ga_takes_the_api_key_header_and_speaks_ga(sim):
 async def test_azure_maps_a_deployment_to_its_model_and_knows_no_other(sim):
     async with at(sim, "/openai/v1/realtime?model=voice-prod", API_KEY) as c:
         assert (await c.recv())["session"]["model"] == "gpt-realtime-2"
-    error, code, _ = await refusal(sim, "/openai/v1/realtime?model=nobody", API_KEY)
-    assert (error["code"], code) == ("DeploymentNotFound", 4000)
+    error, status = await http_refusal(sim, "/openai/v1/realtime?model=nobody", API_KEY)
+    assert (error["code"], status) == ("DeploymentNotFound", 404)
+    assert sim.connections[-1].http_status == 404 and sim.connections[-1].dialect is None
     assert error["message"].startswith("The API deployment for this resource does not exist.")
 
 
 async def test_azure_takes_an_entra_token_as_bearer_but_needs_one_or_the_other(sim):
     async with at(sim, "/openai/v1/realtime?model=gpt-realtime", BEARER) as c:
         assert (await c.recv())["type"] == "session.created"
-    error, code, reason = await refusal(sim, "/openai/v1/realtime?model=gpt-realtime", {})
-    assert (error["code"], code, reason) == ("401", 3000, "invalid_request_error.401")
+    error, status = await http_refusal(sim, "/openai/v1/realtime?model=gpt-realtime", {})
+    assert (error["code"], status) == ("401", 401)
     assert "missing subscription key" in error["message"]
 
 
 async def test_azure_checks_configured_keys_without_echoing_them():
     secret = "azure-key-THISISSECRET-0123456789"
     async with Simulator(fast_config(api_keys=frozenset({KEY}))) as sim:
-        error, code, _ = await refusal(sim, "/openai/v1/realtime?model=gpt-realtime", {"api-key": secret})
+        error, status = await http_refusal(sim, "/openai/v1/realtime?model=gpt-realtime", {"api-key": secret})
         recorded = json.dumps([c.__dict__ for c in sim.connections], default=str)
-    assert code == 3000 and "invalid subscription key" in error["message"]
+    assert status == 401 and "invalid subscription key" in error["message"]
     assert "THISISSECRET" not in json.dumps(error) and "THISISSECRET" not in recorded
 
 
 async def test_azure_ga_refuses_the_beta_header(sim):
-    error, code, _ = await refusal(sim, "/openai/v1/realtime?model=gpt-realtime", {**API_KEY, **BETA})
-    assert (error["code"], code) == ("beta_api_shape_disabled", 4000)
+    error, status = await http_refusal(sim, "/openai/v1/realtime?model=gpt-realtime", {**API_KEY, **BETA})
+    assert (error["code"], status) == ("beta_api_shape_disabled", 400)
 
 
 # ---- Azure, preview: /openai/realtime?api-version=…&deployment=…, beta shapes ----
@@ -108,17 +119,30 @@ async def test_azure_preview_speaks_beta_whatever_the_headers(headers):
 
 
 @pytest.mark.parametrize(
-    "query, code",
+    "query, code, status",
     [
-        ("/openai/realtime?deployment=gpt-4o-realtime-preview", "404"),
-        ("/openai/realtime?api-version=2099-01-01-preview&deployment=gpt-4o-realtime-preview", "BadRequest"),
-        ("/openai/realtime?api-version=2025-04-01-preview", "DeploymentNotFound"),
-        (PREVIEW + "gpt-realtime-2", "invalid_beta"),  # a GA-only model has no preview protocol
+        ("/openai/realtime?deployment=gpt-4o-realtime-preview", "404", 404),
+        ("/openai/realtime?api-version=2099-01-01-preview&deployment=gpt-4o-realtime-preview", "BadRequest", 400),
+        ("/openai/realtime?api-version=2024-10-01-preview&deployment=gpt-4o-realtime-preview", "BadRequest",
+         400),  # retired
+        ("/openai/realtime?api-version=2025-04-01-preview", "DeploymentNotFound", 404),
+        (PREVIEW + "gpt-realtime-2", "invalid_beta", 400),  # a GA-only model has no preview protocol
     ],
 )
-async def test_azure_preview_refusals(sim, query, code):
-    error, close, _ = await refusal(sim, query, API_KEY)
-    assert (error["code"], close) == (code, 4000)
+async def test_azure_preview_refusals(sim, query, code, status):
+    error, got = await http_refusal(sim, query, API_KEY)
+    assert (error["code"], got) == (code, status)
+
+
+async def test_azure_rate_limit_is_a_429_at_the_upgrade_with_the_seconds_to_wait(sim):
+    sim.knobs.azure_rate_limited_s = 7
+    with pytest.raises(InvalidStatus) as refused:
+        async with at(sim, "/openai/v1/realtime?model=gpt-realtime", API_KEY):
+            pass
+    response = refused.value.response
+    assert response.status_code == 429 and response.headers["Retry-After"] == "7"
+    error = json.loads(response.body)["error"]
+    assert error["code"] == "429" and "retry after 7 seconds" in error["message"]
 
 
 async def test_openai_does_not_take_azures_key_header(sim):
@@ -246,7 +270,7 @@ def test_catalogue_of_families_and_reasoning():
         ("/openai/v1/realtime?model=gpt-realtime", {"api-key": "k"}, Admitted("ga", "gpt-realtime", "conversation")),
         ("/openai/v1/realtime/?model=gpt-realtime-mini", {"authorization": "Bearer entra"},
          Admitted("ga", "gpt-realtime-mini", "conversation")),
-        ("/openai/realtime?api-version=2024-10-01-preview&deployment=gpt-realtime", {"api-key": "k"},
+        ("/openai/realtime?api-version=2025-04-01-preview&deployment=gpt-realtime", {"api-key": "k"},
          Admitted("beta", "gpt-realtime", "conversation")),
     ],
 )
@@ -257,3 +281,13 @@ def test_admission_by_door(path, headers, expected):
 def test_azure_checks_the_key_before_anything_else():
     decision = admit("/openai/realtime?deployment=x", {}, fast_config())
     assert isinstance(decision, Refused) and decision.close_code == 3000
+
+
+@pytest.mark.parametrize("door", ["/openai/v1/realtime?model=gpt-realtime", PREVIEW + "gpt-4o-realtime-preview"])
+async def test_azure_sessions_last_30_minutes_on_either_door(sim, door):
+    import time
+
+    before = time.time()
+    async with at(sim, door, API_KEY) as c:
+        created = await c.recv()
+    assert before + 1800 - 5 <= created["session"]["expires_at"] <= time.time() + 1800

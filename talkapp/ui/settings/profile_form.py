@@ -34,6 +34,7 @@ from talkapp.settings.profile import TRANSCRIPTION_MODELS, ProviderProfile
 from talkapp.settings.providers import (
     API_VERSION,
     AZURE_API_VERSIONS,
+    AZURE_PROVIDERS,
     DEPLOYMENT,
     PRESETS,
     preset_for,
@@ -45,6 +46,8 @@ from talkapp.ui.settings.rules import (
     is_builtin,
     reasoning_note,
     shows_resource,
+    suggestions_note,
+    transcription_hint,
     voices_for,
     xai_note,
 )
@@ -373,7 +376,11 @@ class ProfileForm(QWidget):
         self.connects.setText(connection_line(self.profile()))
         self.deployment.setPlaceholderText(f"same as the model ({model.strip()})" if model.strip() else "")
         self.model.setToolTip("The model the deployment runs: it decides reasoning and prices."
-                              if DEPLOYMENT in preset.fields else "")
+                              if DEPLOYMENT in preset.fields else suggestions_note("model id"))
+        self.voice.setToolTip(suggestions_note("voice id the service takes"))
+        self.transcription.setToolTip(transcription_hint(provider))
+        self.transcription.lineEdit().setPlaceholderText(
+            "a transcription deployment's name" if provider in AZURE_PROVIDERS else "")
         self._show_turn_page()
         note = reasoning_note(self._api(), model, provider)
         self.reasoning.setEnabled(not note)

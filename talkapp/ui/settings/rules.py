@@ -18,6 +18,7 @@ from talkapp.settings.profile import (
     BETA_VOICES,
     GA_VOICES,
     SIMULATOR_PROFILE,
+    SUGGESTIONS_TAKEN,
     XAI_VOICES,
     ProviderProfile,
 )
@@ -93,6 +94,18 @@ def xai_note(api: str, model: str, provider: str) -> str:
         return ""
     return ("xAI's dialect has no input transcription or semantic VAD setting: transcription is not sent, "
             "and semantic VAD is sent as server VAD.")
+
+
+def transcription_hint(provider: str) -> str:
+    """What the transcription field takes: on Azure a deployment's name, elsewhere a model id."""
+    if provider in AZURE_PROVIDERS:
+        return ("The name of a transcription deployment in this Azure resource (as you named it, e.g. "
+                "my-transcribe), not OpenAI's model id.")
+    return f"Any transcription model id; the list holds those offered on {SUGGESTIONS_TAKEN}."
+
+
+def suggestions_note(what: str) -> str:
+    return f"Type any {what}; the list holds those offered on {SUGGESTIONS_TAKEN}."
 
 
 def _dialect_name(api: str, model: str, provider: str) -> str:
