@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from talkapp.protocol import events as ev
+from talkapp.protocol.accepted import SessionSummary
 from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.selection import DIALECTS
 
@@ -39,7 +40,20 @@ def _expected(raw: dict):
             return [ev.SessionStarted(raw["session"]["id"], raw["session"]["model"], raw["session"]["expires_at"])]
         case "session.updated":
             s = raw["session"]
-            return [ev.SessionConfigured(s["id"], s.get("voice") or s.get("audio", {}).get("output", {}).get("voice"))]
+            audio = s.get("audio", {})
+            voice = s.get("voice") or audio.get("output", {}).get("voice")
+            if audio:  # GA: nested under audio.input / audio.output
+                output = audio["output"]["format"]
+                turn, transcription = audio["input"]["turn_detection"], audio["input"]["transcription"]
+                output_format = f"{output['type']} {output['rate']} Hz"
+            else:  # beta: flat
+                turn, transcription = s["turn_detection"], s["input_audio_transcription"]
+                output_format = s["output_audio_format"]
+            accepted = SessionSummary(
+                voice=voice, turn_detection=turn["type"], transcription=transcription["model"],
+                output_format=output_format, tools=tuple(tool["name"] for tool in s["tools"]),
+                stated=("voice", "turn_detection", "transcription", "output_format", "tools"))
+            return [ev.SessionConfigured(s["id"], voice, accepted=accepted)]
         case "input_audio_buffer.speech_started":
             return [ev.SpeechStarted(raw["item_id"], raw["audio_start_ms"])]
         case "input_audio_buffer.speech_stopped":
