@@ -5,15 +5,25 @@ import pytest
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session.turns import (
-    SHORT_PRESS_HINT, FlushPlayback, Hint, Interrupted, Mode, PausePlayback, Phase, PhaseChanged, Play,
-    ResumePlayback, Send, StreamMic, TurnPolicy, TurnSettings,
+    SHORT_PRESS_HINT,
+    EndOfItem,
+    FlushPlayback,
+    Hint,
+    Interrupt,
+    Mode,
+    PausePlayback,
+    Phase,
+    PhaseChanged,
+    Play,
+    ResumePlayback,
+    Send,
+    StreamMic,
+    TurnPolicy,
+    TurnSettings,
 )
 
-HEARD = {"item_a": 640}
-
-
 def policy(mode=Mode.PUSH_TO_TALK, **settings):
-    return TurnPolicy(mode, heard_ms=lambda item: HEARD.get(item, 0), settings=TurnSettings(**settings))
+    return TurnPolicy(mode, settings=TurnSettings(**settings))
 
 
 def sent(actions):
@@ -59,10 +69,21 @@ def test_a_press_while_the_assistant_speaks_barges_in():
     assert Play("item_a", b"\x00\x00" * 480) in speak_reply(p)
     assert p.phase is Phase.ASSISTANT_SPEAKING
     pressed = p.press(2.0)
-    assert pressed[0] == FlushPlayback()  # silence first, then tell the service
-    assert sent(pressed)[:2] == [cmd.CancelResponse("resp_1"), cmd.TruncateItem("item_a", 640)]
-    assert Interrupted("item_a", 640) in pressed
+    # silence first, then tell the service; the engine measures what was heard where the flush
+    # landed and truncates the item there (the policy knows no audio)
+    assert pressed[:3] == [FlushPlayback(), Send(cmd.CancelResponse("resp_1")), Interrupt("item_a")]
+    assert sent(pressed) == [cmd.CancelResponse("resp_1"), cmd.ClearAudio()]
     assert p.phase is Phase.USER_SPEAKING
+
+
+def test_the_end_of_an_items_audio_goes_to_the_speaker_unless_it_was_interrupted():
+    p = policy()
+    speak_reply(p)
+    assert p.on_event(ev.AudioDone("resp_1", "item_a")) == [EndOfItem("item_a")]
+    p.on_event(ev.ResponseDone("resp_1", "completed"))
+    speak_reply(p, "resp_2", "item_b")
+    p.press(1.0)  # flushed: nothing of it is left to end
+    assert p.on_event(ev.AudioDone("resp_2", "item_b")) == []
 
 
 def test_late_audio_of_an_interrupted_reply_is_not_played():
@@ -114,7 +135,7 @@ def test_local_barge_in_pauses_at_once_and_the_service_confirms_it():
     assert p.local_speech_started(1.00) == [PausePlayback(), StreamMic(True, 300)]
     confirmed = p.on_event(ev.SpeechStarted("item_u", 900))
     assert confirmed[0] == FlushPlayback()
-    assert cmd.TruncateItem("item_a", 640) in sent(confirmed)
+    assert Interrupt("item_a") in confirmed
     assert p.phase is Phase.USER_SPEAKING
 
 
@@ -190,7 +211,7 @@ def test_local_vad_mode_barge_in_then_the_new_turn():
     assert PausePlayback() in p.local_speech_started(2.0)
     p.heard_voice(2.29)
     interrupted = p.tick(2.3)
-    assert cmd.CancelResponse("resp_1") in sent(interrupted) and Interrupted("item_a", 640) in interrupted
+    assert cmd.CancelResponse("resp_1") in sent(interrupted) and Interrupt("item_a") in interrupted
     assert sent(p.local_speech_stopped(3.0)) == [cmd.CommitAudio()]  # the cancelled reply is still active
 
 
@@ -231,7 +252,8 @@ def test_a_typed_message_interrupts_the_reply_and_asks_for_a_new_one():
     speak_reply(p)
     typed = p.typed("Actually, in Celsius please")
     assert typed[0] == FlushPlayback()
-    assert sent(typed) == [cmd.CancelResponse("resp_1"), cmd.TruncateItem("item_a", 640),
+    assert Interrupt("item_a") in typed
+    assert sent(typed) == [cmd.CancelResponse("resp_1"),
                            cmd.SendText("Actually, in Celsius please")]  # create waits for the cancel
     assert sent(p.on_event(ev.ResponseDone("resp_1", "cancelled"))) == [cmd.CreateResponse()]
 

@@ -15,7 +15,6 @@ enough. A false alarm resumes the reply where it paused.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -83,11 +82,19 @@ class FlushPlayback:
 
 
 @dataclass(frozen=True)
-class Interrupted:
-    """The reply `item_id` was cut off after `heard_ms`; the transcript marks it."""
+class Interrupt:
+    """The reply `item_id` was cut off (after a `FlushPlayback`): the engine measures what
+    the user heard of it where the flush landed, truncates the item there and marks it in the
+    transcript. The policy knows no audio, so it names the item and nothing more."""
 
-    item_id: str | None
-    heard_ms: int
+    item_id: str
+
+
+@dataclass(frozen=True)
+class EndOfItem:
+    """The item's audio is complete: the speaker plays out its tail."""
+
+    item_id: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,19 @@ class SetTurnDetection:
     turn_detection: cmd.TurnDetection | None
 
 
-Action = Send | StreamMic | Play | PausePlayback | ResumePlayback | FlushPlayback | Interrupted | Hint | PhaseChanged | SetTurnDetection
+Action = (
+    Send
+    | StreamMic
+    | Play
+    | PausePlayback
+    | ResumePlayback
+    | FlushPlayback
+    | Interrupt
+    | EndOfItem
+    | Hint
+    | PhaseChanged
+    | SetTurnDetection
+)
 
 
 @dataclass(frozen=True)
@@ -136,11 +155,10 @@ HANDLED_ERRORS = {
 
 
 class TurnPolicy:
-    def __init__(self, mode: Mode, heard_ms: Callable[[str], int], settings: TurnSettings | None = None):
+    def __init__(self, mode: Mode, settings: TurnSettings | None = None):
         self.mode = mode
         self.settings = settings or TurnSettings()
         self.phase = Phase.LISTENING
-        self._heard_ms = heard_ms  # ms of an item really played so far
         self._response: str | None = None  # the response being generated
         self._cancelled: set[str] = set()  # responses whose late audio must not play
         self._reply_item: str | None = None  # the assistant item whose audio is queued or playing
@@ -311,6 +329,9 @@ class TurnPolicy:
                 return []
             case ev.AudioDelta(response_id=response_id, item_id=item_id, pcm=pcm):
                 return self._reply_audio(response_id, item_id, pcm)
+            case ev.AudioDone(response_id=response_id, item_id=item_id):
+                # an interrupted reply's audio was flushed: nothing of it is left to end
+                return [] if response_id in self._cancelled else [EndOfItem(item_id)]
             case ev.ResponseStarted(response_id=response_id):
                 self._response = response_id
                 self._reply_owed = False  # this reply sees the tool outputs already sent
@@ -377,15 +398,15 @@ class TurnPolicy:
         return self._interrupt() if self._paused_at is not None else []
 
     def _interrupt(self) -> list[Action]:
-        """Stop the reply now: drop queued audio, stop generation, keep only what was heard."""
+        """Stop the reply now: drop queued audio (silent within a block: first), stop generation,
+        keep only what was heard (the engine measures it after the flush)."""
         out: list[Action] = self._ungate_mic()
         self._paused_at = None
         if self._response is not None and self._response not in self._cancelled:
             self._cancelled.add(self._response)
             out.append(Send(cmd.CancelResponse(self._response)))
         if self._playing and self._reply_item is not None:
-            heard = self._heard_ms(self._reply_item)
-            out = [FlushPlayback(), *out, Send(cmd.TruncateItem(self._reply_item, heard)), Interrupted(self._reply_item, heard)]
+            out = [FlushPlayback(), *out, Interrupt(self._reply_item)]
         self._playing, self._reply_item = False, None
         return out
 
