@@ -295,3 +295,70 @@ def test_push_to_talk_and_local_vad_never_gate_the_mic():
     for mode in (Mode.PUSH_TO_TALK, Mode.LOCAL_VAD):
         p = policy(mode)
         assert not any(isinstance(a, StreamMic) for a in speak_reply(p))
+
+
+# ---- found by the model (tests/test_turns_model.py), kept as plain tests ----
+
+
+def test_typing_twice_before_the_first_reply_starts_asks_for_one_reply_at_a_time():
+    p = policy()
+    assert sent(p.typed("hi")) == [cmd.SendText("hi"), cmd.CreateResponse()]
+    assert sent(p.typed("hi")) == [cmd.SendText("hi")]  # the first create is still unanswered
+    p.on_event(ev.ResponseStarted("resp_1"))
+    assert sent(p.on_event(ev.ResponseDone("resp_1", "completed"))) == [cmd.CreateResponse()]
+
+
+def test_a_refused_cancel_does_not_free_a_second_response_create():
+    """`response_cancel_not_active` answers our cancel, not our create: still one at a time."""
+    p = policy()
+    p.typed("hi")
+    p.on_event(ev.ServerError("response_cancel_not_active", "no active response"))
+    assert sent(p.typed("again")) == [cmd.SendText("again")]
+
+
+def test_a_failed_create_is_not_waited_for_forever():
+    p = policy()
+    p.typed("hi")
+    p.on_event(ev.ServerError("invalid_request_error", "bad"))
+    assert cmd.CreateResponse() in sent(p.typed("again"))
+
+
+def test_typing_while_holding_the_button_keeps_the_users_turn_and_one_reply_answers_both():
+    p = policy()
+    p.press(0.0)
+    typed = p.typed("and in Celsius")
+    assert sent(typed) == [cmd.SendText("and in Celsius")] and p.phase is Phase.USER_SPEAKING
+    assert sent(p.release(1.0)) == [cmd.CommitAudio(), cmd.CreateResponse()]
+    assert p.phase is Phase.WAITING
+
+
+def test_typing_while_the_service_hears_the_user_keeps_the_users_turn():
+    p = policy(Mode.SERVER_VAD)
+    p.on_event(ev.SpeechStarted("item_u", 0))
+    assert sent(p.typed("hi")) == [cmd.SendText("hi")] and p.phase is Phase.USER_SPEAKING
+
+
+def test_typing_while_holding_a_press_too_short_to_send_still_gets_its_reply():
+    p = policy()
+    p.press(0.0)
+    p.typed("hi")
+    assert sent(p.release(0.05)) == [cmd.ClearAudio(), cmd.CreateResponse()]
+    assert p.phase is Phase.WAITING
+
+
+def test_a_barge_in_on_a_reply_of_two_items_cuts_the_one_playing_and_the_one_queued():
+    """Both items' audio queued, the first playing: it is cut where heard, the second at 0."""
+    p = policy(Mode.SERVER_VAD)
+    speak_reply(p, "resp_1", "item_a")
+    p.on_event(ev.AudioDelta("resp_1", "item_b", b"\x00\x00" * 480))
+    interrupted = p.on_event(ev.SpeechStarted("item_u", 0))
+    assert [a for a in interrupted if isinstance(a, Interrupt)] == [Interrupt("item_a"), Interrupt("item_b")]
+
+
+def test_an_item_that_played_in_full_is_not_cut():
+    p = policy(Mode.SERVER_VAD)
+    speak_reply(p, "resp_1", "item_a")
+    p.on_event(ev.AudioDelta("resp_1", "item_b", b"\x00\x00" * 480))
+    assert p.item_audible("item_b") == []  # the output reached item_b: item_a played in full
+    interrupted = p.on_event(ev.SpeechStarted("item_u", 0))
+    assert [a for a in interrupted if isinstance(a, Interrupt)] == [Interrupt("item_b")]

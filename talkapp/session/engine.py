@@ -100,6 +100,7 @@ class Engine:
         self._clock = _TurnClock()
         self._connected = False
         self._renewal: asyncio.Task | None = None
+        self._audible: str | None = None  # the reply item the speaker plays, as last told the policy
         self._dropped_reported = 0  # capture frames lost to overruns, already told
         self._underflows_reported = 0  # times the speaker ran dry, already told
         self._underflows_told_at = -math.inf
@@ -270,7 +271,12 @@ class Engine:
                 await self._send(cmd.AppendAudio(chunk))
             await self._do(self.policy.tick(now))
             no_speaker = a.io.output_rate is None and a.speaker.drop_unplayable()
-            if a.speaker.feed() or no_speaker:
+            drained = a.speaker.feed() or no_speaker
+            audible = a.speaker.audible_item()
+            if audible is not None and audible != self._audible:
+                self._audible = audible
+                await self._do(self.policy.item_audible(audible))
+            if drained:
                 await self._do(self.policy.playback_drained())
             self._clock.check_played(a.speaker, now, self._emit)
             await asyncio.sleep(max(0.0, period - (time.monotonic() - now)))

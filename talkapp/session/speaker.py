@@ -115,6 +115,10 @@ class Speaker:
     def heard_ms(self, item_id: str) -> int:
         return self.tracker.heard_ms(item_id, self._played.position)
 
+    def audible_item(self) -> str | None:
+        """The item the output callback is playing (or last played)."""
+        return self.tracker.item_at(self._played.position)
+
     def started_playing(self, item_id: str) -> bool:
         """The output callback has taken at least one frame of this item."""
         return self.tracker.heard_ms(item_id, self._played.position) > 0
