@@ -233,6 +233,39 @@ async def test_session_expiry_renews_the_session_and_keeps_the_transcript(pulse,
         await engine.stop()
 
 
+def connection_of(sim, session_id: str):
+    return next(c for c in sim.connections if c.sent and c.sent[0].get("session", {}).get("id") == session_id)
+
+
+def messages_created(connection) -> list[tuple[str, str, str]]:
+    items = [e["item"] for e in connection.received if isinstance(e, dict) and e.get("type") == "conversation.item.create"]
+    return [(i["role"], i["content"][0]["type"], i["content"][0]["text"]) for i in items if i["type"] == "message"]
+
+
+async def test_the_automatic_renewal_resends_the_conversation_as_items(pulse):
+    """Sessions the service ends 3 s after they start (RENEW_BEFORE_S + 3): the engine renews
+    each once nobody is talking, and the new session gets the conversation so far."""
+    from talkapp.session.keeper import RENEW_BEFORE_S
+
+    config = SimulatorConfig(knobs=Knobs(audio_pace=0), ga_cap_s=RENEW_BEFORE_S + 3)
+    async with Simulator(config) as sim, running_engines(sim) as start:
+        engine, log = await start(Mode.PUSH_TO_TALK)
+        await engine.send_text("Remember the word banana.")
+        answer = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant"
+                                    and e.turn.final)
+        after = log.events.index(answer)
+        renewed = await log.wait_for(lambda e: isinstance(e, out.Connected) and log.events.index(e) > after,
+                                     timeout=30)
+        await engine.send_text("What was the word?")  # on the renewed session: its reply proves
+        await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant"
+                           and e.turn.final and "What was the word" in e.turn.text)  # all before was read
+        connection = connection_of(sim, renewed.session_id)
+        assert messages_created(connection)[:2] == [
+            ("user", "input_text", "Remember the word banana."), ("assistant", "output_text", answer.turn.text)]
+        assert not [e for e in log.of(out.Notice) if "Reconnected" in e.text]  # a renewal, not a recovery
+        assert connection.errors == [] and engine.state is not out.State.ERROR
+
+
 def hold_the_gil(seconds: float) -> None:
     """Keep every other Python thread -- the PortAudio callbacks too -- waiting, as a stalled
     machine would: a busy loop that does not hand the GIL over within the default 5 ms."""

@@ -362,3 +362,70 @@ def test_an_item_that_played_in_full_is_not_cut():
     assert p.item_audible("item_b") == []  # the output reached item_b: item_a played in full
     interrupted = p.on_event(ev.SpeechStarted("item_u", 0))
     assert [a for a in interrupted if isinstance(a, Interrupt)] == [Interrupt("item_b")]
+
+
+# ---- the behaviours a mutation audit found untested (issue 23) ----
+
+
+@pytest.mark.parametrize("spoken_ms, confirmed", [(249, False), (250, True)])
+def test_a_barge_in_paused_before_the_speech_onset_is_confirmed_at_confirm_ms_not_before(spoken_ms, confirmed):
+    """The loud onset pauses the reply 100 ms before the VAD hears speech: voice outlives the
+    echo tail long before `confirm_ms` of speech; only the speech's own length confirms."""
+    p = policy(Mode.SERVER_VAD, confirm_ms=250, echo_tail_ms=150, resume_after_ms=2000)
+    speak_reply(p)
+    assert PausePlayback() in p.barge_in_heard(1.0)
+    p.local_speech_started(1.1)
+    now = 1.1 + spoken_ms / 1000
+    p.heard_voice(now)  # voiced all along: 1000 * (now - 1.0) >= 150 after the pause
+    ticked = p.tick(now)
+    assert (FlushPlayback() in ticked) is confirmed
+    assert (Interrupt("item_a") in ticked) is confirmed
+
+
+@pytest.mark.parametrize("mode", [Mode.SERVER_VAD, Mode.LOCAL_VAD])
+def test_a_hands_free_barge_in_on_the_second_reply_cuts_the_second_reply(mode):
+    p = policy(mode)
+    speak_reply(p, "resp_1", "item_a")
+    p.on_event(ev.ResponseDone("resp_1", "completed"))
+    p.playback_drained()  # the first reply played in full
+    speak_reply(p, "resp_2", "item_b")
+    p.local_speech_started(5.0)
+    p.heard_voice(5.3)
+    confirmed = p.tick(5.3)
+    assert [a for a in confirmed if isinstance(a, Interrupt)] == [Interrupt("item_b")]
+    assert cmd.CancelResponse("resp_2") in sent(confirmed)
+
+
+def phases(actions):
+    return [a.phase for a in actions if isinstance(a, PhaseChanged)]
+
+
+def test_the_phase_through_an_interruption_in_push_to_talk():
+    p = policy()
+    trace = phases(p.press(0.0)) + phases(p.release(1.0))
+    trace += phases(speak_reply(p))
+    trace += phases(p.press(2.0))  # talks over the reply
+    # the cancelled reply's end arrives while the button is still held: still the user's turn
+    trace += phases(p.on_event(ev.ResponseDone("resp_1", "cancelled", reason="client_cancelled")))
+    assert p.phase is Phase.USER_SPEAKING
+    trace += phases(p.release(3.0))
+    trace += phases(speak_reply(p, "resp_2", "item_b"))
+    trace += phases(p.on_event(ev.ResponseDone("resp_2", "completed"))) + phases(p.playback_drained())
+    assert trace == [Phase.USER_SPEAKING, Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.USER_SPEAKING,
+                     Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.LISTENING]
+
+
+def test_the_phase_through_an_interruption_with_the_services_vad():
+    p = policy(Mode.SERVER_VAD)
+    trace = phases(p.on_event(ev.SpeechStarted("item_u1", 0)))
+    trace += phases(p.on_event(ev.SpeechStopped("item_u1", 900)))
+    trace += phases(speak_reply(p))
+    trace += phases(p.local_speech_started(2.0))  # paused: still the reply's phase until confirmed
+    trace += phases(p.on_event(ev.SpeechStarted("item_u2", 2000)))
+    trace += phases(p.on_event(ev.ResponseDone("resp_1", "cancelled", reason="turn_detected")))
+    assert p.phase is Phase.USER_SPEAKING  # the user is still talking
+    trace += phases(p.on_event(ev.SpeechStopped("item_u2", 3000)))
+    trace += phases(speak_reply(p, "resp_2", "item_b"))
+    trace += phases(p.on_event(ev.ResponseDone("resp_2", "completed"))) + phases(p.playback_drained())
+    assert trace == [Phase.USER_SPEAKING, Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.USER_SPEAKING,
+                     Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.LISTENING]
