@@ -329,7 +329,7 @@ class Engine:
         """The conversation so far, for a new session (bounded: older turns cost tokens)."""
         if not self.resend_context:
             return []
-        turns = [t for t in self.transcript.turns() if t.final and t.text.strip()]
+        turns = [t for t in self.transcript.turns() if t.final and t.text.strip() and not t.untranscribed]
         return [cmd.AddHistory(t.role, t.text) for t in turns[-RESEND_TURNS:]]
 
     # ---- actions ----
