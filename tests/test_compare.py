@@ -23,9 +23,8 @@ from talkapp.compare.runner import run_comparison
 from talkapp.compare.stats import spread
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.events import Usage
-from talkapp.session.client import SessionRefused
 from talkapp.session.recording import SessionRecording, recording_about
-from talkapp.session.one_turn import run_one_turn
+from talkapp.session.one_turn import TurnFailed, run_one_turn
 from talkapp.settings.profile import ProviderProfile
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
@@ -142,7 +141,7 @@ async def test_a_recording_replays_into_a_comparison_and_its_log_holds_no_key(tm
         await run_one_turn(profile.endpoint(), secret, profile.session, utterance, pace=0, tap=recording)
         recording.close()
         bad = SessionRecording.in_folder(tmp_path / "bad", "x", recording_about(profile))
-        with pytest.raises(SessionRefused, match="rejected the API key"):  # the service quotes part of it
+        with pytest.raises(TurnFailed, match="rejected the API key"):  # the service quotes part of it
             await run_one_turn(profile.endpoint(), secret[:-3] + "QQQ", profile.session, utterance, pace=0, tap=bad)
         bad.close()
         replayed = await run_comparison(_configs(sim, "gpt-realtime"), utterance, lambda c: secret, prices, pace=0)
