@@ -173,3 +173,26 @@ def test_a_frame_nested_200000_deep_mid_reply_is_ignored_with_a_note(stereo_wav,
     note = "Ignored a malformed event from the service (frame: JSON nested too deeply)."
     assert run.stderr.strip().splitlines() == [f"talkapp: note: {note}"]
     assert sim.connections[-1].sent and sim.knobs.send_malformed is False  # it was sent
+
+
+@pytest.mark.parametrize("beta, refused", [("retired", True), ("accept", False)])
+def test_the_simulator_command_retires_the_beta_dialect_when_told(stereo_wav, beta, refused):
+    """`talkapp simulator --beta retired` on its own, then a beta client against it: refused in one
+    line, as OpenAI refuses it today; with `--beta accept` the same client is served."""
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    server = subprocess.Popen([sys.executable, "-m", "talkapp", "simulator", "--port", "0", "--beta", beta],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        ready = server.stdout.readline()  # printed once the socket listens
+        assert f"(beta dialect: {beta};" in ready, ready + server.stderr.read() if server.poll() is not None else ready
+        url = ready.split(" listening on ")[1].split()[0]
+        run = talkapp("say", str(stereo_wav), "--base-url", url, "--api", "beta", "--model", "gpt-4o-realtime-preview",
+                      "--fast", env_extra={"OPENAI_API_KEY": fake_key("any-key-000000000000")})
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(10)
+    if refused:
+        assert run.returncode == 1 and run.stderr.count("\n") == 1, run.stderr
+        assert "no longer accepts the beta Realtime dialect" in run.stderr and "--api ga" in run.stderr
+    else:
+        assert run.returncode == 0, run.stderr

@@ -2,6 +2,8 @@
 that follow the injected latencies, usage and cost from the service's own usage, failures kept
 to their row, recordings replayed, and no key in any event log."""
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -18,10 +20,11 @@ from talkapp.compare import report
 from talkapp.compare.configs import ConfigError, parse_config
 from talkapp.compare.prices import Price, cost_of, load_prices
 from talkapp.compare.runner import run_comparison
+from talkapp.compare.stats import spread
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.events import Usage
 from talkapp.session.recording import SessionRecording, recording_about
-from talkapp.session.one_turn import MIN_COMMIT_BYTES, run_one_turn
+from talkapp.session.one_turn import MIN_COMMIT_BYTES, TurnFailed, run_one_turn
 from talkapp.settings.profile import ProviderProfile
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
@@ -138,7 +141,7 @@ async def test_a_recording_replays_into_a_comparison_and_its_log_holds_no_key(tm
         await run_one_turn(profile.endpoint(), secret, profile.session, utterance, pace=0, tap=recording)
         recording.close()
         bad = SessionRecording.in_folder(tmp_path / "bad", "x", recording_about(profile))
-        with pytest.raises(Exception):  # a rejected key: the service quotes part of it
+        with pytest.raises(TurnFailed, match="rejected the API key"):  # the service quotes part of it
             await run_one_turn(profile.endpoint(), secret[:-3] + "QQQ", profile.session, utterance, pace=0, tap=bad)
         bad.close()
         replayed = await run_comparison(_configs(sim, "gpt-realtime"), utterance, lambda c: secret, prices, pace=0)
@@ -181,3 +184,27 @@ def test_compare_exits_1_when_no_configuration_ran_and_still_prints_why(tmp_path
                          capture_output=True, text=True, timeout=60, env=env)  # no key anywhere: nothing can run
     assert run.returncode == 1
     assert "gpt-realtime: error: No API key found" in run.stdout and "OPENAI_API_KEY" in run.stdout
+
+
+def test_a_cached_total_without_its_split_is_divided_in_proportion_to_the_input():
+    """400 input tokens (100 text, 300 audio), 200 cached, the split not given: 50 text and 150
+    audio are billed at the cached rates (each price distinct, so a swap shows)."""
+    price = Price(text_in=4, text_cached=0.5, text_out=16, audio_in=32, audio_cached=2, audio_out=64)
+    usage = Usage(input_text=100, input_audio=300, input_cached=200)
+    assert cost_of(usage, price) == pytest.approx((50 * 4 + 50 * 0.5 + 150 * 32 + 150 * 2) / 1e6)
+
+
+def test_the_spread_of_runs_reaches_the_table_csv_and_json_as_its_values():
+    s = spread([1, 5, 9])
+    assert (s.median, s.low, s.high, s.n) == (5, 1, 9, 3)
+    timings = {t: spread([1, 5, 9]) if t == "first_audio" else None for t in report.TIMINGS}
+    row = report.Row("cfg", "gpt-realtime", "ga", 3, 3, (), timings, spread([2000, 3000, 4000]),
+                     {t: None for t in report.TOKENS}, spread([0.5, 0.25, 1.0]), "hi")
+    prices, _ = load_prices()
+    table = report.as_table([row], prices)
+    assert "5 ms (1–9)" in table and "3.0 s" in table and "$0.5000" in table
+    (line,) = list(csv.DictReader(io.StringIO(report.as_csv([row]))))
+    assert (line["first_audio_ms_median"], line["reply_audio_ms_median"], line["cost_usd_median"]) == ("5", "3000", "0.500000")
+    result = json.loads(report.as_json([row], prices))["results"][0]
+    assert result["timings_ms"]["first_audio"] == {"median": 5, "min": 1, "max": 9, "n": 3}
+    assert result["cost_usd"] == {"median": 0.5, "min": 0.25, "max": 1.0, "n": 3}

@@ -138,7 +138,8 @@ async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(pulse, s
     speaker = pulse.record()
     await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
     await log.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ASSISTANT_SPEAKING)
-    await asyncio.sleep(1.5)  # let the user hear part of the reply
+    (item,) = reply_items(simulator)
+    await until(lambda: engine._audio.speaker.heard_ms(item) >= 1500)  # the user hears part of the reply
     await feed(pulse, np.concatenate([speak(INTERRUPTION), silence(0.8)]))
     interrupted = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.interrupted)
     await asyncio.sleep(0.5)
@@ -158,6 +159,39 @@ async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(pulse, s
         f"heard {heard_from:.0f}-{heard_to:.0f} ms, underflows {stats.output_underflows}, "
         f"output latency {1000 * stats.output_latency:.1f} ms, playback {stats.playback}")
     assert heard_to < 1000 * len(reply) / 24000 - 500  # it really was cut short
+
+
+async def until(condition, timeout: float = 20.0) -> None:
+    """Wait for a state the engine shows no event for (what the speaker has played), looking
+    again every pump period."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def reply_items(sim) -> list[str]:
+    """The assistant items whose audio the simulator sent on the last connection, in order."""
+    deltas = [e for e in sim.connections[-1].sent if isinstance(e, dict) and e.get("type") == "response.output_audio.delta"]
+    return list(dict.fromkeys(e["item_id"] for e in deltas))
+
+
+async def test_a_barge_in_on_the_second_reply_truncates_the_second_reply(pulse, simulator, engine_for):
+    engine, log = await engine_for(Mode.SERVER_VAD)
+    await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.3)]))
+    await log.wait_for(finished_speaking(log), timeout=30)  # the first reply played in full
+    spoke = len([e for e in log.of(out.StateChanged) if e.state is out.State.ASSISTANT_SPEAKING])
+    await feed(pulse, np.concatenate([speak(QUESTION), silence(0.2)]))
+    await log.wait_for(lambda e: len([s for s in log.of(out.StateChanged)
+                                      if s.state is out.State.ASSISTANT_SPEAKING]) > spoke)
+    first, second = reply_items(simulator)
+    speaker = engine._audio.speaker
+    await until(lambda: speaker.heard_ms(second) >= 1000)  # the user hears a second of it
+    await feed(pulse, np.concatenate([speak(INTERRUPTION), silence(0.8)]))
+    interrupted = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.interrupted)
+    (truncate,) = received(simulator, "conversation.item.truncate")
+    assert truncate["item_id"] == second == interrupted.turn.item_id
+    assert 1000 <= truncate["audio_end_ms"] == interrupted.turn.heard_ms
+    assert not [e.turn for e in log.of(out.TranscriptChanged) if e.turn.item_id == first and e.turn.interrupted]
 
 
 @pytest.mark.parametrize("echo, self_interrupts", [(EchoMode.AEC, False), (EchoMode.GATE, False), (EchoMode.HEADSET, True)])
@@ -231,6 +265,39 @@ async def test_session_expiry_renews_the_session_and_keeps_the_transcript(pulse,
         assert not [e for e in log.of(out.StateChanged) if e.state is out.State.ERROR]
     finally:
         await engine.stop()
+
+
+def connection_of(sim, session_id: str):
+    return next(c for c in sim.connections if c.sent and c.sent[0].get("session", {}).get("id") == session_id)
+
+
+def messages_created(connection) -> list[tuple[str, str, str]]:
+    items = [e["item"] for e in connection.received if isinstance(e, dict) and e.get("type") == "conversation.item.create"]
+    return [(i["role"], i["content"][0]["type"], i["content"][0]["text"]) for i in items if i["type"] == "message"]
+
+
+async def test_the_automatic_renewal_resends_the_conversation_as_items(pulse):
+    """Sessions the service ends 3 s after they start (RENEW_BEFORE_S + 3): the engine renews
+    each once nobody is talking, and the new session gets the conversation so far."""
+    from talkapp.session.keeper import RENEW_BEFORE_S
+
+    config = SimulatorConfig(knobs=Knobs(audio_pace=0), ga_cap_s=RENEW_BEFORE_S + 3)
+    async with Simulator(config) as sim, running_engines(sim) as start:
+        engine, log = await start(Mode.PUSH_TO_TALK)
+        await engine.send_text("Remember the word banana.")
+        answer = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant"
+                                    and e.turn.final)
+        after = log.events.index(answer)
+        renewed = await log.wait_for(lambda e: isinstance(e, out.Connected) and log.events.index(e) > after,
+                                     timeout=30)
+        await engine.send_text("What was the word?")  # on the renewed session: its reply proves
+        await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant"
+                           and e.turn.final and "What was the word" in e.turn.text)  # all before was read
+        connection = connection_of(sim, renewed.session_id)
+        assert messages_created(connection)[:2] == [
+            ("user", "input_text", "Remember the word banana."), ("assistant", "output_text", answer.turn.text)]
+        assert not [e for e in log.of(out.Notice) if "Reconnected" in e.text]  # a renewal, not a recovery
+        assert connection.errors == [] and engine.state is not out.State.ERROR
 
 
 def hold_the_gil(seconds: float) -> None:

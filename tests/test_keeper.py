@@ -179,3 +179,22 @@ async def test_a_slow_but_live_service_is_not_declared_dead():
         done = await collect_until(keeper.events(), lambda e: isinstance(e, (ev.ResponseDone, Reconnecting)))
         assert isinstance(done[-1], ev.ResponseDone) and len(sim.connections) == 1
         await keeper.close()
+
+
+def resent_history(connection) -> list[tuple[str, str, str]]:
+    """(role, content type, text) of every message item the client created on a connection."""
+    items = [e["item"] for e in connection.received if isinstance(e, dict) and e["type"] == "conversation.item.create"]
+    return [(i["role"], i["content"][0]["type"], i["content"][0]["text"]) for i in items if i["type"] == "message"]
+
+
+@pytest.mark.parametrize("model, assistant_text", [("gpt-realtime", "output_text"), ("gpt-4o-realtime-preview", "text")])
+async def test_a_planned_renewal_resends_the_conversation_as_the_dialects_items(model, assistant_text):
+    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0))) as sim:
+        keeper = keeper_for(sim, model)
+        await keeper.open()
+        assert resent_history(sim.connections[0]) == []  # the first session starts empty
+        await keeper.renew()
+        await keeper.close()
+        assert resent_history(sim.connections[1]) == [
+            ("user", "input_text", "What's the weather in Paris?"), ("assistant", assistant_text, "Sunny, 21 degrees.")]
+        assert sim.connections[1].errors == []  # the service took them as they are

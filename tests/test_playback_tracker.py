@@ -34,3 +34,12 @@ def test_heard_is_rounded_to_the_nearest_millisecond_but_never_past_what_arrived
     assert t.heard_ms("a", 2423) == 50  # 50.48 ms
     assert t.heard_ms("a", 2425) == 51  # 50.52 ms: flooring said 50
     assert t.heard_ms("a", 4830) == 100  # 100.63 ms played, but only 100.6 ms arrived
+
+
+def test_the_item_at_a_position_is_the_one_the_output_was_playing_there():
+    t = PlaybackTracker(device_rate=24000, latency_frames=24)
+    assert t.item_at(0) is None
+    t.wrote("a", 0, 500)
+    t.wrote("b", 12000, 300)
+    assert t.item_at(0) is None  # the resampler's delay: nothing of "a" handed over yet
+    assert [t.item_at(p) for p in (24, 12023, 12024, 99999)] == ["a", "a", "b", "b"]

@@ -188,6 +188,40 @@ async def test_a_tool_burning_cpu_in_its_worker_is_killed_at_its_limit_and_the_n
     assert engine.state is not out.State.ERROR and simulator.connections[-1].errors == []
 
 
+async def test_a_lost_connection_fails_a_running_tool_once(engine_with, simulator):
+    """A reconnect after a loss resets what was running once: when the connection goes (not
+    again when it is back: only a planned renewal, which skips the loss, resets there)."""
+    slow = Weather(delay_s=30)
+    engine, log = await engine_with(Tool(WEATHER, slow))
+    resets: list[str] = []
+    reset = engine.tools.reset
+    engine.tools.reset = lambda reason: (resets.append(reason), reset(reason))[-1]
+    await engine.send_text("Use get_weather for Rome.")
+    await log.wait_for(lambda e: isinstance(e, out.ToolCardChanged) and e.card.status == "running")
+    simulator.knobs.expire_after_s = 0.05  # the service ends the session: a loss, then a reconnect
+    await log.wait_for(lambda e: isinstance(e, out.Connected) and e is not log.of(out.Connected)[0])
+    simulator.knobs.expire_after_s = None
+    assert resets == ["The connection was lost before this finished."]
+    (card,) = engine.transcript.cards()
+    assert card.status == "failed" and card.error == resets[0]
+    assert [c.status for c in cards(log, "get_weather")].count("failed") == 1
+
+
+async def test_a_planned_renewal_fails_a_running_tool_once(engine_with, simulator):
+    slow = Weather(delay_s=30)
+    engine, log = await engine_with(Tool(WEATHER, slow))
+    resets: list[str] = []
+    reset = engine.tools.reset
+    engine.tools.reset = lambda reason: (resets.append(reason), reset(reason))[-1]
+    await engine.send_text("Use get_weather for Rome.")
+    await log.wait_for(lambda e: isinstance(e, out.ToolCardChanged) and e.card.status == "running")
+    await engine._renew(engine._keeper)  # what the pump does before the service's time limit
+    assert resets == ["The session was renewed before this was answered."]
+    assert len(log.of(out.Connected)) == 2
+    (card,) = engine.transcript.cards()
+    assert card.status == "failed" and card.error == resets[0]
+
+
 # ---- the rules alone ----
 
 class Recorder:
@@ -268,7 +302,7 @@ async def test_a_lost_connection_fails_what_was_running():
 
 
 def test_the_policy_waits_through_a_tool_round_and_asks_once_no_reply_being_active():
-    p = TurnPolicy(Mode.PUSH_TO_TALK, heard_ms=lambda item: 0)
+    p = TurnPolicy(Mode.PUSH_TO_TALK)
     p.typed("Use get_weather")
     p.on_event(ev.ResponseStarted("resp_1"))
     p.on_event(requested("call_a"))
@@ -282,7 +316,7 @@ def test_the_policy_waits_through_a_tool_round_and_asks_once_no_reply_being_acti
 
 
 def test_an_abandoned_round_gives_the_turn_back():
-    p = TurnPolicy(Mode.PUSH_TO_TALK, heard_ms=lambda item: 0)
+    p = TurnPolicy(Mode.PUSH_TO_TALK)
     p.typed("Use get_weather")
     p.on_event(ev.ResponseStarted("resp_1"))
     p.on_event(requested("call_a"))
@@ -292,7 +326,7 @@ def test_an_abandoned_round_gives_the_turn_back():
 
 
 def test_tools_answered_while_the_user_talks_leave_the_reply_to_their_turn():
-    p = TurnPolicy(Mode.PUSH_TO_TALK, heard_ms=lambda item: 0)
+    p = TurnPolicy(Mode.PUSH_TO_TALK)
     p.typed("Use get_weather")
     p.on_event(ev.ResponseStarted("resp_1"))
     p.on_event(requested("call_a"))
@@ -306,7 +340,7 @@ def test_tools_answered_while_the_user_talks_leave_the_reply_to_their_turn():
 
 
 def test_a_reply_owed_to_tools_is_asked_for_when_the_users_turn_comes_to_nothing():
-    p = TurnPolicy(Mode.PUSH_TO_TALK, heard_ms=lambda item: 0)
+    p = TurnPolicy(Mode.PUSH_TO_TALK)
     p.press(0.0)
     assert p.tools_answered() == []
     released = [a.command for a in p.release(0.05) if isinstance(a, Send)]  # too short: dropped

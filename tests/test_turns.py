@@ -5,15 +5,25 @@ import pytest
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session.turns import (
-    SHORT_PRESS_HINT, FlushPlayback, Hint, Interrupted, Mode, PausePlayback, Phase, PhaseChanged, Play,
-    ResumePlayback, Send, StreamMic, TurnPolicy, TurnSettings,
+    SHORT_PRESS_HINT,
+    EndOfItem,
+    FlushPlayback,
+    Hint,
+    Interrupt,
+    Mode,
+    PausePlayback,
+    Phase,
+    PhaseChanged,
+    Play,
+    ResumePlayback,
+    Send,
+    StreamMic,
+    TurnPolicy,
+    TurnSettings,
 )
 
-HEARD = {"item_a": 640}
-
-
 def policy(mode=Mode.PUSH_TO_TALK, **settings):
-    return TurnPolicy(mode, heard_ms=lambda item: HEARD.get(item, 0), settings=TurnSettings(**settings))
+    return TurnPolicy(mode, settings=TurnSettings(**settings))
 
 
 def sent(actions):
@@ -59,10 +69,21 @@ def test_a_press_while_the_assistant_speaks_barges_in():
     assert Play("item_a", b"\x00\x00" * 480) in speak_reply(p)
     assert p.phase is Phase.ASSISTANT_SPEAKING
     pressed = p.press(2.0)
-    assert pressed[0] == FlushPlayback()  # silence first, then tell the service
-    assert sent(pressed)[:2] == [cmd.CancelResponse("resp_1"), cmd.TruncateItem("item_a", 640)]
-    assert Interrupted("item_a", 640) in pressed
+    # silence first, then tell the service; the engine measures what was heard where the flush
+    # landed and truncates the item there (the policy knows no audio)
+    assert pressed[:3] == [FlushPlayback(), Send(cmd.CancelResponse("resp_1")), Interrupt("item_a")]
+    assert sent(pressed) == [cmd.CancelResponse("resp_1"), cmd.ClearAudio()]
     assert p.phase is Phase.USER_SPEAKING
+
+
+def test_the_end_of_an_items_audio_goes_to_the_speaker_unless_it_was_interrupted():
+    p = policy()
+    speak_reply(p)
+    assert p.on_event(ev.AudioDone("resp_1", "item_a")) == [EndOfItem("item_a")]
+    p.on_event(ev.ResponseDone("resp_1", "completed"))
+    speak_reply(p, "resp_2", "item_b")
+    p.press(1.0)  # flushed: nothing of it is left to end
+    assert p.on_event(ev.AudioDone("resp_2", "item_b")) == []
 
 
 def test_late_audio_of_an_interrupted_reply_is_not_played():
@@ -114,7 +135,7 @@ def test_local_barge_in_pauses_at_once_and_the_service_confirms_it():
     assert p.local_speech_started(1.00) == [PausePlayback(), StreamMic(True, 300)]
     confirmed = p.on_event(ev.SpeechStarted("item_u", 900))
     assert confirmed[0] == FlushPlayback()
-    assert cmd.TruncateItem("item_a", 640) in sent(confirmed)
+    assert Interrupt("item_a") in confirmed
     assert p.phase is Phase.USER_SPEAKING
 
 
@@ -190,7 +211,7 @@ def test_local_vad_mode_barge_in_then_the_new_turn():
     assert PausePlayback() in p.local_speech_started(2.0)
     p.heard_voice(2.29)
     interrupted = p.tick(2.3)
-    assert cmd.CancelResponse("resp_1") in sent(interrupted) and Interrupted("item_a", 640) in interrupted
+    assert cmd.CancelResponse("resp_1") in sent(interrupted) and Interrupt("item_a") in interrupted
     assert sent(p.local_speech_stopped(3.0)) == [cmd.CommitAudio()]  # the cancelled reply is still active
 
 
@@ -231,7 +252,8 @@ def test_a_typed_message_interrupts_the_reply_and_asks_for_a_new_one():
     speak_reply(p)
     typed = p.typed("Actually, in Celsius please")
     assert typed[0] == FlushPlayback()
-    assert sent(typed) == [cmd.CancelResponse("resp_1"), cmd.TruncateItem("item_a", 640),
+    assert Interrupt("item_a") in typed
+    assert sent(typed) == [cmd.CancelResponse("resp_1"),
                            cmd.SendText("Actually, in Celsius please")]  # create waits for the cancel
     assert sent(p.on_event(ev.ResponseDone("resp_1", "cancelled"))) == [cmd.CreateResponse()]
 
@@ -273,3 +295,137 @@ def test_push_to_talk_and_local_vad_never_gate_the_mic():
     for mode in (Mode.PUSH_TO_TALK, Mode.LOCAL_VAD):
         p = policy(mode)
         assert not any(isinstance(a, StreamMic) for a in speak_reply(p))
+
+
+# ---- found by the model (tests/test_turns_model.py), kept as plain tests ----
+
+
+def test_typing_twice_before_the_first_reply_starts_asks_for_one_reply_at_a_time():
+    p = policy()
+    assert sent(p.typed("hi")) == [cmd.SendText("hi"), cmd.CreateResponse()]
+    assert sent(p.typed("hi")) == [cmd.SendText("hi")]  # the first create is still unanswered
+    p.on_event(ev.ResponseStarted("resp_1"))
+    assert sent(p.on_event(ev.ResponseDone("resp_1", "completed"))) == [cmd.CreateResponse()]
+
+
+def test_a_refused_cancel_does_not_free_a_second_response_create():
+    """`response_cancel_not_active` answers our cancel, not our create: still one at a time."""
+    p = policy()
+    p.typed("hi")
+    p.on_event(ev.ServerError("response_cancel_not_active", "no active response"))
+    assert sent(p.typed("again")) == [cmd.SendText("again")]
+
+
+def test_a_failed_create_is_not_waited_for_forever():
+    p = policy()
+    p.typed("hi")
+    p.on_event(ev.ServerError("invalid_request_error", "bad"))
+    assert cmd.CreateResponse() in sent(p.typed("again"))
+
+
+def test_typing_while_holding_the_button_keeps_the_users_turn_and_one_reply_answers_both():
+    p = policy()
+    p.press(0.0)
+    typed = p.typed("and in Celsius")
+    assert sent(typed) == [cmd.SendText("and in Celsius")] and p.phase is Phase.USER_SPEAKING
+    assert sent(p.release(1.0)) == [cmd.CommitAudio(), cmd.CreateResponse()]
+    assert p.phase is Phase.WAITING
+
+
+def test_typing_while_the_service_hears_the_user_keeps_the_users_turn():
+    p = policy(Mode.SERVER_VAD)
+    p.on_event(ev.SpeechStarted("item_u", 0))
+    assert sent(p.typed("hi")) == [cmd.SendText("hi")] and p.phase is Phase.USER_SPEAKING
+
+
+def test_typing_while_holding_a_press_too_short_to_send_still_gets_its_reply():
+    p = policy()
+    p.press(0.0)
+    p.typed("hi")
+    assert sent(p.release(0.05)) == [cmd.ClearAudio(), cmd.CreateResponse()]
+    assert p.phase is Phase.WAITING
+
+
+def test_a_barge_in_on_a_reply_of_two_items_cuts_the_one_playing_and_the_one_queued():
+    """Both items' audio queued, the first playing: it is cut where heard, the second at 0."""
+    p = policy(Mode.SERVER_VAD)
+    speak_reply(p, "resp_1", "item_a")
+    p.on_event(ev.AudioDelta("resp_1", "item_b", b"\x00\x00" * 480))
+    interrupted = p.on_event(ev.SpeechStarted("item_u", 0))
+    assert [a for a in interrupted if isinstance(a, Interrupt)] == [Interrupt("item_a"), Interrupt("item_b")]
+
+
+def test_an_item_that_played_in_full_is_not_cut():
+    p = policy(Mode.SERVER_VAD)
+    speak_reply(p, "resp_1", "item_a")
+    p.on_event(ev.AudioDelta("resp_1", "item_b", b"\x00\x00" * 480))
+    assert p.item_audible("item_b") == []  # the output reached item_b: item_a played in full
+    interrupted = p.on_event(ev.SpeechStarted("item_u", 0))
+    assert [a for a in interrupted if isinstance(a, Interrupt)] == [Interrupt("item_b")]
+
+
+# ---- the behaviours a mutation audit found untested (issue 23) ----
+
+
+@pytest.mark.parametrize("spoken_ms, confirmed", [(249, False), (250, True)])
+def test_a_barge_in_paused_before_the_speech_onset_is_confirmed_at_confirm_ms_not_before(spoken_ms, confirmed):
+    """The loud onset pauses the reply 100 ms before the VAD hears speech: voice outlives the
+    echo tail long before `confirm_ms` of speech; only the speech's own length confirms."""
+    p = policy(Mode.SERVER_VAD, confirm_ms=250, echo_tail_ms=150, resume_after_ms=2000)
+    speak_reply(p)
+    assert PausePlayback() in p.barge_in_heard(1.0)
+    p.local_speech_started(1.1)
+    now = 1.1 + spoken_ms / 1000
+    p.heard_voice(now)  # voiced all along: 1000 * (now - 1.0) >= 150 after the pause
+    ticked = p.tick(now)
+    assert (FlushPlayback() in ticked) is confirmed
+    assert (Interrupt("item_a") in ticked) is confirmed
+
+
+@pytest.mark.parametrize("mode", [Mode.SERVER_VAD, Mode.LOCAL_VAD])
+def test_a_hands_free_barge_in_on_the_second_reply_cuts_the_second_reply(mode):
+    p = policy(mode)
+    speak_reply(p, "resp_1", "item_a")
+    p.on_event(ev.ResponseDone("resp_1", "completed"))
+    p.playback_drained()  # the first reply played in full
+    speak_reply(p, "resp_2", "item_b")
+    p.local_speech_started(5.0)
+    p.heard_voice(5.3)
+    confirmed = p.tick(5.3)
+    assert [a for a in confirmed if isinstance(a, Interrupt)] == [Interrupt("item_b")]
+    assert cmd.CancelResponse("resp_2") in sent(confirmed)
+
+
+def phases(actions):
+    return [a.phase for a in actions if isinstance(a, PhaseChanged)]
+
+
+def test_the_phase_through_an_interruption_in_push_to_talk():
+    p = policy()
+    trace = phases(p.press(0.0)) + phases(p.release(1.0))
+    trace += phases(speak_reply(p))
+    trace += phases(p.press(2.0))  # talks over the reply
+    # the cancelled reply's end arrives while the button is still held: still the user's turn
+    trace += phases(p.on_event(ev.ResponseDone("resp_1", "cancelled", reason="client_cancelled")))
+    assert p.phase is Phase.USER_SPEAKING
+    trace += phases(p.release(3.0))
+    trace += phases(speak_reply(p, "resp_2", "item_b"))
+    trace += phases(p.on_event(ev.ResponseDone("resp_2", "completed"))) + phases(p.playback_drained())
+    assert trace == [Phase.USER_SPEAKING, Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.USER_SPEAKING,
+                     Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.LISTENING]
+
+
+def test_the_phase_through_an_interruption_with_the_services_vad():
+    p = policy(Mode.SERVER_VAD)
+    trace = phases(p.on_event(ev.SpeechStarted("item_u1", 0)))
+    trace += phases(p.on_event(ev.SpeechStopped("item_u1", 900)))
+    trace += phases(speak_reply(p))
+    trace += phases(p.local_speech_started(2.0))  # paused: still the reply's phase until confirmed
+    trace += phases(p.on_event(ev.SpeechStarted("item_u2", 2000)))
+    trace += phases(p.on_event(ev.ResponseDone("resp_1", "cancelled", reason="turn_detected")))
+    assert p.phase is Phase.USER_SPEAKING  # the user is still talking
+    trace += phases(p.on_event(ev.SpeechStopped("item_u2", 3000)))
+    trace += phases(speak_reply(p, "resp_2", "item_b"))
+    trace += phases(p.on_event(ev.ResponseDone("resp_2", "completed"))) + phases(p.playback_drained())
+    assert trace == [Phase.USER_SPEAKING, Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.USER_SPEAKING,
+                     Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.LISTENING]

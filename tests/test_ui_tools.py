@@ -37,6 +37,13 @@ def said_times(window, words: str) -> int:
     return sum(words in r for r in replies(window))
 
 
+def wait_said_and_ended(qtbot, window, words: str, times: int) -> None:
+    """The reply saying `words` (the `times`-th) is in the transcript and has finished playing:
+    typing on while it plays would interrupt it, racing the next turn against its end."""
+    qtbot.waitUntil(lambda: said_times(window, words) == times, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.state.value == "listening", timeout=WAIT)
+
+
 # ---- cards ----
 
 def test_tool_cards_show_in_the_transcript_and_in_its_export(qtbot):
@@ -77,7 +84,7 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
     assert window.approvals.pending() == [request_id]
     qtbot.mouseClick(prompt.allow_button, Qt.MouseButton.LeftButton)
     assert window.approvals.pending() == [] and not window.approvals.isVisible()
-    qtbot.waitUntil(lambda: said_times(window, "The search tool of the docs MCP server returned") == 1, timeout=WAIT)
+    wait_said_and_ended(qtbot, window, "The search tool of the docs MCP server returned", 1)
     statuses = {c.kind: c.status for c in window.transcript.view.cards()}
     assert statuses == {"mcp_list": "done", "mcp_approval": "approved", "mcp": "done"}
 
@@ -86,13 +93,13 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
     prompt = window.approvals.prompt(window.approvals.pending()[0])
     qtbot.mouseClick(prompt.remember, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(prompt.deny_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: said_times(window, "was not approved") == 1, timeout=WAIT)
+    wait_said_and_ended(qtbot, window, "was not approved", 1)
     remembered = (RememberedApproval("docs", "search", False),)
     assert window.settings.tools.remembered == remembered
     assert SettingsStore(tmp_path / "config").load().settings.tools.remembered == remembered  # saved
 
     type_message(qtbot, window, "And search the docs a third time")
-    qtbot.waitUntil(lambda: said_times(window, "was not approved") == 2, timeout=WAIT)
+    wait_said_and_ended(qtbot, window, "was not approved", 2)
     assert window.approvals.pending() == []  # answered without asking
     approvals = [c for c in window.transcript.view.cards() if c.kind == "mcp_approval"]
     assert [(c.status, c.note) for c in approvals] == [

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceKey
-from talkapp.audio.echo import EchoMode, open_echo_canceller
+from talkapp.audio.echo import EchoCanceller, EchoMode, open_echo_canceller
 from talkapp.audio.ring import open_ring
 from talkapp.audio.streams import AudioIO
 from talkapp.audio.vad import SpeechDetector
@@ -72,6 +72,16 @@ class AudioOptions:
     prefer_rate: int | None = 48_000  # sound-server devices take any rate; real ones say theirs
 
 
+@dataclass(frozen=True)
+class AudioParts:
+    """The open devices and what feeds them; built together, once the streams run."""
+
+    io: AudioIO
+    mic: MicPump
+    speaker: Speaker
+    echo: EchoCanceller
+
+
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
@@ -83,16 +93,18 @@ class Engine:
         self._key = api_key
         self._emit = _logged(emit)
         self.audio_options = audio or AudioOptions()
-        self.policy = TurnPolicy(mode, heard_ms=self._heard_ms, settings=turn_settings_for(profile))
+        self.policy = TurnPolicy(mode, settings=turn_settings_for(profile))
         self.transcript = Transcript()
         self.tools = ToolRunner(tools or ToolBox(), self._send, self._show_card, self._emit, self._tools_answered)
         self.resend_context = resend_context
+        self._audio: AudioParts | None = None  # None until the streams run
         self._keeper: SessionKeeper | None = None
         self._recording_tap: SessionRecording | None = None
         self._tasks: list[asyncio.Task] = []
         self._clock = _TurnClock()
         self._connected = False
         self._renewal: asyncio.Task | None = None
+        self._audible: str | None = None  # the reply item the speaker plays, as last told the policy
         self._dropped_reported = 0  # capture frames lost to overruns, already told
         self._underflows_reported = 0  # times the speaker ran dry, already told
         self._underflows_told_at = -math.inf
@@ -116,7 +128,7 @@ class Engine:
         try:
             session = await self._keeper.open()
         except SessionRefused as refused:
-            await asyncio.to_thread(self._io.stop)
+            await asyncio.to_thread(self._close_audio)
             return self._fail(str(refused))
         self._connected = True
         self._emit(out.Connected(session.endpoint.describe(), session.started.session_id))
@@ -134,18 +146,18 @@ class Engine:
     async def stop(self) -> None:
         self.tools.reset("The session ended before this finished.")
         await self.tools.close()
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._renewal] if self._renewal is not None else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks, self._renewal = [], None
         if self._keeper is not None:
             await self._keeper.close()
             self._keeper = None
         if self._recording_tap is not None:
             self._recording_tap.close()
             self._recording_tap = None
-        if hasattr(self, "_io"):
-            await asyncio.to_thread(self._io.stop)
+        await asyncio.to_thread(self._close_audio)
         self._set_state(State.IDLE)
 
     async def press(self) -> None:
@@ -166,17 +178,27 @@ class Engine:
         await self.tools.answer(request_id, approve, remember)
 
     async def set_devices(self, input_key: DeviceKey | None, output_key: DeviceKey | None) -> None:
-        await asyncio.to_thread(self._io.set_devices, input_key, output_key)
+        if self._audio is None:
+            return  # not started: the options apply when it starts
+        await asyncio.to_thread(self._audio.io.set_devices, input_key, output_key)
         self._rates_changed()
 
     def levels(self) -> tuple[float, float]:
         """(mic dBFS, speaker dBFS); plain floats, safe to read from any thread -- including
-        while the loop is still opening the audio, one part at a time."""
-        parts = getattr(self, "_mic", None), getattr(self, "_speaker", None)
-        return tuple(part.level_dbfs if part is not None else float("-inf") for part in parts)
+        while the loop is still opening the audio (the parts appear together, at the end)."""
+        audio = self._audio
+        if audio is None:
+            return float("-inf"), float("-inf")
+        return audio.mic.level_dbfs, audio.speaker.level_dbfs
 
     def statistics(self):
-        return self._io.statistics() if hasattr(self, "_io") else None
+        return self._audio.io.statistics() if self._audio is not None else None
+
+    @property
+    def _parts(self) -> AudioParts:
+        """The audio parts, for the code that runs only once `start` opened them."""
+        assert self._audio is not None, "the engine's audio is not open"
+        return self._audio
 
     # ---- setup ----
 
@@ -186,16 +208,27 @@ class Engine:
         playback_in, playback_out = open_ring(int(RING_SECONDS * 48_000))
         # The echo canceller and the VAD load their libraries (tens of thousands of objects):
         # before any stream runs, so that the collection below, not one in mid-stream, sees them.
-        self._echo = open_echo_canceller(o.echo)
+        echo = open_echo_canceller(o.echo)
         detector = SpeechDetector(aggressiveness=o.vad_aggressiveness, hangover_ms=o.vad_hangover_ms)
         settle_heap()
-        self._io = AudioIO(capture_in, playback_out, input_device=o.input_device, output_device=o.output_device,
-                           block_ms=o.block_ms, prefer_rate=o.prefer_rate)
-        self._io.start()
-        self._mic = MicPump(capture_out, self._io.input_rate or 48_000, self._echo, detector)
-        self._speaker = Speaker(playback_in, playback_out, self._io.output_rate or 48_000, self._echo)
+        io = AudioIO(
+            capture_in,
+            playback_out,
+            input_device=o.input_device,
+            output_device=o.output_device,
+            block_ms=o.block_ms,
+            prefer_rate=o.prefer_rate,
+        )
+        io.start()
+        mic = MicPump(capture_out, io.input_rate or 48_000, echo, detector)
+        speaker = Speaker(playback_in, playback_out, io.output_rate or 48_000, echo)
+        self._audio = AudioParts(io, mic, speaker, echo)
         self._report_faults()
         self._align_echo()
+
+    def _close_audio(self) -> None:
+        if self._audio is not None:
+            self._audio.io.stop()
 
     def _recording(self) -> SessionRecording | None:
         if self._record_to is None:
@@ -210,20 +243,22 @@ class Engine:
                                    tools=self.profile.session.tools + box.declarations(), mcp_servers=box.mcp_servers)
 
     def _rates_changed(self) -> None:
-        self._mic.set_device_rate(self._io.input_rate or 48_000)
-        self._speaker.set_device_rate(self._io.output_rate or 48_000)
+        a = self._parts
+        a.mic.set_device_rate(a.io.input_rate or 48_000)
+        a.speaker.set_device_rate(a.io.output_rate or 48_000)
         self._align_echo()
 
     def _align_echo(self) -> None:
         """The echo of what the output callback hands over comes back through the mic this much
         later: the output's DAC delay plus the input's ADC delay, from PortAudio's timestamps."""
-        stats = self._io.statistics()
-        self._echo.set_delay_ms(1000 * (stats.input_latency + stats.output_latency))
+        stats = self._parts.io.statistics()
+        self._parts.echo.set_delay_ms(1000 * (stats.input_latency + stats.output_latency))
 
     # ---- the two tasks ----
 
     async def _pump(self) -> None:
         period = PUMP_PERIOD_MS / 1000
+        a = self._parts
         for cycle in itertools.count():
             now = time.monotonic()
             if self._report_faults():
@@ -233,7 +268,7 @@ class Engine:
                 self._renew_if_due()
                 self._report_lost_audio()
                 self._report_underflows(now)
-            block = self._mic.pull()
+            block = a.mic.pull()
             if block.barge_in:
                 await self._do(self.policy.barge_in_heard(now))
             for started, ago in block.speech_edges:
@@ -244,10 +279,15 @@ class Engine:
             for chunk in block.chunks:
                 await self._send(cmd.AppendAudio(chunk))
             await self._do(self.policy.tick(now))
-            no_speaker = self._io.output_rate is None and self._speaker.drop_unplayable()
-            if self._speaker.feed() or no_speaker:
+            no_speaker = a.io.output_rate is None and a.speaker.drop_unplayable()
+            drained = a.speaker.feed() or no_speaker
+            audible = a.speaker.audible_item()
+            if audible is not None and audible != self._audible:
+                self._audible = audible
+                await self._do(self.policy.item_audible(audible))
+            if drained:
                 await self._do(self.policy.playback_drained())
-            self._clock.check_played(self._speaker, now, self._emit)
+            self._clock.check_played(a.speaker, now, self._emit)
             await asyncio.sleep(max(0.0, period - (time.monotonic() - now)))
 
     async def _read_session(self) -> None:
@@ -272,8 +312,6 @@ class Engine:
             self._emit(out.TranscriptChanged(changed))
             if changed.cut:
                 self._tell_cut(changed.item_id, "A transcript turn was too long; the rest is cut.")
-        if isinstance(event, ev.AudioDone):
-            self._speaker.end_of_item(event.item_id)
         self._report_server_problem(event)
         if isinstance(event, ev.SessionConfigured):
             self._tell_differences(event)
@@ -286,7 +324,7 @@ class Engine:
             self._emit(out.Notice("warning", f"Connection lost ({event.reason}); reconnecting. "
                                   "Your transcript is kept."))
             self._connected = False
-            self._speaker.cut_off()
+            self._parts.speaker.cut_off()
             self.tools.reset("The connection was lost before this finished.")
             await self._do(self.policy.connection_lost())
         self._set_state(State.RECONNECTING, f"Connection lost ({event.reason}); reconnecting, attempt {event.attempt} "
@@ -310,44 +348,40 @@ class Engine:
         """The conversation so far, for a new session (bounded: older turns cost tokens)."""
         if not self.resend_context:
             return []
-        turns = [t for t in self.transcript.turns() if t.final and t.text.strip()]
+        turns = [t for t in self.transcript.turns() if t.final and t.text.strip() and not t.untranscribed]
         return [cmd.AddHistory(t.role, t.text) for t in turns[-RESEND_TURNS:]]
 
     # ---- actions ----
 
     async def _do(self, actions: list[turns.Action]) -> None:
+        a = self._parts
         flushed: int | None = None  # the generation of a flush these actions made
-        exact: dict[str, int] = {}  # item -> heard ms, measured where the flush really landed
         for action in actions:
             match action:
-                case turns.Send(command=cmd.TruncateItem(item_id=item_id, audio_end_ms=guess)) if flushed is not None:
-                    exact[item_id] = await self._speaker.heard_after_flush(item_id, flushed, guess)
-                    await self._send(cmd.TruncateItem(item_id, exact[item_id]))
                 case turns.Send(command=command):
                     if isinstance(command, (cmd.CommitAudio, cmd.SendText)):
                         self._clock.user_done(time.monotonic())  # the user's turn ends here
                     await self._send(command)
                 case turns.StreamMic(on=True, preroll_ms=preroll):
-                    self._mic.start_stream(preroll)
+                    a.mic.start_stream(preroll)
                 case turns.StreamMic(on=False):
-                    for chunk in self._mic.stop_stream().chunks:
+                    for chunk in a.mic.stop_stream().chunks:
                         await self._send(cmd.AppendAudio(chunk))
                 case turns.Play(item_id=item_id, pcm=pcm):
-                    if not self._speaker.play(item_id, pcm):
+                    if not a.speaker.play(item_id, pcm):
                         self._tell_cut(item_id, "The service sent more reply audio than can wait "
                                                 "to be played; the rest of this reply was dropped.")
+                case turns.EndOfItem(item_id=item_id):
+                    a.speaker.end_of_item(item_id)
                 case turns.PausePlayback():
-                    self._io.paused = True
+                    a.io.paused = True
                 case turns.ResumePlayback():
-                    self._io.paused = False
+                    a.io.paused = False
                 case turns.FlushPlayback():
-                    flushed = self._speaker.flush()
-                    self._io.paused = False  # a paused callback reads nothing: let it apply the flush
-                case turns.Interrupted(item_id=item_id, heard_ms=heard):
-                    heard = exact.get(item_id, heard)
-                    turn = self.transcript.mark_interrupted(item_id, heard) if item_id else None
-                    if turn is not None:
-                        self._emit(out.TranscriptChanged(turn))
+                    flushed = a.speaker.flush()
+                    a.io.paused = False  # a paused callback reads nothing: let it apply the flush
+                case turns.Interrupt(item_id=item_id):
+                    await self._interrupted(item_id, flushed)
                 case turns.Hint(text=text):
                     self._emit(out.Notice("info", text))
                 case turns.PhaseChanged(phase=phase) if self._connected:
@@ -355,6 +389,19 @@ class Engine:
                 case turns.SetTurnDetection(turn_detection=td):
                     config = dataclasses.replace(self._session_config(), turn_detection=td)  # tools stay declared
                     await self._send(cmd.ConfigureSession(config))
+
+    async def _interrupted(self, item_id: str, flushed: int | None) -> None:
+        """The one measure of what was heard of a cut-off reply: the output callback's position
+        where it applied the flush (counted before, a block could still slip out in between)."""
+        speaker = self._parts.speaker
+        if flushed is None:  # not flushed by these actions: what has played so far is all
+            heard = speaker.heard_ms(item_id)
+        else:
+            heard = await speaker.heard_after_flush(item_id, flushed)
+        await self._send(cmd.TruncateItem(item_id, heard))
+        turn = self.transcript.mark_interrupted(item_id, heard)
+        if turn is not None:
+            self._emit(out.TranscriptChanged(turn))
 
     async def _send(self, command: cmd.Command) -> None:
         if self._keeper is not None:
@@ -373,9 +420,10 @@ class Engine:
     def _report_lost_audio(self) -> None:
         """The capture ring overran: this loop fell so far behind the microphone that the
         oldest audio was dropped (a stalled machine). Said once per episode, not per block."""
-        dropped = self._io.statistics().capture.frames_dropped
+        io = self._parts.io
+        dropped = io.statistics().capture.frames_dropped
         if dropped > self._dropped_reported:
-            lost_ms = 1000 * (dropped - self._dropped_reported) / (self._io.input_rate or 48_000)
+            lost_ms = 1000 * (dropped - self._dropped_reported) / (io.input_rate or 48_000)
             self._emit(out.Notice("warning", f"TalkApp fell behind the microphone and lost {lost_ms:.0f} ms of audio "
                                   "(the computer was very busy); if it keeps happening, close other heavy apps.", out.AUDIO))
             self._dropped_reported = dropped
@@ -384,7 +432,7 @@ class Engine:
         """The speaker ran dry (PortAudio's flag, past each stream's start-up fill): a crackle
         the user may have heard. Told at most once per `UNDERFLOW_NOTICE_EVERY_S`, with what
         to do about it if it keeps happening."""
-        count = self._io.statistics().output_underflows
+        count = self._parts.io.statistics().output_underflows
         if count <= self._underflows_reported or now - self._underflows_told_at < UNDERFLOW_NOTICE_EVERY_S:
             return
         times = count - self._underflows_reported
@@ -398,13 +446,15 @@ class Engine:
         keeper = self._keeper
         if keeper is not None and self._connected and self.policy.phase is turns.Phase.LISTENING and keeper.expires_soon():
             if self._renewal is None or self._renewal.done():
-                self._renewal = self._watched(keeper.renew(), "renewing the session")
+                self._renewal = self._watched(self._renew(keeper), "renewing the session")
 
-    def _heard_ms(self, item_id: str) -> int:
-        return self._speaker.heard_ms(item_id)
+    async def _renew(self, keeper: SessionKeeper) -> None:
+        renewed = await keeper.renew()
+        if renewed is not None:  # else the old session goes on; the next cycle tries again
+            await self._reconnected(renewed)
 
     def _report_faults(self) -> bool:
-        faults = self._io.poll_faults()
+        faults = self._parts.io.poll_faults()
         for fault in faults:
             self._emit(out.Notice("warning", fault.message, out.AUDIO))
         return bool(faults)

@@ -49,6 +49,13 @@ class PlaybackTracker:
         # the end of what was received
         return max(0, min(round(played), int(placement.received_ms)))
 
+    def item_at(self, played_position: int) -> str | None:
+        """The item whose audio the output was handing over at `played_position`."""
+        for item_id, placement in reversed(self._items.items()):
+            if placement.first_frame <= played_position:
+                return item_id
+        return None
+
     def received_ms(self, item_id: str) -> float:
         placement = self._items.get(item_id)
         return placement.received_ms if placement else 0.0

@@ -94,13 +94,13 @@ class Speaker:
         self.level_dbfs = float("-inf")
         return generation
 
-    async def heard_after_flush(self, item_id: str, generation: int, fallback: int, wait_s: float = 0.05) -> int:
+    async def heard_after_flush(self, item_id: str, generation: int, wait_s: float = 0.05) -> int:
         """What was heard of `item_id`, exactly: the output callback's position when it applied
         the flush. (Counted before the flush, a block could still slip out in between.)"""
         deadline = time.monotonic() + wait_s
         while (position := self._ring.flushed_at(generation)) is None:
             if time.monotonic() > deadline:
-                return fallback  # no callback ran (a stalled or closed device)
+                return self.heard_ms(item_id)  # no callback ran (a stalled or closed device)
             await asyncio.sleep(0.001)
         return self.tracker.heard_ms(item_id, position)
 
@@ -128,6 +128,10 @@ class Speaker:
 
     def heard_ms(self, item_id: str) -> int:
         return self.tracker.heard_ms(item_id, self._played.position)
+
+    def audible_item(self) -> str | None:
+        """The item the output callback is playing (or last played)."""
+        return self.tracker.item_at(self._played.position)
 
     def started_playing(self, item_id: str) -> bool:
         """The output callback has taken at least one frame of this item."""

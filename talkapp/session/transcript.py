@@ -28,6 +28,7 @@ class Turn:
     final: bool = False
     interrupted: bool = False
     heard_ms: int | None = None  # for an interrupted reply: how much the user heard
+    untranscribed: bool = False  # the service could not transcribe it: `text` says so, not them
     at: float = 0.0  # monotonic seconds when the turn appeared
     cut: bool = False  # its text passed MAX_TURN_CHARS; the rest was dropped
 
@@ -84,6 +85,11 @@ class Transcript:
                 return self._put(_with_text(turn, turn.text + text))
             case ev.TranscriptDone(role=role, item_id=item_id, text=text):
                 return self._put(_with_text(self._ensure(item_id, role, now), text, final=True))
+            case ev.TranscriptionFailed(item_id=item_id, message=message):
+                # the turn was heard and answered; only its text is missing: say so, not nothing
+                turn = self._ensure(item_id, "user", now)
+                text = turn.text or f"(not transcribed: {message})"
+                return self._put(replace(turn, text=text, final=True, untranscribed=not turn.text))
         return None
 
     def mark_interrupted(self, item_id: str, heard_ms: int) -> Turn | None:

@@ -15,7 +15,6 @@ enough. A false alarm resumes the reply where it paused.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -83,11 +82,19 @@ class FlushPlayback:
 
 
 @dataclass(frozen=True)
-class Interrupted:
-    """The reply `item_id` was cut off after `heard_ms`; the transcript marks it."""
+class Interrupt:
+    """The reply `item_id` was cut off (after a `FlushPlayback`): the engine measures what
+    the user heard of it where the flush landed, truncates the item there and marks it in the
+    transcript. The policy knows no audio, so it names the item and nothing more."""
 
-    item_id: str | None
-    heard_ms: int
+    item_id: str
+
+
+@dataclass(frozen=True)
+class EndOfItem:
+    """The item's audio is complete: the speaker plays out its tail."""
+
+    item_id: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,19 @@ class SetTurnDetection:
     turn_detection: cmd.TurnDetection | None
 
 
-Action = Send | StreamMic | Play | PausePlayback | ResumePlayback | FlushPlayback | Interrupted | Hint | PhaseChanged | SetTurnDetection
+Action = (
+    Send
+    | StreamMic
+    | Play
+    | PausePlayback
+    | ResumePlayback
+    | FlushPlayback
+    | Interrupt
+    | EndOfItem
+    | Hint
+    | PhaseChanged
+    | SetTurnDetection
+)
 
 
 @dataclass(frozen=True)
@@ -136,16 +155,18 @@ HANDLED_ERRORS = {
 
 
 class TurnPolicy:
-    def __init__(self, mode: Mode, heard_ms: Callable[[str], int], settings: TurnSettings | None = None):
+    def __init__(self, mode: Mode, settings: TurnSettings | None = None):
         self.mode = mode
         self.settings = settings or TurnSettings()
         self.phase = Phase.LISTENING
-        self._heard_ms = heard_ms  # ms of an item really played so far
         self._response: str | None = None  # the response being generated
         self._cancelled: set[str] = set()  # responses whose late audio must not play
-        self._reply_item: str | None = None  # the assistant item whose audio is queued or playing
+        # assistant items whose audio is queued or playing, in play order; the first is the one
+        # playing (as far as `item_audible` told): a reply can have several, or queue behind another
+        self._queued: list[str] = []
         self._playing = False
         self._create_pending = False
+        self._requested = False  # a response.create is on its way: neither started nor refused yet
         self._tool_round = False  # a reply asked for tools: the turn goes on once they answered
         self._reply_owed = False  # tools answered while the user spoke: the reply waits for their turn
         self._pressed_at: float | None = None
@@ -195,8 +216,13 @@ class TurnPolicy:
         return out + self._end_user_turn()
 
     def typed(self, text: str) -> list[Action]:
-        """A typed message: it interrupts any reply and asks for a new one."""
-        out = self._interrupt() + [Send(cmd.SendText(text))] + self._create_response()
+        """A typed message: it interrupts any reply and asks for a new one -- unless the user is
+        speaking: then the reply to their spoken turn answers both."""
+        out = self._interrupt() + [Send(cmd.SendText(text))]
+        if self.phase is Phase.USER_SPEAKING:
+            self._reply_owed = True  # asked for when listening resumes, if the turn comes to nothing
+            return out
+        out += self._create_response()
         self._go(out, Phase.WAITING)
         return out
 
@@ -266,6 +292,7 @@ class TurnPolicy:
         """The session is gone: nothing in flight will be answered. Audio already received
         keeps playing; the half-said turn is dropped (a new session starts with an empty buffer)."""
         self._response, self._create_pending, self._cancelled = None, False, set()
+        self._requested = False
         self._tool_round = self._reply_owed = False
         self._pressed_at = self._speech_since = self._paused_at = None
         self._echo_segment = False
@@ -274,9 +301,16 @@ class TurnPolicy:
         self._go(out, Phase.ASSISTANT_SPEAKING if self._playing else Phase.LISTENING)
         return out
 
+    def item_audible(self, item_id: str) -> list[Action]:
+        """The output has reached `item_id`: the items queued before it have played in full."""
+        if item_id in self._queued:
+            del self._queued[: self._queued.index(item_id)]
+        return []
+
     def playback_drained(self) -> list[Action]:
         """The output has played everything queued."""
         self._playing = False
+        self._queued.clear()
         out: list[Action] = self._ungate_mic(preroll_ms=0)  # the preroll would hold the echo tail
         if self.phase is Phase.ASSISTANT_SPEAKING and self._response is None:
             self._go(out, Phase.LISTENING)
@@ -300,7 +334,8 @@ class TurnPolicy:
         """The reply that asked for tools was cut off (or the session is gone): no reply follows."""
         self._tool_round = False
         out: list[Action] = []
-        if self.phase is Phase.WAITING and self._response is None and not self._playing and not self._create_pending:
+        if (self.phase is Phase.WAITING and self._response is None and not self._playing
+                and not self._create_pending and not self._requested):
             self._go(out, Phase.LISTENING)
         return out
 
@@ -311,8 +346,11 @@ class TurnPolicy:
                 return []
             case ev.AudioDelta(response_id=response_id, item_id=item_id, pcm=pcm):
                 return self._reply_audio(response_id, item_id, pcm)
+            case ev.AudioDone(response_id=response_id, item_id=item_id):
+                # an interrupted reply's audio was flushed: nothing of it is left to end
+                return [] if response_id in self._cancelled else [EndOfItem(item_id)]
             case ev.ResponseStarted(response_id=response_id):
-                self._response = response_id
+                self._response, self._requested = response_id, False
                 self._reply_owed = False  # this reply sees the tool outputs already sent
                 return []
             case ev.ResponseDone(response_id=response_id):
@@ -325,10 +363,13 @@ class TurnPolicy:
                     self._go(out, Phase.WAITING)
                 return out
             case ev.ServerError(code=code) if code == "conversation_already_has_active_response":
+                self._requested = False
                 self._create_pending = True  # ask again when the active one is done
                 return []
             case ev.ServerError(code=code) if code == "input_audio_buffer_commit_empty":
                 return [Hint("Nothing was heard to send; speak a little longer.")]
+            case ev.ServerError(code=code) if code != "response_cancel_not_active":
+                self._requested = False  # it may be our response.create that failed: never wait forever
         return []
 
     # ---- rules ----
@@ -340,16 +381,19 @@ class TurnPolicy:
         return out
 
     def _create_response(self) -> list[Action]:
-        if self._response is not None:
+        if self._response is not None or self._requested:
             self._create_pending = True  # one response at a time: ask when this one is done
             return []
+        self._requested = True
         return [Send(cmd.CreateResponse())]
 
     def _reply_audio(self, response_id: str, item_id: str, pcm: bytes) -> list[Action]:
         if response_id in self._cancelled:
             return []  # late audio of a reply the user already interrupted
         out: list[Action] = [] if self._playing or self._paused_at is not None else self._gate_mic()
-        self._reply_item, self._playing = item_id, True
+        if item_id not in self._queued:
+            self._queued.append(item_id)
+        self._playing = True
         out.append(Play(item_id, pcm))
         if self.phase is not Phase.USER_SPEAKING:
             self._go(out, Phase.ASSISTANT_SPEAKING)
@@ -363,7 +407,7 @@ class TurnPolicy:
         if self._create_pending:
             self._create_pending = False
             out += self._create_response()
-        elif self.phase is Phase.WAITING and not self._playing and not self._tool_round:
+        elif self.phase is Phase.WAITING and not (self._playing or self._tool_round or self._requested):
             self._go(out, Phase.LISTENING)  # a reply with no audio (text, cancelled)
         return out
 
@@ -377,16 +421,18 @@ class TurnPolicy:
         return self._interrupt() if self._paused_at is not None else []
 
     def _interrupt(self) -> list[Action]:
-        """Stop the reply now: drop queued audio, stop generation, keep only what was heard."""
+        """Stop the reply now: drop queued audio (silent within a block: first), stop generation,
+        keep only what was heard (the engine measures it after the flush)."""
         out: list[Action] = self._ungate_mic()
         self._paused_at = None
         if self._response is not None and self._response not in self._cancelled:
             self._cancelled.add(self._response)
             out.append(Send(cmd.CancelResponse(self._response)))
-        if self._playing and self._reply_item is not None:
-            heard = self._heard_ms(self._reply_item)
-            out = [FlushPlayback(), *out, Send(cmd.TruncateItem(self._reply_item, heard)), Interrupted(self._reply_item, heard)]
-        self._playing, self._reply_item = False, None
+        if self._playing and self._queued:
+            # the item playing is cut where the user stopped hearing it; any queued after it
+            # were not heard at all (the engine measures both: 0 ms for those)
+            out = [FlushPlayback(), *out, *(Interrupt(item) for item in self._queued)]
+        self._playing, self._queued = False, []
         return out
 
     def _gate_mic(self) -> list[Action]:
