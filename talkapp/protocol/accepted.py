@@ -9,6 +9,7 @@ that leaves a field out says nothing about it.
 
 from __future__ import annotations
 
+from typing import Any
 from dataclasses import dataclass
 
 
@@ -24,7 +25,7 @@ class SessionSummary:
     stated: tuple[str, ...] = ()  # a tuple, not a set: summaries are written to recordings as JSON
 
 
-def summarize(session: dict) -> SessionSummary:
+def summarize(session: dict[str, Any]) -> SessionSummary:
     audio = _obj(session.get("audio"))
     audio_in, audio_out = _obj(audio.get("input")), _obj(audio.get("output"))
     found: dict[str, object] = {}
@@ -73,14 +74,14 @@ def differences(asked: SessionSummary, got: SessionSummary) -> tuple[str, ...]:
 _ABSENT = object()
 
 
-def _first(*places: tuple[str, dict]) -> object:
+def _first(*places: tuple[str, dict[str, Any]]) -> object:
     for key, where in places:
         if key in where:
             return where[key]
     return _ABSENT
 
 
-def _obj(value: object) -> dict:
+def _obj(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
@@ -97,7 +98,7 @@ def _format(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _tool_name(tool: dict) -> str:
+def _tool_name(tool: dict[str, Any]) -> str:
     name = tool.get("name") or tool.get("server_label") or tool.get("type")
     return str(name)
 

@@ -7,6 +7,7 @@ OpenAI itself refuses this dialect since 2026-05-12; other servers still speak i
 
 from __future__ import annotations
 
+from typing import Any
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import decoding as d
 from talkapp.protocol import encoding as enc
@@ -15,10 +16,10 @@ from talkapp.protocol.dialect import Dialect
 PCM = "pcm16"
 
 
-def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict:
+def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict[str, Any]:
     # There is no reasoning field in this dialect: `config.reasoning_effort` cannot be sent;
     # nor MCP tools: `config.mcp_servers` are left out (the settings say so).
-    session: dict = {
+    session: dict[str, Any] = {
         "modalities": ["audio", "text"] if config.output == "audio" else ["text"],
         "input_audio_format": PCM,
         "output_audio_format": PCM,

@@ -6,7 +6,7 @@ A dialect module turns these into wire JSON; nothing here knows which dialect is
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 TurnDetectionKind = Literal["server_vad", "semantic_vad"]
 Eagerness = Literal["low", "medium", "high", "auto"]
@@ -29,7 +29,7 @@ class TurnDetection:
 class FunctionTool:
     name: str
     description: str
-    parameters: dict = field(default_factory=lambda: {"type": "object", "properties": {}})
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
 ApprovalPolicy = Literal["always", "never"]

@@ -6,6 +6,7 @@ The caller owns the socket (h11 style). Every frame the service sends becomes ev
 
 from __future__ import annotations
 
+from typing import Any
 import dataclasses
 import json
 from collections import OrderedDict
@@ -44,7 +45,7 @@ class RealtimeConnection:
             self._asked = summarize(wire["session"])
         return json.dumps(wire, separators=(",", ":"))
 
-    def observe_sent(self, wire: dict) -> None:
+    def observe_sent(self, wire: dict[str, Any]) -> None:
         """A client event sent by someone else's hand (a replayed capture): remembered as if sent."""
         if wire.get("type") == "session.update" and isinstance(wire.get("session"), dict):
             self._asked = summarize(wire["session"])
@@ -66,7 +67,7 @@ class RealtimeConnection:
         """Name of our command that carried this `event_id` (for explaining errors)."""
         return self._sent_commands.get(client_event_id) if client_event_id else None
 
-    def _decode(self, raw: dict) -> tuple[ev.ServerEvent, ...]:
+    def _decode(self, raw: dict[str, Any]) -> tuple[ev.ServerEvent, ...]:
         wire_type = raw["type"]
         decoder = self.dialect.decoders.get(wire_type)
         if decoder is None:

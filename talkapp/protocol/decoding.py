@@ -15,14 +15,16 @@ from typing import Any
 from talkapp.protocol import events as ev
 from talkapp.protocol.accepted import summarize
 
-Decoder = Callable[[dict], tuple]
+Wire = dict[str, Any]  # one event as JSON decoded it
+Events = tuple[ev.ServerEvent, ...]
+Decoder = Callable[[Wire], Events]
 
 
 class WireShapeError(Exception):
     """The remote side sent a known event type with a missing or mistyped field."""
 
 
-def _get(raw: dict, key: str, kind: type | tuple[type, ...]) -> Any:
+def _get(raw: Wire, key: str, kind: type | tuple[type, ...]) -> Any:
     value = raw.get(key)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
@@ -30,37 +32,44 @@ def _get(raw: dict, key: str, kind: type | tuple[type, ...]) -> Any:
     return value
 
 
-def _text(raw: dict, key: str) -> str:
-    return _get(raw, key, str)
+def _text(raw: Wire, key: str) -> str:
+    text: str = _get(raw, key, str)
+    return text
 
 
-def _opt_text(raw: dict, key: str) -> str | None:
+def _obj(raw: Wire, key: str) -> Wire:
+    """A nested object that may be absent or of another type: empty then."""
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _opt_text(raw: Wire, key: str) -> str | None:
     value = raw.get(key)
     return value if isinstance(value, str) else None
 
 
-def _opt_int(raw: dict, key: str) -> int | None:
+def _opt_int(raw: Wire, key: str) -> int | None:
     value = raw.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _count(raw: dict | None, key: str) -> int:
+def _count(raw: Wire | None, key: str) -> int:
     """A token count that may be absent (older servers) or null: both mean zero."""
     value = (raw or {}).get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _seconds(raw: dict, key: str) -> float:
+def _seconds(raw: Wire, key: str) -> float:
     value = raw.get(key)
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
-def ignore(raw: dict) -> tuple:
+def ignore(raw: Wire) -> Events:
     """A known event that carries nothing the app acts on (e.g. content_part.added)."""
     return ()
 
 
-def session_started(raw: dict) -> tuple:
+def session_started(raw: Wire) -> Events:
     session = _get(raw, "session", dict)
     expires = session.get("expires_at")
     # An id is what a session is known by, but nothing depends on it: a service that leaves
@@ -69,35 +78,35 @@ def session_started(raw: dict) -> tuple:
     return (ev.SessionStarted(session_id, _opt_text(session, "model") or "", expires),)
 
 
-def session_configured(raw: dict) -> tuple:
+def session_configured(raw: Wire) -> Events:
     session = _get(raw, "session", dict)
-    audio = session.get("audio") if isinstance(session.get("audio"), dict) else {}
-    output = audio.get("output") if isinstance(audio.get("output"), dict) else {}
+    audio = _obj(session, "audio")
+    output = _obj(audio, "output")
     voice = session.get("voice") or output.get("voice")
     voice = voice if isinstance(voice, str) else None
     return (ev.SessionConfigured(_opt_text(session, "id") or "", voice, summarize(session)),)
 
 
-def speech_started(raw: dict) -> tuple:
+def speech_started(raw: Wire) -> Events:
     return (ev.SpeechStarted(_text(raw, "item_id"), _opt_int(raw, "audio_start_ms")),)
 
 
-def speech_stopped(raw: dict) -> tuple:
+def speech_stopped(raw: Wire) -> Events:
     return (ev.SpeechStopped(_text(raw, "item_id"), _opt_int(raw, "audio_end_ms")),)
 
 
-def input_committed(raw: dict) -> tuple:
+def input_committed(raw: Wire) -> Events:
     return (ev.InputCommitted(_text(raw, "item_id")),)
 
 
-def input_cleared(raw: dict) -> tuple:
+def input_cleared(raw: Wire) -> Events:
     return (ev.InputCleared(),)
 
 
 _TEXT_PARTS = ("input_text", "text", "output_text")
 
 
-def item_added(raw: dict) -> tuple:
+def item_added(raw: Wire) -> Events:
     item = _get(raw, "item", dict)
     content = item.get("content") if isinstance(item.get("content"), list) else []
     texts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") in _TEXT_PARTS]
@@ -106,12 +115,12 @@ def item_added(raw: dict) -> tuple:
     return (added, *_tools_listed(item))
 
 
-def item_done(raw: dict) -> tuple:
+def item_done(raw: Wire) -> Events:
     """GA's second word on an item: only an MCP tool list carries news here (its tools)."""
     return _tools_listed(_get(raw, "item", dict))
 
 
-def _tools_listed(item: dict) -> tuple:
+def _tools_listed(item: Wire) -> Events:
     if item.get("type") != "mcp_list_tools" or not isinstance(item.get("tools"), list):
         return ()
     names = tuple(t["name"] for t in item["tools"] if isinstance(t, dict) and isinstance(t.get("name"), str))
@@ -120,16 +129,16 @@ def _tools_listed(item: dict) -> tuple:
 
 def mcp_listing(status: str) -> Decoder:
     """`mcp_list_tools.in_progress` / `.completed` / `.failed`: one decoder per status."""
-    def decode(raw: dict) -> tuple:
+    def decode(raw: Wire) -> Events:
         return (ev.McpListingProgressed(_text(raw, "item_id"), status),)  # type: ignore[arg-type]
     return decode
 
 
-def user_transcript_delta(raw: dict) -> tuple:
+def user_transcript_delta(raw: Wire) -> Events:
     return (ev.TranscriptDelta("user", _text(raw, "item_id"), raw.get("delta") or ""),)
 
 
-def _done(role: ev.Role, raw: dict, key: str) -> tuple:
+def _done(role: ev.Role, raw: Wire, key: str) -> Events:
     """A `done` without its text is completed from the deltas by the connection."""
     text = _opt_text(raw, key)
     item_id = _text(raw, "item_id")
@@ -138,29 +147,29 @@ def _done(role: ev.Role, raw: dict, key: str) -> tuple:
     return (ev.TranscriptDone(role, item_id, text),)
 
 
-def user_transcript_done(raw: dict) -> tuple:
+def user_transcript_done(raw: Wire) -> Events:
     return _done("user", raw, "transcript")
 
 
-def transcription_failed(raw: dict) -> tuple:
-    error = raw.get("error") if isinstance(raw.get("error"), dict) else {}
+def transcription_failed(raw: Wire) -> Events:
+    error = _obj(raw, "error")
     return (ev.TranscriptionFailed(_text(raw, "item_id"), _opt_text(error, "message") or "unknown"),)
 
 
-def assistant_delta(raw: dict) -> tuple:
+def assistant_delta(raw: Wire) -> Events:
     """Transcript of spoken output, or the text itself in text-only mode: both are what was said."""
     return (ev.TranscriptDelta("assistant", _text(raw, "item_id"), _text(raw, "delta")),)
 
 
-def assistant_transcript_done(raw: dict) -> tuple:
+def assistant_transcript_done(raw: Wire) -> Events:
     return _done("assistant", raw, "transcript")
 
 
-def assistant_text_done(raw: dict) -> tuple:
+def assistant_text_done(raw: Wire) -> Events:
     return _done("assistant", raw, "text")
 
 
-def audio_delta(raw: dict) -> tuple:
+def audio_delta(raw: Wire) -> Events:
     try:
         pcm = base64.b64decode(_text(raw, "delta"), validate=True)
     except (binascii.Error, ValueError):
@@ -168,15 +177,15 @@ def audio_delta(raw: dict) -> tuple:
     return (ev.AudioDelta(_text(raw, "response_id"), _text(raw, "item_id"), pcm),)
 
 
-def audio_done(raw: dict) -> tuple:
+def audio_done(raw: Wire) -> Events:
     return (ev.AudioDone(_text(raw, "response_id"), _text(raw, "item_id")),)
 
 
-def tool_arguments_delta(raw: dict) -> tuple:
+def tool_arguments_delta(raw: Wire) -> Events:
     return (ev.ToolCallArgumentsDelta(_text(raw, "call_id"), _text(raw, "delta")),)
 
 
-def output_item_added(raw: dict) -> tuple:
+def output_item_added(raw: Wire) -> Events:
     """A tool call begins (its card can show while the arguments stream)."""
     item, response_id = _get(raw, "item", dict), _text(raw, "response_id")
     match item.get("type"):
@@ -187,7 +196,7 @@ def output_item_added(raw: dict) -> tuple:
     return ()
 
 
-def output_item_done(raw: dict) -> tuple:
+def output_item_done(raw: Wire) -> Events:
     """Announce a tool call exactly once: here, when its item is complete. A call cut short
     (`incomplete`: the response was cancelled mid-arguments) is not a call to run."""
     item, response_id = _get(raw, "item", dict), _text(raw, "response_id")
@@ -239,18 +248,18 @@ def _mcp_error(error: object) -> str | None:
     return f"{kind}{f' {code}' if code is not None else ''}: {message}"
 
 
-def mcp_arguments_delta(raw: dict) -> tuple:
+def mcp_arguments_delta(raw: Wire) -> Events:
     return (ev.McpCallArgumentsDelta(_text(raw, "item_id"), _text(raw, "delta")),)
 
 
-def response_started(raw: dict) -> tuple:
+def response_started(raw: Wire) -> Events:
     return (ev.ResponseStarted(_text(_get(raw, "response", dict), "id")),)
 
 
-def response_done(raw: dict) -> tuple:
+def response_done(raw: Wire) -> Events:
     response = _get(raw, "response", dict)
-    details = response.get("status_details") if isinstance(response.get("status_details"), dict) else {}
-    error = details.get("error") if isinstance(details.get("error"), dict) else {}
+    details = _obj(response, "status_details")
+    error = _obj(details, "error")
     usage = response.get("usage")
     return (
         ev.ResponseDone(
@@ -264,7 +273,7 @@ def response_done(raw: dict) -> tuple:
     )
 
 
-def _usage(usage: dict) -> ev.Usage:
+def _usage(usage: Wire) -> ev.Usage:
     given = usage.get("input_token_details")
     inputs = given if isinstance(given, dict) else {}
     cached = inputs.get("cached_tokens_details")
@@ -282,11 +291,11 @@ def _usage(usage: dict) -> ev.Usage:
     )
 
 
-def item_truncated(raw: dict) -> tuple:
+def item_truncated(raw: Wire) -> Events:
     return (ev.ItemTruncated(_text(raw, "item_id"), _get(raw, "audio_end_ms", int)),)
 
 
-def rate_limits(raw: dict) -> tuple:
+def rate_limits(raw: Wire) -> Events:
     limits = []
     for entry in _get(raw, "rate_limits", list):
         if isinstance(entry, dict):
@@ -301,7 +310,7 @@ def rate_limits(raw: dict) -> tuple:
     return (ev.RateLimitsUpdated(tuple(limits)),)
 
 
-def server_error(raw: dict) -> tuple:
+def server_error(raw: Wire) -> Events:
     error = _get(raw, "error", dict)
     return (
         ev.ServerError(

@@ -6,19 +6,23 @@ shape from the pieces here (turn detection, tools and transcription have one sha
 
 from __future__ import annotations
 
+from typing import Any, Protocol
 import base64
 import hashlib
-from collections.abc import Callable
 
 from talkapp.protocol import commands as cmd
 
-SessionShape = Callable[[cmd.SessionConfig], dict]
+class SessionShape(Protocol):
+    """A dialect's `session` object for a configuration; `model` (when bound) drops what that
+    model does not take."""
+
+    def __call__(self, config: cmd.SessionConfig, model: str | None = None) -> dict[str, Any]: ...
 
 
-def turn_detection(td: cmd.TurnDetection | None) -> dict | None:
+def turn_detection(td: cmd.TurnDetection | None) -> dict[str, Any] | None:
     if td is None:
         return None  # null turns the service's VAD off: we commit turns ourselves
-    shape: dict = {"type": td.kind}
+    shape: dict[str, Any] = {"type": td.kind}
     if td.kind == "server_vad":
         shape |= {
             "threshold": td.threshold,
@@ -30,7 +34,7 @@ def turn_detection(td: cmd.TurnDetection | None) -> dict | None:
     return shape | {"create_response": td.create_response, "interrupt_response": td.interrupt_response}
 
 
-def transcription(config: cmd.SessionConfig) -> dict | None:
+def transcription(config: cmd.SessionConfig) -> dict[str, Any] | None:
     if config.transcription_model is None:
         return None
     shape = {"model": config.transcription_model}
@@ -39,18 +43,18 @@ def transcription(config: cmd.SessionConfig) -> dict | None:
     return shape
 
 
-def tools(config: cmd.SessionConfig) -> list[dict]:
+def tools(config: cmd.SessionConfig) -> list[dict[str, Any]]:
     return [
         {"type": "function", "name": t.name, "description": t.description, "parameters": t.parameters}
         for t in config.tools
     ]
 
 
-def mcp_tools(config: cmd.SessionConfig) -> list[dict]:
+def mcp_tools(config: cmd.SessionConfig) -> list[dict[str, Any]]:
     """`mcp` tools (GA only). The auth header goes in `headers`, the field meant for any header."""
     shapes = []
     for server in config.mcp_servers:
-        tool = {"type": "mcp", "server_label": server.label, "server_url": server.url,
+        tool: dict[str, Any] = {"type": "mcp", "server_label": server.label, "server_url": server.url,
                 "require_approval": server.require_approval}
         if server.allowed_tools:
             tool["allowed_tools"] = list(server.allowed_tools)
@@ -67,7 +71,7 @@ def approval_item_id(request_id: str) -> str:
     return "mcpa_" + hashlib.sha256(request_id.encode()).hexdigest()[:24]
 
 
-def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: str) -> dict:
+def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: str) -> dict[str, Any]:
     """One command as a wire event (without `event_id`, which the connection assigns).
     `assistant_text` is the dialect's content type for assistant text (`text` / `output_text`)."""
     match command:
@@ -101,9 +105,9 @@ def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: st
             item = {"type": "function_call_output", "call_id": call_id, "output": output}
             return {"type": "conversation.item.create", "item": item}
         case cmd.AnswerApproval(request_id=request_id, approve=approve, reason=reason):
-            item = {"type": "mcp_approval_response", "id": approval_item_id(request_id),
+            answer: dict[str, Any] = {"type": "mcp_approval_response", "id": approval_item_id(request_id),
                     "approval_request_id": request_id, "approve": approve}
             if reason:
-                item["reason"] = reason
-            return {"type": "conversation.item.create", "item": item}
+                answer["reason"] = reason
+            return {"type": "conversation.item.create", "item": answer}
     raise TypeError(f"not a command: {command!r}")

@@ -6,6 +6,7 @@ Read side by side with `beta.py`: the difference between the two files is the pr
 
 from __future__ import annotations
 
+from typing import Any
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import decoding as d
 from talkapp.protocol import encoding as enc
@@ -15,21 +16,21 @@ from talkapp.protocol.models import takes_reasoning
 PCM = {"type": "audio/pcm", "rate": 24000}
 
 
-def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict:
+def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict[str, Any]:
     """`model` None: not known here (a bare dialect); `choose_dialect` binds it."""
-    audio_in: dict = {
+    audio_in: dict[str, Any] = {
         "format": PCM,
         "turn_detection": enc.turn_detection(config.turn_detection),
         "transcription": enc.transcription(config),
     }
     if config.noise_reduction:
         audio_in["noise_reduction"] = {"type": config.noise_reduction}
-    audio_out: dict = {"format": PCM}
+    audio_out: dict[str, Any] = {"format": PCM}
     if config.voice:
         audio_out["voice"] = config.voice
     if config.speed is not None:
         audio_out["speed"] = config.speed
-    session: dict = {
+    session: dict[str, Any] = {
         "type": "realtime",
         "output_modalities": [config.output],
         "audio": {"input": audio_in, "output": audio_out},

@@ -49,4 +49,4 @@ def choose_dialect(setting: str, model: str, provider_dialect: str | None = None
     if setting not in API_SETTINGS:
         raise ValueError(f"unknown dialect setting {setting!r}: use one of {', '.join(API_SETTINGS)}")
     dialect = auto_dialect(model, provider_dialect) if setting == "auto" else DIALECTS[setting]
-    return DialectChoice(dialect.for_model(model.strip()), setting)  # type: ignore[arg-type]
+    return DialectChoice(dialect.for_model(model.strip()), setting)

@@ -16,6 +16,7 @@ reference and are left out rather than guessed.
 
 from __future__ import annotations
 
+from typing import Any
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import decoding as d
 from talkapp.protocol import encoding as enc
@@ -26,8 +27,8 @@ from talkapp.protocol.dialect import Dialect
 PCM = {"type": "audio/pcm", "rate": 24000}  # xAI takes 8–48 kHz; TalkApp's wire rate is 24 kHz
 
 
-def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict:
-    session: dict = {
+def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict[str, Any]:
+    session: dict[str, Any] = {
         "turn_detection": _turn_detection(config.turn_detection),
         "audio": {"input": {"format": PCM}, "output": {"format": PCM}},
         "tools": enc.tools(config),
@@ -39,14 +40,14 @@ def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict:
     return session
 
 
-def _turn_detection(td: cmd.TurnDetection | None) -> dict | None:
+def _turn_detection(td: cmd.TurnDetection | None) -> dict[str, Any] | None:
     if td is None:
         return None  # manual turns: we commit
     return {"type": "server_vad", "threshold": td.threshold, "prefix_padding_ms": td.prefix_padding_ms,
             "silence_duration_ms": td.silence_duration_ms}
 
 
-def conversation_started(raw: dict) -> tuple:
+def conversation_started(raw: dict[str, Any]) -> d.Events:
     """`conversation.created` may open an xAI session (clients configure on it, as they would on
     `session.created`); the conversation id stands for the session id. Third-party models of
     xAI disagree on which of the two comes first, so whichever does opens the session (the
@@ -56,7 +57,7 @@ def conversation_started(raw: dict) -> tuple:
     return (ev.SessionStarted(conversation_id if isinstance(conversation_id, str) else "", ""),)
 
 
-def session_started(raw: dict) -> tuple:
+def session_started(raw: dict[str, Any]) -> d.Events:
     session = raw.get("session")
     return d.session_started(raw) if isinstance(session, dict) else (ev.SessionStarted("", ""),)
 
