@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import IO
+from typing import Any, IO
 
 from talkapp import __version__
 from talkapp.session.recording import REDACTED_SECRET, redact
@@ -73,7 +73,7 @@ class WireCapture:
         self._out.flush()  # a crash keeps what came before it
 
 
-def scrubbed(event: dict) -> dict:
+def scrubbed(event: dict[str, Any]) -> dict[str, Any]:
     """The event with audio replaced by its length and hash, and auth header values removed."""
     audio_delta = str(event.get("type", "")).endswith("audio.delta")
     return {key: _scrub(key, value, audio_delta) for key, value in event.items()}
@@ -91,7 +91,7 @@ def _scrub(key: str, value: object, audio_delta: bool) -> object:
     return value
 
 
-def audio_stub(b64: str) -> dict:
+def audio_stub(b64: str) -> dict[str, Any]:
     try:
         pcm = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):

@@ -16,6 +16,7 @@ pass; files are flushed line by line so a crash keeps what came before it.
 
 from __future__ import annotations
 
+from typing import Any
 import dataclasses
 import json
 import re
@@ -35,7 +36,7 @@ __all__ = ["REDACTED", "REDACTED_SECRET", "SessionRecording", "recording_about",
 class SessionRecording:
     """A tap for `RealtimeSession`: `sent(command)` and `received(event)` as they happen."""
 
-    def __init__(self, folder: Path, about: dict) -> None:
+    def __init__(self, folder: Path, about: dict[str, Any]) -> None:
         private_folder(folder, tighten=False)
         self.folder = folder
         self._start = time.monotonic()
@@ -50,7 +51,7 @@ class SessionRecording:
             out.write(json.dumps({**about, "started": started}, indent=2))
 
     @classmethod
-    def in_folder(cls, parent: Path, label: str, about: dict) -> SessionRecording:
+    def in_folder(cls, parent: Path, label: str, about: dict[str, Any]) -> SessionRecording:
         """A new recording in a new folder `parent/<date-time>-<label>[-n]/` (0700)."""
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{re.sub(r'[^A-Za-z0-9._-]+', '_', label)}"
         private_folder(parent, tighten=False)
@@ -87,13 +88,13 @@ class SessionRecording:
         self._log.flush()
 
 
-def recording_about(profile) -> dict:
+def recording_about(profile) -> dict[str, Any]:
     """What session.json says of a profile: where and what, never the key."""
     endpoint = profile.endpoint()
     return {"profile": profile.name, "model": profile.model, "dialect": endpoint.choice.describe(), "url": endpoint.url}
 
 
-def _fields(item) -> dict:
+def _fields(item) -> dict[str, Any]:
     if not dataclasses.is_dataclass(item):
         return {}
     out = {}

@@ -9,6 +9,7 @@ exits 1.
 
 from __future__ import annotations
 
+from typing import Any
 import base64
 import dataclasses
 import json
@@ -37,21 +38,21 @@ class CaptureError(Exception):
 @dataclass
 class Replayed:
     lines: list[str] = field(default_factory=list)  # what happened, in order, for a person
-    events: list[dict] = field(default_factory=list)  # the same, for --json
+    events: list[dict[str, Any]] = field(default_factory=list)  # the same, for --json
     notices: list[str] = field(default_factory=list)
-    truncates: list[dict] = field(default_factory=list)
-    undecodable: list[dict] = field(default_factory=list)
+    truncates: list[dict[str, Any]] = field(default_factory=list)
+    undecodable: list[dict[str, Any]] = field(default_factory=list)
     transcript: Transcript = field(default_factory=Transcript)
     sessions: int = 0
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         turns_ = [{"role": t.role, "text": t.text, "final": t.final, "interrupted": t.interrupted,
                    "heard_ms": t.heard_ms} for t in self.transcript.turns()]
         return {"sessions": self.sessions, "events": self.events, "notices": self.notices,
                 "truncates": self.truncates, "transcript": turns_, "undecodable": self.undecodable}
 
 
-def read_capture(lines: Iterable[str]) -> list[dict]:
+def read_capture(lines: Iterable[str]) -> list[dict[str, Any]]:
     entries = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -68,7 +69,7 @@ def read_capture(lines: Iterable[str]) -> list[dict]:
     return entries
 
 
-def replay(entries: list[dict]) -> Replayed:
+def replay(entries: list[dict[str, Any]]) -> Replayed:
     return _Replay().run(entries)
 
 
@@ -87,7 +88,7 @@ class _Replay:
         self._repeats = 1
         self._first_line = ""
 
-    def run(self, entries: list[dict]) -> Replayed:
+    def run(self, entries: list[dict[str, Any]]) -> Replayed:
         for entry in entries:
             self.t = float(entry.get("t") or 0.0)
             match entry.get("dir"):
@@ -101,7 +102,7 @@ class _Replay:
 
     # ---- the three kinds of line ----
 
-    def _meta(self, entry: dict) -> None:
+    def _meta(self, entry: dict[str, Any]) -> None:
         if "dialect" in entry:
             name = entry["dialect"] if entry["dialect"] in DIALECTS else "ga"
             self.model, self.url = str(entry.get("model") or ""), str(entry.get("url") or "")
@@ -121,7 +122,7 @@ class _Replay:
             if self.policy is not None:
                 self._do(self.policy.connection_lost())
 
-    def _sent(self, entry: dict) -> None:
+    def _sent(self, entry: dict[str, Any]) -> None:
         frame = entry.get("frame")
         if not isinstance(frame, dict) or self.connection is None:
             return
@@ -132,7 +133,7 @@ class _Replay:
                                  "conversation.item.truncate"):
             self._say("sent", str(frame["type"]))
 
-    def _received(self, entry: dict) -> None:
+    def _received(self, entry: dict[str, Any]) -> None:
         if self.connection is None:  # a capture cut before its first meta line: assume GA
             self._meta({"dialect": "ga", "model": "", "url": ""})
         assert self.connection is not None
@@ -170,26 +171,28 @@ class _Replay:
     def _do(self, actions: list[turns.Action]) -> None:
         for action in actions:
             match action:
-                case turns.Send(command=cmd.TruncateItem(item_id=item_id, audio_end_ms=end_ms)):
+                case turns.Interrupt(item_id=item_id) if item_id:
+                    # Offline nothing plays: what arrived of the item stands for what was heard,
+                    # where the app measures its speaker after the flush.
+                    end_ms = self.received_ms.get(item_id, 0)
                     self.out.truncates.append({"t": self.t, "item_id": item_id, "audio_end_ms": end_ms})
                     self._say("action", f"truncate {item_id} at {end_ms} ms")
+                    self.out.transcript.mark_interrupted(item_id, end_ms)
                 case turns.Send(command=command):
                     self._say("action", f"send {type(command).__name__}")
                 case turns.FlushPlayback():
                     self._say("action", "stop the reply's playback")
-                case turns.Interrupted(item_id=item_id, heard_ms=heard) if item_id:
-                    self.out.transcript.mark_interrupted(item_id, heard)
                 case turns.Hint(text=text):
                     self._notice(text)
                 case turns.PhaseChanged(phase=phase):
                     self._say("state", phase.value)
 
-    def _policy_for(self, session: dict) -> None:
+    def _policy_for(self, session: dict[str, Any]) -> None:
         if self.policy is not None:
             return
         kind = summarize(session).turn_detection
         mode = turns.Mode(kind) if kind in ("server_vad", "semantic_vad") else turns.Mode.PUSH_TO_TALK
-        self.policy = turns.TurnPolicy(mode, heard_ms=lambda item: self.received_ms.get(item, 0))
+        self.policy = turns.TurnPolicy(mode)
         self._do(self.policy.start())
         self._say("mode", mode.value)
 
@@ -220,7 +223,7 @@ def _with_audio(value: object) -> object:
     return value
 
 
-def _fields(event: ev.ServerEvent) -> dict:
+def _fields(event: ev.ServerEvent) -> dict[str, Any]:
     out = {}
     for f in dataclasses.fields(event):
         value = getattr(event, f.name)

@@ -124,7 +124,7 @@ class Settings:
 
 # ---- JSON ----
 
-def to_json(settings: Settings) -> dict:
+def to_json(settings: Settings) -> dict[str, Any]:
     return _plain(settings)
 
 
@@ -259,7 +259,7 @@ def _fits(value: Any, default: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def _list(data: dict, key: str, problems: list[str]) -> list:
+def _list(data: dict[str, Any], key: str, problems: list[str]) -> list:
     value = data.get(key, [])
     if not isinstance(value, list):
         problems.append(f"{key} is not a list")
@@ -267,7 +267,7 @@ def _list(data: dict, key: str, problems: list[str]) -> list:
     return value
 
 
-def _value(data: dict, key: str, kind: type, default, problems: list[str]):
+def _value(data: dict[str, Any], key: str, kind: type, default, problems: list[str]):
     value = data.get(key, default)
     if isinstance(value, kind):
         return value
@@ -275,7 +275,7 @@ def _value(data: dict, key: str, kind: type, default, problems: list[str]):
     return default
 
 
-def _choice(data: dict, key: str, choices: tuple, default: str, problems: list[str]) -> str:
+def _choice(data: dict[str, Any], key: str, choices: tuple, default: str, problems: list[str]) -> str:
     value = data.get(key, default)
     if value in choices:
         return value

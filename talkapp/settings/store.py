@@ -7,6 +7,7 @@ for the app to show. Secrets never pass through here: the API key lives in the O
 
 from __future__ import annotations
 
+from typing import Any
 import json
 import os
 import time
