@@ -129,7 +129,8 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
 def _profile(args: argparse.Namespace) -> ProviderProfile:
     config = SessionConfig(instructions=args.instructions, voice=args.voice)
     return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model,
-                                session=config, system_proxy=not args.no_proxy)
+                                session=config, system_proxy=not args.no_proxy,
+                                share_openai_key=args.share_openai_key)
 
 
 def _run_say(args: argparse.Namespace) -> int:
@@ -180,6 +181,9 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
 
 
 def _api_key(profile: ProviderProfile) -> str:
+    if profile.key_problem:
+        raise CliError(profile.key_problem.replace("allow this profile to share the OpenAI key",
+                                                   "add --share-openai-key"))
     try:
         return find_api_key(profile.key_name, profile.env_vars).value
     except MissingKey as exc:

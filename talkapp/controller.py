@@ -153,6 +153,9 @@ class Controller:
         if not profile.needs_key:
             await self._start_simulator()
             return SIMULATOR_KEY
+        if profile.key_problem:
+            self._emit(out.StateChanged(out.State.ERROR, profile.key_problem, out.CONNECTION))
+            return None
         try:
             return (await asyncio.to_thread(find_api_key, profile.key_name, profile.env_vars)).value
         except MissingKey as exc:
