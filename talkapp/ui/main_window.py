@@ -9,6 +9,7 @@ polled by a ~30 Hz timer. Nothing here waits on a future.
 from __future__ import annotations
 
 import dataclasses
+import html
 import itertools
 import time
 
@@ -366,7 +367,8 @@ class MainWindow(QMainWindow):
             status = status_text.describe(self.state, hands_free, self.hotkey)
         interrupted = self._interrupted if self.state in status_text.LIVE else None
         self.talk.state_line.setText(f"{interrupted} {status.line}" if interrupted else status.line)
-        self.talk.state_line.setToolTip(self._detail if self.state is State.ERROR else "")
+        detail = self._detail if self.state is State.ERROR else ""
+        self.talk.state_line.setToolTip(plain_tooltip(detail))
         self.header.state.set(status.chip, status.kind)
         self.header.set_connected(self.state is not State.IDLE and self.state is not State.ERROR and not self._needs_key)
         # No Disconnect while connecting: the controller does not yet serialize a disconnect
@@ -395,3 +397,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def _poll_levels(self) -> None:
         self.talk.show_levels(*self._controller.levels())
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip guesses rich text from its content: service text is escaped, so it shows as
+    written (no link, no formatting) whatever it holds."""
+    return f"<p>{html.escape(text)}</p>" if text else ""
