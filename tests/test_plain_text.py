@@ -44,7 +44,7 @@ def test_the_transcript_shows_service_text_as_written(qtbot):
     view = TranscriptView()
     qtbot.addWidget(view)
     view.show_turn(Turn("item_1", "assistant", SPOOF, final=True))
-    card = ToolCard("call_1", "function", "calculate", SPOOF, status="failed", error=SPOOF)
+    card = ToolCard("c1", "function", "calc", arguments=SPOOF, status="failed", error=SPOOF)
     view.show_card(card)
     assert anchors(view) == [] and view.toPlainText().count(SPOOF) >= 2
 
