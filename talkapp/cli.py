@@ -277,8 +277,13 @@ def _run_simulator(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         print(f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)\n"
-              f"It takes any key, e.g.: OPENAI_API_KEY=sk-any talkapp say INPUT.wav --base-url {url}",
+              f"It takes any key, e.g.: TALKAPP_CUSTOM_API_KEY=any talkapp say INPUT.wav "
+              f"--base-url {url}",
               flush=True)
+
+    if not _is_loopback_host(args.host):
+        print(f"talkapp: warning: --host {args.host} lets other machines reach the simulator, and it "
+              "takes any key; use --host 127.0.0.1 unless you mean that.", file=sys.stderr, flush=True)
 
     try:
         asyncio.run(serve_forever(config, host=args.host, port=args.port, ready=ready))
@@ -287,3 +292,14 @@ def _run_simulator(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def _is_loopback_host(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
