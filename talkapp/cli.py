@@ -282,8 +282,9 @@ def _run_simulator(args: argparse.Namespace) -> int:
               flush=True)
 
     if not _is_loopback_host(args.host):
-        print(f"talkapp: warning: --host {args.host} lets other machines reach the simulator, and it "
-              "takes any key; use --host 127.0.0.1 unless you mean that.", file=sys.stderr, flush=True)
+        print(f"talkapp: warning: --host {args.host} lets other machines reach the simulator, "
+              "and it takes any key; use --host 127.0.0.1 unless you mean that.",
+              file=sys.stderr, flush=True)
 
     try:
         asyncio.run(serve_forever(config, host=args.host, port=args.port, ready=ready))

@@ -26,7 +26,8 @@ def test_recorded_events_and_connections_keep_only_the_newest(monkeypatch):
     record = Recorder()
     for n in range(25):
         connection = record.open("/v1/realtime", [("authorization", "Bearer x")])
-    assert len(record.connections) <= 10 and record.connections[-1].number == connection.number == 24
+    assert len(record.connections) <= 10
+    assert record.connections[-1].number == connection.number == 24
     for n in range(1000):
         record.received(connection, {"n": n})
         record.sent(connection, {"n": n})
@@ -39,6 +40,8 @@ def test_a_simulator_bound_beyond_this_machine_warns(tmp_path):
     # warning, and nothing is sent anywhere.
     run = talkapp("simulator", "--host", "192.0.2.1", "--port", "0", timeout=30)
     lines = run.stderr.strip().splitlines()
-    assert lines[0] == ("talkapp: warning: --host 192.0.2.1 lets other machines reach the simulator, "
-                        "and it takes any key; use --host 127.0.0.1 unless you mean that.")
+    assert lines[0] == (
+        "talkapp: warning: --host 192.0.2.1 lets other machines reach the simulator, "
+        "and it takes any key; use --host 127.0.0.1 unless you mean that."
+    )
     assert run.returncode == 1 and lines[1].startswith("talkapp: cannot listen on 192.0.2.1:0")
