@@ -94,7 +94,7 @@ async def test_an_approval_request_is_answered_by_the_user_then_one_reply_follow
 
 
 async def test_a_remembered_answer_is_given_without_asking(engine_with, simulator):
-    engine, log = await engine_with(DOCS, remembered=(("docs", "search", True),))
+    engine, log = await engine_with(DOCS, remembered=((DOCS.url, "search", True),))
     await engine.send_text(ASK)
     await spoken_reply(log, "returned")
     assert not log.of(out.ApprovalRequested)

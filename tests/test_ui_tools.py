@@ -16,10 +16,12 @@ from PySide6.QtGui import QGuiApplication
 from test_ui_main import WAIT, replies, wait_live
 from test_ui_settings import all_texts
 
+from talkapp.session.engine_events import ApprovalRequested
 from talkapp.session.transcript import ToolCard
 from talkapp.settings.model import McpServerSettings, RememberedApproval, Settings, ToolSettings
 from talkapp.settings.store import SettingsStore
 from talkapp.tools.mcp import forget_header_value, has_header_value, store_header_value
+from talkapp.ui.approval import ApprovalPrompt
 from talkapp.ui.transcript_view import TranscriptView
 
 DOCS = McpServerSettings("docs", "https://mcp.example.invalid/mcp", approval="always")
@@ -70,7 +72,9 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
     qtbot.waitUntil(lambda: bool(window.approvals.pending()), timeout=WAIT)
     (request_id,) = window.approvals.pending()
     prompt = window.approvals.prompt(request_id)
-    assert "“docs” wants to run search(" in prompt.label.text() and window.approvals.isVisible()
+    assert "“docs” wants to run search with" in prompt.label.text() and window.approvals.isVisible()
+    assert json.loads(prompt.arguments.toPlainText()) == json.loads(
+        next(c for c in window.transcript.view.cards() if c.kind == "mcp_approval").arguments)
     # Non-blocking: the reply that asked ends (its response.done may land just after the
     # prompt shows) and the conversation goes on while the question waits.
     qtbot.waitUntil(lambda: window.state.value == "listening", timeout=WAIT)
@@ -87,7 +91,7 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
     qtbot.mouseClick(prompt.remember, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(prompt.deny_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: said_times(window, "was not approved") == 1, timeout=WAIT)
-    remembered = (RememberedApproval("docs", "search", False),)
+    remembered = (RememberedApproval("docs", "search", False, DOCS.url),)
     assert window.settings.tools.remembered == remembered
     assert SettingsStore(tmp_path / "config").load().settings.tools.remembered == remembered  # saved
 
@@ -162,6 +166,34 @@ def test_the_tools_tab_keeps_servers_in_the_settings_and_header_values_in_the_ke
         qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert saved.args[0].tools.mcp_servers == ()
     assert not has_header_value(docs.secret_name)  # a removed server's value is forgotten
+
+
+def test_an_approval_prompt_shows_the_whole_arguments_as_plain_text(qtbot):
+    long = {"query": "x" * 3000, "link": '<a href="https://evil.example/">ok</a>', "n": 2}
+    request = ApprovalRequested("req_1", "docs", "search", json.dumps(long))
+    prompt = ApprovalPrompt(request)
+    qtbot.addWidget(prompt)
+    shown = prompt.arguments.toPlainText()
+    assert json.loads(shown) == long and "\n" in shown  # all of it, pretty-printed
+    assert prompt.arguments.isReadOnly()
+    odd = ApprovalPrompt(ApprovalRequested("req_2", "docs", "search", "not json {"))
+    qtbot.addWidget(odd)
+    assert odd.arguments.toPlainText() == "not json {"
+
+
+def test_each_remembered_answer_is_listed_with_its_url_and_can_be_forgotten(qtbot, open_dialog):
+    answers = (RememberedApproval("docs", "search", True, DOCS.url),
+               RememberedApproval("docs", "fetch", False, DOCS.url))
+    dialog = open_dialog(Settings(tools=ToolSettings(mcp_servers=(DOCS,), remembered=answers)),
+                         page="tools")
+    page = dialog.tools
+    items = [page.remembered_list.item(i).text() for i in range(page.remembered_list.count())]
+    assert items == [f"Allow search on “docs” ({DOCS.url})", f"Deny fetch on “docs” ({DOCS.url})"]
+    assert not page.forget_one_button.isEnabled()  # nothing chosen yet
+    page.remembered_list.setCurrentRow(0)
+    qtbot.mouseClick(page.forget_one_button, Qt.MouseButton.LeftButton)
+    assert dialog.current_settings().tools.remembered == answers[1:]
+    assert page.remembered_list.count() == 1 and "(1)" in page.forget_button.text()
 
 
 def test_remembered_answers_can_be_forgotten(qtbot, open_dialog):

@@ -19,7 +19,7 @@ DEFAULT_TIMEOUT_S = 8.0
 class ToolBox:
     registry: ToolRegistry = field(default_factory=ToolRegistry)
     mcp_servers: tuple[McpServer, ...] = ()
-    remembered: tuple[tuple[str, str, bool], ...] = ()  # (server, tool, approve)
+    remembered: tuple[tuple[str, str, bool], ...] = ()  # (server URL, tool, approve)
     timeout_s: float = DEFAULT_TIMEOUT_S
 
     def declarations(self) -> tuple[FunctionTool, ...]:
@@ -32,6 +32,6 @@ async def open_toolbox(settings: ToolSettings, clipboard: ClipboardRead | None =
     return ToolBox(
         registry=ToolRegistry(builtin_tools(settings, clipboard, clipboard_allowed)),
         mcp_servers=await mcp_servers(settings),
-        remembered=tuple((r.server, r.tool, r.approve) for r in settings.remembered),
+        remembered=tuple((r.url, r.tool, r.approve) for r in settings.remembered if r.url),
         timeout_s=settings.timeout_s if settings.timeout_s > 0 else DEFAULT_TIMEOUT_S,
     )

@@ -216,11 +216,44 @@ class ToolsPage(QWidget):
         column.addWidget(note)
         column.addWidget(self.servers, 1)
         column.addLayout(buttons)
+        column.addWidget(self._remembered_box())
 
         layout = QVBoxLayout(self)
         layout.addWidget(built_in)
         layout.addWidget(mcp, 1)
         self._show_servers()
+        self._show_remembered()
+
+    def _remembered_box(self) -> QWidget:
+        """Each remembered answer, with the server's URL it holds for; each can be forgotten."""
+        self.remembered_list = QListWidget()
+        self.remembered_list.setAccessibleName("Remembered answers")
+        self.remembered_list.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        self.remembered_list.currentRowChanged.connect(lambda _row: self._refresh_buttons())
+        self.forget_one_button = QPushButton("Forget t&his answer")
+        self.forget_one_button.clicked.connect(self.forget_selected)
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.remembered_list, 1)
+        row.addWidget(self.forget_one_button, 0, Qt.AlignmentFlag.AlignTop)
+        return box
+
+    def _show_remembered(self) -> None:
+        self.remembered_list.clear()
+        for answer in self._remembered:
+            verdict = "Allow" if answer.approve else "Deny"
+            where = answer.url or "an old answer kept by name only: not used"
+            self.remembered_list.addItem(f"{verdict} {answer.tool} on “{answer.server}” ({where})")
+        self.remembered_list.setVisible(bool(self._remembered))
+        self._refresh_buttons()
+
+    def forget_selected(self) -> None:
+        row = self.remembered_list.currentRow()
+        if 0 <= row < len(self._remembered):
+            self._remembered = self._remembered[:row] + self._remembered[row + 1:]
+            self._show_remembered()
+            self._changed()
 
     # ---- the dialog's side ----
 
@@ -275,7 +308,7 @@ class ToolsPage(QWidget):
 
     def forget_remembered(self) -> None:
         self._remembered = ()
-        self._refresh_buttons()
+        self._show_remembered()
         self._changed()
 
     def _open(self, row: int | None) -> None:
@@ -330,6 +363,9 @@ class ToolsPage(QWidget):
         count = len(self._remembered)
         self.forget_button.setText(f"&Forget remembered answers ({count})" if count else "No remembered answers")
         self.forget_button.setEnabled(bool(count))
+        if hasattr(self, "remembered_list"):
+            self.forget_one_button.setVisible(bool(count))
+            self.forget_one_button.setEnabled(0 <= self.remembered_list.currentRow() < count)
 
     def _changed(self) -> None:
         self.edited.emit()
