@@ -103,23 +103,57 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
         ("approved", ""), ("denied", "remembered from now on"), ("denied", "remembered")]
 
 
-def test_the_clipboard_tool_reads_only_once_allowed(qtbot, pulse, desktop):
+def test_the_clipboard_tool_asks_at_each_call_until_always_allowed(qtbot, pulse, desktop):
     QGuiApplication.clipboard().setText("the shopping list: milk, eggs")
     window = desktop().window
     wait_live(qtbot, window)
 
+    # A new install asks at each call: a prompt, not a dialog; denied, nothing is read.
     type_message(qtbot, window, "What is on my clipboard? Use read_clipboard.")
-    qtbot.waitUntil(lambda: said_times(window, "has not allowed TalkApp to read the clipboard") == 1, timeout=WAIT)
-    (card,) = window.transcript.view.cards()
-    assert card.status == "failed" and "Settings → Tools & MCP" in card.error
+    qtbot.waitUntil(lambda: len(window.approvals.pending()) == 1, timeout=WAIT)
+    prompt = window.approvals.prompt(window.approvals.pending()[0])
+    assert "read your clipboard" in prompt.label.text()
+    assert prompt.remember.text() == "Al&ways allow"
+    qtbot.mouseClick(prompt.deny_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: said_times(window, "declined to share the clipboard") == 1,
+                    timeout=WAIT)
+    assert "milk" not in window.transcript.view.as_markdown()
 
-    allowed = dataclasses.replace(window.settings, tools=dataclasses.replace(window.settings.tools, clipboard_allowed=True))
-    window.apply_settings(allowed)  # the permission applies at once, without a new session
+    # Allowed this once: read this once, and asked again next time.
     type_message(qtbot, window, "Try read_clipboard again.")
+    qtbot.waitUntil(lambda: len(window.approvals.pending()) == 1, timeout=WAIT)
+    prompt = window.approvals.prompt(window.approvals.pending()[0])
+    qtbot.mouseClick(prompt.allow_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 1, timeout=WAIT)
+    assert not window.settings.tools.clipboard_allowed
+
+    # "Always allow": the standing permission, kept in the settings; no prompt after it.
+    type_message(qtbot, window, "And read_clipboard once more.")
+    qtbot.waitUntil(lambda: len(window.approvals.pending()) == 1, timeout=WAIT)
+    prompt = window.approvals.prompt(window.approvals.pending()[0])
+    qtbot.mouseClick(prompt.remember, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(prompt.allow_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 2, timeout=WAIT)
+    assert window.settings.tools.clipboard_allowed
+    type_message(qtbot, window, "Last time: read_clipboard.")
+    qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 3, timeout=WAIT)
+    assert window.approvals.pending() == []
     last = window.transcript.view.cards()[-1]
     assert last.status == "done" and json.loads(last.result) == {"text": "the shopping list: milk, eggs"}
-    assert window.transcript.view.as_markdown().count("session started") == 1  # no new session was needed
+    assert window.transcript.view.as_markdown().count("session started") == 1  # no new session
+
+
+def test_a_clipboard_not_allowed_and_not_asked_for_is_refused(qtbot, pulse, desktop):
+    QGuiApplication.clipboard().setText("secret")
+    tools = ToolSettings(clipboard_ask=False)
+    window = desktop(Settings(tools=tools)).window
+    wait_live(qtbot, window)
+    type_message(qtbot, window, "What is on my clipboard? Use read_clipboard.")
+    refused = "has not allowed TalkApp to read the clipboard"
+    qtbot.waitUntil(lambda: said_times(window, refused) == 1, timeout=WAIT)
+    (card,) = window.transcript.view.cards()
+    assert card.status == "failed" and "Settings → Tools & MCP" in card.error
+    assert window.approvals.pending() == []
 
 
 # ---- the Tools & MCP tab ----

@@ -77,7 +77,8 @@ class ToolSettings:
     clock: bool = True  # built-in: current date and time
     calculator: bool = True  # built-in: arithmetic, evaluated safely
     clipboard: bool = True  # built-in: declared; it reads only once `clipboard_allowed`
-    clipboard_allowed: bool = False  # off by default: the clipboard may hold anything
+    clipboard_allowed: bool = False  # always, without asking (off by default: it may hold anything)
+    clipboard_ask: bool = True  # when not always allowed: ask at each call (False: refuse)
     timeout_s: float = 8.0  # a tool that takes longer answers the model with an error
     mcp_servers: tuple[McpServerSettings, ...] = ()
     remembered: tuple[RememberedApproval, ...] = ()

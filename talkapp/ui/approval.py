@@ -48,8 +48,9 @@ class ApprovalPrompt(QWidget):
         self.setAccessibleName("Approval request")
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setText(f"The MCP server “{request.server}” wants to run {request.tool} with "
-                           "these arguments. Allow it?")
+        own = not request.server  # TalkApp's own question (the clipboard): its text is the question
+        self.label.setText(request.arguments if own else f"The MCP server “{request.server}” wants "
+                           f"to run {request.tool} with these arguments. Allow it?")
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.arguments = QPlainTextEdit()  # plain text: nothing in them renders as a link
@@ -60,10 +61,13 @@ class ApprovalPrompt(QWidget):
         self.arguments.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Space stays push-to-talk
         lines = min(ARGUMENT_LINES, self.arguments.document().blockCount())
         self.arguments.setFixedHeight(self.fontMetrics().lineSpacing() * max(2, lines) + 12)
+        self.arguments.setVisible(not own)
         self.setAccessibleDescription(self.label.text())
-        self.remember = QCheckBox("Re&member for this tool")
-        self.remember.setToolTip(f"Answer {request.tool} on “{request.server}” the same way from now on "
-                                 "(Settings → Tools & MCP can forget it).")
+        self.remember = QCheckBox("Al&ways allow" if own else "Re&member for this tool")
+        self.remember.setToolTip(
+            "Allow it from now on without asking (Settings → Tools & MCP turns it off)." if own
+            else f"Answer {request.tool} on “{request.server}” the same way from now on "
+            "(Settings → Tools & MCP can forget it).")
         self.allow_button = QPushButton("&Allow")
         self.deny_button = QPushButton("&Deny")
         self.allow_button.clicked.connect(lambda: self._answer(True))

@@ -170,6 +170,8 @@ class ToolsPage(QWidget):
         self.calculator = QCheckBox("&Calculator (exact arithmetic)")
         self.clipboard = QCheckBox("Read the clip&board (when allowed below)")
         self.clipboard_allowed = QCheckBox("&Allow reading the clipboard when the model asks")
+        self.clipboard_ask = QCheckBox("Otherwise as&k me at each call")
+        self.clipboard_ask.setToolTip("A prompt above the conversation: allow once, or always.")
         self.clipboard_allowed.setToolTip("Off by default: whatever you copied (a password too) would be sent to the model.")
         self.timeout = QDoubleSpinBox()
         self.timeout.setRange(1.0, 60.0)
@@ -180,14 +182,16 @@ class ToolsPage(QWidget):
         self.timeout.setMaximumWidth(120)
         self.timeout.setToolTip("A tool that takes longer is stopped and the model is told, so you are never left in silence.")
         for box, on in ((self.clock, tools.clock), (self.calculator, tools.calculator), (self.clipboard, tools.clipboard),
-                        (self.clipboard_allowed, tools.clipboard_allowed)):
+                        (self.clipboard_allowed, tools.clipboard_allowed),
+                        (self.clipboard_ask, tools.clipboard_ask)):
             box.setChecked(on)
             box.toggled.connect(self._changed)
         self.timeout.setValue(tools.timeout_s)
         self.timeout.valueChanged.connect(self._changed)
         built_in = QGroupBox("Built-in tools")
         form = QFormLayout(built_in)
-        for box in (self.clock, self.calculator, self.clipboard, self.clipboard_allowed):
+        for box in (self.clock, self.calculator, self.clipboard, self.clipboard_allowed,
+                    self.clipboard_ask):
             form.addRow(box)
         form.addRow("&Time limit per tool:", self.timeout)
 
@@ -261,6 +265,7 @@ class ToolsPage(QWidget):
         return dataclasses.replace(
             self._tools, clock=self.clock.isChecked(), calculator=self.calculator.isChecked(),
             clipboard=self.clipboard.isChecked(), clipboard_allowed=self.clipboard_allowed.isChecked(),
+            clipboard_ask=self.clipboard_ask.isChecked(),
             timeout_s=float(self.timeout.value()), mcp_servers=tuple(self._servers), remembered=self._remembered)
 
     def take_secrets(self) -> HeaderSecrets:
