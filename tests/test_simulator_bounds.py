@@ -24,7 +24,7 @@ def test_recorded_events_and_connections_keep_only_the_newest(monkeypatch):
     monkeypatch.setattr(recorder, "MAX_EVENTS", 100)
     monkeypatch.setattr(recorder, "MAX_CONNECTIONS", 10)
     record = Recorder()
-    for n in range(25):
+    for _ in range(25):
         connection = record.open("/v1/realtime", [("authorization", "Bearer x")])
     assert len(record.connections) <= 10
     assert record.connections[-1].number == connection.number == 24
