@@ -144,7 +144,8 @@ def _profile(args: argparse.Namespace) -> ProviderProfile:
         model = args.transcription.strip()
         config = dataclasses.replace(config, transcription_model=None if model in ("", "none") else model)
     return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model,
-                                session=config, system_proxy=not args.no_proxy)
+                                session=config, system_proxy=not args.no_proxy,
+                                share_openai_key=args.share_openai_key)
 
 
 def _run_say(args: argparse.Namespace) -> int:
@@ -199,6 +200,9 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
 
 
 def _api_key(profile: ProviderProfile) -> str:
+    if profile.key_problem:
+        raise CliError(profile.key_problem.replace("allow this profile to share the OpenAI key",
+                                                   "add --share-openai-key"))
     try:
         return find_api_key(profile.key_name, profile.env_vars).value
     except MissingKey as exc:
@@ -332,8 +336,14 @@ def _run_simulator(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         print(f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)\n"
-              f"It takes any key, e.g.: OPENAI_API_KEY=sk-any talkapp say INPUT.wav --base-url {url}",
+              f"It takes any key, e.g.: TALKAPP_CUSTOM_API_KEY=any talkapp say INPUT.wav "
+              f"--base-url {url}",
               flush=True)
+
+    if not _is_loopback_host(args.host):
+        print(f"talkapp: warning: --host {args.host} lets other machines reach the simulator, "
+              "and it takes any key; use --host 127.0.0.1 unless you mean that.",
+              file=sys.stderr, flush=True)
 
     try:
         asyncio.run(serve_forever(config, host=args.host, port=args.port, ready=ready))
@@ -342,3 +352,14 @@ def _run_simulator(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def _is_loopback_host(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -26,7 +26,7 @@ from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
-from talkapp.tools.builtin import ClipboardRead
+from talkapp.tools.builtin import ClipboardConsent, ClipboardRead
 from talkapp.tools.toolbox import open_toolbox
 
 
@@ -50,6 +50,7 @@ class Controller:
         self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
         self.clipboard: ClipboardRead | None = None  # the UI's clipboard reader (Qt's lives on the main thread)
+        self.clipboard_consent: ClipboardConsent | None = None  # asks the user, one call at a time
 
     # ---- commands (any thread) ----
 
@@ -133,7 +134,10 @@ class Controller:
             return False
         if not profile.needs_key:
             profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
-        tools = await open_toolbox(self.settings.tools, self.clipboard, lambda: self.settings.tools.clipboard_allowed)
+        tools = await open_toolbox(self.settings.tools, self.clipboard,
+                                   lambda: self.settings.tools.clipboard_allowed,
+                                   self.clipboard_consent,
+                                   lambda: self.settings.tools.clipboard_ask)
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
                         record_to=self.settings.recordings_folder(), tools=tools)
         self._engine = engine
@@ -153,6 +157,9 @@ class Controller:
         if not profile.needs_key:
             await self._start_simulator()
             return SIMULATOR_KEY
+        if profile.key_problem:
+            self._emit(out.StateChanged(out.State.ERROR, profile.key_problem, out.CONNECTION))
+            return None
         try:
             return (await asyncio.to_thread(find_api_key, profile.key_name, profile.env_vars)).value
         except MissingKey as exc:

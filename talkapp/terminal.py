@@ -7,6 +7,7 @@ loop thread and prints from there.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
@@ -41,7 +42,7 @@ class TerminalPrinter:
     def __call__(self, event: out.EngineEvent) -> None:
         line = self._line(event)
         if line:
-            print(line, file=self._stream, flush=True)
+            print(printable(line), file=self._stream, flush=True)
 
     def _line(self, event: out.EngineEvent) -> str | None:
         match event:
@@ -71,6 +72,16 @@ class TerminalPrinter:
         return None
 
 
+# Control characters (escape sequences can move the cursor, retitle or recolour the terminal,
+# rewrite what was printed) and bidirectional overrides (text that reads other than it is):
+# what the service sends is shown, never obeyed. Newlines and tabs stay.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub("", text)
+
+
 def _plain(markdown: str) -> str:
     """A tool card's Markdown line without the quote mark, icon and backticks."""
     return markdown.removeprefix("> 🔧 ").replace("`", "")
@@ -98,7 +109,7 @@ def run_talk(engine: Engine, printer: TerminalPrinter, duration: float | None) -
     finally:
         handle.stop().result(timeout=10)
         loop.stop()
-        print("\n--- transcript ---\n" + engine.transcript.as_markdown(), flush=True)
+        print("\n--- transcript ---\n" + printable(engine.transcript.as_markdown()), flush=True)
 
 
 def _toggle_on_enter(handle: EngineHandle, finished: threading.Event) -> None:

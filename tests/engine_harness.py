@@ -48,9 +48,10 @@ async def running_engines(simulator):
     started is stopped on the way out."""
     engines: list[Engine] = []
 
-    async def start(mode: Mode, model: str = "gpt-realtime", echo: EchoMode = EchoMode.HEADSET, **options):
+    async def start(mode: Mode, model: str = "gpt-realtime", echo: EchoMode = EchoMode.HEADSET,
+                    profile_options: dict | None = None, **options):
         log = EventLog()
-        profile = ProviderProfile(base_url=simulator.url, model=model)
+        profile = ProviderProfile(base_url=simulator.url, model=model, **(profile_options or {}))
         engine = Engine(profile, TEST_KEY, log, mode, AudioOptions(echo=echo), **options)
         engines.append(engine)
         assert await engine.start(), log.events

@@ -95,15 +95,18 @@ def test_missing_key_names_the_keyring_and_the_environment(stereo_wav):
 def test_a_rejected_key_fails_in_one_line_without_showing_the_key(stereo_wav, simulator_thread):
     sim = simulator_thread(SimulatorConfig(api_keys=frozenset({fake_key("good-key-000000000000")})))
     secret = fake_key("bad-key-1234567890abcdef")
-    run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast", env_extra={"OPENAI_API_KEY": secret})
+    run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast",
+                  env_extra={"TALKAPP_CUSTOM_API_KEY": secret})
     assert run.returncode == 1 and run.stderr.count("\n") == 1
     assert "rejected the API key" in run.stderr
     assert secret not in run.stderr + run.stdout and "1234567890" not in run.stderr
 
 
 def test_the_key_from_the_environment_is_used(stereo_wav, simulator_thread):
+    # OPENAI_API_KEY for a server that is not OpenAI's: only with the opt-in.
     sim = simulator_thread(SimulatorConfig(api_keys=frozenset({fake_key("good-key-000000000000")})))
     run = talkapp("say", str(stereo_wav), "--base-url", sim.url, "--fast", "--json",
+                  "--share-openai-key",
                   env_extra={"OPENAI_API_KEY": fake_key("good-key-000000000000")})
     assert run.returncode == 0, run.stderr
     assert "sk-good" not in run.stdout
@@ -142,7 +145,7 @@ def test_an_unreadable_wav_fails_in_one_line(tmp_path, content):
 
 def test_a_dead_endpoint_fails_in_one_line(stereo_wav):
     run = talkapp("say", str(stereo_wav), "--base-url", "ws://127.0.0.1:9/v1", "--fast",
-                  env_extra={"OPENAI_API_KEY": fake_key("whatever")})
+                  env_extra={"TALKAPP_CUSTOM_API_KEY": fake_key("whatever")})
     assert run.returncode == 1 and run.stderr.count("\n") == 1 and "cannot reach" in run.stderr
 
 
@@ -155,7 +158,8 @@ def test_the_simulator_command_serves_until_interrupted(tmp_path):
         url = banner.split()[banner.split().index("on") + 1]
         wav = tmp_path / "in.wav"
         write_wav(wav, float_to_pcm16(voice_like(0.5)))
-        run = talkapp("say", str(wav), "--base-url", url, "--fast", "--json", env_extra={"OPENAI_API_KEY": "sk-any"})
+        run = talkapp("say", str(wav), "--base-url", url, "--fast", "--json",
+                      env_extra={"TALKAPP_CUSTOM_API_KEY": "any"})
         assert run.returncode == 0, run.stderr
     finally:
         proc.send_signal(signal.SIGINT)

@@ -7,6 +7,8 @@ import threading
 import numpy as np
 
 from speech import silence, speak
+from fake_keys import fake_key
+
 from talkapp.controller import Controller, NeedsKey
 from talkapp.session import engine_events as out
 from talkapp.settings.model import Settings
@@ -65,6 +67,24 @@ def test_a_profile_without_a_key_asks_for_one(monkeypatch):
     finally:
         controller.shutdown()
         keyring.set_keyring(previous)
+
+
+def test_an_openai_profile_pointed_elsewhere_is_refused_before_any_key_is_read(monkeypatch):
+    # The key is in the environment: were it looked up, it would go to api.x.ai.
+    monkeypatch.setenv("OPENAI_API_KEY", fake_key("never-sent-to-xai-000"))
+    events = Events()
+    profile = ProviderProfile(name="Edited", base_url="https://api.x.ai/v1")
+    settings = dataclasses.replace(Settings().with_profile(profile), active="Edited")
+    controller = Controller(settings, events)
+    try:
+        assert controller.connect().result(10) is False
+        failed = events.wait_for(
+            lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ERROR
+        )
+        assert "points at api.x.ai" in failed.detail and controller.engine is None
+        assert not any(isinstance(e, NeedsKey) for e in events.items)
+    finally:
+        controller.shutdown()
 
 
 def test_the_connection_test_reports_in_plain_words():

@@ -37,8 +37,11 @@ async def simulator():
 @pytest.fixture
 async def engine_with(pulse, simulator):
     async with running_engines(simulator) as start:
+        # The simulator is not OpenAI's host: the profile opts in to receiving the MCP servers.
         yield lambda *servers, remembered=(), model="gpt-realtime", **options: start(
-            Mode.PUSH_TO_TALK, model=model, tools=ToolBox(mcp_servers=servers, remembered=remembered), **options)
+            Mode.PUSH_TO_TALK, model=model,
+            tools=ToolBox(mcp_servers=servers, remembered=remembered),
+            profile_options={"send_mcp_servers": True}, **options)
 
 
 def settled_cards(engine: Engine, kind: str) -> list:
@@ -91,7 +94,7 @@ async def test_an_approval_request_is_answered_by_the_user_then_one_reply_follow
 
 
 async def test_a_remembered_answer_is_given_without_asking(engine_with, simulator):
-    engine, log = await engine_with(DOCS, remembered=(("docs", "search", True),))
+    engine, log = await engine_with(DOCS, remembered=((DOCS.url, "search", True),))
     await engine.send_text(ASK)
     await spoken_reply(log, "returned")
     assert not log.of(out.ApprovalRequested)
@@ -130,6 +133,19 @@ async def test_the_auth_header_reaches_the_wire_but_never_a_recording(engine_wit
     assert "mcp-s3cret-value" in json.dumps(simulator.connections[-1].received)
     written = "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".wav")
     assert "ConfigureSession" in written and "[redacted]" in written and "mcp-s3cret-value" not in written
+
+
+async def test_a_server_that_is_not_openais_gets_no_mcp_servers_without_the_profiles_opt_in(
+    pulse, simulator
+):
+    # The profile of every other test here opts in; this one does not, and its server (not
+    # OpenAI's host, not Azure) must not see the servers nor their auth headers.
+    async with running_engines(simulator) as start:
+        _, log = await start(Mode.PUSH_TO_TALK, tools=ToolBox(mcp_servers=(DOCS,)))
+        notice = await log.wait_for(lambda e: isinstance(e, out.Notice) and "MCP" in e.text)
+    assert "not sent to 127.0.0.1" in notice.text
+    assert "mcp-s3cret-value" not in json.dumps(simulator.connections[-1].received)
+    assert [t for t in client_events(simulator)[0]["session"]["tools"] if t["type"] == "mcp"] == []
 
 
 # ---- the wire, decoded (sans I/O) ----

@@ -449,8 +449,9 @@ def test_the_connection_test_reaches_azure_through_its_preset(qtbot, dialog):
 
 
 def test_each_provider_looks_at_its_own_variable_first_and_xai_never_gets_the_openai_key(monkeypatch):
-    """OPENAI_API_KEY is the documented fallback where the service is OpenAI-compatible; a
-    provider's own variable wins over it; xAI (another company) never gets the OpenAI key."""
+    """OPENAI_API_KEY is the fallback where the service is OpenAI-compatible, once the profile
+    opts in (share_openai_key); a provider's own variable wins over it; xAI (another company)
+    never gets the OpenAI key."""
     import keyring
     from keyring.backends import fail
 
@@ -466,6 +467,8 @@ def test_each_provider_looks_at_its_own_variable_first_and_xai_never_gets_the_op
                     "custom": ("TALKAPP_CUSTOM_API_KEY", "OPENAI_API_KEY")}
         for provider, env_vars in expected.items():
             profile = ProviderProfile(name=provider, provider=provider, key_name=provider)
+            assert profile.env_vars == env_vars[:1]  # no fallback unless the profile opts in
+            profile = dataclasses.replace(profile, share_openai_key=True)
             assert profile.env_vars == env_vars and profile.env_var == env_vars[0]
             if provider == "xai":
                 with pytest.raises(MissingKey, match="XAI_API_KEY for this run"):

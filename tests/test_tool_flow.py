@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 from engine_harness import EventLog, running_engines
@@ -220,6 +221,38 @@ async def test_a_planned_renewal_fails_a_running_tool_once(engine_with, simulato
     assert len(log.of(out.Connected)) == 2
     (card,) = engine.transcript.cards()
     assert card.status == "failed" and card.error == resets[0]
+
+
+async def test_the_microphone_keeps_streaming_while_a_tool_burns_cpu(pulse, simulator):
+    # Hands-free: the mic goes to the service all the time. A tool that would hold the GIL for
+    # minutes runs in its worker; the loop keeps sending audio every pump cycle meanwhile.
+    async def factorial(args: dict) -> str:
+        return str(await run_isolated("math:factorial", 100_000_000))
+
+    declaration = FunctionTool("big_factorial", "n!", {"type": "object", "properties": {}})
+    async with running_engines(simulator) as start:
+        box = ToolBox(registry=ToolRegistry([Tool(declaration, factorial)]), timeout_s=1.5)
+        engine, log = await start(Mode.SERVER_VAD, tools=box)
+        sent_at: list[float] = []
+        send = engine._send
+
+        async def timed_send(command):
+            if isinstance(command, cmd.AppendAudio):
+                sent_at.append(time.monotonic())
+            await send(command)
+
+        engine._send = timed_send  # the pump's own sends, timed where they leave the engine
+        await engine.send_text("Use big_factorial now.")
+        said = await spoken_reply(log, "returned")
+        assert "did not finish within 1.5 s" in said
+    # The window the tool ran in: after it, the in-process simulator (on this same loop) makes
+    # the spoken reply, which is its work, not the engine's.
+    (card,) = engine.transcript.cards()
+    started, ended = card.at, card.at + card.duration_ms / 1000
+    during = [t for t in sent_at if started <= t <= ended]
+    assert len(during) > 50  # it streamed all along (a pump cycle is 10 ms)
+    gaps = [b - a for a, b in zip(during, during[1:], strict=False)]
+    assert max(gaps) < 1.0  # no stall: a frozen loop would leave a gap as long as the tool ran
 
 
 # ---- the rules alone ----

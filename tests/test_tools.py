@@ -33,6 +33,9 @@ from talkapp.tools.registry import Tool, ToolFailed, ToolRegistry
 from talkapp.tools.toolbox import open_toolbox
 
 
+URL = "https://mcp.example.invalid/mcp"
+
+
 def run(coro):
     return asyncio.run(coro)
 
@@ -220,8 +223,9 @@ def test_the_registry_declares_and_runs_and_refuses_bad_calls():
 
 def test_tool_settings_survive_the_settings_file_and_hold_no_secret():
     server = McpServerSettings("docs", "https://mcp.example.invalid/mcp", ("search",), "never", "Authorization", "mcp-abc123")
+    answer = RememberedApproval("docs", "search", True, URL)
     settings = Settings(tools=ToolSettings(clipboard_allowed=True, mcp_servers=(server,),
-                                           remembered=(RememberedApproval("docs", "search", True),)))
+                                           remembered=(answer,)))
     data = json.loads(json.dumps(to_json(settings)))
     problems: list[str] = []
     assert from_json(data, problems) == settings and problems == []
@@ -241,10 +245,23 @@ def test_unusable_tool_settings_fall_back_and_are_named():
     assert len(problems) == 4
 
 
-def test_remembering_an_answer_replaces_the_one_before():
-    tools = ToolSettings().remember("docs", "search", True).remember("docs", "search", False)
-    assert tools.remembered == (RememberedApproval("docs", "search", False),)
-    assert tools.declared() == ToolSettings().declared()  # what a session declares did not change
+def test_remembering_an_answer_replaces_the_one_before_and_is_kept_by_the_servers_url():
+    servers = (McpServerSettings("docs", URL),)
+    tools = ToolSettings(mcp_servers=servers).remember("docs", "search", True)
+    tools = tools.remember("docs", "search", False)
+    assert tools.remembered == (RememberedApproval("docs", "search", False, URL),)
+    assert tools.declared() == ToolSettings(mcp_servers=servers).declared()  # the session's own
+    assert tools.forget(tools.remembered[0]).remembered == ()
+
+
+def test_a_remembered_answer_holds_for_the_url_not_the_label():
+    # Another server given the label "docs" does not inherit the answer; an answer saved before
+    # URLs were kept (none) is not used at all.
+    settings = ToolSettings(mcp_servers=(McpServerSettings("docs", "https://other.invalid/mcp"),),
+                            remembered=(RememberedApproval("docs", "search", True, URL),
+                                        RememberedApproval("docs", "fetch", True)))
+    box = run(open_toolbox(settings))
+    assert box.remembered == ((URL, "search", True),)  # kept by URL: "docs" now is another
 
 
 # ---- MCP header values in the real keyring ----
@@ -259,12 +276,13 @@ def test_an_mcp_header_value_goes_from_the_keyring_into_the_session_tools_only(s
         McpServerSettings("open", "https://open.example.invalid/mcp", approval="never", auth_header="X-Key",
                           secret_name=new_secret_name()),  # a header with no stored value: sent without it
     )
-    settings = ToolSettings(mcp_servers=servers, remembered=(RememberedApproval("docs", "search", True),))
+    settings = ToolSettings(mcp_servers=servers,
+                            remembered=(RememberedApproval("docs", "search", True, URL),))
     box = run(open_toolbox(settings))
     docs, opened = box.mcp_servers
     assert (docs.label, docs.auth_header, docs.auth_value, docs.require_approval) == ("docs", "Authorization", "Bearer mcp-s3cret", "always")
     assert (opened.label, opened.auth_header, opened.auth_value, opened.require_approval) == ("open", "", "", "never")
-    assert box.remembered == (("docs", "search", True),)
+    assert box.remembered == ((URL, "search", True),)
     assert "mcp-s3cret" not in repr(box) and "mcp-s3cret" not in json.dumps(to_json(Settings(tools=settings)))
     forget_header_value(name)
     assert not has_header_value(name)

@@ -133,6 +133,27 @@ def test_the_resolved_dialect_follows_the_model_and_the_setting(qtbot, open_dial
     assert form.warning.isHidden()
 
 
+def test_an_openai_profile_pointed_elsewhere_warns_until_the_key_is_shared(qtbot, open_dialog):
+    dialog = open_dialog(with_openai())
+    select(dialog, "OpenAI")
+    form = dialog.profiles.form
+    assert form.key_warning.isHidden() and form.share_openai_key.isHidden()  # OpenAI's own host
+    assert form.send_mcp.isHidden() and form.system_proxy.isVisible()
+
+    retype(qtbot, form.base_url, "https://api.x.ai/v1")
+    assert form.key_warning.isVisible() and "points at api.x.ai" in form.key_warning.text()
+    assert "will not send your OpenAI key there" in form.key_warning.text()
+    assert form.share_openai_key.isVisible() and form.send_mcp.isVisible()
+    assert form.profile().share_openai_key is False
+
+    qtbot.mouseClick(form.share_openai_key, Qt.MouseButton.LeftButton)  # the user confirms
+    assert form.key_warning.isHidden() and form.profile().share_openai_key is True
+    qtbot.mouseClick(form.send_mcp, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(form.system_proxy, Qt.MouseButton.LeftButton)
+    edited = form.profile()
+    assert edited.send_mcp_servers is True and edited.system_proxy is False
+
+
 # ---- editing and saving ----
 
 def test_an_edited_profile_is_saved_and_survives_a_restart(qtbot, open_dialog, tmp_path):

@@ -16,10 +16,12 @@ from PySide6.QtGui import QGuiApplication
 from test_ui_main import WAIT, replies, wait_live
 from test_ui_settings import all_texts
 
+from talkapp.session.engine_events import ApprovalRequested
 from talkapp.session.transcript import ToolCard
 from talkapp.settings.model import McpServerSettings, RememberedApproval, Settings, ToolSettings
 from talkapp.settings.store import SettingsStore
 from talkapp.tools.mcp import forget_header_value, has_header_value, store_header_value
+from talkapp.ui.main.approval import ApprovalPrompt
 from talkapp.ui.main.transcript_view import TranscriptView
 
 DOCS = McpServerSettings("docs", "https://mcp.example.invalid/mcp", approval="always")
@@ -77,7 +79,9 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
     qtbot.waitUntil(lambda: bool(window.approvals.pending()), timeout=WAIT)
     (request_id,) = window.approvals.pending()
     prompt = window.approvals.prompt(request_id)
-    assert "“docs” wants to run search(" in prompt.label.text() and window.approvals.isVisible()
+    assert "“docs” wants to run search with" in prompt.label.text() and window.approvals.isVisible()
+    assert json.loads(prompt.arguments.toPlainText()) == json.loads(
+        next(c for c in window.transcript.view.cards() if c.kind == "mcp_approval").arguments)
     # Non-blocking: the reply that asked ends (its response.done may land just after the
     # prompt shows) and the conversation goes on while the question waits.
     qtbot.waitUntil(lambda: window.state.value == "listening", timeout=WAIT)
@@ -94,7 +98,7 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
     qtbot.mouseClick(prompt.remember, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(prompt.deny_button, Qt.MouseButton.LeftButton)
     wait_said_and_ended(qtbot, window, "was not approved", 1)
-    remembered = (RememberedApproval("docs", "search", False),)
+    remembered = (RememberedApproval("docs", "search", False, DOCS.url),)
     assert window.settings.tools.remembered == remembered
     assert SettingsStore(tmp_path / "config").load().settings.tools.remembered == remembered  # saved
 
@@ -106,23 +110,57 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
         ("approved", ""), ("denied", "remembered from now on"), ("denied", "remembered")]
 
 
-def test_the_clipboard_tool_reads_only_once_allowed(qtbot, pulse, desktop):
+def test_the_clipboard_tool_asks_at_each_call_until_always_allowed(qtbot, pulse, desktop):
     QGuiApplication.clipboard().setText("the shopping list: milk, eggs")
     window = desktop().window
     wait_live(qtbot, window)
 
+    # A new install asks at each call: a prompt, not a dialog; denied, nothing is read.
     type_message(qtbot, window, "What is on my clipboard? Use read_clipboard.")
-    qtbot.waitUntil(lambda: said_times(window, "has not allowed TalkApp to read the clipboard") == 1, timeout=WAIT)
-    (card,) = window.transcript.view.cards()
-    assert card.status == "failed" and "Settings → Tools & MCP" in card.error
+    qtbot.waitUntil(lambda: len(window.approvals.pending()) == 1, timeout=WAIT)
+    prompt = window.approvals.prompt(window.approvals.pending()[0])
+    assert "read your clipboard" in prompt.label.text()
+    assert prompt.remember.text() == "Al&ways allow"
+    qtbot.mouseClick(prompt.deny_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: said_times(window, "declined to share the clipboard") == 1,
+                    timeout=WAIT)
+    assert "milk" not in window.transcript.view.as_markdown()
 
-    allowed = dataclasses.replace(window.settings, tools=dataclasses.replace(window.settings.tools, clipboard_allowed=True))
-    window.apply_settings(allowed)  # the permission applies at once, without a new session
+    # Allowed this once: read this once, and asked again next time.
     type_message(qtbot, window, "Try read_clipboard again.")
+    qtbot.waitUntil(lambda: len(window.approvals.pending()) == 1, timeout=WAIT)
+    prompt = window.approvals.prompt(window.approvals.pending()[0])
+    qtbot.mouseClick(prompt.allow_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 1, timeout=WAIT)
+    assert not window.settings.tools.clipboard_allowed
+
+    # "Always allow": the standing permission, kept in the settings; no prompt after it.
+    type_message(qtbot, window, "And read_clipboard once more.")
+    qtbot.waitUntil(lambda: len(window.approvals.pending()) == 1, timeout=WAIT)
+    prompt = window.approvals.prompt(window.approvals.pending()[0])
+    qtbot.mouseClick(prompt.remember, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(prompt.allow_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 2, timeout=WAIT)
+    assert window.settings.tools.clipboard_allowed
+    type_message(qtbot, window, "Last time: read_clipboard.")
+    qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 3, timeout=WAIT)
+    assert window.approvals.pending() == []
     last = window.transcript.view.cards()[-1]
     assert last.status == "done" and json.loads(last.result) == {"text": "the shopping list: milk, eggs"}
-    assert window.transcript.view.as_markdown().count("session started") == 1  # no new session was needed
+    assert window.transcript.view.as_markdown().count("session started") == 1  # no new session
+
+
+def test_a_clipboard_not_allowed_and_not_asked_for_is_refused(qtbot, pulse, desktop):
+    QGuiApplication.clipboard().setText("secret")
+    tools = ToolSettings(clipboard_ask=False)
+    window = desktop(Settings(tools=tools)).window
+    wait_live(qtbot, window)
+    type_message(qtbot, window, "What is on my clipboard? Use read_clipboard.")
+    refused = "has not allowed TalkApp to read the clipboard"
+    qtbot.waitUntil(lambda: said_times(window, refused) == 1, timeout=WAIT)
+    (card,) = window.transcript.view.cards()
+    assert card.status == "failed" and "Settings → Tools & MCP" in card.error
+    assert window.approvals.pending() == []
 
 
 # ---- the Tools & MCP tab ----
@@ -169,6 +207,34 @@ def test_the_tools_tab_keeps_servers_in_the_settings_and_header_values_in_the_ke
         qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert saved.args[0].tools.mcp_servers == ()
     assert not has_header_value(docs.secret_name)  # a removed server's value is forgotten
+
+
+def test_an_approval_prompt_shows_the_whole_arguments_as_plain_text(qtbot):
+    long = {"query": "x" * 3000, "link": '<a href="https://evil.example/">ok</a>', "n": 2}
+    request = ApprovalRequested("req_1", "docs", "search", json.dumps(long))
+    prompt = ApprovalPrompt(request)
+    qtbot.addWidget(prompt)
+    shown = prompt.arguments.toPlainText()
+    assert json.loads(shown) == long and "\n" in shown  # all of it, pretty-printed
+    assert prompt.arguments.isReadOnly()
+    odd = ApprovalPrompt(ApprovalRequested("req_2", "docs", "search", "not json {"))
+    qtbot.addWidget(odd)
+    assert odd.arguments.toPlainText() == "not json {"
+
+
+def test_each_remembered_answer_is_listed_with_its_url_and_can_be_forgotten(qtbot, open_dialog):
+    answers = (RememberedApproval("docs", "search", True, DOCS.url),
+               RememberedApproval("docs", "fetch", False, DOCS.url))
+    dialog = open_dialog(Settings(tools=ToolSettings(mcp_servers=(DOCS,), remembered=answers)),
+                         page="tools")
+    page = dialog.tools
+    items = [page.remembered_list.item(i).text() for i in range(page.remembered_list.count())]
+    assert items == [f"Allow search on “docs” ({DOCS.url})", f"Deny fetch on “docs” ({DOCS.url})"]
+    assert not page.forget_one_button.isEnabled()  # nothing chosen yet
+    page.remembered_list.setCurrentRow(0)
+    qtbot.mouseClick(page.forget_one_button, Qt.MouseButton.LeftButton)
+    assert dialog.current_settings().tools.remembered == answers[1:]
+    assert page.remembered_list.count() == 1 and "(1)" in page.forget_button.text()
 
 
 def test_remembered_answers_can_be_forgotten(qtbot, open_dialog):

@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     # comparison of the models; a service VAD adds its own silence wait (real, but not the model's).
     manual = SessionConfig(turn_detection=None)
     base = command_line_profile(args.base_url, args.provider, session=manual,
-                                system_proxy=not args.no_proxy)
+                                system_proxy=not args.no_proxy,
+                                share_openai_key=args.share_openai_key)
     try:
         configs = [parse_config(spec, saved, base) for spec in args.config]
     except ConfigError as exc:

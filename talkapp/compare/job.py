@@ -46,6 +46,8 @@ async def run_plan(plan: Plan, prices: PriceTable, progress: Callable[[RunResult
     keys = await asyncio.to_thread(_keys, configs)
 
     def key_for(config: CompareConfig) -> str:
+        if config.profile.needs_key and config.profile.key_problem:
+            raise TurnFailed(config.profile.key_problem)  # the OpenAI key is not for that host
         key = keys[config.profile.key_name] if config.profile.needs_key else SIMULATOR_KEY
         if isinstance(key, MissingKey):
             raise TurnFailed(str(key))  # this configuration's row says so; the others run

@@ -133,7 +133,12 @@ class Engine:
         self._connected = True
         self._emit(out.Connected(session.endpoint.describe(), session.started.session_id))
         self._tell_differences(session.configured)
-        if self.tools.box.mcp_servers and session.endpoint.choice.dialect.name != "ga":
+        if self.tools.box.mcp_servers and not self.profile.sends_mcp_servers:
+            where = self.profile.host or "this server"
+            self._emit(out.Notice("info", f"Your MCP servers were not sent to {where}: only OpenAI "
+                                  "and Azure OpenAI get them (and their auth headers), unless the "
+                                  "profile allows it."))
+        elif self.tools.box.mcp_servers and session.endpoint.choice.dialect.name != "ga":
             self._emit(out.Notice("info", f"MCP servers work with GA models only; this {session.endpoint.choice.dialect.label} "
                                   "session runs without them."))
         self._set_state(State.LISTENING)
@@ -239,8 +244,11 @@ class Engine:
 
     def _session_config(self) -> cmd.SessionConfig:
         box = self.tools.box
+        # MCP servers carry their auth headers: only to a service that runs them (or opted in).
+        mcp = box.mcp_servers if self.profile.sends_mcp_servers else ()
         return dataclasses.replace(self.profile.session, turn_detection=self.policy.turn_detection(),
-                                   tools=self.profile.session.tools + box.declarations(), mcp_servers=box.mcp_servers)
+                                   tools=self.profile.session.tools + box.declarations(),
+                                   mcp_servers=mcp)
 
     def _rates_changed(self) -> None:
         a = self._parts

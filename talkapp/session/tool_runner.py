@@ -61,7 +61,9 @@ class ToolRunner:
         self._ran: OrderedDict[str, None] = OrderedDict()  # call ids already run
         self._rounds: dict[str, _Round] = {}  # by response id
         self._tasks: set[asyncio.Task] = set()
-        self._remembered = {(server, tool): approve for server, tool, approve in box.remembered}
+        # Remembered answers hold for a server's URL (its label can be reused by another server).
+        self._remembered = {(url, tool): approve for url, tool, approve in box.remembered}
+        self._urls = {server.label: server.url for server in box.mcp_servers}
         self.executions = 0  # functions run (tests count them)
 
     # ---- events (the engine's reader task) ----
@@ -102,7 +104,7 @@ class ToolRunner:
         if card is None or card.kind != "mcp_approval" or card.status != "awaiting":
             return False
         if remember:
-            self._remembered[(card.server, card.name)] = approve
+            self._remembered[(self._urls.get(card.server, ""), card.name)] = approve
         await self._decide(card, approve, "remembered from now on" if remember else "")
         return True
 
@@ -205,7 +207,8 @@ class ToolRunner:
     async def _approval(self, request: ev.McpApprovalRequested, now: float) -> None:
         card = self._put(ToolCard(request.request_id, "mcp_approval", request.name, request.server_label,
                                   request.arguments, status="awaiting", at=now))
-        remembered = self._remembered.get((request.server_label, request.name))
+        url = self._urls.get(request.server_label)
+        remembered = self._remembered.get((url, request.name)) if url else None
         if remembered is not None:
             await self._decide(card, remembered, "remembered")
             return

@@ -62,11 +62,14 @@ class McpServerSettings:
 
 @dataclass(frozen=True)
 class RememberedApproval:
-    """"Remember for this tool": the answer given automatically next time it asks."""
+    """"Remember for this tool": the answer given automatically next time it asks. It holds for
+    the server's URL, not its label: a server renamed keeps it, another server given the same
+    label does not get it. (An answer saved before URLs were kept has none and is not used.)"""
 
-    server: str = ""
+    server: str = ""  # the label, for showing
     tool: str = ""
     approve: bool = False
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,8 @@ class ToolSettings:
     clock: bool = True  # built-in: current date and time
     calculator: bool = True  # built-in: arithmetic, evaluated safely
     clipboard: bool = True  # built-in: declared; it reads only once `clipboard_allowed`
-    clipboard_allowed: bool = False  # off by default: the clipboard may hold anything
+    clipboard_allowed: bool = False  # always, without asking (off by default: it may hold anything)
+    clipboard_ask: bool = True  # when not always allowed: ask at each call (False: refuse)
     timeout_s: float = 8.0  # a tool that takes longer answers the model with an error
     mcp_servers: tuple[McpServerSettings, ...] = ()
     remembered: tuple[RememberedApproval, ...] = ()
@@ -85,8 +89,15 @@ class ToolSettings:
         return (self.clock, self.calculator, self.clipboard, self.mcp_servers)
 
     def remember(self, server: str, tool: str, approve: bool) -> ToolSettings:
-        kept = tuple(r for r in self.remembered if (r.server, r.tool) != (server, tool))
-        return dataclasses.replace(self, remembered=(*kept, RememberedApproval(server, tool, approve)))
+        """Remember the answer for `tool` on the server labelled `server` (kept by its URL)."""
+        url = next((s.url for s in self.mcp_servers if s.label == server), "")
+        kept = tuple(r for r in self.remembered if (r.url, r.tool) != (url, tool))
+        answer = RememberedApproval(server, tool, approve, url)
+        return dataclasses.replace(self, remembered=(*kept, answer))
+
+    def forget(self, answer: RememberedApproval) -> ToolSettings:
+        kept = tuple(r for r in self.remembered if r != answer)
+        return dataclasses.replace(self, remembered=kept)
 
 
 def default_recordings_folder() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import ApiSetting, DialectChoice, choose_dialect
@@ -19,6 +20,8 @@ from talkapp.settings.providers import OPENAI_BASE_URL, Preset, preset_for, prov
 __all__ = ["OPENAI_BASE_URL", "ProviderProfile", "command_line_profile", "simulator_profile"]
 
 DEFAULT_MODEL = "gpt-realtime"
+OPENAI_ENV_VAR = "OPENAI_API_KEY"
+OPENAI_HOSTS = ("api.openai.com",)
 SIMULATOR_PROFILE = "Offline simulator"
 
 Provider = Literal["openai", "azure", "azure_preview", "xai", "custom", "simulator"]
@@ -47,6 +50,11 @@ class ProviderProfile:
     deployment: str = ""  # Azure: the deployment's name ("" = same as the model)
     api_version: str = ""  # Azure preview: "" = the newest preview version TalkApp knows
     system_proxy: bool = True  # wss:// through the system's proxy (https_proxy …), if one is set
+    # Opt-ins for sending a secret where it does not go by default (see `key_problem`,
+    # `sends_mcp_servers`): the OpenAI key to a server that is not OpenAI's, and the MCP servers
+    # (with their auth headers) to a provider that does not run remote MCP itself.
+    share_openai_key: bool = False
+    send_mcp_servers: bool = False
 
     @property
     def preset(self) -> Preset:
@@ -63,8 +71,33 @@ class ProviderProfile:
 
     @property
     def env_vars(self) -> tuple[str, ...]:
-        """Every variable a key for one session may come from, in order (`env_var` first)."""
-        return self.preset.env_vars
+        """Every variable a key for one session may come from, in order (`env_var` first).
+        OPENAI_API_KEY serves another provider only when the profile opts in."""
+        shared = self.provider == "openai" or self.share_openai_key
+        return tuple(name for name in self.preset.env_vars if name != OPENAI_ENV_VAR or shared)
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.endpoint().url).hostname or "").lower()
+
+    @property
+    def key_problem(self) -> str | None:
+        """Why this profile's key must not be looked up: an OpenAI profile whose base URL was
+        pointed at another host would hand that host the OpenAI key (None: nothing wrong)."""
+        if self.provider != "openai" or self.share_openai_key or self.host in OPENAI_HOSTS:
+            return None
+        return (f"This OpenAI profile points at {self.host or 'an unnamed host'}, which is not "
+                "OpenAI's: TalkApp will not send your OpenAI key there. Choose the provider that "
+                "server belongs to (Custom has a key of its own), or allow this profile to share "
+                "the OpenAI key.")
+
+    @property
+    def sends_mcp_servers(self) -> bool:
+        """MCP servers, with their auth headers, go only to services that run remote MCP
+        themselves (OpenAI, Azure OpenAI), the built-in simulator, or where the user opted in."""
+        if self.send_mcp_servers or self.provider in ("simulator", "azure", "azure_preview"):
+            return True
+        return self.provider == "openai" and self.host in OPENAI_HOSTS
 
     def choice(self) -> DialectChoice:
         return choose_dialect(self.api, self.model, self.preset.dialect)

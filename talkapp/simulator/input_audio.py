@@ -13,6 +13,9 @@ from talkapp.simulator.vad import ServerVad, VadEdge, VadParams
 from talkapp.simulator.wire_audio import Codec, to_pcm24
 
 _BYTES_PER_MS = 48  # PCM16 at 24 kHz
+# The buffer holds at most this much (a client that appends and never commits must not fill the
+# memory): older audio falls off its front, as from a ring, and the timeline moves on.
+MAX_BUFFER_MS = 15 * 60 * 1000
 
 
 class InputAudio:
@@ -24,7 +27,7 @@ class InputAudio:
 
     @property
     def buffered_ms(self) -> float:
-        return duration_ms(bytes(self._pcm))
+        return duration_ms(self._pcm)
 
     @property
     def end_ms(self) -> float:
@@ -43,6 +46,10 @@ class InputAudio:
     def append(self, wire: bytes) -> list[VadEdge]:
         pcm = to_pcm24(wire, self.codec)
         self._pcm += pcm
+        excess = len(self._pcm) - MAX_BUFFER_MS * _BYTES_PER_MS
+        if excess > 0:
+            del self._pcm[:excess]
+            self.start_ms += excess / _BYTES_PER_MS
         return self.vad.feed(pcm) if self.vad is not None else []
 
     def take_all(self) -> bytes:

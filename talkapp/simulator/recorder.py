@@ -11,6 +11,16 @@ from dataclasses import dataclass, field
 
 from talkapp.simulator.errors import mask_key
 
+# Bounds on what is kept for inspection, so a simulator that runs for days stays small: the
+# newest events of each connection and of the timeline, and the newest connections.
+MAX_EVENTS = 100_000
+MAX_CONNECTIONS = 10_000
+
+
+def _keep_newest(items: list, limit: int) -> None:
+    if len(items) > limit:
+        del items[: len(items) - limit + limit // 10]  # trimmed in steps, not at every append
+
 
 @dataclass
 class ConnectionRecord:
@@ -49,8 +59,10 @@ class Recorder:
     enabled: bool = True
 
     def open(self, path: str, headers: Iterable[tuple[str, str]]) -> ConnectionRecord:
-        record = ConnectionRecord(len(self.connections), path, _masked(headers))
+        number = self.connections[-1].number + 1 if self.connections else 0
+        record = ConnectionRecord(number, path, _masked(headers))
         self.connections.append(record)
+        _keep_newest(self.connections, MAX_CONNECTIONS)
         return record
 
     def received(self, record: ConnectionRecord, event: object) -> None:
@@ -58,12 +70,16 @@ class Recorder:
             return
         record.received.append(event)
         self.timeline.append((record.number, "in", event))
+        _keep_newest(record.received, MAX_EVENTS)
+        _keep_newest(self.timeline, MAX_EVENTS)
 
     def sent(self, record: ConnectionRecord, event: object) -> None:
         if not self.enabled:
             return
         record.sent.append(event)
         self.timeline.append((record.number, "out", event))
+        _keep_newest(record.sent, MAX_EVENTS)
+        _keep_newest(self.timeline, MAX_EVENTS)
 
 
 def _masked(headers: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -21,9 +21,11 @@ from talkapp.tools.isolated import IsolatedFailure, run_isolated
 from talkapp.tools.registry import Tool, ToolFailed
 
 ClipboardRead = Callable[[], Awaitable[str]]  # the clipboard's text ("" when it holds none)
+ClipboardConsent = Callable[[], Awaitable[bool]]  # asks the user, for this one call
 MAX_CLIPBOARD = 4000  # characters handed to the model; the rest is cut with a note
 NOT_ALLOWED = ("The user has not allowed TalkApp to read the clipboard. They can allow it in "
                "Settings → Tools & MCP (“Allow reading the clipboard”).")
+DECLINED = "The user declined to share the clipboard this time."
 
 TIME = FunctionTool(
     "get_current_time",
@@ -69,12 +71,19 @@ async def calculate(args: dict) -> str:
     return json.dumps({"expression": expression, "result": result})
 
 
-def clipboard_reader(read: ClipboardRead | None, allowed: Callable[[], bool]):
+def clipboard_reader(read: ClipboardRead | None, allowed: Callable[[], bool],
+                     consent: ClipboardConsent | None = None,
+                     asks: Callable[[], bool] = lambda: False):
+    """`allowed()`: always, without asking; else, when `asks()` and there is a `consent`, the
+    user is asked at this call (the clipboard is read only on their yes); else refused."""
     async def read_clipboard(args: dict) -> str:
-        if not allowed():
-            raise ToolFailed(NOT_ALLOWED)
         if read is None:
             raise ToolFailed("There is no clipboard to read here (TalkApp runs without its window).")
+        if not allowed():
+            if consent is None or not asks():
+                raise ToolFailed(NOT_ALLOWED)
+            if not await consent():
+                raise ToolFailed(DECLINED)
         text = await read()
         if not text:
             return json.dumps({"text": "", "note": "The clipboard holds no text."})
@@ -85,8 +94,11 @@ def clipboard_reader(read: ClipboardRead | None, allowed: Callable[[], bool]):
 
 
 def builtin_tools(settings: ToolSettings, clipboard: ClipboardRead | None = None,
-                  clipboard_allowed: Callable[[], bool] = lambda: False) -> list[Tool]:
+                  clipboard_allowed: Callable[[], bool] = lambda: False,
+                  clipboard_consent: ClipboardConsent | None = None,
+                  clipboard_asks: Callable[[], bool] = lambda: False) -> list[Tool]:
     """The built-ins the settings turn on."""
+    reader = clipboard_reader(clipboard, clipboard_allowed, clipboard_consent, clipboard_asks)
     chosen = [(settings.clock, TIME, current_time), (settings.calculator, CALCULATE, calculate),
-              (settings.clipboard, CLIPBOARD, clipboard_reader(clipboard, clipboard_allowed))]
+              (settings.clipboard, CLIPBOARD, reader)]
     return [Tool(declaration, run) for on, declaration, run in chosen if on]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from talkapp.protocol.commands import FunctionTool, McpServer
 from talkapp.settings.model import ToolSettings
-from talkapp.tools.builtin import ClipboardRead, builtin_tools
+from talkapp.tools.builtin import ClipboardConsent, ClipboardRead, builtin_tools
 from talkapp.tools.mcp import mcp_servers
 from talkapp.tools.registry import ToolRegistry
 
@@ -19,7 +19,7 @@ DEFAULT_TIMEOUT_S = 8.0
 class ToolBox:
     registry: ToolRegistry = field(default_factory=ToolRegistry)
     mcp_servers: tuple[McpServer, ...] = ()
-    remembered: tuple[tuple[str, str, bool], ...] = ()  # (server, tool, approve)
+    remembered: tuple[tuple[str, str, bool], ...] = ()  # (server URL, tool, approve)
     timeout_s: float = DEFAULT_TIMEOUT_S
 
     def declarations(self) -> tuple[FunctionTool, ...]:
@@ -27,11 +27,14 @@ class ToolBox:
 
 
 async def open_toolbox(settings: ToolSettings, clipboard: ClipboardRead | None = None,
-                       clipboard_allowed: Callable[[], bool] = lambda: False) -> ToolBox:
+                       clipboard_allowed: Callable[[], bool] = lambda: False,
+                       clipboard_consent: ClipboardConsent | None = None,
+                       clipboard_asks: Callable[[], bool] = lambda: False) -> ToolBox:
     """The toolbox for a new session (reads MCP header values from the keyring, off the loop)."""
     return ToolBox(
-        registry=ToolRegistry(builtin_tools(settings, clipboard, clipboard_allowed)),
+        registry=ToolRegistry(builtin_tools(settings, clipboard, clipboard_allowed,
+                                            clipboard_consent, clipboard_asks)),
         mcp_servers=await mcp_servers(settings),
-        remembered=tuple((r.server, r.tool, r.approve) for r in settings.remembered),
+        remembered=tuple((r.url, r.tool, r.approve) for r in settings.remembered if r.url),
         timeout_s=settings.timeout_s if settings.timeout_s > 0 else DEFAULT_TIMEOUT_S,
     )

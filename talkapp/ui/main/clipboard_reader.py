@@ -17,10 +17,21 @@ from PySide6.QtGui import QGuiApplication
 
 class ClipboardReader(QObject):
     _asked = Signal(object)  # a concurrent.futures.Future[str], emitted on the loop thread
+    # A concurrent.futures.Future[bool] for the user's answer, delivered on the main thread: the
+    # window asks (a prompt, not a dialog) and resolves it.
+    consent_asked = Signal(object)
+    _ask_consent = Signal(object)  # emitted on the loop thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._asked.connect(self._read, Qt.ConnectionType.QueuedConnection)
+        self._ask_consent.connect(self.consent_asked, Qt.ConnectionType.QueuedConnection)
+
+    async def consent(self) -> bool:
+        """On the loop: may the model read the clipboard this once? (The user's answer.)"""
+        future: concurrent.futures.Future[bool] = concurrent.futures.Future()
+        self._ask_consent.emit(future)
+        return await asyncio.wrap_future(future)
 
     async def read(self) -> str:
         """On the loop: the clipboard's text ("" when it holds none)."""

@@ -63,6 +63,7 @@ class TalkPanel(QWidget):
 
 def _label(name: str, scale: float = 1.0, muted: bool = False) -> QLabel:
     label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)  # a state line may quote the service
     label.setAccessibleName(name)
     label.setWordWrap(True)
     label.setAlignment(Qt.AlignmentFlag.AlignHCenter)

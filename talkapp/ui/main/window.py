@@ -9,6 +9,7 @@ polled by a ~30 Hz timer. Nothing here waits on a future.
 from __future__ import annotations
 
 import dataclasses
+import html
 import itertools
 import time
 
@@ -56,6 +57,9 @@ class MainWindow(QMainWindow):
         self.compare_window: CompareWindow | None = None
         self.clipboard = ClipboardReader(self)  # the read_clipboard tool reads through it (loop → UI → loop)
         controller.clipboard = self.clipboard.read
+        controller.clipboard_consent = self.clipboard.consent
+        self.clipboard.consent_asked.connect(self.ask_clipboard_consent)
+        self._clipboard_asks: dict[str, object] = {}  # prompt id -> the Future awaiting the answer
         self._build()
         self._wire()
         self._show_settings(settings)
@@ -230,10 +234,28 @@ class MainWindow(QMainWindow):
         self.settings_changed.emit(self.settings)
         self._refresh()
 
+    @Slot(object)
+    def ask_clipboard_consent(self, future) -> None:
+        """The model wants the clipboard and the user chose to be asked each time: a prompt
+        beside the MCP ones (never modal); "Always allow" turns the standing permission on."""
+        request_id = f"clipboard-{next(_CLIPBOARD_ASKS)}"
+        self._clipboard_asks[request_id] = future
+        self.approvals.ask(ApprovalRequested(request_id, "", "read_clipboard", CLIPBOARD_QUESTION))
+
     @Slot(object, bool, bool)
     def answer_approval(self, request: ApprovalRequested, approve: bool, remember: bool) -> None:
         """An approval prompt was answered; "remember" also goes into the settings (kept for
         later sessions, forgotten in Settings → Tools & MCP)."""
+        future = self._clipboard_asks.pop(request.request_id, None)
+        if future is not None:  # the clipboard, asked for one call
+            if not future.done():  # the call may have timed out meanwhile
+                future.set_result(approve)
+            if remember and approve:
+                tools = dataclasses.replace(self.settings.tools, clipboard_allowed=True)
+                self.settings = dataclasses.replace(self.settings, tools=tools)
+                self.settings_changed.emit(self.settings)
+                self._bridge.watch(self._controller.apply(self.settings), "allow the clipboard")
+            return
         self._controller.answer_approval(request.request_id, approve, remember)
         if remember:
             tools = self.settings.tools.remember(request.server, request.tool, approve)
@@ -366,7 +388,8 @@ class MainWindow(QMainWindow):
             status = status_text.describe(self.state, hands_free, self.hotkey)
         interrupted = self._interrupted if self.state in status_text.LIVE else None
         self.talk.state_line.setText(f"{interrupted} {status.line}" if interrupted else status.line)
-        self.talk.state_line.setToolTip(self._detail if self.state is State.ERROR else "")
+        detail = self._detail if self.state is State.ERROR else ""
+        self.talk.state_line.setToolTip(plain_tooltip(detail))
         self.header.state.set(status.chip, status.kind)
         self.header.set_connected(self.state is not State.IDLE and self.state is not State.ERROR and not self._needs_key)
         # No Disconnect while connecting: the controller does not yet serialize a disconnect
@@ -395,3 +418,14 @@ class MainWindow(QMainWindow):
     @Slot()
     def _poll_levels(self) -> None:
         self.talk.show_levels(*self._controller.levels())
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip guesses rich text from its content: service text is escaped, so it shows as
+    written (no link, no formatting) whatever it holds."""
+    return f"<p>{html.escape(text)}</p>" if text else ""
+
+
+CLIPBOARD_QUESTION = ("The model asks to read your clipboard: whatever you copied (a password "
+                      "too) would go to the model. Allow it this time?")
+_CLIPBOARD_ASKS = itertools.count(1)

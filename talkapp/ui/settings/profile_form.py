@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -136,8 +137,29 @@ class ProfileForm(QWidget):
         self.reasoning_note.setWordWrap(True)
         self.reasoning_note.setAccessibleName("Why reasoning is off")
         form.addRow("", self.reasoning_note)
+        self._secrets_rows(form)
         self._provider = self._base.provider  # the preset the fields are laid out for
         self._connect()
+
+    def _secrets_rows(self, form: QFormLayout) -> None:
+        """Where this profile's secrets may go: each a deliberate choice, off by default."""
+        self.key_warning = QLabel()
+        self.key_warning.setWordWrap(True)
+        self.key_warning.setAccessibleName("Key warning")
+        form.addRow("", self.key_warning)
+        self.share_openai_key = QCheckBox("Let this server have my OpenAI &key")
+        self.share_openai_key.setToolTip("For a server that is not OpenAI's: use the OpenAI key "
+                                         "(the 'openai' keyring entry, or OPENAI_API_KEY) with it.")
+        form.addRow("Secrets:", self.share_openai_key)
+        self.send_mcp = QCheckBox("Send my MCP servers and their auth headers to this server")
+        self.send_mcp.setToolTip("OpenAI and Azure OpenAI call MCP servers themselves and always "
+                                 "get them; any other server only when this is on.")
+        form.addRow("", self.send_mcp)
+        self.system_proxy = QCheckBox("Use the system's proxy for wss:// (https_proxy …)")
+        self.system_proxy.setToolTip("ws:// and this computer never go through a proxy.")
+        form.addRow("", self.system_proxy)
+        for box in (self.share_openai_key, self.send_mcp, self.system_proxy):
+            box.toggled.connect(self._changed)
 
     def _dialect_row(self) -> QWidget:
         row = QWidget()
@@ -250,6 +272,9 @@ class ProfileForm(QWidget):
             self.eagerness.setCurrentText(defaults.eagerness)
             self.transcription.setCurrentText(s.transcription_model or TRANSCRIPTION_OFF)
             self.reasoning.setCurrentIndex(max(0, self.reasoning.findData(s.reasoning_effort)))
+            self.share_openai_key.setChecked(profile.share_openai_key)
+            self.send_mcp.setChecked(profile.send_mcp_servers)
+            self.system_proxy.setChecked(profile.system_proxy)
             self._refresh_voices(s.voice or "")
             self._refresh()
         finally:
@@ -279,6 +304,9 @@ class ProfileForm(QWidget):
             deployment=self.deployment.text().strip(),
             # the default is stored as "" so a newer TalkApp's newer default applies
             api_version="" if version == AZURE_API_VERSIONS[0] else version,
+            share_openai_key=self.share_openai_key.isChecked(),
+            send_mcp_servers=self.send_mcp.isChecked(),
+            system_proxy=self.system_proxy.isChecked(),
         )
 
     def rebase(self, profile: ProviderProfile) -> None:
@@ -387,10 +415,29 @@ class ProfileForm(QWidget):
         self.reasoning.setToolTip(note or "How much the model thinks before it answers (gpt-realtime-2 models).")
         self.reasoning_note.setText(note)
         self.layout_.setRowVisible(self.reasoning_note, bool(note))
+        self._refresh_secrets(provider)
         dropped = xai_note(self._api(), model, provider)
         self.transcription.setEnabled(not dropped)
         self.xai_note.setText(dropped)
         self.layout_.setRowVisible(self.xai_note, bool(dropped))
+
+    def _refresh_secrets(self, provider: str) -> None:
+        """The OpenAI key box where an OpenAI key could go astray (an OpenAI profile pointed
+        elsewhere, a custom or Azure server and OPENAI_API_KEY), the MCP box where MCP servers
+        would not go by default, and a warning while an OpenAI profile's key has nowhere to go."""
+        try:
+            shown = self.profile()
+            profile = dataclasses.replace(shown, share_openai_key=False, send_mcp_servers=False)
+            problem, mcp_by_default = profile.key_problem, profile.sends_mcp_servers
+        except ValueError:
+            problem, mcp_by_default = None, True
+        shares = provider in ("custom", "azure", "azure_preview") or bool(problem)
+        self.layout_.setRowVisible(self.share_openai_key, shares)
+        self.layout_.setRowVisible(self.send_mcp, provider != "simulator" and not mcp_by_default)
+        self.layout_.setRowVisible(self.system_proxy, provider != "simulator")
+        warn = bool(problem) and not self.share_openai_key.isChecked()
+        self.key_warning.setText(f"⚠ {problem}" if warn else "")
+        self.layout_.setRowVisible(self.key_warning, warn)
 
     def _lay_out_address(self, provider: str) -> None:
         """The address rows the preset needs, and what the base URL field means for it."""

@@ -170,6 +170,8 @@ class ToolsPage(QWidget):
         self.calculator = QCheckBox("&Calculator (exact arithmetic)")
         self.clipboard = QCheckBox("Read the clip&board (when allowed below)")
         self.clipboard_allowed = QCheckBox("&Allow reading the clipboard when the model asks")
+        self.clipboard_ask = QCheckBox("Otherwise as&k me at each call")
+        self.clipboard_ask.setToolTip("A prompt above the conversation: allow once, or always.")
         self.clipboard_allowed.setToolTip("Off by default: whatever you copied (a password too) would be sent to the model.")
         self.timeout = QDoubleSpinBox()
         self.timeout.setRange(1.0, 60.0)
@@ -180,14 +182,16 @@ class ToolsPage(QWidget):
         self.timeout.setMaximumWidth(120)
         self.timeout.setToolTip("A tool that takes longer is stopped and the model is told, so you are never left in silence.")
         for box, on in ((self.clock, tools.clock), (self.calculator, tools.calculator), (self.clipboard, tools.clipboard),
-                        (self.clipboard_allowed, tools.clipboard_allowed)):
+                        (self.clipboard_allowed, tools.clipboard_allowed),
+                        (self.clipboard_ask, tools.clipboard_ask)):
             box.setChecked(on)
             box.toggled.connect(self._changed)
         self.timeout.setValue(tools.timeout_s)
         self.timeout.valueChanged.connect(self._changed)
         built_in = QGroupBox("Built-in tools")
         form = QFormLayout(built_in)
-        for box in (self.clock, self.calculator, self.clipboard, self.clipboard_allowed):
+        for box in (self.clock, self.calculator, self.clipboard, self.clipboard_allowed,
+                    self.clipboard_ask):
             form.addRow(box)
         form.addRow("&Time limit per tool:", self.timeout)
 
@@ -216,11 +220,44 @@ class ToolsPage(QWidget):
         column.addWidget(note)
         column.addWidget(self.servers, 1)
         column.addLayout(buttons)
+        column.addWidget(self._remembered_box())
 
         layout = QVBoxLayout(self)
         layout.addWidget(built_in)
         layout.addWidget(mcp, 1)
         self._show_servers()
+        self._show_remembered()
+
+    def _remembered_box(self) -> QWidget:
+        """Each remembered answer, with the server's URL it holds for; each can be forgotten."""
+        self.remembered_list = QListWidget()
+        self.remembered_list.setAccessibleName("Remembered answers")
+        self.remembered_list.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        self.remembered_list.currentRowChanged.connect(lambda _row: self._refresh_buttons())
+        self.forget_one_button = QPushButton("Forget t&his answer")
+        self.forget_one_button.clicked.connect(self.forget_selected)
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.remembered_list, 1)
+        row.addWidget(self.forget_one_button, 0, Qt.AlignmentFlag.AlignTop)
+        return box
+
+    def _show_remembered(self) -> None:
+        self.remembered_list.clear()
+        for answer in self._remembered:
+            verdict = "Allow" if answer.approve else "Deny"
+            where = answer.url or "an old answer kept by name only: not used"
+            self.remembered_list.addItem(f"{verdict} {answer.tool} on “{answer.server}” ({where})")
+        self.remembered_list.setVisible(bool(self._remembered))
+        self._refresh_buttons()
+
+    def forget_selected(self) -> None:
+        row = self.remembered_list.currentRow()
+        if 0 <= row < len(self._remembered):
+            self._remembered = self._remembered[:row] + self._remembered[row + 1:]
+            self._show_remembered()
+            self._changed()
 
     # ---- the dialog's side ----
 
@@ -228,6 +265,7 @@ class ToolsPage(QWidget):
         return dataclasses.replace(
             self._tools, clock=self.clock.isChecked(), calculator=self.calculator.isChecked(),
             clipboard=self.clipboard.isChecked(), clipboard_allowed=self.clipboard_allowed.isChecked(),
+            clipboard_ask=self.clipboard_ask.isChecked(),
             timeout_s=float(self.timeout.value()), mcp_servers=tuple(self._servers), remembered=self._remembered)
 
     def take_secrets(self) -> HeaderSecrets:
@@ -275,7 +313,7 @@ class ToolsPage(QWidget):
 
     def forget_remembered(self) -> None:
         self._remembered = ()
-        self._refresh_buttons()
+        self._show_remembered()
         self._changed()
 
     def _open(self, row: int | None) -> None:
@@ -330,6 +368,9 @@ class ToolsPage(QWidget):
         count = len(self._remembered)
         self.forget_button.setText(f"&Forget remembered answers ({count})" if count else "No remembered answers")
         self.forget_button.setEnabled(bool(count))
+        if hasattr(self, "remembered_list"):
+            self.forget_one_button.setVisible(bool(count))
+            self.forget_one_button.setEnabled(0 <= self.remembered_list.currentRow() < count)
 
     def _changed(self) -> None:
         self.edited.emit()
