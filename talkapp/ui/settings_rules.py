@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from talkapp.protocol.dialect import AUTH_HEADERS
-from talkapp.protocol.models import takes_reasoning
+from talkapp.protocol.models import takes_reasoning, xai_takes_reasoning
 from talkapp.protocol.selection import auto_dialect, choose_dialect
 from talkapp.settings.profile import (
     BETA_VOICES,
@@ -82,7 +82,9 @@ def reasoning_note(api: str, model: str, provider: str) -> str:
     if dialect == "beta":
         return "The beta dialect has no reasoning setting."
     if dialect == "xai":
-        return "TalkApp sends no reasoning setting in xAI's dialect."
+        if not xai_takes_reasoning(model):
+            return f"{model} takes no reasoning setting (grok-voice-latest and grok-voice-think-* do): it is not sent."
+        return ""
     if not takes_reasoning(model):
         return f"{model} takes no reasoning effort (only the gpt-realtime-2 models do): it is not sent."
     return ""
