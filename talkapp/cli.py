@@ -128,6 +128,9 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"input transcription model, any id (default {SessionConfig.transcription_model}; "
                              "Azure: a transcription deployment's name; none: off)")
     parser.add_argument("--instructions", default=None, help="system instructions for the session")
+    parser.add_argument("--sign-in", choices=("key", "entra"), default="key",
+                        help="Azure: key (the api-key header, default) or entra (a Microsoft Entra ID token from "
+                             "azure-identity: pip install 'talkapp[azure]')")
     parser.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
     parser.add_argument("--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS)
     parser.add_argument("--record", metavar="FOLDER", default=None,
@@ -142,7 +145,11 @@ def _profile(args: argparse.Namespace) -> ProviderProfile:
     if args.transcription is not None:
         model = args.transcription.strip()
         config = dataclasses.replace(config, transcription_model=None if model in ("", "none") else model)
-    return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model, session=config)
+    profile = command_line_profile(args.base_url, args.provider, api=args.api, model=args.model, session=config,
+                                   sign_in=args.sign_in)
+    if args.sign_in == "entra" and not profile.uses_entra:
+        raise CliError("--sign-in entra is for Azure OpenAI: add --provider azure (or azure_preview).")
+    return profile
 
 
 def _run_say(args: argparse.Namespace) -> int:
@@ -194,7 +201,14 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
                 tap.close()
 
 
-def _api_key(profile: ProviderProfile) -> str:
+def _api_key(profile: ProviderProfile):
+    if profile.uses_entra:
+        from talkapp.settings.entra import EntraToken, EntraUnavailable, default_token_provider
+
+        try:
+            return EntraToken(default_token_provider())
+        except EntraUnavailable as exc:
+            raise CliError(str(exc)) from None
     try:
         return find_api_key(profile.key_name, profile.env_vars).value
     except MissingKey as exc:

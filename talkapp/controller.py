@@ -23,6 +23,7 @@ from talkapp.session.engine import AudioOptions, Engine
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
+from talkapp.settings.entra import EntraToken, EntraUnavailable, default_token_provider
 from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
@@ -149,10 +150,16 @@ class Controller:
             await engine.stop()
         await self._stop_simulator()
 
-    async def _key_for(self, profile: ProviderProfile) -> str | None:
+    async def _key_for(self, profile: ProviderProfile):
         if not profile.needs_key:
             await self._start_simulator()
             return SIMULATOR_KEY
+        if profile.uses_entra:
+            try:
+                return EntraToken(default_token_provider())
+            except EntraUnavailable as exc:
+                self._emit(NeedsKey(profile.name, str(exc)))
+                return None
         try:
             return (await asyncio.to_thread(find_api_key, profile.key_name, profile.env_vars)).value
         except MissingKey as exc:
@@ -176,7 +183,12 @@ class Controller:
             loop.stop()
 
     async def _test(self, profile: ProviderProfile, api_key: str | None) -> str:
-        if profile.needs_key and not api_key:
+        if profile.uses_entra:
+            try:
+                api_key = EntraToken(default_token_provider())
+            except EntraUnavailable as exc:
+                return f"✗ {exc}"
+        elif profile.needs_key and not api_key:
             return "Enter an API key first."
         started = time.monotonic()
         just_for_this = not profile.needs_key and self._simulator is None

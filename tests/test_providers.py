@@ -392,6 +392,12 @@ def test_the_form_shows_each_providers_fields_url_and_dialect_live(qtbot, dialog
     assert form.resolved.text() == "→ GA for gpt-realtime-2" and form.reasoning.isEnabled()
     assert page.profiles()[1].key_name == "azure"  # its own key entry, not OpenAI's
     assert "transcription deployment" in form.transcription.toolTip()  # Azure wants its deployment's name
+    assert visible(form.sign_in) and not visible(form.sign_in_note)  # API key by default
+    form.sign_in.setCurrentIndex(form.sign_in.findData("entra"))
+    assert page.profiles()[1].sign_in == "entra" and visible(form.sign_in_note)
+    assert form.connects.text().endswith("Authorization: Bearer <key>")  # an Entra token travels as a bearer
+    assert ("azure-identity" in form.sign_in_note.text())
+    form.sign_in.setCurrentIndex(form.sign_in.findData("key"))
     form.transcription.setCurrentText("my-transcribe")
     assert page.profiles()[1].session.transcription_model == "my-transcribe"
     qtbot.mouseClick(form.api_buttons["beta"], Qt.MouseButton.LeftButton)  # explicit wins, with a reason
@@ -411,6 +417,7 @@ def test_the_form_shows_each_providers_fields_url_and_dialect_live(qtbot, dialog
     pick(form, "xai")
     assert form.base_url.text() == "https://api.x.ai/v1" and form.model.currentText() == "grok-voice-latest"
     assert not visible(form.deployment) and form.layout_.labelForField(form.base_url).text() == "Base &URL:"
+    assert not visible(form.sign_in)
     assert form.connects.text() == "→ wss://api.x.ai/v1/realtime?model=grok-voice-latest · Authorization: Bearer <key>"
     assert form.resolved.text() == "→ xAI for grok-voice-latest"
     assert [form.voice.itemText(i) for i in range(1, form.voice.count())] == ["Ara", "Rex", "Sal", "Eve", "Leo"]

@@ -20,7 +20,7 @@ from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session import liveness
 from talkapp.session.capture import WireCapture
-from talkapp.session.client import Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
+from talkapp.session.client import Credential, Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.session.refusals import FINAL_STATUSES
 from talkapp.transport.websocket import TransportClosed
 
@@ -67,7 +67,7 @@ KeeperEvent = ev.ServerEvent | Reconnecting | Reconnected | SessionLost
 
 
 class SessionKeeper:
-    def __init__(self, endpoint: Endpoint, api_key: str, config: Callable[[], cmd.SessionConfig],
+    def __init__(self, endpoint: Endpoint, api_key: Credential, config: Callable[[], cmd.SessionConfig],
                  history: Callable[[], list[cmd.AddHistory]] = list, tap: Callable[[], Tap | None] = lambda: None,
                  backoff: Backoff | None = None, seed: int | None = None, capture: WireCapture | None = None) -> None:
         self.endpoint = endpoint
@@ -184,8 +184,11 @@ class SessionKeeper:
     async def _watch(self) -> None:
         """While a reply is owed and the service fell silent, ping; no pong: the path is dead,
         and the reader's end of that session starts the usual reconnect."""
+        renew_key = getattr(self._key, "renew_if_due", None)  # an Entra token: fresh before a reconnect needs it
         while not self._closing:
             await asyncio.sleep(liveness.WATCH_EVERY_S)
+            if renew_key is not None:
+                await renew_key()
             session, now = self._session, time.monotonic()
             if session is None or not self._stall.due(now):
                 continue

@@ -46,6 +46,11 @@ class ProviderProfile:
     allow_insecure: bool = False  # plain ws:// to a host that is not this machine
     deployment: str = ""  # Azure: the deployment's name ("" = same as the model)
     api_version: str = ""  # Azure preview: "" = the newest preview version TalkApp knows
+    sign_in: str = "key"  # Azure: "key" (api-key header) or "entra" (Microsoft Entra ID bearer token)
+
+    @property
+    def uses_entra(self) -> bool:
+        return self.sign_in == "entra" and self.provider in ("azure", "azure_preview")
 
     @property
     def preset(self) -> Preset:

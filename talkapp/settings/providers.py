@@ -93,7 +93,8 @@ class Preset:
     def endpoint(self, profile: ProviderProfile) -> Endpoint:
         address = self.address(profile)
         choice = choose_dialect(profile.api, profile.model, self.dialect)
-        return Endpoint(address.base_url, profile.model, choice, profile.allow_insecure, self.auth, address.query)
+        auth = "bearer" if profile.uses_entra else self.auth  # an Entra token travels as a bearer token
+        return Endpoint(address.base_url, profile.model, choice, profile.allow_insecure, auth, address.query)
 
 
 # ---- addresses ----

@@ -22,6 +22,8 @@ from talkapp.settings.profile import (
     XAI_VOICES,
     ProviderProfile,
 )
+from talkapp.settings.entra import MISSING as ENTRA_MISSING
+from talkapp.settings.entra import identity_available
 from talkapp.settings.providers import (
     AZURE_PROVIDERS,
     OPENAI_BASE_URL,
@@ -104,6 +106,15 @@ def transcription_hint(provider: str) -> str:
         return ("The name of a transcription deployment in this Azure resource (as you named it, e.g. "
                 "my-transcribe), not OpenAI's model id.")
     return f"Any transcription model id; the list holds those offered on {SUGGESTIONS_TAKEN}."
+
+
+def sign_in_note(method: str, available: bool | None = None) -> str:
+    """What Entra ID sign-in needs, when it is chosen: nothing more, or the azure-identity extra."""
+    if method != "entra":
+        return ""
+    if available if available is not None else identity_available():
+        return "Signs in with azure-identity (e.g. after `az login`); no API key is needed or sent."
+    return f"⚠ {ENTRA_MISSING}"
 
 
 def suggestions_note(what: str) -> str:
