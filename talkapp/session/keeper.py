@@ -11,6 +11,7 @@ one iterator, with `Reconnecting` / `Reconnected` / `SessionLost` between them.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,13 +22,14 @@ from talkapp.protocol import events as ev
 from talkapp.session import liveness
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import Credential, Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
-from talkapp.session.refusals import FINAL_STATUSES
+from talkapp.session.refusals import FINAL_STATUSES, is_azure
 from talkapp.transport.websocket import TransportClosed
 
 # Refusals that the same request will get again: retrying only hammers the service.
 FATAL_CODES = {"invalid_api_key", "invalid_model", "missing_model", "beta_api_shape_disabled", "invalid_beta",
                "missing_required_parameter", "unknown_parameter", "invalid_value"}
 RENEW_BEFORE_S = 120  # renew this long before the service's limit (60 min GA, 30 min on some providers)
+AZURE_CAP_S = 1800  # Azure OpenAI ends sessions after 30 minutes, whether or not it says when
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class SessionKeeper:
         self.reconnects = 0
         self._stall = liveness.StallWatch()
         self._watcher: asyncio.Task | None = None
+        self._opened_at = time.time()  # when the current session was opened (wall clock, like expires_at)
 
     @property
     def session(self) -> RealtimeSession | None:
@@ -131,9 +134,14 @@ class SessionKeeper:
 
     def expires_soon(self, now: float | None = None) -> bool:
         started = self._session.started if self._session else None
-        if started is None or not started.expires_at:
+        if started is None:
             return False
-        return (now or time.time()) > started.expires_at - RENEW_BEFORE_S
+        expires_at = started.expires_at
+        if is_azure(self.endpoint.url):  # Azure's limit holds even where the session does not say it
+            expires_at = min(expires_at or math.inf, self._opened_at + AZURE_CAP_S)
+        if not expires_at:
+            return False
+        return (now or time.time()) > expires_at - RENEW_BEFORE_S
 
     async def renew(self) -> Reconnected | None:
         """Make-before-break: a new session (with the conversation so far), then the old one
@@ -202,6 +210,7 @@ class SessionKeeper:
         session = await RealtimeSession.open(self.endpoint, self._key, self._config(), tap=self._tap(),
                                              capture=self._capture)
         self._stall = liveness.StallWatch()  # a new session owes nothing yet
+        self._opened_at = time.time()
         if with_history:
             try:
                 for item in self._history():
