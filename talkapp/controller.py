@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from talkapp.audio.echo import EchoMode
 from talkapp.protocol.commands import SessionConfig
 from talkapp.session import engine_events as out
+from talkapp.session.capture import WireCapture
 from talkapp.session.client import RealtimeSession, SessionRefused
 from talkapp.session.engine import AudioOptions, Engine
 from talkapp.session.turns import Mode
@@ -51,6 +52,7 @@ class Controller:
         self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
         self.clipboard: ClipboardRead | None = None  # the UI's clipboard reader (Qt's lives on the main thread)
+        self._capture: WireCapture | None = None  # Settings → Recording → Capture, while connected
 
     # ---- commands (any thread) ----
 
@@ -135,19 +137,42 @@ class Controller:
         if not profile.needs_key:
             profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
         tools = await open_toolbox(self.settings.tools, self.clipboard, lambda: self.settings.tools.clipboard_allowed)
+        self._capture = self._open_capture()
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
-                        record_to=self.settings.recordings_folder(), tools=tools)
+                        record_to=self.settings.recordings_folder(), tools=tools, capture=self._capture)
         self._engine = engine
         if not await engine.start():
             self._engine = None
+            self._close_capture()
             await self._stop_simulator()
             return False
         return True
+
+    def _open_capture(self):
+        """Settings → Recording → Capture: one file per connection, in the recordings folder."""
+        path = self.settings.capture_file()
+        if path is None:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            capture = WireCapture.to_file(path)
+        except OSError as exc:
+            self._emit(out.Notice("warning", f"Cannot write the capture {path}: {exc.strerror or exc}; "
+                                         "connecting without it."))
+            return None
+        self._emit(out.Notice("info", f"Capturing this connection to {path}"))
+        return capture
+
+    def _close_capture(self) -> None:
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.close()
 
     async def _disconnect_now(self) -> None:
         engine, self._engine = self._engine, None
         if engine is not None:
             await engine.stop()
+        self._close_capture()
         await self._stop_simulator()
 
     async def _key_for(self, profile: ProviderProfile):
