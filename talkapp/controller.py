@@ -139,7 +139,8 @@ class Controller:
         tools = await open_toolbox(self.settings.tools, self.clipboard, lambda: self.settings.tools.clipboard_allowed)
         self._capture = self._open_capture()
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
-                        record_to=self.settings.recordings_folder(), tools=tools, capture=self._capture)
+                        record_to=self.settings.recordings_folder(), tools=tools,
+                        capture=self._capture)
         self._engine = engine
         if not await engine.start():
             self._engine = None
@@ -157,8 +158,9 @@ class Controller:
             path.parent.mkdir(parents=True, exist_ok=True)
             capture = WireCapture.to_file(path)
         except OSError as exc:
-            self._emit(out.Notice("warning", f"Cannot write the capture {path}: {exc.strerror or exc}; "
-                                         "connecting without it."))
+            why = exc.strerror or exc
+            self._emit(out.Notice("warning", f"Cannot write the capture {path}: {why}; "
+                                  "connecting without it."))
             return None
         self._emit(out.Notice("info", f"Capturing this connection to {path}"))
         return capture

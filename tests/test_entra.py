@@ -8,13 +8,19 @@ import asyncio
 from dataclasses import dataclass
 
 import pytest
-from test_cli_say import stereo_wav, talkapp  # noqa: F401  (fixtures)
+from test_cli_say import talkapp
 
 from fake_keys import fake_key
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session.keeper import Backoff, Reconnected, SessionKeeper
-from talkapp.settings.entra import AZURE_SCOPE, MISSING, EntraToken, EntraUnavailable, identity_available
+from talkapp.settings.entra import (
+    AZURE_SCOPE,
+    MISSING,
+    EntraToken,
+    EntraUnavailable,
+    identity_available,
+)
 from talkapp.settings.profile import ProviderProfile
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
@@ -63,7 +69,9 @@ async def test_a_token_is_reused_while_it_has_time_left_and_renewed_before_it_ex
 async def test_a_failing_sign_in_is_one_line():
     class Broken:
         def get_token(self, *scopes):
-            raise RuntimeError("DefaultAzureCredential failed to retrieve a token.\nAttempted credentials: …")
+            raise RuntimeError(
+                "DefaultAzureCredential failed to retrieve a token.\nAttempted credentials: …"
+            )
 
     with pytest.raises(EntraUnavailable) as failed:
         await EntraToken(Broken()).current()
@@ -76,13 +84,22 @@ async def test_the_bearer_token_reaches_azure_and_is_renewed_across_reconnects()
     provider = ShortLivedTokens(clock)
     tokens = frozenset(provider.token_for(n) for n in range(1, 10))
     async with Simulator(SimulatorConfig(api_keys=tokens, knobs=Knobs(audio_pace=0))) as sim:
-        profile = ProviderProfile(provider="azure", base_url=f"ws://127.0.0.1:{sim.port}", model="gpt-realtime",
-                                  sign_in="entra")
+        profile = ProviderProfile(
+            provider="azure",
+            base_url=f"ws://127.0.0.1:{sim.port}",
+            model="gpt-realtime",
+            sign_in="entra",
+        )
         endpoint = profile.endpoint()
         assert endpoint.auth == "bearer" and endpoint.headers("T") == {"Authorization": "Bearer T"}
         source = EntraToken(provider, clock=clock)
-        keeper = SessionKeeper(endpoint, source, lambda: cmd.SessionConfig(turn_detection=None),
-                               backoff=Backoff(first_s=0.01, cap_s=0.05, attempts=3), seed=1)
+        keeper = SessionKeeper(
+            endpoint,
+            source,
+            lambda: cmd.SessionConfig(turn_detection=None),
+            backoff=Backoff(first_s=0.01, cap_s=0.05, attempts=3),
+            seed=1,
+        )
         await keeper.open()
         first = sim.connections[0].headers
         assert first["authorization"].startswith("Bearer ") and "api-key" not in first
@@ -100,7 +117,9 @@ async def test_the_bearer_token_reaches_azure_and_is_renewed_across_reconnects()
             if isinstance(event, Reconnected):
                 break
         second = sim.connections[-1].headers
-        assert second["authorization"] != first["authorization"]  # recorded masked: its last four differ
+        assert (
+            second["authorization"] != first["authorization"]
+        )  # recorded masked: its last four differ
         assert second["authorization"].endswith(provider.token_for(2)[-4:])
         sim.knobs.drop_after_audio_deltas = None
         await keeper.send(cmd.SendText("Back?"))
@@ -112,14 +131,26 @@ async def test_the_bearer_token_reaches_azure_and_is_renewed_across_reconnects()
         await keeper.close()
 
 
-@pytest.mark.skipif(identity_available(), reason="azure-identity is installed here; the message is for when it is not")
-def test_without_azure_identity_say_tells_what_to_install(stereo_wav):  # noqa: F811
-    run = talkapp("say", str(stereo_wav), "--provider", "azure", "--base-url", "my-resource", "--sign-in", "entra")
+@pytest.mark.skipif(
+    identity_available(),
+    reason="azure-identity is installed here; the message is for when it is not",
+)
+def test_without_azure_identity_say_tells_what_to_install(stereo_wav):
+    run = talkapp(
+        "say",
+        str(stereo_wav),
+        "--provider",
+        "azure",
+        "--base-url",
+        "my-resource",
+        "--sign-in",
+        "entra",
+    )
     assert run.returncode == 1 and run.stderr.count("\n") == 1
     assert MISSING in run.stderr and "talkapp[azure]" in run.stderr
 
 
-def test_entra_is_for_azure_profiles_only(stereo_wav):  # noqa: F811
+def test_entra_is_for_azure_profiles_only(stereo_wav):
     run = talkapp("say", str(stereo_wav), "--sign-in", "entra", "--base-url", "ws://127.0.0.1:9/v1")
     assert run.returncode == 1 and "--provider azure" in run.stderr
 
@@ -137,7 +168,9 @@ def test_sign_in_survives_a_restart(tmp_path):
     from talkapp.settings.store import SettingsStore
 
     store = SettingsStore(tmp_path)
-    profile = ProviderProfile(name="Work", provider="azure", base_url="res", sign_in="entra", key_name="azure")
+    profile = ProviderProfile(
+        name="Work", provider="azure", base_url="res", sign_in="entra", key_name="azure"
+    )
     store.save(Settings().with_profile(profile))
     loaded = store.load().settings
     assert loaded.profiles[-1].sign_in == "entra" and loaded.profiles[-1].uses_entra

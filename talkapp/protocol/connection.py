@@ -45,7 +45,7 @@ class RealtimeConnection:
         return json.dumps(wire, separators=(",", ":"))
 
     def observe_sent(self, wire: dict) -> None:
-        """A client event sent by someone else's hand (a replayed capture): remembered as if sent."""
+        """A client event sent by another hand (a replayed capture): remembered as if sent."""
         if wire.get("type") == "session.update" and isinstance(wire.get("session"), dict):
             self._asked = summarize(wire["session"])
 
@@ -73,7 +73,8 @@ class RealtimeConnection:
             decoded = decoder(raw)
         except WireShapeError as problem:
             return (ev.MalformedEvent(wire_type, str(problem)),)
-        return tuple(self._completed(self._attribute(event)) for event in decoded if self._first(event))
+        opened = (event for event in decoded if self._first(event))
+        return tuple(self._completed(self._attribute(event)) for event in opened)
 
     def _first(self, event: ev.ServerEvent) -> bool:
         """Only the first event that opens the session does (xAI: whichever comes first)."""
@@ -92,8 +93,9 @@ class RealtimeConnection:
                 parts = self._deltas.pop((role, item_id), [])
                 if from_deltas:
                     return dataclasses.replace(event, text="".join(parts))
-            case ev.SessionConfigured(accepted=accepted) if accepted is not None and self._asked is not None:
-                return dataclasses.replace(event, differences=differences(self._asked, accepted))
+            case ev.SessionConfigured(accepted=accepted) if accepted and self._asked:
+                said = differences(self._asked, accepted)
+                return dataclasses.replace(event, differences=said)
         return event
 
     def _attribute(self, event: ev.ServerEvent) -> ev.ServerEvent:

@@ -98,7 +98,7 @@ class RealtimeSession:
         self._capture = capture
         self._early: list[ev.ServerEvent] = []  # events that arrived while we waited for the handshake
         self.started: ev.SessionStarted | None = None
-        self.configured: ev.SessionConfigured | None = None  # the service's answer to our configuration
+        self.configured: ev.SessionConfigured | None = None  # the answer to our configuration
         self._dead: str | None = None  # why we dropped a connection that went silent
 
     @classmethod

@@ -21,7 +21,14 @@ from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session import liveness
 from talkapp.session.capture import WireCapture
-from talkapp.session.client import Credential, Endpoint, RealtimeSession, SessionEnded, SessionRefused, Tap
+from talkapp.session.client import (
+    Credential,
+    Endpoint,
+    RealtimeSession,
+    SessionEnded,
+    SessionRefused,
+    Tap,
+)
 from talkapp.session.refusals import FINAL_STATUSES, is_azure
 from talkapp.transport.websocket import TransportClosed
 
@@ -71,7 +78,8 @@ KeeperEvent = ev.ServerEvent | Reconnecting | Reconnected | SessionLost
 class SessionKeeper:
     def __init__(self, endpoint: Endpoint, api_key: Credential, config: Callable[[], cmd.SessionConfig],
                  history: Callable[[], list[cmd.AddHistory]] = list, tap: Callable[[], Tap | None] = lambda: None,
-                 backoff: Backoff | None = None, seed: int | None = None, capture: WireCapture | None = None) -> None:
+                 backoff: Backoff | None = None, seed: int | None = None,
+                 capture: WireCapture | None = None) -> None:
         self.endpoint = endpoint
         self._key = api_key
         self._config = config  # current configuration (the mode may have changed since)
@@ -87,7 +95,7 @@ class SessionKeeper:
         self.reconnects = 0
         self._stall = liveness.StallWatch()
         self._watcher: asyncio.Task | None = None
-        self._opened_at = time.time()  # when the current session was opened (wall clock, like expires_at)
+        self._opened_at = time.time()  # the current session's start (wall clock, as expires_at)
 
     @property
     def session(self) -> RealtimeSession | None:
@@ -137,7 +145,7 @@ class SessionKeeper:
         if started is None:
             return False
         expires_at = started.expires_at
-        if is_azure(self.endpoint.url):  # Azure's limit holds even where the session does not say it
+        if is_azure(self.endpoint.url):  # Azure's limit holds even where the session omits it
             expires_at = min(expires_at or math.inf, self._opened_at + AZURE_CAP_S)
         if not expires_at:
             return False
@@ -192,7 +200,8 @@ class SessionKeeper:
     async def _watch(self) -> None:
         """While a reply is owed and the service fell silent, ping; no pong: the path is dead,
         and the reader's end of that session starts the usual reconnect."""
-        renew_key = getattr(self._key, "renew_if_due", None)  # an Entra token: fresh before a reconnect needs it
+        # an Entra token: renewed before a reconnect needs it
+        renew_key = getattr(self._key, "renew_if_due", None)
         while not self._closing:
             await asyncio.sleep(liveness.WATCH_EVERY_S)
             if renew_key is not None:
@@ -203,12 +212,15 @@ class SessionKeeper:
             silent_s = now - (self._stall.quiet_since or now)
             self._stall.probed(now)
             if not await session.probe(liveness.PING_TIMEOUT_S) and session is self._session:
-                session.declare_dead(f"the service went silent mid-reply for {silent_s:.0f} s and did not "
-                                     f"answer a ping within {liveness.PING_TIMEOUT_S:g} s")
+                session.declare_dead(
+                    f"the service went silent mid-reply for {silent_s:.0f} s and did not "
+                    f"answer a ping within {liveness.PING_TIMEOUT_S:g} s"
+                )
 
     async def _open(self, with_history: bool) -> RealtimeSession:
-        session = await RealtimeSession.open(self.endpoint, self._key, self._config(), tap=self._tap(),
-                                             capture=self._capture)
+        session = await RealtimeSession.open(
+            self.endpoint, self._key, self._config(), tap=self._tap(), capture=self._capture
+        )
         self._stall = liveness.StallWatch()  # a new session owes nothing yet
         self._opened_at = time.time()
         if with_history:

@@ -21,8 +21,10 @@ from typing import Any, Protocol
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 RENEW_BEFORE_S = 300.0  # five minutes of margin: a token is never sent with less left
 SIGN_IN_METHODS = ("key", "entra")  # a profile's `sign_in`
-MISSING = ("Microsoft Entra ID sign-in needs the azure-identity package: install it with "
-           "pip install 'talkapp[azure]' (or choose “API key” for this profile).")
+MISSING = (
+    "Microsoft Entra ID sign-in needs the azure-identity package: install it with "
+    "pip install 'talkapp[azure]' (or choose “API key” for this profile)."
+)
 
 
 class EntraUnavailable(Exception):
@@ -55,8 +57,13 @@ def default_token_provider() -> TokenProvider:
 class EntraToken:
     """A key source for `RealtimeSession.open`: `await current()` is a token with time left."""
 
-    def __init__(self, provider: TokenProvider, scope: str = AZURE_SCOPE, renew_before_s: float = RENEW_BEFORE_S,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        provider: TokenProvider,
+        scope: str = AZURE_SCOPE,
+        renew_before_s: float = RENEW_BEFORE_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._provider = provider
         self._scope = scope
         self._renew_before_s = renew_before_s
@@ -93,7 +100,9 @@ class EntraToken:
             got = await asyncio.to_thread(self._provider.get_token, self._scope)
         except Exception as exc:  # azure-identity raises its own kinds; the first line says why
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise EntraUnavailable(f"Microsoft Entra ID sign-in failed ({first}): sign in with `az login`, or "
-                                   "check the identity's access to this Azure resource.") from None
+            raise EntraUnavailable(
+                f"Microsoft Entra ID sign-in failed ({first}): sign in with `az login`, or "
+                "check the identity's access to this Azure resource."
+            ) from None
         self._token, self._expires_on = str(got.token), float(got.expires_on)
         self.renewals += 1

@@ -29,7 +29,8 @@ Provider = Literal["openai", "azure", "azure_preview", "xai", "custom", "simulat
 SUGGESTIONS_TAKEN = "2026-12-07"
 GA_VOICES = ("marin", "cedar", "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
 BETA_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
-# xAI's built-in voices (docs.x.ai Voice Agent API; Eve is its default; any case; custom voice ids work too)
+# xAI's built-in voices (docs.x.ai Voice Agent API; Eve is its default; any case; custom voice
+# ids work too)
 XAI_VOICES = ("Ara", "Rex", "Sal", "Eve", "Leo")
 TRANSCRIPTION_MODELS = ("gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
 
@@ -46,7 +47,7 @@ class ProviderProfile:
     allow_insecure: bool = False  # plain ws:// to a host that is not this machine
     deployment: str = ""  # Azure: the deployment's name ("" = same as the model)
     api_version: str = ""  # Azure preview: "" = the newest preview version TalkApp knows
-    sign_in: str = "key"  # Azure: "key" (api-key header) or "entra" (Microsoft Entra ID bearer token)
+    sign_in: str = "key"  # Azure: "key" (api-key header) or "entra" (Entra ID bearer token)
 
     @property
     def uses_entra(self) -> bool:

@@ -93,7 +93,7 @@ class Preset:
     def endpoint(self, profile: ProviderProfile) -> Endpoint:
         address = self.address(profile)
         choice = choose_dialect(profile.api, profile.model, self.dialect)
-        auth = "bearer" if profile.uses_entra else self.auth  # an Entra token travels as a bearer token
+        auth = "bearer" if profile.uses_entra else self.auth  # an Entra token is a bearer token
         return Endpoint(address.base_url, profile.model, choice, profile.allow_insecure, auth, address.query)
 
 

@@ -93,8 +93,10 @@ class ProfileForm(QWidget):
         self.sign_in = QComboBox()
         self.sign_in.addItem("API key", "key")
         self.sign_in.addItem("Microsoft Entra ID", "entra")
-        self.sign_in.setToolTip("How TalkApp signs in to this Azure resource: its API key, or your Microsoft Entra ID "
-                                "(azure-identity: the Azure CLI's login, a managed identity …).")
+        self.sign_in.setToolTip(
+            "How TalkApp signs in to this Azure resource: its API key, or your Microsoft Entra "
+            "ID (azure-identity: the Azure CLI's login, a managed identity …)."
+        )
         form.addRow("Si&gn in with:", self.sign_in)
         self.sign_in_note = QLabel()
         self.sign_in_note.setWordWrap(True)

@@ -27,9 +27,11 @@ WHAT = ("Each session gets its own folder: input.wav (your voice, as sent), repl
         "folder can be the utterance of a comparison.")
 
 
-CAPTURE = ("A capture file per connection in the same folder: every frame TalkApp and the service "
-           "exchanged, with audio replaced by its length and keys removed, to attach to a bug report "
-           "(talkapp replay FILE shows what is in it).")
+CAPTURE = (
+    "A capture file per connection in the same folder: every frame TalkApp and the service "
+    "exchanged, with audio replaced by its length and keys removed, to attach to a bug "
+    "report (talkapp replay FILE shows what is in it)."
+)
 
 
 class RecordingPage(QWidget):
@@ -74,7 +76,8 @@ class RecordingPage(QWidget):
         self._enable(recording.enabled)
 
     def settings(self) -> RecordingSettings:
-        return RecordingSettings(self.enabled.isChecked(), self.folder.text().strip(), self.capture.isChecked())
+        folder = self.folder.text().strip()
+        return RecordingSettings(self.enabled.isChecked(), folder, self.capture.isChecked())
 
     def chosen_folder(self) -> Path:
         """Where recordings go (or would go, once recording is on)."""

@@ -85,7 +85,10 @@ def reasoning_note(api: str, model: str, provider: str) -> str:
         return "The beta dialect has no reasoning setting."
     if dialect == "xai":
         if not xai_takes_reasoning(model):
-            return f"{model} takes no reasoning setting (grok-voice-latest and grok-voice-think-* do): it is not sent."
+            return (
+                f"{model} takes no reasoning setting (grok-voice-latest and grok-voice-think-* "
+                "do): it is not sent."
+            )
         return ""
     if not takes_reasoning(model):
         return f"{model} takes no reasoning effort (only the gpt-realtime-2 models do): it is not sent."
@@ -103,8 +106,10 @@ def xai_note(api: str, model: str, provider: str) -> str:
 def transcription_hint(provider: str) -> str:
     """What the transcription field takes: on Azure a deployment's name, elsewhere a model id."""
     if provider in AZURE_PROVIDERS:
-        return ("The name of a transcription deployment in this Azure resource (as you named it, e.g. "
-                "my-transcribe), not OpenAI's model id.")
+        return (
+            "The name of a transcription deployment in this Azure resource (as you named it, "
+            "e.g. my-transcribe), not OpenAI's model id."
+        )
     return f"Any transcription model id; the list holds those offered on {SUGGESTIONS_TAKEN}."
 
 
