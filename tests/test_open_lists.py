@@ -61,3 +61,28 @@ def test_compare_configs_take_any_voice_and_transcription_model():
     assert config.profile.model == "gpt-realtime-9"
     assert config.profile.session.voice == "nova-2"
     assert config.profile.session.transcription_model == "gpt-transcribe-next"
+
+
+def test_say_tells_what_the_service_did_not_take(stereo_wav, simulator_thread):
+    from talkapp.simulator import Knobs
+
+    sim = simulator_thread(SimulatorConfig(knobs=Knobs(keep_voice="alloy")))
+    env = {"TALKAPP_CUSTOM_API_KEY": fake_key("custom-key-0000000000")}
+    run = talkapp(
+        "say",
+        str(stereo_wav),
+        "--base-url",
+        sim.url,
+        "--voice",
+        "marin",
+        "--fast",
+        "--json",
+        env_extra=env,
+    )
+    assert run.returncode == 0, run.stderr
+    notices = json.loads(run.stdout.strip().splitlines()[-1])["notices"]
+    assert notices == ["The service kept voice alloy; marin is not available for this model."]
+    table = talkapp(
+        "say", str(stereo_wav), "--base-url", sim.url, "--voice", "marin", "--fast", env_extra=env
+    )
+    assert "Note" in table.stdout and "kept voice alloy" in table.stdout

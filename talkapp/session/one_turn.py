@@ -47,6 +47,7 @@ class TurnResult:
     timings: Timings
     usage: ev.Usage | None
     status: str
+    notices: tuple[str, ...] = ()  # what the service kept otherwise than asked (session.updated)
 
     @property
     def reply_ms(self) -> float:
@@ -177,6 +178,7 @@ async def run_one_turn(
         timings=recorder.timings(connect_s),
         usage=recorder.response.usage,
         status=recorder.response.status,
+        notices=session.configured.differences if session.configured else (),
     )
 
 
