@@ -263,3 +263,11 @@ async def test_the_engine_captures_every_session_of_a_conversation(monkeypatch, 
     assert replayed.sessions == 2 and replayed.undecodable == []
     assert any(line.split()[1] == "closed" and "1006" in line for line in replayed.lines)
     assert [t.role for t in replayed.transcript.turns() if t.final][-1] == "assistant"
+
+
+def test_a_capture_that_cannot_be_written_is_one_line(short_wav, tmp_path):
+    run = talkapp(
+        "say", str(short_wav), "--simulator", "--capture", str(tmp_path / "no" / "such" / "c.jsonl")
+    )
+    assert run.returncode == 1 and run.stderr.count("\n") == 1
+    assert "cannot write the capture" in run.stderr
