@@ -29,6 +29,7 @@ from talkapp.compare import command as compare_command
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.redaction import redact
+from talkapp.session.client import Credential
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.turns import Mode
 from talkapp.settings.model import AUDIO_BLOCKS_MS, AudioSettings
@@ -100,9 +101,13 @@ def _parser() -> argparse.ArgumentParser:
 
     compare_command.add_parser(commands)
 
-    replay_cmd = commands.add_parser("replay", help="read a --capture file offline: what the app would have done")
+    replay_cmd = commands.add_parser(
+        "replay", help="read a --capture file offline: what the app would have done"
+    )
     replay_cmd.add_argument("capture", metavar="FILE", help="a file written by --capture")
-    replay_cmd.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    replay_cmd.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of lines"
+    )
     replay_cmd.set_defaults(run=_run_replay)
 
     devices_cmd = commands.add_parser("devices", help="list audio input and output devices")
@@ -124,28 +129,58 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api", choices=API_SETTINGS, default="auto",
                         help="dialect: auto (the provider's, else from the model id), beta, ga or xai")
     add_provider_arguments(parser)
-    parser.add_argument("--voice", default=None, help="assistant voice, any id the service takes, e.g. marin, Eve")
-    parser.add_argument("--transcription", default=None, metavar="MODEL",
-                        help=f"input transcription model, any id (default {SessionConfig.transcription_model}; "
-                             "Azure: a transcription deployment's name; none: off)")
+    parser.add_argument(
+        "--voice", default=None, help="assistant voice, any id the service takes, e.g. marin, Eve"
+    )
+    parser.add_argument(
+        "--transcription",
+        default=None,
+        metavar="MODEL",
+        help=f"input transcription model, any id (default {SessionConfig.transcription_model}; "
+        "Azure: a transcription deployment's name; none: off)",
+    )
     parser.add_argument("--instructions", default=None, help="system instructions for the session")
+    parser.add_argument(
+        "--sign-in",
+        choices=("key", "entra"),
+        default="key",
+        help="Azure: key (the api-key header, default) or entra (a Microsoft Entra ID token "
+        "from azure-identity: pip install 'talkapp[azure]')",
+    )
     parser.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
     parser.add_argument("--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS)
     parser.add_argument("--record", metavar="FOLDER", default=None,
                         help="record the session (input.wav, reply.wav, events.jsonl) into a new folder inside FOLDER")
-    parser.add_argument("--capture", metavar="FILE", default=None,
-                        help="write every WebSocket frame, both ways, to FILE as JSON lines (audio as its length and "
-                             "hash, keys redacted) to attach to a bug report; `talkapp replay FILE` reads it")
+    parser.add_argument(
+        "--capture",
+        metavar="FILE",
+        default=None,
+        help="write every WebSocket frame, both ways, to FILE as JSON lines (audio as its length "
+        "and hash, keys redacted) to attach to a bug report; `talkapp replay FILE` reads it",
+    )
 
 
 def _profile(args: argparse.Namespace) -> ProviderProfile:
     config = SessionConfig(instructions=args.instructions, voice=args.voice)
     if args.transcription is not None:
         model = args.transcription.strip()
-        config = dataclasses.replace(config, transcription_model=None if model in ("", "none") else model)
-    return command_line_profile(args.base_url, args.provider, api=args.api, model=args.model,
-                                session=config, system_proxy=not args.no_proxy,
-                                share_openai_key=args.share_openai_key)
+        off = model in ("", "none")
+        config = dataclasses.replace(config, transcription_model=None if off else model)
+    profile = command_line_profile(
+        args.base_url,
+        args.provider,
+        api=args.api,
+        model=args.model,
+        session=config,
+        system_proxy=not args.no_proxy,
+        share_openai_key=args.share_openai_key,
+        sign_in=args.sign_in,
+    )
+    if args.sign_in == "entra" and not profile.uses_entra:
+        raise CliError(
+            "--sign-in entra is for Azure OpenAI: add --provider azure (or azure_preview)."
+        )
+    return profile
 
 
 def _run_say(args: argparse.Namespace) -> int:
@@ -189,7 +224,13 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
             stack.callback(capture.close)
         try:
             return await run_one_turn(
-                profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout, tap=tap,
+                profile.endpoint(),
+                key,
+                profile.session,
+                pcm,
+                pace=0 if args.fast else 1.0,
+                timeout=args.timeout,
+                tap=tap,
                 capture=capture,
             )
         except TurnFailed as exc:
@@ -199,7 +240,14 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
                 tap.close()
 
 
-def _api_key(profile: ProviderProfile) -> str:
+def _api_key(profile: ProviderProfile) -> Credential:
+    if profile.uses_entra:
+        from talkapp.settings.entra import EntraToken, EntraUnavailable, default_token_provider
+
+        try:
+            return EntraToken(default_token_provider())
+        except EntraUnavailable as exc:
+            raise CliError(str(exc)) from None
     if profile.key_problem:
         raise CliError(profile.key_problem.replace("allow this profile to share the OpenAI key",
                                                    "add --share-openai-key"))
@@ -226,8 +274,9 @@ def _run_talk(args: argparse.Namespace) -> int:
         record_to = Path(args.record) if args.record else None
         capture = _capture(args)
         try:
-            engine = Engine(profile, key, printer, Mode(args.mode), audio, record_to, tools=_terminal_toolbox(),
-                            capture=capture)
+            tools = _terminal_toolbox()
+            mode = Mode(args.mode)
+            engine = Engine(profile, key, printer, mode, audio, record_to, tools=tools, capture=capture)
             return run_talk(engine, printer, args.duration)
         finally:
             if capture is not None:
@@ -263,8 +312,10 @@ def _run_replay(args: argparse.Namespace) -> int:
         print("\n--- transcript ---\n" + replayed.transcript.as_markdown(), end="")
     if replayed.undecodable:
         first = replayed.undecodable[0]
-        raise CliError(f"{len(replayed.undecodable)} frame(s) could not be decoded; the first, at {first['t']:.3f} s: "
-                       f"{first['type'] or 'frame'}: {first['problem']}")
+        raise CliError(
+            f"{len(replayed.undecodable)} frame(s) could not be decoded; the first, at "
+            f"{first['t']:.3f} s: {first['type'] or 'frame'}: {first['problem']}"
+        )
     return 0
 
 

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from talkapp.audio.echo import EchoMode
 from talkapp.protocol.commands import SessionConfig
 from talkapp.session import engine_events as out
+from talkapp.session.capture import WireCapture
 from talkapp.session.client import RealtimeSession, SessionRefused
 from talkapp.session.engine import AudioOptions, Engine
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
+from talkapp.settings.entra import EntraToken, EntraUnavailable, default_token_provider
 from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
@@ -51,6 +53,7 @@ class Controller:
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
         self.clipboard: ClipboardRead | None = None  # the UI's clipboard reader (Qt's lives on the main thread)
         self.clipboard_consent: ClipboardConsent | None = None  # asks the user, one call at a time
+        self._capture: WireCapture | None = None  # Settings → Recording → Capture, while connected
 
     # ---- commands (any thread) ----
 
@@ -138,25 +141,56 @@ class Controller:
                                    lambda: self.settings.tools.clipboard_allowed,
                                    self.clipboard_consent,
                                    lambda: self.settings.tools.clipboard_ask)
+        self._capture = self._open_capture()
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
-                        record_to=self.settings.recordings_folder(), tools=tools)
+                        record_to=self.settings.recordings_folder(), tools=tools,
+                        capture=self._capture)
         self._engine = engine
         if not await engine.start():
             self._engine = None
+            self._close_capture()
             await self._stop_simulator()
             return False
         return True
+
+    def _open_capture(self):
+        """Settings → Recording → Capture: one file per connection, in the recordings folder."""
+        path = self.settings.capture_file()
+        if path is None:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            capture = WireCapture.to_file(path)
+        except OSError as exc:
+            why = exc.strerror or exc
+            self._emit(out.Notice("warning", f"Cannot write the capture {path}: {why}; "
+                                  "connecting without it."))
+            return None
+        self._emit(out.Notice("info", f"Capturing this connection to {path}"))
+        return capture
+
+    def _close_capture(self) -> None:
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.close()
 
     async def _disconnect_now(self) -> None:
         engine, self._engine = self._engine, None
         if engine is not None:
             await engine.stop()
+        self._close_capture()
         await self._stop_simulator()
 
-    async def _key_for(self, profile: ProviderProfile) -> str | None:
+    async def _key_for(self, profile: ProviderProfile):
         if not profile.needs_key:
             await self._start_simulator()
             return SIMULATOR_KEY
+        if profile.uses_entra:
+            try:
+                return EntraToken(default_token_provider())
+            except EntraUnavailable as exc:
+                self._emit(NeedsKey(profile.name, str(exc)))
+                return None
         if profile.key_problem:
             self._emit(out.StateChanged(out.State.ERROR, profile.key_problem, out.CONNECTION))
             return None
@@ -183,7 +217,12 @@ class Controller:
             loop.stop()
 
     async def _test(self, profile: ProviderProfile, api_key: str | None) -> str:
-        if profile.needs_key and not api_key:
+        if profile.uses_entra:
+            try:
+                api_key = EntraToken(default_token_provider())
+            except EntraUnavailable as exc:
+                return f"✗ {exc}"
+        elif profile.needs_key and not api_key:
             return "Enter an API key first."
         started = time.monotonic()
         just_for_this = not profile.needs_key and self._simulator is None

@@ -31,6 +31,7 @@ def turn_as_dict(result: TurnResult, out_path: str | None = None) -> dict:
         "usage": usage_as_dict(result.usage),
         "reply_audio_ms": round(result.reply_ms, 1),
         "out": out_path,
+        "notices": list(result.notices),
     }
 
 
@@ -58,6 +59,7 @@ def turn_as_table(result: TurnResult, out_path: str | None = None) -> str:
         ("Connect", _ms(t.connect)),
         ("After commit", after_commit),
         ("Tokens", _tokens(result.usage)),
+        *(("Note", notice) for notice in result.notices),
     ]
     width = max(len(label) for label, _ in rows)
     return redact("\n".join(f"{label:<{width}}  {value}" for label, value in rows))

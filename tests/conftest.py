@@ -1,9 +1,13 @@
+import asyncio
 import os
+import threading
+import wave
 
 import numpy as np
 import pytest
 
 from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16
+from talkapp.simulator import Simulator
 
 
 def voice_like(seconds: float, pitch: float = 140.0, rate: int = WIRE_RATE) -> np.ndarray:
@@ -37,6 +41,42 @@ def no_provider_keys_from_outside(monkeypatch):
 pytest_plugins = ["audio_server", "keyring_server", "display_server"]  # real services: PulseAudio; gnome-keyring on D-Bus; Xvfb
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # widget tests need no display
+
+
+# ---- a simulator for child processes, and a WAV to send it (test_cli_say and the tests of
+# what `talkapp say` does against each provider's door) ----
+
+
+@pytest.fixture
+def stereo_wav(tmp_path):
+    """A 44.1 kHz stereo WAV, the most common thing on a desktop."""
+    mono = voice_like(1.0, rate=44100)
+    path = tmp_path / "input.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2), w.setsampwidth(2), w.setframerate(44100)
+        w.writeframes(float_to_pcm16(np.stack([mono, mono], axis=1).reshape(-1)))
+    return path
+
+
+@pytest.fixture
+def simulator_thread():
+    """A simulator on its own loop and thread, so a child process can talk to it."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    started = []
+
+    def start(config):
+        sim = Simulator(config)
+        asyncio.run_coroutine_threadsafe(sim.__aenter__(), loop).result(10)
+        started.append(sim)
+        return sim
+
+    yield start
+    for sim in started:
+        asyncio.run_coroutine_threadsafe(sim.__aexit__(None, None, None), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
 
 
 # Real services make a test slow: audio through the private sound server, the app on Xvfb.

@@ -23,7 +23,9 @@ ASKED = cmd.SessionConfig(voice="marin", tools=(WEATHER,))
 
 
 def _asked(dialect: str, config: cmd.SessionConfig = ASKED) -> dict:
-    return json.loads(RealtimeConnection(DIALECTS[dialect]).send(cmd.ConfigureSession(config)))["session"]
+    return json.loads(RealtimeConnection(DIALECTS[dialect]).send(cmd.ConfigureSession(config)))[
+        "session"
+    ]
 
 
 @pytest.mark.parametrize("dialect", ["ga", "beta", "xai"])
@@ -36,16 +38,23 @@ def test_our_own_session_summarizes_to_what_we_asked(dialect):
 
 def test_each_change_is_one_sentence():
     asked = summarize(_asked("ga"))
-    kept = dataclasses.replace(asked, voice="alloy", turn_detection=None, transcription=None, tools=())
+    kept = dataclasses.replace(
+        asked, voice="alloy", turn_detection=None, transcription=None, tools=()
+    )
     said = differences(asked, kept)
     assert said[0] == "The service kept voice alloy; marin is not available for this model."
     assert said[1] == "The service uses manual turns instead of server VAD."
-    assert said[2] == "The service turned input transcription off (gpt-4o-mini-transcribe was not taken)."
+    assert (
+        said[2]
+        == "The service turned input transcription off (gpt-4o-mini-transcribe was not taken)."
+    )
     assert said[3] == "The service did not take the tool: get_weather."
 
 
 def test_what_the_reply_leaves_out_is_not_a_difference():
-    assert differences(summarize(_asked("ga")), SessionSummary(voice="alloy")) == ()  # nothing stated
+    assert (
+        differences(summarize(_asked("ga")), SessionSummary(voice="alloy")) == ()
+    )  # nothing stated
     eve = summarize(_asked("xai", dataclasses.replace(ASKED, voice="Eve")))
     assert differences(eve, summarize({"voice": "eve"})) == ()  # xAI's voices: any case
 
@@ -53,10 +62,15 @@ def test_what_the_reply_leaves_out_is_not_a_difference():
 def test_the_connection_attaches_the_differences_to_session_updated():
     c = RealtimeConnection(DIALECTS["ga"])
     c.send(cmd.ConfigureSession(ASKED))
-    reply = {"type": "session.updated", "session": {"id": "s", "audio": {"output": {"voice": "alloy"}}}}
+    reply = {
+        "type": "session.updated",
+        "session": {"id": "s", "audio": {"output": {"voice": "alloy"}}},
+    }
     (event,) = c.receive(json.dumps(reply))
     assert isinstance(event, ev.SessionConfigured)
-    assert event.differences == ("The service kept voice alloy; marin is not available for this model.",)
+    assert event.differences == (
+        "The service kept voice alloy; marin is not available for this model.",
+    )
 
 
 @pytest.mark.parametrize("model", ["gpt-realtime", "gpt-4o-realtime-preview", "grok-voice-latest"])
@@ -70,7 +84,8 @@ async def test_a_faithful_service_gets_no_notice_and_a_kept_voice_gets_one(model
         sim.knobs.keep_voice = "alloy"
         async with await RealtimeSession.open(endpoint, "sk-test", config) as session:
             assert session.configured.differences == (
-                f"The service kept voice alloy; {voice} is not available for this model.",)
+                f"The service kept voice alloy; {voice} is not available for this model.",
+            )
 
 
 async def test_the_engine_says_it_in_the_conversation(pulse):
@@ -85,10 +100,14 @@ async def test_the_engine_says_it_in_the_conversation(pulse):
     async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0, keep_voice="alloy"))) as sim:
         log = EventLog()
         profile = ProviderProfile(base_url=sim.url, session=cmd.SessionConfig(voice="marin"))
-        engine = Engine(profile, "sk-test", log, Mode.PUSH_TO_TALK, AudioOptions(echo=EchoMode.HEADSET))
+        engine = Engine(
+            profile, "sk-test", log, Mode.PUSH_TO_TALK, AudioOptions(echo=EchoMode.HEADSET)
+        )
         try:
             assert await engine.start(), log.events
         finally:
             await engine.stop()
     kept = [n for n in log.of(out.Notice) if "kept voice" in n.text]
-    assert [n.text for n in kept] == ["The service kept voice alloy; marin is not available for this model."]
+    assert [n.text for n in kept] == [
+        "The service kept voice alloy; marin is not available for this model."
+    ]

@@ -1,12 +1,10 @@
 """`talkapp say` end to end, as a user runs it: a real process, a WAV made here, real sockets."""
 
-import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -23,40 +21,6 @@ def talkapp(*args, env_extra=None, timeout=60):
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # a machine with no keyring
     env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", "talkapp", *args], capture_output=True, text=True, env=env, timeout=timeout)
-
-
-@pytest.fixture
-def stereo_wav(tmp_path):
-    """A 44.1 kHz stereo WAV, the most common thing on a desktop."""
-    mono = voice_like(1.0, rate=44100)
-    path = tmp_path / "input.wav"
-    import wave
-
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2), w.setsampwidth(2), w.setframerate(44100)
-        w.writeframes(float_to_pcm16(np.stack([mono, mono], axis=1).reshape(-1)))
-    return path
-
-
-@pytest.fixture
-def simulator_thread():
-    """A simulator on its own loop and thread, so a child process can talk to it."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    started = []
-
-    def start(config):
-        sim = Simulator(config)
-        asyncio.run_coroutine_threadsafe(sim.__aenter__(), loop).result(10)
-        started.append(sim)
-        return sim
-
-    yield start
-    for sim in started:
-        asyncio.run_coroutine_threadsafe(sim.__aexit__(None, None, None), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
 
 
 @pytest.mark.parametrize("model, dialect", [("gpt-4o-realtime-preview", "beta"), ("gpt-realtime-2", "ga")])

@@ -98,3 +98,27 @@ def test_the_connection_test_reports_in_plain_words():
         assert controller.test_connection(ProviderProfile(), None).result(5) == "Enter an API key first."
     finally:
         controller.shutdown()
+
+
+def test_the_app_captures_the_connection_when_asked(pulse, tmp_path):
+    """Settings → Recording → Capture: one file per connection in the recordings folder, that
+    `talkapp replay` reads."""
+    from talkapp.session.replay import read_capture, replay
+    from talkapp.settings.model import RecordingSettings
+
+    events = Events()
+    settings = dataclasses.replace(Settings(), recording=RecordingSettings(folder=str(tmp_path), capture_wire=True))
+    controller = Controller(settings, events)
+    try:
+        assert controller.connect().result(20)
+        told = events.wait_for(lambda e: isinstance(e, out.Notice) and e.text.startswith("Capturing"))
+        controller.send_text("Hello?")
+        events.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
+        controller.disconnect().result(10)
+    finally:
+        controller.shutdown()
+    (path,) = tmp_path.glob("capture-*.jsonl")
+    assert str(path) in told.text
+    replayed = replay(read_capture(path.read_text().splitlines()))
+    assert replayed.sessions == 1 and replayed.undecodable == []
+    assert [t.role for t in replayed.transcript.turns() if t.final][-1] == "assistant"

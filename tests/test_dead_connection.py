@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import numpy as np
-from test_cli_say import simulator_thread  # noqa: F401  (fixture)
 from test_cli_talk import QUESTION, wait_for_line
 
 from fake_keys import fake_key
@@ -17,12 +16,32 @@ from speech import silence, speak
 from talkapp.simulator import Knobs, SimulatorConfig
 
 
-def test_talk_replaces_a_connection_that_went_silent_mid_reply(pulse, simulator_thread):  # noqa: F811
-    sim = simulator_thread(SimulatorConfig(knobs=Knobs(audio_pace=1.0, go_silent_after_audio_deltas=3)))
+def test_talk_replaces_a_connection_that_went_silent_mid_reply(pulse, simulator_thread):
+    sim = simulator_thread(
+        SimulatorConfig(knobs=Knobs(audio_pace=1.0, go_silent_after_audio_deltas=3))
+    )
     env = dict(os.environ, TALKAPP_CUSTOM_API_KEY=fake_key("custom-key-0000000000"))
-    proc = subprocess.Popen([sys.executable, "-m", "talkapp", "talk", "--mode", "server_vad", "--base-url", sim.url,
-                             "--echo", "headset", "--duration", "60"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "talkapp",
+            "talk",
+            "--mode",
+            "server_vad",
+            "--base-url",
+            sim.url,
+            "--echo",
+            "headset",
+            "--duration",
+            "60",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         wait_for_line(proc, "[listening]")
         pulse.feed_mic(np.concatenate([speak(QUESTION), silence(0.3)])).wait()

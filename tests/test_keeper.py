@@ -198,3 +198,20 @@ async def test_a_planned_renewal_resends_the_conversation_as_the_dialects_items(
         assert resent_history(sim.connections[1]) == [
             ("user", "input_text", "What's the weather in Paris?"), ("assistant", assistant_text, "Sunny, 21 degrees.")]
         assert sim.connections[1].errors == []  # the service took them as they are
+
+
+async def test_an_azure_session_is_renewed_before_30_minutes_even_when_it_does_not_say_so():
+    import time
+
+    from talkapp.session.keeper import AZURE_CAP_S, RENEW_BEFORE_S
+
+    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0), azure_cap_s=3 * 3600)) as sim:  # says 3 h
+        model = "gpt-realtime"
+        endpoint = Endpoint(f"ws://127.0.0.1:{sim.port}/openai/v1", model, choose_dialect("auto", model),
+                            auth="api-key")
+        keeper = SessionKeeper(endpoint, "sk-test", lambda: cmd.SessionConfig(turn_detection=None), backoff=FAST)
+        await keeper.open()
+        opened = time.time()
+        assert not keeper.expires_soon(now=opened + AZURE_CAP_S - RENEW_BEFORE_S - 60)
+        assert keeper.expires_soon(now=opened + AZURE_CAP_S - RENEW_BEFORE_S + 60)
+        await keeper.close()

@@ -211,8 +211,31 @@ async def test_the_xai_session_is_the_hybrid_and_its_extra_events_stay_below_the
     session = record.received[0]["session"]
     assert session == {"turn_detection": None, "voice": "Eve", "instructions": "Be brief.", "tools": [],
                        "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}},
-                                 "output": {"format": {"type": "audio/pcm", "rate": 24000}}}}
+                                 "output": {"format": {"type": "audio/pcm", "rate": 24000}, "speed": 1.2}},
+                       "reasoning": {"effort": "none"}}  # xAI takes high or none: low thinks not
     assert seen[0] == "SessionStarted" and "Unrecognized" not in seen and "MalformedEvent" not in seen
+
+
+def test_xai_gets_its_own_vad_defaults_unless_the_profile_set_numbers():
+    def turn(td, model="grok-voice-latest"):
+        config = cmd.SessionConfig(turn_detection=td)
+        wire = RealtimeConnection(choose_dialect("auto", model).dialect).send(cmd.ConfigureSession(config))
+        return json.loads(wire)["session"]["turn_detection"]
+
+    assert turn(cmd.TurnDetection()) == {"type": "server_vad"}
+    assert turn(cmd.TurnDetection(kind="semantic_vad")) == {"type": "server_vad"}
+    assert turn(cmd.TurnDetection(threshold=0.85)) == {"type": "server_vad", "threshold": 0.85,
+                                                        "prefix_padding_ms": 300, "silence_duration_ms": 500}
+
+
+@pytest.mark.parametrize("model, effort, sent", [
+    ("grok-voice-latest", "high", {"effort": "high"}), ("grok-voice-think-fast-1.0", "minimal", {"effort": "none"}),
+    ("grok-voice-think-fast-1.0", "medium", None), ("grok-voice-fast-1.0", "high", None),
+])
+def test_xai_reasoning_is_high_or_none_on_the_models_that_take_it(model, effort, sent):
+    config = cmd.SessionConfig(reasoning_effort=effort)
+    wire = RealtimeConnection(choose_dialect("auto", model).dialect).send(cmd.ConfigureSession(config))
+    assert json.loads(wire)["session"].get("reasoning") == sent
 
 
 async def test_a_wrong_header_scheme_is_refused_at_the_door(sim):
@@ -370,6 +393,12 @@ def test_the_form_shows_each_providers_fields_url_and_dialect_live(qtbot, dialog
     assert form.resolved.text() == "→ GA for gpt-realtime-2" and form.reasoning.isEnabled()
     assert page.profiles()[1].key_name == "azure"  # its own key entry, not OpenAI's
     assert "transcription deployment" in form.transcription.toolTip()  # Azure wants its deployment's name
+    assert visible(form.sign_in) and not visible(form.sign_in_note)  # API key by default
+    form.sign_in.setCurrentIndex(form.sign_in.findData("entra"))
+    assert page.profiles()[1].sign_in == "entra" and visible(form.sign_in_note)
+    assert form.connects.text().endswith("Authorization: Bearer <key>")  # an Entra token travels as a bearer
+    assert ("azure-identity" in form.sign_in_note.text())
+    form.sign_in.setCurrentIndex(form.sign_in.findData("key"))
     form.transcription.setCurrentText("my-transcribe")
     assert page.profiles()[1].session.transcription_model == "my-transcribe"
     qtbot.mouseClick(form.api_buttons["beta"], Qt.MouseButton.LeftButton)  # explicit wins, with a reason
@@ -389,6 +418,7 @@ def test_the_form_shows_each_providers_fields_url_and_dialect_live(qtbot, dialog
     pick(form, "xai")
     assert form.base_url.text() == "https://api.x.ai/v1" and form.model.currentText() == "grok-voice-latest"
     assert not visible(form.deployment) and form.layout_.labelForField(form.base_url).text() == "Base &URL:"
+    assert not visible(form.sign_in)
     assert form.connects.text() == "→ wss://api.x.ai/v1/realtime?model=grok-voice-latest · Authorization: Bearer <key>"
     assert form.resolved.text() == "→ xAI for grok-voice-latest"
     assert [form.voice.itemText(i) for i in range(1, form.voice.count())] == ["Ara", "Rex", "Sal", "Eve", "Leo"]

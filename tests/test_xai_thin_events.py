@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from engine_harness import running_engines
 from speech import silence, speak
-from test_cli_say import simulator_thread, stereo_wav, talkapp  # noqa: F401  (fixtures)
+from test_cli_say import talkapp
 
 from fake_keys import fake_key
 from talkapp.session import engine_events as out
@@ -24,10 +24,19 @@ def _sent(record, wire_type):
 
 
 @pytest.mark.parametrize("opens_with", ["conversation", "session"])
-def test_say_completes_a_turn_on_xais_thin_events(stereo_wav, simulator_thread, opens_with):  # noqa: F811
+def test_say_completes_a_turn_on_xais_thin_events(stereo_wav, simulator_thread, opens_with):
     sim = simulator_thread(SimulatorConfig(xai_opens_with=opens_with))
-    run = talkapp("say", str(stereo_wav), "--provider", "xai", "--base-url", sim.url, "--fast", "--json",
-                  env_extra={"XAI_API_KEY": fake_key("xai-key-000000000000")})
+    run = talkapp(
+        "say",
+        str(stereo_wav),
+        "--provider",
+        "xai",
+        "--base-url",
+        sim.url,
+        "--fast",
+        "--json",
+        env_extra={"XAI_API_KEY": fake_key("xai-key-000000000000")},
+    )
     assert run.returncode == 0, run.stderr
     assert "malformed" not in (run.stderr + run.stdout).lower()
     result = json.loads(run.stdout.strip().splitlines()[-1])
@@ -47,14 +56,25 @@ async def test_the_engine_takes_turns_on_xais_thin_speech_events(pulse):
             engine, log = await start(Mode.SERVER_VAD, model="grok-voice-latest")
             await _say(pulse, "Hello, what is the weather like today?")
             await log.wait_for(lambda e: isinstance(e, out.TurnMeasured))
-            await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant"
-                               and e.turn.final)
+            await log.wait_for(
+                lambda e: (
+                    isinstance(e, out.TranscriptChanged)
+                    and e.turn.role == "assistant"
+                    and e.turn.final
+                )
+            )
         record = sim.connections[-1]
         assert record.dialect == "xai"
         started = _sent(record, "input_audio_buffer.speech_started")
         assert started and all("audio_start_ms" not in e for e in started)  # thin, as modelled
-        assistant = [e.turn for e in log.of(out.TranscriptChanged) if e.turn.role == "assistant" and e.turn.final]
-        deltas = "".join(e["delta"] for e in _sent(record, "response.output_audio_transcript.delta"))
+        assistant = [
+            e.turn
+            for e in log.of(out.TranscriptChanged)
+            if e.turn.role == "assistant" and e.turn.final
+        ]
+        deltas = "".join(
+            e["delta"] for e in _sent(record, "response.output_audio_transcript.delta")
+        )
         assert assistant[-1].text and deltas.startswith(assistant[0].text)
         notices = [n.text for n in log.of(out.Notice)]
         assert not [n for n in notices if "malformed" in n.lower()], notices

@@ -37,13 +37,17 @@ def summarize(session: dict[str, Any]) -> SessionSummary:
         found["turn_detection"] = _obj(turn).get("type") if turn is not None else None
     transcription = _first(("input_audio_transcription", session), ("transcription", audio_in))
     if transcription is not _ABSENT:
-        found["transcription"] = _obj(transcription).get("model") if transcription is not None else None
+        found["transcription"] = (
+            _obj(transcription).get("model") if transcription is not None else None
+        )
     output_format = _first(("output_audio_format", session), ("format", audio_out))
     if output_format is not _ABSENT:
         found["output_format"] = _format(output_format)
     if isinstance(session.get("tools"), list):
         found["tools"] = tuple(_tool_name(t) for t in session["tools"] if isinstance(t, dict))
-    clean = {k: (v if isinstance(v, (str, tuple)) or v is None else str(v)) for k, v in found.items()}
+    clean = {
+        k: (v if isinstance(v, (str, tuple)) or v is None else str(v)) for k, v in found.items()
+    }
     return SessionSummary(**clean, stated=tuple(found))  # type: ignore[arg-type]
 
 
@@ -52,22 +56,36 @@ def differences(asked: SessionSummary, got: SessionSummary) -> tuple[str, ...]:
     both = set(asked.stated) & set(got.stated)
     said: list[str] = []
     if "voice" in both and asked.voice and (got.voice or "").lower() != asked.voice.lower():
-        said.append(f"The service kept voice {got.voice or 'its default'}; {asked.voice} is not available "
-                    "for this model.")
+        said.append(
+            f"The service kept voice {got.voice or 'its default'}; {asked.voice} is not available "
+            "for this model."
+        )
     if "turn_detection" in both and asked.turn_detection != got.turn_detection:
-        said.append(f"The service uses {_turns(got.turn_detection)} instead of {_turns(asked.turn_detection)}.")
+        said.append(
+            f"The service uses {_turns(got.turn_detection)} "
+            f"instead of {_turns(asked.turn_detection)}."
+        )
     if "transcription" in both and asked.transcription != got.transcription:
-        said.append(f"The service transcribes your speech with {got.transcription} instead of "
-                    f"{asked.transcription}." if got.transcription and asked.transcription else
-                    f"The service turned input transcription off ({asked.transcription} was not taken)."
-                    if asked.transcription else f"The service transcribes your speech with {got.transcription}.")
+        said.append(
+            f"The service transcribes your speech with {got.transcription} instead of "
+            f"{asked.transcription}."
+            if got.transcription and asked.transcription
+            else f"The service turned input transcription off "
+            f"({asked.transcription} was not taken)."
+            if asked.transcription
+            else f"The service transcribes your speech with {got.transcription}."
+        )
     if "output_format" in both and asked.output_format != got.output_format:
-        said.append(f"The service sends audio as {got.output_format} instead of {asked.output_format}.")
+        said.append(
+            f"The service sends audio as {got.output_format} instead of {asked.output_format}."
+        )
     if "tools" in both:
         dropped = [name for name in asked.tools if name not in got.tools]
         if dropped:
-            said.append(f"The service did not take {'these tools' if len(dropped) > 1 else 'the tool'}: "
-                        f"{', '.join(dropped)}.")
+            said.append(
+                f"The service did not take {'these tools' if len(dropped) > 1 else 'the tool'}: "
+                f"{', '.join(dropped)}."
+            )
     return tuple(said)
 
 
@@ -104,4 +122,6 @@ def _tool_name(tool: dict[str, Any]) -> str:
 
 
 def _turns(kind: str | None) -> str:
-    return {"server_vad": "server VAD", "semantic_vad": "semantic VAD"}.get(kind or "", kind or "manual turns")
+    return {"server_vad": "server VAD", "semantic_vad": "semantic VAD"}.get(
+        kind or "", kind or "manual turns"
+    )

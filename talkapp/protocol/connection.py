@@ -46,7 +46,7 @@ class RealtimeConnection:
         return json.dumps(wire, separators=(",", ":"))
 
     def observe_sent(self, wire: dict[str, Any]) -> None:
-        """A client event sent by someone else's hand (a replayed capture): remembered as if sent."""
+        """A client event sent by another hand (a replayed capture): remembered as if sent."""
         if wire.get("type") == "session.update" and isinstance(wire.get("session"), dict):
             self._asked = summarize(wire["session"])
 
@@ -79,7 +79,8 @@ class RealtimeConnection:
         except (RecursionError, ArithmeticError, LookupError, TypeError, ValueError) as problem:
             # A shape no decoder foresaw is still the remote side's fault, not a reason to die.
             return (ev.MalformedEvent(wire_type, f"cannot be decoded ({type(problem).__name__})"),)
-        return tuple(self._completed(self._attribute(event)) for event in decoded if self._first(event))
+        opened = (event for event in decoded if self._first(event))
+        return tuple(self._completed(self._attribute(event)) for event in opened)
 
     def _first(self, event: ev.ServerEvent) -> bool:
         """Only the first event that opens the session does (xAI: whichever comes first)."""
@@ -98,8 +99,9 @@ class RealtimeConnection:
                 parts = self._deltas.pop((role, item_id), [])
                 if from_deltas:
                     return dataclasses.replace(event, text="".join(parts))
-            case ev.SessionConfigured(accepted=accepted) if accepted is not None and self._asked is not None:
-                return dataclasses.replace(event, differences=differences(self._asked, accepted))
+            case ev.SessionConfigured(accepted=accepted) if accepted and self._asked:
+                said = differences(self._asked, accepted)
+                return dataclasses.replace(event, differences=said)
         return event
 
     def _attribute(self, event: ev.ServerEvent) -> ev.ServerEvent:

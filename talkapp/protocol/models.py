@@ -33,3 +33,22 @@ def is_xai(model: str) -> bool:
 def takes_reasoning(model: str) -> bool:
     """True for the models that accept `session.reasoning` (the gpt-realtime-2 family)."""
     return bool(_REASONING.match(model.strip()))
+
+
+# xAI's reasoning switch (docs.x.ai REST reference, realtime client secrets: `reasoning.effort`
+# "high" | "none", default high, only on grok-voice-latest and grok-voice-think-fast-1.0).
+_XAI_REASONING = re.compile(r"^grok-voice-(latest$|think-)", re.IGNORECASE)
+
+
+def xai_takes_reasoning(model: str) -> bool:
+    return bool(_XAI_REASONING.match(model.strip()))
+
+
+def xai_effort(effort: str | None) -> str | None:
+    """xAI takes only "high" or "none": high and above think, minimal and low do not, medium
+    (or nothing) leaves xAI's default."""
+    if effort in ("high", "xhigh"):
+        return "high"
+    if effort in ("minimal", "low"):
+        return "none"
+    return None

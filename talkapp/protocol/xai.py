@@ -8,10 +8,12 @@ Read side by side with `ga.py` and `beta.py`:
   keep-alive event;
 - no `OpenAI-Beta` header; the key travels as `Authorization: Bearer` (the provider's choice).
 
-Only the fields the reference names for xAI are sent. Turn detection is `server_vad` or off
-(a semantic VAD setting becomes server VAD with the profile's numbers); transcription, noise
-reduction, speed, output limits, text-only output and reasoning effort have no xAI field in the
-reference and are left out rather than guessed.
+Only the fields xAI documents are sent (docs.x.ai "Voice Agent API"). Turn detection is
+`server_vad` or off; with the profile's VAD numbers left at their defaults only the type is sent,
+so xAI's own defaults apply (a semantic VAD setting becomes plain server VAD). `audio.output.speed`
+carries the speed; `reasoning.effort` ("high" | "none") goes to the models that take it. Input
+transcription, noise reduction, output limits and text-only output have no field we could
+confirm and are left out rather than guessed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from talkapp.protocol import encoding as enc
 from talkapp.protocol import events as ev
 from talkapp.protocol import ga
 from talkapp.protocol.dialect import Dialect
+from talkapp.protocol.models import xai_effort, xai_takes_reasoning
 
 PCM = {"type": "audio/pcm", "rate": 24000}  # xAI takes 8–48 kHz; TalkApp's wire rate is 24 kHz
 
@@ -37,14 +40,26 @@ def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict[s
         session["voice"] = config.voice
     if config.instructions is not None:
         session["instructions"] = config.instructions
+    if config.speed is not None:
+        session["audio"]["output"]["speed"] = config.speed
+    effort = xai_effort(config.reasoning_effort)
+    if effort is not None and (model is None or xai_takes_reasoning(model)):
+        session["reasoning"] = {"effort": effort}
     return session
+
+
+_SERVER_VAD_DEFAULTS = cmd.TurnDetection()
 
 
 def _turn_detection(td: cmd.TurnDetection | None) -> dict[str, Any] | None:
     if td is None:
         return None  # manual turns: we commit
-    return {"type": "server_vad", "threshold": td.threshold, "prefix_padding_ms": td.prefix_padding_ms,
-            "silence_duration_ms": td.silence_duration_ms}
+    numbers = {"threshold": td.threshold, "prefix_padding_ms": td.prefix_padding_ms,
+               "silence_duration_ms": td.silence_duration_ms}
+    defaults = {name: getattr(_SERVER_VAD_DEFAULTS, name) for name in numbers}
+    if td.kind != "server_vad" or numbers == defaults:
+        return {"type": "server_vad"}  # xAI's own VAD defaults, tuned for its models
+    return {"type": "server_vad", **numbers}
 
 
 def conversation_started(raw: dict[str, Any]) -> d.Events:

@@ -37,12 +37,18 @@ class WireCapture:
 
     @classmethod
     def to_file(cls, path: Path | str) -> WireCapture:
-        """A new capture file (an existing one is replaced); raises OSError if it cannot be written."""
+        """A new capture file (an existing one is replaced); OSError if it cannot be written."""
         return cls(Path(path).open("w", encoding="utf-8"))
 
     def session(self, url: str, model: str, dialect: str, dialect_setting: str) -> None:
-        self._line("meta", talkapp=__version__, model=model, dialect=dialect,
-                   dialect_setting=dialect_setting, url=url)
+        self._line(
+            "meta",
+            talkapp=__version__,
+            model=model,
+            dialect=dialect,
+            dialect_setting=dialect_setting,
+            url=url,
+        )
 
     def frame(self, direction: str, frame: str | bytes) -> None:
         if isinstance(frame, bytes):

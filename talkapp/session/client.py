@@ -27,6 +27,15 @@ from talkapp.transport.websocket import (
 CLOSE_AFTER_ERROR_S = 0.3
 
 
+class KeySource(Protocol):
+    """A key that changes over time (an Entra ID token): asked again for every new session."""
+
+    async def current(self) -> str: ...
+
+
+Credential = str | KeySource  # an API key, or where to get a fresh token
+
+
 class SessionRefused(Exception):
     """The service would not start or configure a session. `str()` is one line for a person.
     `http_status`: the upgrade itself was refused with this HTTP status."""
@@ -66,19 +75,24 @@ class RealtimeSession:
         self._capture = capture
         self._early: list[ev.ServerEvent] = []  # events that arrived while we waited for the handshake
         self.started: ev.SessionStarted | None = None
-        self.configured: ev.SessionConfigured | None = None  # the service's answer to our configuration
+        self.configured: ev.SessionConfigured | None = None  # the answer to our configuration
         self._dead: str | None = None  # why we dropped a connection that went silent
 
     @classmethod
     async def open(
-        cls, endpoint: Endpoint, api_key: str, config: SessionConfig, timeout: float = 10.0, tap: Tap | None = None,
-        capture: WireCapture | None = None,
+        cls, endpoint: Endpoint, api_key: Credential, config: SessionConfig, timeout: float = 10.0,
+        tap: Tap | None = None, capture: WireCapture | None = None,
     ) -> RealtimeSession:
         """`capture`: every frame of this session goes there too (`talkapp … --capture FILE`)."""
         dialect = endpoint.choice.dialect
         problem = insecure_url_problem(endpoint.url, endpoint.allow_insecure)
         if problem:
             raise SessionRefused(problem)
+        if not isinstance(api_key, str):
+            try:
+                api_key = await api_key.current()  # a token with time left, for this session
+            except Exception as exc:  # the source's own one-line reason (EntraUnavailable)
+                raise SessionRefused(str(exc)) from None
         if capture is not None:
             capture.session(endpoint.url, endpoint.model, dialect.name, endpoint.choice.setting)
         try:

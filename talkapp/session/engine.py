@@ -478,12 +478,19 @@ class Engine:
                 self._emit(out.Notice("info", "The session reached the service's time limit; starting a new one."))
             case ev.ServerError() if self._keeper is not None and self._keeper.session is not None:
                 self._emit(out.Notice("error", self._keeper.session.explain(event), out.CONNECTION))
-            case ev.MalformedEvent(wire_type=wire_type, problem=problem) if wire_type not in self._malformed_told:
+            case ev.MalformedEvent(wire_type=kind, problem=problem) if self._first_malformed(kind):
                 # once per event type per session: a service that always sends a shape we cannot
                 # use would otherwise fill the log on every turn
-                self._malformed_told.add(wire_type)
-                self._emit(out.Notice("warning", f"Ignored a malformed event from the service ({wire_type or 'frame'}: "
-                                      f"{problem}); further ones of this type are ignored silently."))
+                self._emit(out.Notice(
+                    "warning",
+                    f"Ignored a malformed event from the service ({kind or 'frame'}: {problem}); "
+                    "further ones of this type are ignored silently.",
+                ))
+
+    def _first_malformed(self, kind: str | None) -> bool:
+        first = kind not in self._malformed_told
+        self._malformed_told.add(kind)
+        return first
 
     def _tell_differences(self, configured: ev.SessionConfigured | None) -> None:
         """What the service kept otherwise than the profile asked: one notice each, once."""

@@ -11,6 +11,7 @@ one iterator, with `Reconnecting` / `Reconnected` / `SessionLost` between them.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,14 +22,21 @@ from talkapp.protocol import events as ev
 from talkapp.protocol.endpoint import Endpoint
 from talkapp.session import liveness
 from talkapp.session.capture import WireCapture
-from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused, Tap
-from talkapp.session.refusals import FINAL_STATUSES
+from talkapp.session.client import (
+    Credential,
+    RealtimeSession,
+    SessionEnded,
+    SessionRefused,
+    Tap,
+)
+from talkapp.session.refusals import FINAL_STATUSES, is_azure
 from talkapp.transport.websocket import TransportClosed
 
 # Refusals that the same request will get again: retrying only hammers the service.
 FATAL_CODES = {"invalid_api_key", "invalid_model", "missing_model", "beta_api_shape_disabled", "invalid_beta",
                "missing_required_parameter", "unknown_parameter", "invalid_value"}
 RENEW_BEFORE_S = 120  # renew this long before the service's limit (60 min GA, 30 min on some providers)
+AZURE_CAP_S = 1800  # Azure OpenAI ends sessions after 30 minutes, whether or not it says when
 
 
 @dataclass(frozen=True)
@@ -68,9 +76,10 @@ KeeperEvent = ev.ServerEvent | Reconnecting | Reconnected | SessionLost
 
 
 class SessionKeeper:
-    def __init__(self, endpoint: Endpoint, api_key: str, config: Callable[[], cmd.SessionConfig],
+    def __init__(self, endpoint: Endpoint, api_key: Credential, config: Callable[[], cmd.SessionConfig],
                  history: Callable[[], list[cmd.AddHistory]] = list, tap: Callable[[], Tap | None] = lambda: None,
-                 backoff: Backoff | None = None, seed: int | None = None, capture: WireCapture | None = None) -> None:
+                 backoff: Backoff | None = None, seed: int | None = None,
+                 capture: WireCapture | None = None) -> None:
         self.endpoint = endpoint
         self._key = api_key
         self._config = config  # current configuration (the mode may have changed since)
@@ -86,6 +95,7 @@ class SessionKeeper:
         self.reconnects = 0
         self._stall = liveness.StallWatch()
         self._watcher: asyncio.Task | None = None
+        self._opened_at = time.time()  # the current session's start (wall clock, as expires_at)
 
     @property
     def session(self) -> RealtimeSession | None:
@@ -132,9 +142,14 @@ class SessionKeeper:
 
     def expires_soon(self, now: float | None = None) -> bool:
         started = self._session.started if self._session else None
-        if started is None or not started.expires_at:
+        if started is None:
             return False
-        return (now or time.time()) > started.expires_at - RENEW_BEFORE_S
+        expires_at = started.expires_at
+        if is_azure(self.endpoint.url):  # Azure's limit holds even where the session omits it
+            expires_at = min(expires_at or math.inf, self._opened_at + AZURE_CAP_S)
+        if not expires_at:
+            return False
+        return (now or time.time()) > expires_at - RENEW_BEFORE_S
 
     async def renew(self) -> Reconnected | None:
         """Make-before-break: a new session (with the conversation so far), then the old one
@@ -185,21 +200,29 @@ class SessionKeeper:
     async def _watch(self) -> None:
         """While a reply is owed and the service fell silent, ping; no pong: the path is dead,
         and the reader's end of that session starts the usual reconnect."""
+        # an Entra token: renewed before a reconnect needs it
+        renew_key = getattr(self._key, "renew_if_due", None)
         while not self._closing:
             await asyncio.sleep(liveness.WATCH_EVERY_S)
+            if renew_key is not None:
+                await renew_key()
             session, now = self._session, time.monotonic()
             if session is None or not self._stall.due(now):
                 continue
             silent_s = now - (self._stall.quiet_since or now)
             self._stall.probed(now)
             if not await session.probe(liveness.PING_TIMEOUT_S) and session is self._session:
-                session.declare_dead(f"the service went silent mid-reply for {silent_s:.0f} s and did not "
-                                     f"answer a ping within {liveness.PING_TIMEOUT_S:g} s")
+                session.declare_dead(
+                    f"the service went silent mid-reply for {silent_s:.0f} s and did not "
+                    f"answer a ping within {liveness.PING_TIMEOUT_S:g} s"
+                )
 
     async def _open(self, with_history: bool) -> RealtimeSession:
-        session = await RealtimeSession.open(self.endpoint, self._key, self._config(), tap=self._tap(),
-                                             capture=self._capture)
+        session = await RealtimeSession.open(
+            self.endpoint, self._key, self._config(), tap=self._tap(), capture=self._capture
+        )
         self._stall = liveness.StallWatch()  # a new session owes nothing yet
+        self._opened_at = time.time()
         if with_history:
             try:
                 for item in self._history():

@@ -43,7 +43,9 @@ class StallWatch:
 
     def due(self, now: float) -> bool:
         """True when a reply is owed and nothing came for longer than `stall_s`."""
-        return self._owed and self._quiet_since is not None and now - self._quiet_since > self.stall_s
+        return (
+            self._owed and self._quiet_since is not None and now - self._quiet_since > self.stall_s
+        )
 
     def probed(self, now: float) -> None:
         """A ping went out (and was answered): the next one after another quiet `stall_s`."""

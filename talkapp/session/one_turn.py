@@ -52,6 +52,7 @@ class TurnResult:
     usage: ev.Usage | None
     status: str
     notes: tuple[str, ...] = ()  # what was ignored or cut (a malformed event, a capped reply)
+    notices: tuple[str, ...] = ()  # what the service kept otherwise than asked (session.updated)
 
     @property
     def reply_ms(self) -> float:
@@ -213,6 +214,7 @@ async def run_one_turn(
         usage=recorder.response.usage,
         status=recorder.response.status,
         notes=tuple(recorder.notes),
+        notices=session.configured.differences if session.configured else (),
     )
 
 

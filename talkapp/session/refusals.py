@@ -44,8 +44,10 @@ def said(body: str) -> ServiceSaid:
         return ServiceSaid(None, _one_line(body))
     code = error.get("code")
     message = error.get("message")
-    return ServiceSaid(str(code) if code is not None else None,
-                       _one_line(message) if isinstance(message, str) else "")
+    return ServiceSaid(
+        str(code) if code is not None else None,
+        _one_line(message) if isinstance(message, str) else "",
+    )
 
 
 def retry_after_s(refusal: HttpRefusal, message: str) -> int | None:
@@ -77,19 +79,28 @@ def explain_refusal(refusal: HttpRefusal, url: str, model: str) -> str:
     return _other(refusal, status, words, said_, model)
 
 
-def _azure(refusal: HttpRefusal, status: int, words: str, said_: ServiceSaid, deployment: str) -> str:
+def _azure(
+    refusal: HttpRefusal, status: int, words: str, said_: ServiceSaid, deployment: str
+) -> str:
     head = f"Azure refused the connection with HTTP {status}{words}"
     match status:
         case 401 | 403:
-            return (f"{head}: check that the key (or Entra ID sign-in) belongs to this Azure resource and that "
-                    "the resource name is right (Settings, or AZURE_OPENAI_API_KEY).")
+            return (
+                f"{head}: check that the key (or Entra ID sign-in) belongs to this Azure resource "
+                "and that the resource name is right (Settings, or AZURE_OPENAI_API_KEY)."
+            )
         case 404:
-            return (f"{head}: Azure has no deployment named '{deployment}' on this resource; check the "
-                    "deployment name in the profile (CLI: --model) and the resource name.")
+            return (
+                f"{head}: Azure has no deployment named '{deployment}' on this resource; check the "
+                "deployment name in the profile (CLI: --model) and the resource name."
+            )
         case 429:
             return f"{head}: {_wait(refusal, said_)}"
         case 400:
-            return f"{head}: change what Azure names, e.g. the API version or a setting the deployment lacks."
+            return (
+                f"{head}: change what Azure names, e.g. the API version or a setting the "
+                "deployment lacks."
+            )
     if status >= 500:
         return f"{head}: Azure had a problem on its side; try again in a minute."
     return f"{head}: check the resource name and deployment in the profile."
@@ -99,11 +110,15 @@ def _other(refusal: HttpRefusal, status: int, words: str, said_: ServiceSaid, mo
     head = f"{refusal.host} refused the connection with HTTP {status}{words}"
     match status:
         case 401:
-            return (f"{head}: no valid API key reached the service; store one for this provider in Settings "
-                    "(OS keyring) or set its environment variable.")
+            return (
+                f"{head}: no valid API key reached the service; store one for this provider in "
+                "Settings (OS keyring) or set its environment variable."
+            )
         case 403:
-            return (f"{head}: this key has no access to model {model} or to the Realtime API; check the key's "
-                    "project and permissions, or pick another model.")
+            return (
+                f"{head}: this key has no access to model {model} or to the Realtime API; check "
+                "the key's project and permissions, or pick another model."
+            )
         case 404:
             return f"{head}: there is no realtime endpoint at this address; check the base URL."
         case 429:
@@ -115,8 +130,11 @@ def _other(refusal: HttpRefusal, status: int, words: str, said_: ServiceSaid, mo
 
 def _wait(refusal: HttpRefusal, said_: ServiceSaid) -> str:
     seconds = retry_after_s(refusal, said_.message)
-    return (f"the rate limit was reached; wait {seconds} s and try again." if seconds is not None
-            else "the rate limit was reached; wait a little and try again.")
+    return (
+        f"the rate limit was reached; wait {seconds} s and try again."
+        if seconds is not None
+        else "the rate limit was reached; wait a little and try again."
+    )
 
 
 def _one_line(text: str) -> str:

@@ -46,10 +46,24 @@ class Replayed:
     sessions: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        turns_ = [{"role": t.role, "text": t.text, "final": t.final, "interrupted": t.interrupted,
-                   "heard_ms": t.heard_ms} for t in self.transcript.turns()]
-        return {"sessions": self.sessions, "events": self.events, "notices": self.notices,
-                "truncates": self.truncates, "transcript": turns_, "undecodable": self.undecodable}
+        turns_ = [
+            {
+                "role": t.role,
+                "text": t.text,
+                "final": t.final,
+                "interrupted": t.interrupted,
+                "heard_ms": t.heard_ms,
+            }
+            for t in self.transcript.turns()
+        ]
+        return {
+            "sessions": self.sessions,
+            "events": self.events,
+            "notices": self.notices,
+            "truncates": self.truncates,
+            "transcript": turns_,
+            "undecodable": self.undecodable,
+        }
 
 
 def read_capture(lines: Iterable[str]) -> list[dict[str, Any]]:
@@ -60,9 +74,13 @@ def read_capture(lines: Iterable[str]) -> list[dict[str, Any]]:
         try:
             entry = json.loads(line)
         except ValueError:
-            raise CaptureError(f"line {number} is not JSON: is this a file written by --capture?") from None
+            raise CaptureError(
+                f"line {number} is not JSON: is this a file written by --capture?"
+            ) from None
         if not isinstance(entry, dict) or "dir" not in entry:
-            raise CaptureError(f"line {number} has no direction: is this a file written by --capture?")
+            raise CaptureError(
+                f"line {number} has no direction: is this a file written by --capture?"
+            )
         entries.append(entry)
     if not entries:
         raise CaptureError("the capture is empty")
@@ -114,7 +132,9 @@ class _Replay:
         elif isinstance(entry.get("refused"), dict):
             refused = entry["refused"]
             host = urlsplit(self.url).netloc or "the service"
-            refusal = HttpRefusal(host, int(refused.get("status") or 0), str(refused.get("body") or ""))
+            refusal = HttpRefusal(
+                host, int(refused.get("status") or 0), str(refused.get("body") or "")
+            )
             self._notice(explain_refusal(refusal, self.url, self.model))
         elif isinstance(entry.get("closed"), dict):
             closed = entry["closed"]
@@ -129,8 +149,12 @@ class _Replay:
         self.connection.observe_sent(frame)
         if frame.get("type") == "session.update":
             self._policy_for(frame["session"] if isinstance(frame.get("session"), dict) else {})
-        if frame.get("type") in ("input_audio_buffer.commit", "response.create", "response.cancel",
-                                 "conversation.item.truncate"):
+        if frame.get("type") in (
+            "input_audio_buffer.commit",
+            "response.create",
+            "response.cancel",
+            "conversation.item.truncate",
+        ):
             self._say("sent", str(frame["type"]))
 
     def _received(self, entry: dict[str, Any]) -> None:
@@ -150,20 +174,29 @@ class _Replay:
 
     def _event(self, event: ev.ServerEvent) -> None:
         self.out.events.append({"t": self.t, "event": type(event).__name__, **_fields(event)})
-        self._say("event", _describe(event), merge=isinstance(event, (ev.AudioDelta, ev.TranscriptDelta)))
+        self._say(
+            "event", _describe(event), merge=isinstance(event, (ev.AudioDelta, ev.TranscriptDelta))
+        )
         match event:
             case ev.MalformedEvent(wire_type=wire_type, problem=problem):
                 self.out.undecodable.append({"t": self.t, "type": wire_type, "problem": problem})
                 if wire_type not in self.malformed_told:
                     self.malformed_told.add(wire_type)
-                    self._notice(f"Ignored a malformed event from the service ({wire_type or 'frame'}: {problem}).")
-            case ev.ServerError() if self.choice is not None and event.code not in turns.HANDLED_ERRORS:
+                    self._notice(
+                        f"Ignored a malformed event from the service "
+                        f"({wire_type or 'frame'}: {problem})."
+                    )
+            case ev.ServerError() if (
+                self.choice is not None and event.code not in turns.HANDLED_ERRORS
+            ):
                 self._notice(explain(event, self.model, self.choice))
             case ev.SessionConfigured(differences=differences):
                 for text in differences:
                     self._notice(text)
             case ev.AudioDelta(item_id=item_id, pcm=pcm):
-                self.received_ms[item_id] = self.received_ms.get(item_id, 0) + round(duration_ms(pcm))
+                self.received_ms[item_id] = self.received_ms.get(item_id, 0) + round(
+                    duration_ms(pcm)
+                )
         self.out.transcript.apply(event, self.t)
         if self.policy is not None:
             self._do(self.policy.on_event(event))
@@ -191,7 +224,9 @@ class _Replay:
         if self.policy is not None:
             return
         kind = summarize(session).turn_detection
-        mode = turns.Mode(kind) if kind in ("server_vad", "semantic_vad") else turns.Mode.PUSH_TO_TALK
+        mode = (
+            turns.Mode(kind) if kind in ("server_vad", "semantic_vad") else turns.Mode.PUSH_TO_TALK
+        )
         self.policy = turns.TurnPolicy(mode)
         self._do(self.policy.start())
         self._say("mode", mode.value)
@@ -215,7 +250,8 @@ class _Replay:
 def _with_audio(value: object) -> object:
     """A capture's audio stubs back as that many bytes of silence, base64 (what the wire held)."""
     if is_audio_stub(value):
-        return base64.b64encode(bytes(int(value["audio_bytes"]))).decode("ascii")  # type: ignore[index]
+        silence = bytes(int(value["audio_bytes"]))  # type: ignore[index]
+        return base64.b64encode(silence).decode("ascii")
     if isinstance(value, dict):
         return {k: _with_audio(v) for k, v in value.items()}
     if isinstance(value, list):

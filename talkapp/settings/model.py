@@ -7,6 +7,7 @@ problem is reported, so one bad entry never costs the user the rest of their set
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ class HotkeySettings:
 class RecordingSettings:
     enabled: bool = False  # off by default: recordings hold the user's voice
     folder: str = ""  # "" = the default folder (default_recordings_folder())
+    capture_wire: bool = False  # a wire capture per connection, for a bug report (no audio in it)
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,13 @@ class Settings:
         if not self.recording.enabled:
             return None
         return Path(self.recording.folder or default_recordings_folder()).expanduser()
+
+    def capture_file(self, now: float | None = None) -> Path | None:
+        """Where this connection's wire capture goes (in the recordings folder), or None."""
+        if not self.recording.capture_wire:
+            return None
+        folder = Path(self.recording.folder or default_recordings_folder()).expanduser()
+        return folder / f"capture-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}.jsonl"
 
     def active_profile(self) -> ProviderProfile:
         return next((p for p in self.profiles if p.name == self.active), self.profiles[0])

@@ -32,7 +32,8 @@ Provider = Literal["openai", "azure", "azure_preview", "xai", "custom", "simulat
 SUGGESTIONS_TAKEN = "2026-12-07"
 GA_VOICES = ("marin", "cedar", "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
 BETA_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
-# xAI's built-in voices (docs.x.ai Voice Agent API; Eve is its default; any case; custom voice ids work too)
+# xAI's built-in voices (docs.x.ai Voice Agent API; Eve is its default; any case; custom voice
+# ids work too)
 XAI_VOICES = ("Ara", "Rex", "Sal", "Eve", "Leo")
 TRANSCRIPTION_MODELS = ("gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
 
@@ -55,6 +56,11 @@ class ProviderProfile:
     # (with their auth headers) to a provider that does not run remote MCP itself.
     share_openai_key: bool = False
     send_mcp_servers: bool = False
+    sign_in: str = "key"  # Azure: "key" (api-key header) or "entra" (Entra ID bearer token)
+
+    @property
+    def uses_entra(self) -> bool:
+        return self.sign_in == "entra" and self.provider in ("azure", "azure_preview")
 
     @property
     def preset(self) -> Preset:

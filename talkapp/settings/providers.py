@@ -93,8 +93,9 @@ class Preset:
     def endpoint(self, profile: ProviderProfile) -> Endpoint:
         address = self.address(profile)
         choice = choose_dialect(profile.api, profile.model, self.dialect)
-        return Endpoint(address.base_url, profile.model, choice, profile.allow_insecure, self.auth,
-                        address.query, system_proxy=profile.system_proxy)
+        auth = "bearer" if profile.uses_entra else self.auth  # an Entra token is a bearer token
+        return Endpoint(address.base_url, profile.model, choice, profile.allow_insecure, auth, address.query,
+                        system_proxy=profile.system_proxy)
 
 
 # ---- addresses ----

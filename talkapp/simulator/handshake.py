@@ -90,9 +90,11 @@ class Refused:
 
 def rate_limited(retry_after_s: int) -> Refused:
     """Azure's 429 at the upgrade: the seconds to wait are in the message and in Retry-After."""
-    fault = Fault("429", "Requests to the Realtime Operation under Azure OpenAI API have exceeded the "
-                  "token rate limit of your current pricing tier. Please retry after "
-                  f"{retry_after_s} seconds.")
+    fault = Fault(
+        "429",
+        "Requests to the Realtime Operation under Azure OpenAI API have exceeded the token rate "
+        f"limit of your current pricing tier. Please retry after {retry_after_s} seconds.",
+    )
     return Refused(fault, REQUEST_CLOSE, 429, retry_after_s)
 
 
@@ -112,7 +114,10 @@ def admit(path: str, headers: Mapping[str, str], config: SimulatorConfig) -> Adm
         return _openai(query, headers, config)
     if (fault := _azure_auth_fault(headers, config)) is not None:
         return _at_upgrade(Refused(fault, AUTH_CLOSE))
-    decided = _azure_ga(query, headers, config) if route == "azure" else _azure_preview(query, config)
+    if route == "azure":
+        decided = _azure_ga(query, headers, config)
+    else:
+        decided = _azure_preview(query, config)
     return _at_upgrade(decided) if isinstance(decided, Refused) else decided
 
 

@@ -47,8 +47,8 @@ TURN_DETECTION = Nullable(
 TRANSCRIPTION = Nullable(
     Obj(
         optional={
-            # any model id (new transcribe models; on Azure, a deployment name): TRANSCRIPTION_MODELS
-            # are the ones OpenAI listed when this was written
+            # any model id (new transcribe models; on Azure, a deployment's name);
+            # TRANSCRIPTION_MODELS are the ones OpenAI listed when this was written
             "model": Str(),
             "language": Nullable(Str()),
             "prompt": Nullable(Str()),

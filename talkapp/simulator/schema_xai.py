@@ -15,8 +15,8 @@ but the simulator hears them as 24 kHz.
 from __future__ import annotations
 
 from talkapp.simulator import schema_ga
-from talkapp.simulator.schema import Arr, Int, Nullable, Num, Obj, Str, Tagged, event
-from talkapp.simulator.schema_common import FUNCTION_TOOL, INSTRUCTIONS, modalities
+from talkapp.simulator.schema import Arr, Enum, Int, Nullable, Num, Obj, Str, Tagged, event
+from talkapp.simulator.schema_common import FUNCTION_TOOL, INSTRUCTIONS, SPEED, modalities
 
 FORMAT = Tagged(
     "type",
@@ -64,10 +64,12 @@ SESSION = Obj(
         "audio": Obj(
             optional={
                 "input": Obj(optional={"format": FORMAT}),
-                "output": Obj(optional={"format": FORMAT}),
+                "output": Obj(optional={"format": FORMAT, "speed": SPEED}),
             }
         ),
         "tools": TOOLS,
+        # docs.x.ai: "high" | "none" (default high), grok-voice-latest and grok-voice-think-fast-1.0
+        "reasoning": Obj(optional={"effort": Enum(("high", "none"))}),
     }
 )
 RESPONSE = Obj(

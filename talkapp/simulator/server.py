@@ -93,7 +93,9 @@ class Simulator:
             return
         record.dialect, record.model = decision.dialect, decision.model
         azure = route_of(request.path) in ("azure", "azure_preview")
-        engine = Engine(decision, self.config, connection_no=record.number, now=time.time(), azure=azure)
+        engine = Engine(
+            decision, self.config, connection_no=record.number, now=time.time(), azure=azure
+        )
         cap = self.config.cap_for(decision.dialect, azure)
         ping = self.config.xai_ping_event_s if engine.dialect.ping_events else None
         await Live(ws, engine, self.knobs, record, self.recorder, cap, ping).run()

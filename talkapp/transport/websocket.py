@@ -130,8 +130,8 @@ class WebSocketTransport:
             raise TransportError(f"'{url}' is not a WebSocket URL; check the profile's base URL") from None
         except InvalidStatus as exc:
             refusal = _refusal(host, exc)
-            raise TransportError(f"{host} answered HTTP {refusal.status} instead of opening a Realtime session; "
-                                 "check the base URL", refusal) from None
+            message = f"{host} answered HTTP {refusal.status} instead of opening a Realtime session"
+            raise TransportError(f"{message}; check the base URL", refusal) from None
         except InvalidHandshake as exc:
             raise TransportError(f"{host} did not complete the WebSocket handshake ({exc})") from None
         except TimeoutError:

@@ -47,6 +47,7 @@ from talkapp.ui.settings.rules import (
     is_builtin,
     reasoning_note,
     shows_resource,
+    sign_in_note,
     suggestions_note,
     transcription_hint,
     voices_for,
@@ -90,6 +91,18 @@ class ProfileForm(QWidget):
         self.api_version.addItems(AZURE_API_VERSIONS)
         self.api_version.setToolTip("The preview protocol's api-version query parameter.")
         form.addRow("API version:", self.api_version)
+        self.sign_in = QComboBox()
+        self.sign_in.addItem("API key", "key")
+        self.sign_in.addItem("Microsoft Entra ID", "entra")
+        self.sign_in.setToolTip(
+            "How TalkApp signs in to this Azure resource: its API key, or your Microsoft Entra "
+            "ID (azure-identity: the Azure CLI's login, a managed identity …)."
+        )
+        form.addRow("Si&gn in with:", self.sign_in)
+        self.sign_in_note = QLabel()
+        self.sign_in_note.setWordWrap(True)
+        self.sign_in_note.setAccessibleName("What Entra ID sign-in needs")
+        form.addRow("", self.sign_in_note)
         self.model = QComboBox()
         self.model.setEditable(True)
         self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -236,7 +249,7 @@ class ProfileForm(QWidget):
                        self.voice.currentTextChanged, self.instructions.textChanged,
                        self.transcription.currentTextChanged, self.reasoning.currentIndexChanged,
                        self.threshold.valueChanged, self.prefix.valueChanged, self.silence.valueChanged,
-                       self.eagerness.currentIndexChanged):
+                       self.eagerness.currentIndexChanged, self.sign_in.currentIndexChanged):
             signal.connect(self._changed)
         self.provider.currentIndexChanged.connect(self._provider_changed)
         self.api.buttonToggled.connect(self._api_toggled)
@@ -258,6 +271,7 @@ class ProfileForm(QWidget):
             self.base_url.setText(profile.base_url)
             self.deployment.setText(profile.deployment)
             self.api_version.setCurrentText(profile.api_version or AZURE_API_VERSIONS[0])
+            self.sign_in.setCurrentIndex(max(0, self.sign_in.findData(profile.sign_in)))
             self._offer_models(profile.provider)
             self.model.setCurrentText(profile.model)
             self.api_buttons.get(profile.api, self.api_buttons["auto"]).setChecked(True)
@@ -302,6 +316,7 @@ class ProfileForm(QWidget):
             model=self.model.currentText().strip(),
             session=session,
             deployment=self.deployment.text().strip(),
+            sign_in=self.sign_in.currentData() if provider in AZURE_PROVIDERS else "key",
             # the default is stored as "" so a newer TalkApp's newer default applies
             api_version="" if version == AZURE_API_VERSIONS[0] else version,
             share_openai_key=self.share_openai_key.isChecked(),
@@ -451,6 +466,11 @@ class ProfileForm(QWidget):
         self.base_url.setPlaceholderText(placeholder)
         self.layout_.setRowVisible(self.deployment, DEPLOYMENT in fields)
         self.layout_.setRowVisible(self.api_version, API_VERSION in fields)
+        azure = provider in AZURE_PROVIDERS
+        self.layout_.setRowVisible(self.sign_in, azure)
+        note = sign_in_note(self.sign_in.currentData()) if azure else ""
+        self.sign_in_note.setText(note)
+        self.layout_.setRowVisible(self.sign_in_note, bool(note))
 
     def _refresh_voices(self, keep: str) -> None:
         voices = voices_for(self._api(), self.model.currentText(), self.provider.currentData())

@@ -28,6 +28,13 @@ WHAT = ("Each session gets its own folder: input.wav (your voice, as sent), repl
         "folder can be the utterance of a comparison.")
 
 
+CAPTURE = (
+    "A capture file per connection in the same folder: every frame TalkApp and the service "
+    "exchanged, with audio replaced by its length and keys removed, to attach to a bug "
+    "report (talkapp replay FILE shows what is in it)."
+)
+
+
 class RecordingPage(QWidget):
     def __init__(self, recording: RecordingSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,20 +56,29 @@ class RecordingPage(QWidget):
         label.setBuddy(self.folder)  # a layout cannot be a buddy: the mnemonic goes to the field
         what = QLabel(WHAT)
         what.setWordWrap(True)
+        self.capture = QCheckBox("&Capture the connection for a bug report")
+        self.capture.setChecked(recording.capture_wire)
+        self.capture.setToolTip(CAPTURE)
+        capture_what = QLabel(CAPTURE)
+        capture_what.setWordWrap(True)
 
         box = QGroupBox("Recording")
         form = QFormLayout(box)
         form.addRow(self.enabled)
         form.addRow(label, row)
         form.addRow(what)
+        form.addRow(self.capture)
+        form.addRow(capture_what)
         layout = QVBoxLayout(self)
         layout.addWidget(box)
         layout.addStretch(1)
         self.enabled.toggled.connect(self._enable)
+        self.capture.toggled.connect(lambda _on: self._enable(self.enabled.isChecked()))
         self._enable(recording.enabled)
 
     def settings(self) -> RecordingSettings:
-        return RecordingSettings(self.enabled.isChecked(), self.folder.text().strip())
+        folder = self.folder.text().strip()
+        return RecordingSettings(self.enabled.isChecked(), folder, self.capture.isChecked())
 
     def chosen_folder(self) -> Path:
         """Where recordings go (or would go, once recording is on)."""
@@ -78,7 +94,7 @@ class RecordingPage(QWidget):
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def _enable(self, on: bool) -> None:
-        self.folder.setEnabled(on)
+        self.folder.setEnabled(on or self.capture.isChecked())
         self.browse.setEnabled(on)
 
     def _browse(self) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from talkapp.protocol.dialect import AUTH_HEADERS
-from talkapp.protocol.models import takes_reasoning
+from talkapp.protocol.models import takes_reasoning, xai_takes_reasoning
 from talkapp.protocol.selection import auto_dialect, choose_dialect
 from talkapp.settings.profile import (
     BETA_VOICES,
@@ -22,6 +22,8 @@ from talkapp.settings.profile import (
     XAI_VOICES,
     ProviderProfile,
 )
+from talkapp.settings.entra import MISSING as ENTRA_MISSING
+from talkapp.settings.entra import identity_available
 from talkapp.settings.providers import (
     AZURE_PROVIDERS,
     OPENAI_BASE_URL,
@@ -82,7 +84,12 @@ def reasoning_note(api: str, model: str, provider: str) -> str:
     if dialect == "beta":
         return "The beta dialect has no reasoning setting."
     if dialect == "xai":
-        return "TalkApp sends no reasoning setting in xAI's dialect."
+        if not xai_takes_reasoning(model):
+            return (
+                f"{model} takes no reasoning setting (grok-voice-latest and grok-voice-think-* "
+                "do): it is not sent."
+            )
+        return ""
     if not takes_reasoning(model):
         return f"{model} takes no reasoning effort (only the gpt-realtime-2 models do): it is not sent."
     return ""
@@ -99,9 +106,20 @@ def xai_note(api: str, model: str, provider: str) -> str:
 def transcription_hint(provider: str) -> str:
     """What the transcription field takes: on Azure a deployment's name, elsewhere a model id."""
     if provider in AZURE_PROVIDERS:
-        return ("The name of a transcription deployment in this Azure resource (as you named it, e.g. "
-                "my-transcribe), not OpenAI's model id.")
+        return (
+            "The name of a transcription deployment in this Azure resource (as you named it, "
+            "e.g. my-transcribe), not OpenAI's model id."
+        )
     return f"Any transcription model id; the list holds those offered on {SUGGESTIONS_TAKEN}."
+
+
+def sign_in_note(method: str, available: bool | None = None) -> str:
+    """What Entra ID sign-in needs, when it is chosen: nothing more, or the azure-identity extra."""
+    if method != "entra":
+        return ""
+    if available if available is not None else identity_available():
+        return "Signs in with azure-identity (e.g. after `az login`); no API key is needed or sent."
+    return f"⚠ {ENTRA_MISSING}"
 
 
 def suggestions_note(what: str) -> str:
