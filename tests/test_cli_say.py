@@ -155,7 +155,7 @@ def test_the_simulator_command_retires_the_beta_dialect_when_told(stereo_wav, be
         assert f"(beta dialect: {beta};" in ready, ready + server.stderr.read() if server.poll() is not None else ready
         url = ready.split(" listening on ")[1].split()[0]
         run = talkapp("say", str(stereo_wav), "--base-url", url, "--api", "beta", "--model", "gpt-4o-realtime-preview",
-                      "--fast", env_extra={"OPENAI_API_KEY": fake_key("any-key-000000000000")})
+                      "--fast", env_extra={"TALKAPP_CUSTOM_API_KEY": fake_key("any-key-000000000000")})
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(10)
