@@ -156,7 +156,7 @@ def test_entra_is_for_azure_profiles_only(stereo_wav):
 
 
 def test_the_settings_say_what_entra_needs():
-    from talkapp.ui.settings_rules import sign_in_note
+    from talkapp.ui.settings.rules import sign_in_note
 
     assert sign_in_note("key") == ""
     assert sign_in_note("entra", available=False) == f"⚠ {MISSING}"
