@@ -40,7 +40,7 @@ class DesktopApp:
         loaded = self.store.load()
         self.bridge = UiBridge()
         self.controller = Controller(loaded.settings, self.bridge.emit)
-        self.window = MainWindow(loaded.settings, self.controller, self.bridge)
+        self.window = MainWindow(loaded.settings, self.controller)
         # Owned by the window, so it is deleted on the main thread with it; were its last
         # reference dropped by a garbage collection on the loop thread (the engine holds its
         # `emit`), a QObject would be destroyed on the wrong thread.

@@ -3,7 +3,9 @@ thread, the engine for the active profile, and the built-in simulator when that 
 offline one. Qt-free; every method returns at once and results come back through `emit`.
 
 Threads: methods are called from the UI thread; the engine lives on the loop thread and `emit`
-is called there (the UI bridge turns that into a queued Qt signal).
+is called there (the UI bridge turns that into a queued Qt signal). Commands cross through the
+one `EngineHandle` (the terminal's too); a command that fails, the controller's own included,
+comes back through `emit` as an error notice (`report_failure`), so the UI never watches a future.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from talkapp.protocol.commands import SessionConfig
 from talkapp.session import engine_events as out
 from talkapp.session.client import RealtimeSession, SessionRefused
 from talkapp.session.engine import AudioOptions, Engine
+from talkapp.session.handle import EngineHandle, report_failure
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
@@ -46,7 +49,7 @@ class Controller:
         self.settings = settings
         self._emit = emit
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
-        self._engine: Engine | None = None
+        self._handle: EngineHandle | None = None  # the engine of the open session, if any
         self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
         self.clipboard: ClipboardRead | None = None  # the UI's clipboard reader (Qt's lives on the main thread)
@@ -54,33 +57,38 @@ class Controller:
     # ---- commands (any thread) ----
 
     def connect(self) -> concurrent.futures.Future:
-        return self._loop.submit(self._connect())
+        return self._report(self._loop.submit(self._connect()), "connect")
 
     def disconnect(self) -> concurrent.futures.Future:
-        return self._loop.submit(self._disconnect())
+        return self._report(self._loop.submit(self._disconnect()), "close the session")
 
     def press(self) -> None:
-        self._on_engine(lambda e: e.press())
+        if (handle := self._handle) is not None:
+            handle.press()
 
     def release(self) -> None:
-        self._on_engine(lambda e: e.release())
+        if (handle := self._handle) is not None:
+            handle.release()
 
     def set_mode(self, mode: str) -> None:
         self.settings = dataclasses.replace(self.settings, mode=mode)
-        self._on_engine(lambda e: e.set_mode(Mode(mode)))
+        if (handle := self._handle) is not None:
+            handle.set_mode(Mode(mode))
 
     def send_text(self, text: str) -> None:
-        self._on_engine(lambda e: e.send_text(text))
+        if (handle := self._handle) is not None:
+            handle.send_text(text)
 
     def answer_approval(self, request_id: str, approve: bool, remember: bool = False) -> None:
-        self._on_engine(lambda e: e.answer_approval(request_id, approve, remember))
+        if (handle := self._handle) is not None:
+            handle.answer_approval(request_id, approve, remember)
 
     def apply(self, settings: Settings) -> concurrent.futures.Future | None:
         """New settings; reconnects when what the session or the audio depends on changed."""
         before, self.settings = self.settings, settings
-        if self._engine is None or _same_session(before, settings):
+        if self._handle is None or _same_session(before, settings):
             return None
-        return self._loop.submit(self._reconnect())
+        return self._report(self._loop.submit(self._reconnect()), "reconnect with the new settings")
 
     def test_connection(self, profile: ProviderProfile, api_key: str | None) -> concurrent.futures.Future:
         """Open a session for `profile` and close it; the future's result is one plain line."""
@@ -91,12 +99,13 @@ class Controller:
         return self._loop.submit(coro)
 
     def levels(self) -> tuple[float, float]:
-        engine = self._engine
-        return engine.levels() if engine is not None else (float("-inf"), float("-inf"))
+        handle = self._handle
+        return handle.levels() if handle is not None else (float("-inf"), float("-inf"))
 
     @property
     def engine(self) -> Engine | None:
-        return self._engine
+        handle = self._handle
+        return handle.engine if handle is not None else None
 
     def shutdown(self) -> None:
         try:
@@ -125,7 +134,7 @@ class Controller:
             await self._connect_now()
 
     async def _connect_now(self) -> bool:
-        if self._engine is not None:
+        if self._handle is not None:
             return True
         profile = self.settings.active_profile()
         key = await self._key_for(profile)
@@ -136,17 +145,23 @@ class Controller:
         tools = await open_toolbox(self.settings.tools, self.clipboard, lambda: self.settings.tools.clipboard_allowed)
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
                         record_to=self.settings.recordings_folder(), tools=tools)
-        self._engine = engine
-        if not await engine.start():
-            self._engine = None
+        self._handle = EngineHandle(self._loop, engine, self._emit)
+        try:
+            started = await engine.start()
+        except BaseException:  # reported by `connect`; nothing it opened stays open
+            self._handle = None
+            await engine.stop()
             await self._stop_simulator()
-            return False
-        return True
+            raise
+        if not started:  # refused: the engine's error state says why
+            self._handle = None
+            await self._stop_simulator()
+        return started
 
     async def _disconnect_now(self) -> None:
-        engine, self._engine = self._engine, None
-        if engine is not None:
-            await engine.stop()
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            await handle.engine.stop()
         await self._stop_simulator()
 
     async def _key_for(self, profile: ProviderProfile) -> str | None:
@@ -188,16 +203,14 @@ class Controller:
         except SessionRefused as refused:
             return f"✗ {refused}"
         finally:
-            if just_for_this and self._engine is None:
+            if just_for_this and self._handle is None:
                 await self._stop_simulator()
         await session.close()
         ms = 1000 * (time.monotonic() - started)
         return f"✓ Connected in {ms:.0f} ms · {profile.describe()} accepted"
 
-    def _on_engine(self, action: Callable[[Engine], object]) -> None:
-        engine = self._engine
-        if engine is not None:
-            self._loop.submit(action(engine))
+    def _report(self, future: concurrent.futures.Future, doing: str) -> concurrent.futures.Future:
+        return report_failure(future, self._emit, doing)
 
 
 def _audio_options(settings: Settings) -> AudioOptions:

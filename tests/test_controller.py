@@ -78,3 +78,22 @@ def test_the_connection_test_reports_in_plain_words():
         assert controller.test_connection(ProviderProfile(), None).result(5) == "Enter an API key first."
     finally:
         controller.shutdown()
+
+
+def test_a_command_that_fails_on_the_loop_is_reported_and_leaves_nothing_open(pulse, tmp_path):
+    not_a_folder = tmp_path / "recordings"
+    not_a_folder.write_text("a file where the folder should be")
+    settings = dataclasses.replace(Settings(), recording=dataclasses.replace(Settings().recording, enabled=True,
+                                                                             folder=str(not_a_folder)))
+    events = Events()
+    controller = Controller(settings, events)
+    try:
+        failed = controller.connect()
+        assert failed.exception(20) is not None
+        notice = events.wait_for(lambda e: isinstance(e, out.Notice) and e.level == "error")
+        assert notice.text.startswith("Could not connect: ") and str(not_a_folder) in notice.text
+        assert controller.engine is None
+        controller.press()  # no session: nothing to do, nothing raised
+        assert controller.connect().exception(20) is not None  # and the same again, not "already connected"
+    finally:
+        controller.shutdown()

@@ -324,3 +324,19 @@ def test_an_unreadable_settings_file_is_explained_and_the_app_runs_on_defaults(q
     assert banner is not None and "not valid JSON" in banner.text and "settings.json.unreadable-" in banner.text
     wait_live(qtbot, window)
     assert window.settings.active == SIMULATOR_PROFILE
+
+
+def test_a_connect_that_fails_on_the_loop_shows_an_error_banner(qtbot, desktop, tmp_path):
+    """A command that raises on the loop (here: the recordings folder is a file, so the session
+    cannot make its folder) comes back as a visible notice, not a silent nothing."""
+    not_a_folder = tmp_path / "recordings"
+    not_a_folder.write_text("a file where the folder should be")
+    settings = dataclasses.replace(
+        Settings(), recording=dataclasses.replace(Settings().recording, enabled=True, folder=str(not_a_folder))
+    )
+    window = desktop(settings).window
+    qtbot.waitUntil(lambda: window.banners.get("service") is not None, timeout=WAIT)
+    banner = window.banners.get("service")
+    assert banner.level == "error" and banner.isVisibleTo(window)
+    assert banner.text.startswith("Could not connect: ") and "recordings" in banner.text
+    assert window.state not in LIVE

@@ -2,7 +2,8 @@
 
 Threads: everything here runs on the Qt main thread. Engine events arrive at `on_event`
 through the UI bridge (a queued connection); commands go to the `Controller`, whose methods
-return at once; a command's failure comes back through the bridge (`UiBridge.watch`). Levels are
+return at once; a command's failure comes back as an error notice through the bridge, like any
+engine event. Levels are
 polled by a ~30 Hz timer. Nothing here waits on a future.
 """
 
@@ -22,7 +23,6 @@ from talkapp.session.engine_events import ApprovalRequested, State
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import SIMULATOR_PROFILE
-from talkapp.ui.bridge import UiBridge
 from talkapp.ui.main import status_text
 from talkapp.ui.main.approval import ApprovalStack
 from talkapp.ui.main.banner import BannerStack
@@ -41,11 +41,10 @@ LEVEL_POLL_MS = 33  # ~30 Hz
 class MainWindow(QMainWindow):
     settings_changed = Signal(object)  # Settings: the user changed them here or in the settings pane
 
-    def __init__(self, settings: Settings, controller: Controller, bridge: UiBridge, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self._controller = controller
-        self._bridge = bridge
         self.state = State.IDLE
         self._detail = ""  # the error state's explanation
         self._needs_key: str | None = None  # the profile waiting for a key
@@ -197,13 +196,11 @@ class MainWindow(QMainWindow):
         self._needs_key = None
         self.banners.clear("connection")
         self._state_changed(State.CONNECTING, "")
-        controller, bridge = self._controller, self._bridge
-        stopping = controller.disconnect()
-        bridge.watch(stopping, "close the session")
-        stopping.add_done_callback(lambda _done: bridge.watch(controller.connect(), "connect"))
+        controller = self._controller
+        controller.disconnect().add_done_callback(lambda _done: controller.connect())
 
     def disconnect(self) -> None:
-        self._bridge.watch(self._controller.disconnect(), "disconnect")
+        self._controller.disconnect()
 
     @Slot(str)
     def choose_profile(self, name: str) -> None:
@@ -216,10 +213,8 @@ class MainWindow(QMainWindow):
         """New settings (the settings pane's `settings_saved`, or a profile picked here)."""
         self._show_settings(settings)
         self.settings_changed.emit(settings)
-        applying = self._controller.apply(settings)
-        if applying is not None:
-            self._bridge.watch(applying, "reconnect with the new settings")
-        elif reconnect or self.state is State.ERROR or self._needs_key:
+        applying = self._controller.apply(settings)  # a reconnect, when the settings need one
+        if applying is None and (reconnect or self.state is State.ERROR or self._needs_key):
             self.reconnect()
 
     @Slot(str)
@@ -239,7 +234,7 @@ class MainWindow(QMainWindow):
             tools = self.settings.tools.remember(request.server, request.tool, approve)
             self.settings = dataclasses.replace(self.settings, tools=tools)
             self.settings_changed.emit(self.settings)
-            self._bridge.watch(self._controller.apply(self.settings), "remember the answer")
+            self._controller.apply(self.settings)
 
     @Slot(str)
     def send_text(self, text: str) -> None:
