@@ -187,17 +187,19 @@ def _run_talk(args: argparse.Namespace) -> int:
     from talkapp.logs import start_logging
     from talkapp.session.engine import AudioOptions, Engine
     from talkapp.terminal import TerminalPrinter, run_talk
+    from talkapp.threads.tuning import tuned_for_live_audio
 
     start_logging()
     audio = AudioOptions(input_device=_device(args.input, "input"), output_device=_device(args.output, "output"),
                          echo=EchoMode(args.echo), vad_hangover_ms=args.silence_ms, block_ms=args.block_ms)
     profile = _profile(args)
-    with _simulator_if(args) as sim_url:
+    with _simulator_if(args) as sim_url, tuned_for_live_audio() as tuning:
         key = SIMULATOR_KEY if sim_url else _api_key(profile)
         profile = dataclasses.replace(profile, base_url=sim_url) if sim_url else profile
         printer = TerminalPrinter()
         record_to = Path(args.record) if args.record else None
-        engine = Engine(profile, key, printer, Mode(args.mode), audio, record_to, tools=_terminal_toolbox())
+        engine = Engine(profile, key, printer, Mode(args.mode), audio, record_to, tools=_terminal_toolbox(),
+                        tuning=tuning)
         return run_talk(engine, printer, args.duration)
 
 

@@ -26,9 +26,10 @@ from talkapp.session.handle import EngineHandle, report_failure
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
-from talkapp.settings.secrets import MissingKey, find_api_key
+from talkapp.settings.secrets import MissingKey, SessionKeys, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
+from talkapp.threads.tuning import UNTUNED, Untuned
 from talkapp.tools.builtin import ClipboardRead
 from talkapp.tools.toolbox import open_toolbox
 
@@ -45,14 +46,22 @@ ControllerEvent = out.EngineEvent | NeedsKey
 
 
 class Controller:
-    def __init__(self, settings: Settings, emit: Callable[[ControllerEvent], None]) -> None:
+    def __init__(self, settings: Settings, emit: Callable[[ControllerEvent], None], *,
+                 session_keys: SessionKeys | None = None, clipboard: ClipboardRead | None = None,
+                 tuning: Untuned = UNTUNED) -> None:
+        """What the composition root hands in: `session_keys`, the keys given for this run only
+        (the settings pane's "Use for this session" puts them there); `clipboard`, the UI's
+        clipboard reader for the read_clipboard tool (None: that tool reads nothing); `tuning`,
+        the process's live-audio tuning, for the engines (`talkapp.threads.tuning`)."""
         self.settings = settings
         self._emit = emit
+        self.session_keys = session_keys if session_keys is not None else SessionKeys()
+        self._clipboard = clipboard
+        self._tuning = tuning
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
         self._handle: EngineHandle | None = None  # the engine of the open session, if any
         self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
-        self.clipboard: ClipboardRead | None = None  # the UI's clipboard reader (Qt's lives on the main thread)
 
     # ---- commands (any thread) ----
 
@@ -142,9 +151,9 @@ class Controller:
             return False
         if not profile.needs_key:
             profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
-        tools = await open_toolbox(self.settings.tools, self.clipboard, lambda: self.settings.tools.clipboard_allowed)
+        tools = await open_toolbox(self.settings.tools, self._clipboard, lambda: self.settings.tools.clipboard_allowed)
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
-                        record_to=self.settings.recordings_folder(), tools=tools)
+                        record_to=self.settings.recordings_folder(), tools=tools, tuning=self._tuning)
         self._handle = EngineHandle(self._loop, engine, self._emit)
         try:
             started = await engine.start()
@@ -169,7 +178,8 @@ class Controller:
             await self._start_simulator()
             return SIMULATOR_KEY
         try:
-            return (await asyncio.to_thread(find_api_key, profile.key_name, profile.env_vars)).value
+            found = await asyncio.to_thread(find_api_key, profile.key_name, profile.env_vars, self.session_keys)
+            return found.value
         except MissingKey as exc:
             self._emit(NeedsKey(profile.name, str(exc)))
             return None

@@ -2,15 +2,20 @@
 without a key says so; settings changes reconnect; the connection test reports plainly."""
 
 import dataclasses
+import gc
+import os
+import sys
 import threading
 
 import numpy as np
 
+from fake_keys import fake_key
 from speech import silence, speak
 from talkapp.controller import Controller, NeedsKey
 from talkapp.session import engine_events as out
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
+from talkapp.settings.secrets import SessionKeys
 
 
 class Events:
@@ -31,7 +36,9 @@ class Events:
 
 def test_the_offline_profile_talks_with_no_key(pulse):
     events = Events()
-    controller = Controller(Settings(), events)
+    switch_interval = sys.getswitchinterval()
+    gc.unfreeze()
+    controller = Controller(Settings(), events)  # untuned: the process is not the app's
     try:
         assert controller.connect().result(20)
         connected = events.wait_for(lambda e: isinstance(e, out.Connected))
@@ -42,6 +49,7 @@ def test_the_offline_profile_talks_with_no_key(pulse):
         controller.release()
         reply = events.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
         assert "TalkApp simulator" in reply.turn.text
+        assert sys.getswitchinterval() == switch_interval and gc.get_freeze_count() == 0
     finally:
         controller.shutdown()
 
@@ -62,6 +70,33 @@ def test_a_profile_without_a_key_asks_for_one(monkeypatch):
         needs = events.wait_for(lambda e: isinstance(e, NeedsKey))
         assert needs.profile == "OpenAI" and "OPENAI_API_KEY" in needs.message
         assert controller.engine is None
+    finally:
+        controller.shutdown()
+        keyring.set_keyring(previous)
+
+
+def test_a_key_given_for_this_session_is_used_from_memory(pulse, monkeypatch):
+    """The settings pane's "Use for this session" (no keyring) puts the key in the store the
+    controller was built with: the next connect uses it, and the environment never holds it."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    events, keys = Events(), SessionKeys()
+    local = ProviderProfile(name="Local", provider="custom", base_url="ws://127.0.0.1:9/v1", key_name="local")
+    controller = Controller(dataclasses.replace(Settings().with_profile(local), active="Local"), events,
+                            session_keys=keys)
+    try:
+        assert controller.connect().result(10) is False
+        events.wait_for(lambda e: isinstance(e, NeedsKey))
+        keys.put("OPENAI_API_KEY", fake_key("session-only-0123"))
+        assert controller.connect().result(20) is False  # past the key: the port is closed
+        failed = events.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ERROR)
+        assert "cannot reach 127.0.0.1:9" in failed.detail
+        assert sum(isinstance(e, NeedsKey) for e in events.items) == 1
+        assert "OPENAI_API_KEY" not in os.environ
     finally:
         controller.shutdown()
         keyring.set_keyring(previous)

@@ -21,7 +21,7 @@ from talkapp.compare.configs import CompareConfig
 from talkapp.compare.prices import PriceTable
 from talkapp.compare.runner import RunResult, run_comparison
 from talkapp.session.one_turn import TurnFailed
-from talkapp.settings.secrets import MissingKey, find_api_key
+from talkapp.settings.secrets import MissingKey, SessionKeys, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 from talkapp.threads.loop import LoopThread
 
@@ -40,10 +40,12 @@ class Plan:
     simulator: SimulatorConfig | None = None  # how the built-in simulator behaves (None: defaults)
 
 
-async def run_plan(plan: Plan, prices: PriceTable, progress: Callable[[RunResult], None]) -> list[RunResult]:
-    """Run on any asyncio loop; `progress` is called on that loop after each run."""
+async def run_plan(plan: Plan, prices: PriceTable, progress: Callable[[RunResult], None],
+                   session_keys: SessionKeys | None = None) -> list[RunResult]:
+    """Run on any asyncio loop; `progress` is called on that loop after each run.
+    `session_keys`: the app's keys for this run only, looked up before the environment."""
     configs = [_routed(c, plan.offline) for c in plan.configs]
-    keys = await asyncio.to_thread(_keys, configs)
+    keys = await asyncio.to_thread(_keys, configs, session_keys)
 
     def key_for(config: CompareConfig) -> str:
         key = keys[config.profile.key_name] if config.profile.needs_key else SIMULATOR_KEY
@@ -69,13 +71,13 @@ def _at(config: CompareConfig, url: str) -> CompareConfig:
     return dataclasses.replace(config, profile=dataclasses.replace(config.profile, base_url=url))
 
 
-def _keys(configs: Sequence[CompareConfig]) -> dict[str, str | MissingKey]:
+def _keys(configs: Sequence[CompareConfig], session: SessionKeys | None) -> dict[str, str | MissingKey]:
     """Blocking (keyring): each key entry once, or why it is missing."""
     found: dict[str, str | MissingKey] = {}
     entries = {c.profile.key_name: c.profile.env_vars for c in configs if c.profile.needs_key}
     for name, env_vars in entries.items():
         try:
-            found[name] = find_api_key(name or "openai", env_vars).value
+            found[name] = find_api_key(name or "openai", env_vars, session).value
         except MissingKey as missing:
             found[name] = missing
     return found

@@ -26,7 +26,6 @@ from talkapp.settings.profile import SIMULATOR_PROFILE
 from talkapp.ui.main import status_text
 from talkapp.ui.main.approval import ApprovalStack
 from talkapp.ui.main.banner import BannerStack
-from talkapp.ui.main.clipboard_reader import ClipboardReader
 from talkapp.ui.compare.window import CompareWindow
 from talkapp.ui.main.header import Header
 from talkapp.ui.main.hold_key import HoldKey
@@ -53,8 +52,6 @@ class MainWindow(QMainWindow):
         self._stats = SessionStats()
         self.settings_dialog = None
         self.compare_window: CompareWindow | None = None
-        self.clipboard = ClipboardReader(self)  # the read_clipboard tool reads through it (loop → UI → loop)
-        controller.clipboard = self.clipboard.read
         self._build()
         self._wire()
         self._show_settings(settings)
@@ -248,7 +245,8 @@ class MainWindow(QMainWindow):
             self.settings_dialog.raise_()
             self.settings_dialog.activateWindow()
             return
-        self.settings_dialog = SettingsDialog(self.settings, self._controller, self, page=page)
+        self.settings_dialog = SettingsDialog(self.settings, self._controller, self, page=page,
+                                              session_keys=self._controller.session_keys)
         self.settings_dialog.settings_saved.connect(self.apply_settings)
         self.settings_dialog.finished.connect(self._settings_closed)
         self.settings_dialog.open()
@@ -266,7 +264,8 @@ class MainWindow(QMainWindow):
         """The Compare window (not modal: the conversation stays usable); its comparison runs
         on the controller's loop."""
         if self.compare_window is None:
-            self.compare_window = CompareWindow(self.settings, self._controller.run_on_loop, self)
+            self.compare_window = CompareWindow(self.settings, self._controller.run_on_loop, self,
+                                                session_keys=self._controller.session_keys)
             self.compare_window.finished.connect(self._compare_closed)
         self.compare_window.show()
         self.compare_window.raise_()
