@@ -221,17 +221,11 @@ def _simulator_if(args: argparse.Namespace):
     if not args.simulator:
         yield None
         return
-    from talkapp.simulator import Simulator, SimulatorConfig
-    from talkapp.threads.loop import LoopThread
+    from talkapp.simulator import SimulatorConfig
+    from talkapp.simulator.on_thread import SimulatorThread
 
-    loop = LoopThread("talkapp-simulator").start()
-    sim = Simulator(SimulatorConfig(beta_mode=args.simulator_beta, record_events=False))
-    loop.submit(sim.__aenter__()).result(10)
-    try:
-        yield sim.url
-    finally:
-        loop.submit(sim.__aexit__(None, None, None)).result(10)
-        loop.stop()
+    with SimulatorThread(SimulatorConfig(beta_mode=args.simulator_beta, record_events=False)) as url:
+        yield url
 
 
 def _device(text: str | None, kind: str):

@@ -60,7 +60,7 @@ class Controller:
         self._tuning = tuning
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
         self._handle: EngineHandle | None = None  # the engine of the open session, if any
-        self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
+        self._simulator = None  # a SimulatorThread while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
 
     # ---- commands (any thread) ----
@@ -150,7 +150,7 @@ class Controller:
         if key is None:
             return False
         if not profile.needs_key:
-            profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
+            profile = dataclasses.replace(profile, base_url=self._simulator.url)
         tools = await open_toolbox(self.settings.tools, self._clipboard, lambda: self.settings.tools.clipboard_allowed)
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
                         record_to=self.settings.recordings_folder(), tools=tools, tuning=self._tuning)
@@ -185,20 +185,17 @@ class Controller:
             return None
 
     async def _start_simulator(self) -> None:
-        from talkapp.simulator import Simulator, SimulatorConfig
+        from talkapp.simulator.on_thread import SimulatorThread
 
         if self._simulator is None:
-            loop = LoopThread("talkapp-simulator").start()
-            sim = Simulator(SimulatorConfig(record_events=False))  # an app session can last hours
-            await asyncio.wrap_future(loop.submit(sim.__aenter__()))
-            self._simulator = (sim, loop)
+            simulator = SimulatorThread()
+            await simulator.start()
+            self._simulator = simulator
 
     async def _stop_simulator(self) -> None:
-        if self._simulator is not None:
-            sim, loop = self._simulator
-            self._simulator = None
-            await asyncio.wrap_future(loop.submit(sim.__aexit__(None, None, None)))
-            loop.stop()
+        simulator, self._simulator = self._simulator, None
+        if simulator is not None:
+            await simulator.stop()
 
     async def _test(self, profile: ProviderProfile, api_key: str | None) -> str:
         if profile.needs_key and not api_key:
@@ -208,7 +205,7 @@ class Controller:
         try:
             if not profile.needs_key:
                 await self._start_simulator()
-                profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
+                profile = dataclasses.replace(profile, base_url=self._simulator.url)
             session = await RealtimeSession.open(profile.endpoint(), api_key or SIMULATOR_KEY, SessionConfig())
         except SessionRefused as refused:
             return f"✗ {refused}"

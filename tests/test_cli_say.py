@@ -1,12 +1,10 @@
 """`talkapp say` end to end, as a user runs it: a real process, a WAV made here, real sockets."""
 
-import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -15,7 +13,8 @@ from conftest import voice_like
 from fake_keys import fake_key
 from talkapp.audio.pcm import float_to_pcm16
 from talkapp.audio.wav import read_wav, write_wav
-from talkapp.simulator import Simulator, SimulatorConfig
+from talkapp.simulator import SimulatorConfig
+from talkapp.simulator.on_thread import SimulatorThread
 
 
 def talkapp(*args, env_extra=None, timeout=60):
@@ -41,22 +40,17 @@ def stereo_wav(tmp_path):
 @pytest.fixture
 def simulator_thread():
     """A simulator on its own loop and thread, so a child process can talk to it."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
     started = []
 
     def start(config):
-        sim = Simulator(config)
-        asyncio.run_coroutine_threadsafe(sim.__aenter__(), loop).result(10)
-        started.append(sim)
-        return sim
+        running = SimulatorThread(config)
+        running.__enter__()
+        started.append(running)
+        return running.simulator
 
     yield start
-    for sim in started:
-        asyncio.run_coroutine_threadsafe(sim.__aexit__(None, None, None), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    for running in started:
+        running.__exit__(None, None, None)
 
 
 @pytest.mark.parametrize("model, dialect", [("gpt-4o-realtime-preview", "beta"), ("gpt-realtime-2", "ga")])

@@ -8,6 +8,9 @@ app's SPSC rings:
   MicMeter   input callback ─► ring ─► worker thread: level of the last 30 ms ─► `level_dbfs`
   TonePlayer worker thread: tone ─► ring ─► output callback
 
+`MicListener` is the microphone's loop and `play_once` the speaker's, shared with the Compare
+view's take and reply player (`talkapp.audio.takes`).
+
 Threads: `run()` blocks for the whole check and is called on a worker thread (never the Qt main
 thread); `stop()` and `level_dbfs` are safe from any thread (an Event and a plain float, read by
 the UI's meter timer). The callbacks copy frames into or out of the ring and nothing else.
@@ -90,8 +93,9 @@ def _channels(kind: Kind, info: DeviceInfo, rate: int) -> int:
     return max(1, min(2, info.channels(kind)))
 
 
-class MicMeter:
-    """Opens the microphone and keeps `level_dbfs` current until `stop()`."""
+class MicListener:
+    """The microphone, open for a check until `stop()`: `level_dbfs` follows the last 30 ms,
+    and what arrives goes to the `heard` a subclass passes to `_listen`."""
 
     def __init__(self, key: DeviceKey | None) -> None:
         self.key = key
@@ -102,28 +106,41 @@ class MicMeter:
     def stop(self) -> None:
         self._stop.set()
 
-    def run(self) -> str:
-        """Blocks until `stop()`; returns the device's name. Raises ProbeError."""
+    def _listen(self, heard: Callable[[np.ndarray, int], bool], ring_frames: int) -> int:
+        """Blocks until `stop()`, or until `heard(samples, device rate)` returns False (the
+        samples: float32 mono, valid during the call); returns the device rate. Raises
+        ProbeError."""
         info = resolve(self.key, "input")
         self.device_name = info.name
-        writer, reader = open_ring(frames=1 << 16)
+        writer, reader = open_ring(frames=ring_frames)
 
         def callback(indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
             writer.write(indata[:, 0])
 
         stream = ProbeStream("input", info, callback)
-        block = np.zeros(round(stream.rate * METER_STEP_S * 4), np.float32)
+        block = np.zeros(max(1, round(stream.rate * METER_STEP_S * 4)), np.float32)
+        step = round(stream.rate * METER_STEP_S)
         try:
             while not self._stop.wait(METER_STEP_S):
                 if stream.finished:
                     raise ProbeError(f"The microphone “{info.name}” stopped (unplugged?).")
-                n = reader.read_into(block)
-                if n:
-                    self.level_dbfs = rms_dbfs(block[max(0, n - round(stream.rate * METER_STEP_S)) : n])
+                while (n := reader.read_into(block)) > 0:
+                    self.level_dbfs = rms_dbfs(block[max(0, n - step) : n])
+                    if not heard(block[:n], stream.rate):
+                        return stream.rate
         finally:
             self.level_dbfs = float("-inf")
             stream.close()
-        return info.name
+        return stream.rate
+
+
+class MicMeter(MicListener):
+    """Opens the microphone and keeps `level_dbfs` current until `stop()`."""
+
+    def run(self) -> str:
+        """Blocks until `stop()`; returns the device's name. Raises ProbeError."""
+        self._listen(lambda samples, rate: True, ring_frames=1 << 16)
+        return self.device_name
 
 
 def tone(rate: int, seconds: float = TONE_S, hz: float = TONE_HZ) -> np.ndarray:

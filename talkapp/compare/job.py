@@ -23,7 +23,6 @@ from talkapp.compare.runner import RunResult, run_comparison
 from talkapp.session.one_turn import TurnFailed
 from talkapp.settings.secrets import MissingKey, SessionKeys, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
-from talkapp.threads.loop import LoopThread
 
 if TYPE_CHECKING:
     from talkapp.simulator import SimulatorConfig
@@ -83,19 +82,9 @@ def _keys(configs: Sequence[CompareConfig], session: SessionKeys | None) -> dict
     return found
 
 
-@contextlib.asynccontextmanager
-async def _simulator(config: SimulatorConfig | None):
-    """The built-in simulator on its own loop thread, for as long as the comparison runs."""
-    from talkapp.simulator import Simulator, SimulatorConfig
+def _simulator(config: SimulatorConfig | None):
+    """The built-in simulator on its own loop thread, for as long as the comparison runs (a
+    cancelled comparison still closes it)."""
+    from talkapp.simulator.on_thread import SimulatorThread
 
-    loop = LoopThread("talkapp-compare-simulator").start()
-    sim = Simulator(config or SimulatorConfig(record_events=False))
-    try:
-        await asyncio.wrap_future(loop.submit(sim.__aenter__()))
-        try:
-            yield sim.url
-        finally:
-            # shielded: a cancelled comparison still closes the simulator's socket
-            await asyncio.shield(asyncio.wrap_future(loop.submit(sim.__aexit__(None, None, None))))
-    finally:
-        await asyncio.to_thread(loop.stop)
+    return SimulatorThread(config, name="talkapp-compare-simulator")

@@ -10,12 +10,11 @@ elsewhere (a remembered answer, or the session that asked went away).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from talkapp.session.engine_events import ApprovalRequested
-from talkapp.ui import colors
+from talkapp.ui.card import paint_card
 
 SHOWN_ARGUMENTS = 240  # characters; the whole arguments are in the tooltip
 
@@ -54,13 +53,7 @@ class ApprovalPrompt(QWidget):
         self.answered.emit(self.request, approve, self.remember.isChecked())
 
     def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        hue = palette.color(QPalette.ColorRole.Highlight)
-        painter.setPen(colors.mix(palette.color(QPalette.ColorRole.Window), hue, 0.55))
-        painter.setBrush(colors.tint(palette, hue))
-        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        paint_card(self)
 
 
 class ApprovalStack(QWidget):
