@@ -235,17 +235,11 @@ def _device(text: str | None, kind: str):
     from talkapp.audio import devices
 
     try:
-        usable = [d for d in devices.list_devices() if d.channels(kind) > 0]
+        return devices.resolve(text, kind).key
     except devices.AudioUnavailable as exc:
         raise CliError(str(exc)) from None
-    exact = [d for d in usable if d.name == text]
-    partial = [d for d in usable if text.lower() in d.name.lower()]
-    matches = exact or partial
-    if len(matches) != 1:
-        names = ", ".join(f"'{d.name}'" for d in (matches or usable)) or "none"
-        problem = "matches several" if matches else "matches no"
-        raise CliError(f"--{'input' if kind == 'input' else 'output'} '{text}' {problem} {kind} device; choose one of: {names}")
-    return matches[0].key
+    except devices.NoSuchDevice as exc:
+        raise CliError(f"--{kind} {exc}") from None
 
 
 def _run_devices(args: argparse.Namespace) -> int:

@@ -488,7 +488,7 @@ def test_a_device_that_is_gone_is_kept_and_its_test_explains(qtbot, open_dialog,
     assert page.output.currentText() == "USB Headset (ALSA) — not connected"
     with qtbot.waitSignal(page.tone_ended, timeout=WAIT) as ended:
         qtbot.mouseClick(page.tone_button, Qt.MouseButton.LeftButton)
-    assert ended.args[0] == "The speaker “USB Headset” is not connected."
+    assert ended.args[0] == "The speaker 'USB Headset' is not connected."
     assert dialog.current_settings().audio.output_device == headset
 
 

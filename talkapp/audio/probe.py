@@ -35,7 +35,7 @@ METER_STEP_S = 0.03
 TONE_HZ = 440.0
 TONE_S = 1.0
 TONE_LEVEL = 0.25  # about -15 dBFS: clearly audible, never startling
-_NOUN = {"input": "microphone", "output": "speaker"}
+_NOUN = devices.NOUNS
 
 
 class ProbeError(Exception):
@@ -43,19 +43,12 @@ class ProbeError(Exception):
 
 
 def resolve(key: DeviceKey | None, kind: Kind) -> DeviceInfo:
-    """The device remembered as `key` (None: the system default) as PortAudio sees it now."""
-    found = devices.list_devices()
-    noun = _NOUN[kind]
-    if key is None:
-        info = devices.default_device(kind, found)
-        if info is None:
-            raise ProbeError(f"There is no system default {noun}.")
-        return info
-    index = devices.find(key, kind, found)
-    info = devices.device_info(index, found) if index is not None else None
-    if info is None:
-        raise ProbeError(f"The {noun} “{key.name}” is not connected.")
-    return info
+    """The device remembered as `key` (None: the system default) as PortAudio sees it now
+    (`devices.resolve`); ProbeError when it is not there."""
+    try:
+        return devices.resolve(key, kind)
+    except devices.NoSuchDevice as missing:
+        raise ProbeError(str(missing)) from None
 
 
 class ProbeStream:
@@ -72,13 +65,13 @@ class ProbeStream:
                 finished_callback=self._on_finished,
             )
         except devices.stream_errors() as exc:
-            raise ProbeError(f"Could not open the {_NOUN[kind]} “{info.name}” ({devices.describe_error(exc)}).") from None
+            raise ProbeError(f"Could not open the {_NOUN[kind]} '{info.name}' ({devices.describe_error(exc)}).") from None
         try:
             devices.start_stream(self.stream)
         except (devices.StartTimeout, *devices.stream_errors()) as exc:
             if not isinstance(exc, devices.StartTimeout):  # a stuck stream is never touched again
                 devices.close_stream(self.stream)
-            raise ProbeError(f"Could not start the {_NOUN[kind]} “{info.name}” ({exc}).") from None
+            raise ProbeError(f"Could not start the {_NOUN[kind]} '{info.name}' ({exc}).") from None
 
     def _on_finished(self) -> None:
         self.finished = True
@@ -123,7 +116,7 @@ class MicListener:
         try:
             while not self._stop.wait(METER_STEP_S):
                 if stream.finished:
-                    raise ProbeError(f"The microphone “{info.name}” stopped (unplugged?).")
+                    raise ProbeError(f"The microphone '{info.name}' stopped (unplugged?).")
                 while (n := reader.read_into(block)) > 0:
                     self.level_dbfs = rms_dbfs(block[max(0, n - step) : n])
                     if not heard(block[:n], stream.rate):
@@ -196,9 +189,9 @@ def play_once(key: DeviceKey | None, samples_at: Callable[[int], np.ndarray], st
     try:
         while reader.frames_read_total < len(samples) and not stop.is_set():
             if stream.finished:
-                raise ProbeError(f"The speaker “{info.name}” stopped (unplugged?).")
+                raise ProbeError(f"The speaker '{info.name}' stopped (unplugged?).")
             if waited > deadline:
-                raise ProbeError(f"The speaker “{info.name}” did not play (it never asked for audio).")
+                raise ProbeError(f"The speaker '{info.name}' did not play (it never asked for audio).")
             stop.wait(0.02)
             waited += 0.02
         stop.wait(0.15)  # let the last block leave the device before closing it
