@@ -54,7 +54,9 @@ def main() -> None:
         counts = []
         tuning = LiveAudioTuning()  # as the app and `talkapp talk` run their engines
         for _ in range(args.starts):
-            engine = Engine(profile, "sk-bench", lambda event: None, Mode.PUSH_TO_TALK, tuning=tuning)
+            engine = Engine(
+                profile, "sk-bench", lambda event: None, Mode.PUSH_TO_TALK, tuning=tuning
+            )
             if not loop.submit(engine.start()).result(15):
                 raise RuntimeError("the engine did not start")
             time.sleep(0.4)

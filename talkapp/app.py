@@ -120,8 +120,9 @@ def run(open_settings: bool = False) -> int:
     with tuned_for_live_audio() as tuning:
         desktop = DesktopApp(tuning=tuning)
         app.aboutToQuit.connect(desktop.shutdown)
-        for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, logout: quit cleanly (Python runs
-            signal.signal(signum, lambda *_: app.quit())  # the handler at the next call: the level timer)
+        # Ctrl-C, logout: quit cleanly (Python runs the handler at its next call: the level timer)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: app.quit())
         desktop.start()
         if open_settings:
             QTimer.singleShot(0, desktop.window.open_settings)

@@ -198,8 +198,8 @@ def _run_talk(args: argparse.Namespace) -> int:
         profile = dataclasses.replace(profile, base_url=sim_url) if sim_url else profile
         printer = TerminalPrinter()
         record_to = Path(args.record) if args.record else None
-        engine = Engine(profile, key, printer, Mode(args.mode), audio, record_to, tools=_terminal_toolbox(),
-                        tuning=tuning)
+        tools = _terminal_toolbox()
+        engine = Engine(profile, key, printer, Mode(args.mode), audio, record_to, tools=tools, tuning=tuning)
         return run_talk(engine, printer, args.duration)
 
 
@@ -224,7 +224,8 @@ def _simulator_if(args: argparse.Namespace):
     from talkapp.simulator import SimulatorConfig
     from talkapp.simulator.on_thread import SimulatorThread
 
-    with SimulatorThread(SimulatorConfig(beta_mode=args.simulator_beta, record_events=False)) as url:
+    config = SimulatorConfig(beta_mode=args.simulator_beta, record_events=False)
+    with SimulatorThread(config) as url:
         yield url
 
 

@@ -151,9 +151,12 @@ class Controller:
             return False
         if not profile.needs_key:
             profile = dataclasses.replace(profile, base_url=self._simulator.url)
-        tools = await open_toolbox(self.settings.tools, self._clipboard, lambda: self.settings.tools.clipboard_allowed)
+        tools = await open_toolbox(
+            self.settings.tools, self._clipboard, lambda: self.settings.tools.clipboard_allowed
+        )
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
-                        record_to=self.settings.recordings_folder(), tools=tools, tuning=self._tuning)
+                        record_to=self.settings.recordings_folder(), tools=tools,
+                        tuning=self._tuning)
         self._handle = EngineHandle(self._loop, engine, self._emit)
         try:
             started = await engine.start()
@@ -178,7 +181,9 @@ class Controller:
             await self._start_simulator()
             return SIMULATOR_KEY
         try:
-            found = await asyncio.to_thread(find_api_key, profile.key_name, profile.env_vars, self.session_keys)
+            found = await asyncio.to_thread(
+                find_api_key, profile.key_name, profile.env_vars, self.session_keys
+            )
             return found.value
         except MissingKey as exc:
             self._emit(NeedsKey(profile.name, str(exc)))

@@ -62,10 +62,12 @@ async def running_engines(simulator):
 
     with tuned_for_live_audio() as tuning:
 
-        async def start(mode: Mode, model: str = "gpt-realtime", echo: EchoMode = EchoMode.HEADSET, **options):
+        async def start(mode: Mode, model: str = "gpt-realtime", echo: EchoMode = EchoMode.HEADSET,
+                        **options):
             log = EventLog()
             profile = ProviderProfile(base_url=simulator.url, model=model)
-            engine = Engine(profile, TEST_KEY, log, mode, AudioOptions(echo=echo), tuning=tuning, **options)
+            engine = Engine(profile, TEST_KEY, log, mode, AudioOptions(echo=echo), tuning=tuning,
+                            **options)
             engines.append(engine)
             assert await engine.start(), log.events
             return engine, log
@@ -91,9 +93,9 @@ async def simulator(simulator_config):
 
 @pytest.fixture
 async def engine_with(pulse, simulator):
-    """`await engine_with(*tools_and_servers, dialect="ga" | model=…, remembered=…, timeout_s=…,
-    **engine options) -> (engine, log)`: a started push-to-talk engine whose toolbox holds
-    those function tools (`Tool`) and MCP servers (`McpServer`)."""
+    """`await engine_with(*tools_and_servers, dialect="ga" | model=…, remembered=…,
+    timeout_s=…, **engine options) -> (engine, log)`: a started push-to-talk engine whose
+    toolbox holds those function tools (`Tool`) and MCP servers (`McpServer`)."""
     async with running_engines(simulator) as start:
 
         def with_tools(*items: Tool | McpServer, dialect: str = "ga", model: str | None = None,

@@ -115,9 +115,9 @@ def test_the_terminal_prints_settled_tool_cards_and_denies_approvals_it_cannot_a
 
 
 def test_a_device_name_that_matches_nothing_fails_in_one_line_with_the_choices(pulse):
-    run = subprocess.run([sys.executable, "-m", "talkapp", "talk", "--simulator", "--input", "no such mic"],
-                         capture_output=True, text=True, env=dict(os.environ), timeout=30)
+    command = [sys.executable, "-m", "talkapp", "talk", "--simulator", "--input", "no such mic"]
+    run = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=30)
     assert run.returncode == 1 and run.stdout == ""
     (line,) = run.stderr.strip().splitlines()
-    assert line.startswith("talkapp: --input 'no such mic' matches no input device; choose one of: ")
+    assert line.startswith("talkapp: --input 'no such mic' matches no input device; choose one of:")
     assert "'talkapp_mic'" in line

@@ -85,15 +85,18 @@ def test_a_key_given_for_this_session_is_used_from_memory(pulse, monkeypatch):
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     events, keys = Events(), SessionKeys()
-    local = ProviderProfile(name="Local", provider="custom", base_url="ws://127.0.0.1:9/v1", key_name="local")
-    controller = Controller(dataclasses.replace(Settings().with_profile(local), active="Local"), events,
-                            session_keys=keys)
+    local = ProviderProfile(name="Local", provider="custom", base_url="ws://127.0.0.1:9/v1",
+                            key_name="local")
+    settings = dataclasses.replace(Settings().with_profile(local), active="Local")
+    controller = Controller(settings, events, session_keys=keys)
     try:
         assert controller.connect().result(10) is False
         events.wait_for(lambda e: isinstance(e, NeedsKey))
         keys.put("OPENAI_API_KEY", fake_key("session-only-0123"))
         assert controller.connect().result(20) is False  # past the key: the port is closed
-        failed = events.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ERROR)
+        failed = events.wait_for(
+            lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ERROR
+        )
         assert "cannot reach 127.0.0.1:9" in failed.detail
         assert sum(isinstance(e, NeedsKey) for e in events.items) == 1
         assert "OPENAI_API_KEY" not in os.environ
@@ -118,8 +121,8 @@ def test_the_connection_test_reports_in_plain_words():
 def test_a_command_that_fails_on_the_loop_is_reported_and_leaves_nothing_open(pulse, tmp_path):
     not_a_folder = tmp_path / "recordings"
     not_a_folder.write_text("a file where the folder should be")
-    settings = dataclasses.replace(Settings(), recording=dataclasses.replace(Settings().recording, enabled=True,
-                                                                             folder=str(not_a_folder)))
+    recording = dataclasses.replace(Settings().recording, enabled=True, folder=str(not_a_folder))
+    settings = dataclasses.replace(Settings(), recording=recording)
     events = Events()
     controller = Controller(settings, events)
     try:
@@ -129,6 +132,7 @@ def test_a_command_that_fails_on_the_loop_is_reported_and_leaves_nothing_open(pu
         assert notice.text.startswith("Could not connect: ") and str(not_a_folder) in notice.text
         assert controller.engine is None
         controller.press()  # no session: nothing to do, nothing raised
-        assert controller.connect().exception(20) is not None  # and the same again, not "already connected"
+        # and the same again, not "already connected"
+        assert controller.connect().exception(20) is not None
     finally:
         controller.shutdown()

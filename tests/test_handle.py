@@ -28,7 +28,8 @@ def test_a_command_that_raises_comes_back_as_one_error_notice(loop):
         raise ValueError("the session is gone")
 
     future = report_failure(loop.submit(fails()), seen.put, "end your turn")
-    assert seen.get(timeout=10) == out.Notice("error", "Could not end your turn: ValueError: the session is gone")
+    notice = seen.get(timeout=10)
+    assert notice == out.Notice("error", "Could not end your turn: ValueError: the session is gone")
     assert isinstance(future.exception(), ValueError)
     assert seen.empty()  # once
 
@@ -46,6 +47,6 @@ def test_a_command_that_succeeds_or_is_cancelled_says_nothing(loop):
     assert report_failure(loop.submit(works()), seen.put, "work").result(10) == 1
     cancelled = report_failure(loop.submit(waits()), seen.put, "wait")
     cancelled.cancel()
-    done = report_failure(loop.submit(works()), seen.put, "work again")  # after the cancel, in order
+    done = report_failure(loop.submit(works()), seen.put, "work again")  # after the cancel
     assert done.result(10) == 1 and cancelled.cancelled()
     assert seen.empty()

@@ -335,13 +335,12 @@ def test_a_connect_that_fails_on_the_loop_shows_an_error_banner(qtbot, desktop, 
     cannot make its folder) comes back as a visible notice, not a silent nothing."""
     not_a_folder = tmp_path / "recordings"
     not_a_folder.write_text("a file where the folder should be")
-    settings = dataclasses.replace(
-        Settings(), recording=dataclasses.replace(Settings().recording, enabled=True, folder=str(not_a_folder))
-    )
+    recording = dataclasses.replace(Settings().recording, enabled=True, folder=str(not_a_folder))
+    settings = dataclasses.replace(Settings(), recording=recording)
     window = desktop(settings).window
     qtbot.waitUntil(lambda: window.banners.get("service") is not None, timeout=WAIT)
     banner = window.banners.get("service")
-    qtbot.waitUntil(lambda: banner.isVisibleTo(window), timeout=WAIT)  # shown by the next event loop pass
+    qtbot.waitUntil(lambda: banner.isVisibleTo(window), timeout=WAIT)  # shown on the next pass
     assert banner.level == "error"
     assert banner.text.startswith("Could not connect: ") and "recordings" in banner.text
     assert window.state not in LIVE

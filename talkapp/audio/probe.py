@@ -65,7 +65,8 @@ class ProbeStream:
                 finished_callback=self._on_finished,
             )
         except devices.stream_errors() as exc:
-            raise ProbeError(f"Could not open the {_NOUN[kind]} '{info.name}' ({devices.describe_error(exc)}).") from None
+            why = devices.describe_error(exc)
+            raise ProbeError(f"Could not open the {_NOUN[kind]} '{info.name}' ({why}).") from None
         try:
             devices.start_stream(self.stream)
         except (devices.StartTimeout, *devices.stream_errors()) as exc:
@@ -191,7 +192,9 @@ def play_once(key: DeviceKey | None, samples_at: Callable[[int], np.ndarray], st
             if stream.finished:
                 raise ProbeError(f"The speaker '{info.name}' stopped (unplugged?).")
             if waited > deadline:
-                raise ProbeError(f"The speaker '{info.name}' did not play (it never asked for audio).")
+                raise ProbeError(
+                    f"The speaker '{info.name}' did not play (it never asked for audio)."
+                )
             stop.wait(0.02)
             waited += 0.02
         stop.wait(0.15)  # let the last block leave the device before closing it

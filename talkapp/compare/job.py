@@ -70,7 +70,9 @@ def _at(config: CompareConfig, url: str) -> CompareConfig:
     return dataclasses.replace(config, profile=dataclasses.replace(config.profile, base_url=url))
 
 
-def _keys(configs: Sequence[CompareConfig], session: SessionKeys | None) -> dict[str, str | MissingKey]:
+def _keys(
+    configs: Sequence[CompareConfig], session: SessionKeys | None
+) -> dict[str, str | MissingKey]:
     """Blocking (keyring): each key entry once, or why it is missing."""
     found: dict[str, str | MissingKey] = {}
     entries = {c.profile.key_name: c.profile.env_vars for c in configs if c.profile.needs_key}

@@ -72,8 +72,8 @@ class AudioOptions:
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
-                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None,
-                 tuning: Untuned = UNTUNED) -> None:
+                 record_to: Path | None = None, resend_context: bool = True,
+                 tools: ToolBox | None = None, tuning: Untuned = UNTUNED) -> None:
         """`tuning`: the composition root's process-wide tuning (`talkapp.threads.tuning`),
         whose heap hooks the engine calls; none by default."""
         self._tuning = tuning

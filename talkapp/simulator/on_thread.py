@@ -21,7 +21,9 @@ TIMEOUT_S = 10.0  # the plain-code side's limit for binding or closing a loopbac
 
 
 class SimulatorThread:
-    def __init__(self, config: SimulatorConfig | None = None, name: str = "talkapp-simulator") -> None:
+    def __init__(
+        self, config: SimulatorConfig | None = None, name: str = "talkapp-simulator"
+    ) -> None:
         # an app session can last hours: by default no event log grows
         self._config = config if config is not None else SimulatorConfig(record_events=False)
         self._name = name

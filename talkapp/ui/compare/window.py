@@ -85,7 +85,8 @@ def inline_base(settings: Settings) -> ProviderProfile:
 
 class CompareWindow(QDialog):
     def __init__(self, settings: Settings, submit: Submit, parent: QWidget | None = None, *,
-                 simulator=None, prices_file: Path | None = None, session_keys: SessionKeys | None = None) -> None:
+                 simulator=None, prices_file: Path | None = None,
+                 session_keys: SessionKeys | None = None) -> None:
         """`submit`: puts a coroutine on the app's loop (never waited on). `simulator`: a
         SimulatorConfig for the built-in simulator (tests inject per-model latency).
         `session_keys`: the app's keys for this run only (`Controller.session_keys`)."""
@@ -230,7 +231,9 @@ class CompareWindow(QDialog):
                     pace=0.0 if self.fast.isChecked() else 1.0, offline=self.offline.isChecked(),
                     simulator=self._simulator)
         job, post = self._job, self._post
-        comparison = run_plan(plan, self._prices, lambda result: post(RunDone(job, result)), self._session_keys)
+        comparison = run_plan(
+            plan, self._prices, lambda result: post(RunDone(job, result)), self._session_keys
+        )
         self._future = self._submit(comparison)
         self._future.add_done_callback(lambda future: post(_ended(job, future)))
         self._say(f"Running {len(configs)} configuration{'s' * (len(configs) > 1)} × {self._repeat} on "

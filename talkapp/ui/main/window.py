@@ -40,7 +40,9 @@ LEVEL_POLL_MS = 33  # ~30 Hz
 class MainWindow(QMainWindow):
     settings_changed = Signal(object)  # Settings: the user changed them here or in the settings pane
 
-    def __init__(self, settings: Settings, controller: Controller, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, controller: Controller, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self._controller = controller

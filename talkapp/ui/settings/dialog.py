@@ -32,8 +32,8 @@ PAGES = ("profiles", "audio", "hotkeys", "tools", "recording")
 class SettingsDialog(QDialog):
     settings_saved = Signal(object)  # a talkapp.settings.model.Settings
 
-    def __init__(self, settings: Settings, controller, parent: QWidget | None = None, page: str | None = None, *,
-                 session_keys: SessionKeys | None = None) -> None:
+    def __init__(self, settings: Settings, controller, parent: QWidget | None = None,
+                 page: str | None = None, *, session_keys: SessionKeys | None = None) -> None:
         """`session_keys`: where "Use for this session" keeps a key (the app's, which its
         controller reads); a dialog without one keeps such a key to itself."""
         super().__init__(parent)

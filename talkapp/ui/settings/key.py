@@ -49,7 +49,7 @@ class KeyStatus:
     keyring: str | None  # "Secret Service", … or None: no OS keyring
     stored: bool
     last4: str  # of the stored key, "" when none
-    from_env: bool  # one of the profile's variables is set (for this session, or in the environment)
+    from_env: bool  # one of the profile's variables is set (for this session, or in the env)
     env_var: str = ENV_VAR  # that one, else the provider's own (AZURE_OPENAI_API_KEY, XAI_API_KEY, …)
 
 
@@ -65,7 +65,8 @@ def key_status(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,),
     last4 = found.value[-4:] if stored and len(found.value) >= 12 else ""
     del found
     in_env = next((name for name in env_vars
-                   if (session is not None and session.get(name)) or os.environ.get(name, "").strip()), None)
+                   if (session is not None and session.get(name))
+                   or os.environ.get(name, "").strip()), None)
     return KeyStatus(keyring, stored, last4, in_env is not None, in_env or env_vars[0])
 
 
@@ -105,7 +106,9 @@ class ApiKeyBox(QWidget):
         self.save_button = QPushButton("&Save key")
         self.save_button.clicked.connect(self._save)
         self.session_button = QPushButton("Use for this &session")
-        self.session_button.setToolTip("Keep the key in memory for this run only; it is never written anywhere.")
+        self.session_button.setToolTip(
+            "Keep the key in memory for this run only; it is never written anywhere."
+        )
         self.session_button.clicked.connect(self._use_for_session)
         self.forget_button = QPushButton("&Forget")
         self.forget_button.setToolTip("Delete this profile's key from the OS keyring.")
@@ -203,7 +206,8 @@ class ApiKeyBox(QWidget):
         self._asked += 1
         asked, key_name, env_vars = self._asked, self._profile.key_name, self._profile.env_vars
         session = self._session_keys
-        self._tasks.run(lambda: key_status(key_name, env_vars, session), lambda outcome: self._show_status(asked, outcome), lane="keyring")
+        self._tasks.run(lambda: key_status(key_name, env_vars, session),
+                        lambda outcome: self._show_status(asked, outcome), lane="keyring")
 
     def _show_status(self, asked: int, outcome: Outcome) -> None:
         if asked != self._asked or not self._profile.needs_key:
@@ -246,9 +250,10 @@ class ApiKeyBox(QWidget):
     def _use_for_session(self) -> None:
         value = self.field.text().strip()
         if not value:
-            self._set_status(f"Type the key first; it will be kept in memory (as {self._profile.env_var}) until TalkApp quits.")
+            self._set_status(f"Type the key first; it will be kept in memory (as "
+                             f"{self._profile.env_var}) until TalkApp quits.")
             return
-        self._session_keys.put(self._profile.env_var, value)  # in memory only: never written anywhere
+        self._session_keys.put(self._profile.env_var, value)  # in memory only: never written
         self.field.setText("")
         self._typed.pop(self._profile.key_name, None)
         self._set_status(f"Using this key for this session only (as {self._profile.env_var}, for every profile without a "
@@ -272,7 +277,9 @@ class ApiKeyBox(QWidget):
         self.result.setText(TESTING)
 
         def attempt() -> str:  # on the "connection" lane; the controller's loop does the I/O
-            key = typed or (lookup_key(profile.key_name, profile.env_vars, session) if profile.needs_key else None)
+            key = typed or (
+                lookup_key(profile.key_name, profile.env_vars, session) if profile.needs_key else None
+            )
             return controller.test_connection(profile, key).result(timeout=60)
 
         def done(outcome: Outcome) -> None:
