@@ -72,7 +72,11 @@ class TalkAppClient:
         self.block_ms = self.options.block_ms
         self.events: list = []
         profile = ProviderProfile(base_url=ws_url, model="gpt-realtime")
-        self.engine = Engine(profile, "sk-bench", self._emit, Mode.PUSH_TO_TALK, self.options)
+        # tuned as the app and `talkapp talk` are (this worker is its own composition root)
+        from talkapp.threads.tuning import LiveAudioTuning
+
+        self.engine = Engine(profile, "sk-bench", self._emit, Mode.PUSH_TO_TALK, self.options,
+                             tuning=LiveAudioTuning())
         self.deltas = 0
         self.connected = asyncio.Event()
         self._Mode = Mode

@@ -35,6 +35,7 @@ from talkapp.session.engine import AudioOptions, Engine  # noqa: E402
 from talkapp.session.turns import Mode  # noqa: E402
 from talkapp.settings.profile import ProviderProfile  # noqa: E402
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig  # noqa: E402
+from talkapp.threads.tuning import LiveAudioTuning  # noqa: E402
 
 QUESTIONS = ["What is the weather like in Paris today?", "Tell me a short story about a cat.",
              "How far away is the moon?", "Which is bigger, a whale or an elephant?"]
@@ -96,7 +97,8 @@ async def soak(pulse, minutes: float) -> None:
     async with Simulator(config) as sim:
         tally = Tally(sim.knobs)
         profile = ProviderProfile(base_url=sim.url)
-        engine = Engine(profile, "sk-soak", tally, Mode.SERVER_VAD, AudioOptions(echo=EchoMode.AEC))
+        engine = Engine(profile, "sk-soak", tally, Mode.SERVER_VAD, AudioOptions(echo=EchoMode.AEC),
+                        tuning=LiveAudioTuning())  # as the app and `talkapp talk` run their engines
         assert await engine.start(), tally.messages
         # "connected" is before any turn; "start" after the first one (with a barge-in), once
         # what a process allocates on first use (echo canceller, resamplers, code paths, the

@@ -47,12 +47,16 @@ def main() -> None:
         from talkapp.session.turns import Mode
         from talkapp.settings.profile import ProviderProfile
         from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
+        from talkapp.threads.tuning import LiveAudioTuning
 
         loop = LoopThread("bench-start", realtime_priority=ENGINE_LOOP_PRIORITY).start()
         profile = ProviderProfile(base_url=f"ws://127.0.0.1:{port}/v1/realtime", model="gpt-realtime")
         counts = []
+        tuning = LiveAudioTuning()  # as the app and `talkapp talk` run their engines
         for _ in range(args.starts):
-            engine = Engine(profile, "sk-bench", lambda event: None, Mode.PUSH_TO_TALK)
+            engine = Engine(
+                profile, "sk-bench", lambda event: None, Mode.PUSH_TO_TALK, tuning=tuning
+            )
             if not loop.submit(engine.start()).result(15):
                 raise RuntimeError("the engine did not start")
             time.sleep(0.4)

@@ -1,8 +1,10 @@
 """`talkapp` with no arguments: the desktop app's composition root.
 
 It builds the parts and wires them: the settings store, the UI bridge (the loop → UI
-crossing), the Controller (the conversation, on its loop thread), the main window, and the
-optional global hotkey. Settings are saved whenever they change; the session is closed on quit.
+crossing), the clipboard reader (loop → UI → loop), the keys given for this run only, the
+Controller (the conversation, on its loop thread) with those three handed in, the main window,
+and the optional global hotkey. Settings are saved whenever they change; the session is closed
+on quit. `run` applies the process-wide live-audio tuning (`talkapp.threads.tuning`) around it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from PySide6.QtWidgets import QApplication
 
 from talkapp.controller import Controller
 from talkapp.settings.model import Settings
+from talkapp.settings.secrets import SessionKeys
 from talkapp.settings.store import SettingsStore
+from talkapp.threads.tuning import UNTUNED, Untuned, tuned_for_live_audio
 from talkapp.ui.bridge import UiBridge
 from talkapp.ui.global_hotkey import GlobalHotkey
+from talkapp.ui.main.clipboard_reader import ClipboardReader
 from talkapp.ui.main.window import MainWindow
 
 
@@ -35,16 +40,21 @@ ICON = _assets() / "icon.svg"
 
 
 class DesktopApp:
-    def __init__(self, store: SettingsStore | None = None) -> None:
+    def __init__(self, store: SettingsStore | None = None, tuning: Untuned = UNTUNED) -> None:
         self.store = store or SettingsStore()
         loaded = self.store.load()
         self.bridge = UiBridge()
-        self.controller = Controller(loaded.settings, self.bridge.emit)
-        self.window = MainWindow(loaded.settings, self.controller, self.bridge)
-        # Owned by the window, so it is deleted on the main thread with it; were its last
+        self.clipboard = ClipboardReader()  # the read_clipboard tool reads through it
+        self.controller = Controller(loaded.settings, self.bridge.emit, session_keys=SessionKeys(),
+                                     clipboard=self.clipboard.read,
+                                     clipboard_consent=self.clipboard.consent, tuning=tuning)
+        self.window = MainWindow(loaded.settings, self.controller)
+        self.clipboard.consent_asked.connect(self.window.ask_clipboard_consent)
+        # Owned by the window, so they are deleted on the main thread with it; were the last
         # reference dropped by a garbage collection on the loop thread (the engine holds its
-        # `emit`), a QObject would be destroyed on the wrong thread.
+        # `emit` and the clipboard's `read`), a QObject would be destroyed on the wrong thread.
         self.bridge.setParent(self.window)
+        self.clipboard.setParent(self.window)
         self.bridge.deliver_to(self.window.on_event)
         self.window.settings_changed.connect(self._settings_changed)
         for notice in loaded.notices:
@@ -109,11 +119,13 @@ def run(open_settings: bool = False) -> int:
     app.setOrganizationName("TalkApp")
     app.setDesktopFileName("talkapp")
     app.setWindowIcon(app_icon())
-    desktop = DesktopApp()
-    app.aboutToQuit.connect(desktop.shutdown)
-    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, logout: quit cleanly (Python runs the
-        signal.signal(signum, lambda *_: app.quit())  # handler at the next Python call: the level timer)
-    desktop.start()
-    if open_settings:
-        QTimer.singleShot(0, desktop.window.open_settings)
-    return app.exec()
+    with tuned_for_live_audio() as tuning:
+        desktop = DesktopApp(tuning=tuning)
+        app.aboutToQuit.connect(desktop.shutdown)
+        # Ctrl-C, logout: quit cleanly (Python runs the handler at its next call: the level timer)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: app.quit())
+        desktop.start()
+        if open_settings:
+            QTimer.singleShot(0, desktop.window.open_settings)
+        return app.exec()

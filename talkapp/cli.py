@@ -262,12 +262,13 @@ def _run_talk(args: argparse.Namespace) -> int:
     from talkapp.logs import start_logging
     from talkapp.session.engine import AudioOptions, Engine
     from talkapp.terminal import TerminalPrinter, run_talk
+    from talkapp.threads.tuning import tuned_for_live_audio
 
     start_logging()
     audio = AudioOptions(input_device=_device(args.input, "input"), output_device=_device(args.output, "output"),
                          echo=EchoMode(args.echo), vad_hangover_ms=args.silence_ms, block_ms=args.block_ms)
     profile = _profile(args)
-    with _simulator_if(args) as sim_url:
+    with _simulator_if(args) as sim_url, tuned_for_live_audio() as tuning:
         key = SIMULATOR_KEY if sim_url else _api_key(profile)
         profile = dataclasses.replace(profile, base_url=sim_url) if sim_url else profile
         printer = TerminalPrinter()
@@ -276,7 +277,8 @@ def _run_talk(args: argparse.Namespace) -> int:
         try:
             tools = _terminal_toolbox()
             mode = Mode(args.mode)
-            engine = Engine(profile, key, printer, mode, audio, record_to, tools=tools, capture=capture)
+            engine = Engine(profile, key, printer, mode, audio, record_to, tools=tools, capture=capture,
+                            tuning=tuning)
             return run_talk(engine, printer, args.duration)
         finally:
             if capture is not None:
@@ -337,17 +339,12 @@ def _simulator_if(args: argparse.Namespace):
     if not args.simulator:
         yield None
         return
-    from talkapp.simulator import Simulator, SimulatorConfig
-    from talkapp.threads.loop import LoopThread
+    from talkapp.simulator import SimulatorConfig
+    from talkapp.simulator.on_thread import SimulatorThread
 
-    loop = LoopThread("talkapp-simulator").start()
-    sim = Simulator(SimulatorConfig(beta_mode=args.simulator_beta, record_events=False))
-    loop.submit(sim.__aenter__()).result(10)
-    try:
-        yield sim.url
-    finally:
-        loop.submit(sim.__aexit__(None, None, None)).result(10)
-        loop.stop()
+    config = SimulatorConfig(beta_mode=args.simulator_beta, record_events=False)
+    with SimulatorThread(config) as url:
+        yield url
 
 
 def _device(text: str | None, kind: str):
@@ -357,17 +354,11 @@ def _device(text: str | None, kind: str):
     from talkapp.audio import devices
 
     try:
-        usable = [d for d in devices.list_devices() if d.channels(kind) > 0]
+        return devices.resolve(text, kind).key
     except devices.AudioUnavailable as exc:
         raise CliError(str(exc)) from None
-    exact = [d for d in usable if d.name == text]
-    partial = [d for d in usable if text.lower() in d.name.lower()]
-    matches = exact or partial
-    if len(matches) != 1:
-        names = ", ".join(f"'{d.name}'" for d in (matches or usable)) or "none"
-        problem = "matches several" if matches else "matches no"
-        raise CliError(f"--{'input' if kind == 'input' else 'output'} '{text}' {problem} {kind} device; choose one of: {names}")
-    return matches[0].key
+    except devices.NoSuchDevice as exc:
+        raise CliError(f"--{kind} {exc}") from None
 
 
 def _run_devices(args: argparse.Namespace) -> int:

@@ -3,7 +3,9 @@ thread, the engine for the active profile, and the built-in simulator when that 
 offline one. Qt-free; every method returns at once and results come back through `emit`.
 
 Threads: methods are called from the UI thread; the engine lives on the loop thread and `emit`
-is called there (the UI bridge turns that into a queued Qt signal).
+is called there (the UI bridge turns that into a queued Qt signal). Commands cross through the
+one `EngineHandle` (the terminal's too); a command that fails, the controller's own included,
+comes back through `emit` as an error notice (`report_failure`), so the UI never watches a future.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from talkapp.session import engine_events as out
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import RealtimeSession, SessionRefused
 from talkapp.session.engine import AudioOptions, Engine
+from talkapp.session.handle import EngineHandle, report_failure
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.entra import EntraToken, EntraUnavailable, default_token_provider
-from talkapp.settings.secrets import MissingKey, find_api_key
+from talkapp.settings.secrets import MissingKey, SessionKeys, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
+from talkapp.threads.tuning import UNTUNED, Untuned
 from talkapp.tools.builtin import ClipboardConsent, ClipboardRead
 from talkapp.tools.toolbox import open_toolbox
 
@@ -44,47 +48,61 @@ ControllerEvent = out.EngineEvent | NeedsKey
 
 
 class Controller:
-    def __init__(self, settings: Settings, emit: Callable[[ControllerEvent], None]) -> None:
+    def __init__(self, settings: Settings, emit: Callable[[ControllerEvent], None], *,
+                 session_keys: SessionKeys | None = None, clipboard: ClipboardRead | None = None,
+                 clipboard_consent: ClipboardConsent | None = None, tuning: Untuned = UNTUNED) -> None:
+        """What the composition root hands in: `session_keys`, the keys given for this run only
+        (the settings pane's "Use for this session" puts them there); `clipboard`, the UI's
+        clipboard reader for the read_clipboard tool (None: that tool reads nothing), and
+        `clipboard_consent`, how it asks the user for one read when they chose to be asked; `tuning`,
+        the process's live-audio tuning, for the engines (`talkapp.threads.tuning`)."""
         self.settings = settings
         self._emit = emit
+        self.session_keys = session_keys if session_keys is not None else SessionKeys()
+        self._clipboard = clipboard
+        self._clipboard_consent = clipboard_consent
+        self._tuning = tuning
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
-        self._engine: Engine | None = None
-        self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
+        self._handle: EngineHandle | None = None  # the engine of the open session, if any
+        self._simulator = None  # a SimulatorThread while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
-        self.clipboard: ClipboardRead | None = None  # the UI's clipboard reader (Qt's lives on the main thread)
-        self.clipboard_consent: ClipboardConsent | None = None  # asks the user, one call at a time
         self._capture: WireCapture | None = None  # Settings → Recording → Capture, while connected
 
     # ---- commands (any thread) ----
 
     def connect(self) -> concurrent.futures.Future:
-        return self._loop.submit(self._connect())
+        return self._report(self._loop.submit(self._connect()), "connect")
 
     def disconnect(self) -> concurrent.futures.Future:
-        return self._loop.submit(self._disconnect())
+        return self._report(self._loop.submit(self._disconnect()), "close the session")
 
     def press(self) -> None:
-        self._on_engine(lambda e: e.press())
+        if (handle := self._handle) is not None:
+            handle.press()
 
     def release(self) -> None:
-        self._on_engine(lambda e: e.release())
+        if (handle := self._handle) is not None:
+            handle.release()
 
     def set_mode(self, mode: str) -> None:
         self.settings = dataclasses.replace(self.settings, mode=mode)
-        self._on_engine(lambda e: e.set_mode(Mode(mode)))
+        if (handle := self._handle) is not None:
+            handle.set_mode(Mode(mode))
 
     def send_text(self, text: str) -> None:
-        self._on_engine(lambda e: e.send_text(text))
+        if (handle := self._handle) is not None:
+            handle.send_text(text)
 
     def answer_approval(self, request_id: str, approve: bool, remember: bool = False) -> None:
-        self._on_engine(lambda e: e.answer_approval(request_id, approve, remember))
+        if (handle := self._handle) is not None:
+            handle.answer_approval(request_id, approve, remember)
 
     def apply(self, settings: Settings) -> concurrent.futures.Future | None:
         """New settings; reconnects when what the session or the audio depends on changed."""
         before, self.settings = self.settings, settings
-        if self._engine is None or _same_session(before, settings):
+        if self._handle is None or _same_session(before, settings):
             return None
-        return self._loop.submit(self._reconnect())
+        return self._report(self._loop.submit(self._reconnect()), "reconnect with the new settings")
 
     def test_connection(self, profile: ProviderProfile, api_key: str | None) -> concurrent.futures.Future:
         """Open a session for `profile` and close it; the future's result is one plain line."""
@@ -95,12 +113,13 @@ class Controller:
         return self._loop.submit(coro)
 
     def levels(self) -> tuple[float, float]:
-        engine = self._engine
-        return engine.levels() if engine is not None else (float("-inf"), float("-inf"))
+        handle = self._handle
+        return handle.levels() if handle is not None else (float("-inf"), float("-inf"))
 
     @property
     def engine(self) -> Engine | None:
-        return self._engine
+        handle = self._handle
+        return handle.engine if handle is not None else None
 
     def shutdown(self) -> None:
         try:
@@ -129,29 +148,36 @@ class Controller:
             await self._connect_now()
 
     async def _connect_now(self) -> bool:
-        if self._engine is not None:
+        if self._handle is not None:
             return True
         profile = self.settings.active_profile()
         key = await self._key_for(profile)
         if key is None:
             return False
         if not profile.needs_key:
-            profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
-        tools = await open_toolbox(self.settings.tools, self.clipboard,
+            profile = dataclasses.replace(profile, base_url=self._simulator.url)
+        tools = await open_toolbox(self.settings.tools, self._clipboard,
                                    lambda: self.settings.tools.clipboard_allowed,
-                                   self.clipboard_consent,
+                                   self._clipboard_consent,
                                    lambda: self.settings.tools.clipboard_ask)
         self._capture = self._open_capture()
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
                         record_to=self.settings.recordings_folder(), tools=tools,
-                        capture=self._capture)
-        self._engine = engine
-        if not await engine.start():
-            self._engine = None
+                        capture=self._capture, tuning=self._tuning)
+        self._handle = EngineHandle(self._loop, engine, self._emit)
+        try:
+            started = await engine.start()
+        except BaseException:  # reported by `connect`; nothing it opened stays open
+            self._handle = None
+            await engine.stop()
             self._close_capture()
             await self._stop_simulator()
-            return False
-        return True
+            raise
+        if not started:  # refused: the engine's error state says why
+            self._handle = None
+            self._close_capture()
+            await self._stop_simulator()
+        return started
 
     def _open_capture(self):
         """Settings → Recording → Capture: one file per connection, in the recordings folder."""
@@ -175,9 +201,9 @@ class Controller:
             capture.close()
 
     async def _disconnect_now(self) -> None:
-        engine, self._engine = self._engine, None
-        if engine is not None:
-            await engine.stop()
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            await handle.engine.stop()
         self._close_capture()
         await self._stop_simulator()
 
@@ -195,26 +221,26 @@ class Controller:
             self._emit(out.StateChanged(out.State.ERROR, profile.key_problem, out.CONNECTION))
             return None
         try:
-            return (await asyncio.to_thread(find_api_key, profile.key_name, profile.env_vars)).value
+            found = await asyncio.to_thread(
+                find_api_key, profile.key_name, profile.env_vars, self.session_keys
+            )
+            return found.value
         except MissingKey as exc:
             self._emit(NeedsKey(profile.name, str(exc)))
             return None
 
     async def _start_simulator(self) -> None:
-        from talkapp.simulator import Simulator, SimulatorConfig
+        from talkapp.simulator.on_thread import SimulatorThread
 
         if self._simulator is None:
-            loop = LoopThread("talkapp-simulator").start()
-            sim = Simulator(SimulatorConfig(record_events=False))  # an app session can last hours
-            await asyncio.wrap_future(loop.submit(sim.__aenter__()))
-            self._simulator = (sim, loop)
+            simulator = SimulatorThread()
+            await simulator.start()
+            self._simulator = simulator
 
     async def _stop_simulator(self) -> None:
-        if self._simulator is not None:
-            sim, loop = self._simulator
-            self._simulator = None
-            await asyncio.wrap_future(loop.submit(sim.__aexit__(None, None, None)))
-            loop.stop()
+        simulator, self._simulator = self._simulator, None
+        if simulator is not None:
+            await simulator.stop()
 
     async def _test(self, profile: ProviderProfile, api_key: str | None) -> str:
         if profile.uses_entra:
@@ -229,21 +255,19 @@ class Controller:
         try:
             if not profile.needs_key:
                 await self._start_simulator()
-                profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
+                profile = dataclasses.replace(profile, base_url=self._simulator.url)
             session = await RealtimeSession.open(profile.endpoint(), api_key or SIMULATOR_KEY, SessionConfig())
         except SessionRefused as refused:
             return f"✗ {refused}"
         finally:
-            if just_for_this and self._engine is None:
+            if just_for_this and self._handle is None:
                 await self._stop_simulator()
         await session.close()
         ms = 1000 * (time.monotonic() - started)
         return f"✓ Connected in {ms:.0f} ms · {profile.describe()} accepted"
 
-    def _on_engine(self, action: Callable[[Engine], object]) -> None:
-        engine = self._engine
-        if engine is not None:
-            self._loop.submit(action(engine))
+    def _report(self, future: concurrent.futures.Future, doing: str) -> concurrent.futures.Future:
+        return report_failure(future, self._emit, doing)
 
 
 def _audio_options(settings: Settings) -> AudioOptions:

@@ -38,7 +38,8 @@ def no_provider_keys_from_outside(monkeypatch):
         monkeypatch.delenv(variable, raising=False)
 
 
-pytest_plugins = ["audio_server", "keyring_server", "display_server"]  # real services: PulseAudio; gnome-keyring on D-Bus; Xvfb
+# real services: PulseAudio; gnome-keyring on D-Bus; Xvfb; and the engine on the simulator
+pytest_plugins = ["audio_server", "keyring_server", "display_server", "engine_harness"]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # widget tests need no display
 

@@ -14,6 +14,7 @@ from fake_keys import fake_key
 from talkapp.audio.pcm import float_to_pcm16
 from talkapp.audio.wav import read_wav, write_wav
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
+from talkapp.simulator.on_thread import SimulatorThread
 
 
 def talkapp(*args, env_extra=None, timeout=60):

@@ -112,3 +112,12 @@ def test_the_terminal_prints_settled_tool_cards_and_denies_approvals_it_cannot_a
     assert lines[0] == '[tool] calculate({"expression": "2+3"}) — done, 2 ms: 5'
     assert "docs asks to run search: denied" in lines[1] and "Settings → Tools & MCP" in lines[1]
     assert len(lines) == 2 and denied == ["apr_1"]
+
+
+def test_a_device_name_that_matches_nothing_fails_in_one_line_with_the_choices(pulse):
+    command = [sys.executable, "-m", "talkapp", "talk", "--simulator", "--input", "no such mic"]
+    run = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=30)
+    assert run.returncode == 1 and run.stdout == ""
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("talkapp: --input 'no such mic' matches no input device; choose one of:")
+    assert "'talkapp_mic'" in line

@@ -2,10 +2,14 @@
 without a key says so; settings changes reconnect; the connection test reports plainly."""
 
 import dataclasses
+import gc
+import os
+import sys
 import threading
 
 import numpy as np
 
+from fake_keys import fake_key
 from speech import silence, speak
 from fake_keys import fake_key
 
@@ -13,6 +17,7 @@ from talkapp.controller import Controller, NeedsKey
 from talkapp.session import engine_events as out
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
+from talkapp.settings.secrets import SessionKeys
 
 
 class Events:
@@ -33,7 +38,9 @@ class Events:
 
 def test_the_offline_profile_talks_with_no_key(pulse):
     events = Events()
-    controller = Controller(Settings(), events)
+    switch_interval = sys.getswitchinterval()
+    gc.unfreeze()
+    controller = Controller(Settings(), events)  # untuned: the process is not the app's
     try:
         assert controller.connect().result(20)
         connected = events.wait_for(lambda e: isinstance(e, out.Connected))
@@ -44,6 +51,7 @@ def test_the_offline_profile_talks_with_no_key(pulse):
         controller.release()
         reply = events.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
         assert "TalkApp simulator" in reply.turn.text
+        assert sys.getswitchinterval() == switch_interval and gc.get_freeze_count() == 0
     finally:
         controller.shutdown()
 
@@ -87,6 +95,36 @@ def test_an_openai_profile_pointed_elsewhere_is_refused_before_any_key_is_read(m
         controller.shutdown()
 
 
+def test_a_key_given_for_this_session_is_used_from_memory(pulse, monkeypatch):
+    """The settings pane's "Use for this session" (no keyring) puts the key in the store the
+    controller was built with: the next connect uses it, and the environment never holds it."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    events, keys = Events(), SessionKeys()
+    local = ProviderProfile(name="Local", provider="custom", base_url="ws://127.0.0.1:9/v1",
+                            key_name="local")
+    settings = dataclasses.replace(Settings().with_profile(local), active="Local")
+    controller = Controller(settings, events, session_keys=keys)
+    try:
+        assert controller.connect().result(10) is False
+        events.wait_for(lambda e: isinstance(e, NeedsKey))
+        keys.put("OPENAI_API_KEY", fake_key("session-only-0123"))
+        assert controller.connect().result(20) is False  # past the key: the port is closed
+        failed = events.wait_for(
+            lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ERROR
+        )
+        assert "cannot reach 127.0.0.1:9" in failed.detail
+        assert sum(isinstance(e, NeedsKey) for e in events.items) == 1
+        assert "OPENAI_API_KEY" not in os.environ
+    finally:
+        controller.shutdown()
+        keyring.set_keyring(previous)
+
+
 def test_the_connection_test_reports_in_plain_words():
     events = Events()
     controller = Controller(Settings(), events)
@@ -122,3 +160,23 @@ def test_the_app_captures_the_connection_when_asked(pulse, tmp_path):
     replayed = replay(read_capture(path.read_text().splitlines()))
     assert replayed.sessions == 1 and replayed.undecodable == []
     assert [t.role for t in replayed.transcript.turns() if t.final][-1] == "assistant"
+
+
+def test_a_command_that_fails_on_the_loop_is_reported_and_leaves_nothing_open(pulse, tmp_path):
+    not_a_folder = tmp_path / "recordings"
+    not_a_folder.write_text("a file where the folder should be")
+    recording = dataclasses.replace(Settings().recording, enabled=True, folder=str(not_a_folder))
+    settings = dataclasses.replace(Settings(), recording=recording)
+    events = Events()
+    controller = Controller(settings, events)
+    try:
+        failed = controller.connect()
+        assert failed.exception(20) is not None
+        notice = events.wait_for(lambda e: isinstance(e, out.Notice) and e.level == "error")
+        assert notice.text.startswith("Could not connect: ") and str(not_a_folder) in notice.text
+        assert controller.engine is None
+        controller.press()  # no session: nothing to do, nothing raised
+        # and the same again, not "already connected"
+        assert controller.connect().exception(20) is not None
+    finally:
+        controller.shutdown()

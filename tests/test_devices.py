@@ -80,6 +80,29 @@ def test_find_prefers_the_exact_name_then_survives_alsa_card_renumbering():
     assert devices.find(DeviceKey("USB Audio", "ALSA"), "input", listed) is None
 
 
+def test_one_resolver_answers_for_the_default_a_remembered_key_and_a_typed_name():
+    listed = [
+        _info("USB Audio: - (hw:3,0)", 4, default_in=True),
+        _info("HDA Intel: ALC (hw:0,0)", 5, ins=0),
+        _info("USB Audio 2", 6, outs=0, default_out=True),
+    ]
+    assert devices.resolve(None, "input", listed).index == 4
+    with pytest.raises(devices.NoSuchDevice, match=r"^There is no system default speaker\.$"):
+        devices.resolve(None, "output", listed)  # the default output cannot play
+    renumbered = DeviceKey("USB Audio: - (hw:2,0)", "ALSA")
+    assert devices.resolve(renumbered, "input", listed).index == 4
+    with pytest.raises(devices.NoSuchDevice, match=r"^The microphone 'Headset' is not connected"):
+        devices.resolve(DeviceKey("Headset", "ALSA"), "input", listed)
+    assert devices.resolve("hda", "output", listed).index == 5  # part of one name, any case
+    assert devices.resolve("USB Audio 2", "input", listed).index == 6  # exact wins over partial
+    with pytest.raises(devices.NoSuchDevice) as several:
+        devices.resolve("usb", "input", listed)
+    assert str(several.value) == ("'usb' matches several input device; "
+                                  "choose one of: 'USB Audio: - (hw:3,0)', 'USB Audio 2'")
+    with pytest.raises(devices.NoSuchDevice, match=r"^'hda' matches no input device; choose one"):
+        devices.resolve("hda", "input", listed)
+
+
 def test_table_marks_the_defaults():
     lines = devices.device_table([_info("pulse", 0), _info("default", 1, default_in=True,
                                                            default_out=True)])  # fmt: skip

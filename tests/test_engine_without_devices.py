@@ -12,7 +12,6 @@ from talkapp.session import engine_events as out
 from talkapp.session.engine import AudioOptions, Engine
 from talkapp.session.turns import Mode
 from talkapp.settings.profile import ProviderProfile
-from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
 
 def _rescan() -> None:
@@ -24,24 +23,23 @@ def _rescan() -> None:
         unavailable(str(exc))
 
 
-async def test_no_devices_means_text_still_works_and_the_state_moves_on(monkeypatch):
+async def test_no_devices_means_text_still_works_and_the_state_moves_on(simulator, monkeypatch):
     monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")  # no sound server reachable
     _rescan()
     events: list = []
-    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0))) as sim:
-        engine = Engine(ProviderProfile(base_url=sim.url), "sk-test", events.append, Mode.PUSH_TO_TALK,
-                        AudioOptions(echo=EchoMode.HEADSET))
-        assert await engine.start(), events
-        try:
-            assert engine.statistics().output_rate is None  # really no speaker
-            await engine.send_text("Hello?")
-            async with asyncio.timeout(15):
-                while not (engine.state is out.State.LISTENING and any(
-                        isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final for e in events)):
-                    await asyncio.sleep(0.02)
-            assert any(isinstance(e, out.Notice) and e.topic == out.AUDIO for e in events)  # and it said why
-        finally:
-            await engine.stop()
+    engine = Engine(ProviderProfile(base_url=simulator.url), "sk-test", events.append, Mode.PUSH_TO_TALK,
+                    AudioOptions(echo=EchoMode.HEADSET))
+    assert await engine.start(), events
+    try:
+        assert engine.statistics().output_rate is None  # really no speaker
+        await engine.send_text("Hello?")
+        async with asyncio.timeout(15):
+            while not (engine.state is out.State.LISTENING and any(
+                    isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final for e in events)):
+                await asyncio.sleep(0.02)
+        assert any(isinstance(e, out.Notice) and e.topic == out.AUDIO for e in events)  # and it said why
+    finally:
+        await engine.stop()
     monkeypatch.undo()
     _rescan()
 

@@ -15,8 +15,8 @@ FAST = Backoff(first_s=0.01, cap_s=0.05, attempts=3)
 HISTORY = [cmd.AddHistory("user", "What's the weather in Paris?"), cmd.AddHistory("assistant", "Sunny, 21 degrees.")]
 
 
-def keeper_for(sim, model="gpt-realtime", history=lambda: HISTORY):
-    endpoint = Endpoint(sim.url, model, choose_dialect("auto", model))
+def keeper_for(simulator, model="gpt-realtime", history=lambda: HISTORY):
+    endpoint = Endpoint(simulator.url, model, choose_dialect("auto", model))
     return SessionKeeper(endpoint, "sk-test", lambda: cmd.SessionConfig(turn_detection=None), history, backoff=FAST, seed=1)
 
 
@@ -35,63 +35,60 @@ async def collect_until(events, predicate):
 
 
 @pytest.mark.parametrize("model", ["gpt-realtime", "gpt-4o-realtime-preview"])
-async def test_a_drop_mid_reply_reconnects_and_the_next_turn_works(model):
-    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0))) as sim:
-        keeper = keeper_for(sim, model)
-        await keeper.open()
-        events = keeper.events()
-        sim.knobs.drop_after_audio_deltas = 2
-        await ask(keeper)
-        seen = await collect_until(events, lambda e: isinstance(e, (Reconnected, SessionLost)))
-        assert isinstance(seen[-1], Reconnected) and any(isinstance(e, Reconnecting) for e in seen)
-        assert keeper.reconnects == 1
-        sim.knobs.drop_after_audio_deltas = None
-        await ask(keeper, "Are you back?")
-        done = await collect_until(events, lambda e: isinstance(e, ev.ResponseDone))
-        assert done[-1].status == "completed"
-        await keeper.close()
-        second = sim.connections[-1]
-        history = [e for e in second.received if isinstance(e, dict) and e["type"] == "conversation.item.create"][:2]
-        assert [h["item"]["role"] for h in history] == ["user", "assistant"]  # context re-sent first
-        assistant_type = history[1]["item"]["content"][0]["type"]
-        assert assistant_type == ("output_text" if model == "gpt-realtime" else "text")
+async def test_a_drop_mid_reply_reconnects_and_the_next_turn_works(simulator, model):
+    keeper = keeper_for(simulator, model)
+    await keeper.open()
+    events = keeper.events()
+    simulator.knobs.drop_after_audio_deltas = 2
+    await ask(keeper)
+    seen = await collect_until(events, lambda e: isinstance(e, (Reconnected, SessionLost)))
+    assert isinstance(seen[-1], Reconnected) and any(isinstance(e, Reconnecting) for e in seen)
+    assert keeper.reconnects == 1
+    simulator.knobs.drop_after_audio_deltas = None
+    await ask(keeper, "Are you back?")
+    done = await collect_until(events, lambda e: isinstance(e, ev.ResponseDone))
+    assert done[-1].status == "completed"
+    await keeper.close()
+    second = simulator.connections[-1]
+    history = [e for e in second.received if isinstance(e, dict) and e["type"] == "conversation.item.create"][:2]
+    assert [h["item"]["role"] for h in history] == ["user", "assistant"]  # context re-sent first
+    assistant_type = history[1]["item"]["content"][0]["type"]
+    assert assistant_type == ("output_text" if model == "gpt-realtime" else "text")
 
 
-async def test_session_expiry_starts_a_new_session_at_once():
-    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0))) as sim:
-        keeper = keeper_for(sim)
-        await keeper.open()
-        sim.knobs.expire_after_s = 0.2
-        seen = await collect_until(keeper.events(), lambda e: isinstance(e, (Reconnected, SessionLost)))
-        sim.knobs.expire_after_s = None
-        assert any(isinstance(e, ev.ServerError) and e.code == "session_expired" for e in seen)
-        reconnecting = next(e for e in seen if isinstance(e, Reconnecting))
-        assert reconnecting.delay_s == 0 and "time limit" in reconnecting.reason
-        assert isinstance(seen[-1], Reconnected)
-        await keeper.close()
+async def test_session_expiry_starts_a_new_session_at_once(simulator):
+    keeper = keeper_for(simulator)
+    await keeper.open()
+    simulator.knobs.expire_after_s = 0.2
+    seen = await collect_until(keeper.events(), lambda e: isinstance(e, (Reconnected, SessionLost)))
+    simulator.knobs.expire_after_s = None
+    assert any(isinstance(e, ev.ServerError) and e.code == "session_expired" for e in seen)
+    reconnecting = next(e for e in seen if isinstance(e, Reconnecting))
+    assert reconnecting.delay_s == 0 and "time limit" in reconnecting.reason
+    assert isinstance(seen[-1], Reconnected)
+    await keeper.close()
 
 
-async def test_a_refusal_that_no_retry_can_fix_ends_the_conversation_at_once():
-    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0))) as sim:
-        keeper = keeper_for(sim)
-        await keeper.open()
-        keeper.endpoint = Endpoint(sim.url, "gpt-nope", choose_dialect("auto", "gpt-nope"))  # e.g. access revoked
-        sim.knobs.drop_after_audio_deltas = 1
-        await ask(keeper)
-        seen = await collect_until(keeper.events(), lambda e: isinstance(e, (Reconnected, SessionLost)))
-        assert isinstance(seen[-1], SessionLost) and "gpt-nope" in seen[-1].message
-        assert sum(isinstance(e, Reconnecting) for e in seen) == 1
+async def test_a_refusal_that_no_retry_can_fix_ends_the_conversation_at_once(simulator):
+    keeper = keeper_for(simulator)
+    await keeper.open()
+    keeper.endpoint = Endpoint(simulator.url, "gpt-nope", choose_dialect("auto", "gpt-nope"))  # e.g. access revoked
+    simulator.knobs.drop_after_audio_deltas = 1
+    await ask(keeper)
+    seen = await collect_until(keeper.events(), lambda e: isinstance(e, (Reconnected, SessionLost)))
+    assert isinstance(seen[-1], SessionLost) and "gpt-nope" in seen[-1].message
+    assert sum(isinstance(e, Reconnecting) for e in seen) == 1
 
 
 async def test_a_service_that_stays_away_is_given_up_on_with_a_message():
-    sim = Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0)))
-    await sim.__aenter__()
-    keeper = keeper_for(sim)
+    simulator = Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0)))
+    await simulator.__aenter__()
+    keeper = keeper_for(simulator)
     await keeper.open()
     events = keeper.events()
-    sim.knobs.drop_after_audio_deltas = 1
+    simulator.knobs.drop_after_audio_deltas = 1
     await ask(keeper)
-    await sim.__aexit__(None, None, None)  # the server is gone for good
+    await simulator.__aexit__(None, None, None)  # the server is gone for good
     seen = await collect_until(events, lambda e: isinstance(e, (Reconnected, SessionLost)))
     attempts = [e for e in seen if isinstance(e, Reconnecting)]
     assert [a.attempt for a in attempts] == [1, 2, 3] and isinstance(seen[-1], SessionLost)

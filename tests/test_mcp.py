@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from engine_harness import running_engines
 from test_tool_flow import client_events, kinds, spoken_reply
 
 from talkapp.protocol import events as ev
@@ -18,30 +17,11 @@ from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.selection import DIALECTS
 from talkapp.session import engine_events as out
 from talkapp.session.engine import Engine
-from talkapp.session.turns import Mode
-from talkapp.simulator import Knobs, Simulator, SimulatorConfig
-from talkapp.tools.toolbox import ToolBox
 
 DOCS = McpServer("docs", "https://mcp.example.invalid/mcp", require_approval="always",
                  auth_header="Authorization", auth_value="Bearer mcp-s3cret-value")
 OPEN = McpServer("open", "https://open.example.invalid/mcp", allowed_tools=("lookup",), require_approval="never")
 ASK = "Search the docs for the release notes"
-
-
-@pytest.fixture
-async def simulator():
-    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0))) as sim:
-        yield sim
-
-
-@pytest.fixture
-async def engine_with(pulse, simulator):
-    async with running_engines(simulator) as start:
-        # The simulator is not OpenAI's host: the profile opts in to receiving the MCP servers.
-        yield lambda *servers, remembered=(), model="gpt-realtime", **options: start(
-            Mode.PUSH_TO_TALK, model=model,
-            tools=ToolBox(mcp_servers=servers, remembered=remembered),
-            profile_options={"send_mcp_servers": True}, **options)
 
 
 def settled_cards(engine: Engine, kind: str) -> list:

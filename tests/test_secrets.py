@@ -1,6 +1,8 @@
 """The API key in a real OS keyring (gnome-keyring's Secret Service on a private D-Bus), the
 environment as the per-session fallback, and file keyrings refused."""
 
+import os
+
 import keyring
 import pytest
 from keyring.backends import fail
@@ -9,7 +11,7 @@ from keyrings.alt.file import PlaintextKeyring
 from fake_keys import fake_key
 
 from talkapp.settings.secrets import (
-    KeyringUnavailable, MissingKey, delete_api_key, find_api_key, keyring_name, store_api_key,
+    KeyringUnavailable, MissingKey, SessionKeys, delete_api_key, find_api_key, keyring_name, store_api_key,
 )
 
 SECRET = fake_key("test-keyring-0123456789abcdef")
@@ -54,6 +56,21 @@ def test_without_a_keyring_the_environment_serves_this_session(backend, no_env_k
     monkeypatch.setenv("OPENAI_API_KEY", fake_key("from-env"))
     key = find_api_key()
     assert key.value == fake_key("from-env") and "OPENAI_API_KEY" in key.source
+
+
+def test_a_session_key_serves_every_profile_reading_its_variable_and_stays_in_memory(
+        backend, no_env_key, monkeypatch):
+    backend(fail.Keyring())
+    session = SessionKeys()
+    session.put("OPENAI_API_KEY", SECRET)
+    key = find_api_key("custom", ("TALKAPP_CUSTOM_API_KEY", "OPENAI_API_KEY"), session)
+    assert key.value == SECRET and key.source == "this session (OPENAI_API_KEY)"
+    assert "OPENAI_API_KEY" not in os.environ  # not handed to child processes
+    assert SECRET not in repr(session) and SECRET not in repr(key)
+    monkeypatch.setenv("OPENAI_API_KEY", fake_key("from-env"))
+    assert find_api_key("openai", session=session).value == SECRET  # typed for this run: it wins
+    with pytest.raises(MissingKey):
+        find_api_key("xai", ("XAI_API_KEY",), session)  # another variable: not this key
 
 
 def test_no_key_anywhere_names_both_places(backend, no_env_key):

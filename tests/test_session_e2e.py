@@ -24,9 +24,8 @@ MANUAL = SessionConfig(turn_detection=None)  # we commit the turn ourselves
 
 
 @pytest.fixture
-async def simulator():
-    async with Simulator(SimulatorConfig(seed=1, knobs=Knobs(audio_pace=0))) as sim:  # pacing is not under test
-        yield sim
+def simulator_config():
+    return SimulatorConfig(seed=1, knobs=Knobs(audio_pace=0))  # pacing is not under test
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import json
 import time
 
 import pytest
-from engine_harness import EventLog, running_engines
+from engine_harness import EventLog
 
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
@@ -19,13 +19,11 @@ from talkapp.protocol.commands import FunctionTool
 from talkapp.session import engine_events as out
 from talkapp.session.tool_runner import ToolRunner
 from talkapp.session.turns import Mode, Phase, Send, TurnPolicy
-from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.tools.builtin import CALCULATE, TIME, calculate, current_time
 from talkapp.tools.isolated import run_isolated
 from talkapp.tools.registry import Tool, ToolRegistry
 from talkapp.tools.toolbox import ToolBox
 
-MODELS = {"ga": "gpt-realtime", "beta": "gpt-4o-realtime-preview"}
 WEATHER = FunctionTool("get_weather", "The weather in a city.",
                        {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
 
@@ -43,19 +41,6 @@ class Weather:
         if self.fails:
             raise RuntimeError("the weather service is down")
         return json.dumps({"city": args.get("city"), "temp_c": 18})
-
-
-@pytest.fixture
-async def simulator():
-    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0))) as sim:
-        yield sim
-
-
-@pytest.fixture
-async def engine_with(pulse, simulator):
-    async with running_engines(simulator) as start:
-        yield lambda *tools, dialect="ga", timeout_s=8.0: start(
-            Mode.PUSH_TO_TALK, model=MODELS[dialect], tools=ToolBox(registry=ToolRegistry(tools), timeout_s=timeout_s))
 
 
 def client_events(sim) -> list[dict]:

@@ -31,7 +31,6 @@ from talkapp.audio.wav import read_wav_for_wire, write_wav
 from talkapp.controller import Controller
 from talkapp.settings.model import AudioSettings, Settings
 from talkapp.simulator import Knobs, SimulatorConfig
-from talkapp.ui.bridge import UiBridge
 from talkapp.ui.compare.table import BEST_ROLE, COLUMN, PLAY, STOP
 from talkapp.ui.compare.window import CompareWindow
 from talkapp.ui.main.window import MainWindow
@@ -286,8 +285,7 @@ def test_a_take_from_the_mic_is_compared_and_its_reply_plays_on_the_speaker(qtbo
 
 
 def test_the_headers_compare_button_opens_one_window(qtbot, controller):
-    bridge = UiBridge()
-    window = MainWindow(Settings(), controller, bridge)
+    window = MainWindow(Settings(), controller)
     qtbot.addWidget(window)
     window.show()
     qtbot.mouseClick(window.header.compare_button, Qt.MouseButton.LeftButton)

@@ -17,6 +17,7 @@ from talkapp.session.engine_events import State
 from talkapp.settings.model import HotkeySettings, Settings
 from talkapp.settings.profile import SIMULATOR_PROFILE, ProviderProfile, simulator_profile
 from talkapp.settings.store import SettingsStore
+from talkapp.threads.tuning import tuned_for_live_audio
 from talkapp.ui.main import window as main_window
 from talkapp.ui.main.status_text import LIVE
 
@@ -39,22 +40,24 @@ def no_key(monkeypatch):
 
 @pytest.fixture
 def desktop(qtbot, pulse, tmp_path):
-    """Start the app as `talkapp` does (optionally with saved settings); closes it afterwards."""
+    """Start the app as `talkapp` does (optionally with saved settings), tuned for live audio
+    as `talkapp.app.run` tunes it; closes it and takes the tuning back afterwards."""
     started = []
 
     def start(settings: Settings | None = None) -> DesktopApp:
         store = SettingsStore(tmp_path / "config")
         if settings is not None:
             store.save(settings)
-        app = DesktopApp(store)
+        app = DesktopApp(store, tuning=tuning)
         qtbot.addWidget(app.window)
         app.start()
         started.append(app)
         return app
 
-    yield start
-    for app in started:
-        app.shutdown()
+    with tuned_for_live_audio() as tuning:
+        yield start
+        for app in started:
+            app.shutdown()
 
 
 def wait_live(qtbot, window) -> None:
@@ -253,7 +256,8 @@ def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_tran
     qtbot.mouseClick(banner.buttons[0], Qt.MouseButton.LeftButton)  # Reconnect: tries again, fails again
     qtbot.waitUntil(lambda: window.state is State.ERROR and window.banners.get("connection") not in (None, banner),
                     timeout=WAIT)
-    assert sum(b.isVisible() for b in window.banners.findChildren(type(banner))) == 1  # replaced, not stacked
+    errors = [b for b in window.banners.findChildren(type(banner)) if b.isVisible() and b.level == "error"]
+    assert errors == [window.banners.get("connection")]  # replaced, not stacked
     assert window.transcript.view.turns() == before
 
 
@@ -263,8 +267,8 @@ def settings_pages(monkeypatch):
     opened = []
 
     class Recording(main_window.SettingsDialog):
-        def __init__(self, settings, controller, parent=None, page=None):
-            super().__init__(settings, controller, parent, page=page)
+        def __init__(self, settings, controller, parent=None, page=None, **options):
+            super().__init__(settings, controller, parent, page=page, **options)
             opened.append(page)
 
     monkeypatch.setattr(main_window, "SettingsDialog", Recording)
@@ -324,3 +328,19 @@ def test_an_unreadable_settings_file_is_explained_and_the_app_runs_on_defaults(q
     assert banner is not None and "not valid JSON" in banner.text and "settings.json.unreadable-" in banner.text
     wait_live(qtbot, window)
     assert window.settings.active == SIMULATOR_PROFILE
+
+
+def test_a_connect_that_fails_on_the_loop_shows_an_error_banner(qtbot, desktop, tmp_path):
+    """A command that raises on the loop (here: the recordings folder is a file, so the session
+    cannot make its folder) comes back as a visible notice, not a silent nothing."""
+    not_a_folder = tmp_path / "recordings"
+    not_a_folder.write_text("a file where the folder should be")
+    recording = dataclasses.replace(Settings().recording, enabled=True, folder=str(not_a_folder))
+    settings = dataclasses.replace(Settings(), recording=recording)
+    window = desktop(settings).window
+    qtbot.waitUntil(lambda: window.banners.get("service") is not None, timeout=WAIT)
+    banner = window.banners.get("service")
+    qtbot.waitUntil(lambda: banner.isVisibleTo(window), timeout=WAIT)  # shown on the next pass
+    assert banner.level == "error"
+    assert banner.text.startswith("Could not connect: ") and "recordings" in banner.text
+    assert window.state not in LIVE

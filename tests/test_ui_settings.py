@@ -36,7 +36,7 @@ from talkapp.controller import Controller
 from talkapp.protocol.commands import TurnDetection
 from talkapp.settings.model import AudioSettings, HotkeySettings, Settings
 from talkapp.settings.profile import BETA_VOICES, GA_VOICES, ProviderProfile
-from talkapp.settings.secrets import KEYRING_SERVICE, delete_api_key
+from talkapp.settings.secrets import KEYRING_SERVICE, SessionKeys, delete_api_key
 from talkapp.settings.store import SettingsStore
 from talkapp.ui.settings.dialog import SettingsDialog
 from talkapp.ui.settings.key import TESTING
@@ -58,8 +58,8 @@ def with_openai(key_name: str = "ui-test") -> Settings:
 
 @pytest.fixture
 def open_dialog(qtbot):
-    def make(settings: Settings, controller=None, page: str | None = None) -> SettingsDialog:
-        dialog = SettingsDialog(settings, controller or NoController(), page=page)
+    def make(settings: Settings, controller=None, page: str | None = None, session_keys=None) -> SettingsDialog:
+        dialog = SettingsDialog(settings, controller or NoController(), page=page, session_keys=session_keys)
         qtbot.addWidget(dialog)
         dialog.show()
         return dialog
@@ -361,7 +361,8 @@ def test_without_a_keyring_the_pane_explains_the_session_only_fallback(qtbot, op
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
-        dialog = open_dialog(with_openai())
+        keys = SessionKeys()
+        dialog = open_dialog(with_openai(), session_keys=keys)
         select(dialog, "OpenAI")
         box = dialog.profiles.key
         qtbot.waitUntil(lambda: key_status(dialog).startswith("No OS keyring"), timeout=WAIT)
@@ -369,12 +370,16 @@ def test_without_a_keyring_the_pane_explains_the_session_only_fallback(qtbot, op
         assert "OPENAI_API_KEY" in status and "never writes the key to a file" in status
         assert box.session_button.isVisible() and box.save_button.isHidden()
 
-        monkeypatch.setenv("OPENAI_API_KEY", "placeholder")  # restored after the test
         qtbot.keyClicks(box.field, SECRET)
         qtbot.mouseClick(box.session_button, Qt.MouseButton.LeftButton)
-        assert os.environ["OPENAI_API_KEY"] == SECRET
+        assert keys.get("OPENAI_API_KEY") == SECRET  # in the app's memory,
+        assert "OPENAI_API_KEY" not in os.environ  # not in the environment child processes inherit
         assert "for this session only" in key_status(dialog) and "not saved anywhere" in key_status(dialog)
         assert not any(SECRET in text for text in all_texts(dialog))
+        select(dialog, "Offline simulator")
+        select(dialog, "OpenAI")  # looked up again: the session's key counts
+        qtbot.waitUntil(lambda: "OPENAI_API_KEY is set, so this session can connect" in key_status(dialog),
+                        timeout=WAIT)
 
         with qtbot.waitSignal(dialog.settings_saved, timeout=WAIT) as saved:
             qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
@@ -504,7 +509,7 @@ def test_a_device_that_is_gone_is_kept_and_its_test_explains(qtbot, open_dialog,
     assert page.output.currentText() == "USB Headset (ALSA) — not connected"
     with qtbot.waitSignal(page.tone_ended, timeout=WAIT) as ended:
         qtbot.mouseClick(page.tone_button, Qt.MouseButton.LeftButton)
-    assert ended.args[0] == "The speaker “USB Headset” is not connected."
+    assert ended.args[0] == "The speaker 'USB Headset' is not connected."
     assert dialog.current_settings().audio.output_device == headset
 
 

@@ -7,6 +7,9 @@ one call at a time; never in a PortAudio callback. PortAudio is not re-entrant a
 - `list_devices()`, `find(key, kind)`, `default_device(kind)`, `device_table()`: what PortAudio
   sees *as of its last (re)initialisation*. Indices shift when devices come and go, so settings
   remember a `DeviceKey` (name + host API) and look the index up again with `find`.
+- `resolve(wanted, kind)`: the one answer to "which device is that, now?" for the engine's
+  streams, the settings and Compare probes and `talk --input/--output`: the system default, a
+  remembered key, or a name typed by a person; `NoSuchDevice` says in plain words when none.
 - `rescan()`: PortAudio only notices new or removed devices (and changed default rates) when it
   is re-initialised. That tears down every stream, so it refuses while a stream opened through
   `open_stream` is still open (`DevicesBusy`).
@@ -52,6 +55,13 @@ class DevicesBusy(RuntimeError):
 
 class StartTimeout(RuntimeError):
     """PortAudio did not come back from starting a stream (the device's fault, not ours)."""
+
+
+class NoSuchDevice(LookupError):
+    """The device asked for is not there now; the message says so in one plain sentence."""
+
+
+NOUNS = {"input": "microphone", "output": "speaker"}
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,38 @@ def default_device(kind: Kind, devices: Sequence[DeviceInfo] | None = None) -> D
 def device_info(index: int, devices: Sequence[DeviceInfo] | None = None) -> DeviceInfo | None:
     devices = list_devices() if devices is None else devices
     return next((d for d in devices if d.index == index), None)
+
+
+def resolve(
+    wanted: DeviceKey | str | None, kind: Kind, devices: Sequence[DeviceInfo] | None = None
+) -> DeviceInfo:
+    """The device for `kind` as PortAudio sees it now:
+    - None: the system default;
+    - a `DeviceKey` (remembered in the settings): that device (see `find`);
+    - a name a person typed (`talk --input`): the device of exactly that name, else the only
+      one whose name contains it, any case.
+    Raises `NoSuchDevice`; `AudioUnavailable` when there is no audio at all."""
+    devices = list_devices() if devices is None else devices
+    noun = NOUNS[kind]
+    if wanted is None:
+        info = default_device(kind, devices)
+        if info is None:
+            raise NoSuchDevice(f"There is no system default {noun}.")
+        return info
+    if isinstance(wanted, DeviceKey):
+        index = find(wanted, kind, devices)
+        info = device_info(index, devices) if index is not None else None
+        if info is None:
+            raise NoSuchDevice(f"The {noun} '{wanted.name}' is not connected.")
+        return info
+    usable = [d for d in devices if d.channels(kind) > 0]
+    exact = [d for d in usable if d.name == wanted]
+    matches = exact or [d for d in usable if wanted.lower() in d.name.lower()]
+    if len(matches) != 1:
+        names = ", ".join(f"'{d.name}'" for d in (matches or usable)) or "none"
+        problem = "matches several" if matches else "matches no"
+        raise NoSuchDevice(f"'{wanted}' {problem} {kind} device; choose one of: {names}")
+    return matches[0]
 
 
 def rescan() -> bool:

@@ -8,6 +8,9 @@ app's SPSC rings:
   MicMeter   input callback ─► ring ─► worker thread: level of the last 30 ms ─► `level_dbfs`
   TonePlayer worker thread: tone ─► ring ─► output callback
 
+`MicListener` is the microphone's loop and `play_once` the speaker's, shared with the Compare
+view's take and reply player (`talkapp.audio.takes`).
+
 Threads: `run()` blocks for the whole check and is called on a worker thread (never the Qt main
 thread); `stop()` and `level_dbfs` are safe from any thread (an Event and a plain float, read by
 the UI's meter timer). The callbacks copy frames into or out of the ring and nothing else.
@@ -32,7 +35,7 @@ METER_STEP_S = 0.03
 TONE_HZ = 440.0
 TONE_S = 1.0
 TONE_LEVEL = 0.25  # about -15 dBFS: clearly audible, never startling
-_NOUN = {"input": "microphone", "output": "speaker"}
+_NOUN = devices.NOUNS
 
 
 class ProbeError(Exception):
@@ -40,19 +43,12 @@ class ProbeError(Exception):
 
 
 def resolve(key: DeviceKey | None, kind: Kind) -> DeviceInfo:
-    """The device remembered as `key` (None: the system default) as PortAudio sees it now."""
-    found = devices.list_devices()
-    noun = _NOUN[kind]
-    if key is None:
-        info = devices.default_device(kind, found)
-        if info is None:
-            raise ProbeError(f"There is no system default {noun}.")
-        return info
-    index = devices.find(key, kind, found)
-    info = devices.device_info(index, found) if index is not None else None
-    if info is None:
-        raise ProbeError(f"The {noun} “{key.name}” is not connected.")
-    return info
+    """The device remembered as `key` (None: the system default) as PortAudio sees it now
+    (`devices.resolve`); ProbeError when it is not there."""
+    try:
+        return devices.resolve(key, kind)
+    except devices.NoSuchDevice as missing:
+        raise ProbeError(str(missing)) from None
 
 
 class ProbeStream:
@@ -69,13 +65,14 @@ class ProbeStream:
                 finished_callback=self._on_finished,
             )
         except devices.stream_errors() as exc:
-            raise ProbeError(f"Could not open the {_NOUN[kind]} “{info.name}” ({devices.describe_error(exc)}).") from None
+            why = devices.describe_error(exc)
+            raise ProbeError(f"Could not open the {_NOUN[kind]} '{info.name}' ({why}).") from None
         try:
             devices.start_stream(self.stream)
         except (devices.StartTimeout, *devices.stream_errors()) as exc:
             if not isinstance(exc, devices.StartTimeout):  # a stuck stream is never touched again
                 devices.close_stream(self.stream)
-            raise ProbeError(f"Could not start the {_NOUN[kind]} “{info.name}” ({exc}).") from None
+            raise ProbeError(f"Could not start the {_NOUN[kind]} '{info.name}' ({exc}).") from None
 
     def _on_finished(self) -> None:
         self.finished = True
@@ -90,8 +87,9 @@ def _channels(kind: Kind, info: DeviceInfo, rate: int) -> int:
     return max(1, min(2, info.channels(kind)))
 
 
-class MicMeter:
-    """Opens the microphone and keeps `level_dbfs` current until `stop()`."""
+class MicListener:
+    """The microphone, open for a check until `stop()`: `level_dbfs` follows the last 30 ms,
+    and what arrives goes to the `heard` a subclass passes to `_listen`."""
 
     def __init__(self, key: DeviceKey | None) -> None:
         self.key = key
@@ -102,28 +100,41 @@ class MicMeter:
     def stop(self) -> None:
         self._stop.set()
 
-    def run(self) -> str:
-        """Blocks until `stop()`; returns the device's name. Raises ProbeError."""
+    def _listen(self, heard: Callable[[np.ndarray, int], bool], ring_frames: int) -> int:
+        """Blocks until `stop()`, or until `heard(samples, device rate)` returns False (the
+        samples: float32 mono, valid during the call); returns the device rate. Raises
+        ProbeError."""
         info = resolve(self.key, "input")
         self.device_name = info.name
-        writer, reader = open_ring(frames=1 << 16)
+        writer, reader = open_ring(frames=ring_frames)
 
         def callback(indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
             writer.write(indata[:, 0])
 
         stream = ProbeStream("input", info, callback)
-        block = np.zeros(round(stream.rate * METER_STEP_S * 4), np.float32)
+        block = np.zeros(max(1, round(stream.rate * METER_STEP_S * 4)), np.float32)
+        step = round(stream.rate * METER_STEP_S)
         try:
             while not self._stop.wait(METER_STEP_S):
                 if stream.finished:
-                    raise ProbeError(f"The microphone “{info.name}” stopped (unplugged?).")
-                n = reader.read_into(block)
-                if n:
-                    self.level_dbfs = rms_dbfs(block[max(0, n - round(stream.rate * METER_STEP_S)) : n])
+                    raise ProbeError(f"The microphone '{info.name}' stopped (unplugged?).")
+                while (n := reader.read_into(block)) > 0:
+                    self.level_dbfs = rms_dbfs(block[max(0, n - step) : n])
+                    if not heard(block[:n], stream.rate):
+                        return stream.rate
         finally:
             self.level_dbfs = float("-inf")
             stream.close()
-        return info.name
+        return stream.rate
+
+
+class MicMeter(MicListener):
+    """Opens the microphone and keeps `level_dbfs` current until `stop()`."""
+
+    def run(self) -> str:
+        """Blocks until `stop()`; returns the device's name. Raises ProbeError."""
+        self._listen(lambda samples, rate: True, ring_frames=1 << 16)
+        return self.device_name
 
 
 def tone(rate: int, seconds: float = TONE_S, hz: float = TONE_HZ) -> np.ndarray:
@@ -179,9 +190,11 @@ def play_once(key: DeviceKey | None, samples_at: Callable[[int], np.ndarray], st
     try:
         while reader.frames_read_total < len(samples) and not stop.is_set():
             if stream.finished:
-                raise ProbeError(f"The speaker “{info.name}” stopped (unplugged?).")
+                raise ProbeError(f"The speaker '{info.name}' stopped (unplugged?).")
             if waited > deadline:
-                raise ProbeError(f"The speaker “{info.name}” did not play (it never asked for audio).")
+                raise ProbeError(
+                    f"The speaker '{info.name}' did not play (it never asked for audio)."
+                )
             stop.wait(0.02)
             waited += 0.02
         stop.wait(0.15)  # let the last block leave the device before closing it

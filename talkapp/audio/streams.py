@@ -45,7 +45,7 @@ from talkapp.audio.ring import RingReader, RingStatistics, RingWriter
 from talkapp.threads import priority
 
 Direction = Literal["input", "output"]
-_NOUN = {"input": "microphone", "output": "speaker"}
+_NOUN = devices.NOUNS
 _VERB = {"input": "listening", "output": "playing"}
 def start_fill_done(output_latency: float, frames: int, rate: int) -> bool:
     """Whether an output stream has finished filling its buffer at start: this callback found
@@ -338,10 +338,10 @@ class AudioIO:
         default = devices.default_device(direction, found)
         wanted = None
         if key is not None and died is None:
-            index = devices.find(key, direction, found)
-            wanted = devices.device_info(index, found) if index is not None else None
-            if wanted is None:
-                notes.append(f"The {noun} '{key.name}' is not connected.")
+            try:
+                wanted = devices.resolve(key, direction, found)
+            except devices.NoSuchDevice as missing:
+                notes.append(str(missing))
             else:
                 side, error = self._try_start(direction, wanted, notes)
                 if side is not None:

@@ -21,9 +21,8 @@ from talkapp.compare.configs import CompareConfig
 from talkapp.compare.prices import PriceTable
 from talkapp.compare.runner import RunResult, run_comparison
 from talkapp.session.one_turn import TurnFailed
-from talkapp.settings.secrets import MissingKey, find_api_key
+from talkapp.settings.secrets import MissingKey, SessionKeys, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
-from talkapp.threads.loop import LoopThread
 
 if TYPE_CHECKING:
     from talkapp.simulator import SimulatorConfig
@@ -40,10 +39,12 @@ class Plan:
     simulator: SimulatorConfig | None = None  # how the built-in simulator behaves (None: defaults)
 
 
-async def run_plan(plan: Plan, prices: PriceTable, progress: Callable[[RunResult], None]) -> list[RunResult]:
-    """Run on any asyncio loop; `progress` is called on that loop after each run."""
+async def run_plan(plan: Plan, prices: PriceTable, progress: Callable[[RunResult], None],
+                   session_keys: SessionKeys | None = None) -> list[RunResult]:
+    """Run on any asyncio loop; `progress` is called on that loop after each run.
+    `session_keys`: the app's keys for this run only, looked up before the environment."""
     configs = [_routed(c, plan.offline) for c in plan.configs]
-    keys = await asyncio.to_thread(_keys, configs)
+    keys = await asyncio.to_thread(_keys, configs, session_keys)
 
     def key_for(config: CompareConfig) -> str:
         if config.profile.needs_key and config.profile.key_problem:
@@ -71,31 +72,23 @@ def _at(config: CompareConfig, url: str) -> CompareConfig:
     return dataclasses.replace(config, profile=dataclasses.replace(config.profile, base_url=url))
 
 
-def _keys(configs: Sequence[CompareConfig]) -> dict[str, str | MissingKey]:
+def _keys(
+    configs: Sequence[CompareConfig], session: SessionKeys | None
+) -> dict[str, str | MissingKey]:
     """Blocking (keyring): each key entry once, or why it is missing."""
     found: dict[str, str | MissingKey] = {}
     entries = {c.profile.key_name: c.profile.env_vars for c in configs if c.profile.needs_key}
     for name, env_vars in entries.items():
         try:
-            found[name] = find_api_key(name or "openai", env_vars).value
+            found[name] = find_api_key(name or "openai", env_vars, session).value
         except MissingKey as missing:
             found[name] = missing
     return found
 
 
-@contextlib.asynccontextmanager
-async def _simulator(config: SimulatorConfig | None):
-    """The built-in simulator on its own loop thread, for as long as the comparison runs."""
-    from talkapp.simulator import Simulator, SimulatorConfig
+def _simulator(config: SimulatorConfig | None):
+    """The built-in simulator on its own loop thread, for as long as the comparison runs (a
+    cancelled comparison still closes it)."""
+    from talkapp.simulator.on_thread import SimulatorThread
 
-    loop = LoopThread("talkapp-compare-simulator").start()
-    sim = Simulator(config or SimulatorConfig(record_events=False))
-    try:
-        await asyncio.wrap_future(loop.submit(sim.__aenter__()))
-        try:
-            yield sim.url
-        finally:
-            # shielded: a cancelled comparison still closes the simulator's socket
-            await asyncio.shield(asyncio.wrap_future(loop.submit(sim.__aexit__(None, None, None))))
-    finally:
-        await asyncio.to_thread(loop.stop)
+    return SimulatorThread(config, name="talkapp-compare-simulator")

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import itertools
 import math
-import sys
 import logging
 from pathlib import Path
 import time
@@ -45,6 +43,7 @@ from talkapp.session.tool_runner import ToolRunner
 from talkapp.session.transcript import ToolCard, Transcript
 from talkapp.session.turns import Mode, TurnPolicy
 from talkapp.settings.profile import ProviderProfile
+from talkapp.threads.tuning import UNTUNED, Untuned
 from talkapp.tools.toolbox import ToolBox
 
 # The loop's pump (mic → VAD/AEC → socket, playback ring top-up) wakes every 10 ms, whatever the
@@ -85,8 +84,12 @@ class AudioParts:
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
-                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None,
-                 capture: WireCapture | None = None) -> None:
+                 record_to: Path | None = None, resend_context: bool = True,
+                 tools: ToolBox | None = None, capture: WireCapture | None = None,
+                 tuning: Untuned = UNTUNED) -> None:
+        """`tuning`: the composition root's process-wide tuning (`talkapp.threads.tuning`),
+        whose heap hooks the engine calls; none by default."""
+        self._tuning = tuning
         self.profile = profile
         self._capture = capture  # the wire, frame by frame, for a bug report (its owner closes it)
         self._record_to = record_to  # a folder for session recordings, or None
@@ -145,7 +148,7 @@ class Engine:
         await self._do(self.policy.start())
         self._tasks = [self._watched(self._read_session(), "reading the session"),
                        self._watched(self._pump(), "moving the audio")]
-        keep_callbacks_on_time()
+        self._tuning.freeze_heap()
         return True
 
     async def stop(self) -> None:
@@ -212,10 +215,10 @@ class Engine:
         capture_in, capture_out = open_ring(int(RING_SECONDS * 48_000))
         playback_in, playback_out = open_ring(int(RING_SECONDS * 48_000))
         # The echo canceller and the VAD load their libraries (tens of thousands of objects):
-        # before any stream runs, so that the collection below, not one in mid-stream, sees them.
+        # before any stream runs, so that the tuning's collection, not one in mid-stream, sees them.
         echo = open_echo_canceller(o.echo)
         detector = SpeechDetector(aggressiveness=o.vad_aggressiveness, hangover_ms=o.vad_hangover_ms)
-        settle_heap()
+        self._tuning.settle_heap()
         io = AudioIO(
             capture_in,
             playback_out,
@@ -558,22 +561,6 @@ def _logged(emit: Callable[[out.EngineEvent], None]) -> Callable[[out.EngineEven
                 _log.info("%s", event)
         emit(event)
     return emit_and_log
-
-
-def settle_heap() -> None:
-    """The PortAudio callbacks are Python: each needs the GIL within a block or the device
-    underruns, and a full garbage collection holds it for every object the process has
-    (measured by bench/audio_latency.py: 55-159 ms, once the streams ran). So collect now,
-    before the streams start, and freeze what survives: later collections skip it."""
-    gc.collect()
-    gc.freeze()
-
-
-def keep_callbacks_on_time() -> None:
-    """Once connected: freeze what connecting made (see `settle_heap`), and hand the GIL to a
-    waiting callback within 1 ms rather than the default 5 ms switch interval."""
-    gc.freeze()
-    sys.setswitchinterval(0.001)
 
 
 def turn_settings_for(profile: ProviderProfile) -> turns.TurnSettings:

@@ -1,7 +1,8 @@
 """The engine from any thread: every call crosses into the loop and returns at once.
 
-The caller never waits on the loop (a UI thread must not block); failures of a command come
-back as an error `Notice` through the same `emit` the engine uses.
+The caller never waits on the loop (a UI thread must not block); a command that fails comes
+back as an error `Notice` through the same `emit` the engine uses (`report_failure`: the one
+way a failed command reaches a person, in the app and in the terminal alike).
 """
 
 from __future__ import annotations
@@ -16,47 +17,63 @@ from talkapp.session.turns import Mode
 from talkapp.threads.loop import LoopThread
 
 
+def report_failure(
+    future: concurrent.futures.Future, emit: Callable[[out.Notice], None], doing: str
+) -> concurrent.futures.Future:
+    """When `future` (a command on the loop) raises, say so through `emit` as an error notice
+    ("Could not `doing`: …"); returns `future`. A cancelled command is no failure."""
+
+    def report(done: concurrent.futures.Future) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            emit(out.Notice("error", f"Could not {doing}: {type(error).__name__}: {error}"))
+
+    future.add_done_callback(report)
+    return future
+
+
 class EngineHandle:
-    def __init__(self, loop: LoopThread, engine: Engine, emit: Callable[[out.EngineEvent], None]) -> None:
+    def __init__(
+        self, loop: LoopThread, engine: Engine, emit: Callable[[out.EngineEvent], None]
+    ) -> None:
         self._loop = loop
         self._engine = engine
         self._emit = emit
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     def start(self) -> concurrent.futures.Future:
-        return self._submit(self._engine.start())
+        return self._submit(self._engine.start(), "start the session")
 
     def stop(self) -> concurrent.futures.Future:
-        return self._submit(self._engine.stop())
+        return self._submit(self._engine.stop(), "close the session")
 
     def press(self) -> None:
-        self._submit(self._engine.press())
+        self._submit(self._engine.press(), "start listening")
 
     def release(self) -> None:
-        self._submit(self._engine.release())
+        self._submit(self._engine.release(), "end your turn")
 
     def set_mode(self, mode: Mode) -> None:
-        self._submit(self._engine.set_mode(mode))
+        self._submit(self._engine.set_mode(mode), "change the mode")
 
     def send_text(self, text: str) -> None:
-        self._submit(self._engine.send_text(text))
+        self._submit(self._engine.send_text(text), "send the message")
 
     def answer_approval(self, request_id: str, approve: bool, remember: bool = False) -> None:
-        self._submit(self._engine.answer_approval(request_id, approve, remember))
+        self._submit(
+            self._engine.answer_approval(request_id, approve, remember), "answer the tool request"
+        )
 
     def set_devices(self, input_key: DeviceKey | None, output_key: DeviceKey | None) -> None:
-        self._submit(self._engine.set_devices(input_key, output_key))
+        self._submit(self._engine.set_devices(input_key, output_key), "switch audio devices")
 
     def levels(self) -> tuple[float, float]:
         return self._engine.levels()  # two float reads: safe without crossing
 
-    def _submit(self, coro: Coroutine) -> concurrent.futures.Future:
-        future = self._loop.submit(coro)
-        future.add_done_callback(self._report)
-        return future
-
-    def _report(self, future: concurrent.futures.Future) -> None:
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is not None:
-            self._emit(out.Notice("error", f"Internal error: {type(error).__name__}: {error}"))
+    def _submit(self, coro: Coroutine, doing: str) -> concurrent.futures.Future:
+        return report_failure(self._loop.submit(coro), self._emit, doing)

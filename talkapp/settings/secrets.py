@@ -1,6 +1,7 @@
 """The API key: in the OS keyring (service "talkapp", one entry per provider) or, for this run
-only, in the environment (the provider's variable, else OPENAI_API_KEY where the provider is
-OpenAI-compatible). Never in a file, a log, or an exception message.
+only, in a `SessionKeys` store the app holds in memory ("Use for this session" without a
+keyring) or in the environment (the provider's variable, else OPENAI_API_KEY where the provider
+is OpenAI-compatible). Never in a file, a log, or an exception message.
 
 Only real OS keyrings count (macOS Keychain, Windows Credential Manager, Secret Service,
 KWallet). keyring's file-based backends (keyrings.alt) are refused even when installed: they
@@ -10,6 +11,7 @@ would put the key in a file, which is exactly what TalkApp promises never to do.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,19 +46,47 @@ class ApiKey:
         return f"ApiKey(source={self.source!r})"
 
 
+class SessionKeys:
+    """Keys given for this run only, in memory, by the environment variable each stands in for
+    (so one typed for OPENAI_API_KEY serves every profile that would read that variable). Made
+    by the composition root and handed to whoever looks keys up; gone when the process ends,
+    never written anywhere, never put in the process environment (child processes inherit
+    that). Safe from any thread."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def put(self, env_var: str, value: str) -> None:
+        with self._lock:
+            self._keys[env_var] = value.strip()
+
+    def get(self, env_var: str) -> str | None:
+        with self._lock:
+            return self._keys.get(env_var) or None
+
+    def __repr__(self) -> str:  # never show a secret, even in a traceback or a debugger
+        with self._lock:
+            return f"SessionKeys({sorted(self._keys)})"
+
+
 def keyring_name() -> str | None:
     """The OS keyring in use, by the name a person knows, or None when there is none."""
     backend = _os_keyring()
     return None if backend is None else _name_of(backend)
 
 
-def find_api_key(key_name: str = "openai", env_vars: Sequence[str] = (ENV_VAR,)) -> ApiKey:
+def find_api_key(key_name: str = "openai", env_vars: Sequence[str] = (ENV_VAR,),
+                 session: SessionKeys | None = None) -> ApiKey:
     """The key stored under `key_name`, else the first of `env_vars` that is set (a provider's
-    own variable first; see `Preset.env_vars`)."""
+    own variable first; see `Preset.env_vars`), in `session` first, then in the environment."""
     stored, note = _from_keyring(key_name)
     if stored:
         return stored
     for name in env_vars:
+        for_session = session.get(name) if session is not None else None
+        if for_session:
+            return ApiKey(for_session, f"this session ({name})")
         from_env = os.environ.get(name, "").strip()
         if from_env:
             return ApiKey(from_env, f"environment ({name})")

@@ -48,6 +48,7 @@ from talkapp.compare.runner import RunResult
 from talkapp.protocol.commands import SessionConfig
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
+from talkapp.settings.secrets import SessionKeys
 from talkapp.settings.store import default_folder
 from talkapp.ui.bridge import UiBridge
 from talkapp.audio.takes import ReplyPlayer
@@ -84,14 +85,17 @@ def inline_base(settings: Settings) -> ProviderProfile:
 
 class CompareWindow(QDialog):
     def __init__(self, settings: Settings, submit: Submit, parent: QWidget | None = None, *,
-                 simulator=None, prices_file: Path | None = None) -> None:
+                 simulator=None, prices_file: Path | None = None,
+                 session_keys: SessionKeys | None = None) -> None:
         """`submit`: puts a coroutine on the app's loop (never waited on). `simulator`: a
-        SimulatorConfig for the built-in simulator (tests inject per-model latency)."""
+        SimulatorConfig for the built-in simulator (tests inject per-model latency).
+        `session_keys`: the app's keys for this run only (`Controller.session_keys`)."""
         super().__init__(parent)
         self.setWindowTitle("TalkApp — Compare models")
         self._settings = settings
         self._submit = submit
         self._simulator = simulator
+        self._session_keys = session_keys
         self._prices_file = prices_file if prices_file is not None else default_folder() / "prices.json"
         self._prices: PriceTable | None = None
         self._price_notes: list[str] = []
@@ -229,7 +233,10 @@ class CompareWindow(QDialog):
                     pace=0.0 if self.fast.isChecked() else 1.0, offline=self.offline.isChecked(),
                     simulator=self._simulator)
         job, post = self._job, self._post
-        self._future = self._submit(run_plan(plan, self._prices, lambda result: post(RunDone(job, result))))
+        comparison = run_plan(
+            plan, self._prices, lambda result: post(RunDone(job, result)), self._session_keys
+        )
+        self._future = self._submit(comparison)
         self._future.add_done_callback(lambda future: post(_ended(job, future)))
         self._say(f"Running {len(configs)} configuration{'s' * (len(configs) > 1)} × {self._repeat} on "
                   f"{self.utterance.description}…")

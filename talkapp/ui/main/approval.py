@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from talkapp.session.engine_events import ApprovalRequested
-from talkapp.ui import colors
+from talkapp.ui.card import paint_card
 
 ARGUMENT_LINES = 6  # shown at once; the box scrolls for more
 
@@ -86,13 +86,7 @@ class ApprovalPrompt(QWidget):
         self.answered.emit(self.request, approve, self.remember.isChecked())
 
     def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        hue = palette.color(QPalette.ColorRole.Highlight)
-        painter.setPen(colors.mix(palette.color(QPalette.ColorRole.Window), hue, 0.55))
-        painter.setBrush(colors.tint(palette, hue))
-        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        paint_card(self)
 
 
 class ApprovalStack(QWidget):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from talkapp.ui import colors
+from talkapp.ui.card import paint_card
 
 Action = tuple[str, Callable[[], None]]  # (button text with its mnemonic, what it does)
 _HUES = {"error": colors.ERROR, "warning": colors.WARNING}
@@ -51,13 +51,7 @@ class Banner(QWidget):
         self.dismiss_button = close
 
     def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        hue = _HUES.get(self.level, palette.color(QPalette.ColorRole.Highlight))
-        painter.setPen(colors.mix(palette.color(QPalette.ColorRole.Window), hue, 0.55))
-        painter.setBrush(colors.tint(palette, hue))
-        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        paint_card(self, _HUES.get(self.level))
 
 
 class BannerStack(QWidget):

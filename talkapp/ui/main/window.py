@@ -2,7 +2,8 @@
 
 Threads: everything here runs on the Qt main thread. Engine events arrive at `on_event`
 through the UI bridge (a queued connection); commands go to the `Controller`, whose methods
-return at once; a command's failure comes back through the bridge (`UiBridge.watch`). Levels are
+return at once; a command's failure comes back as an error notice through the bridge, like any
+engine event. Levels are
 polled by a ~30 Hz timer. Nothing here waits on a future.
 """
 
@@ -23,11 +24,9 @@ from talkapp.session.engine_events import ApprovalRequested, State
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import SIMULATOR_PROFILE
-from talkapp.ui.bridge import UiBridge
 from talkapp.ui.main import status_text
 from talkapp.ui.main.approval import ApprovalStack
 from talkapp.ui.main.banner import BannerStack
-from talkapp.ui.main.clipboard_reader import ClipboardReader
 from talkapp.ui.compare.window import CompareWindow
 from talkapp.ui.main.header import Header
 from talkapp.ui.main.hold_key import HoldKey
@@ -42,11 +41,12 @@ LEVEL_POLL_MS = 33  # ~30 Hz
 class MainWindow(QMainWindow):
     settings_changed = Signal(object)  # Settings: the user changed them here or in the settings pane
 
-    def __init__(self, settings: Settings, controller: Controller, bridge: UiBridge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, controller: Controller, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self._controller = controller
-        self._bridge = bridge
         self.state = State.IDLE
         self._detail = ""  # the error state's explanation
         self._needs_key: str | None = None  # the profile waiting for a key
@@ -55,10 +55,6 @@ class MainWindow(QMainWindow):
         self._stats = SessionStats()
         self.settings_dialog = None
         self.compare_window: CompareWindow | None = None
-        self.clipboard = ClipboardReader(self)  # the read_clipboard tool reads through it (loop → UI → loop)
-        controller.clipboard = self.clipboard.read
-        controller.clipboard_consent = self.clipboard.consent
-        self.clipboard.consent_asked.connect(self.ask_clipboard_consent)
         self._clipboard_asks: dict[str, object] = {}  # prompt id -> the Future awaiting the answer
         self._build()
         self._wire()
@@ -201,13 +197,11 @@ class MainWindow(QMainWindow):
         self._needs_key = None
         self.banners.clear("connection")
         self._state_changed(State.CONNECTING, "")
-        controller, bridge = self._controller, self._bridge
-        stopping = controller.disconnect()
-        bridge.watch(stopping, "close the session")
-        stopping.add_done_callback(lambda _done: bridge.watch(controller.connect(), "connect"))
+        controller = self._controller
+        controller.disconnect().add_done_callback(lambda _done: controller.connect())
 
     def disconnect(self) -> None:
-        self._bridge.watch(self._controller.disconnect(), "disconnect")
+        self._controller.disconnect()
 
     @Slot(str)
     def choose_profile(self, name: str) -> None:
@@ -220,10 +214,8 @@ class MainWindow(QMainWindow):
         """New settings (the settings pane's `settings_saved`, or a profile picked here)."""
         self._show_settings(settings)
         self.settings_changed.emit(settings)
-        applying = self._controller.apply(settings)
-        if applying is not None:
-            self._bridge.watch(applying, "reconnect with the new settings")
-        elif reconnect or self.state is State.ERROR or self._needs_key:
+        applying = self._controller.apply(settings)  # a reconnect, when the settings need one
+        if applying is None and (reconnect or self.state is State.ERROR or self._needs_key):
             self.reconnect()
 
     @Slot(str)
@@ -254,14 +246,14 @@ class MainWindow(QMainWindow):
                 tools = dataclasses.replace(self.settings.tools, clipboard_allowed=True)
                 self.settings = dataclasses.replace(self.settings, tools=tools)
                 self.settings_changed.emit(self.settings)
-                self._bridge.watch(self._controller.apply(self.settings), "allow the clipboard")
+                self._controller.apply(self.settings)  # a failure is reported by the controller
             return
         self._controller.answer_approval(request.request_id, approve, remember)
         if remember:
             tools = self.settings.tools.remember(request.server, request.tool, approve)
             self.settings = dataclasses.replace(self.settings, tools=tools)
             self.settings_changed.emit(self.settings)
-            self._bridge.watch(self._controller.apply(self.settings), "remember the answer")
+            self._controller.apply(self.settings)
 
     @Slot(str)
     def send_text(self, text: str) -> None:
@@ -275,7 +267,8 @@ class MainWindow(QMainWindow):
             self.settings_dialog.raise_()
             self.settings_dialog.activateWindow()
             return
-        self.settings_dialog = SettingsDialog(self.settings, self._controller, self, page=page)
+        self.settings_dialog = SettingsDialog(self.settings, self._controller, self, page=page,
+                                              session_keys=self._controller.session_keys)
         self.settings_dialog.settings_saved.connect(self.apply_settings)
         self.settings_dialog.finished.connect(self._settings_closed)
         self.settings_dialog.open()
@@ -293,7 +286,8 @@ class MainWindow(QMainWindow):
         """The Compare window (not modal: the conversation stays usable); its comparison runs
         on the controller's loop."""
         if self.compare_window is None:
-            self.compare_window = CompareWindow(self.settings, self._controller.run_on_loop, self)
+            self.compare_window = CompareWindow(self.settings, self._controller.run_on_loop, self,
+                                                session_keys=self._controller.session_keys)
             self.compare_window.finished.connect(self._compare_closed)
         self.compare_window.show()
         self.compare_window.raise_()

@@ -17,6 +17,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from talkapp.settings.model import Settings
+from talkapp.settings.secrets import SessionKeys
 from talkapp.ui.settings.audio import AudioPage
 from talkapp.ui.settings.hotkeys import HotkeysPage
 from talkapp.ui.settings.profiles import ProfilesPage
@@ -31,7 +32,10 @@ PAGES = ("profiles", "audio", "hotkeys", "tools", "recording")
 class SettingsDialog(QDialog):
     settings_saved = Signal(object)  # a talkapp.settings.model.Settings
 
-    def __init__(self, settings: Settings, controller, parent: QWidget | None = None, page: str | None = None) -> None:
+    def __init__(self, settings: Settings, controller, parent: QWidget | None = None,
+                 page: str | None = None, *, session_keys: SessionKeys | None = None) -> None:
+        """`session_keys`: where "Use for this session" keeps a key (the app's, which its
+        controller reads); a dialog without one keeps such a key to itself."""
         super().__init__(parent)
         self.setWindowTitle("TalkApp Settings")
         self._settings = settings
@@ -39,7 +43,8 @@ class SettingsDialog(QDialog):
         self._checking = False  # a save was refused: re-check every edit until one succeeds
         self.tasks = Tasks(self)
 
-        self.profiles = ProfilesPage(settings, controller, self.tasks)
+        self.profiles = ProfilesPage(settings, controller, self.tasks,
+                                     session_keys if session_keys is not None else SessionKeys())
         self.audio = AudioPage(settings.audio, self.tasks)
         self.hotkeys = HotkeysPage(settings.hotkeys)
         self.tools = ToolsPage(settings.tools, self.tasks)

@@ -11,8 +11,9 @@ dashboard does. A key typed and not yet saved stays in the field (per profile, a
 Save key, OK/Apply (which store it) or Cancel (which forgets it); after storing, the field is
 emptied with `setText("")`, which also clears its undo history.
 
-With no OS keyring the box says so and offers "Use for this session": the key is put in this
-process's OPENAI_API_KEY, where `find_api_key` looks next, and is gone when TalkApp quits.
+With no OS keyring the box says so and offers "Use for this session": the key goes into the
+app's in-memory `SessionKeys` (under the variable it stands in for, e.g. OPENAI_API_KEY), where
+`find_api_key` looks next, and is gone when TalkApp quits.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from talkapp.settings.secrets import (
     NO_KEYRING,
     KeyringUnavailable,
     MissingKey,
+    SessionKeys,
     delete_api_key,
     find_api_key,
     keyring_name,
@@ -47,28 +49,33 @@ class KeyStatus:
     keyring: str | None  # "Secret Service", … or None: no OS keyring
     stored: bool
     last4: str  # of the stored key, "" when none
-    from_env: bool  # one of the profile's environment variables is set in this process
+    from_env: bool  # one of the profile's variables is set (for this session, or in the env)
     env_var: str = ENV_VAR  # that one, else the provider's own (AZURE_OPENAI_API_KEY, XAI_API_KEY, …)
 
 
-def key_status(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,)) -> KeyStatus:
+def key_status(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,),
+               session: SessionKeys | None = None) -> KeyStatus:
     """On a worker thread: where this profile's key is. Only four characters leave."""
     keyring = keyring_name()
     try:
-        found = find_api_key(key_name, env_vars)
+        found = find_api_key(key_name, env_vars, session)
     except MissingKey:
         found = None
     stored = found is not None and keyring is not None and found.source == keyring
     last4 = found.value[-4:] if stored and len(found.value) >= 12 else ""
     del found
-    in_env = next((name for name in env_vars if os.environ.get(name, "").strip()), None)
+    in_env = next((name for name in env_vars
+                   if (session is not None and session.get(name))
+                   or os.environ.get(name, "").strip()), None)
     return KeyStatus(keyring, stored, last4, in_env is not None, in_env or env_vars[0])
 
 
-def lookup_key(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,)) -> str | None:
-    """On a worker thread: the key a connection test should use (keyring, then environment)."""
+def lookup_key(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,),
+               session: SessionKeys | None = None) -> str | None:
+    """On a worker thread: the key a connection test should use (keyring, this session's, then
+    the environment's)."""
     try:
-        return find_api_key(key_name, env_vars).value
+        return find_api_key(key_name, env_vars, session).value
     except MissingKey:
         return None
 
@@ -78,10 +85,11 @@ class ApiKeyBox(QWidget):
     test_finished = Signal(str)  # the connection test's line
 
     def __init__(self, tasks: Tasks, controller, current: Callable[[], ProviderProfile],
-                 parent: QWidget | None = None) -> None:
+                 session_keys: SessionKeys, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._controller = controller
+        self._session_keys = session_keys  # "Use for this session" puts the key here, in memory
         self._current = current  # the profile as edited right now (for the connection test)
         self._profile = ProviderProfile()
         self._typed: dict[str, str] = {}  # key entry -> typed, not yet stored (Cancel forgets it)
@@ -98,7 +106,9 @@ class ApiKeyBox(QWidget):
         self.save_button = QPushButton("&Save key")
         self.save_button.clicked.connect(self._save)
         self.session_button = QPushButton("Use for this &session")
-        self.session_button.setToolTip("Keep the key in this run's environment only; it is never written anywhere.")
+        self.session_button.setToolTip(
+            "Keep the key in memory for this run only; it is never written anywhere."
+        )
         self.session_button.clicked.connect(self._use_for_session)
         self.forget_button = QPushButton("&Forget")
         self.forget_button.setToolTip("Delete this profile's key from the OS keyring.")
@@ -195,7 +205,9 @@ class ApiKeyBox(QWidget):
     def _refresh(self) -> None:
         self._asked += 1
         asked, key_name, env_vars = self._asked, self._profile.key_name, self._profile.env_vars
-        self._tasks.run(lambda: key_status(key_name, env_vars), lambda outcome: self._show_status(asked, outcome), lane="keyring")
+        session = self._session_keys
+        self._tasks.run(lambda: key_status(key_name, env_vars, session),
+                        lambda outcome: self._show_status(asked, outcome), lane="keyring")
 
     def _show_status(self, asked: int, outcome: Outcome) -> None:
         if asked != self._asked or not self._profile.needs_key:
@@ -238,9 +250,10 @@ class ApiKeyBox(QWidget):
     def _use_for_session(self) -> None:
         value = self.field.text().strip()
         if not value:
-            self._set_status(f"Type the key first; it will be kept in {self._profile.env_var} until TalkApp quits.")
+            self._set_status(f"Type the key first; it will be kept in memory (as "
+                             f"{self._profile.env_var}) until TalkApp quits.")
             return
-        os.environ[self._profile.env_var] = value  # this process only: never written anywhere
+        self._session_keys.put(self._profile.env_var, value)  # in memory only: never written
         self.field.setText("")
         self._typed.pop(self._profile.key_name, None)
         self._set_status(f"Using this key for this session only (as {self._profile.env_var}, for every profile without a "
@@ -259,12 +272,14 @@ class ApiKeyBox(QWidget):
             self._show_result(f"✗ Not tested: {problem}")
             return
         typed = self.field.text().strip() if profile.needs_key else ""
-        controller = self._controller
+        controller, session = self._controller, self._session_keys
         self.test_button.setEnabled(False)
         self.result.setText(TESTING)
 
         def attempt() -> str:  # on the "connection" lane; the controller's loop does the I/O
-            key = typed or (lookup_key(profile.key_name, profile.env_vars) if profile.needs_key else None)
+            key = typed or (
+                lookup_key(profile.key_name, profile.env_vars, session) if profile.needs_key else None
+            )
             return controller.test_connection(profile, key).result(timeout=60)
 
         def done(outcome: Outcome) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile, simulator_profile
+from talkapp.settings.secrets import SessionKeys
 from talkapp.ui.settings.key import ApiKeyBox
 from talkapp.ui.settings.profile_form import ProfileForm
 from talkapp.ui.settings.rules import is_builtin, key_entry, new_key_name, unique_name
@@ -33,7 +34,8 @@ from talkapp.ui.tasks import Tasks
 class ProfilesPage(QWidget):
     edited = Signal()
 
-    def __init__(self, settings: Settings, controller, tasks: Tasks, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, controller, tasks: Tasks, session_keys: SessionKeys,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._profiles: list[ProviderProfile] = list(settings.profiles) or [simulator_profile()]
         names = [p.name for p in self._profiles]
@@ -60,7 +62,7 @@ class ProfilesPage(QWidget):
         QShortcut(QKeySequence("Ins"), self.list, self._add, context=Qt.ShortcutContext.WidgetShortcut)
 
         self.form = ProfileForm()
-        self.key = ApiKeyBox(tasks, controller, self.form.profile)
+        self.key = ApiKeyBox(tasks, controller, self.form.profile, session_keys)
         self.form.layout_.addRow("API key:", self.key)
         self.form.layout_.labelForField(self.key).setBuddy(self.key.field)
         self.form.edited.connect(self._form_edited)
