@@ -18,13 +18,17 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import json
 import sys
+import time
 from pathlib import Path
 
 from talkapp import __version__
 from talkapp.audio.wav import WavError, read_wav_for_wire, write_wav
 from talkapp.cli_args import add_provider_arguments
 from talkapp.compare import command as compare_command
+from talkapp.history import command as history_command
+from talkapp.history.store import HistoryError
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.session.recording import SessionRecording, recording_about
@@ -53,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return run(open_settings=args.open_settings)
     try:
         return args.run(args)
-    except (CliError, compare_command.CompareError) as exc:
+    except (CliError, compare_command.CompareError, HistoryError) as exc:
         print(f"talkapp: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -77,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     say.add_argument("--json", action="store_true", help="print one JSON object on the last line instead of a table")
     say.add_argument("--fast", action="store_true", help="send the audio as fast as possible instead of in real time")
     say.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the reply (default 60)")
+    history_command.add_session_arguments(say)
     say.set_defaults(run=_run_say)
 
     talk = commands.add_parser("talk", help="a live conversation through the microphone and speaker")
@@ -94,9 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     talk.add_argument("--block-ms", type=int, choices=AUDIO_BLOCKS_MS, default=AudioSettings.block_ms,
                       help="audio block: 5 hears replies soonest (default); 10 or 20 for a busy or virtual machine "
                            "that crackles")
+    history_command.add_session_arguments(talk)
     talk.set_defaults(run=_run_talk)
 
     compare_command.add_parser(commands)
+    history_command.add_parsers(commands)
 
     devices_cmd = commands.add_parser("devices", help="list audio input and output devices")
     devices_cmd.set_defaults(run=_run_devices)
@@ -137,19 +144,33 @@ def _run_say(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     profile = _profile(args)
     manual = dataclasses.replace(profile.session, turn_detection=None)  # a file's turn ends where it ends
-    result = asyncio.run(_say(dataclasses.replace(profile, session=manual), pcm, args))
+    history = history_command.before_session(args, profile, simulator=args.simulator)
+    started_at = time.time()
+    try:
+        result = asyncio.run(_say(dataclasses.replace(profile, session=manual), pcm, args, history.context.items))
+        cost = history.record_turn(result.user_transcript, result.assistant_transcript, result.usage,
+                                   result.timings.first_audio, started_at)
+    finally:
+        history.close()
     if args.out:
         try:
             write_wav(args.out, result.reply_pcm)
         except OSError as exc:
             raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-    from talkapp.report import turn_as_json, turn_as_table
+    from talkapp.report import turn_as_dict, turn_as_table
 
-    print(turn_as_json(result, args.out) if args.json else turn_as_table(result, args.out))
+    if args.json:
+        saved = {"conversation_id": history.conversation_id, "cost_usd": cost}
+        print(json.dumps(turn_as_dict(result, args.out) | saved, ensure_ascii=False))
+    else:
+        print(turn_as_table(result, args.out))
+        if history.conversation_id is not None:
+            print(f"Saved as conversation {history.conversation_id} (talkapp history show "
+                  f"{history.conversation_id}; continue with --continue {history.conversation_id})")
     return 0
 
 
-async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
+async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace, context=()):
     from talkapp.session.one_turn import TurnFailed, run_one_turn
 
     async with contextlib.AsyncExitStack() as stack:
@@ -166,7 +187,8 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
             tap = SessionRecording.in_folder(Path(args.record), profile.model, recording_about(profile))
         try:
             return await run_one_turn(
-                profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout, tap=tap
+                profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout, tap=tap,
+                context=context,
             )
         except TurnFailed as exc:
             raise CliError(str(exc)) from None
@@ -192,12 +214,15 @@ def _run_talk(args: argparse.Namespace) -> int:
     audio = AudioOptions(input_device=_device(args.input, "input"), output_device=_device(args.output, "output"),
                          echo=EchoMode(args.echo), vad_hangover_ms=args.silence_ms, block_ms=args.block_ms)
     profile = _profile(args)
-    with _simulator_if(args) as sim_url:
+    history = history_command.before_session(args, profile, simulator=args.simulator)
+    with _simulator_if(args) as sim_url, contextlib.closing(history):
         key = SIMULATOR_KEY if sim_url else _api_key(profile)
         profile = dataclasses.replace(profile, base_url=sim_url) if sim_url else profile
         printer = TerminalPrinter()
+        emit = history_command.recording_emit(history, printer)
         record_to = Path(args.record) if args.record else None
-        engine = Engine(profile, key, printer, Mode(args.mode), audio, record_to, tools=_terminal_toolbox())
+        engine = Engine(profile, key, emit, Mode(args.mode), audio, record_to, tools=_terminal_toolbox(),
+                        context=history.context.items)
         return run_talk(engine, printer, args.duration)
 
 

@@ -73,8 +73,10 @@ class AudioOptions:
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
-                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None) -> None:
+                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None,
+                 context: tuple[cmd.AddHistory, ...] = ()) -> None:
         self.profile = profile
+        self.context = context  # earlier turns of a stored conversation being continued
         self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
         self._emit = _logged(emit)
@@ -107,7 +109,7 @@ class Engine:
         self._keeper = SessionKeeper(self.profile.endpoint(), self._key, self._session_config, self._history,
                                      tap=lambda: self._recording_tap)
         try:
-            session = await self._keeper.open()
+            session = await self._keeper.open(with_history=bool(self.context))
         except SessionRefused as refused:
             await asyncio.to_thread(self._io.stop)
             return self._fail(str(refused))
@@ -290,9 +292,9 @@ class Engine:
     def _history(self) -> list[cmd.AddHistory]:
         """The conversation so far, for a new session (bounded: older turns cost tokens)."""
         if not self.resend_context:
-            return []
+            return list(self.context)
         turns = [t for t in self.transcript.turns() if t.final and t.text.strip()]
-        return [cmd.AddHistory(t.role, t.text) for t in turns[-RESEND_TURNS:]]
+        return [*self.context, *(cmd.AddHistory(t.role, t.text) for t in turns)][-RESEND_TURNS:]
 
     # ---- actions ----
 

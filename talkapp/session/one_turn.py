@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms
 from talkapp.protocol import events as ev
-from talkapp.protocol.commands import AppendAudio, CommitAudio, CreateResponse, SessionConfig
+from talkapp.protocol.commands import AddHistory, AppendAudio, CommitAudio, CreateResponse, SessionConfig
 from talkapp.protocol.endpoint import Endpoint
 from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.transport.websocket import TransportClosed
@@ -130,13 +130,15 @@ async def run_one_turn(
     chunk_ms: int = 20,
     timeout: float = 60.0,
     tap: Tap | None = None,
+    context: tuple[AddHistory, ...] = (),
 ) -> TurnResult:
     """Send `pcm` (24 kHz mono PCM16) as one user turn and return the reply.
 
     `pace` 1.0 streams in real time like a microphone would; 0 sends as fast as possible.
     With `config.turn_detection` None we commit the turn ourselves; with a service VAD we
     follow the speech with silence until the service decides the turn is over. Either way the
-    timings count from the end of the input: what the user would wait through.
+    timings count from the end of the input: what the user would wait through. `context`: earlier
+    turns, sent first (as a reconnect replays them), to continue a stored conversation.
     """
     if duration_ms(pcm) < MIN_COMMIT_MS:
         raise TurnFailed(f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed.")
@@ -151,6 +153,8 @@ async def run_one_turn(
         transcribes = config.transcription_model is not None
         reader = asyncio.create_task(_read(session, recorder, transcribes))
         try:
+            for item in context:
+                await session.send(item)
             await _stream(session, pcm, pace, chunk_ms, reader)
             recorder.committed_at = time.monotonic()
             if config.turn_detection is None:
