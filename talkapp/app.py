@@ -7,6 +7,7 @@ optional global hotkey. Settings are saved whenever they change; the session is 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -17,11 +18,15 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from talkapp.controller import Controller
+from talkapp.history.store import HistoryError, HistoryStore
+from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.store import SettingsStore
 from talkapp.ui.bridge import UiBridge
 from talkapp.ui.global_hotkey import GlobalHotkey
+from talkapp.ui.main.history_link import ConversationHistory
 from talkapp.ui.main.window import MainWindow
+from talkapp.ui.main.window_state import WindowState
 
 
 def _assets() -> Path:
@@ -35,17 +40,24 @@ ICON = _assets() / "icon.svg"
 
 
 class DesktopApp:
-    def __init__(self, store: SettingsStore | None = None) -> None:
+    def __init__(self, store: SettingsStore | None = None, history: HistoryStore | None = None) -> None:
         self.store = store or SettingsStore()
         loaded = self.store.load()
+        # A restart never opens the microphone by itself: hands-free is one click away.
+        settings = dataclasses.replace(loaded.settings, mode=Mode.PUSH_TO_TALK.value)
         self.bridge = UiBridge()
-        self.controller = Controller(loaded.settings, self.bridge.emit)
-        self.window = MainWindow(loaded.settings, self.controller, self.bridge)
+        self.controller = Controller(settings, self.bridge.emit)
+        self.window = MainWindow(settings, self.controller, self.bridge)
         # Owned by the window, so it is deleted on the main thread with it; were its last
         # reference dropped by a garbage collection on the loop thread (the engine holds its
         # `emit`), a QObject would be destroyed on the wrong thread.
         self.bridge.setParent(self.window)
+        self.history = ConversationHistory(self.window, self.controller, self._open_history(history, settings),
+                                           self.store.folder / "prices.json")
+        self.bridge.deliver_to(self.history.on_event)  # first: it clears a read-only view before it is drawn on
         self.bridge.deliver_to(self.window.on_event)
+        self.window_state = WindowState(self.store.folder)
+        self.history.show_panel(self.window_state.restore(self.window, self.window.transcript.parentWidget()))
         self.window.settings_changed.connect(self._settings_changed)
         for notice in loaded.notices:
             self.window.banners.show_message("settings", "warning", notice)
@@ -54,16 +66,33 @@ class DesktopApp:
         self._start_global_hotkey(loaded.settings.hotkeys.global_push_to_talk)
 
     def start(self) -> None:
+        self.history.start()
         self.window.show()
         self.window.start()
+
+    def _open_history(self, history: HistoryStore | None, settings: Settings) -> HistoryStore | None:
+        if not settings.history.enabled:
+            return None
+        store = history or HistoryStore()
+        try:
+            store.open()
+        except HistoryError as exc:
+            self.window.banners.show_message("history", "warning", f"{exc} This conversation is not being saved.")
+            return None
+        for notice in store.notices:
+            self.window.banners.show_message("history", "warning", notice)
+        return store
 
     def shutdown(self) -> None:
         """Quit: the window goes away first, then the session closes (this waits, briefly, for
         the loop: the only wait on the main thread, once nothing is left to draw)."""
         if self._hotkey is not None:
             self._hotkey.stop()
+        self.window_state.save(self.window, self.window.transcript.parentWidget(), self.history.panel.isVisible())
         self.window.hide()
         self.controller.shutdown()
+        if self.history.store is not None:
+            self.history.store.close()
 
     def _settings_changed(self, settings: Settings) -> None:
         try:

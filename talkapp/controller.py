@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from talkapp.audio.echo import EchoMode
-from talkapp.protocol.commands import SessionConfig
+from talkapp.protocol.commands import AddHistory, SessionConfig
 from talkapp.session import engine_events as out
 from talkapp.session.client import RealtimeSession, SessionRefused
 from talkapp.session.engine import AudioOptions, Engine
@@ -38,7 +38,14 @@ class NeedsKey:
     message: str
 
 
-ControllerEvent = out.EngineEvent | NeedsKey
+@dataclass(frozen=True)
+class BudgetRefused:
+    """A paid session was not dialed: this month's spend reached the budget (one line)."""
+
+    message: str
+
+
+ControllerEvent = out.EngineEvent | NeedsKey | BudgetRefused
 
 
 class Controller:
@@ -50,6 +57,9 @@ class Controller:
         self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
         self.clipboard: ClipboardRead | None = None  # the UI's clipboard reader (Qt's lives on the main thread)
+        self.context: tuple[AddHistory, ...] = ()  # a continued conversation's turns, sent when a session opens
+        # Before dialing a paid session: a line refusing it (the monthly budget), or None. Loop thread.
+        self.budget_gate: Callable[[ProviderProfile], str | None] = lambda _profile: None
 
     # ---- commands (any thread) ----
 
@@ -131,11 +141,16 @@ class Controller:
         key = await self._key_for(profile)
         if key is None:
             return False
+        refusal = self.budget_gate(profile) if profile.needs_key else None
+        if refusal:
+            self._emit(BudgetRefused(refusal))
+            self._emit(out.StateChanged(out.State.IDLE))
+            return False
         if not profile.needs_key:
             profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
         tools = await open_toolbox(self.settings.tools, self.clipboard, lambda: self.settings.tools.clipboard_allowed)
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
-                        record_to=self.settings.recordings_folder(), tools=tools)
+                        record_to=self.settings.recordings_folder(), tools=tools, context=self.context)
         self._engine = engine
         if not await engine.start():
             self._engine = None

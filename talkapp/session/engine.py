@@ -12,6 +12,7 @@ go through `emit`, which must be cheap and thread-agnostic (a queued Qt signal, 
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import gc
 import itertools
@@ -91,6 +92,8 @@ class Engine:
         self._clock = _TurnClock()
         self._connected = False
         self._renewal: asyncio.Task | None = None
+        self._replaying: collections.deque[tuple[str, str]] = collections.deque()  # context sent, echo expected
+        self._replayed_ids: set[str] = set()
         self._dropped_reported = 0  # capture frames lost to overruns, already told
         self._underflows_reported = 0  # times the speaker ran dry, already told
         self._underflows_told_at = -math.inf
@@ -260,7 +263,7 @@ class Engine:
     async def _on_server_event(self, event: ev.ServerEvent) -> None:
         now = time.monotonic()
         self._clock.on_event(event, now, self._emit)
-        changed = self.transcript.apply(event, now)
+        changed = None if self._replayed(event) else self.transcript.apply(event, now)
         if changed is not None:
             self._emit(out.TranscriptChanged(changed))
         if isinstance(event, ev.AudioDone):
@@ -292,9 +295,25 @@ class Engine:
     def _history(self) -> list[cmd.AddHistory]:
         """The conversation so far, for a new session (bounded: older turns cost tokens)."""
         if not self.resend_context:
-            return list(self.context)
-        turns = [t for t in self.transcript.turns() if t.final and t.text.strip()]
-        return [*self.context, *(cmd.AddHistory(t.role, t.text) for t in turns)][-RESEND_TURNS:]
+            items = list(self.context)
+        else:
+            turns = [t for t in self.transcript.turns() if t.final and t.text.strip()]
+            items = [*self.context, *(cmd.AddHistory(t.role, t.text) for t in turns)][-RESEND_TURNS:]
+        self._replaying = collections.deque((i.role, i.text) for i in items)
+        return items
+
+    def _replayed(self, event: ev.ServerEvent) -> bool:
+        """The service's echo of a turn we re-sent as context: already in the transcript (or,
+        for a continued conversation, in the history), not a new turn."""
+        if not isinstance(event, ev.ItemAdded) or event.kind != "message":
+            return False
+        if event.item_id in self._replayed_ids:
+            return True  # a second echo of the same item (GA: added, then done)
+        if not self._replaying or (event.role, event.text) != self._replaying[0]:
+            return False
+        self._replaying.popleft()
+        self._replayed_ids.add(event.item_id)
+        return True
 
     # ---- actions ----
 
