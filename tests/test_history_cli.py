@@ -11,11 +11,10 @@ import sys
 import time
 
 import pytest
-
 from fake_keys import fake_key
-from talkapp.simulator import SimulatorConfig
-from talkapp.simulator.config import Knobs
 from test_cli_say import simulator_thread, stereo_wav, talkapp  # noqa: F401  (fixtures)
+
+from talkapp.simulator import SimulatorConfig
 
 WAIT_S = 60
 
@@ -41,8 +40,19 @@ def priced(simulator_thread, folders):  # noqa: F811
 
 
 def say(priced, wav, *extra):
-    return priced("say", str(wav), "--provider", "custom", "--base-url", priced.sim.url, "--model", "gpt-realtime-2",
-                  "--fast", "--json", *extra)
+    return priced(
+        "say",
+        str(wav),
+        "--provider",
+        "custom",
+        "--base-url",
+        priced.sim.url,
+        "--model",
+        "gpt-realtime-2",
+        "--fast",
+        "--json",
+        *extra,
+    )
 
 
 def last_json(run) -> dict:
@@ -57,24 +67,41 @@ def test_two_priced_runs_are_listed_shown_continued_and_totalled(priced, stereo_
     assert first["cost_usd"] > 0 and second["cost_usd"] > 0
 
     listed = last_json(priced("history", "--json"))["conversations"]
-    assert [c["id"] for c in listed] == [second["conversation_id"], first["conversation_id"]]  # newest first
+    assert [c["id"] for c in listed] == [
+        second["conversation_id"],
+        first["conversation_id"],
+    ]  # newest first
     for c in listed:
         assert c["cost_usd"] > 0 and c["provider"] == "custom" and c["model"] == "gpt-realtime-2"
-        assert c["dialect"] == "ga" and c["turns"] == 2 and c["tokens_in"] > 0 and c["tokens_out"] > 0
+        assert (
+            c["dialect"] == "ga" and c["turns"] == 2 and c["tokens_in"] > 0 and c["tokens_out"] > 0
+        )
         assert "T" in c["started_at"] and c["started_at"][:4].isdigit()  # ISO 8601
 
     shown = last_json(priced("history", "show", str(first["conversation_id"]), "--json"))
     assert [t["role"] for t in shown["turns"]] == ["user", "assistant"]
     assert shown["turns"][1]["text"] == first["assistant_transcript"]
-    assert first["assistant_transcript"] in priced("history", "show", str(first["conversation_id"])).stdout
+    assert (
+        first["assistant_transcript"]
+        in priced("history", "show", str(first["conversation_id"])).stdout
+    )
 
     received_before = len(priced.sim.received)
     third = last_json(say(priced, stereo_wav, "--continue", str(first["conversation_id"])))
     assert third["conversation_id"] == first["conversation_id"]
-    replayed = [e for e in priced.sim.received[received_before:]
-                if isinstance(e, dict) and e.get("type") == "conversation.item.create"]
-    texts = [part.get("text") or part.get("transcript") for e in replayed for part in e["item"]["content"]]
-    assert first["assistant_transcript"] in texts and first["user_transcript"] in texts  # the earlier turns as context
+    replayed = [
+        e
+        for e in priced.sim.received[received_before:]
+        if isinstance(e, dict) and e.get("type") == "conversation.item.create"
+    ]
+    texts = [
+        part.get("text") or part.get("transcript")
+        for e in replayed
+        for part in e["item"]["content"]
+    ]
+    assert (
+        first["assistant_transcript"] in texts and first["user_transcript"] in texts
+    )  # the earlier turns as context
     continued = last_json(priced("history", "show", str(first["conversation_id"]), "--json"))
     assert [t["role"] for t in continued["turns"]] == ["user", "assistant"] * 2
 
@@ -82,15 +109,26 @@ def test_two_priced_runs_are_listed_shown_continued_and_totalled(priced, stereo_
     spent = last_json(priced("spend", "--json"))
     assert spent["month"]["cost_usd"] == pytest.approx(total, abs=1e-6)
     assert spent["today"]["cost_usd"] == pytest.approx(total, abs=1e-6)
-    assert spent["by_model"] == [{"provider": "custom", "model": "gpt-realtime-2", "cost_usd": pytest.approx(total),
-                                  "turns": 3, "unknown_cost_turns": 0}]
+    assert spent["by_model"] == [
+        {
+            "provider": "custom",
+            "model": "gpt-realtime-2",
+            "cost_usd": pytest.approx(total),
+            "turns": 3,
+            "unknown_cost_turns": 0,
+        }
+    ]
 
     # A budget below the spend refuses the next paid run before dialing, in one line.
     assert priced("spend", "--budget", f"{total / 2:.6f}").returncode == 0
     dialed = len(priced.sim.connections)
     refused = say(priced, stereo_wav)
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1
-    assert "monthly budget" in refused.stderr and "--budget" in refused.stderr and "--over-budget" in refused.stderr
+    assert (
+        "monthly budget" in refused.stderr
+        and "--budget" in refused.stderr
+        and "--over-budget" in refused.stderr
+    )
     assert len(priced.sim.connections) == dialed  # nothing was dialed
     anyway = last_json(say(priced, stereo_wav, "--over-budget"))
     assert anyway["cost_usd"] > 0 and len(priced.sim.connections) == dialed + 1
@@ -116,20 +154,27 @@ def test_export_delete_search_and_no_history(priced, stereo_wav, tmp_path):  # n
     assert json.loads(js.read_text())["turns"][1]["text"] == kept["assistant_transcript"]
 
     word = kept["assistant_transcript"].split()[3].strip(".,")
-    assert [c["id"] for c in last_json(priced("history", "--json", "--search", word))["conversations"]] == [int(ident)]
-    assert last_json(priced("history", "--json", "--search", "zebra-crossing"))["conversations"] == []
+    assert [
+        c["id"] for c in last_json(priced("history", "--json", "--search", word))["conversations"]
+    ] == [int(ident)]
+    assert (
+        last_json(priced("history", "--json", "--search", "zebra-crossing"))["conversations"] == []
+    )
 
     assert priced("history", "delete", ident).returncode == 0
     assert last_json(priced("history", "--json"))["conversations"] == []
 
 
-@pytest.mark.parametrize("args, words", [
-    (("history", "show", "99"), "no conversation 99"),
-    (("history", "delete", "99"), "no conversation 99"),
-    (("history", "export", "99", "--format", "md"), "no conversation 99"),
-    (("spend", "--budget", "lots"), "not a number"),
-    (("spend", "--budget", "-3"), "zero or more"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("history", "show", "99"), "no conversation 99"),
+        (("history", "delete", "99"), "no conversation 99"),
+        (("history", "export", "99", "--format", "md"), "no conversation 99"),
+        (("spend", "--budget", "lots"), "not a number"),
+        (("spend", "--budget", "-3"), "zero or more"),
+    ],
+)
 def test_bad_input_is_one_line_and_status_1(folders, args, words):
     run = talkapp(*args, env_extra=folders)
     assert run.returncode == 1 and run.stderr.count("\n") == 1, run.stderr
@@ -138,7 +183,9 @@ def test_bad_input_is_one_line_and_status_1(folders, args, words):
 
 def test_continue_with_an_unknown_id_fails_before_dialing(priced, stereo_wav):  # noqa: F811
     run = say(priced, stereo_wav, "--continue", "12")
-    assert run.returncode == 1 and "no conversation 12" in run.stderr and run.stderr.count("\n") == 1
+    assert (
+        run.returncode == 1 and "no conversation 12" in run.stderr and run.stderr.count("\n") == 1
+    )
     assert priced.sim.connections == []
 
 
@@ -146,7 +193,9 @@ def test_a_locked_database_is_one_line(priced, stereo_wav, folders):  # noqa: F8
     """WAL: reading goes on while another program writes; a write waits (the busy timeout),
     then says so in one line, and what was saved stays."""
     saved = last_json(say(priced, stereo_wav))
-    holder = sqlite3.connect(os.path.join(folders["TALKAPP_DATA_DIR"], "history.sqlite3"), isolation_level=None)
+    holder = sqlite3.connect(
+        os.path.join(folders["TALKAPP_DATA_DIR"], "history.sqlite3"), isolation_level=None
+    )
     holder.execute("BEGIN EXCLUSIVE")
     try:
         assert priced("history").returncode == 0
@@ -181,20 +230,44 @@ def test_the_key_is_never_stored_in_the_database(priced, stereo_wav, folders):  
         assert priced.key.encode() not in blob and priced.key[-12:].encode() not in blob, name
 
 
-def test_say_killed_mid_reply_leaves_a_history_with_every_completed_turn(priced, stereo_wav, folders):  # noqa: F811
+def test_say_killed_mid_reply_leaves_a_history_with_every_completed_turn(
+    priced,
+    stereo_wav,  # noqa: F811
+    folders,
+):
     first = last_json(say(priced, stereo_wav))
     priced.sim.knobs.audio_pace = 0.02  # the next reply streams 50 times slower than real time
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     env.update(priced.env, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
-    child = subprocess.Popen([sys.executable, "-m", "talkapp", "say", str(stereo_wav), "--provider", "custom",
-                              "--base-url", priced.sim.url, "--model", "gpt-realtime-2", "--fast",
-                              "--continue", str(first["conversation_id"])],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "talkapp",
+            "say",
+            str(stereo_wav),
+            "--provider",
+            "custom",
+            "--base-url",
+            priced.sim.url,
+            "--model",
+            "gpt-realtime-2",
+            "--fast",
+            "--continue",
+            str(first["conversation_id"]),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + WAIT_S
         # Mid-reply: the server has started sending the reply's audio (and not finished it).
-        while not any(isinstance(e, dict) and e.get("type") == "response.output_audio.delta"
-                      for _, direction, e in list(priced.sim.timeline) if direction == "out"):
+        while not any(
+            isinstance(e, dict) and e.get("type") == "response.output_audio.delta"
+            for _, direction, e in list(priced.sim.timeline)
+            if direction == "out"
+        ):
             assert child.poll() is None, child.stderr.read()
             assert time.monotonic() < deadline, "the reply never started"
             time.sleep(0.01)  # polling the server's record: the wait ends on the event itself
@@ -204,13 +277,21 @@ def test_say_killed_mid_reply_leaves_a_history_with_every_completed_turn(priced,
         if child.poll() is None:
             child.kill()
         child.stdout.close(), child.stderr.close()
-    assert not any(isinstance(e, dict) and e.get("type") == "response.done"
-                   for c, direction, e in priced.sim.timeline if direction == "out" and c == 1)
+    assert not any(
+        isinstance(e, dict) and e.get("type") == "response.done"
+        for c, direction, e in priced.sim.timeline
+        if direction == "out" and c == 1
+    )
 
     path = os.path.join(folders["TALKAPP_DATA_DIR"], "history.sqlite3")
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     shown = last_json(priced("history", "show", str(first["conversation_id"]), "--json"))
-    assert [t["text"] for t in shown["turns"]] == [first["user_transcript"], first["assistant_transcript"]]
+    assert [t["text"] for t in shown["turns"]] == [
+        first["user_transcript"],
+        first["assistant_transcript"],
+    ]
     priced.sim.knobs.audio_pace = 0
-    again = last_json(say(priced, stereo_wav, "--continue", str(first["conversation_id"])))  # not left locked
+    again = last_json(
+        say(priced, stereo_wav, "--continue", str(first["conversation_id"]))
+    )  # not left locked
     assert again["conversation_id"] == first["conversation_id"]

@@ -51,18 +51,37 @@ def test_final_turns_are_committed_once_with_usage_cost_and_timing(store, prices
     recorder.on_event(said("a1", "assistant", "It is noon."))
     recorder.on_event(measured(first_audio=240.0))
     recorder.on_event(said("a1", "assistant", "It is noon.", interrupted=True, heard_ms=700))
-    recorder.on_event(out.ToolCardChanged(ToolCard("call_1", "function", "clock", arguments="{}", status="running")))
-    recorder.on_event(out.ToolCardChanged(ToolCard("call_1", "function", "clock", arguments="{}", status="done",
-                                                   result="12:00", duration_ms=2.0)))
+    recorder.on_event(
+        out.ToolCardChanged(
+            ToolCard("call_1", "function", "clock", arguments="{}", status="running")
+        )
+    )
+    recorder.on_event(
+        out.ToolCardChanged(
+            ToolCard(
+                "call_1",
+                "function",
+                "clock",
+                arguments="{}",
+                status="done",
+                result="12:00",
+                duration_ms=2.0,
+            )
+        )
+    )
     conversation = store.conversation(recorder.conversation_id)
     assert committed == [recorder.conversation_id] * 2
     user, reply = conversation.turns
     assert (user.role, user.text, reply.text) == ("user", "What time is it?", "It is noon.")
     assert reply.first_audio_ms == 240.0 and reply.interrupted and reply.heard_ms == 700
-    assert reply.cost_usd == pytest.approx(prices.cost("gpt-realtime", USAGE)) and reply.cost_usd > 0
+    assert (
+        reply.cost_usd == pytest.approx(prices.cost("gpt-realtime", USAGE)) and reply.cost_usd > 0
+    )
     assert (reply.tokens_in, reply.tokens_out) == (300, 450)
     assert conversation.summary.title == "What time is it?"
-    assert [(c.name, c.status, c.result) for c in conversation.tool_calls] == [("clock", "done", "12:00")]
+    assert [(c.name, c.status, c.result) for c in conversation.tool_calls] == [
+        ("clock", "done", "12:00")
+    ]
 
 
 def test_usage_before_the_reply_and_tool_steps_are_counted_once_on_the_reply(store, prices):
@@ -76,12 +95,17 @@ def test_usage_before_the_reply_and_tool_steps_are_counted_once_on_the_reply(sto
     recorder.on_event(measured())  # after it, this time
     turns = store.conversation(recorder.conversation_id).turns
     one = prices.cost("gpt-realtime", USAGE)
-    assert [t.cost_usd for t in turns if t.role == "assistant"] == [pytest.approx(2 * one), pytest.approx(one)]
+    assert [t.cost_usd for t in turns if t.role == "assistant"] == [
+        pytest.approx(2 * one),
+        pytest.approx(one),
+    ]
     assert store.conversation(recorder.conversation_id).summary.cost_usd == pytest.approx(3 * one)
 
 
 def test_the_simulator_costs_nothing_and_an_unpriced_model_is_unknown(store, prices):
-    free = HistoryRecorder(store, SessionInfo("Offline simulator", "simulator", "gpt-realtime", "ga"), prices)
+    free = HistoryRecorder(
+        store, SessionInfo("Offline simulator", "simulator", "gpt-realtime", "ga"), prices
+    )
     free.on_event(said("u1", "user", "hi"))
     free.on_event(said("a1", "assistant", "hello"))
     free.on_event(measured())
@@ -118,7 +142,9 @@ def test_a_failing_store_is_told_once_and_the_conversation_goes_on(store, prices
 def test_context_keeps_the_most_recent_turns_that_fit_and_says_so(store):
     conversation = store.start_conversation(PAID)
     for i in range(30):
-        store.add_turn(conversation, "user" if i % 2 == 0 else "assistant", f"turn {i}", at=1000.0 + i)
+        store.add_turn(
+            conversation, "user" if i % 2 == 0 else "assistant", f"turn {i}", at=1000.0 + i
+        )
     context = context_for(store.conversation(conversation))
     assert CONTEXT_TURNS == engine.RESEND_TURNS  # the same bound as a reconnect's replay
     assert [item.text for item in context.items] == [f"turn {i}" for i in range(10, 30)]
@@ -128,12 +154,23 @@ def test_context_keeps_the_most_recent_turns_that_fit_and_says_so(store):
 
 
 async def test_a_first_session_can_open_with_the_stored_turns_as_context():
-    history = [cmd.AddHistory("user", "What's the weather in Paris?"), cmd.AddHistory("assistant", "Sunny.")]
+    history = [
+        cmd.AddHistory("user", "What's the weather in Paris?"),
+        cmd.AddHistory("assistant", "Sunny."),
+    ]
     async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0))) as sim:
         endpoint = Endpoint(sim.url, "gpt-realtime", choose_dialect("auto", "gpt-realtime"))
-        keeper = SessionKeeper(endpoint, "sk-test", lambda: cmd.SessionConfig(turn_detection=None), lambda: history)
+        keeper = SessionKeeper(
+            endpoint, "sk-test", lambda: cmd.SessionConfig(turn_detection=None), lambda: history
+        )
         await keeper.open(with_history=True)
         await keeper.close()
-    sent = [e for e in sim.connections[0].received if isinstance(e, dict) and e["type"] == "conversation.item.create"]
+    sent = [
+        e
+        for e in sim.connections[0].received
+        if isinstance(e, dict) and e["type"] == "conversation.item.create"
+    ]
     assert [(e["item"]["role"], e["item"]["content"][0]["text"]) for e in sent] == [
-        ("user", "What's the weather in Paris?"), ("assistant", "Sunny.")]
+        ("user", "What's the weather in Paris?"),
+        ("assistant", "Sunny."),
+    ]

@@ -28,8 +28,11 @@ def test_today_month_and_by_model_count_only_their_own_period():
     assert (s.month.cost_usd, s.month.turns, s.month.unknown) == (1.75, 5, 1)
     assert (s.today.cost_usd, s.today.turns, s.today.unknown) == (0.5, 3, 1)
     assert [(m.provider, m.model, m.total.cost_usd) for m in s.by_model] == [
-        ("openai", "gpt-realtime", 1.5), ("openai", "gpt-realtime-mini", 0.25),
-        ("custom", "my-model", 0.0), ("simulator", "gpt-realtime", 0.0)]
+        ("openai", "gpt-realtime", 1.5),
+        ("openai", "gpt-realtime-mini", 0.25),
+        ("custom", "my-model", 0.0),
+        ("simulator", "gpt-realtime", 0.0),
+    ]
     as_json = spend.as_dict(s, 10.0)
     assert as_json["month"] == {"cost_usd": 1.75, "turns": 5, "unknown_cost_turns": 1}
     assert as_json["budget_used"] == pytest.approx(0.175)
@@ -37,14 +40,17 @@ def test_today_month_and_by_model_count_only_their_own_period():
     assert "without a price" in text and "costs nothing" in text and "--budget" in text
 
 
-@pytest.mark.parametrize("budget, spent, warn, reached", [
-    (None, 100.0, False, False),
-    (10.0, 7.99, False, False),
-    (10.0, 8.0, True, False),
-    (10.0, 10.0, True, True),
-    (10.0, 12.0, True, True),
-    (0.0, 0.0, True, True),  # a zero budget: no paid sessions at all
-])
+@pytest.mark.parametrize(
+    "budget, spent, warn, reached",
+    [
+        (None, 100.0, False, False),
+        (10.0, 7.99, False, False),
+        (10.0, 8.0, True, False),
+        (10.0, 10.0, True, True),
+        (10.0, 12.0, True, True),
+        (0.0, 0.0, True, True),  # a zero budget: no paid sessions at all
+    ],
+)
 def test_the_budget_warns_at_80_percent_and_refuses_at_100(budget, spent, warn, reached):
     state = spend.BudgetState(budget, spent)
     assert (state.warn, state.reached) == (warn, reached)
@@ -55,7 +61,9 @@ def test_the_budget_warns_at_80_percent_and_refuses_at_100(budget, spent, warn, 
         assert "\n" not in line and "raise it in Settings" in line and spend.usd(budget) in line
 
 
-@pytest.mark.parametrize("text, value", [("20", 20.0), ("$7.50", 7.5), (" 0 ", 0.0), ("none", None), ("NONE", None)])
+@pytest.mark.parametrize(
+    "text, value", [("20", 20.0), ("$7.50", 7.5), (" 0 ", 0.0), ("none", None), ("NONE", None)]
+)
 def test_budget_text_is_parsed(text, value):
     assert spend.parse_budget(text) == value
 

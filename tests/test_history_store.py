@@ -8,7 +8,13 @@ import threading
 import pytest
 
 from talkapp.history import store as history_store
-from talkapp.history.store import HistoryError, HistoryStore, SessionInfo, StoredToolCall, UnknownConversation
+from talkapp.history.store import (
+    HistoryError,
+    HistoryStore,
+    SessionInfo,
+    StoredToolCall,
+    UnknownConversation,
+)
 
 INFO = SessionInfo(profile="OpenAI", provider="openai", model="gpt-realtime-2", dialect="ga")
 USAGE = {"input_text": 10, "input_audio": 40, "output_text": 20, "output_audio": 100}
@@ -29,7 +35,10 @@ def test_a_new_database_has_the_current_schema_in_wal_mode(path):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == history_store.SCHEMA_VERSION >= 1
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+    tables = {
+        r[0]
+        for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+    }
     assert {"conversations", "turns", "tool_calls", "turns_fts", "turns_ai", "turns_ad"} <= tables
 
 
@@ -38,12 +47,18 @@ def test_each_turn_is_committed_as_it_is_added_and_seen_by_another_instance(path
     reader = HistoryStore(path).open()
     conversation = writer.start_conversation(INFO)
     writer.add_turn(conversation, "user", "What is the capital of France, please?", info=INFO)
-    assert [t.text for t in reader.conversation(conversation).turns] == ["What is the capital of France, please?"]
+    assert [t.text for t in reader.conversation(conversation).turns] == [
+        "What is the capital of France, please?"
+    ]
     writer.add_turn(conversation, "assistant", "Paris.", info=INFO, usage=USAGE, cost_usd=0.0123)
     seen = reader.conversation(conversation)
     assert [t.role for t in seen.turns] == ["user", "assistant"]
     assert seen.summary.title == "What is the capital of France, please?"
-    assert (seen.summary.tokens_in, seen.summary.tokens_out, seen.summary.cost_usd) == (50, 120, 0.0123)
+    assert (seen.summary.tokens_in, seen.summary.tokens_out, seen.summary.cost_usd) == (
+        50,
+        120,
+        0.0123,
+    )
     writer.close(), reader.close()
 
 
@@ -56,7 +71,12 @@ def test_two_instances_writing_at_once_lose_nothing(path):
             conversation = store.start_conversation(INFO, title=f"writer {n}")
             ids.append(conversation)
             for i in range(25):
-                store.add_turn(conversation, "user" if i % 2 == 0 else "assistant", f"turn {i} of {n}", info=INFO)
+                store.add_turn(
+                    conversation,
+                    "user" if i % 2 == 0 else "assistant",
+                    f"turn {i} of {n}",
+                    info=INFO,
+                )
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
     for thread in threads:
@@ -124,18 +144,27 @@ def test_a_locked_database_fails_in_one_line_and_keeps_what_was_saved(path):
     other.execute("BEGIN EXCLUSIVE")
     with pytest.raises(HistoryError) as locked:
         store.add_turn(conversation, "assistant", "written while locked", info=INFO)
-    assert "locked" in str(locked.value) and "try again" in str(locked.value) and one_line(str(locked.value))
+    assert (
+        "locked" in str(locked.value)
+        and "try again" in str(locked.value)
+        and one_line(str(locked.value))
+    )
     other.execute("ROLLBACK")
     other.close()
     store.add_turn(conversation, "assistant", "after the lock", info=INFO)
-    assert [t.text for t in store.conversation(conversation).turns] == ["saved before the lock", "after the lock"]
+    assert [t.text for t in store.conversation(conversation).turns] == [
+        "saved before the lock",
+        "after the lock",
+    ]
     store.close()
 
 
 def test_a_read_only_database_fails_in_one_line(path):
     store = HistoryStore(path).open()
     conversation = store.start_conversation(INFO)
-    store._db.execute("PRAGMA query_only = ON")  # SQLite's own read-only refusal, as for a read-only file
+    store._db.execute(
+        "PRAGMA query_only = ON"
+    )  # SQLite's own read-only refusal, as for a read-only file
     with pytest.raises(HistoryError) as refused:
         store.add_turn(conversation, "user", "hello", info=INFO)
     assert "read-only" in str(refused.value) and "TALKAPP_DATA_DIR" in str(refused.value)
@@ -144,16 +173,17 @@ def test_a_read_only_database_fails_in_one_line(path):
     store.close()
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes read-only files anyway")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes read-only files anyway"
+)
 def test_a_read_only_file_fails_in_one_line(path):
     with HistoryStore(path) as store:
         conversation = store.start_conversation(INFO)
     path.chmod(0o444)
     path.parent.chmod(0o555)
     try:
-        with pytest.raises(HistoryError) as refused:
-            with HistoryStore(path) as store:
-                store.add_turn(conversation, "user", "hello", info=INFO)
+        with pytest.raises(HistoryError) as refused, HistoryStore(path) as store:
+            store.add_turn(conversation, "user", "hello", info=INFO)
         assert one_line(str(refused.value))
     finally:
         path.parent.chmod(0o755)
@@ -205,8 +235,10 @@ def test_delete_returns_the_audio_files_and_retention_deletes_old_conversations(
         store.add_turn(old, "user", "long ago", at=1000.0, info=INFO, audio_path="/tmp/old.wav")
         new = store.start_conversation(INFO)
         store.add_turn(new, "user", "today", info=INFO, audio_path="/tmp/new.wav")
-        store.record_tool_call(new, StoredToolCall("call_1", "function", "clock", "", "{}", "12:00", "", "done",
-                                                   3.0, 1.0))
+        store.record_tool_call(
+            new,
+            StoredToolCall("call_1", "function", "clock", "", "{}", "12:00", "", "done", 3.0, 1.0),
+        )
         assert store.delete_before(2000.0) == ["/tmp/old.wav"]
         assert [s.id for s in store.conversations()] == [new]
         assert store.delete(new) == ["/tmp/new.wav"]

@@ -7,10 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from fake_keys import fake_key
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from test_cli_say import simulator_thread  # noqa: F401  (fixture)
+from test_ui_main import WAIT, no_key, replies, wait_live  # noqa: F401  (fixtures and helpers)
 
-from fake_keys import fake_key
 from talkapp.app import DesktopApp
 from talkapp.history.store import HistoryStore, SessionInfo
 from talkapp.session.engine_events import State
@@ -18,8 +20,6 @@ from talkapp.settings.model import HistorySettings, Settings
 from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.store import SettingsStore
 from talkapp.simulator import SimulatorConfig
-from test_cli_say import simulator_thread  # noqa: F401  (fixture)
-from test_ui_main import WAIT, no_key, replies, wait_live  # noqa: F401  (fixtures and helpers)
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PAID = SessionInfo("Paid", "custom", "gpt-realtime-2", "ga")
@@ -73,12 +73,16 @@ def shoot(widget, name: str) -> None:
         assert widget.grab().save(str(SCREENSHOTS / name))
 
 
-def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(qtbot, desktop, history_path):
+def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(
+    qtbot, desktop, history_path
+):
     app = desktop()
     window = app.window
     wait_live(qtbot, window)
     type_turn(qtbot, window, "Remember the word pineapple")
-    qtbot.waitUntil(lambda: saved(history_path) and len(saved(history_path)[0].turns) == 2, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: saved(history_path) and len(saved(history_path)[0].turns) == 2, timeout=WAIT
+    )
     window.resize(900, 560)
     splitter = window.transcript.parentWidget()
     splitter.setSizes([300, 800])
@@ -88,10 +92,18 @@ def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(qt
     app = desktop()  # the restart
     window = app.window
     first = saved(history_path)[0]
-    # restoreGeometry keeps a window on its screen (offscreen Qt's is 800 wide), then its minimum applies
-    width = max(min(900, window.screen().availableGeometry().width()), window.minimumSizeHint().width())
-    assert (window.width(), window.height()) == (width, 560) and splitter is not window.transcript.parentWidget()
-    assert window.transcript.parentWidget().sizes()[0] == sizes[0] == 300  # the talk side as it was left
+    # restoreGeometry keeps a window on its screen (offscreen Qt's is 800 wide), then the
+    # window's minimum applies
+    width = max(
+        min(900, window.screen().availableGeometry().width()), window.minimumSizeHint().width()
+    )
+    assert (window.width(), window.height()) == (
+        width,
+        560,
+    ) and splitter is not window.transcript.parentWidget()
+    assert (
+        window.transcript.parentWidget().sizes()[0] == sizes[0] == 300
+    )  # the talk side as it was left
     assert window.settings.mode == "ptt"  # never reopens with the microphone open
     shown = [t.text for t in window.transcript.view.turns()]
     assert shown == [t.text for t in first.turns] and "Remember the word pineapple" in shown
@@ -101,40 +113,67 @@ def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(qt
 
     wait_live(qtbot, window)
     qtbot.mouseClick(app.history.continue_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: app.controller.engine is not None and bool(app.controller.engine.context)
-                    and window.state is State.LISTENING, timeout=WAIT)
-    assert [i.text for i in app.controller.engine.context] == [t.text for t in first.turns]  # the replay's items
+    qtbot.waitUntil(
+        lambda: (
+            app.controller.engine is not None
+            and bool(app.controller.engine.context)
+            and window.state is State.LISTENING
+        ),
+        timeout=WAIT,
+    )
+    assert [i.text for i in app.controller.engine.context] == [
+        t.text for t in first.turns
+    ]  # the replay's items
     assert not app.history.strip.isVisible()
     type_turn(qtbot, window, "Which fruit did I name")
     qtbot.waitUntil(lambda: len(saved(history_path)[0].turns) == 4, timeout=WAIT)
-    assert [c.summary.id for c in saved(history_path)] == [first.summary.id]  # the same conversation
+    assert [c.summary.id for c in saved(history_path)] == [
+        first.summary.id
+    ]  # the same conversation
 
     qtbot.mouseClick(app.history.new_button, Qt.MouseButton.LeftButton)
     assert window.transcript.view.turns() == []
-    qtbot.waitUntil(lambda: window.state is State.LISTENING and not app.controller.engine.context, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: window.state is State.LISTENING and not app.controller.engine.context, timeout=WAIT
+    )
     type_turn(qtbot, window, "A brand new topic")
     qtbot.waitUntil(lambda: len(saved(history_path)) == 2, timeout=WAIT)
     newest = saved(history_path)[0]
     assert newest.summary.id != first.summary.id and newest.turns[0].text == "A brand new topic"
 
 
-def test_the_history_panel_lists_searches_opens_exports_and_deletes(qtbot, desktop, history_path, tmp_path,
-                                                                   monkeypatch):
+def test_the_history_panel_lists_searches_opens_exports_and_deletes(
+    qtbot, desktop, history_path, tmp_path, monkeypatch
+):
     with HistoryStore(history_path) as store:
-        for n, (question, answer) in enumerate([("How do I bake bread?", "Flour, water, salt and time."),
-                                                ("What is the capital of France?", "Paris."),
-                                                ("Plan a trip to Lisbon", "Start at the Alfama.")]):
+        for n, (question, answer) in enumerate(
+            [
+                ("How do I bake bread?", "Flour, water, salt and time."),
+                ("What is the capital of France?", "Paris."),
+                ("Plan a trip to Lisbon", "Start at the Alfama."),
+            ]
+        ):
             conversation = store.start_conversation(PAID, at=1_700_000_000.0 + n * 3600)
             store.add_turn(conversation, "user", question, at=1_700_000_000.0 + n * 3600, info=PAID)
-            store.add_turn(conversation, "assistant", answer, at=1_700_000_001.0 + n * 3600, info=PAID,
-                           usage={"input_audio": 100, "output_audio": 200}, cost_usd=0.0125)
+            store.add_turn(
+                conversation,
+                "assistant",
+                answer,
+                at=1_700_000_001.0 + n * 3600,
+                info=PAID,
+                usage={"input_audio": 100, "output_audio": 200},
+                cost_usd=0.0125,
+            )
         ids = [s.id for s in store.conversations()]
     app = desktop()
     window, panel = app.window, app.history.panel
     assert not panel.isVisible()
     qtbot.mouseClick(app.history.toggle, Qt.MouseButton.LeftButton)
     assert panel.isVisible() and panel.ids() == ids  # newest first
-    assert "Plan a trip to Lisbon" in panel.list.item(0).text() and "$0.01" in panel.list.item(0).text()
+    assert (
+        "Plan a trip to Lisbon" in panel.list.item(0).text()
+        and "$0.01" in panel.list.item(0).text()
+    )
     shoot(window, "history.png")
 
     qtbot.keyClicks(panel.search, "capit")
@@ -146,7 +185,10 @@ def test_the_history_panel_lists_searches_opens_exports_and_deletes(qtbot, deskt
 
     panel.select(ids[2])
     qtbot.mouseClick(panel.open_button, Qt.MouseButton.LeftButton)
-    assert [t.text for t in window.transcript.view.turns()] == ["How do I bake bread?", "Flour, water, salt and time."]
+    assert [t.text for t in window.transcript.view.turns()] == [
+        "How do I bake bread?",
+        "Flour, water, salt and time.",
+    ]
     assert app.history.viewing == ids[2]
 
     md, js = tmp_path / "bread.md", tmp_path / "bread.json"
@@ -155,7 +197,8 @@ def test_the_history_panel_lists_searches_opens_exports_and_deletes(qtbot, deskt
     assert "**Assistant**: Flour, water, salt and time." in md.read_text(encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(js), "JSON (*.json)"))
     qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
-    assert [t["text"] for t in json.loads(js.read_text(encoding="utf-8"))["turns"]][0] == "How do I bake bread?"
+    exported = json.loads(js.read_text(encoding="utf-8"))
+    assert exported["turns"][0]["text"] == "How do I bake bread?"
 
     monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.No)
     qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
@@ -172,24 +215,42 @@ def paid_profile(simulator_thread, monkeypatch, no_key):  # noqa: F811
     key = fake_key("custom-key-app-000000")
     sim = simulator_thread(SimulatorConfig(api_keys=frozenset({key})))
     monkeypatch.setenv("TALKAPP_CUSTOM_API_KEY", key)
-    return ProviderProfile(name="Paid", provider="custom", base_url=sim.url, model="gpt-realtime-2", key_name="custom")
+    return ProviderProfile(
+        name="Paid", provider="custom", base_url=sim.url, model="gpt-realtime-2", key_name="custom"
+    )
 
 
 def spent(history_path, usd: float) -> None:
     with HistoryStore(history_path) as store:
         conversation = store.start_conversation(PAID)
         store.add_turn(conversation, "user", "earlier this month", info=PAID)
-        store.add_turn(conversation, "assistant", "a costly reply", info=PAID, usage={"output_audio": 1000},
-                       cost_usd=usd)
+        store.add_turn(
+            conversation,
+            "assistant",
+            "a costly reply",
+            info=PAID,
+            usage={"output_audio": 1000},
+            cost_usd=usd,
+        )
 
 
 def test_at_the_budget_a_paid_session_is_refused_before_dialing_unless_the_user_connects_anyway(
-        qtbot, desktop, history_path, paid_profile):
+    qtbot, desktop, history_path, paid_profile
+):
     spent(history_path, 5.0)
     settings = Settings().with_profile(paid_profile)
-    app = desktop(Settings(profiles=settings.profiles, active="Paid", history=HistorySettings(monthly_budget_usd=4.0)))
+    app = desktop(
+        Settings(
+            profiles=settings.profiles,
+            active="Paid",
+            history=HistorySettings(monthly_budget_usd=4.0),
+        )
+    )
     window = app.window
-    qtbot.waitUntil(lambda: window.banners.get("budget") is not None and window.state is State.IDLE, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: window.banners.get("budget") is not None and window.state is State.IDLE,
+        timeout=WAIT,
+    )
     banner = window.banners.get("budget")
     assert banner.level == "error" and "$4.00" in banner.text and "\n" not in banner.text
     assert app.controller.engine is None  # nothing was dialed
@@ -206,7 +267,13 @@ def test_at_the_budget_a_paid_session_is_refused_before_dialing_unless_the_user_
 def test_the_budget_banner_shows_from_80_percent(qtbot, desktop, history_path, paid_profile):
     spent(history_path, 8.5)
     settings = Settings().with_profile(paid_profile)
-    app = desktop(Settings(profiles=settings.profiles, active="Paid", history=HistorySettings(monthly_budget_usd=10.0)))
+    app = desktop(
+        Settings(
+            profiles=settings.profiles,
+            active="Paid",
+            history=HistorySettings(monthly_budget_usd=10.0),
+        )
+    )
     window = app.window
     banner = window.banners.get("budget")
     assert banner is not None and banner.level == "warning" and "85%" in banner.text

@@ -27,17 +27,28 @@ from talkapp.history.store import HistoryError, HistoryStore, SessionInfo, defau
 from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.store import SettingsStore
 
-RAISE_BUDGET = ("raise it with `talkapp spend --budget USD` (or `--budget none`), "
-                "or add --over-budget to run this one session anyway")
+RAISE_BUDGET = (
+    "raise it with `talkapp spend --budget USD` (or `--budget none`), "
+    "or add --over-budget to run this one session anyway"
+)
 
 
 def add_parsers(commands) -> None:
-    history = commands.add_parser("history", help="list, search, show, export or delete saved conversations",
-                                  description=f"Conversations are kept in {default_path()} "
-                                              "(TALKAPP_DATA_DIR overrides the folder).")
-    history.add_argument("--json", action="store_true", help="one JSON object with a `conversations` list")
-    history.add_argument("--limit", type=_positive, default=None, help="at most N conversations, newest first")
-    history.add_argument("--search", default=None, metavar="TEXT", help="only conversations whose words match TEXT")
+    history = commands.add_parser(
+        "history",
+        help="list, search, show, export or delete saved conversations",
+        description=f"Conversations are kept in {default_path()} "
+        "(TALKAPP_DATA_DIR overrides the folder).",
+    )
+    history.add_argument(
+        "--json", action="store_true", help="one JSON object with a `conversations` list"
+    )
+    history.add_argument(
+        "--limit", type=_positive, default=None, help="at most N conversations, newest first"
+    )
+    history.add_argument(
+        "--search", default=None, metavar="TEXT", help="only conversations whose words match TEXT"
+    )
     history.set_defaults(run=_run_list)
     actions = history.add_subparsers(title="actions", metavar="ACTION")
     show = actions.add_parser("show", help="the turns of one conversation")
@@ -47,28 +58,47 @@ def add_parsers(commands) -> None:
     exporting = actions.add_parser("export", help="write one conversation as Markdown or JSON")
     exporting.add_argument("id", type=_conversation_id, metavar="ID")
     exporting.add_argument("--format", choices=("md", "json"), default="md")
-    exporting.add_argument("--out", metavar="FILE", default=None, help="write here instead of stdout")
+    exporting.add_argument(
+        "--out", metavar="FILE", default=None, help="write here instead of stdout"
+    )
     exporting.set_defaults(run=_run_export)
     delete = actions.add_parser("delete", help="delete one conversation (and its audio files)")
     delete.add_argument("id", type=_conversation_id, metavar="ID")
     delete.set_defaults(run=_run_delete)
 
-    spending = commands.add_parser("spend", help="what conversations cost today and this month; the monthly budget")
-    spending.add_argument("--json", action="store_true", help="one JSON object: month, today, by_model")
-    spending.add_argument("--budget", metavar="USD|none", default=None,
-                          help="set the monthly budget in US dollars (none clears it); new paid sessions are "
-                               "refused once this month's spend reaches it")
+    spending = commands.add_parser(
+        "spend", help="what conversations cost today and this month; the monthly budget"
+    )
+    spending.add_argument(
+        "--json", action="store_true", help="one JSON object: month, today, by_model"
+    )
+    spending.add_argument(
+        "--budget",
+        metavar="USD|none",
+        default=None,
+        help="set the monthly budget in US dollars (none clears it); new paid sessions are "
+        "refused once this month's spend reaches it",
+    )
     spending.set_defaults(run=_run_spend)
 
 
 def add_session_arguments(parser: argparse.ArgumentParser) -> None:
     """`say` and `talk`: which conversation the turns go to, and the budget override."""
-    parser.add_argument("--continue", dest="continue_id", type=_conversation_id, default=None, metavar="ID",
-                        help="continue conversation ID (see `talkapp history`): its turns are sent as context "
-                             "and the new ones added to it")
+    parser.add_argument(
+        "--continue",
+        dest="continue_id",
+        type=_conversation_id,
+        default=None,
+        metavar="ID",
+        help="continue conversation ID (see `talkapp history`): its turns are sent as context "
+        "and the new ones added to it",
+    )
     parser.add_argument("--no-history", action="store_true", help="do not save this conversation")
-    parser.add_argument("--over-budget", action="store_true",
-                        help="run this one paid session even though the monthly budget is reached")
+    parser.add_argument(
+        "--over-budget",
+        action="store_true",
+        help="run this one paid session even though the monthly budget is reached",
+    )
 
 
 # ---- say / talk ----
@@ -88,19 +118,40 @@ class SessionHistory:
     def paid(self) -> bool:
         return self.info.provider != "simulator"
 
-    def record_turn(self, user_text: str, assistant_text: str, usage, first_audio_ms: float | None,
-                    started_at: float) -> float | None:
+    def record_turn(
+        self,
+        user_text: str,
+        assistant_text: str,
+        usage,
+        first_audio_ms: float | None,
+        started_at: float,
+    ) -> float | None:
         """`say`'s whole turn: both sides, committed; returns the reply's cost."""
         cost = turn_cost(self.prices, self.info, usage)
         if self.store is None:
             return cost
         if self.conversation_id is None:
             self.conversation_id = self.store.start_conversation(self.info, at=started_at)
-        self.store.add_turn(self.conversation_id, "user", user_text, at=started_at, info=self.info, paid=self.paid,
-                            cost_usd=0.0 if not self.paid else None)
+        self.store.add_turn(
+            self.conversation_id,
+            "user",
+            user_text,
+            at=started_at,
+            info=self.info,
+            paid=self.paid,
+            cost_usd=0.0 if not self.paid else None,
+        )
         usage_dict = dataclasses.asdict(usage) if usage is not None else None
-        self.store.add_turn(self.conversation_id, "assistant", assistant_text, info=self.info, paid=self.paid,
-                            first_audio_ms=first_audio_ms, usage=usage_dict, cost_usd=cost)
+        self.store.add_turn(
+            self.conversation_id,
+            "assistant",
+            assistant_text,
+            info=self.info,
+            paid=self.paid,
+            first_audio_ms=first_audio_ms,
+            usage=usage_dict,
+            cost_usd=cost,
+        )
         return cost
 
     def close(self) -> None:
@@ -108,17 +159,26 @@ class SessionHistory:
             self.store.close()
 
 
-def before_session(args: argparse.Namespace, profile: ProviderProfile, simulator: bool) -> SessionHistory:
+def before_session(
+    args: argparse.Namespace, profile: ProviderProfile, simulator: bool
+) -> SessionHistory:
     """Open the history, load the conversation to continue, and refuse a paid session at 100 %
     of the monthly budget (before anything is dialed). Notes go to stderr."""
     if args.no_history and args.continue_id is not None:
-        raise HistoryError("--continue and --no-history do not go together: continuing adds to a saved conversation.")
+        raise HistoryError(
+            "--continue and --no-history do not go together: continuing adds to a saved "
+            "conversation."
+        )
     settings = SettingsStore().load().settings
     prices, problems = load_prices(SettingsStore().folder / "prices.json")
     for problem in problems:
         print(f"note: {problem}", file=sys.stderr)
-    info = SessionInfo(profile=profile.name, provider="simulator" if simulator else profile.provider,
-                       model=profile.model, dialect=profile.choice().dialect.name)
+    info = SessionInfo(
+        profile=profile.name,
+        provider="simulator" if simulator else profile.provider,
+        model=profile.model,
+        dialect=profile.choice().dialect.name,
+    )
     budget = settings.history.monthly_budget_usd
     keeps = not args.no_history and settings.history.enabled
     store = HistoryStore() if keeps or (budget is not None and not simulator) else None
@@ -152,13 +212,21 @@ def recording_emit(plan: SessionHistory, show):
     WAL transaction)."""
     if plan.store is None:
         return show
-    recorder = HistoryRecorder(plan.store, plan.info, plan.prices, plan.conversation_id,
-                               problem=lambda text: print(f"[warning] {text}", file=sys.stderr))
+    recorder = HistoryRecorder(
+        plan.store,
+        plan.info,
+        plan.prices,
+        plan.conversation_id,
+        problem=lambda text: print(f"[warning] {text}", file=sys.stderr),
+    )
 
     def saved(conversation_id: int) -> None:
         if plan.conversation_id is None:
-            print(f"Saving as conversation {conversation_id} (talkapp history show {conversation_id})",
-                  file=sys.stderr)
+            print(
+                f"Saving as conversation {conversation_id} (talkapp history show "
+                f"{conversation_id})",
+                file=sys.stderr,
+            )
         plan.conversation_id = conversation_id
 
     recorder.on_turn = saved
@@ -184,7 +252,11 @@ def _run_list(args: argparse.Namespace) -> int:
         _notices(store)
         rows = store.conversations(limit=args.limit, search=args.search)
     if args.json:
-        print(json.dumps({"conversations": [export.summary_as_dict(r) for r in rows]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"conversations": [export.summary_as_dict(r) for r in rows]}, ensure_ascii=False
+            )
+        )
     elif not rows:
         print("No conversations match." if args.search else "No conversations yet.")
     else:
@@ -196,7 +268,11 @@ def _run_show(args: argparse.Namespace) -> int:
     with HistoryStore() as store:
         _notices(store)
         conversation = store.conversation(args.id)
-    print(json.dumps(export.as_dict(conversation), ensure_ascii=False) if args.json else export.as_markdown(conversation))
+    print(
+        json.dumps(export.as_dict(conversation), ensure_ascii=False)
+        if args.json
+        else export.as_markdown(conversation)
+    )
     return 0
 
 
@@ -204,15 +280,20 @@ def _run_export(args: argparse.Namespace) -> int:
     with HistoryStore() as store:
         _notices(store)
         conversation = store.conversation(args.id)
-    text = export.as_markdown(conversation) if args.format == "md" else json.dumps(
-        export.as_dict(conversation), ensure_ascii=False, indent=2)
+    text = (
+        export.as_markdown(conversation)
+        if args.format == "md"
+        else json.dumps(export.as_dict(conversation), ensure_ascii=False, indent=2)
+    )
     if args.out is None:
         print(text)
         return 0
     try:
         Path(args.out).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
     except OSError as exc:
-        raise HistoryError(f"Cannot write {args.out}: {exc.strerror or exc}; nothing else was changed.") from None
+        raise HistoryError(
+            f"Cannot write {args.out}: {exc.strerror or exc}; nothing else was changed."
+        ) from None
     print(f"Conversation {args.id} written to {args.out}", file=sys.stderr)
     return 0
 
@@ -222,7 +303,9 @@ def _run_delete(args: argparse.Namespace) -> int:
         _notices(store)
         audio = store.delete(args.id)
     removed = export.remove_files(audio)
-    print(f"Deleted conversation {args.id}" + (f" and {removed} audio files" if removed else "") + ".")
+    print(
+        f"Deleted conversation {args.id}" + (f" and {removed} audio files" if removed else "") + "."
+    )
     return 0
 
 
@@ -242,8 +325,9 @@ def _run_spend(args: argparse.Namespace) -> int:
         try:
             settings_store.save(dataclasses.replace(loaded.settings, history=history))
         except OSError as exc:
-            raise HistoryError(f"The budget could not be saved to {settings_store.path} "
-                               f"({exc.strerror or exc}).") from None
+            raise HistoryError(
+                f"The budget could not be saved to {settings_store.path} ({exc.strerror or exc})."
+            ) from None
     with HistoryStore() as store:
         _notices(store)
         now = spend.local_now()
@@ -264,9 +348,13 @@ def _conversation_id(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a conversation id (a number from `talkapp history`)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a conversation id (a number from `talkapp history`)"
+        ) from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a conversation id (a number from `talkapp history`)")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a conversation id (a number from `talkapp history`)"
+        )
     return value
 
 

@@ -25,11 +25,15 @@ class Context:
         sent = len(self.items)
         if not self.left_out:
             return f"Continuing with the {sent} earlier turns as context." if sent else ""
-        return (f"Continuing with the most recent {sent} turns as context; the {self.left_out} earlier "
-                "ones are kept in the history but not sent.")
+        return (
+            f"Continuing with the most recent {sent} turns as context; the {self.left_out} earlier "
+            "ones are kept in the history but not sent."
+        )
 
 
-def context_for(conversation: Conversation, max_turns: int = CONTEXT_TURNS, max_chars: int = CONTEXT_CHARS) -> Context:
+def context_for(
+    conversation: Conversation, max_turns: int = CONTEXT_TURNS, max_chars: int = CONTEXT_CHARS
+) -> Context:
     spoken = [t for t in conversation.turns if t.role in ("user", "assistant") and t.text.strip()]
     kept: list[AddHistory] = []
     chars = 0

@@ -13,7 +13,11 @@ from talkapp.history.store import Conversation, ConversationSummary, StoredTurn
 
 def iso(at: float | None) -> str | None:
     """ISO 8601 in the local time zone, to the second."""
-    return None if at is None else dt.datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
+    return (
+        None
+        if at is None
+        else dt.datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
+    )
 
 
 def summary_as_dict(s: ConversationSummary) -> dict:
@@ -52,32 +56,46 @@ def turn_as_dict(t: StoredTurn) -> dict:
 
 def as_dict(c: Conversation) -> dict:
     calls = [dataclasses.asdict(call) | {"at": iso(call.at)} for call in c.tool_calls]
-    return summary_as_dict(c.summary) | {"turns": [turn_as_dict(t) for t in c.turns], "tool_calls": calls}
+    return summary_as_dict(c.summary) | {
+        "turns": [turn_as_dict(t) for t in c.turns],
+        "tool_calls": calls,
+    }
 
 
 def summary_lines(rows: list[ConversationSummary]) -> list[str]:
     lines = []
     for s in rows:
         when = dt.datetime.fromtimestamp(s.started_at).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"{s.id:>5}  {when}  {s.model or '?':<22} {usd(s.cost_usd):>9}  {s.turns:>3} turns  "
-                     f"{s.title or '(untitled)'}")
+        lines.append(
+            f"{s.id:>5}  {when}  {s.model or '?':<22} {usd(s.cost_usd):>9}  {s.turns:>3} turns  "
+            f"{s.title or '(untitled)'}"
+        )
     return lines
 
 
 def as_markdown(c: Conversation) -> str:
     s = c.summary
     when = dt.datetime.fromtimestamp(s.started_at).strftime("%Y-%m-%d %H:%M")
-    lines = [f"# {s.title or 'Conversation'} ({s.id})", "",
-             f"{when} · {s.provider}/{s.model} · {s.dialect} · {s.turns} turns · cost {usd(s.cost_usd)}", ""]
+    lines = [
+        f"# {s.title or 'Conversation'} ({s.id})",
+        "",
+        f"{when} · {s.provider}/{s.model} · {s.dialect} · {s.turns} turns · cost {usd(s.cost_usd)}",
+        "",
+    ]
     for turn in c.turns:
         who = "**You**" if turn.role == "user" else "**Assistant**"
-        mark = f" _(interrupted after {turn.heard_ms / 1000:.1f} s)_" if turn.interrupted and turn.heard_ms else ""
+        mark = (
+            f" _(interrupted after {turn.heard_ms / 1000:.1f} s)_"
+            if turn.interrupted and turn.heard_ms
+            else ""
+        )
         mark = mark or (" _(interrupted)_" if turn.interrupted else "")
         lines += [f"{who}: {turn.text or '…'}{mark}", ""]
     for call in c.tool_calls:
         took = f", {call.duration_ms:.0f} ms" if call.duration_ms is not None else ""
         outcome = call.error or call.result
-        lines += [f"> 🔧 `{call.name}({call.arguments})` — {call.status}{took}{': ' + outcome if outcome else ''}", ""]
+        result = f": {outcome}" if outcome else ""
+        lines += [f"> 🔧 `{call.name}({call.arguments})` — {call.status}{took}{result}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -31,10 +31,18 @@ def turn_cost(prices: PriceTable, info: SessionInfo, usage: Usage | None) -> flo
 
 
 class HistoryRecorder:
-    def __init__(self, store: HistoryStore, info: SessionInfo, prices: PriceTable,
-                 conversation_id: int | None = None, problem: Callable[[str], None] = lambda _text: None) -> None:
+    def __init__(
+        self,
+        store: HistoryStore,
+        info: SessionInfo,
+        prices: PriceTable,
+        conversation_id: int | None = None,
+        problem: Callable[[str], None] = lambda _text: None,
+    ) -> None:
         self.store = store
-        self.info = info  # the session's profile, provider, model, dialect: set by the owner on changes
+        self.info = (
+            info  # the session's profile, provider, model, dialect: set by the owner on changes
+        )
         self.prices = prices
         self.conversation_id = conversation_id  # None: a new one starts with the first turn
         self._problem = problem
@@ -46,7 +54,9 @@ class HistoryRecorder:
         # Usage without its reply row yet: (usage, cost, whether it was the reply's own response)
         self._pending: list[tuple[Usage, float | None, bool]] = []
         self._first_audio: float | None = None
-        self.on_turn: Callable[[int], None] = lambda _conversation: None  # after each committed turn
+        self.on_turn: Callable[[int], None] = lambda _conversation: (
+            None
+        )  # after each committed turn
 
     def new_conversation(self) -> None:
         self.continue_conversation(None)
@@ -65,8 +75,18 @@ class HistoryRecorder:
                 case out.TurnMeasured() as measured:
                     self._measured(measured)
                 case out.ToolCardChanged(card=card) if card.settled:
-                    call = StoredToolCall(card.id, card.kind, card.name, card.server, card.arguments, card.result,
-                                          card.error, card.status, card.duration_ms, time.time())
+                    call = StoredToolCall(
+                        card.id,
+                        card.kind,
+                        card.name,
+                        card.server,
+                        card.arguments,
+                        card.result,
+                        card.error,
+                        card.status,
+                        card.duration_ms,
+                        time.time(),
+                    )
                     self.store.record_tool_call(self._conversation(), call)
         except HistoryError as exc:
             self._tell(str(exc))
@@ -83,16 +103,31 @@ class HistoryRecorder:
             self._insert(turn)
             return
         before = self._written[turn.item_id]
-        if (before.text, before.interrupted, before.heard_ms) != (turn.text, turn.interrupted, turn.heard_ms):
-            self.store.update_turn(row, text=turn.text if turn.text != before.text else None,
-                                   interrupted=turn.interrupted, heard_ms=turn.heard_ms)
+        if (before.text, before.interrupted, before.heard_ms) != (
+            turn.text,
+            turn.interrupted,
+            turn.heard_ms,
+        ):
+            self.store.update_turn(
+                row,
+                text=turn.text if turn.text != before.text else None,
+                interrupted=turn.interrupted,
+                heard_ms=turn.heard_ms,
+            )
             self._written[turn.item_id] = turn
 
     def _insert(self, turn: Turn) -> None:
         conversation = self._conversation()
-        row = self.store.add_turn(conversation, turn.role, turn.text, info=self.info, interrupted=turn.interrupted,
-                                  heard_ms=turn.heard_ms, paid=self.info.provider != "simulator",
-                                  cost_usd=None if self.info.provider != "simulator" else 0.0)
+        row = self.store.add_turn(
+            conversation,
+            turn.role,
+            turn.text,
+            info=self.info,
+            interrupted=turn.interrupted,
+            heard_ms=turn.heard_ms,
+            paid=self.info.provider != "simulator",
+            cost_usd=None if self.info.provider != "simulator" else 0.0,
+        )
         self._rows[turn.item_id], self._written[turn.item_id] = row, turn
         if turn.role == "user":
             self._reply_row, self._reply_has_usage = None, False
@@ -107,11 +142,19 @@ class HistoryRecorder:
         if measured.usage is not None:
             cost = turn_cost(self.prices, self.info, measured.usage)
             self._pending.append((measured.usage, cost, not measured.silent_tool_step))
-        if measured.first_audio_played_ms is not None or measured.first_audio_received_ms is not None:
+        if (
+            measured.first_audio_played_ms is not None
+            or measured.first_audio_received_ms is not None
+        ):
             self._first_audio = measured.first_audio_played_ms or measured.first_audio_received_ms
         # The usage belongs to the reply already written, unless that one has its own response's
-        # usage (this response's reply is still to come) or this was a tool step (its reply follows).
-        if self._reply_row is not None and not self._reply_has_usage and not measured.silent_tool_step:
+        # usage (this response's reply is still to come) or this was a tool step (the reply
+        # follows).
+        if (
+            self._reply_row is not None
+            and not self._reply_has_usage
+            and not measured.silent_tool_step
+        ):
             self._apply_pending()
 
     def _apply_pending(self) -> None:

@@ -67,8 +67,10 @@ def spend(rows: Iterable[CostRow], now: dt.datetime) -> Spend:
         models[key] = models.get(key, Total()).plus(row)
         if row.at >= day_from:
             today = today.plus(row)
-    by_model = sorted((ModelSpend(p, m, t) for (p, m), t in models.items()),
-                      key=lambda s: (-s.total.cost_usd, s.provider, s.model))
+    by_model = sorted(
+        (ModelSpend(p, m, t) for (p, m), t in models.items()),
+        key=lambda s: (-s.total.cost_usd, s.provider, s.model),
+    )
     return Spend(today, month, tuple(by_model))
 
 
@@ -96,10 +98,15 @@ class BudgetState:
         if not self.warn or self.budget_usd is None:
             return ""
         if self.reached:
-            return (f"This month's spend {usd(self.spent_usd)} has reached your budget of {usd(self.budget_usd)}: "
-                    "new paid sessions are refused until you raise it or connect anyway.")
-        return (f"This month's spend {usd(self.spent_usd)} is {self.fraction:.0%} of your budget of "
-                f"{usd(self.budget_usd)}.")
+            return (
+                f"This month's spend {usd(self.spent_usd)} has reached your budget of "
+                f"{usd(self.budget_usd)}: "
+                "new paid sessions are refused until you raise it or connect anyway."
+            )
+        return (
+            f"This month's spend {usd(self.spent_usd)} is {self.fraction:.0%} of your budget of "
+            f"{usd(self.budget_usd)}."
+        )
 
 
 def refusal(state: BudgetState, how_to_raise: str) -> str | None:
@@ -107,8 +114,10 @@ def refusal(state: BudgetState, how_to_raise: str) -> str | None:
     A session already talking is never cut off: this is asked only before dialing."""
     if not state.reached or state.budget_usd is None:
         return None
-    return (f"This month's spend {usd(state.spent_usd)} has reached your monthly budget of "
-            f"{usd(state.budget_usd)}; {how_to_raise}.")
+    return (
+        f"This month's spend {usd(state.spent_usd)} has reached your monthly budget of "
+        f"{usd(state.budget_usd)}; {how_to_raise}."
+    )
 
 
 def parse_budget(text: str) -> float | None:
@@ -120,10 +129,14 @@ def parse_budget(text: str) -> float | None:
     try:
         value = float(cleaned)
     except ValueError:
-        raise ValueError(f"the budget {text!r} is not a number of US dollars; give e.g. 20 or 7.50, "
-                         "or none to clear it") from None
+        raise ValueError(
+            f"the budget {text!r} is not a number of US dollars; give e.g. 20 or 7.50, "
+            "or none to clear it"
+        ) from None
     if not value >= 0 or value == float("inf"):
-        raise ValueError(f"the budget {text!r} must be zero or more US dollars (or none to clear it)")
+        raise ValueError(
+            f"the budget {text!r} must be zero or more US dollars (or none to clear it)"
+        )
     return value
 
 
@@ -141,7 +154,9 @@ def as_dict(s: Spend, budget_usd: float | None) -> dict:
     return {
         "today": total(s.today),
         "month": total(s.month),
-        "by_model": [{"provider": m.provider, "model": m.model, **total(m.total)} for m in s.by_model],
+        "by_model": [
+            {"provider": m.provider, "model": m.model, **total(m.total)} for m in s.by_model
+        ],
         "budget_usd": budget_usd,
         "budget_used": None if state.fraction is None else round(state.fraction, 4),
     }
@@ -155,7 +170,9 @@ def as_text(s: Spend, budget_usd: float | None) -> str:
     lines = [line("Today", s.today), line("This month", s.month)]
     for m in s.by_model:
         free = "  (the simulator costs nothing)" if m.provider == "simulator" else ""
-        lines.append(f"  {m.provider}/{m.model}: {usd(m.total.cost_usd)} · {m.total.turns} turns{free}")
+        lines.append(
+            f"  {m.provider}/{m.model}: {usd(m.total.cost_usd)} · {m.total.turns} turns{free}"
+        )
     state = BudgetState(budget_usd, s.month.cost_usd)
     if budget_usd is None:
         lines.append("Budget       none (set one with: talkapp spend --budget USD)")

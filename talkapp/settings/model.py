@@ -220,7 +220,7 @@ def _mcp_server(data: Any, problems: list[str]) -> McpServerSettings | None:
 
 
 def _history(data: Any, problems: list[str]) -> HistorySettings:
-    history = _build(HistorySettings, data, problems, "history")
+    history: HistorySettings = _build(HistorySettings, data, problems, "history")
     budget = history.monthly_budget_usd
     if budget is not None and (isinstance(budget, (str, bool)) or not 0 <= budget < float("inf")):
         problems.append(f"history: monthly_budget_usd = {history.monthly_budget_usd!r} is not usable")

@@ -50,7 +50,9 @@ def session_info(profile: ProviderProfile) -> SessionInfo:
 
 
 class ConversationHistory(QObject):
-    def __init__(self, window, controller: Controller, store: HistoryStore | None, prices_file: Path | None) -> None:
+    def __init__(
+        self, window, controller: Controller, store: HistoryStore | None, prices_file: Path | None
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.controller = controller
@@ -64,8 +66,12 @@ class ConversationHistory(QObject):
         self._session_usd = 0.0
         self._build()
         if store is not None:
-            self.recorder = HistoryRecorder(store, session_info(window.settings.active_profile()), self.prices,
-                                            problem=self._problem)
+            self.recorder = HistoryRecorder(
+                store,
+                session_info(window.settings.active_profile()),
+                self.prices,
+                problem=self._problem,
+            )
             self.recorder.on_turn = lambda _conversation: self._turn_saved()
         controller.budget_gate = self._gate
 
@@ -92,7 +98,9 @@ class ConversationHistory(QObject):
         self.strip_label = QLabel()
         self.strip_label.setWordWrap(True)
         self.continue_button = QPushButton("&Continue")
-        self.continue_button.setToolTip("A new session with this conversation as context; new turns are added to it")
+        self.continue_button.setToolTip(
+            "A new session with this conversation as context; new turns are added to it"
+        )
         strip.addWidget(self.strip_label, 1)
         strip.addWidget(self.continue_button)
         self.strip.hide()
@@ -103,7 +111,9 @@ class ConversationHistory(QObject):
         w.talk.layout().insertWidget(w.talk.layout().count() - 1, self.spend_line)
         self.toggle.toggled.connect(self.show_panel)
         self.new_button.clicked.connect(self.new_conversation)
-        self.continue_button.clicked.connect(lambda: self.viewing and self.continue_conversation(self.viewing))
+        self.continue_button.clicked.connect(
+            lambda: self.viewing and self.continue_conversation(self.viewing)
+        )
         self.panel.search_changed.connect(lambda _text: self.refresh_list())
         self.panel.open_requested.connect(self.open_conversation)
         self.panel.continue_requested.connect(self.continue_conversation)
@@ -130,7 +140,7 @@ class ConversationHistory(QObject):
             self.open_conversation(last)
         self._refresh_spend()
 
-    # ---- engine events (connected before the window's slot: a view is cleared before it draws) ----
+    # ---- engine events (connected before the window's: a view is cleared before it draws) ----
 
     @Slot(object)
     def on_event(self, event: object) -> None:
@@ -140,7 +150,7 @@ class ConversationHistory(QObject):
                 if self.recorder is not None:
                     self.recorder.info = session_info(self._live_profile())
             case out.TranscriptChanged() if self.viewing is not None:
-                self._leave_read_only()  # talking while an old conversation is shown starts a new one
+                self._leave_read_only()  # talking over an old conversation starts a new one
             case out.TurnMeasured(usage=usage) if usage is not None:
                 cost = turn_cost(self.prices, session_info(self._live_profile()), usage)
                 self._session_usd += cost or 0.0
@@ -159,9 +169,12 @@ class ConversationHistory(QObject):
         if self.toggle.isChecked() != visible:
             self.toggle.setChecked(visible)
         splitter = self.panel.parentWidget()
-        sizes = splitter.sizes() if isinstance(splitter, QSplitter) else []
+        assert isinstance(splitter, QSplitter)
+        sizes = splitter.sizes()
         if visible and len(sizes) == 3 and sizes[2] < PANEL_WIDTH // 2:  # first shown: make it room
-            room = min(PANEL_WIDTH, max(0, sizes[1] - self.window.transcript.minimumSizeHint().width()))
+            room = min(
+                PANEL_WIDTH, max(0, sizes[1] - self.window.transcript.minimumSizeHint().width())
+            )
             splitter.setSizes([sizes[0], sizes[1] - room + sizes[2], room])
         if visible:
             self.refresh_list()
@@ -187,8 +200,10 @@ class ConversationHistory(QObject):
         self.viewing = conversation_id
         s = conversation.summary
         when = dt.datetime.fromtimestamp(s.started_at).strftime("%Y-%m-%d %H:%M")
-        self.strip_label.setText(f"“{s.title or 'Untitled'}” from {when} · read-only. Continue it, or just talk "
-                                 "to start a new conversation.")
+        self.strip_label.setText(
+            f"“{s.title or 'Untitled'}” from {when} · read-only. Continue it, or just talk "
+            "to start a new conversation."
+        )
         self.strip.show()
 
     @Slot(int)
@@ -218,8 +233,11 @@ class ConversationHistory(QObject):
     def delete_conversation(self, conversation_id: int) -> None:
         if self.store is None:
             return
-        answer = QMessageBox.question(self.window, "Delete conversation",
-                                      "Delete this conversation and its audio files? This cannot be undone.")
+        answer = QMessageBox.question(
+            self.window,
+            "Delete conversation",
+            "Delete this conversation and its audio files? This cannot be undone.",
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -227,7 +245,9 @@ class ConversationHistory(QObject):
         except HistoryError as exc:
             self._problem(str(exc))
             return
-        if self.viewing == conversation_id or (self.recorder and self.recorder.conversation_id == conversation_id):
+        if self.viewing == conversation_id or (
+            self.recorder and self.recorder.conversation_id == conversation_id
+        ):
             self._leave_read_only()
         self.refresh_list()
         self._refresh_spend()
@@ -240,18 +260,27 @@ class ConversationHistory(QObject):
         title = conversation.summary.title or f"conversation {conversation_id}"
         safe = "".join(c for c in title if c.isalnum() or c in " -_")[:40].strip() or "conversation"
         suggested = str(Path.home() / f"TalkApp {safe}.md")
-        path, chosen = QFileDialog.getSaveFileName(self.window, "Export conversation", suggested,
-                                                   "Markdown (*.md);;JSON (*.json)")
+        path, chosen = QFileDialog.getSaveFileName(
+            self.window, "Export conversation", suggested, "Markdown (*.md);;JSON (*.json)"
+        )
         if not path:
             return
-        as_json = path.lower().endswith(".json") or (chosen.startswith("JSON") and not path.lower().endswith(".md"))
-        text = (json.dumps(export.as_dict(conversation), ensure_ascii=False, indent=2) + "\n" if as_json
-                else export.as_markdown(conversation))
+        as_json = path.lower().endswith(".json") or (
+            chosen.startswith("JSON") and not path.lower().endswith(".md")
+        )
+        text = (
+            json.dumps(export.as_dict(conversation), ensure_ascii=False, indent=2) + "\n"
+            if as_json
+            else export.as_markdown(conversation)
+        )
         try:
             Path(path).write_text(text, encoding="utf-8")
         except OSError as exc:
-            self.window.banners.show_message("export", "error",
-                                             f"The conversation could not be saved to {path} ({exc.strerror or exc}).")
+            self.window.banners.show_message(
+                "export",
+                "error",
+                f"The conversation could not be saved to {path} ({exc.strerror or exc}).",
+            )
 
     # ---- budget ----
 
@@ -265,10 +294,15 @@ class ConversationHistory(QObject):
 
     def _budget_refused(self, message: str) -> None:
         self._refused = True
-        self.window.banners.show_message("budget", "error", message, [
-            ("Connect an&yway", self._connect_anyway),
-            ("Raise the &budget…", self.ask_budget),
-        ])
+        self.window.banners.show_message(
+            "budget",
+            "error",
+            message,
+            [
+                ("Connect an&yway", self._connect_anyway),
+                ("Raise the &budget…", self.ask_budget),
+            ],
+        )
 
     def _connect_anyway(self) -> None:
         self._allow_once, self._refused = True, False
@@ -277,16 +311,23 @@ class ConversationHistory(QObject):
 
     def ask_budget(self) -> None:
         current = self.window.settings.history.monthly_budget_usd
-        text, ok = QInputDialog.getText(self.window, "Monthly budget",
-                                        "Monthly budget in US dollars (empty or none: no budget):",
-                                        text="" if current is None else f"{current:g}")
+        text, ok = QInputDialog.getText(
+            self.window,
+            "Monthly budget",
+            "Monthly budget in US dollars (empty or none: no budget):",
+            text="" if current is None else f"{current:g}",
+        )
         if not ok:
             return
         try:
             budget = spend.parse_budget(text)
         except ValueError as exc:
-            self.window.banners.show_message("budget", "error", f"{str(exc)[0].upper()}{str(exc)[1:]}.",
-                                             [("Raise the &budget…", self.ask_budget)])
+            self.window.banners.show_message(
+                "budget",
+                "error",
+                f"{str(exc)[0].upper()}{str(exc)[1:]}.",
+                [("Raise the &budget…", self.ask_budget)],
+            )
             return
         history = dataclasses.replace(self.window.settings.history, monthly_budget_usd=budget)
         self.window.apply_settings(dataclasses.replace(self.window.settings, history=history))
@@ -302,24 +343,32 @@ class ConversationHistory(QObject):
         budget = self.window.settings.history.monthly_budget_usd
         try:
             now = spend.local_now()
-            month = spend.spend(self.store.costs_since(spend.month_start(now).timestamp()), now).month
+            month = spend.spend(
+                self.store.costs_since(spend.month_start(now).timestamp()), now
+            ).month
         except HistoryError as exc:
             self._problem(str(exc))
             return
         self._month_usd = month.cost_usd
         free = self._live_profile().provider == "simulator"
-        session = "This session: free (the simulator costs nothing)" if free else \
-            f"This session: {spend.usd(self._session_usd)}"
+        session = (
+            "This session: free (the simulator costs nothing)"
+            if free
+            else f"This session: {spend.usd(self._session_usd)}"
+        )
         unknown = f" (+{month.unknown} replies without a price)" if month.unknown else ""
         limit = f" of {spend.usd(budget)}" if budget is not None else ""
-        self.spend_line.setText(f"{session} · this month: {spend.usd(month.cost_usd)}{limit}{unknown}")
+        self.spend_line.setText(
+            f"{session} · this month: {spend.usd(month.cost_usd)}{limit}{unknown}"
+        )
         state = spend.BudgetState(budget, month.cost_usd)
         if self._refused and state.reached:
             return  # the refusal's banner (with "Connect anyway") stays
         self._refused = False
         if state.warn:
-            self.window.banners.show_message("budget", "warning", state.banner(), [
-                ("Raise the &budget…", self.ask_budget)])
+            self.window.banners.show_message(
+                "budget", "warning", state.banner(), [("Raise the &budget…", self.ask_budget)]
+            )
         else:
             self.window.banners.clear("budget")
 
@@ -342,11 +391,22 @@ class ConversationHistory(QObject):
         view.clear_entries()
         to_monotonic = time.monotonic() - time.time()
         for t in conversation.turns:
-            view.show_turn(Turn(f"stored-{t.id}", t.role, t.text, final=True, interrupted=t.interrupted,
-                                heard_ms=t.heard_ms, at=t.started_at + to_monotonic))
+            view.show_turn(
+                Turn(
+                    f"stored-{t.id}",
+                    t.role,
+                    t.text,
+                    final=True,
+                    interrupted=t.interrupted,
+                    heard_ms=t.heard_ms,
+                    at=t.started_at + to_monotonic,
+                )
+            )
             if t.role == "assistant" and (t.cost_usd or t.first_audio_ms):
-                parts = [f"first audio {t.first_audio_ms:.0f} ms" if t.first_audio_ms else "",
-                         spend.usd(t.cost_usd) if t.cost_usd else ""]
+                parts = [
+                    f"first audio {t.first_audio_ms:.0f} ms" if t.first_audio_ms else "",
+                    spend.usd(t.cost_usd) if t.cost_usd else "",
+                ]
                 view.annotate(f"stored-{t.id}", " · ".join(p for p in parts if p))
         self.panel.select(conversation.summary.id)
 

@@ -50,11 +50,18 @@ class HistoryPanel(QWidget):
         self.open_button = QPushButton("&Open")
         self.open_button.setToolTip("Show this conversation (read-only until you continue it)")
         self.continue_button = QPushButton("Contin&ue")
-        self.continue_button.setToolTip("A new session with this conversation as context; new turns are added to it")
+        self.continue_button.setToolTip(
+            "A new session with this conversation as context; new turns are added to it"
+        )
         self.delete_button = QPushButton("&Delete")
         self.export_button = QPushButton("Ex&port…")
         self.export_button.setToolTip("Save this conversation as Markdown or JSON")
-        for button in (self.open_button, self.continue_button, self.delete_button, self.export_button):
+        for button in (
+            self.open_button,
+            self.continue_button,
+            self.delete_button,
+            self.export_button,
+        ):
             buttons.addWidget(button)
         layout.addWidget(title)
         layout.addWidget(self.search)
@@ -76,11 +83,15 @@ class HistoryPanel(QWidget):
         for row in rows:
             item = QListWidgetItem(describe(row))
             item.setData(Qt.ItemDataRole.UserRole, row.id)
-            item.setToolTip(f"Conversation {row.id}: {row.turns} turns · {row.provider}/{row.model}")
+            item.setToolTip(
+                f"Conversation {row.id}: {row.turns} turns · {row.provider}/{row.model}"
+            )
             self.list.addItem(item)
             if row.id == selected:
                 self.list.setCurrentItem(item)
-        self.empty.setText("" if rows else ("Nothing matches." if searching else "No saved conversations yet."))
+        self.empty.setText(
+            "" if rows else ("Nothing matches." if searching else "No saved conversations yet.")
+        )
         self.empty.setVisible(not rows)
         self._enable()
 
@@ -103,7 +114,12 @@ class HistoryPanel(QWidget):
 
     def _enable(self) -> None:
         chosen = self.selected_id() is not None
-        for button in (self.open_button, self.continue_button, self.delete_button, self.export_button):
+        for button in (
+            self.open_button,
+            self.continue_button,
+            self.delete_button,
+            self.export_button,
+        ):
             button.setEnabled(chosen)
 
 
