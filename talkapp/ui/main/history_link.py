@@ -172,10 +172,14 @@ class ConversationHistory(QObject):
         assert isinstance(splitter, QSplitter)
         sizes = splitter.sizes()
         if visible and len(sizes) == 3 and sizes[2] < PANEL_WIDTH // 2:  # first shown: make it room
-            room = min(
-                PANEL_WIDTH, max(0, sizes[1] - self.window.transcript.minimumSizeHint().width())
-            )
-            splitter.setSizes([sizes[0], sizes[1] - room + sizes[2], room])
+            # Widen the window when the transcript has no room to spare (as the screen allows).
+            spare = sizes[1] - self.window.transcript.minimumSizeHint().width()
+            screen = self.window.screen().availableGeometry().width()
+            grow = max(0, min(PANEL_WIDTH - spare, screen - self.window.width()))
+            if grow:
+                self.window.resize(self.window.width() + grow, self.window.height())
+            total = sum(sizes) + grow
+            splitter.setSizes([sizes[0], total - sizes[0] - PANEL_WIDTH, PANEL_WIDTH])
         if visible:
             self.refresh_list()
             self.panel.search.setFocus()

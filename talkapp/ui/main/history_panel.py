@@ -8,7 +8,7 @@ import datetime as dt
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -46,8 +46,8 @@ class HistoryPanel(QWidget):
         self.empty = QLabel()
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        buttons = QHBoxLayout()
-        self.open_button = QPushButton("&Open")
+        buttons = QGridLayout()  # two by two: the panel stays narrow beside the transcript
+        self.open_button = QPushButton("Op&en")  # Alt+O is the transcript's Copy
         self.open_button.setToolTip("Show this conversation (read-only until you continue it)")
         self.continue_button = QPushButton("Contin&ue")
         self.continue_button.setToolTip(
@@ -56,13 +56,9 @@ class HistoryPanel(QWidget):
         self.delete_button = QPushButton("&Delete")
         self.export_button = QPushButton("Ex&port…")
         self.export_button.setToolTip("Save this conversation as Markdown or JSON")
-        for button in (
-            self.open_button,
-            self.continue_button,
-            self.delete_button,
-            self.export_button,
-        ):
-            buttons.addWidget(button)
+        order = (self.open_button, self.continue_button, self.delete_button, self.export_button)
+        for n, button in enumerate(order):
+            buttons.addWidget(button, n // 2, n % 2)
         layout.addWidget(title)
         layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
