@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fake_keys import fake_key
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from test_cli_say import simulator_thread  # noqa: F401  (fixture)
 from test_ui_main import WAIT, no_key, replies, wait_live  # noqa: F401  (fixtures and helpers)
 
@@ -80,6 +80,7 @@ def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(
     window = app.window
     wait_live(qtbot, window)
     type_turn(qtbot, window, "Remember the word pineapple")
+    qtbot.waitUntil(lambda: "ms · free" in window.transcript.view.toPlainText(), timeout=WAIT)
     qtbot.waitUntil(
         lambda: saved(history_path) and len(saved(history_path)[0].turns) == 2, timeout=WAIT
     )
@@ -262,13 +263,20 @@ def test_at_the_budget_a_paid_session_is_refused_before_dialing_unless_the_user_
     type_turn(qtbot, window, "Worth every cent")
     # a priced model: this reply cost something (its usage follows the reply's words)
     qtbot.waitUntil(
-        lambda: len(saved(history_path)) == 2 and (saved(history_path)[0].summary.cost_usd or 0) > 0,
+        lambda: (
+            len(saved(history_path)) == 2 and (saved(history_path)[0].summary.cost_usd or 0) > 0
+        ),
         timeout=WAIT,
     )
     assert "has reached" in window.banners.get("budget").text  # still over: the banner says so
+    qtbot.waitUntil(
+        lambda: "· $0.0" in window.transcript.view.toPlainText(), timeout=WAIT
+    )  # the reply's cost
 
 
-def test_the_budget_banner_shows_from_80_percent(qtbot, desktop, history_path, paid_profile):
+def test_the_budget_banner_shows_from_80_percent_and_the_budget_is_set_in_the_app(
+    qtbot, desktop, history_path, paid_profile, monkeypatch, tmp_path
+):
     spent(history_path, 8.5)
     settings = Settings().with_profile(paid_profile)
     app = desktop(
@@ -283,3 +291,13 @@ def test_the_budget_banner_shows_from_80_percent(qtbot, desktop, history_path, p
     assert banner is not None and banner.level == "warning" and "85%" in banner.text
     wait_live(qtbot, window)  # below 100 %: it connects
     assert "this month: $8.50 of $10.00" in app.history.spend_line.text()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("a lot", True))
+    qtbot.mouseClick(app.history.budget_button, Qt.MouseButton.LeftButton)
+    refused = window.banners.get("budget")
+    assert refused.level == "error" and "not a number" in refused.text and "\n" not in refused.text
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("100", True))
+    qtbot.mouseClick(refused.buttons[0], Qt.MouseButton.LeftButton)  # Raise the budget…
+    assert window.banners.get("budget") is None  # 8.5 % of the new budget: no banner
+    assert "of $100.00" in app.history.spend_line.text()
+    saved_settings = SettingsStore(tmp_path / "config").load().settings
+    assert saved_settings.history.monthly_budget_usd == 100.0

@@ -16,7 +16,7 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -40,6 +40,7 @@ from talkapp.session.transcript import Turn
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
 from talkapp.ui.main.history_panel import HistoryPanel
+from talkapp.ui.main.turn_stats import first_audio_ms
 
 PANEL_WIDTH = 280  # the history panel's first width, taken from the transcript
 RAISE_BUDGET = "raise it with “Raise the budget…” or connect anyway for this session"
@@ -108,9 +109,15 @@ class ConversationHistory(QObject):
         self.spend_line = QLabel()
         self.spend_line.setAccessibleName("Spend")
         self.spend_line.setWordWrap(True)
-        w.talk.layout().insertWidget(w.talk.layout().count() - 1, self.spend_line)
+        self.budget_button = QPushButton("Monthly bud&get…")
+        self.budget_button.setToolTip("Set or clear the monthly budget for paid sessions")
+        spend_row = QHBoxLayout()
+        spend_row.addWidget(self.spend_line, 1)
+        spend_row.addWidget(self.budget_button)
+        w.talk.layout().insertLayout(w.talk.layout().count() - 1, spend_row)
         self.toggle.toggled.connect(self.show_panel)
         self.new_button.clicked.connect(self.new_conversation)
+        self.budget_button.clicked.connect(self.ask_budget)
         self.continue_button.clicked.connect(
             lambda: self.viewing and self.continue_conversation(self.viewing)
         )
@@ -151,9 +158,12 @@ class ConversationHistory(QObject):
                     self.recorder.info = session_info(self._live_profile())
             case out.TranscriptChanged() if self.viewing is not None:
                 self._leave_read_only()  # talking over an old conversation starts a new one
-            case out.TurnMeasured(usage=usage) if usage is not None:
+            case out.TurnMeasured(usage=usage) as measured if usage is not None:
                 cost = turn_cost(self.prices, session_info(self._live_profile()), usage)
                 self._session_usd += cost or 0.0
+                if not measured.silent_tool_step:
+                    # after the window has drawn this event (its slot comes next): add the cost
+                    QTimer.singleShot(0, self, lambda: self._annotate_cost(measured, cost))
             case BudgetRefused(message=message):
                 self._budget_refused(message)
         if self.recorder is not None:
@@ -377,6 +387,17 @@ class ConversationHistory(QObject):
             self.window.banners.clear("budget")
 
     # ---- showing ----
+
+    def _annotate_cost(self, measured: out.TurnMeasured, cost: float | None) -> None:
+        view = self.window.transcript.view
+        item = view.last_assistant_turn()
+        latency = first_audio_ms(measured)
+        parts = [
+            f"first audio {latency:.0f} ms" if latency is not None else "",
+            "free" if cost == 0.0 else spend.usd(cost),
+        ]
+        if item is not None:
+            view.annotate(item, " · ".join(p for p in parts if p))
 
     def _turn_saved(self) -> None:
         self.refresh_list()
