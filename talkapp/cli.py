@@ -147,7 +147,7 @@ def _run_say(args: argparse.Namespace) -> int:
     history = history_command.before_session(args, profile, simulator=args.simulator)
     started_at = time.time()
     try:
-        result = asyncio.run(_say(dataclasses.replace(profile, session=manual), pcm, args, history.context.items))
+        result = asyncio.run(_say(dataclasses.replace(profile, session=manual), pcm, args, history))
         cost = history.record_turn(result.user_transcript, result.assistant_transcript, result.usage,
                                    result.timings.first_audio, started_at)
     finally:
@@ -170,7 +170,7 @@ def _run_say(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace, context=()):
+async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace, history):
     from talkapp.session.one_turn import TurnFailed, run_one_turn
 
     async with contextlib.AsyncExitStack() as stack:
@@ -185,10 +185,11 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace, c
         tap = None
         if args.record:
             tap = SessionRecording.in_folder(Path(args.record), profile.model, recording_about(profile))
+            history.audio_path = str(tap.folder)
         try:
             return await run_one_turn(
                 profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout, tap=tap,
-                context=context,
+                context=history.context.items,
             )
         except TurnFailed as exc:
             raise CliError(str(exc)) from None

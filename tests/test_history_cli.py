@@ -295,3 +295,31 @@ def test_say_killed_mid_reply_leaves_a_history_with_every_completed_turn(
         say(priced, stereo_wav, "--continue", str(first["conversation_id"]))
     )  # not left locked
     assert again["conversation_id"] == first["conversation_id"]
+
+
+def test_rename_keep_and_delete_all_and_a_recording_goes_with_its_conversation(
+    priced,
+    stereo_wav,  # noqa: F811
+    tmp_path,
+):
+    recordings = tmp_path / "recordings"
+    recorded = last_json(say(priced, stereo_wav, "--record", str(recordings)))
+    [folder] = list(recordings.iterdir())
+    assert (folder / "reply.wav").exists()
+    ident = str(recorded["conversation_id"])
+    assert priced("history", "rename", ident, "Recorded test").returncode == 0
+    listed = last_json(priced("history", "--json"))["conversations"]
+    assert listed[0]["title"] == "Recorded test"
+    assert priced("history", "delete", ident).returncode == 0
+    assert not folder.exists()  # the recording went with the conversation
+
+    last_json(say(priced, stereo_wav))
+    last_json(say(priced, stereo_wav))
+    kept = priced("history", "keep", "30")
+    assert kept.returncode == 0 and "0 older ones were deleted" in kept.stdout
+    assert len(last_json(priced("history", "--json"))["conversations"]) == 2  # today's stay
+    assert priced("history", "keep", "forever").returncode == 0
+    nothing = priced("history", "delete")
+    assert nothing.returncode == 1 and "--all" in nothing.stderr and nothing.stderr.count("\n") == 1
+    assert "all 2 conversations" in priced("history", "delete", "--all").stdout
+    assert last_json(priced("history", "--json"))["conversations"] == []

@@ -78,3 +78,23 @@ def test_a_budget_that_is_not_a_number_is_one_line(text):
 def test_month_start_is_the_local_first_of_the_month():
     assert spend.month_start(NOW) == dt.datetime(2026, 3, 1, tzinfo=TZ)
     assert spend.day_start(NOW) == dt.datetime(2026, 3, 15, tzinfo=TZ)
+
+
+def test_the_budget_and_retention_settings_are_read_forgivingly():
+    from talkapp.settings.model import from_json, to_json
+
+    problems: list[str] = []
+    good = from_json({"history": {"monthly_budget_usd": 12.5, "keep_days": 30}}, problems)
+    assert (good.history.monthly_budget_usd, good.history.keep_days, problems) == (12.5, 30, [])
+    assert from_json(to_json(good), []).history == good.history
+    bad = from_json({"history": {"monthly_budget_usd": "lots", "keep_days": -2}}, problems)
+    assert bad.history.monthly_budget_usd is None and bad.history.keep_days is None
+    assert len(problems) == 2 and all("history" in p for p in problems)
+
+
+def test_the_history_package_needs_no_qt():
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "talkapp" / "history"
+    for source in package.glob("*.py"):
+        assert "PySide6" not in source.read_text(), source.name

@@ -84,6 +84,8 @@ def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(
     qtbot.waitUntil(
         lambda: saved(history_path) and len(saved(history_path)[0].turns) == 2, timeout=WAIT
     )
+    qtbot.mouseClick(window.talk.modes.hands_free, Qt.MouseButton.LeftButton)  # quit in hands-free
+    assert window.settings.mode != "ptt"
     window.resize(900, 560)
     splitter = window.transcript.parentWidget()
     splitter.setSizes([300, 800])
@@ -105,7 +107,7 @@ def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(
     assert (
         window.transcript.parentWidget().sizes()[0] == sizes[0] == 300
     )  # the talk side as it was left
-    assert window.settings.mode == "ptt"  # never reopens with the microphone open
+    assert window.settings.mode == "ptt" and window.talk.modes.mode == "ptt"  # the mic stays closed
     shown = [t.text for t in window.transcript.view.turns()]
     assert shown == [t.text for t in first.turns] and "Remember the word pineapple" in shown
     assert app.history.viewing == first.summary.id and app.history.strip.isVisible()

@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,8 +64,21 @@ def add_parsers(commands) -> None:
     )
     exporting.set_defaults(run=_run_export)
     delete = actions.add_parser("delete", help="delete one conversation (and its audio files)")
-    delete.add_argument("id", type=_conversation_id, metavar="ID")
+    delete.add_argument("id", type=_conversation_id, metavar="ID", nargs="?")
+    delete.add_argument("--all", action="store_true", help="delete every conversation")
     delete.set_defaults(run=_run_delete)
+    rename = actions.add_parser("rename", help="give a conversation another title")
+    rename.add_argument("id", type=_conversation_id, metavar="ID")
+    rename.add_argument("title", metavar="TITLE")
+    rename.set_defaults(run=_run_rename)
+    keep = actions.add_parser("keep", help="how long conversations are kept (default forever)")
+    keep.add_argument(
+        "days",
+        metavar="DAYS|forever",
+        type=_days,
+        help="delete conversations older than DAYS now and at each start; forever: keep all",
+    )
+    keep.set_defaults(run=_run_keep)
 
     spending = commands.add_parser(
         "spend", help="what conversations cost today and this month; the monthly budget"
@@ -113,6 +127,7 @@ class SessionHistory:
     prices: PriceTable
     conversation_id: int | None = None
     context: Context = field(default_factory=lambda: Context((), 0))
+    audio_path: str | None = None  # --record: the session's recording folder
 
     @property
     def paid(self) -> bool:
@@ -139,6 +154,7 @@ class SessionHistory:
             at=started_at,
             info=self.info,
             paid=self.paid,
+            audio_path=self.audio_path,
             cost_usd=0.0 if not self.paid else None,
         )
         usage_dict = dataclasses.asdict(usage) if usage is not None else None
@@ -148,6 +164,7 @@ class SessionHistory:
             assistant_text,
             info=self.info,
             paid=self.paid,
+            audio_path=self.audio_path,
             first_audio_ms=first_audio_ms,
             usage=usage_dict,
             cost_usd=cost,
@@ -299,13 +316,54 @@ def _run_export(args: argparse.Namespace) -> int:
 
 
 def _run_delete(args: argparse.Namespace) -> int:
+    if (args.id is None) == (not args.all):
+        raise HistoryError(
+            "Name one conversation to delete (an ID from `talkapp history`), or --all."
+        )
     with HistoryStore() as store:
         _notices(store)
-        audio = store.delete(args.id)
+        if args.all:
+            count = len(store.conversations())
+            audio = store.delete_before(float("inf"))
+        else:
+            audio = store.delete(args.id)
     removed = export.remove_files(audio)
-    print(
-        f"Deleted conversation {args.id}" + (f" and {removed} audio files" if removed else "") + "."
-    )
+    what = f"all {count} conversations" if args.all else f"conversation {args.id}"
+    print(f"Deleted {what}" + (f" and {removed} audio recordings" if removed else "") + ".")
+    return 0
+
+
+def _run_rename(args: argparse.Namespace) -> int:
+    if not args.title.strip():
+        raise HistoryError("Give the conversation a title that is not empty.")
+    with HistoryStore() as store:
+        _notices(store)
+        store.rename(args.id, args.title)
+    print(f"Conversation {args.id} is now “{args.title.strip()}”.")
+    return 0
+
+
+def _run_keep(args: argparse.Namespace) -> int:
+    """Retention: stored in the settings (the app applies it at each start) and applied now."""
+    settings_store = SettingsStore()
+    loaded = settings_store.load()
+    history = dataclasses.replace(loaded.settings.history, keep_days=args.days)
+    try:
+        settings_store.save(dataclasses.replace(loaded.settings, history=history))
+    except OSError as exc:
+        raise HistoryError(
+            f"The setting could not be saved to {settings_store.path} ({exc.strerror or exc})."
+        ) from None
+    if args.days is None:
+        print("Conversations are kept until you delete them.")
+        return 0
+    with HistoryStore() as store:
+        _notices(store)
+        before = len(store.conversations())
+        audio = store.delete_before(time.time() - args.days * 86400)
+        deleted = before - len(store.conversations())
+    export.remove_files(audio)
+    print(f"Conversations are kept {args.days} days; {deleted} older ones were deleted.")
     return 0
 
 
@@ -356,6 +414,12 @@ def _conversation_id(text: str) -> int:
             f"{text!r} is not a conversation id (a number from `talkapp history`)"
         )
     return value
+
+
+def _days(text: str) -> int | None:
+    if text.strip().lower() == "forever":
+        return None
+    return _positive(text)
 
 
 def _positive(text: str) -> int:

@@ -99,15 +99,27 @@ def as_markdown(c: Conversation) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+RECORDING_FILES = ("input.wav", "reply.wav", "events.jsonl", "session.json")  # session/recording.py
+
+
 def remove_files(paths: list[str]) -> int:
-    """Delete the audio files of deleted turns; returns how many were removed."""
+    """Delete the audio of deleted conversations: a recording folder's own files (and the folder
+    once empty; anything else a person put there stays) or a single file. Returns how many
+    recordings went."""
     removed = 0
-    for path in paths:
+    for path in dict.fromkeys(paths):  # many turns share one session's recording
+        target = Path(path)
         try:
-            Path(path).unlink()
+            if target.is_dir():
+                for name in RECORDING_FILES:
+                    (target / name).unlink(missing_ok=True)
+                if not any(target.iterdir()):
+                    target.rmdir()
+            else:
+                target.unlink()
             removed += 1
         except FileNotFoundError:
             pass
         except OSError:
-            pass  # a file we cannot remove is left; the rows are gone either way
+            pass  # what cannot be removed is left; the rows are gone either way
     return removed

@@ -54,6 +54,7 @@ class HistoryRecorder:
         # Usage without its reply row yet: (usage, cost, whether it was the reply's own response)
         self._pending: list[tuple[Usage, float | None, bool]] = []
         self._first_audio: float | None = None
+        self.audio_path: str | None = None  # the session's recording folder, if it is recorded
         self.on_turn: Callable[[int], None] = lambda _conversation: (
             None
         )  # after each committed turn
@@ -125,6 +126,7 @@ class HistoryRecorder:
             info=self.info,
             interrupted=turn.interrupted,
             heard_ms=turn.heard_ms,
+            audio_path=self.audio_path,
             paid=self.info.provider != "simulator",
             cost_usd=None if self.info.provider != "simulator" else 0.0,
         )

@@ -464,20 +464,26 @@ class HistoryStore:
             )
 
     def delete(self, conversation_id: int) -> list[str]:
-        """Delete a conversation; returns the audio files its turns referenced (to remove)."""
+        """Delete a conversation; returns the audio its turns referenced that no other
+        conversation does (a session's recording may hold two), for the caller to remove."""
         with self._write() as db:
             self._require(db, conversation_id)
             audio = [
                 r[0]
                 for r in db.execute(
-                    "SELECT audio_path FROM turns WHERE conversation_id = ? AND audio_path IS "
-                    "NOT NULL",
+                    "SELECT DISTINCT audio_path FROM turns WHERE conversation_id = ?"
+                    " AND audio_path IS NOT NULL",
                     (conversation_id,),
                 )
             ]
             db.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
-        return audio
+            shared = {
+                path
+                for path in audio
+                if db.execute("SELECT 1 FROM turns WHERE audio_path = ?", (path,)).fetchone()
+            }
+        return [path for path in audio if path not in shared]
 
     def delete_before(self, cutoff: float) -> list[str]:
         """Retention: delete conversations last used before `cutoff`; returns their audio files."""

@@ -165,6 +165,11 @@ class Engine:
         await asyncio.to_thread(self._io.set_devices, input_key, output_key)
         self._rates_changed()
 
+    @property
+    def recording_folder(self) -> Path | None:
+        """This session's recording (Settings → Recording), or None when it is not recorded."""
+        return self._recording_tap.folder if self._recording_tap is not None else None
+
     def levels(self) -> tuple[float, float]:
         """(mic dBFS, speaker dBFS); plain floats, safe to read from any thread -- including
         while the loop is still opening the audio, one part at a time."""

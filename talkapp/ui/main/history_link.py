@@ -156,6 +156,9 @@ class ConversationHistory(QObject):
                 self._session_usd = 0.0
                 if self.recorder is not None:
                     self.recorder.info = session_info(self._live_profile())
+                    engine = self.controller.engine
+                    folder = engine.recording_folder if engine is not None else None
+                    self.recorder.audio_path = str(folder) if folder is not None else None
             case out.TranscriptChanged() if self.viewing is not None:
                 self._leave_read_only()  # talking over an old conversation starts a new one
             case out.TurnMeasured(usage=usage) as measured if usage is not None:
