@@ -40,7 +40,9 @@ ICON = _assets() / "icon.svg"
 
 
 class DesktopApp:
-    def __init__(self, store: SettingsStore | None = None, history: HistoryStore | None = None) -> None:
+    def __init__(
+        self, store: SettingsStore | None = None, history: HistoryStore | None = None
+    ) -> None:
         self.store = store or SettingsStore()
         loaded = self.store.load()
         # A restart never opens the microphone by itself: hands-free is one click away.
@@ -52,12 +54,15 @@ class DesktopApp:
         # reference dropped by a garbage collection on the loop thread (the engine holds its
         # `emit`), a QObject would be destroyed on the wrong thread.
         self.bridge.setParent(self.window)
-        self.history = ConversationHistory(self.window, self.controller, self._open_history(history, settings),
-                                           self.store.folder / "prices.json")
-        self.bridge.deliver_to(self.history.on_event)  # first: it clears a read-only view before it is drawn on
+        kept = self._open_history(history, settings)
+        prices = self.store.folder / "prices.json"
+        self.history = ConversationHistory(self.window, self.controller, kept, prices)
+        # The history first: it clears a read-only view before the window draws a new turn on it.
+        self.bridge.deliver_to(self.history.on_event)
         self.bridge.deliver_to(self.window.on_event)
         self.window_state = WindowState(self.store.folder)
-        self.history.show_panel(self.window_state.restore(self.window, self.window.transcript.parentWidget()))
+        splitter = self.window.transcript.parentWidget()
+        self.history.show_panel(self.window_state.restore(self.window, splitter))
         self.window.settings_changed.connect(self._settings_changed)
         for notice in loaded.notices:
             self.window.banners.show_message("settings", "warning", notice)
@@ -70,14 +75,17 @@ class DesktopApp:
         self.window.show()
         self.window.start()
 
-    def _open_history(self, history: HistoryStore | None, settings: Settings) -> HistoryStore | None:
+    def _open_history(
+        self, history: HistoryStore | None, settings: Settings
+    ) -> HistoryStore | None:
         if not settings.history.enabled:
             return None
         store = history or HistoryStore()
         try:
             store.open()
         except HistoryError as exc:
-            self.window.banners.show_message("history", "warning", f"{exc} This conversation is not being saved.")
+            message = f"{exc} This conversation is not being saved."
+            self.window.banners.show_message("history", "warning", message)
             return None
         for notice in store.notices:
             self.window.banners.show_message("history", "warning", notice)
@@ -88,7 +96,8 @@ class DesktopApp:
         the loop: the only wait on the main thread, once nothing is left to draw)."""
         if self._hotkey is not None:
             self._hotkey.stop()
-        self.window_state.save(self.window, self.window.transcript.parentWidget(), self.history.panel.isVisible())
+        splitter = self.window.transcript.parentWidget()
+        self.window_state.save(self.window, splitter, self.history.panel.isVisible())
         self.window.hide()
         self.controller.shutdown()
         if self.history.store is not None:

@@ -148,8 +148,13 @@ def _run_say(args: argparse.Namespace) -> int:
     started_at = time.time()
     try:
         result = asyncio.run(_say(dataclasses.replace(profile, session=manual), pcm, args, history))
-        cost = history.record_turn(result.user_transcript, result.assistant_transcript, result.usage,
-                                   result.timings.first_audio, started_at)
+        cost = history.record_turn(
+            result.user_transcript,
+            result.assistant_transcript,
+            result.usage,
+            result.timings.first_audio,
+            started_at,
+        )
     finally:
         history.close()
     if args.out:
@@ -187,8 +192,9 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace, h
             tap = SessionRecording.in_folder(Path(args.record), profile.model, recording_about(profile))
             history.audio_path = str(tap.folder)
         try:
+            pace = 0 if args.fast else 1.0
             return await run_one_turn(
-                profile.endpoint(), key, profile.session, pcm, pace=0 if args.fast else 1.0, timeout=args.timeout, tap=tap,
+                profile.endpoint(), key, profile.session, pcm, pace=pace, timeout=args.timeout, tap=tap,
                 context=history.context.items,
             )
         except TurnFailed as exc:
@@ -222,8 +228,10 @@ def _run_talk(args: argparse.Namespace) -> int:
         printer = TerminalPrinter()
         emit = history_command.recording_emit(history, printer)
         record_to = Path(args.record) if args.record else None
-        engine = Engine(profile, key, emit, Mode(args.mode), audio, record_to, tools=_terminal_toolbox(),
-                        context=history.context.items)
+        tools = _terminal_toolbox()
+        context = history.context.items
+        mode = Mode(args.mode)
+        engine = Engine(profile, key, emit, mode, audio, record_to, tools=tools, context=context)
         return run_talk(engine, printer, args.duration)
 
 

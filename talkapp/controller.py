@@ -57,8 +57,10 @@ class Controller:
         self._simulator = None  # (Simulator, its LoopThread) while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
         self.clipboard: ClipboardRead | None = None  # the UI's clipboard reader (Qt's lives on the main thread)
-        self.context: tuple[AddHistory, ...] = ()  # a continued conversation's turns, sent when a session opens
-        # Before dialing a paid session: a line refusing it (the monthly budget), or None. Loop thread.
+        # A continued conversation's turns, sent when a session opens.
+        self.context: tuple[AddHistory, ...] = ()
+        # Before dialing a paid session: a line refusing it (the monthly budget), or None.
+        # Called on the loop thread.
         self.budget_gate: Callable[[ProviderProfile], str | None] = lambda _profile: None
 
     # ---- commands (any thread) ----
@@ -150,7 +152,8 @@ class Controller:
             profile = dataclasses.replace(profile, base_url=self._simulator[0].url)
         tools = await open_toolbox(self.settings.tools, self.clipboard, lambda: self.settings.tools.clipboard_allowed)
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
-                        record_to=self.settings.recordings_folder(), tools=tools, context=self.context)
+                        record_to=self.settings.recordings_folder(), tools=tools,
+                        context=self.context)
         self._engine = engine
         if not await engine.start():
             self._engine = None

@@ -74,8 +74,8 @@ class AudioOptions:
 class Engine:
     def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
-                 record_to: Path | None = None, resend_context: bool = True, tools: ToolBox | None = None,
-                 context: tuple[cmd.AddHistory, ...] = ()) -> None:
+                 record_to: Path | None = None, resend_context: bool = True,
+                 tools: ToolBox | None = None, context: tuple[cmd.AddHistory, ...] = ()) -> None:
         self.profile = profile
         self.context = context  # earlier turns of a stored conversation being continued
         self._record_to = record_to  # a folder for session recordings, or None
@@ -92,7 +92,8 @@ class Engine:
         self._clock = _TurnClock()
         self._connected = False
         self._renewal: asyncio.Task | None = None
-        self._replaying: collections.deque[tuple[str, str]] = collections.deque()  # context sent, echo expected
+        # Context re-sent to a new session, whose echo is expected (not a new turn).
+        self._replaying: collections.deque[tuple[str, str]] = collections.deque()
         self._replayed_ids: set[str] = set()
         self._dropped_reported = 0  # capture frames lost to overruns, already told
         self._underflows_reported = 0  # times the speaker ran dry, already told
@@ -303,7 +304,8 @@ class Engine:
             items = list(self.context)
         else:
             turns = [t for t in self.transcript.turns() if t.final and t.text.strip()]
-            items = [*self.context, *(cmd.AddHistory(t.role, t.text) for t in turns)][-RESEND_TURNS:]
+            spoken = (cmd.AddHistory(t.role, t.text) for t in turns)
+            items = [*self.context, *spoken][-RESEND_TURNS:]
         self._replaying = collections.deque((i.role, i.text) for i in items)
         return items
 

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms
 from talkapp.protocol import events as ev
-from talkapp.protocol.commands import AddHistory, AppendAudio, CommitAudio, CreateResponse, SessionConfig
+from talkapp.protocol.commands import (
+    AddHistory,
+    AppendAudio,
+    CommitAudio,
+    CreateResponse,
+    SessionConfig,
+)
 from talkapp.protocol.endpoint import Endpoint
 from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.transport.websocket import TransportClosed

@@ -223,7 +223,7 @@ def _history(data: Any, problems: list[str]) -> HistorySettings:
     history: HistorySettings = _build(HistorySettings, data, problems, "history")
     budget = history.monthly_budget_usd
     if budget is not None and (isinstance(budget, (str, bool)) or not 0 <= budget < float("inf")):
-        problems.append(f"history: monthly_budget_usd = {history.monthly_budget_usd!r} is not usable")
+        problems.append(f"history: monthly_budget_usd = {budget!r} is not usable")
         history = dataclasses.replace(history, monthly_budget_usd=None)
     days = history.keep_days
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
