@@ -165,11 +165,12 @@ def _run_say(args: argparse.Namespace) -> int:
     from talkapp.report import turn_as_dict, turn_as_table
 
     if args.json:
-        saved = {"conversation_id": history.conversation_id, "cost_usd": cost}
+        kept = history.conversation_id if history.saved else None
+        saved = {"conversation_id": kept, "cost_usd": cost}
         print(json.dumps(turn_as_dict(result, args.out) | saved, ensure_ascii=False))
     else:
         print(turn_as_table(result, args.out))
-        if history.conversation_id is not None:
+        if history.conversation_id is not None and history.saved:
             print(f"Saved as conversation {history.conversation_id} (talkapp history show "
                   f"{history.conversation_id}; continue with --continue {history.conversation_id})")
     return 0

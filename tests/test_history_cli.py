@@ -200,11 +200,15 @@ def test_a_locked_database_is_one_line(priced, stereo_wav, folders):  # noqa: F8
     try:
         assert priced("history").returncode == 0
         run = priced("history", "delete", str(saved["conversation_id"]))
+        reply = say(priced, stereo_wav)  # the reply is not lost because it cannot be saved
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     assert run.returncode == 1 and run.stderr.count("\n") == 1 and "locked" in run.stderr
     assert len(last_json(priced("history", "--json"))["conversations"]) == 1
+    unsaved = last_json(reply)
+    assert unsaved["assistant_transcript"] and unsaved["conversation_id"] is None
+    assert "locked" in reply.stderr and "not saved" in reply.stderr
 
 
 def test_a_corrupt_database_is_moved_aside_and_the_command_goes_on(folders):

@@ -128,6 +128,7 @@ class SessionHistory:
     conversation_id: int | None = None
     context: Context = field(default_factory=lambda: Context((), 0))
     audio_path: str | None = None  # --record: the session's recording folder
+    saved: bool = True  # False once a turn could not be written
 
     @property
     def paid(self) -> bool:
@@ -145,6 +146,24 @@ class SessionHistory:
         cost = turn_cost(self.prices, self.info, usage)
         if self.store is None:
             return cost
+        try:
+            self._record(user_text, assistant_text, usage, first_audio_ms, started_at, cost)
+        except HistoryError as exc:
+            # The reply was received: it is still printed and written; only saving failed.
+            print(f"[warning] {exc} This turn was not saved.", file=sys.stderr)
+            self.saved = False
+        return cost
+
+    def _record(
+        self,
+        user_text: str,
+        assistant_text: str,
+        usage,
+        first_audio_ms: float | None,
+        started_at: float,
+        cost: float | None,
+    ) -> None:
+        assert self.store is not None
         if self.conversation_id is None:
             self.conversation_id = self.store.start_conversation(self.info, at=started_at)
         self.store.add_turn(
@@ -169,7 +188,6 @@ class SessionHistory:
             usage=usage_dict,
             cost_usd=cost,
         )
-        return cost
 
     def close(self) -> None:
         if self.store is not None:
@@ -198,13 +216,25 @@ def before_session(
     )
     budget = settings.history.monthly_budget_usd
     keeps = not args.no_history and settings.history.enabled
-    store = HistoryStore() if keeps or (budget is not None and not simulator) else None
+    checks_budget = budget is not None and not simulator and not args.over_budget
+    if args.continue_id is not None and not keeps:
+        raise HistoryError(
+            "--continue needs the conversation history, which is off in the settings "
+            '("history": {"enabled": false} in settings.json).'
+        )
+    store = HistoryStore() if keeps or checks_budget else None
     if store is not None:
-        store.open()
-        for notice in store.notices:
-            print(f"[warning] {notice}", file=sys.stderr)
+        try:
+            store.open()
+        except HistoryError as exc:
+            if args.continue_id is not None or checks_budget:
+                raise  # what to continue, or what was spent, cannot be known without it
+            print(f"[warning] {exc} This conversation is not being saved.", file=sys.stderr)
+            store = None
+    for notice in store.notices if store is not None else ():
+        print(f"[warning] {notice}", file=sys.stderr)
     plan = SessionHistory(store if keeps else None, info, prices)
-    if store is not None and not simulator and budget is not None and not args.over_budget:
+    if store is not None and checks_budget:
         state = budget_state(store, budget)
         line = spend.refusal(state, RAISE_BUDGET)
         if line:
