@@ -211,6 +211,20 @@ def test_the_history_panel_lists_searches_opens_exports_and_deletes(
     assert panel.ids() == ids[:2] and window.transcript.view.turns() == []
     assert [c.summary.id for c in saved(history_path)] == ids[:2]
 
+    panel.select(ids[0])
+    monkeypatch.setattr(
+        QInputDialog, "getText", lambda *args, **kwargs: ("Lisbon, day by day", True)
+    )
+    qtbot.mouseClick(panel.rename_button, Qt.MouseButton.LeftButton)
+    assert panel.list.item(0).text().startswith("Lisbon, day by day")
+    assert saved(history_path)[0].summary.title == "Lisbon, day by day"
+
+    panel.keep.setCurrentIndex(panel.keep.findData(30))
+    panel.keep.activated.emit(panel.keep.currentIndex())  # as a person picking "30 days"
+    assert panel.ids() == [] and saved(history_path) == []  # both were older than 30 days
+    assert SettingsStore(tmp_path / "config").load().settings.history.keep_days == 30
+    assert not panel.delete_all_button.isEnabled()
+
 
 @pytest.fixture
 def paid_profile(simulator_thread, monkeypatch, no_key):  # noqa: F811

@@ -126,6 +126,10 @@ class ConversationHistory(QObject):
         self.panel.continue_requested.connect(self.continue_conversation)
         self.panel.delete_requested.connect(self.delete_conversation)
         self.panel.export_requested.connect(self.export_conversation)
+        self.panel.rename_requested.connect(self.rename_conversation)
+        self.panel.delete_all_requested.connect(self.delete_everything)
+        self.panel.keep_changed.connect(self.keep_for)
+        self.panel.set_keep(w.settings.history.keep_days)
         w.settings_changed.connect(self._settings_changed)
 
     # ---- start ----
@@ -266,6 +270,61 @@ class ConversationHistory(QObject):
             self.recorder and self.recorder.conversation_id == conversation_id
         ):
             self._leave_read_only()
+        self.refresh_list()
+        self._refresh_spend()
+
+    @Slot(int)
+    def rename_conversation(self, conversation_id: int) -> None:
+        conversation = self._load(conversation_id)
+        if conversation is None or self.store is None:
+            return
+        title, ok = QInputDialog.getText(
+            self.window, "Rename conversation", "Title:", text=conversation.summary.title
+        )
+        if not ok or not title.strip():
+            return
+        try:
+            self.store.rename(conversation_id, title)
+        except HistoryError as exc:
+            self._problem(str(exc))
+            return
+        self.refresh_list()
+        if self.viewing == conversation_id:
+            self.open_conversation(conversation_id)
+
+    @Slot()
+    def delete_everything(self) -> None:
+        if self.store is None:
+            return
+        answer = QMessageBox.question(
+            self.window,
+            "Delete all conversations",
+            "Delete every saved conversation and its audio files? This cannot be undone.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._delete_before(float("inf"))
+
+    @Slot(object)
+    def keep_for(self, days: int | None) -> None:
+        """Retention: kept in the settings; older conversations go now and at each start."""
+        history = dataclasses.replace(self.window.settings.history, keep_days=days)
+        self.window.apply_settings(dataclasses.replace(self.window.settings, history=history))
+        if days is not None:
+            self._delete_before(time.time() - days * 86400)
+
+    def _delete_before(self, cutoff: float) -> None:
+        assert self.store is not None
+        try:
+            export.remove_files(self.store.delete_before(cutoff))
+            left = {s.id for s in self.store.conversations()}
+        except HistoryError as exc:
+            self._problem(str(exc))
+            return
+        if self.viewing is not None and self.viewing not in left:
+            self._leave_read_only()
+        if self.recorder is not None and self.recorder.conversation_id not in left:
+            self.recorder.new_conversation()
         self.refresh_list()
         self._refresh_spend()
 

@@ -8,7 +8,9 @@ import datetime as dt
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -21,6 +23,8 @@ from PySide6.QtWidgets import (
 from talkapp.history.spend import usd
 from talkapp.history.store import ConversationSummary
 
+KEEP_CHOICES = (("forever", None), ("30 days", 30), ("90 days", 90), ("a year", 365))
+
 
 class HistoryPanel(QWidget):
     search_changed = Signal(str)
@@ -28,6 +32,9 @@ class HistoryPanel(QWidget):
     continue_requested = Signal(int)
     delete_requested = Signal(int)
     export_requested = Signal(int)
+    rename_requested = Signal(int)
+    delete_all_requested = Signal()
+    keep_changed = Signal(object)  # days (int), or None: forever
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,14 +63,38 @@ class HistoryPanel(QWidget):
         self.delete_button = QPushButton("&Delete")
         self.export_button = QPushButton("Ex&port…")
         self.export_button.setToolTip("Save this conversation as Markdown or JSON")
-        order = (self.open_button, self.continue_button, self.delete_button, self.export_button)
+        self.rename_button = QPushButton("Re&name…")
+        self.rename_button.setToolTip("Give this conversation another title")
+        self.delete_all_button = QPushButton("Delete a&ll…")
+        self.delete_all_button.setToolTip("Delete every saved conversation and its audio")
+        order = (
+            self.open_button,
+            self.continue_button,
+            self.rename_button,
+            self.export_button,
+            self.delete_button,
+            self.delete_all_button,
+        )
         for n, button in enumerate(order):
             buttons.addWidget(button, n // 2, n % 2)
+        keep_row = QHBoxLayout()
+        keep_label = QLabel("&Keep:")
+        self.keep = QComboBox()
+        self.keep.setAccessibleName("Keep conversations")
+        self.keep.setToolTip(
+            "Older conversations (and their audio) are deleted, now and at each start"
+        )
+        for label, days in KEEP_CHOICES:
+            self.keep.addItem(label, days)
+        keep_label.setBuddy(self.keep)
+        keep_row.addWidget(keep_label)
+        keep_row.addWidget(self.keep, 1)
         layout.addWidget(title)
         layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.empty)
         layout.addLayout(buttons)
+        layout.addLayout(keep_row)
         self.search.textChanged.connect(self.search_changed)
         self.list.itemDoubleClicked.connect(lambda _item: self._ask(self.open_requested))
         self.list.currentRowChanged.connect(lambda _row: self._enable())
@@ -71,7 +102,17 @@ class HistoryPanel(QWidget):
         self.continue_button.clicked.connect(lambda: self._ask(self.continue_requested))
         self.delete_button.clicked.connect(lambda: self._ask(self.delete_requested))
         self.export_button.clicked.connect(lambda: self._ask(self.export_requested))
+        self.rename_button.clicked.connect(lambda: self._ask(self.rename_requested))
+        self.delete_all_button.clicked.connect(self.delete_all_requested)
+        self.keep.activated.connect(lambda index: self.keep_changed.emit(self.keep.itemData(index)))
         self._enable()
+
+    def set_keep(self, days: int | None) -> None:
+        index = self.keep.findData(days)
+        if index < 0:  # a number of days set elsewhere (settings.json, `talkapp history keep`)
+            self.keep.addItem(f"{days} days", days)
+            index = self.keep.count() - 1
+        self.keep.setCurrentIndex(index)
 
     def show_conversations(self, rows: list[ConversationSummary], searching: bool) -> None:
         selected = self.selected_id()
@@ -115,8 +156,10 @@ class HistoryPanel(QWidget):
             self.continue_button,
             self.delete_button,
             self.export_button,
+            self.rename_button,
         ):
             button.setEnabled(chosen)
+        self.delete_all_button.setEnabled(self.list.count() > 0)
 
 
 def describe(row: ConversationSummary) -> str:
