@@ -285,6 +285,9 @@ def test_at_the_budget_a_paid_session_is_refused_before_dialing_unless_the_user_
         timeout=WAIT,
     )
     assert "has reached" in window.banners.get("budget").text  # still over: the banner says so
+    key = os.environ["TALKAPP_CUSTOM_API_KEY"]
+    for path in history_path.parent.iterdir():  # the database, its WAL: never the key
+        assert key.encode() not in path.read_bytes() and key[-12:].encode() not in path.read_bytes()
     qtbot.waitUntil(
         lambda: "· $0.0" in window.transcript.view.toPlainText(), timeout=WAIT
     )  # the reply's cost
