@@ -195,8 +195,8 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace, h
         try:
             pace = 0 if args.fast else 1.0
             return await run_one_turn(
-                profile.endpoint(), key, profile.session, pcm, pace=pace, timeout=args.timeout, tap=tap,
-                context=history.context.items,
+                profile.endpoint(), key, profile.session, pcm, pace=pace, timeout=args.timeout,
+                tap=tap, context=history.context.items,
             )
         except TurnFailed as exc:
             raise CliError(str(exc)) from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow, QSplitter
+from PySide6.QtWidgets import QMainWindow, QSplitter, QWidget
 
 FILE_NAME = "window.ini"
 
@@ -19,18 +19,23 @@ class WindowState:
         self.path = folder / FILE_NAME
         self._ini = QSettings(str(self.path), QSettings.Format.IniFormat)
 
-    def restore(self, window: QMainWindow, splitter: QSplitter) -> bool:
+    def restore(self, window: QMainWindow, splitter: QWidget | None) -> bool:
         """Returns whether the history panel was open."""
         geometry = self._ini.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             window.restoreGeometry(geometry)
         sizes = self._ini.value("window/splitter")
-        if isinstance(sizes, QByteArray) and not sizes.isEmpty():
+        if (
+            isinstance(splitter, QSplitter)
+            and isinstance(sizes, QByteArray)
+            and not sizes.isEmpty()
+        ):
             splitter.restoreState(sizes)
         return str(self._ini.value("window/history_panel", "false")).lower() == "true"
 
-    def save(self, window: QMainWindow, splitter: QSplitter, history_panel: bool) -> None:
+    def save(self, window: QMainWindow, splitter: QWidget | None, history_panel: bool) -> None:
         self._ini.setValue("window/geometry", window.saveGeometry())
-        self._ini.setValue("window/splitter", splitter.saveState())
+        if isinstance(splitter, QSplitter):
+            self._ini.setValue("window/splitter", splitter.saveState())
         self._ini.setValue("window/history_panel", history_panel)
         self._ini.sync()
