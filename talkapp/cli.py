@@ -8,6 +8,8 @@
     talkapp talk [--mode ptt|server_vad|semantic_vad|local_vad] [--duration S] [same flags]
     talkapp devices
     talkapp simulator [--host H] [--port N] [--beta accept|retired]
+    talkapp history [--json] [--limit N] [--search TEXT] | show | export | delete | rename | keep
+    talkapp spend [--json] [--budget USD|none]
 
 Every failure exits non-zero with one line on stderr, never a traceback.
 """
