@@ -9,6 +9,7 @@ on quit. `run` applies the process-wide live-audio tuning (`talkapp.threads.tuni
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -19,6 +20,8 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from talkapp.controller import Controller
+from talkapp.history.store import HistoryError, HistoryStore
+from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.secrets import SessionKeys
 from talkapp.settings.store import SettingsStore
@@ -26,7 +29,9 @@ from talkapp.threads.tuning import UNTUNED, Untuned, tuned_for_live_audio
 from talkapp.ui.bridge import UiBridge
 from talkapp.ui.global_hotkey import GlobalHotkey
 from talkapp.ui.main.clipboard_reader import ClipboardReader
+from talkapp.ui.main.history_link import ConversationHistory
 from talkapp.ui.main.window import MainWindow
+from talkapp.ui.main.window_state import WindowState
 
 
 def _assets() -> Path:
@@ -40,22 +45,37 @@ ICON = _assets() / "icon.svg"
 
 
 class DesktopApp:
-    def __init__(self, store: SettingsStore | None = None, tuning: Untuned = UNTUNED) -> None:
+    def __init__(
+        self,
+        store: SettingsStore | None = None,
+        history: HistoryStore | None = None,
+        tuning: Untuned = UNTUNED,
+    ) -> None:
         self.store = store or SettingsStore()
         loaded = self.store.load()
+        # A restart never opens the microphone by itself: hands-free is one click away.
+        settings = dataclasses.replace(loaded.settings, mode=Mode.PUSH_TO_TALK.value)
         self.bridge = UiBridge()
         self.clipboard = ClipboardReader()  # the read_clipboard tool reads through it
-        self.controller = Controller(loaded.settings, self.bridge.emit, session_keys=SessionKeys(),
+        self.controller = Controller(settings, self.bridge.emit, session_keys=SessionKeys(),
                                      clipboard=self.clipboard.read,
                                      clipboard_consent=self.clipboard.consent, tuning=tuning)
-        self.window = MainWindow(loaded.settings, self.controller)
+        self.window = MainWindow(settings, self.controller)
         self.clipboard.consent_asked.connect(self.window.ask_clipboard_consent)
         # Owned by the window, so they are deleted on the main thread with it; were the last
         # reference dropped by a garbage collection on the loop thread (the engine holds its
         # `emit` and the clipboard's `read`), a QObject would be destroyed on the wrong thread.
         self.bridge.setParent(self.window)
         self.clipboard.setParent(self.window)
+        kept = self._open_history(history, settings)
+        prices = self.store.folder / "prices.json"
+        self.history = ConversationHistory(self.window, self.controller, kept, prices)
+        # The history first: it clears a read-only view before the window draws a new turn on it.
+        self.bridge.deliver_to(self.history.on_event)
         self.bridge.deliver_to(self.window.on_event)
+        self.window_state = WindowState(self.store.folder)
+        splitter = self.window.transcript.parentWidget()
+        self.history.show_panel(self.window_state.restore(self.window, splitter))
         self.window.settings_changed.connect(self._settings_changed)
         for notice in loaded.notices:
             self.window.banners.show_message("settings", "warning", notice)
@@ -64,16 +84,37 @@ class DesktopApp:
         self._start_global_hotkey(loaded.settings.hotkeys.global_push_to_talk)
 
     def start(self) -> None:
+        self.history.start()
         self.window.show()
         self.window.start()
+
+    def _open_history(
+        self, history: HistoryStore | None, settings: Settings
+    ) -> HistoryStore | None:
+        if not settings.history.enabled:
+            return None
+        store = history or HistoryStore()
+        try:
+            store.open()
+        except HistoryError as exc:
+            message = f"{exc} This conversation is not being saved."
+            self.window.banners.show_message("history", "warning", message)
+            return None
+        for notice in store.notices:
+            self.window.banners.show_message("history", "warning", notice)
+        return store
 
     def shutdown(self) -> None:
         """Quit: the window goes away first, then the session closes (this waits, briefly, for
         the loop: the only wait on the main thread, once nothing is left to draw)."""
         if self._hotkey is not None:
             self._hotkey.stop()
+        splitter = self.window.transcript.parentWidget()
+        self.window_state.save(self.window, splitter, self.history.panel.isVisible())
         self.window.hide()
         self.controller.shutdown()
+        if self.history.store is not None:
+            self.history.store.close()
 
     def _settings_changed(self, settings: Settings) -> None:
         try:

@@ -8,6 +8,8 @@
     talkapp talk [--mode ptt|server_vad|semantic_vad|local_vad] [--duration S] [same flags]
     talkapp devices
     talkapp simulator [--host H] [--port N] [--beta accept|retired]
+    talkapp history [--json] [--limit N] [--search TEXT] | show | export | delete | rename | keep
+    talkapp spend [--json] [--budget USD|none]
 
 Every failure exits non-zero with one line on stderr, never a traceback.
 """
@@ -20,12 +22,15 @@ import contextlib
 import dataclasses
 import json
 import sys
+import time
 from pathlib import Path
 
 from talkapp import __version__
 from talkapp.audio.wav import WavError, read_wav_for_wire, write_wav
 from talkapp.cli_args import add_provider_arguments
 from talkapp.compare import command as compare_command
+from talkapp.history import command as history_command
+from talkapp.history.store import HistoryError
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.redaction import redact
@@ -56,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return run(open_settings=args.open_settings)
     try:
         return args.run(args)
-    except (CliError, compare_command.CompareError) as exc:
+    except (CliError, compare_command.CompareError, HistoryError) as exc:
         print(f"talkapp: {redact(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -80,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     say.add_argument("--json", action="store_true", help="print one JSON object on the last line instead of a table")
     say.add_argument("--fast", action="store_true", help="send the audio as fast as possible instead of in real time")
     say.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the reply (default 60)")
+    history_command.add_session_arguments(say)
     say.set_defaults(run=_run_say)
 
     talk = commands.add_parser("talk", help="a live conversation through the microphone and speaker")
@@ -97,9 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     talk.add_argument("--block-ms", type=int, choices=AUDIO_BLOCKS_MS, default=AudioSettings.block_ms,
                       help="audio block: 5 hears replies soonest (default); 10 or 20 for a busy or virtual machine "
                            "that crackles")
+    history_command.add_session_arguments(talk)
     talk.set_defaults(run=_run_talk)
 
     compare_command.add_parser(commands)
+    history_command.add_parsers(commands)
 
     replay_cmd = commands.add_parser(
         "replay", help="read a --capture file offline: what the app would have done"
@@ -190,7 +198,19 @@ def _run_say(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     profile = _profile(args)
     manual = dataclasses.replace(profile.session, turn_detection=None)  # a file's turn ends where it ends
-    result = asyncio.run(_say(dataclasses.replace(profile, session=manual), pcm, args))
+    history = history_command.before_session(args, profile, simulator=args.simulator)
+    started_at = time.time()
+    try:
+        result = asyncio.run(_say(dataclasses.replace(profile, session=manual), pcm, args, history))
+        cost = history.record_turn(
+            result.user_transcript,
+            result.assistant_transcript,
+            result.usage,
+            result.timings.first_audio,
+            started_at,
+        )
+    finally:
+        history.close()
     if args.out:
         try:
             write_wav(args.out, result.reply_pcm)
@@ -200,11 +220,19 @@ def _run_say(args: argparse.Namespace) -> int:
 
     for note in result.notes:
         print(f"talkapp: note: {redact(note)}", file=sys.stderr)
-    print(turn_as_json(result, args.out) if args.json else turn_as_table(result, args.out))
+    if args.json:
+        kept = history.conversation_id if history.saved else None
+        saved = {"conversation_id": kept, "cost_usd": cost}
+        print(turn_as_json(result, args.out, saved))
+    else:
+        print(turn_as_table(result, args.out))
+        if history.conversation_id is not None and history.saved:
+            print(f"Saved as conversation {history.conversation_id} (talkapp history show "
+                  f"{history.conversation_id}; continue with --continue {history.conversation_id})")
     return 0
 
 
-async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
+async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace, history):
     from talkapp.session.one_turn import TurnFailed, run_one_turn
 
     async with contextlib.AsyncExitStack() as stack:
@@ -219,19 +247,22 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace):
         tap = None
         if args.record:
             tap = SessionRecording.in_folder(Path(args.record), profile.model, recording_about(profile))
+            history.audio_path = str(tap.folder)
         capture = _capture(args)
         if capture is not None:
             stack.callback(capture.close)
         try:
+            pace = 0 if args.fast else 1.0
             return await run_one_turn(
                 profile.endpoint(),
                 key,
                 profile.session,
                 pcm,
-                pace=0 if args.fast else 1.0,
+                pace=pace,
                 timeout=args.timeout,
                 tap=tap,
                 capture=capture,
+                context=history.context.items,
             )
         except TurnFailed as exc:
             raise CliError(str(exc)) from None
@@ -268,17 +299,23 @@ def _run_talk(args: argparse.Namespace) -> int:
     audio = AudioOptions(input_device=_device(args.input, "input"), output_device=_device(args.output, "output"),
                          echo=EchoMode(args.echo), vad_hangover_ms=args.silence_ms, block_ms=args.block_ms)
     profile = _profile(args)
-    with _simulator_if(args) as sim_url, tuned_for_live_audio() as tuning:
+    history = history_command.before_session(args, profile, simulator=args.simulator)
+    with (
+        _simulator_if(args) as sim_url,
+        tuned_for_live_audio() as tuning,
+        contextlib.closing(history),
+    ):
         key = SIMULATOR_KEY if sim_url else _api_key(profile)
         profile = dataclasses.replace(profile, base_url=sim_url) if sim_url else profile
         printer = TerminalPrinter()
+        emit = history_command.recording_emit(history, printer)
         record_to = Path(args.record) if args.record else None
         capture = _capture(args)
         try:
             tools = _terminal_toolbox()
             mode = Mode(args.mode)
-            engine = Engine(profile, key, printer, mode, audio, record_to, tools=tools, capture=capture,
-                            tuning=tuning)
+            engine = Engine(profile, key, emit, mode, audio, record_to, tools=tools, capture=capture,
+                            tuning=tuning, context=history.context.items)
             return run_talk(engine, printer, args.duration)
         finally:
             if capture is not None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from talkapp.audio.echo import EchoMode
-from talkapp.protocol.commands import SessionConfig
+from talkapp.protocol.commands import AddHistory, SessionConfig
 from talkapp.session import engine_events as out
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import RealtimeSession, SessionRefused
@@ -44,7 +44,14 @@ class NeedsKey:
     message: str
 
 
-ControllerEvent = out.EngineEvent | NeedsKey
+@dataclass(frozen=True)
+class BudgetRefused:
+    """A paid session was not dialed: this month's spend reached the budget (one line)."""
+
+    message: str
+
+
+ControllerEvent = out.EngineEvent | NeedsKey | BudgetRefused
 
 
 class Controller:
@@ -67,6 +74,11 @@ class Controller:
         self._simulator = None  # a SimulatorThread while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
         self._capture: WireCapture | None = None  # Settings → Recording → Capture, while connected
+        # A continued conversation's turns, sent when a session opens.
+        self.context: tuple[AddHistory, ...] = ()
+        # Before dialing a paid session: a line refusing it (the monthly budget), or None.
+        # Called on the loop thread.
+        self.budget_gate: Callable[[ProviderProfile], str | None] = lambda _profile: None
 
     # ---- commands (any thread) ----
 
@@ -154,6 +166,11 @@ class Controller:
         key = await self._key_for(profile)
         if key is None:
             return False
+        refusal = self.budget_gate(profile) if profile.needs_key else None
+        if refusal:
+            self._emit(BudgetRefused(refusal))
+            self._emit(out.StateChanged(out.State.IDLE))
+            return False
         if not profile.needs_key:
             profile = dataclasses.replace(profile, base_url=self._simulator.url)
         tools = await open_toolbox(self.settings.tools, self._clipboard,
@@ -163,7 +180,8 @@ class Controller:
         self._capture = self._open_capture()
         engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
                         record_to=self.settings.recordings_folder(), tools=tools,
-                        capture=self._capture, tuning=self._tuning)
+                        capture=self._capture, tuning=self._tuning,
+                        context=self.context)
         self._handle = EngineHandle(self._loop, engine, self._emit)
         try:
             started = await engine.start()

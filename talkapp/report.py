@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 from talkapp.protocol.events import Usage
 from talkapp.redaction import redact
@@ -41,8 +42,11 @@ def usage_as_dict(usage: Usage | None) -> dict | None:
     return dataclasses.asdict(usage) | {"input_total": usage.input_total, "output_total": usage.output_total, "total": usage.total}
 
 
-def turn_as_json(result: TurnResult, out_path: str | None = None) -> str:
-    return redact(json.dumps(turn_as_dict(result, out_path), ensure_ascii=False))
+def turn_as_json(
+    result: TurnResult, out_path: str | None = None, extra: dict[str, Any] | None = None
+) -> str:
+    """The turn as one JSON line (`extra`: more fields, e.g. where the history kept it)."""
+    return redact(json.dumps(turn_as_dict(result, out_path) | (extra or {}), ensure_ascii=False))
 
 
 def turn_as_table(result: TurnResult, out_path: str | None = None) -> str:

@@ -38,6 +38,14 @@ def no_provider_keys_from_outside(monkeypatch):
         monkeypatch.delenv(variable, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def private_user_folders(monkeypatch, tmp_path_factory):
+    """Nothing a test runs (the app, `talkapp say` in a child process) writes its conversation
+    history into, or reads a budget from, the developer's own folders."""
+    monkeypatch.setenv("TALKAPP_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.setenv("TALKAPP_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
 # real services: PulseAudio; gnome-keyring on D-Bus; Xvfb; and the engine on the simulator
 pytest_plugins = ["audio_server", "keyring_server", "display_server", "engine_harness"]
 

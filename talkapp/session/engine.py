@@ -12,6 +12,7 @@ go through `emit`, which must be cheap and thread-agnostic (a queued Qt signal, 
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import itertools
 import math
@@ -86,12 +87,13 @@ class Engine:
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
                  record_to: Path | None = None, resend_context: bool = True,
                  tools: ToolBox | None = None, capture: WireCapture | None = None,
-                 tuning: Untuned = UNTUNED) -> None:
+                 tuning: Untuned = UNTUNED, context: tuple[cmd.AddHistory, ...] = ()) -> None:
         """`tuning`: the composition root's process-wide tuning (`talkapp.threads.tuning`),
         whose heap hooks the engine calls; none by default."""
         self._tuning = tuning
         self.profile = profile
         self._capture = capture  # the wire, frame by frame, for a bug report (its owner closes it)
+        self.context = context  # earlier turns of a stored conversation being continued
         self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
         self._emit = _logged(emit)
@@ -108,6 +110,9 @@ class Engine:
         self._connected = False
         self._renewal: asyncio.Task | None = None
         self._audible: str | None = None  # the reply item the speaker plays, as last told the policy
+        # Context re-sent to a new session, whose echo is expected (not a new turn).
+        self._replaying: collections.deque[tuple[str, str]] = collections.deque()
+        self._replayed_ids: set[str] = set()
         self._dropped_reported = 0  # capture frames lost to overruns, already told
         self._underflows_reported = 0  # times the speaker ran dry, already told
         self._underflows_told_at = -math.inf
@@ -129,7 +134,7 @@ class Engine:
         self._keeper = SessionKeeper(self.profile.endpoint(), self._key, self._session_config, self._history,
                                      tap=lambda: self._recording_tap, capture=self._capture)
         try:
-            session = await self._keeper.open()
+            session = await self._keeper.open(with_history=bool(self.context))
         except SessionRefused as refused:
             await asyncio.to_thread(self._close_audio)
             return self._fail(str(refused))
@@ -190,6 +195,11 @@ class Engine:
             return  # not started: the options apply when it starts
         await asyncio.to_thread(self._audio.io.set_devices, input_key, output_key)
         self._rates_changed()
+
+    @property
+    def recording_folder(self) -> Path | None:
+        """This session's recording (Settings → Recording), or None when it is not recorded."""
+        return self._recording_tap.folder if self._recording_tap is not None else None
 
     def levels(self) -> tuple[float, float]:
         """(mic dBFS, speaker dBFS); plain floats, safe to read from any thread -- including
@@ -318,7 +328,7 @@ class Engine:
     async def _on_server_event(self, event: ev.ServerEvent) -> None:
         now = time.monotonic()
         self._clock.on_event(event, now, self._emit)
-        changed = self.transcript.apply(event, now)
+        changed = None if self._replayed(event) else self.transcript.apply(event, now)
         if changed is not None:
             self._emit(out.TranscriptChanged(changed))
             if changed.cut:
@@ -358,9 +368,26 @@ class Engine:
     def _history(self) -> list[cmd.AddHistory]:
         """The conversation so far, for a new session (bounded: older turns cost tokens)."""
         if not self.resend_context:
-            return []
-        turns = [t for t in self.transcript.turns() if t.final and t.text.strip() and not t.untranscribed]
-        return [cmd.AddHistory(t.role, t.text) for t in turns[-RESEND_TURNS:]]
+            items = list(self.context)
+        else:
+            turns = [t for t in self.transcript.turns() if t.final and t.text.strip() and not t.untranscribed]
+            spoken = (cmd.AddHistory(t.role, t.text) for t in turns)
+            items = [*self.context, *spoken][-RESEND_TURNS:]
+        self._replaying = collections.deque((i.role, i.text) for i in items)
+        return items
+
+    def _replayed(self, event: ev.ServerEvent) -> bool:
+        """The service's echo of a turn we re-sent as context: already in the transcript (or,
+        for a continued conversation, in the history), not a new turn."""
+        if not isinstance(event, ev.ItemAdded) or event.kind != "message":
+            return False
+        if event.item_id in self._replayed_ids:
+            return True  # a second echo of the same item (GA: added, then done)
+        if not self._replaying or (event.role, event.text) != self._replaying[0]:
+            return False
+        self._replaying.popleft()
+        self._replayed_ids.add(event.item_id)
+        return True
 
     # ---- actions ----
 

@@ -101,9 +101,10 @@ class SessionKeeper:
     def session(self) -> RealtimeSession | None:
         return self._session
 
-    async def open(self) -> RealtimeSession:
-        """The first session; raises `SessionRefused` with a plain-words message."""
-        self._session = await self._open(with_history=False)
+    async def open(self, with_history: bool = False) -> RealtimeSession:
+        """The first session (with `history` when continuing a stored conversation); raises
+        `SessionRefused` with a plain-words message."""
+        self._session = await self._open(with_history=with_history)
         self._watcher = asyncio.create_task(self._watch())
         return self._session
 

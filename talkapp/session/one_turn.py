@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms, speech_end
 from talkapp.protocol import events as ev
-from talkapp.protocol.commands import AppendAudio, CommitAudio, CreateResponse, SessionConfig
+from talkapp.protocol.commands import (
+    AddHistory,
+    AppendAudio,
+    CommitAudio,
+    CreateResponse,
+    SessionConfig,
+)
 from talkapp.protocol.endpoint import Endpoint
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused, Tap
@@ -163,6 +169,7 @@ async def run_one_turn(
     timeout: float = 60.0,
     tap: Tap | None = None,
     capture: WireCapture | None = None,
+    context: tuple[AddHistory, ...] = (),
 ) -> TurnResult:
     """Send `pcm` (24 kHz mono PCM16) as one user turn and return the reply.
 
@@ -171,7 +178,8 @@ async def run_one_turn(
     silent tail is not sent, as a push-to-talk release leaves it out); with a service VAD we send
     it all and follow it with silence until the service decides the turn is over. Either way the
     timings count from the end of the speech, the same moment for both: what the user would
-    wait through.
+    wait through. `context`: earlier
+    turns, sent first (as a reconnect replays them), to continue a stored conversation.
     """
     if duration_ms(pcm) < MIN_COMMIT_MS:
         raise TurnFailed(f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed.")
@@ -186,6 +194,8 @@ async def run_one_turn(
         transcribes = config.transcription_model is not None
         reader = asyncio.create_task(_read(session, recorder, transcribes))
         try:
+            for item in context:
+                await session.send(item)
             spoken = max(speech_end(pcm), MIN_COMMIT_BYTES)  # at least what a commit takes
             if config.turn_detection is None:
                 await _stream(session, pcm[:spoken], pace, chunk_ms, reader)

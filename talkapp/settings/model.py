@@ -102,6 +102,13 @@ class ToolSettings:
         return dataclasses.replace(self, remembered=kept)
 
 
+@dataclass(frozen=True)
+class HistorySettings:
+    enabled: bool = True  # conversations are kept (talkapp/history/), transcripts and costs only
+    monthly_budget_usd: float | None = None  # None: no budget
+    keep_days: int | None = None  # None: keep forever; N: delete conversations older than N days
+
+
 def default_recordings_folder() -> str:
     return str(Path(platformdirs.user_documents_dir()) / "TalkApp recordings")
 
@@ -115,6 +122,7 @@ class Settings:
     hotkeys: HotkeySettings = field(default_factory=HotkeySettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     tools: ToolSettings = field(default_factory=ToolSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
 
     def recordings_folder(self) -> Path | None:
         """Where sessions are recorded, or None when recording is off."""
@@ -164,6 +172,7 @@ def from_json(data: Any, problems: list[str]) -> Settings:
         hotkeys=_build(HotkeySettings, data.get("hotkeys"), problems, "hotkeys"),
         recording=_build(RecordingSettings, data.get("recording"), problems, "recording"),
         tools=_tools(data.get("tools"), problems),
+        history=_history(data.get("history"), problems),
     )
     if settings.active not in {p.name for p in profiles}:
         settings = dataclasses.replace(settings, active=profiles[0].name)
@@ -228,6 +237,19 @@ def _mcp_server(data: Any, problems: list[str]) -> McpServerSettings | None:
         problems.append(f"{where}: unknown approval policy {server.approval!r}")
         server = dataclasses.replace(server, approval="always")
     return server
+
+
+def _history(data: Any, problems: list[str]) -> HistorySettings:
+    history: HistorySettings = _build(HistorySettings, data, problems, "history")
+    budget = history.monthly_budget_usd
+    if budget is not None and (isinstance(budget, (str, bool)) or not 0 <= budget < float("inf")):
+        problems.append(f"history: monthly_budget_usd = {budget!r} is not usable")
+        history = dataclasses.replace(history, monthly_budget_usd=None)
+    days = history.keep_days
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
+        problems.append(f"history: keep_days = {history.keep_days!r} is not usable")
+        history = dataclasses.replace(history, keep_days=None)
+    return history
 
 
 def _audio(data: Any, problems: list[str]) -> AudioSettings:

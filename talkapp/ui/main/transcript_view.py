@@ -76,6 +76,11 @@ class TranscriptView(QTextBrowser):
         entry.card = card
         self._render(entry)
 
+    def clear_entries(self) -> None:
+        """Start over empty (a new conversation, or a saved one about to be shown)."""
+        self.clear()
+        self._entries.clear()
+
     def cards(self) -> list[ToolCard]:
         return [e.card for e in self._entries.values() if e.card is not None]
 
