@@ -54,7 +54,7 @@ def resolve(key: DeviceKey | None, kind: Kind) -> DeviceInfo:
 class ProbeStream:
     """One opened and started stream; closed by `close()` whatever happened."""
 
-    def __init__(self, kind: Kind, info: DeviceInfo, callback) -> None:
+    def __init__(self, kind: Kind, info: DeviceInfo, callback: Callable[..., None]) -> None:
         self.rate = round(info.default_samplerate)
         self.channels = _channels(kind, info, self.rate)
         self.finished = False
@@ -67,9 +67,10 @@ class ProbeStream:
         except devices.stream_errors() as exc:
             why = devices.describe_error(exc)
             raise ProbeError(f"Could not open the {_NOUN[kind]} '{info.name}' ({why}).") from None
+        failures: tuple[type[Exception], ...] = (devices.StartTimeout, *devices.stream_errors())
         try:
             devices.start_stream(self.stream)
-        except (devices.StartTimeout, *devices.stream_errors()) as exc:
+        except failures as exc:
             if not isinstance(exc, devices.StartTimeout):  # a stuck stream is never touched again
                 devices.close_stream(self.stream)
             raise ProbeError(f"Could not start the {_NOUN[kind]} '{info.name}' ({exc}).") from None

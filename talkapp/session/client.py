@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import Command, ConfigureSession, SessionConfig
@@ -25,6 +25,8 @@ from talkapp.transport.websocket import (
 )
 
 CLOSE_AFTER_ERROR_S = 0.3
+_Wanted = TypeVar("_Wanted", bound=ev.ServerEvent)
+_Seen = TypeVar("_Seen", bound="ev.ServerEvent | SessionEnded")
 
 
 class KeySource(Protocol):
@@ -147,6 +149,11 @@ class RealtimeSession:
         self._dead = why
         self._transport.abort()
 
+    @property
+    def session_id(self) -> str:
+        """The service's id for this session (known once `open()` returned)."""
+        return self.started.session_id if self.started is not None else ""
+
     def explain(self, error: ev.ServerError) -> str:
         return explain(error, self.endpoint.model, self.endpoint.choice)
 
@@ -157,7 +164,7 @@ class RealtimeSession:
     async def __aenter__(self) -> RealtimeSession:
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def _handshake(self, config: SessionConfig) -> None:
@@ -165,7 +172,7 @@ class RealtimeSession:
         await self.send(ConfigureSession(config))
         self.configured = await self._await(ev.SessionConfigured)
 
-    async def _await(self, wanted: type) -> ev.ServerEvent:
+    async def _await(self, wanted: type[_Wanted]) -> _Wanted:
         """Read until `wanted` arrives; an error event or a close refuses the session."""
         while True:
             try:
@@ -203,7 +210,7 @@ class RealtimeSession:
             self._capture.frame("in", frame)
         return frame
 
-    def _observed(self, event):
+    def _observed(self, event: _Seen) -> _Seen:
         if self._tap is not None:
             self._tap.received(event)
         return event

@@ -11,6 +11,7 @@ go through `emit`, which must be cheap and thread-agnostic (a queued Qt signal, 
 
 from __future__ import annotations
 
+from typing import Any
 import asyncio
 import collections
 import dataclasses
@@ -19,14 +20,14 @@ import math
 import logging
 from pathlib import Path
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceKey
 from talkapp.audio.echo import EchoCanceller, EchoMode, open_echo_canceller
 from talkapp.audio.ring import open_ring
-from talkapp.audio.streams import AudioIO
+from talkapp.audio.streams import AudioIO, AudioStatistics
 from talkapp.audio.vad import SpeechDetector
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
@@ -105,10 +106,10 @@ class Engine:
         self._audio: AudioParts | None = None  # None until the streams run
         self._keeper: SessionKeeper | None = None
         self._recording_tap: SessionRecording | None = None
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[Any]] = []
         self._clock = _TurnClock()
         self._connected = False
-        self._renewal: asyncio.Task | None = None
+        self._renewal: asyncio.Task[Any] | None = None
         self._audible: str | None = None  # the reply item the speaker plays, as last told the policy
         # Context re-sent to a new session, whose echo is expected (not a new turn).
         self._replaying: collections.deque[tuple[str, str]] = collections.deque()
@@ -139,7 +140,7 @@ class Engine:
             await asyncio.to_thread(self._close_audio)
             return self._fail(str(refused))
         self._connected = True
-        self._emit(out.Connected(session.endpoint.describe(), session.started.session_id))
+        self._emit(out.Connected(session.endpoint.describe(), session.session_id))
         self._tell_differences(session.configured)
         if self.tools.box.mcp_servers and not self.profile.sends_mcp_servers:
             where = self.profile.host or "this server"
@@ -209,7 +210,7 @@ class Engine:
             return float("-inf"), float("-inf")
         return audio.mic.level_dbfs, audio.speaker.level_dbfs
 
-    def statistics(self):
+    def statistics(self) -> AudioStatistics | None:
         return self._audio.io.statistics() if self._audio is not None else None
 
     @property
@@ -371,7 +372,7 @@ class Engine:
             items = list(self.context)
         else:
             turns = [t for t in self.transcript.turns() if t.final and t.text.strip() and not t.untranscribed]
-            spoken = (cmd.AddHistory(t.role, t.text) for t in turns)
+            spoken = (cmd.AddHistory("user" if t.role == "user" else "assistant", t.text) for t in turns)
             items = [*self.context, *spoken][-RESEND_TURNS:]
         self._replaying = collections.deque((i.role, i.text) for i in items)
         return items
@@ -537,12 +538,12 @@ class Engine:
                 self._told_cut.clear()
             self._emit(out.Notice("warning", message))
 
-    def _watched(self, work, doing: str) -> asyncio.Task:
+    def _watched(self, work: Coroutine[Any, Any, Any], doing: str) -> asyncio.Task[Any]:
         """A task of the engine that, should it crash, says so (an error state the user sees,
         the traceback in the log) instead of dying silently while the UI says "listening"."""
         task = asyncio.create_task(work, name=f"engine: {doing}")
 
-        def done(task: asyncio.Task) -> None:
+        def done(task: asyncio.Task[Any]) -> None:
             if task.cancelled() or task.exception() is None:
                 return
             failure = task.exception()
@@ -597,7 +598,12 @@ def turn_settings_for(profile: ProviderProfile) -> turns.TurnSettings:
     defaults = turns.TurnSettings()
     if td is None:
         return defaults
-    return dataclasses.replace(defaults, **{td.kind: td})
+    if td.kind == "semantic_vad":
+        return dataclasses.replace(defaults, semantic_vad=td)
+    return dataclasses.replace(defaults, server_vad=td)
+
+
+Emit = Callable[[out.EngineEvent], None]
 
 
 class _TurnClock:
@@ -615,7 +621,7 @@ class _TurnClock:
     def user_done(self, now: float) -> None:
         self._user_done = now
 
-    def on_event(self, event: ev.ServerEvent, now: float, emit) -> None:
+    def on_event(self, event: ev.ServerEvent, now: float, emit: Emit) -> None:
         match event:
             case ev.SpeechStopped():
                 self._user_done = now
@@ -632,12 +638,12 @@ class _TurnClock:
                 self._response = event
                 self._maybe_emit(emit)
 
-    def check_played(self, speaker: Speaker, now: float, emit) -> None:
+    def check_played(self, speaker: Speaker, now: float, emit: Emit) -> None:
         if self._item is not None and "played" not in self._marks and speaker.started_playing(self._item):
             self._marks["played"] = now
             self._maybe_emit(emit)
 
-    def _maybe_emit(self, emit) -> None:
+    def _maybe_emit(self, emit: Emit) -> None:
         done = self._response
         if done is None or (self._item is not None and "played" not in self._marks and done.status == "completed"):
             return

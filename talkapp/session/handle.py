@@ -7,6 +7,7 @@ way a failed command reaches a person, in the app and in the terminal alike).
 
 from __future__ import annotations
 
+from typing import Any
 import concurrent.futures
 from collections.abc import Callable, Coroutine
 
@@ -18,12 +19,12 @@ from talkapp.threads.loop import LoopThread
 
 
 def report_failure(
-    future: concurrent.futures.Future, emit: Callable[[out.Notice], None], doing: str
-) -> concurrent.futures.Future:
+    future: concurrent.futures.Future[Any], emit: Callable[[out.Notice], None], doing: str
+) -> concurrent.futures.Future[Any]:
     """When `future` (a command on the loop) raises, say so through `emit` as an error notice
     ("Could not `doing`: …"); returns `future`. A cancelled command is no failure."""
 
-    def report(done: concurrent.futures.Future) -> None:
+    def report(done: concurrent.futures.Future[Any]) -> None:
         if done.cancelled():
             return
         error = done.exception()
@@ -46,10 +47,10 @@ class EngineHandle:
     def engine(self) -> Engine:
         return self._engine
 
-    def start(self) -> concurrent.futures.Future:
+    def start(self) -> concurrent.futures.Future[Any]:
         return self._submit(self._engine.start(), "start the session")
 
-    def stop(self) -> concurrent.futures.Future:
+    def stop(self) -> concurrent.futures.Future[Any]:
         return self._submit(self._engine.stop(), "close the session")
 
     def press(self) -> None:
@@ -75,5 +76,5 @@ class EngineHandle:
     def levels(self) -> tuple[float, float]:
         return self._engine.levels()  # two float reads: safe without crossing
 
-    def _submit(self, coro: Coroutine, doing: str) -> concurrent.futures.Future:
+    def _submit(self, coro: Coroutine[Any, Any, Any], doing: str) -> concurrent.futures.Future[Any]:
         return report_failure(self._loop.submit(coro), self._emit, doing)

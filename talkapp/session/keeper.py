@@ -10,6 +10,7 @@ one iterator, with `Reconnecting` / `Reconnected` / `SessionLost` between them.
 
 from __future__ import annotations
 
+from typing import Any
 import asyncio
 import math
 import random
@@ -94,7 +95,7 @@ class SessionKeeper:
         self._expiring = False  # the service said the session hit its time limit
         self.reconnects = 0
         self._stall = liveness.StallWatch()
-        self._watcher: asyncio.Task | None = None
+        self._watcher: asyncio.Task[Any] | None = None
         self._opened_at = time.time()  # the current session's start (wall clock, as expires_at)
 
     @property
@@ -124,7 +125,7 @@ class SessionKeeper:
     async def events(self) -> AsyncIterator[KeeperEvent]:
         while self._session is not None:
             session, generation = self._session, self._generation
-            ended = None
+            ended: SessionEnded | None = None
             async for event in session.events():
                 if isinstance(event, SessionEnded):
                     ended = event
@@ -138,14 +139,14 @@ class SessionKeeper:
                 return
             if generation != self._generation:
                 continue  # replaced on purpose (a renewal): read the new one
-            async for event in self._recover(ended):
-                yield event
+            async for recovered in self._recover(ended):
+                yield recovered
 
     def expires_soon(self, now: float | None = None) -> bool:
         started = self._session.started if self._session else None
         if started is None:
             return False
-        expires_at = started.expires_at
+        expires_at: float | None = started.expires_at
         if is_azure(self.endpoint.url):  # Azure's limit holds even where the session omits it
             expires_at = min(expires_at or math.inf, self._opened_at + AZURE_CAP_S)
         if not expires_at:
@@ -163,7 +164,7 @@ class SessionKeeper:
         self._generation += 1
         if old is not None:
             await old.close()
-        return Reconnected(fresh.endpoint.describe(), fresh.started.session_id, renewed=True)
+        return Reconnected(fresh.endpoint.describe(), fresh.session_id, renewed=True)
 
     async def close(self) -> None:
         self._closing = True
@@ -193,7 +194,7 @@ class SessionKeeper:
                 continue
             self._expiring = False
             self.reconnects += 1
-            yield Reconnected(self._session.endpoint.describe(), self._session.started.session_id)
+            yield Reconnected(self._session.endpoint.describe(), self._session.session_id)
             return
         yield SessionLost(f"Could not reconnect after {self._backoff.attempts} attempts ({reason}). "
                           "Check the network, then press Connect.")

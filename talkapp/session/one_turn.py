@@ -6,8 +6,10 @@ events and timestamps in, transcripts, audio, timings and usage out.
 
 from __future__ import annotations
 
+from typing import Any
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms, speech_end
@@ -82,7 +84,12 @@ class TurnRecorder:
     notes: list[str] = field(default_factory=list)  # what was ignored or cut, for the user
     kept_chars: dict[str, int] = field(default_factory=dict)  # by whose: of the deltas kept
 
-    def add(self, event: ev.ServerEvent | SessionEnded, now: float, explain=str) -> None:
+    def add(
+        self,
+        event: ev.ServerEvent | SessionEnded,
+        now: float,
+        explain: Callable[[ev.ServerError], str] = str,
+    ) -> None:
         match event:
             case ev.TranscriptDelta(role="user", text=text):
                 self._first("first_input_transcript", now)
@@ -229,7 +236,7 @@ async def run_one_turn(
 
 
 async def _stream(
-    session: RealtimeSession, pcm: bytes, pace: float, chunk_ms: int, reader: asyncio.Task, mark: int = 0
+    session: RealtimeSession, pcm: bytes, pace: float, chunk_ms: int, reader: asyncio.Task[Any], mark: int = 0
 ) -> float:
     """Send `pcm` in chunks (in real time at pace 1); the moment the byte at `mark` had been sent
     and, in real time, played through."""
@@ -248,7 +255,7 @@ async def _stream(
 
 
 async def _stream_silence(session: RealtimeSession, recorder: TurnRecorder, pace: float, chunk_ms: int,
-                          reader: asyncio.Task) -> None:
+                          reader: asyncio.Task[Any]) -> None:
     """After the speech, what a quiet room sounds like, until the service's VAD ends the turn."""
     silence = bytes(WIRE_RATE * chunk_ms // 1000 * BYTES_PER_SAMPLE)
     for _ in range(VAD_TAIL_MS // chunk_ms):

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from talkapp.audio.pcm import WIRE_RATE
 from talkapp.protocol import commands as cmd
+from talkapp.settings.profile import ProviderProfile
 from talkapp.private_files import new_private_folder, open_private, private_folder
 from talkapp.protocol import events as ev
 from talkapp.redaction import REDACTED, REDACTED_SECRET, redact
@@ -81,20 +82,20 @@ class SessionRecording:
             file.close()
         self._log.close()
 
-    def _write(self, direction: str, item) -> None:
+    def _write(self, direction: str, item: object) -> None:
         line = {"t": round(time.monotonic() - self._start, 4), "dir": direction, "type": type(item).__name__}
         line |= _fields(item)
         self._log.write(redact(json.dumps(line, ensure_ascii=False)) + "\n")
         self._log.flush()
 
 
-def recording_about(profile) -> dict[str, Any]:
+def recording_about(profile: ProviderProfile) -> dict[str, Any]:
     """What session.json says of a profile: where and what, never the key."""
     endpoint = profile.endpoint()
     return {"profile": profile.name, "model": profile.model, "dialect": endpoint.choice.describe(), "url": endpoint.url}
 
 
-def _fields(item) -> dict[str, Any]:
+def _fields(item: object) -> dict[str, Any]:
     if not dataclasses.is_dataclass(item):
         return {}
     out = {}
@@ -104,7 +105,7 @@ def _fields(item) -> dict[str, Any]:
     return out
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value):  # a field hidden from repr is a secret (an MCP auth header)
         return {f.name: _plain(getattr(value, f.name)) if f.repr else REDACTED_SECRET for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple)):
@@ -112,7 +113,7 @@ def _plain(value):
     return value
 
 
-def _open_wav(file) -> wave.Wave_write:
+def _open_wav(file: Any) -> wave.Wave_write:
     out = wave.open(file, "wb")
     out.setnchannels(1)
     out.setsampwidth(2)

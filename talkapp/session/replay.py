@@ -260,7 +260,7 @@ def _with_audio(value: object) -> object:
 
 
 def _fields(event: ev.ServerEvent) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for f in dataclasses.fields(event):
         value = getattr(event, f.name)
         if isinstance(value, bytes):

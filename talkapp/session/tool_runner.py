@@ -22,6 +22,7 @@ calls are in the conversation) but asks for no reply: the user's new turn gets i
 
 from __future__ import annotations
 
+from typing import Any
 import asyncio
 import dataclasses
 import json
@@ -60,7 +61,7 @@ class ToolRunner:
         self._streaming: dict[str, str] = {}  # card id -> response id, while its arguments arrive
         self._ran: OrderedDict[str, None] = OrderedDict()  # call ids already run
         self._rounds: dict[str, _Round] = {}  # by response id
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         # Remembered answers hold for a server's URL (its label can be reused by another server).
         self._remembered = {(url, tool): approve for url, tool, approve in box.remembered}
         self._urls = {server.label: server.url for server in box.mcp_servers}

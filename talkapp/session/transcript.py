@@ -117,7 +117,7 @@ class Transcript:
                 lines.append(turn.as_markdown())
                 continue
             who = "**You**" if turn.role == "user" else "**Assistant**"
-            mark = f" _(interrupted after {turn.heard_ms / 1000:.1f} s)_" if turn.interrupted else ""
+            mark = f" _(interrupted after {(turn.heard_ms or 0) / 1000:.1f} s)_" if turn.interrupted else ""
             lines.append(f"{who}: {turn.text or '…'}{mark}")
         return "\n\n".join(lines) + ("\n" if lines else "")
 

@@ -51,7 +51,8 @@ def default_token_provider() -> TokenProvider:
         from azure.identity import DefaultAzureCredential
     except ImportError:
         raise EntraUnavailable(MISSING) from None
-    return DefaultAzureCredential()
+    credential: TokenProvider = DefaultAzureCredential()
+    return credential
 
 
 class EntraToken:

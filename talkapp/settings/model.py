@@ -10,7 +10,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
@@ -85,7 +85,7 @@ class ToolSettings:
     mcp_servers: tuple[McpServerSettings, ...] = ()
     remembered: tuple[RememberedApproval, ...] = ()
 
-    def declared(self) -> tuple:
+    def declared(self) -> tuple[object, ...]:
         """What the session is configured with: changing it needs a new session; the clipboard
         permission and remembered answers apply to the session that runs."""
         return (self.clock, self.calculator, self.clipboard, self.mcp_servers)
@@ -153,7 +153,8 @@ class Settings:
 # ---- JSON ----
 
 def to_json(settings: Settings) -> dict[str, Any]:
-    return _plain(settings)
+    plain: dict[str, Any] = _plain(settings)
+    return plain
 
 
 def from_json(data: Any, problems: list[str]) -> Settings:
@@ -263,7 +264,9 @@ def _audio(data: Any, problems: list[str]) -> AudioSettings:
     if audio.block_ms not in AUDIO_BLOCKS_MS:
         problems.append(f"audio: block_ms = {audio.block_ms!r} is not one of {AUDIO_BLOCKS_MS}")
         audio = dataclasses.replace(audio, block_ms=AudioSettings.block_ms)
-    return dataclasses.replace(audio, **devices)
+    return dataclasses.replace(
+        audio, input_device=devices["input_device"], output_device=devices["output_device"]
+    )
 
 
 def _device(data: Any) -> DeviceKey | None:
@@ -272,13 +275,16 @@ def _device(data: Any) -> DeviceKey | None:
     return None
 
 
-def _build(cls, data: Any, problems: list[str], where: str):
+_Built = TypeVar("_Built")
+
+
+def _build(cls: type[_Built], data: Any, problems: list[str], where: str) -> _Built:
     """`cls` from the fields of `data` whose type matches the default's; others noted."""
     if not isinstance(data, dict):
         return cls()
     defaults = cls()
     kwargs = {}
-    for f in dataclasses.fields(cls):
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]  # every _Built is a dataclass
         if f.name not in data:
             continue
         value, default = data[f.name], getattr(defaults, f.name)
@@ -301,7 +307,7 @@ def _fits(value: Any, default: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def _list(data: dict[str, Any], key: str, problems: list[str]) -> list:
+def _list(data: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
     value = data.get(key, [])
     if not isinstance(value, list):
         problems.append(f"{key} is not a list")
@@ -309,7 +315,7 @@ def _list(data: dict[str, Any], key: str, problems: list[str]) -> list:
     return value
 
 
-def _value(data: dict[str, Any], key: str, kind: type, default, problems: list[str]):
+def _value(data: dict[str, Any], key: str, kind: type, default: Any, problems: list[str]) -> Any:
     value = data.get(key, default)
     if isinstance(value, kind):
         return value
@@ -317,9 +323,11 @@ def _value(data: dict[str, Any], key: str, kind: type, default, problems: list[s
     return default
 
 
-def _choice(data: dict[str, Any], key: str, choices: tuple, default: str, problems: list[str]) -> str:
+def _choice(
+    data: dict[str, Any], key: str, choices: tuple[str, ...], default: str, problems: list[str]
+) -> str:
     value = data.get(key, default)
-    if value in choices:
+    if isinstance(value, str) and value in choices:
         return value
     problems.append(f"{key}: {value!r} is not one of {', '.join(choices)}")
     return default

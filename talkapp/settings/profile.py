@@ -9,7 +9,7 @@ preset's default", so those files load and connect as before.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from talkapp.protocol.commands import SessionConfig
@@ -117,12 +117,11 @@ class ProviderProfile:
 
 
 def command_line_profile(base_url: str | None, provider: str | None = None, model: str | None = None,
-                         **fields) -> ProviderProfile:
+                         **fields: Any) -> ProviderProfile:
     """A profile from command-line flags: the provider is the one named, else the one the URL
     belongs to (`provider_for_url`); no URL means the provider's own endpoint, no model its first."""
-    provider = provider or provider_for_url(base_url)
-    preset = preset_for(provider)
-    return ProviderProfile(name="command line", provider=provider, base_url=base_url or preset.base_url,
+    preset = preset_for(provider or provider_for_url(base_url))
+    return ProviderProfile(name="command line", provider=cast(Provider, preset.provider), base_url=base_url or preset.base_url,
                            key_name=preset.key_name, model=model or preset.default_model, **fields)
 
 

@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 KEYRING_SERVICE = "talkapp"
 ENV_VAR = "OPENAI_API_KEY"
@@ -106,7 +107,7 @@ def store_api_key(key_name: str, value: str) -> str:
         backend.set_password(KEYRING_SERVICE, key_name, value.strip())
     except Exception as exc:  # noqa: BLE001 - locked, dismissed, D-Bus gone: all mean "not stored"
         raise KeyringUnavailable(f"The {_name_of(backend)} refused to store the key ({type(exc).__name__}). {_FALLBACK}") from None
-    return _name_of(backend)
+    return _name_of(backend) or "OS keyring"
 
 
 def delete_api_key(key_name: str) -> None:
@@ -126,7 +127,7 @@ def find_secret(name: str) -> str | None:
     return stored.value if stored else None
 
 
-def _os_keyring():
+def _os_keyring() -> Any:
     """keyring's active backend if it is an OS keyring (or a chain holding one), else None."""
     try:
         import keyring
@@ -140,7 +141,7 @@ def _os_keyring():
     return None
 
 
-def _name_of(backend) -> str | None:
+def _name_of(backend: object) -> str | None:
     module = type(backend).__module__
     return next((name for prefix, name in _OS_KEYRINGS.items() if module.startswith(prefix)), None)
 
@@ -153,4 +154,4 @@ def _from_keyring(key_name: str) -> tuple[ApiKey | None, str]:
         value = backend.get_password(KEYRING_SERVICE, key_name)
     except Exception as exc:  # noqa: BLE001 - locked or broken: say so, fall back to the environment
         return None, f" (the {_name_of(backend)} could not be read: {type(exc).__name__})"
-    return (ApiKey(value.strip(), _name_of(backend)), "") if value else (None, "")
+    return (ApiKey(value.strip(), _name_of(backend) or "OS keyring"), "") if value else (None, "")
