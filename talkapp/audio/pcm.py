@@ -29,7 +29,7 @@ def float_to_pcm16(samples: np.ndarray) -> bytes:
     return np.clip(scaled, -32768, 32767).astype("<i2").tobytes()
 
 
-def duration_ms(pcm16: bytes, rate: int = WIRE_RATE) -> float:
+def duration_ms(pcm16: bytes | bytearray, rate: int = WIRE_RATE) -> float:
     return 1000.0 * (len(pcm16) // BYTES_PER_SAMPLE) / rate
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
-from talkapp.protocol.commands import SessionConfig, TurnDetection
+from talkapp.protocol.commands import SessionConfig, TurnDetection, TurnDetectionKind
 from talkapp.protocol.models import REASONING_EFFORTS, takes_reasoning
-from talkapp.protocol.selection import API_SETTINGS
+from talkapp.protocol.selection import API_SETTINGS, ApiSetting
 from talkapp.settings.profile import ProviderProfile
 
 
@@ -28,10 +29,18 @@ class CompareConfig:
     profile: ProviderProfile
 
 
+def _is_turn_kind(value: str) -> TypeGuard[TurnDetectionKind]:
+    return value in ("server_vad", "semantic_vad")
+
+
+def _is_api_setting(value: str) -> TypeGuard[ApiSetting]:
+    return value in API_SETTINGS
+
+
 def _turn(value: str) -> TurnDetection | None:
     if value == "none":
         return None
-    if value in ("server_vad", "semantic_vad"):
+    if _is_turn_kind(value):
         return TurnDetection(kind=value)
     raise ConfigError(f"turn={value}: use server_vad, semantic_vad or none")
 
@@ -74,6 +83,11 @@ def _check_reasoning(effort: str, model: str, spec: str) -> None:
 
 def _inline(head: str, base: ProviderProfile) -> ProviderProfile:
     model, sep, api = head.partition(":")
-    if sep and api not in API_SETTINGS:
-        raise ConfigError(f"'{head}': the dialect after ':' must be one of {', '.join(API_SETTINGS)}")
-    return dataclasses.replace(base, name=head, model=model, api=api or "auto")
+    setting: ApiSetting = "auto"
+    if sep:
+        if not _is_api_setting(api):
+            raise ConfigError(
+                f"'{head}': the dialect after ':' must be one of {', '.join(API_SETTINGS)}"
+            )
+        setting = api
+    return dataclasses.replace(base, name=head, model=model, api=setting)

@@ -102,7 +102,7 @@ def winners(rows: Sequence[Row]) -> dict[str, str]:
     where more than one row has a value."""
     best = {}
     for t in TIMINGS:
-        known = [(r.timings[t].median, r.config) for r in rows if r.timings[t]]
+        known = [(s.median, r.config) for r in rows if (s := r.timings[t])]
         if len(known) > 1:
             best[t] = min(known)[1]
     costs = [(r.cost.median, r.config) for r in rows if r.cost]

@@ -70,7 +70,10 @@ class Conversation:
         elif previous_item_id == ROOT:
             index = 0
         else:
-            index = self.items.index(self.find(previous_item_id)) + 1
+            previous = self.find(previous_item_id)
+            if previous is None:  # callers check `exists` first
+                raise ValueError(f"no item {previous_item_id!r} in the conversation")
+            index = self.items.index(previous) + 1
         self.items.insert(index, item)
         self._release_old_audio()
         return self.items[index - 1].id if index > 0 else None

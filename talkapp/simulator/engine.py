@@ -113,8 +113,7 @@ class Engine:
         """A parsed client event: validated, checked against the state rules, then applied."""
         fields = event if isinstance(event, dict) else {}
         client_id, kind = fields.get("event_id"), fields.get("type")
-        schema = self.dialect.events.get(kind) if isinstance(kind, str) else None
-        if schema is None:
+        if not isinstance(kind, str) or (schema := self.dialect.events.get(kind)) is None:
             return [
                 self._error(errors.unknown_event_type(kind, self.dialect.client_types), client_id)
             ]
@@ -168,7 +167,8 @@ class Engine:
         """Each MCP server newly in the session gets its tool list at once (simulated: no
         network), as an `mcp_list_tools` item: added empty, in progress, completed, done full."""
         events: list[dict] = []
-        for server in mcp.servers(session_value(self.session, self.dialect, "tools")):
+        tools = session_value(self.session, self.dialect, "tools")  # a list, or None (absent)
+        for server in mcp.servers(tools if isinstance(tools, list) else []):
             label, definition = server["server_label"], json.dumps(server, sort_keys=True)
             if self._mcp_listed.get(label) == definition:
                 continue
@@ -206,7 +206,9 @@ class Engine:
 
     def _check_max_tokens(self, given: dict, path: tuple[str, ...] | None, prefix: str) -> None:
         """The output limit is the model's (the schema checks only its type and minimum)."""
-        value = lookup(given, path) if path else None
+        if not path:
+            return  # the dialect has no such setting here
+        value = lookup(given, path)
         limit = max_output_tokens(self.model)
         if isinstance(value, int) and not isinstance(value, bool) and value > limit:
             param = ".".join((prefix, *path))
@@ -304,7 +306,7 @@ class Engine:
         return shapes.item_created(self.ev, self.dialect, item, after)
 
     def _check_new_item(self, wire: dict, previous: str | None) -> None:
-        if not self.conversation.exists(previous):
+        if previous is not None and not self.conversation.exists(previous):
             reject(errors.previous_item_missing(previous))
         if "id" in wire and self.conversation.find(wire["id"]) is not None:
             reject(errors.duplicate_item(wire["id"]))

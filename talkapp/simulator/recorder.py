@@ -43,7 +43,8 @@ class ConnectionRecord:
     def errors(self) -> list[dict]:
         return [e for e in self.sent if isinstance(e, dict) and e.get("type") == "error"]
 
-    def sent_types(self) -> list[str]:
+    def sent_types(self) -> list[str | None]:
+        """The `type` of each JSON event sent (None for one without a type)."""
         return [e.get("type") for e in self.sent if isinstance(e, dict)]
 
 

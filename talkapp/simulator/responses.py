@@ -183,6 +183,7 @@ class Responder:
 
     def _audio_delta(self, r: Response, pcm: bytes, words: list[str]) -> list[dict]:
         events = [self._text_delta(r, words, self.dialect.transcript_delta)] if words else []
+        assert r.part is not None  # _open made it; a batch is made only while it is open
         r.part.audio += pcm
         r.audio_deltas += 1
         self.ledger.audio_present = True
@@ -190,8 +191,10 @@ class Responder:
         return [*events, self.ev(self.dialect.audio_delta, **self._part_ref(r), delta=delta)]
 
     def _text_delta(self, r: Response, words: list[str], name: str) -> dict:
-        delta = (" " if r.part.text else "") + " ".join(words)
-        r.part.text += delta
+        part = r.part
+        assert part is not None and part.text is not None  # _open made it, with text ""
+        delta = (" " if part.text else "") + " ".join(words)
+        part.text += delta
         return self.ev(name, **self._part_ref(r), delta=delta)
 
     # --- function calls -----------------------------------------------------------------------
@@ -268,6 +271,7 @@ class Responder:
 
     def _close_item(self, r: Response, item_status: str) -> list[dict]:
         item, events = r.item, []
+        assert item is not None  # callers close only an open item
         if item.type == "function_call":
             events.append(self._args_done(r, item))
         elif item.type == "mcp_call" and "output" not in item.fields:
@@ -286,8 +290,10 @@ class Responder:
         return [*events, done]
 
     def _close_part(self, r: Response) -> list[dict]:
-        text, ref = r.part.text or "", self._part_ref(r)
-        if r.part.kind == "audio":
+        part = r.part
+        assert part is not None  # _close_item checked
+        text, ref = part.text or "", self._part_ref(r)
+        if part.kind == "audio":
             closing = [
                 self.ev(self.dialect.audio_done, **ref),
                 self.ev(self.dialect.transcript_done, **ref, transcript=text),
@@ -297,7 +303,7 @@ class Responder:
         return [
             *closing,
             self.ev(
-                "response.content_part.done", **ref, part=shapes.content_part(r.part.kind, text)
+                "response.content_part.done", **ref, part=shapes.content_part(part.kind, text)
             ),
         ]
 
@@ -342,6 +348,7 @@ class Responder:
         )
 
     def _part_ref(self, r: Response) -> dict:
+        assert r.item is not None  # a part is always in the open item
         return shapes.part_ref(r.id, r.item, r.output_index)
 
     def _fit(self, r: Response, text: str, *, audio: bool) -> list[str]:

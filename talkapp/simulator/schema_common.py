@@ -130,8 +130,12 @@ SEMANTIC_VAD: dict[str, Node] = {
 }
 NOISE_TYPES = Enum(("near_field", "far_field"))
 
-TRUNCATE = {"item_id": Str(), "content_index": Int(0, 0), "audio_end_ms": Int(min=0)}
-ITEM_ID_EVENT = {"item_id": Str()}
+TRUNCATE: dict[str, Node] = {
+    "item_id": Str(),
+    "content_index": Int(0, 0),
+    "audio_end_ms": Int(min=0),
+}
+ITEM_ID_EVENT: dict[str, Node] = {"item_id": Str()}
 
 
 def message_content(variants: dict[str, Node]) -> Obj:

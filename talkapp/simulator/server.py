@@ -85,6 +85,7 @@ class Simulator:
 
     async def _connection(self, ws: ServerConnection) -> None:
         request = ws.request
+        assert request is not None  # the handler runs after the handshake
         record = self.recorder.open(request.path, request.headers.raw_items())
         headers = {name.lower(): value for name, value in request.headers.raw_items()}
         decision = admit(request.path, headers, self.config)
@@ -131,6 +132,7 @@ class Simulator:
 
 def _http_refusal(connection: ServerConnection, refused: Refused) -> Response:
     """Azure's refusal: the status, `{"error": {"code", "message"}}`, Retry-After on a 429."""
+    assert refused.http_status is not None  # _route sends only a refusal that has one
     error = {"code": refused.fault.code, "message": refused.fault.message}
     response = connection.respond(HTTPStatus(refused.http_status), json.dumps({"error": error}))
     del response.headers["Content-Type"]  # respond() said text/plain

@@ -36,7 +36,11 @@ XAI_SERVER_VAD = {
     "prefix_padding_ms": 333,
     "silence_duration_ms": 500,
 }
-TRANSCRIPTION_DEFAULTS = {"model": "whisper-1", "language": None, "prompt": None}
+TRANSCRIPTION_DEFAULTS: dict[str, object] = {
+    "model": "whisper-1",
+    "language": None,
+    "prompt": None,
+}
 
 _MERGED = {"audio", "input", "output", "noise_reduction", "input_audio_noise_reduction"}
 _TURN = {"turn_detection"}
@@ -168,7 +172,11 @@ def _merge_field(key: str, cur: object, new: object) -> object:
     if key in _TURN:
         return _turn_detection(cur, new)
     if key in _TRANSCRIPTION:
-        return None if new is None else {**TRANSCRIPTION_DEFAULTS, **(cur or {}), **new}
+        if new is None:
+            return None
+        # the schema lets only an object or null through; the stored value is one or the other
+        assert isinstance(new, dict) and (cur is None or isinstance(cur, dict))
+        return {**TRANSCRIPTION_DEFAULTS, **(cur or {}), **new}
     if key in _MERGED and isinstance(cur, dict) and isinstance(new, dict):
         return merged(cur, new, frozenset())
     return new
@@ -179,6 +187,7 @@ def _turn_detection(cur: object, new: object) -> object:
         return None  # null: manual turns
     current = cur if isinstance(cur, dict) else {}
     kind = new.get("type", current.get("type", "server_vad"))
+    assert isinstance(kind, str)  # the schema's tag (a stored turn detection always has one)
     if current.get("type") == kind:
         return {**current, **new}
     return {**TURN_DEFAULTS[kind], **new}

@@ -7,6 +7,7 @@ reports them back exactly; the dialect's path tables say where each one lives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from talkapp.simulator.dialect import Dialect, lookup
 from talkapp.simulator.wire_audio import Codec, codec_of
@@ -59,7 +60,7 @@ _SETTINGS = (
 
 def resolve(session: dict, overrides: dict, dialect: Dialect) -> ResponseParams:
     """Session settings, each replaced by the response's own when it gives one."""
-    values = {}
+    values: dict[str, Any] = {}  # wire values, as the schema let them through
     for name in _SETTINGS:
         value = lookup(session, dialect.session_paths.get(name, ("-",)))
         override = lookup(overrides, dialect.response_paths.get(name, ("-",)))

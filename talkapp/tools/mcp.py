@@ -21,10 +21,12 @@ def new_secret_name() -> str:
 
 
 def declared(server: McpServerSettings, header_value: str | None) -> McpServer:
-    with_auth = bool(server.auth_header and header_value)
+    auth_header, auth_value = "", ""  # a header goes out only with its value
+    if server.auth_header and header_value:
+        auth_header, auth_value = server.auth_header, header_value
     return McpServer(label=server.label, url=server.url, allowed_tools=server.allowed_tools,
                      require_approval="never" if server.approval == "never" else "always",
-                     auth_header=server.auth_header if with_auth else "", auth_value=header_value if with_auth else "")
+                     auth_header=auth_header, auth_value=auth_value)
 
 
 def servers_now(settings: ToolSettings) -> tuple[McpServer, ...]:
