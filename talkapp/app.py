@@ -57,14 +57,15 @@ class DesktopApp:
         settings = dataclasses.replace(loaded.settings, mode=Mode.PUSH_TO_TALK.value)
         self.bridge = UiBridge()
         self.clipboard = ClipboardReader()  # the read_clipboard tool reads through it
-        self.controller = Controller(settings, self.bridge.emit, session_keys=SessionKeys(),
+        self.controller = Controller(settings, self.bridge.post, session_keys=SessionKeys(),
                                      clipboard=self.clipboard.read,
                                      clipboard_consent=self.clipboard.consent, tuning=tuning)
         self.window = MainWindow(settings, self.controller)
         self.clipboard.consent_asked.connect(self.window.ask_clipboard_consent)
         # Owned by the window, so they are deleted on the main thread with it; were the last
-        # reference dropped by a garbage collection on the loop thread (the engine holds its
-        # `emit` and the clipboard's `read`), a QObject would be destroyed on the wrong thread.
+        # reference dropped by a garbage collection on the loop thread (the engine holds the
+        # bridge's `post` and the clipboard's `read`), a QObject would be destroyed on the wrong
+        # thread.
         self.bridge.setParent(self.window)
         self.clipboard.setParent(self.window)
         kept = self._open_history(history, settings)
@@ -79,7 +80,7 @@ class DesktopApp:
         self.window.settings_changed.connect(self._settings_changed)
         for notice in loaded.notices:
             self.window.banners.show_message("settings", "warning", notice)
-        self._hotkey = None
+        self._hotkey: GlobalHotkey | None = None
         self._hotkey_combo = ""
         self._start_global_hotkey(loaded.settings.hotkeys.global_push_to_talk)
 
@@ -144,6 +145,16 @@ class DesktopApp:
                                          [("Hot&key settings…", lambda: self.window.open_settings("hotkeys"))])
 
 
+def qt_application(argv: list[str]) -> QApplication:
+    """The process's QApplication, made with `argv` unless there is one already."""
+    app = QApplication.instance()
+    if app is None:
+        return QApplication(argv)
+    if not isinstance(app, QApplication):  # a QCoreApplication cannot show windows
+        raise TypeError(f"a {type(app).__name__} runs already: no window can be shown")
+    return app
+
+
 def app_icon() -> QIcon:
     return QIcon(str(ICON)) if ICON.is_file() else QIcon()
 
@@ -155,7 +166,7 @@ def run(open_settings: bool = False) -> int:
         print("talkapp: no display to open the window on (DISPLAY is not set); "
               "the command-line tools work without one: talkapp --help", file=sys.stderr)
         return 1
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = qt_application(sys.argv[:1])
     app.setApplicationName("TalkApp")
     app.setOrganizationName("TalkApp")
     app.setDesktopFileName("talkapp")

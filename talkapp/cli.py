@@ -24,6 +24,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from talkapp import __version__
 from talkapp.audio.wav import WavError, read_wav_for_wire, write_wav
@@ -42,6 +43,9 @@ from talkapp.settings.profile import DEFAULT_MODEL, ProviderProfile, command_lin
 from talkapp.settings.providers import XAI_MODELS
 from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
+
+if TYPE_CHECKING:
+    from talkapp.audio.devices import Kind
 
 
 class CliError(Exception):
@@ -236,6 +240,7 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace, h
     from talkapp.session.one_turn import TurnFailed, run_one_turn
 
     async with contextlib.AsyncExitStack() as stack:
+        key: Credential
         if args.simulator:
             from talkapp.simulator import Simulator, SimulatorConfig
 
@@ -384,7 +389,7 @@ def _simulator_if(args: argparse.Namespace):
         yield url
 
 
-def _device(text: str | None, kind: str):
+def _device(text: str | None, kind: Kind):
     """A device named on the command line: an exact name, or a part of exactly one name."""
     if text is None:
         return None

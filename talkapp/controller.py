@@ -16,12 +16,13 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from talkapp.audio.echo import EchoMode
 from talkapp.protocol.commands import AddHistory, SessionConfig
 from talkapp.session import engine_events as out
 from talkapp.session.capture import WireCapture
-from talkapp.session.client import RealtimeSession, SessionRefused
+from talkapp.session.client import Credential, RealtimeSession, SessionRefused
 from talkapp.session.engine import AudioOptions, Engine
 from talkapp.session.handle import EngineHandle, report_failure
 from talkapp.session.turns import Mode
@@ -34,6 +35,9 @@ from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
 from talkapp.threads.tuning import UNTUNED, Untuned
 from talkapp.tools.builtin import ClipboardConsent, ClipboardRead
 from talkapp.tools.toolbox import open_toolbox
+
+if TYPE_CHECKING:  # imported when first used: most sessions never start the simulator
+    from talkapp.simulator.on_thread import SimulatorThread
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ class Controller:
         self._tuning = tuning
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
         self._handle: EngineHandle | None = None  # the engine of the open session, if any
-        self._simulator = None  # a SimulatorThread while the offline profile is in use
+        self._simulator: SimulatorThread | None = None  # while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
         self._capture: WireCapture | None = None  # Settings → Recording → Capture, while connected
         # A continued conversation's turns, sent when a session opens.
@@ -172,7 +176,8 @@ class Controller:
             self._emit(out.StateChanged(out.State.IDLE))
             return False
         if not profile.needs_key:
-            profile = dataclasses.replace(profile, base_url=self._simulator.url)
+            simulator = await self._start_simulator()  # `_key_for` started it: this returns it
+            profile = dataclasses.replace(profile, base_url=simulator.url)
         tools = await open_toolbox(self.settings.tools, self._clipboard,
                                    lambda: self.settings.tools.clipboard_allowed,
                                    self._clipboard_consent,
@@ -197,7 +202,7 @@ class Controller:
             await self._stop_simulator()
         return started
 
-    def _open_capture(self):
+    def _open_capture(self) -> WireCapture | None:
         """Settings → Recording → Capture: one file per connection, in the recordings folder."""
         path = self.settings.capture_file()
         if path is None:
@@ -225,7 +230,7 @@ class Controller:
         self._close_capture()
         await self._stop_simulator()
 
-    async def _key_for(self, profile: ProviderProfile):
+    async def _key_for(self, profile: ProviderProfile) -> Credential | None:
         if not profile.needs_key:
             await self._start_simulator()
             return SIMULATOR_KEY
@@ -247,13 +252,15 @@ class Controller:
             self._emit(NeedsKey(profile.name, str(exc)))
             return None
 
-    async def _start_simulator(self) -> None:
+    async def _start_simulator(self) -> SimulatorThread:
+        """The simulator, started unless it runs already."""
         from talkapp.simulator.on_thread import SimulatorThread
 
         if self._simulator is None:
             simulator = SimulatorThread()
             await simulator.start()
             self._simulator = simulator
+        return self._simulator
 
     async def _stop_simulator(self) -> None:
         simulator, self._simulator = self._simulator, None
@@ -261,9 +268,10 @@ class Controller:
             await simulator.stop()
 
     async def _test(self, profile: ProviderProfile, api_key: str | None) -> str:
+        credential: Credential | None = api_key
         if profile.uses_entra:
             try:
-                api_key = EntraToken(default_token_provider())
+                credential = EntraToken(default_token_provider())
             except EntraUnavailable as exc:
                 return f"✗ {exc}"
         elif profile.needs_key and not api_key:
@@ -272,9 +280,10 @@ class Controller:
         just_for_this = not profile.needs_key and self._simulator is None
         try:
             if not profile.needs_key:
-                await self._start_simulator()
-                profile = dataclasses.replace(profile, base_url=self._simulator.url)
-            session = await RealtimeSession.open(profile.endpoint(), api_key or SIMULATOR_KEY, SessionConfig())
+                simulator = await self._start_simulator()
+                profile = dataclasses.replace(profile, base_url=simulator.url)
+            session = await RealtimeSession.open(
+                profile.endpoint(), credential or SIMULATOR_KEY, SessionConfig())
         except SessionRefused as refused:
             return f"✗ {refused}"
         finally:

@@ -80,12 +80,11 @@ def check_qt() -> str:
     ):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QCoreApplication, QEvent, qVersion
-    from PySide6.QtWidgets import QApplication
 
-    from talkapp.app import ICON, DesktopApp, app_icon
+    from talkapp.app import ICON, DesktopApp, app_icon, qt_application
     from talkapp.settings.store import SettingsStore
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = qt_application([sys.argv[0]])
     with tempfile.TemporaryDirectory(prefix="talkapp-selftest-") as folder:
         desktop = DesktopApp(SettingsStore(Path(folder)))  # defaults; the user's settings untouched
         try:

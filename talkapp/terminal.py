@@ -55,7 +55,10 @@ class TerminalPrinter:
                 return f"[connected: {label}]"
             case out.TranscriptChanged(turn=turn) if turn.final or turn.interrupted:
                 who = "You" if turn.role == "user" else "Assistant"
-                mark = f"  (interrupted after {turn.heard_ms / 1000:.1f} s)" if turn.interrupted else ""
+                mark = ""
+                if turn.interrupted:
+                    heard = "" if turn.heard_ms is None else f" after {turn.heard_ms / 1000:.1f} s"
+                    mark = f"  (interrupted{heard})"
                 return f"{who}: {turn.text}{mark}"
             case out.Notice(level=level, text=text):
                 return f"[{level}] {text}"

@@ -11,7 +11,6 @@ import numpy as np
 
 from fake_keys import fake_key
 from speech import silence, speak
-from fake_keys import fake_key
 
 from talkapp.controller import Controller, NeedsKey
 from talkapp.session import engine_events as out
@@ -112,14 +111,14 @@ def test_a_key_given_for_this_session_is_used_from_memory(pulse, monkeypatch):
     try:
         assert controller.connect().result(10) is False
         events.wait_for(lambda e: isinstance(e, NeedsKey))
-        keys.put("OPENAI_API_KEY", fake_key("session-only-0123"))
+        keys.put("TALKAPP_CUSTOM_API_KEY", fake_key("session-only-0123"))
         assert controller.connect().result(20) is False  # past the key: the port is closed
         failed = events.wait_for(
             lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ERROR
         )
         assert "cannot reach 127.0.0.1:9" in failed.detail
         assert sum(isinstance(e, NeedsKey) for e in events.items) == 1
-        assert "OPENAI_API_KEY" not in os.environ
+        assert "TALKAPP_CUSTOM_API_KEY" not in os.environ
     finally:
         controller.shutdown()
         keyring.set_keyring(previous)

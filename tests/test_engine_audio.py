@@ -18,7 +18,7 @@ from talkapp.settings.profile import ProviderProfile
 from talkapp.session import engine_events as out
 from talkapp.session.engine import AudioOptions, Engine
 from talkapp.session.turns import Mode
-from talkapp.simulator import Knobs, SimulatorConfig
+from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
 QUESTION = "Hello, can you tell me the weather in Paris today?"
 INTERRUPTION = "Wait, stop, I meant London."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from engine_harness import running_engines
 from test_tool_flow import client_events, kinds, spoken_reply
 
 from talkapp.protocol import events as ev
@@ -17,6 +18,8 @@ from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.selection import DIALECTS
 from talkapp.session import engine_events as out
 from talkapp.session.engine import Engine
+from talkapp.session.turns import Mode
+from talkapp.tools.toolbox import ToolBox
 
 DOCS = McpServer("docs", "https://mcp.example.invalid/mcp", require_approval="always",
                  auth_header="Authorization", auth_value="Bearer mcp-s3cret-value")

@@ -11,7 +11,7 @@ import json
 import time
 
 import pytest
-from engine_harness import EventLog
+from engine_harness import EventLog, running_engines
 
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev

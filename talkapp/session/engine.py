@@ -35,7 +35,7 @@ from talkapp.redaction import redact
 from talkapp.session import engine_events as out
 from talkapp.session import turns
 from talkapp.session.capture import WireCapture
-from talkapp.session.client import SessionRefused
+from talkapp.session.client import Credential, SessionRefused
 from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.session.engine_events import State
 from talkapp.session.mic import MicPump
@@ -84,7 +84,7 @@ class AudioParts:
 
 
 class Engine:
-    def __init__(self, profile: ProviderProfile, api_key: str, emit: Callable[[out.EngineEvent], None],
+    def __init__(self, profile: ProviderProfile, api_key: Credential, emit: Callable[[out.EngineEvent], None],
                  mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
                  record_to: Path | None = None, resend_context: bool = True,
                  tools: ToolBox | None = None, capture: WireCapture | None = None,

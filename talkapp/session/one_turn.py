@@ -23,7 +23,7 @@ from talkapp.protocol.commands import (
 )
 from talkapp.protocol.endpoint import Endpoint
 from talkapp.session.capture import WireCapture
-from talkapp.session.client import RealtimeSession, SessionEnded, SessionRefused, Tap
+from talkapp.session.client import Credential, RealtimeSession, SessionEnded, SessionRefused, Tap
 from talkapp.transport.websocket import TransportClosed
 
 MIN_COMMIT_MS = 100  # the service refuses to commit less audio than this
@@ -167,7 +167,7 @@ class TurnRecorder:
 
 async def run_one_turn(
     endpoint: Endpoint,
-    api_key: str,
+    api_key: Credential,
     config: SessionConfig,
     pcm: bytes,
     *,

@@ -15,7 +15,11 @@ OK = QColor(30, 160, 80)
 
 def mix(a: QColor, b: QColor, amount: float) -> QColor:
     """`amount` of `b` over `a` (0: a, 1: b)."""
-    return QColor.fromRgbF(*(x + (y - x) * amount for x, y in zip(a.getRgbF()[:3], b.getRgbF()[:3], strict=True)))
+    return QColor.fromRgbF(*(x + (y - x) * amount for x, y in zip(_rgb(a), _rgb(b), strict=True)))
+
+
+def _rgb(c: QColor) -> tuple[float, float, float]:
+    return c.redF(), c.greenF(), c.blueF()
 
 
 def tint(palette: QPalette, hue: QColor, amount: float = 0.18) -> QColor:

@@ -91,7 +91,11 @@ class GlobalHotkey(QObject):
             return f"The global hotkey is unavailable: the keyboard could not be watched ({exc})."
         # `wait()` never returns when the listener thread fails before it is ready, so it runs
         # on a helper thread; we wait for that while the listener lives, within a limit.
-        threading.Thread(target=lambda: (listener.wait(), ready.set()), daemon=True).start()
+        def wait_until_ready() -> None:
+            listener.wait()
+            ready.set()
+
+        threading.Thread(target=wait_until_ready, daemon=True).start()
         waited = 0.0
         while not ready.wait(0.005) and listener.is_alive() and waited < READY_TIMEOUT_S:
             waited += 0.005

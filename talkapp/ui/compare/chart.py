@@ -97,7 +97,9 @@ class LatencyChart(QWidget):
         palette, fm = self.palette(), self.fontMetrics()
         fh, row_h = fm.height(), self._row_height()
         text, muted = palette.color(QPalette.ColorRole.WindowText), colors.muted(palette)
-        left = max([fm.horizontalAdvance(label) for label in self._labels] + [fm.horizontalAdvance("—")]) + 16
+        widest = max([fm.horizontalAdvance(label) for label in self._labels]
+                     + [fm.horizontalAdvance("—")])
+        left: float = widest + 16
         right = self.width() - fm.horizontalAdvance("0000 ms") / 2 - 8
         top = fh * 1.6
         radius = max(4.0, fh / 3)

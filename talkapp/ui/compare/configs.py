@@ -8,7 +8,7 @@ place, or a profile since renamed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
@@ -73,7 +73,7 @@ class ConfigList(QWidget):
         self.profile_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.profile_button)
         for profile in self._saved:
-            menu.addAction(f"{profile.name}  ({profile.describe()})", lambda name=profile.name: self.add(name))
+            menu.addAction(f"{profile.name}  ({profile.describe()})", self._adding(profile.name))
         self.profile_button.setMenu(menu)
         self.profile_button.setEnabled(bool(self._saved))
         self.suggest_button = QToolButton()
@@ -82,7 +82,7 @@ class ConfigList(QWidget):
         self.suggest_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         suggestions = QMenu(self.suggest_button)
         for text, spec in SUGGESTIONS:
-            suggestions.addAction(text, lambda spec=spec: self.add(spec))
+            suggestions.addAction(text, self._adding(spec))
         self.suggest_button.setMenu(suggestions)
         self.message = QLabel(HINT)
         self.message.setWordWrap(True)
@@ -144,6 +144,10 @@ class ConfigList(QWidget):
         return config.profile.describe()
 
     # ---- what the user does ----
+
+    def _adding(self, spec: str) -> Callable[[], object]:
+        """A menu entry's action: add `spec`."""
+        return lambda: self.add(spec)
 
     def add(self, spec: str) -> bool:
         spec = spec.strip()

@@ -29,6 +29,7 @@ from talkapp.compare import report
 from talkapp.compare.report import Row
 from talkapp.compare.stats import Spread
 from talkapp.ui import colors
+from talkapp.ui.narrow import present
 
 PLAY, STOP = "▶", "■"
 MAX_LINES = 4  # a long transcript or error is cut here; its tooltip has all of it
@@ -88,8 +89,8 @@ class ResultsTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(COLUMNS), parent)
         self.setAccessibleName("Comparison results")
-        for index, (_, header, tip) in enumerate(COLUMNS):
-            item = QTableWidgetItem(header)
+        for index, (_, title, tip) in enumerate(COLUMNS):
+            item = QTableWidgetItem(title)
             item.setToolTip(tip)
             self.setHorizontalHeaderItem(index, item)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -116,7 +117,7 @@ class ResultsTable(QTableWidget):
         for r, label in enumerate(labels):
             for c in range(len(COLUMNS)):
                 self.setItem(r, c, QTableWidgetItem(""))
-            self.item(r, COLUMN["config"]).setText(label)
+            self._cell(r, "config").setText(label)
             bar = QProgressBar()
             bar.setRange(0, runs_each)
             bar.setValue(0)
@@ -151,8 +152,8 @@ class ResultsTable(QTableWidget):
             self._set(r, "cost", cost_text(row), best.get("cost") == row.config)
             text, failed = outcome_text(row)
             self._set(r, "transcript", text, error=failed)
-            self.item(r, COLUMN["transcript"]).setToolTip(text)
-            self.item(r, COLUMN["config"]).setToolTip(f"{row.model} · {row.dialect}")
+            self._cell(r, "transcript").setToolTip(text)
+            self._cell(r, "config").setToolTip(f"{row.model} · {row.dialect}")
             self.play_button(row.config).setEnabled(row.config in playable)
         self.resizeRowsToContents()
         tallest = self.fontMetrics().lineSpacing() * MAX_LINES + 8
@@ -175,10 +176,10 @@ class ResultsTable(QTableWidget):
         return list(self._labels)
 
     def text(self, label: str, key: str) -> str:
-        return self.item(self._labels.index(label), COLUMN[key]).text()
+        return self._cell(self._labels.index(label), key).text()
 
     def is_best(self, label: str, key: str) -> bool:
-        return bool(self.item(self._labels.index(label), COLUMN[key]).data(BEST_ROLE))
+        return bool(self._cell(self._labels.index(label), key).data(BEST_ROLE))
 
     def progress(self, label: str) -> QProgressBar:
         return self._bars[label]
@@ -204,8 +205,12 @@ class ResultsTable(QTableWidget):
         bar.setPalette(palette)
         bar.setMaximumWidth(bar.fontMetrics().horizontalAdvance(bar.text() or "00/00") + 24)
 
+    def _cell(self, r: int, key: str) -> QTableWidgetItem:
+        """Row `r`'s item in column `key` (`plan` gave every cell one)."""
+        return present(self.item(r, COLUMN[key]), f"cell ({r}, {key})")
+
     def _set(self, r: int, key: str, text: str, best: bool = False, error: bool = False) -> None:
-        item = self.item(r, COLUMN[key])
+        item = self._cell(r, key)
         item.setText(text)
         item.setData(BEST_ROLE, best)
         palette = self.palette()

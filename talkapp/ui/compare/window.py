@@ -8,7 +8,7 @@ comes back as it lands and fills in its configuration's row (`table`) and dots
 
 Threads: everything here runs on the Qt main thread. The comparison is submitted to the loop
 (`submit`, the Controller's loop), never waited on: its progress callback and its future's
-done-callback run elsewhere and only `emit` on a UiBridge owned by this window, whose queued
+done-callback run elsewhere and only `post` on a UiBridge owned by this window, whose queued
 signal lands in `_on_event` here. Payloads carry the job's number, so a late result of a
 cancelled job is dropped. Blocking work (files, prices, the microphone, the speaker) runs on
 Tasks lanes.
@@ -215,7 +215,8 @@ class CompareWindow(QDialog):
     # ---- running ----
 
     def run(self) -> None:
-        if not self._can_run():
+        pcm, prices = self.utterance.pcm, self._prices
+        if not self._can_run() or pcm is None or prices is None:  # `_can_run` checks both
             return
         configs = self.configs.configs()
         self._job += 1
@@ -229,12 +230,13 @@ class CompareWindow(QDialog):
         self.progress.setRange(0, len(configs) * self._repeat)
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
-        plan = Plan(tuple(configs), self.utterance.pcm, repeat=self._repeat, concurrent=self.concurrent.isChecked(),
+        plan = Plan(tuple(configs), pcm, repeat=self._repeat,
+                    concurrent=self.concurrent.isChecked(),
                     pace=0.0 if self.fast.isChecked() else 1.0, offline=self.offline.isChecked(),
                     simulator=self._simulator)
         job, post = self._job, self._post
         comparison = run_plan(
-            plan, self._prices, lambda result: post(RunDone(job, result)), self._session_keys
+            plan, prices, lambda result: post(RunDone(job, result)), self._session_keys
         )
         self._future = self._submit(comparison)
         self._future.add_done_callback(lambda future: post(_ended(job, future)))
@@ -253,7 +255,7 @@ class CompareWindow(QDialog):
     def _post(self, payload: object) -> None:
         """Any thread: hand `payload` to the main thread (nothing to do once the window is gone)."""
         try:
-            self._bridge.emit(payload)
+            self._bridge.post(payload)
         except RuntimeError:  # the C++ object went with the window
             pass
 
@@ -326,7 +328,13 @@ class CompareWindow(QDialog):
     def export(self, kind: str, path: str | Path) -> None:
         """Write the table shown as CSV or JSON (one row per configuration)."""
         rows = report.summarize(self.results)
-        text = report.as_csv(rows) if kind == "csv" else report.as_json(rows, self._prices)
+        if kind == "csv":
+            text = report.as_csv(rows)
+        elif self._prices is not None:
+            text = report.as_json(rows, self._prices)
+        else:  # not from the buttons: they need results, and a run needs the prices
+            self._say("The comparison cannot be saved as JSON before the price table is read.")
+            return
         try:
             Path(path).write_text(text, encoding="utf-8")
         except OSError as exc:

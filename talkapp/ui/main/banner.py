@@ -7,7 +7,7 @@ cleared when its problem goes away (a successful connection clears "connection")
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
@@ -62,7 +62,9 @@ class BannerStack(QWidget):
         self._by_topic: dict[str, Banner] = {}
         self.hide()
 
-    def show_message(self, topic: str, level: str, text: str, actions: list[Action] = ()) -> Banner:
+    def show_message(
+        self, topic: str, level: str, text: str, actions: Sequence[Action] = ()
+    ) -> Banner:
         self.clear(topic)
         banner = Banner(level, text, list(actions), self)
         banner.dismissed.connect(lambda: self._dismiss(topic, banner))

@@ -37,7 +37,8 @@ class HoldKey(QObject):
         its name as a person reads it, "" when it names no key (the hotkey is then off)."""
         self.let_go()
         sequence = QKeySequence.fromString(text or "", QKeySequence.SequenceFormat.PortableText)
-        self._key = sequence[0] if sequence.count() else None
+        # QKeySequence[i] (a QKeyCombination) exists at run time; PySide6's stubs omit __getitem__.
+        self._key = sequence[0] if sequence.count() else None  # type: ignore[index]
         return sequence.toString(QKeySequence.SequenceFormat.NativeText) if self._key is not None else ""
 
     def watch(self, *widgets: QWidget) -> None:
@@ -52,7 +53,8 @@ class HoldKey(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self._matches(event):
+        if (kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+                and isinstance(event, QKeyEvent) and self._matches(event)):
             if not event.isAutoRepeat():
                 self._key_down() if kind == QEvent.Type.KeyPress else self._key_up()
             return True

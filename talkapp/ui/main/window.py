@@ -9,6 +9,7 @@ polled by a ~30 Hz timer. Nothing here waits on a future.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import html
 import itertools
@@ -53,9 +54,10 @@ class MainWindow(QMainWindow):
         self._interrupted: str | None = None  # "Reply interrupted after …", until the next reply
         self._holding: set[str] = set()  # what holds the talk button down: "button", "key", "global"
         self._stats = SessionStats()
-        self.settings_dialog = None
+        self.settings_dialog: SettingsDialog | None = None
         self.compare_window: CompareWindow | None = None
-        self._clipboard_asks: dict[str, object] = {}  # prompt id -> the Future awaiting the answer
+        # prompt id -> the Future awaiting the answer
+        self._clipboard_asks: dict[str, concurrent.futures.Future[bool]] = {}
         self._build()
         self._wire()
         self._show_settings(settings)
@@ -88,7 +90,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.approvals)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
-        quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = QAction("Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
         self.hold_key = HoldKey(self)
@@ -200,7 +202,8 @@ class MainWindow(QMainWindow):
         controller = self._controller
         controller.disconnect().add_done_callback(lambda _done: controller.connect())
 
-    def disconnect(self) -> None:
+    def close_session(self) -> None:
+        """Close the session (returns at once; the state line follows)."""
         self._controller.disconnect()
 
     @Slot(str)
@@ -227,7 +230,7 @@ class MainWindow(QMainWindow):
         self._refresh()
 
     @Slot(object)
-    def ask_clipboard_consent(self, future) -> None:
+    def ask_clipboard_consent(self, future: concurrent.futures.Future[bool]) -> None:
         """The model wants the clipboard and the user chose to be asked each time: a prompt
         beside the MCP ones (never modal); "Always allow" turns the standing permission on."""
         request_id = f"clipboard-{next(_CLIPBOARD_ASKS)}"
@@ -303,7 +306,7 @@ class MainWindow(QMainWindow):
         if self.state is State.IDLE or self.state is State.ERROR or self._needs_key:
             self.reconnect()
         else:
-            self.disconnect()
+            self.close_session()
 
     # ---- holding the talk button: the button itself, the in-window key, a global hotkey ----
 

@@ -241,8 +241,10 @@ class AudioPage(QWidget):
         blocked = combo.blockSignals(True)
         combo.clear()
         default = next((d for d in usable if (d.is_default_input if kind == "input" else d.is_default_output)), None)
-        named = default is not None and default.name.lower() != "default"  # ALSA's is called "default"
-        combo.addItem(f"System default — {default.name}" if named else "System default", None)
+        label = "System default"
+        if default is not None and default.name.lower() != "default":  # ALSA's is called "default"
+            label = f"System default — {default.name}"
+        combo.addItem(label, None)
         for d in usable:
             combo.addItem(str(d.key), d.key)
         if chosen is not None and combo.findData(chosen) < 0:

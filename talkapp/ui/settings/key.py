@@ -62,7 +62,7 @@ def key_status(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,),
     except MissingKey:
         found = None
     stored = found is not None and keyring is not None and found.source == keyring
-    last4 = found.value[-4:] if stored and len(found.value) >= 12 else ""
+    last4 = found.value[-4:] if found is not None and stored and len(found.value) >= 12 else ""
     del found
     in_env = next((name for name in env_vars
                    if (session is not None and session.get(name))

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 _MODIFIER_KEYS = {k.value for k in (Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Shift, Qt.Key.Key_Meta,
                                      Qt.Key.Key_AltGr, Qt.Key.Key_Super_L, Qt.Key.Key_Super_R,
                                      Qt.Key.Key_Hyper_L, Qt.Key.Key_Hyper_R)}
-_PYNPUT_NAMES = {
+_PYNPUT_BY_KEY = {
     Qt.Key.Key_Space: "space", Qt.Key.Key_Return: "enter", Qt.Key.Key_Enter: "enter", Qt.Key.Key_Tab: "tab",
     Qt.Key.Key_Backspace: "backspace", Qt.Key.Key_Delete: "delete", Qt.Key.Key_Insert: "insert",
     Qt.Key.Key_Home: "home", Qt.Key.Key_End: "end", Qt.Key.Key_PageUp: "page_up",
@@ -29,7 +29,7 @@ _PYNPUT_NAMES = {
     Qt.Key.Key_Up: "up", Qt.Key.Key_Down: "down", Qt.Key.Key_Pause: "pause",
     Qt.Key.Key_ScrollLock: "scroll_lock", Qt.Key.Key_Print: "print_screen", Qt.Key.Key_Menu: "menu",
 }
-_PYNPUT_NAMES = {k.value: name for k, name in _PYNPUT_NAMES.items()}
+_PYNPUT_NAMES: dict[int, str] = {k.value: name for k, name in _PYNPUT_BY_KEY.items()}
 
 
 def _key(value) -> int:

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from talkapp.protocol.commands import TurnDetection
+from talkapp.protocol.commands import Eagerness, TurnDetection
+from talkapp.protocol.selection import ApiSetting
 from talkapp.settings.profile import TRANSCRIPTION_MODELS, ProviderProfile
 from talkapp.settings.providers import (
     API_VERSION,
@@ -40,6 +41,7 @@ from talkapp.settings.providers import (
     PRESETS,
     preset_for,
 )
+from talkapp.ui.narrow import form_label, present
 from talkapp.ui.settings.rules import (
     AZURE_EXAMPLE,
     connection_line,
@@ -55,11 +57,13 @@ from talkapp.ui.settings.rules import (
 )
 
 PROVIDERS = tuple((preset.label, provider) for provider, preset in PRESETS.items())
-DIALECTS = (("&Auto", "auto"), ("&Beta", "beta"), ("&GA", "ga"), ("xAI", "xai"))  # x, A and I are taken
+# "xAI" has no mnemonic: x, A and I are taken
+DIALECTS: tuple[tuple[str, ApiSetting], ...] = (
+    ("&Auto", "auto"), ("&Beta", "beta"), ("&GA", "ga"), ("xAI", "xai"))
 TURNS = (("Server VAD — the service hears when you stop", "server_vad"),
          ("Semantic VAD — the service judges when you are done", "semantic_vad"),
          ("None — you end each turn (push-to-talk)", None))
-EAGERNESS = ("auto", "low", "medium", "high")
+EAGERNESS: tuple[Eagerness, ...] = ("auto", "low", "medium", "high")
 REASONING = ("", "minimal", "low", "medium", "high", "xhigh")
 TRANSCRIPTION_OFF = "Off"
 
@@ -121,7 +125,7 @@ class ProfileForm(QWidget):
         self.voice = QComboBox()
         self.voice.setEditable(True)
         self.voice.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.voice.lineEdit().setPlaceholderText("service default")
+        present(self.voice.lineEdit(), "line edit").setPlaceholderText("service default")
         form.addRow("&Voice:", self.voice)
         self.instructions = QPlainTextEdit()
         self.instructions.setTabChangesFocus(True)  # Tab moves on; it never types into the text
@@ -129,8 +133,8 @@ class ProfileForm(QWidget):
         self.instructions.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         form.addRow("&Instructions:", self.instructions)
         self.turn = QComboBox()
-        for label, value in TURNS:
-            self.turn.addItem(label, value)
+        for turn_label, turn_kind in TURNS:
+            self.turn.addItem(turn_label, turn_kind)
         form.addRow("Turn &detection:", self.turn)
         form.addRow("", self._turn_parameters())
         self.transcription = QComboBox()
@@ -179,7 +183,7 @@ class ProfileForm(QWidget):
         box = QHBoxLayout(row)
         box.setContentsMargins(0, 0, 0, 0)
         self.api = QButtonGroup(row)
-        self.api_buttons = {}
+        self.api_buttons: dict[ApiSetting, QRadioButton] = {}
         for text, value in DIALECTS:
             button = QRadioButton(text)
             self.api.addButton(button)
@@ -337,7 +341,7 @@ class ProfileForm(QWidget):
 
     # ---- reactions ----
 
-    def _api(self) -> str:
+    def _api(self) -> ApiSetting:
         return next((v for v, b in self.api_buttons.items() if b.isChecked()), "auto")
 
     def _turn_detection(self) -> TurnDetection | None:
@@ -347,8 +351,12 @@ class ProfileForm(QWidget):
         previous = self._base.session.turn_detection or TurnDetection()
         return dataclasses.replace(
             previous, kind=kind, threshold=round(self.threshold.value(), 2), prefix_padding_ms=self.prefix.value(),
-            silence_duration_ms=self.silence.value(), eagerness=self.eagerness.currentText(),
+            silence_duration_ms=self.silence.value(), eagerness=self._eagerness(),
         )
+
+    def _eagerness(self) -> Eagerness:
+        text = self.eagerness.currentText()
+        return next((value for value in EAGERNESS if value == text), "auto")
 
     def _api_toggled(self, _button, checked: bool) -> None:
         if checked:  # the button turned off says nothing new
@@ -393,7 +401,8 @@ class ProfileForm(QWidget):
         self.turn_pages.setCurrentIndex(self.turn.currentIndex())
         for i in range(self.turn_pages.count()):
             policy = QSizePolicy.Policy.Preferred if i == self.turn_pages.currentIndex() else QSizePolicy.Policy.Ignored
-            self.turn_pages.widget(i).setSizePolicy(QSizePolicy.Policy.Preferred, policy)
+            page = present(self.turn_pages.widget(i), "turn page")
+            page.setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.turn_pages.adjustSize()
 
     def _changed(self) -> None:
@@ -422,7 +431,7 @@ class ProfileForm(QWidget):
                               if DEPLOYMENT in preset.fields else suggestions_note("model id"))
         self.voice.setToolTip(suggestions_note("voice id the service takes"))
         self.transcription.setToolTip(transcription_hint(provider))
-        self.transcription.lineEdit().setPlaceholderText(
+        present(self.transcription.lineEdit(), "line edit").setPlaceholderText(
             "a transcription deployment's name" if provider in AZURE_PROVIDERS else "")
         self._show_turn_page()
         note = reasoning_note(self._api(), model, provider)
@@ -458,7 +467,7 @@ class ProfileForm(QWidget):
         """The address rows the preset needs, and what the base URL field means for it."""
         fields = preset_for(provider).fields
         resource = shows_resource(provider)
-        label = self.layout_.labelForField(self.base_url)
+        label = form_label(self.layout_, self.base_url)
         label.setText("Re&source or endpoint:" if resource else "Base &URL:")
         label.setBuddy(self.base_url)
         placeholder = ("started on this computer when needed" if provider == "simulator" else

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile, simulator_profile
 from talkapp.settings.secrets import SessionKeys
+from talkapp.ui.narrow import form_label
 from talkapp.ui.settings.key import ApiKeyBox
 from talkapp.ui.settings.profile_form import ProfileForm
 from talkapp.ui.settings.rules import is_builtin, key_entry, new_key_name, unique_name
@@ -64,7 +65,7 @@ class ProfilesPage(QWidget):
         self.form = ProfileForm()
         self.key = ApiKeyBox(tasks, controller, self.form.profile, session_keys)
         self.form.layout_.addRow("API key:", self.key)
-        self.form.layout_.labelForField(self.key).setBuddy(self.key.field)
+        form_label(self.form.layout_, self.key).setBuddy(self.key.field)
         self.form.edited.connect(self._form_edited)
 
         buttons = QHBoxLayout()
