@@ -431,8 +431,8 @@ def test_a_bad_url_is_not_tested_but_explained(qtbot, open_dialog):
 
 
 def test_the_stored_openai_key_is_not_tested_against_another_host(qtbot, open_dialog):
-    settings = Settings().with_profile(ProviderProfile(name="Edited", base_url="https://api.x.ai/v1"))
-    dialog = open_dialog(settings)
+    edited = ProviderProfile(name="Edited", base_url="https://api.x.ai/v1")
+    dialog = open_dialog(Settings().with_profile(edited))
     select(dialog, "Edited")
     box = dialog.profiles.key
     qtbot.mouseClick(box.test_button, Qt.MouseButton.LeftButton)
