@@ -10,13 +10,16 @@ from talkapp.simulator.input_audio import InputAudio
 from talkapp.simulator.recorder import Recorder
 
 
-def test_the_input_buffer_keeps_at_most_its_cap_and_the_timeline_goes_on(monkeypatch):
+def test_the_input_buffer_keeps_at_most_its_cap_and_the_timeline_goes_on(monkeypatch, caplog):
     monkeypatch.setattr(input_audio, "MAX_BUFFER_MS", 1000)
     audio = InputAudio()
     second = bytes(48_000)  # one second of PCM16 at 24 kHz
     for _ in range(5):
         audio.append(second)
     assert audio.buffered_ms == 1000 and audio.end_ms == 5000 and audio.start_ms == 4000
+    assert audio.dropped_ms == 4000
+    full = [r for r in caplog.records if "input audio buffer full" in r.getMessage()]
+    assert len(full) == 1  # said once, not at every append
     assert len(audio.take_all()) == 48_000
 
 

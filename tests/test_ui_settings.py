@@ -435,6 +435,15 @@ def test_a_bad_url_is_not_tested_but_explained(qtbot, open_dialog):
     assert box.result.text().startswith("✗ Not tested: the base URL must start with https://")
 
 
+def test_the_stored_openai_key_is_not_tested_against_another_host(qtbot, open_dialog):
+    edited = ProviderProfile(name="Edited", base_url="https://api.x.ai/v1")
+    dialog = open_dialog(Settings().with_profile(edited))
+    select(dialog, "Edited")
+    box = dialog.profiles.key
+    qtbot.mouseClick(box.test_button, Qt.MouseButton.LeftButton)
+    assert box.result.text().startswith("✗ Not tested: This OpenAI profile points at api.x.ai")
+
+
 # ---- audio ----
 
 def choose(combo: QComboBox, text: str) -> None:

@@ -150,6 +150,15 @@ def test_the_clipboard_tool_asks_at_each_call_until_always_allowed(qtbot, pulse,
     assert window.transcript.view.as_markdown().count("session started") == 1  # no new session
 
 
+def test_an_unanswered_clipboard_prompt_goes_away_at_the_time_limit(qtbot, pulse, desktop):
+    window = desktop(Settings(tools=ToolSettings(timeout_s=1.0))).window
+    wait_live(qtbot, window)
+    type_message(qtbot, window, "What is on my clipboard? Use read_clipboard.")
+    qtbot.waitUntil(lambda: len(window.approvals.pending()) == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: said_times(window, "did not finish within 1 s") == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.approvals.pending() == [], timeout=WAIT)  # not left behind
+
+
 def test_a_clipboard_not_allowed_and_not_asked_for_is_refused(qtbot, pulse, desktop):
     QGuiApplication.clipboard().setText("secret")
     tools = ToolSettings(clipboard_ask=False)

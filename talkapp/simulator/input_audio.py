@@ -8,6 +8,8 @@ clear takes or drops everything.
 
 from __future__ import annotations
 
+import logging
+
 from talkapp.audio.pcm import duration_ms
 from talkapp.simulator.vad import ServerVad, VadEdge, VadParams
 from talkapp.simulator.wire_audio import Codec, to_pcm24
@@ -16,6 +18,7 @@ _BYTES_PER_MS = 48  # PCM16 at 24 kHz
 # The buffer holds at most this much (a client that appends and never commits must not fill the
 # memory): older audio falls off its front, as from a ring, and the timeline moves on.
 MAX_BUFFER_MS = 15 * 60 * 1000
+log = logging.getLogger(__name__)
 
 
 class InputAudio:
@@ -24,6 +27,7 @@ class InputAudio:
         self.start_ms = 0.0  # timeline position of the buffer's first byte
         self.codec: Codec = "pcm"
         self.vad: ServerVad | None = None
+        self.dropped_ms = 0.0  # audio that fell off the front of a full buffer
 
     @property
     def buffered_ms(self) -> float:
@@ -48,8 +52,12 @@ class InputAudio:
         self._pcm += pcm
         excess = len(self._pcm) - MAX_BUFFER_MS * _BYTES_PER_MS
         if excess > 0:
+            if not self.dropped_ms:  # said once per session, in the simulator's log
+                log.warning("input audio buffer full (%d min): dropping its oldest audio",
+                            MAX_BUFFER_MS // 60_000)
             del self._pcm[:excess]
             self.start_ms += excess / _BYTES_PER_MS
+            self.dropped_ms += excess / _BYTES_PER_MS
         return self.vad.feed(pcm) if self.vad is not None else []
 
     def take_all(self) -> bytes:

@@ -15,7 +15,7 @@ import html
 import itertools
 import time
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -41,6 +41,7 @@ LEVEL_POLL_MS = 33  # ~30 Hz
 
 class MainWindow(QMainWindow):
     settings_changed = Signal(object)  # Settings: the user changed them here or in the settings pane
+    _clipboard_settled = Signal(str)  # a clipboard prompt's id: its call ended (timed out, or gone)
 
     def __init__(
         self, settings: Settings, controller: Controller, parent: QWidget | None = None
@@ -58,6 +59,8 @@ class MainWindow(QMainWindow):
         self.compare_window: CompareWindow | None = None
         # prompt id -> the Future awaiting the answer
         self._clipboard_asks: dict[str, concurrent.futures.Future[bool]] = {}
+        self._clipboard_settled.connect(self._clipboard_call_ended,
+                                        Qt.ConnectionType.QueuedConnection)
         self._build()
         self._wire()
         self._show_settings(settings)
@@ -236,6 +239,15 @@ class MainWindow(QMainWindow):
         request_id = f"clipboard-{next(_CLIPBOARD_ASKS)}"
         self._clipboard_asks[request_id] = future
         self.approvals.ask(ApprovalRequested(request_id, "", "read_clipboard", CLIPBOARD_QUESTION))
+        # The call may end unanswered (its time limit, a lost session): then the prompt goes.
+        future.add_done_callback(lambda _done: self._clipboard_settled.emit(request_id))
+
+    @Slot(str)
+    def _clipboard_call_ended(self, request_id: str) -> None:
+        future = self._clipboard_asks.get(request_id)
+        if future is not None and future.cancelled():
+            del self._clipboard_asks[request_id]
+            self.approvals.close_prompt(request_id)
 
     @Slot(object, bool, bool)
     def answer_approval(self, request: ApprovalRequested, approve: bool, remember: bool) -> None:

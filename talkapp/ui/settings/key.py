@@ -272,6 +272,9 @@ class ApiKeyBox(QWidget):
             self._show_result(f"✗ Not tested: {problem}")
             return
         typed = self.field.text().strip() if profile.needs_key else ""
+        if not typed and profile.needs_key and profile.key_problem:  # the stored key stays home
+            self._show_result(f"✗ Not tested: {profile.key_problem}")
+            return
         controller, session = self._controller, self._session_keys
         self.test_button.setEnabled(False)
         self.result.setText(TESTING)
