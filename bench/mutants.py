@@ -27,9 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = {
     "turns": ["tests/test_turns.py", "tests/test_turns_model.py"],
     "protocol": [
-        "tests/test_protocol_fixtures.py",
-        "tests/test_protocol_robustness.py",
         "tests/test_protocol_rules.py",
+        "tests/test_sdk_validation.py",
         "tests/test_text_output.py",
         "--deselect",
         "tests/test_text_output.py::test_a_text_only_conversation",  # needs a sound server
@@ -40,6 +39,11 @@ TESTS = {
     "session": ["tests/test_keeper.py", "-k", "renewal"],
     "cli": ["tests/test_cli_say.py", "-k", "retires"],
 }
+
+# The reference's example events (read by test_protocol_fixtures and _robustness) live beside the
+# repository today; in tests/fixtures/protocol once they move in. Without them the rest runs.
+if (ROOT / "tests/fixtures/protocol").is_dir() or (ROOT.parent / "shared/protocol/fixtures").is_dir():
+    TESTS["protocol"][:0] = ["tests/test_protocol_fixtures.py", "tests/test_protocol_robustness.py"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ MUTANTS = [
     Mutant("a drained reply's items stay queued", "turns", "talkapp/session/turns.py",
            "        self._playing = False\n        self._queued.clear()\n", "        self._playing = False\n"),
     Mutant("no WAITING guard on a reply's end", "turns", "talkapp/session/turns.py",
-           "elif self.phase is Phase.WAITING and not (self._playing", "elif not (self._playing"),
+           "if self._playing or self.phase not in (Phase.WAITING, Phase.ASSISTANT_SPEAKING):",
+           "if self._playing:"),
     Mutant("a second create while the first is unanswered", "turns", "talkapp/session/turns.py",
            "if self._response is not None or self._requested:", "if self._response is not None:"),
     Mutant("the mic is gated in every mode", "turns", "talkapp/session/turns.py",
