@@ -25,7 +25,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 TESTS = {
-    "turns": ["tests/test_turns.py", "tests/test_turns_model.py"],
+    "turns": [
+        "tests/test_turns.py",
+        "tests/test_turns_model.py",
+        *(f"tests/test_tool_flow.py::{t}" for t in (  # the policy's part of tool rounds
+            "test_the_policy_waits_through_a_tool_round_and_asks_once_no_reply_being_active",
+            "test_an_abandoned_round_gives_the_turn_back",
+            "test_tools_answered_while_the_user_talks_leave_the_reply_to_their_turn",
+            "test_a_reply_owed_to_tools_is_asked_for_when_the_users_turn_comes_to_nothing",
+        )),
+    ],
     "protocol": [
         "tests/test_protocol_rules.py",
         "tests/test_sdk_validation.py",

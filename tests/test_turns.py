@@ -470,3 +470,13 @@ def test_a_barge_in_confirmed_locally_in_server_vad_mode_stops_saying_speaking()
     p.heard_voice(2.3)
     confirmed = p.tick(2.3)
     assert FlushPlayback() in confirmed and p.phase is Phase.LISTENING
+
+
+def test_a_lost_connection_resumes_a_paused_reply_and_closes_the_mic():
+    """What was received keeps playing: a barge-in pending when the session went is void."""
+    p = policy(Mode.SERVER_VAD)
+    speak_reply(p)
+    p.barge_in_heard(1.0)
+    lost = p.connection_lost()
+    assert lost[:2] == [StreamMic(False), ResumePlayback()] and p.phase is Phase.ASSISTANT_SPEAKING
+    assert p.tick(5.0) == []  # no pause left to confirm or abandon
