@@ -142,7 +142,7 @@ async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(pulse, s
     await until(lambda: engine._audio.speaker.heard_ms(item) >= 1500)  # the user hears part of the reply
     await feed(pulse, np.concatenate([speak(INTERRUPTION), silence(0.8)]))
     interrupted = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.interrupted)
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # not a wait for a state: half a second of recording after the cut
     recorded = speaker.stop()
     (truncate,) = received(simulator, "conversation.item.truncate")
     assert truncate["audio_end_ms"] == interrupted.turn.heard_ms

@@ -12,7 +12,7 @@ from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.dialect import realtime_url
 from talkapp.protocol.events import ServerError
 from talkapp.protocol.explain import explain, is_dialect_refusal
-from talkapp.protocol.selection import choose_dialect
+from talkapp.protocol.selection import DIALECTS, choose_dialect
 
 PROTOCOL = Path(__file__).resolve().parents[1] / "talkapp" / "protocol"
 
@@ -142,3 +142,29 @@ def test_the_protocol_package_imports_only_the_standard_library_and_itself():
                 top = name.split(".")[0]
                 assert top in stdlib or name.startswith("talkapp.protocol"), f"{path.name} imports {name}"
                 assert top != "asyncio", f"{path.name} imports asyncio"
+
+
+# ---- values on the wire (mutants that a shape check lets through) ----
+
+
+@pytest.mark.parametrize("dialect", ["beta", "ga"])
+def test_a_cancel_names_the_response_and_a_truncate_never_goes_below_zero(dialect):
+    wire = RealtimeConnection(DIALECTS[dialect])
+    cancel = json.loads(wire.send(cmd.CancelResponse("resp_1")))
+    assert (cancel["type"], cancel["response_id"]) == ("response.cancel", "resp_1")
+    assert "response_id" not in json.loads(wire.send(cmd.CancelResponse()))  # "the active one"
+    truncate = json.loads(wire.send(cmd.TruncateItem("item_a", -5)))
+    assert (truncate["item_id"], truncate["content_index"], truncate["audio_end_ms"]) == ("item_a", 0, 0)
+
+
+def test_cached_input_tokens_are_read_from_their_own_count():
+    usage = {"total_tokens": 70, "input_tokens": 50, "output_tokens": 20,
+             "input_token_details": {"text_tokens": 10, "audio_tokens": 40, "image_tokens": 0, "cached_tokens": 30,
+                                     "cached_tokens_details": {"text_tokens": 5, "audio_tokens": 25}},
+             "output_token_details": {"text_tokens": 4, "audio_tokens": 16}}
+    done = {"type": "response.done", "event_id": "event_1",
+            "response": {"id": "resp_1", "status": "completed", "status_details": None, "usage": usage}}
+    (event,) = RealtimeConnection(DIALECTS["ga"]).receive(json.dumps(done))
+    got = event.usage
+    assert (got.input_text, got.input_audio, got.input_cached) == (10, 40, 30)
+    assert (got.input_cached_text, got.input_cached_audio, got.output_text, got.output_audio) == (5, 25, 4, 16)

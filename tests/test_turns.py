@@ -429,3 +429,54 @@ def test_the_phase_through_an_interruption_with_the_services_vad():
     trace += phases(p.on_event(ev.ResponseDone("resp_2", "completed"))) + phases(p.playback_drained())
     assert trace == [Phase.USER_SPEAKING, Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.USER_SPEAKING,
                      Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.LISTENING]
+
+
+def test_a_reply_whose_audio_drained_before_its_end_arrived_gives_the_turn_back():
+    """Found by the model: the last audio played out before `response.done` came; the phase
+    stayed 'speaking' with nothing to play."""
+    p = policy()
+    p.typed("hi")
+    speak_reply(p)
+    assert p.playback_drained() == [] and p.phase is Phase.ASSISTANT_SPEAKING  # more may come
+    assert p.on_event(ev.ResponseDone("resp_1", "completed")) == [PhaseChanged(Phase.LISTENING)]
+
+
+def test_a_reply_that_asked_for_a_tool_and_drained_first_waits_for_the_next_reply():
+    p = policy()
+    p.typed("Use get_weather")
+    speak_reply(p)
+    p.on_event(ev.ToolCallRequested("call_a", "get_weather", "{}", "item_c", "resp_1"))
+    p.playback_drained()
+    assert p.on_event(ev.ResponseDone("resp_1", "completed")) == [PhaseChanged(Phase.WAITING)]
+
+
+def test_a_press_too_short_to_send_while_a_reply_is_coming_keeps_waiting_for_it():
+    """Found by the model: 'listening' (your turn) while the typed message's reply was on its way."""
+    p = policy()
+    p.typed("hi")
+    p.press(1.0)
+    released = p.release(1.05)
+    assert Hint(SHORT_PRESS_HINT) in released and p.phase is Phase.WAITING
+
+
+def test_a_barge_in_confirmed_locally_in_server_vad_mode_stops_saying_speaking():
+    """Found by the model: after a lost connection no service confirms; the local VAD did, and
+    the phase stayed 'assistant speaking' with the reply silenced."""
+    p = policy(Mode.SERVER_VAD)
+    speak_reply(p)
+    p.connection_lost()
+    p.start()
+    p.local_speech_started(2.0)
+    p.heard_voice(2.3)
+    confirmed = p.tick(2.3)
+    assert FlushPlayback() in confirmed and p.phase is Phase.LISTENING
+
+
+def test_a_lost_connection_resumes_a_paused_reply_and_closes_the_mic():
+    """What was received keeps playing: a barge-in pending when the session went is void."""
+    p = policy(Mode.SERVER_VAD)
+    speak_reply(p)
+    p.barge_in_heard(1.0)
+    lost = p.connection_lost()
+    assert lost[:2] == [StreamMic(False), ResumePlayback()] and p.phase is Phase.ASSISTANT_SPEAKING
+    assert p.tick(5.0) == []  # no pause left to confirm or abandon

@@ -276,7 +276,10 @@ class TurnPolicy:
                                and 1000 * (self._voiced_at - self._paused_at) >= self.settings.echo_tail_ms)
         if (self._speech_since is not None and voice_outlived_echo
                 and 1000 * (now - self._speech_since) >= self.settings.confirm_ms):
-            return self._interrupt()
+            out = self._interrupt()
+            if self.phase is Phase.ASSISTANT_SPEAKING:  # service VAD: listening until it hears them
+                self._go(out, Phase.LISTENING)
+            return out
         if not voice_outlived_echo and 1000 * (now - self._paused_at) >= self.settings.resume_after_ms:
             self._paused_at = None
             out: list[Action] = [ResumePlayback(), *self._gate_mic()]
@@ -407,8 +410,12 @@ class TurnPolicy:
         if self._create_pending:
             self._create_pending = False
             out += self._create_response()
-        elif self.phase is Phase.WAITING and not (self._playing or self._tool_round or self._requested):
-            self._go(out, Phase.LISTENING)  # a reply with no audio (text, cancelled)
+        if self._playing or self.phase not in (Phase.WAITING, Phase.ASSISTANT_SPEAKING):
+            return out  # the reply plays on (its end is the drain), or the user has the turn
+        # nothing left to play: a reply with no audio (text, cancelled), or one whose audio
+        # drained before its response.done arrived
+        more = self._requested or self._tool_round or self._response is not None
+        self._go(out, Phase.WAITING if more else Phase.LISTENING)
         return out
 
     def _service_heard_speech(self) -> list[Action]:
@@ -435,6 +442,10 @@ class TurnPolicy:
         self._playing, self._queued = False, []
         return out
 
+    def _reply_coming(self) -> bool:
+        generating = self._response is not None and self._response not in self._cancelled
+        return self._requested or self._create_pending or self._tool_round or generating
+
     def _gate_mic(self) -> list[Action]:
         """Service-VAD modes: hold the mic back while the reply plays, so its echo (whatever
         echo cancellation leaves) can never reach the service's VAD and cut the reply off.
@@ -455,6 +466,8 @@ class TurnPolicy:
             self._reply_owed = False
             out += self._create_response()
             phase = Phase.WAITING
+        if phase is Phase.LISTENING and self._reply_coming():
+            phase = Phase.WAITING  # not "your turn": a reply is on its way
         if phase is not self.phase:
             self.phase = phase
             out.append(PhaseChanged(phase))
