@@ -52,12 +52,8 @@ TESTS = {
     "cli": ["tests/test_cli_say.py", "-k", "retires"],
 }
 
-# The reference's example events (read by test_protocol_fixtures and _robustness) live beside the
-# repository today; in tests/fixtures/protocol once they move in. Without them the rest runs.
-if (ROOT / "tests/fixtures/protocol").is_dir() or (
-    ROOT.parent / "shared/protocol/fixtures"
-).is_dir():
-    TESTS["protocol"][:0] = ["tests/test_protocol_fixtures.py", "tests/test_protocol_robustness.py"]
+# The reference's example events, decoded and broken by these two (tests/fixtures/protocol).
+TESTS["protocol"][:0] = ["tests/test_protocol_fixtures.py", "tests/test_protocol_robustness.py"]
 
 
 @dataclass(frozen=True)

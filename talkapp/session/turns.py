@@ -276,10 +276,10 @@ class TurnPolicy:
                                and 1000 * (self._voiced_at - self._paused_at) >= self.settings.echo_tail_ms)
         if (self._speech_since is not None and voice_outlived_echo
                 and 1000 * (now - self._speech_since) >= self.settings.confirm_ms):
-            out = self._interrupt()
+            cut = self._interrupt()
             if self.phase is Phase.ASSISTANT_SPEAKING:  # service VAD: listening until it hears them
-                self._go(out, Phase.LISTENING)
-            return out
+                self._go(cut, Phase.LISTENING)
+            return cut
         if not voice_outlived_echo and 1000 * (now - self._paused_at) >= self.settings.resume_after_ms:
             self._paused_at = None
             out: list[Action] = [ResumePlayback(), *self._gate_mic()]
