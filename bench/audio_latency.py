@@ -70,11 +70,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the sound-server fixture and espeak speech
 
-import audio_server  # noqa: E402
-from audio_server import PulseServer  # noqa: E402
+import audio_server
+from audio_server import PulseServer
 
-from talkapp.simulator import Knobs, Simulator, SimulatorConfig  # noqa: E402
-from talkapp.simulator.recorder import Recorder  # noqa: E402
+from talkapp.simulator import Knobs, Simulator, SimulatorConfig
+from talkapp.simulator.recorder import Recorder
 
 RATE = 24_000
 POLL_S = 0.002
@@ -150,8 +150,17 @@ def envelope(observations: np.ndarray, window_s: float = 2.0) -> tuple[float, fl
     ok = n > 0
     t, d = t[ok], t[ok] - n[ok] / RATE
     edges = np.arange(t[0], t[-1] - window_s / 2, window_s)
-    mins = np.array([d[(t >= a) & (t < a + window_s)].min() for a in edges
-                     if np.any((t >= a) & (t < a + window_s))]) if len(edges) else np.array([d.min()])
+    mins = (
+        np.array(
+            [
+                d[(t >= a) & (t < a + window_s)].min()
+                for a in edges
+                if np.any((t >= a) & (t < a + window_s))
+            ]
+        )
+        if len(edges)
+        else np.array([d.min()])
+    )
     return float(np.median(mins)), float((np.percentile(mins, 90) - np.percentile(mins, 10)) / 2)
 
 
@@ -160,7 +169,10 @@ class SinkLatency:
 
     def __init__(self, pulse: PulseServer) -> None:
         self.pulse = pulse
-        self.samples: dict[str, list[tuple[float, float]]] = {"speaker": [], "micfeed": []}  # (t, s)
+        self.samples: dict[str, list[tuple[float, float]]] = {
+            "speaker": [],
+            "micfeed": [],
+        }  # (t, s)
 
     def sample(self) -> None:
         t = time.monotonic()
@@ -214,7 +226,9 @@ def first_above(samples: np.ndarray, dbfs: float = -45.0, win: int = 24) -> int:
     return int(above[0] * win) if len(above) else 0
 
 
-def gaps(reply: np.ndarray, heard: np.ndarray, played: int, chunk: int = 2400, reach: int = 960) -> tuple[list, list]:
+def gaps(
+    reply: np.ndarray, heard: np.ndarray, played: int, chunk: int = 2400, reach: int = 960
+) -> tuple[list, list]:
     """Dropouts inside the played part of a reply, walking it in 100 ms chunks that are mostly
     voiced: where (reply sample) the chunks are that show a jump -- the chunk no longer lines up
     where the previous one did but does a few ms later or earlier, i.e. audio was inserted or
@@ -222,13 +236,15 @@ def gaps(reply: np.ndarray, heard: np.ndarray, played: int, chunk: int = 2400, r
     jumps, damaged, lag, bad_run = [], [], 0, False
     win = 24
     for start in range(0, max(0, played - chunk), chunk):
-        part = reply[start:start + chunk]
+        part = reply[start : start + chunk]
         rms = np.sqrt(np.mean(part.reshape(-1, win).astype(np.float64) ** 2, axis=1))
         if np.mean(rms > 10 ** (-40 / 20)) < 0.6:
             continue  # mostly a pause: says little about alignment
         if audio_server.similarity(part, heard, start + lag) >= 0.8:
-            got = heard[start + lag: start + lag + chunk]
-            if len(got) == chunk and _hole(rms, np.sqrt(np.mean(got.reshape(-1, win).astype(np.float64) ** 2, axis=1))):
+            got = heard[start + lag : start + lag + chunk]
+            if len(got) == chunk and _hole(
+                rms, np.sqrt(np.mean(got.reshape(-1, win).astype(np.float64) ** 2, axis=1))
+            ):
                 damaged.append(start)  # lined up, but a few ms of it went silent
             bad_run = False
             continue
@@ -275,8 +291,14 @@ class Run:
     steal: list | None = None  # (t, steal_ticks()) over the run
 
 
-async def run_client(pulse: PulseServer, client: str, loaded: bool, duration: float, workdir: Path,
-                     block_ms: float | None = None) -> Run:
+async def run_client(
+    pulse: PulseServer,
+    client: str,
+    loaded: bool,
+    duration: float,
+    workdir: Path,
+    block_ms: float | None = None,
+) -> Run:
     sim = Simulator(SimulatorConfig(knobs=Knobs(audio_pace=4.0)))
     sim.recorder = TimedRecorder()
     out = workdir / f"{client}-{'loaded' if loaded else 'idle'}.pkl"
@@ -287,11 +309,22 @@ async def run_client(pulse: PulseServer, client: str, loaded: bool, duration: fl
         speaker = AnchoredRecording(pulse, "speaker.monitor")
         mic = AnchoredRecording(pulse, "micfeed.monitor")
         sampler = asyncio.create_task(latency.run())
-        env = {**pulse.env, "BENCH_PULSE_DIR": str(pulse.dir), "PYTHONUNBUFFERED": "1",
-               "BENCH_BLOCK_MS": str(block_ms or "") if client == "talkapp" else ""}
+        env = {
+            **pulse.env,
+            "BENCH_PULSE_DIR": str(pulse.dir),
+            "PYTHONUNBUFFERED": "1",
+            "BENCH_BLOCK_MS": str(block_ms or "") if client == "talkapp" else "",
+        }
         proc = await asyncio.create_subprocess_exec(
-            PYTHON, str(HERE / "latency_worker.py"), client, sim.url, str(out), str(duration),
-            env=env, preexec_fn=_normal_priority_child)
+            PYTHON,
+            str(HERE / "latency_worker.py"),
+            client,
+            sim.url,
+            str(out),
+            str(duration),
+            env=env,
+            preexec_fn=_normal_priority_child,
+        )
         await proc.wait()
         sampler.cancel()
         steal_samples = steal.stop()
@@ -301,18 +334,37 @@ async def run_client(pulse: PulseServer, client: str, loaded: bool, duration: fl
         raise RuntimeError(f"the {client} worker failed (exit {proc.returncode})")
     worker = pickle.loads(out.read_bytes())
     marks = {kind: t for t, kind, _ in worker["driver"]}
-    blocks = {sink: latency.block(sink, marks["connected"], marks["end"]) for sink in ("speaker", "micfeed")}
+    blocks = {
+        sink: latency.block(sink, marks["connected"], marks["end"])
+        for sink in ("speaker", "micfeed")
+    }
     (speaker_env, speaker_err), (mic_env, mic_err) = envelope(speaker_obs), envelope(mic_obs)
-    return Run(client, loaded, worker, list(sim.recorder.timeline), list(sim.recorder.stamps),
-               speaker_samples, speaker_env + blocks["speaker"][0],
-               mic_samples, mic_env + blocks["micfeed"][0], blocks, max(speaker_err, mic_err),
-               time.monotonic() - started, speaker_obs, mic_obs, steal_samples)
+    return Run(
+        client,
+        loaded,
+        worker,
+        list(sim.recorder.timeline),
+        list(sim.recorder.stamps),
+        speaker_samples,
+        speaker_env + blocks["speaker"][0],
+        mic_samples,
+        mic_env + blocks["micfeed"][0],
+        blocks,
+        max(speaker_err, mic_err),
+        time.monotonic() - started,
+        speaker_obs,
+        mic_obs,
+        steal_samples,
+    )
 
 
 def reanchored(run: Run) -> Run:
     """The recordings' anchors recomputed from the kept file-size samples (for --reanalyse)."""
     if run.speaker_obs is not None and run.mic_obs is not None:
-        (speaker_env, speaker_err), (mic_env, mic_err) = envelope(run.speaker_obs), envelope(run.mic_obs)
+        (speaker_env, speaker_err), (mic_env, mic_err) = (
+            envelope(run.speaker_obs),
+            envelope(run.mic_obs),
+        )
         run.speaker_t0 = speaker_env + run.blocks["speaker"][0]
         run.mic_t0 = mic_env + run.blocks["micfeed"][0]
         run.envelope_resolution = max(speaker_err, mic_err)
@@ -331,8 +383,10 @@ def _normal_priority_child() -> None:
 
 
 def start_load() -> list[subprocess.Popen]:
-    return [subprocess.Popen([PYTHON, "-c", "while True: pass"], preexec_fn=_normal_priority_child)
-            for _ in range(2)]
+    return [
+        subprocess.Popen([PYTHON, "-c", "while True: pass"], preexec_fn=_normal_priority_child)
+        for _ in range(2)
+    ]
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
@@ -365,8 +419,14 @@ def calibrate(pulse: PulseServer) -> dict:
             outdata[0, 0] = 0.9
             marks.append(now + (time_info.outputBufferDacTime - time_info.currentTime))
 
-    stream = sd.OutputStream(samplerate=RATE, channels=1, dtype="float32", blocksize=480,
-                             latency="low", callback=callback)
+    stream = sd.OutputStream(
+        samplerate=RATE,
+        channels=1,
+        dtype="float32",
+        blocksize=480,
+        latency="low",
+        callback=callback,
+    )
     with stream:
         time.sleep(1.0)
         latency.sample()
@@ -374,10 +434,12 @@ def calibrate(pulse: PulseServer) -> dict:
         latency.sample()
     time.sleep(0.2)
     samples, obs = rec.stop()
-    block = latency.block("speaker", 0.0, float("inf"))[0]  # both samples were taken with the stream open
+    block = latency.block("speaker", 0.0, float("inf"))[
+        0
+    ]  # both samples were taken with the stream open
     t0 = envelope(obs)[0] + block
     heard = t0 + np.nonzero(np.abs(samples) > 0.5)[0] / RATE
-    diffs = [1000 * (h - m) for h, m in zip(heard[-len(marks):], marks)] if len(heard) else []
+    diffs = [1000 * (h - m) for h, m in zip(heard[-len(marks) :], marks)] if len(heard) else []
     return {"diff_ms": diffs, "block_s": block, "resolution_ms": 1000 * envelope(obs)[1]}
 
 
@@ -416,7 +478,9 @@ def analyse(run: Run) -> dict:
         kind = event.get("type")
         if direction == "out" and kind == "response.output_audio.delta":
             pcm = np.frombuffer(base64.b64decode(event["delta"]), "<i2").astype(np.float32) / 32768
-            reply = replies.setdefault(event["response_id"], Reply(event["response_id"], event["item_id"], t, []))
+            reply = replies.setdefault(
+                event["response_id"], Reply(event["response_id"], event["item_id"], t, [])
+            )
             reply.audio.append(pcm)
         elif direction == "in" and kind == "input_audio_buffer.commit":
             commits_in.append(t)
@@ -429,13 +493,20 @@ def analyse(run: Run) -> dict:
     received = [t for t, kind, _ in stamps if kind == "delta"]
     owners = []  # the reply of each delta, in send order
     for (conn, direction, event), t in zip(run.timeline, run.stamps):
-        if conn == 0 and direction == "out" and isinstance(event, dict) and event.get("type") == "response.output_audio.delta":
+        if (
+            conn == 0
+            and direction == "out"
+            and isinstance(event, dict)
+            and event.get("type") == "response.output_audio.delta"
+        ):
             owners.append(replies[event["response_id"]])
     for reply, t in zip(owners, received):
         if reply.first_received is None:
             reply.first_received = t
     if len(received) != len(owners):
-        m["problems"].append(f"client received {len(received)} audio deltas, simulator sent {len(owners)}")
+        m["problems"].append(
+            f"client received {len(received)} audio deltas, simulator sent {len(owners)}"
+        )
 
     # where each reply is heard
     cb_start, cb_delivered, cb_frames = out_log["start"], out_log["delivered"], out_log["frames"]
@@ -445,8 +516,12 @@ def analyse(run: Run) -> dict:
         template = reply.audio[: min(len(reply.audio), int(0.25 * RATE))]
         expected = int((reply.first_sent - t0) * RATE)
         where, sim = find(template, spk, expected - int(0.05 * RATE), expected + int(2.0 * RATE))
-        if where < 0 or sim < 0.6:  # (a dropout in its first 250 ms lowers the match, not the position)
-            m["problems"].append(f"reply {reply.response_id} not found in the speaker recording (match {sim:.2f})")
+        if (
+            where < 0 or sim < 0.6
+        ):  # (a dropout in its first 250 ms lowers the match, not the position)
+            m["problems"].append(
+                f"reply {reply.response_id} not found in the speaker recording (match {sim:.2f})"
+            )
             continue
         reply.lag, reply.heard_at = where, t0 + where / RATE
         if reply.first_received is not None:
@@ -455,9 +530,14 @@ def analyse(run: Run) -> dict:
                 reply.first_callback = float(cb_start[after[0]])
         heard_replies.append(reply)
     m["first_heard_ms"] = [1000 * (r.heard_at - r.first_sent) for r in heard_replies]
-    m["first_callback_ms"] = [1000 * (r.first_callback - r.first_received) for r in heard_replies
-                              if r.first_callback is not None]
-    output_path = [r.heard_at - r.first_callback for r in heard_replies if r.first_callback is not None]
+    m["first_callback_ms"] = [
+        1000 * (r.first_callback - r.first_received)
+        for r in heard_replies
+        if r.first_callback is not None
+    ]
+    output_path = [
+        r.heard_at - r.first_callback for r in heard_replies if r.first_callback is not None
+    ]
     m["callback_to_heard_ms"] = [1000 * x for x in output_path]
     out_delay = float(np.median(output_path)) if output_path else 0.05
     m["replies"] = len(heard_replies)
@@ -477,10 +557,14 @@ def analyse(run: Run) -> dict:
         reached = [c for c in on_loop if c >= t]
         if sent:
             m["commit_sent_ms"].append(1000 * (sent[0] - t))
-            if reached and reached[0] <= sent[0]:  # split: the thread hop, then the client's own work
+            if (
+                reached and reached[0] <= sent[0]
+            ):  # split: the thread hop, then the client's own work
                 m["release_handoff_ms"].append(1000 * (reached[0] - t))
                 m["release_work_ms"].append(1000 * (sent[0] - reached[0]))
-                m["release_appends"].append(int(np.count_nonzero((appends >= reached[0]) & (appends <= sent[0]))))
+                m["release_appends"].append(
+                    int(np.count_nonzero((appends >= reached[0]) & (appends <= sent[0])))
+                )
         if arrived:
             m["commit_at_server_ms"].append(1000 * (arrived[0] - t))
 
@@ -507,7 +591,9 @@ def analyse(run: Run) -> dict:
                 wav = feeds[text] = (speak(text), first_above(speak(text)))
             samples, onset_idx = wav
             expected = int((t_mark - run.mic_t0) * RATE)
-            where, sim = find(samples, run.mic, expected - int(0.2 * RATE), expected + int(3 * RATE))
+            where, sim = find(
+                samples, run.mic, expected - int(0.2 * RATE), expected + int(3 * RATE)
+            )
             if where < 0 or sim < 0.99:
                 m["problems"].append(f"interruption '{text}' not found in the mic feed")
                 continue
@@ -521,7 +607,7 @@ def analyse(run: Run) -> dict:
         if reply.heard_at is None or reply.heard_at > t_on:
             m["problems"].append(f"a {mode} barge-in: its reply was not located in the recording")
             continue
-        heard = spk[reply.lag: reply.lag + len(reply.audio)]
+        heard = spk[reply.lag : reply.lag + len(reply.audio)]
         lo, hi = audio_server.cut_interval(reply.audio, heard)
         if lo >= len(reply.audio):
             m["problems"].append(f"a {mode} barge-in did not cut the reply")
@@ -541,21 +627,27 @@ def analyse(run: Run) -> dict:
             after = np.nonzero((cb_start >= t_dec) & (cb_delivered == 0))[0]
             silent = float(cb_start[after[0]]) if len(after) else None
         entry["silent_cb"] = silent
-        caught = np.nonzero((in_start >= t_on - 0.01) & (in_peak > 1e-3))[0] if source == "mic" else []
+        caught = (
+            np.nonzero((in_start >= t_on - 0.01) & (in_peak > 1e-3))[0] if source == "mic" else []
+        )
         entry["captured"] = float(in_start[caught[0]]) if len(caught) else None
         if t_hi - t_lo <= 0.010 or silent is None:
             entry["cut"], entry["precise"] = t_hi, True
         else:
             entry["cut"], entry["precise"] = min(max(silent + out_delay, t_lo), t_hi), False
         # the truncate sent for this reply (hands-free and press alike)
-        truncs = [(t, end) for t, item, end in truncates_in if item == reply.item_id and t >= t_on - 0.05]
+        truncs = [
+            (t, end) for t, item, end in truncates_in if item == reply.item_id and t >= t_on - 0.05
+        ]
         if truncs:
             # What the recording says was heard is an interval: from the end of the last voiced
             # millisecond that played to the first that did not (wide when the cut fell in a
             # pause of the reply: anywhere in a silence sounds the same). The error is how far
             # audio_end_ms lies outside it.
             heard_lo, heard_hi, sent = 1000 * lo / RATE, 1000 * hi / RATE, truncs[0][1]
-            entry["truncate_error_ms"] = sent - heard_hi if sent > heard_hi else min(0.0, sent - heard_lo)
+            entry["truncate_error_ms"] = (
+                sent - heard_hi if sent > heard_hi else min(0.0, sent - heard_lo)
+            )
             entry["truncate_interval"] = (heard_lo, heard_hi, sent, mode)
         barge.append(entry)
     m["barge"] = barge
@@ -564,7 +656,7 @@ def analyse(run: Run) -> dict:
     jumps, damaged, starved = [], [], 0  # jumps and damage as heard times (chunk starts)
     barge_by_reply = {id(b["reply"]): b for b in barge}
     for reply in heard_replies:
-        heard = spk[reply.lag: reply.lag + len(reply.audio) + RATE]
+        heard = spk[reply.lag : reply.lag + len(reply.audio) + RATE]
         b = barge_by_reply.get(id(reply))
         played = int((b["lo"] - reply.heard_at) * RATE) if b else len(reply.audio)
         j, d = gaps(reply.audio, heard, played)
@@ -581,7 +673,7 @@ def analyse(run: Run) -> dict:
             full = cb_delivered[i] == cb_frames[i]
             if flowing and not full:
                 # starved only if more of this reply followed (not its natural end)
-                rest = cb_delivered[i + 1: i + 60]
+                rest = cb_delivered[i + 1 : i + 60]
                 if rest.sum() > 0:
                     starved += 1
                 else:
@@ -589,8 +681,12 @@ def analyse(run: Run) -> dict:
             flowing = full or (flowing and cb_delivered[i] > 0)
     m["dropouts"], m["damaged"], m["starved"] = len(jumps), len(damaged), starved
     dropouts_at = sorted(jumps + damaged)
-    m["max_out_gap_ms"] = float(1000 * np.diff(cb_start).max()) if len(cb_start) > 1 else float("nan")
-    m["max_in_gap_ms"] = float(1000 * np.diff(in_start).max()) if len(in_start) > 1 else float("nan")
+    m["max_out_gap_ms"] = (
+        float(1000 * np.diff(cb_start).max()) if len(cb_start) > 1 else float("nan")
+    )
+    m["max_in_gap_ms"] = (
+        float(1000 * np.diff(in_start).max()) if len(in_start) > 1 else float("nan")
+    )
     began, pauses, spans = {}, [], []
     for t, phase, generation in w.get("gc", []):
         if phase == "start":
@@ -603,7 +699,11 @@ def analyse(run: Run) -> dict:
     # output callbacks that came late (> 1.5 blocks after the previous one) and whether a GC ran then
     late = np.nonzero(np.diff(cb_start) > 1.5 * block_ms / 1000)[0] if len(cb_start) > 1 else []
     during_gc = sum(any(a <= cb_start[i + 1] and b >= cb_start[i] for a, b in spans) for i in late)
-    m["late_callbacks"] = (len(late), during_gc, sorted((1000 * np.diff(cb_start)[late]).round(1).tolist())[-5:])
+    m["late_callbacks"] = (
+        len(late),
+        during_gc,
+        sorted((1000 * np.diff(cb_start)[late]).round(1).tolist())[-5:],
+    )
     m["cb_out_us"] = 1e6 * out_log["duration"]
     m["cb_in_us"] = 1e6 * in_log["duration"]
     # how long each callback waited to start (mostly for the GIL) and when PortAudio flagged an
@@ -613,9 +713,14 @@ def analyse(run: Run) -> dict:
     marks = {kind: t for t, kind, _ in w["driver"]}  # "connected" and "end" happen once
     connected = marks.get("connected", cb_start[0] if len(cb_start) else 0.0)
     end = marks.get("end", connected)
-    m["xruns_at_s"] = {side: (log["start"][log["xrun"]] - connected).round(2).tolist()
-                       for side, log in (("output", out_log), ("input", in_log)) if "xrun" in log}
-    m["cpu_percent"] = 100 * w["cpu_s"] / (end - connected) if ("cpu_s" in w and end > connected) else None
+    m["xruns_at_s"] = {
+        side: (log["start"][log["xrun"]] - connected).round(2).tolist()
+        for side, log in (("output", out_log), ("input", in_log))
+        if "xrun" in log
+    }
+    m["cpu_percent"] = (
+        100 * w["cpu_s"] / (end - connected) if ("cpu_s" in w and end > connected) else None
+    )
     m["steal"] = steal_summary(run.steal or [], cb_start, block_ms, connected, end, dropouts_at)
     return m
 
@@ -627,8 +732,14 @@ STEAL_NEAR_GAP_S = (0.05, 0.05)  # (before, after) a callback gap's end
 STEAL_NEAR_DROPOUT_S = (0.15, 0.1)  # (before, after) the start of a damaged chunk, as heard
 
 
-def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: float, end: float,
-                  dropouts_at: list[float]) -> dict | None:
+def steal_summary(
+    samples: list,
+    cb_start: np.ndarray,
+    block_ms: float,
+    start: float,
+    end: float,
+    dropouts_at: list[float],
+) -> dict | None:
     """Hypervisor steal over the conversation: its total, its bursts (>= 20 ms of CPU within
     100 ms), and how many output callback gaps longer than two blocks and which audible dropouts
     had any steal (one tick, 10 ms) next to them -- with the share of the conversation such a
@@ -636,7 +747,10 @@ def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: f
     inside = [(t, v) for t, v in samples if start <= t <= end]
     if len(inside) < 2:
         return None
-    t, v = np.array([x[0] for x in inside]), np.array([x[1] for x in inside], np.float64) * 10.0  # ms
+    t, v = (
+        np.array([x[0] for x in inside]),
+        np.array([x[1] for x in inside], np.float64) * 10.0,
+    )  # ms
     later = np.searchsorted(t, t + 0.1)
     later = np.minimum(later, len(t) - 1)
     burst_at = t[(v[later] - v) >= 20.0]
@@ -647,7 +761,9 @@ def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: f
     ticks = t[1:][np.diff(v) > 0]  # when steal was counted
 
     def with_steal(moments, window) -> int:
-        return sum(bool(np.any((ticks >= m - window[0]) & (ticks <= m + window[1]))) for m in moments)
+        return sum(
+            bool(np.any((ticks >= m - window[0]) & (ticks <= m + window[1]))) for m in moments
+        )
 
     def by_chance(window) -> float:
         """Share of the conversation in which a moment would have a tick in its window."""
@@ -658,12 +774,16 @@ def steal_summary(samples: list, cb_start: np.ndarray, block_ms: float, start: f
         return 100 * covered / max(end - start, 1e-9)
 
     long_gaps = cb_start[1:][np.diff(cb_start) > 2 * block_ms / 1000]
-    return {"total_ms": float(v[-1] - v[0]), "bursts_s": [round(b - start, 2) for b in bursts],
-            "long_gaps": int(len(long_gaps)),
-            "long_gaps_with_steal": with_steal(long_gaps, STEAL_NEAR_GAP_S), "gap_chance_pct": by_chance(STEAL_NEAR_GAP_S),
-            "dropouts_at_s": [round(d - start, 2) for d in dropouts_at],
-            "dropouts_with_steal": with_steal(dropouts_at, STEAL_NEAR_DROPOUT_S),
-            "dropout_chance_pct": by_chance(STEAL_NEAR_DROPOUT_S)}
+    return {
+        "total_ms": float(v[-1] - v[0]),
+        "bursts_s": [round(b - start, 2) for b in bursts],
+        "long_gaps": len(long_gaps),
+        "long_gaps_with_steal": with_steal(long_gaps, STEAL_NEAR_GAP_S),
+        "gap_chance_pct": by_chance(STEAL_NEAR_GAP_S),
+        "dropouts_at_s": [round(d - start, 2) for d in dropouts_at],
+        "dropouts_with_steal": with_steal(dropouts_at, STEAL_NEAR_DROPOUT_S),
+        "dropout_chance_pct": by_chance(STEAL_NEAR_DROPOUT_S),
+    }
 
 
 # ---- the table ----
@@ -683,19 +803,43 @@ def rows_for(m: dict) -> dict:
         r[name] = (fmt_pair(values, digits), pct(values, 50), pct(values, 99), len(values))
 
     out_us, in_us = m["cb_out_us"], m["cb_in_us"]
-    r["output callback µs p50/p99/max"] = (f"{pct(out_us, 50):.0f} / {pct(out_us, 99):.0f} / {np.max(out_us):.0f}",
-                                           pct(out_us, 50), pct(out_us, 99), len(out_us))
-    r["input callback µs p50/p99/max"] = (f"{pct(in_us, 50):.0f} / {pct(in_us, 99):.0f} / {np.max(in_us):.0f}",
-                                          pct(in_us, 50), pct(in_us, 99), len(in_us))
+    r["output callback µs p50/p99/max"] = (
+        f"{pct(out_us, 50):.0f} / {pct(out_us, 99):.0f} / {np.max(out_us):.0f}",
+        pct(out_us, 50),
+        pct(out_us, 99),
+        len(out_us),
+    )
+    r["input callback µs p50/p99/max"] = (
+        f"{pct(in_us, 50):.0f} / {pct(in_us, 99):.0f} / {np.max(in_us):.0f}",
+        pct(in_us, 50),
+        pct(in_us, 99),
+        len(in_us),
+    )
     s = m["statistics"]
     under = s["output_underflows"] + m["starved"]
     over = s["input_overflows"] + (s["ring_overruns"] or 0)
-    at_start = s.get("output_start_underflows") or 0  # during a stream's start-up fill: silence only
+    at_start = (
+        s.get("output_start_underflows") or 0
+    )  # during a stream's start-up fill: silence only
     r["underruns (PortAudio flags + starved callbacks)"] = (
-        f"{s['output_underflows']} + {m['starved']}" + (f" (+{at_start} at stream start)" if at_start else ""), under, under, 1)
-    r["overruns (PortAudio flags + ring)"] = (f"{s['input_overflows']} + {s['ring_overruns'] if s['ring_overruns'] is not None else '—'}", over, over, 1)
-    r["audible dropouts in reply audio (gaps / damaged)"] = (f"{m['dropouts']} / {m['damaged']}", m["dropouts"] + m["damaged"],
-                                                              m["dropouts"] + m["damaged"], 1)
+        f"{s['output_underflows']} + {m['starved']}"
+        + (f" (+{at_start} at stream start)" if at_start else ""),
+        under,
+        under,
+        1,
+    )
+    r["overruns (PortAudio flags + ring)"] = (
+        f"{s['input_overflows']} + {s['ring_overruns'] if s['ring_overruns'] is not None else '—'}",
+        over,
+        over,
+        1,
+    )
+    r["audible dropouts in reply audio (gaps / damaged)"] = (
+        f"{m['dropouts']} / {m['damaged']}",
+        m["dropouts"] + m["damaged"],
+        m["dropouts"] + m["damaged"],
+        1,
+    )
     put("release → commit sent, ms", m["commit_sent_ms"], 2)
     put("release → commit at server, ms", m["commit_at_server_ms"], 2)
     put("first delta received → in output callback, ms", m["first_callback_ms"], 1)
@@ -708,9 +852,17 @@ def rows_for(m: dict) -> dict:
         if entries:
             text += f"  (n={n}, {sum(not b['precise'] for b in entries)} in pauses)"
         r[f"barge-in {mode}: {label} → reply silent (heard), ms"] = (text, p50, p99, n)
-    decided = [1000 * (b["silent_cb"] - b["decided"]) for b in m["barge"] if b["silent_cb"] and b["decided"]]
+    decided = [
+        1000 * (b["silent_cb"] - b["decided"])
+        for b in m["barge"]
+        if b["silent_cb"] and b["decided"]
+    ]
     put("barge-in decided → output callback silent, ms", decided, 1)
-    detect = [1000 * (b["decided"] - b["onset"]) for b in m["barge"] if b["mode"] != "ptt" and b["decided"]]
+    detect = [
+        1000 * (b["decided"] - b["onset"])
+        for b in m["barge"]
+        if b["mode"] != "ptt" and b["decided"]
+    ]
     put("barge-in onset → decided (hands-free), ms", detect, 1)
     errors = [abs(b["truncate_error_ms"]) for b in m["barge"] if "truncate_error_ms" in b]
     put("truncate |audio_end_ms − heard|, ms", errors, 1)
@@ -724,8 +876,14 @@ TARGETS = {  # metric -> (text, check(p50, p99, block_ms) -> bool)
     "release → commit sent, ms": ("p99 < 5 + block", lambda a, b, k: b < 5 + k),
     "first delta received → in output callback, ms": ("p99 < 5 + block", lambda a, b, k: b < 5 + k),
     "first delta sent → reply heard, ms": ("≤ 20 (p99)", lambda a, b, k: b <= 20),
-    "barge-in server_vad: onset → reply silent (heard), ms": ("≤ 80 (p99)", lambda a, b, k: b <= 80),
-    "barge-in semantic_vad: onset → reply silent (heard), ms": ("≤ 80 (p99)", lambda a, b, k: b <= 80),
+    "barge-in server_vad: onset → reply silent (heard), ms": (
+        "≤ 80 (p99)",
+        lambda a, b, k: b <= 80,
+    ),
+    "barge-in semantic_vad: onset → reply silent (heard), ms": (
+        "≤ 80 (p99)",
+        lambda a, b, k: b <= 80,
+    ),
     "barge-in local_vad: onset → reply silent (heard), ms": ("≤ 80 (p99)", lambda a, b, k: b <= 80),
     "barge-in decided → output callback silent, ms": ("p99 < 5 + block", lambda a, b, k: b < 5 + k),
     "truncate |audio_end_ms − heard|, ms": ("≤ 5 (p99)", lambda a, b, k: b <= 5),
@@ -736,12 +894,14 @@ def ratio(a, b) -> str:
     (_, a50, a99, an), (_, b50, b99, bn) = a, b
     if not an or not bn:
         return "—"
+
     def one(x, y):
         if not np.isfinite(x) or not np.isfinite(y):
             return "—"
         if abs(y) < 0.5:  # a count of 0, or an error below the measure's resolution
             return "=" if abs(x) < 0.5 else "∞"
         return f"{x / y:.2f}"
+
     return one(a50, b50) if a50 == a99 and b50 == b99 else f"{one(a50, b50)} / {one(a99, b99)}"
 
 
@@ -764,7 +924,9 @@ def table(results: dict) -> str:
                 ok = TARGETS[name][1](t[1], t[2], results[("talkapp", c)]["block_ms"])
                 verdicts.append(f"{c}: {'met' if ok else 'MISSED'}")
             if b and t[3] and b[3] and np.isfinite(t[2]) and np.isfinite(b[2]):
-                tol = 1.0 if ("heard" in name or "truncate" in name) else 0.0  # the measure's resolution
+                tol = (
+                    1.0 if ("heard" in name or "truncate" in name) else 0.0
+                )  # the measure's resolution
                 verdict = "yes" if t[2] <= b[2] + tol and t[1] <= b[1] + tol else "NO"
                 better.append(f"{c}: {verdict}")
         row += [", ".join(verdicts) or "—", ", ".join(better) or "—"]
@@ -780,62 +942,102 @@ def table(results: dict) -> str:
 
 def details(key, m: dict, run: Run) -> str:
     """Where the time goes, per run: the barge-in stages and the output path."""
-    lines = [f"{key[0]} {key[1]}: {run.wall_s:.0f} s, {m['replies']} replies heard, "
-             f"sink blocks speaker {1000 * run.blocks['speaker'][0]:.1f} ms (±{1000 * run.blocks['speaker'][1]:.1f}), "
-             f"micfeed {1000 * run.blocks['micfeed'][0]:.1f} ms; statistics {m['statistics']}"]
-    lines.append(f"  output callback → heard (PortAudio + Pulse buffering), ms p50/p99: {fmt_pair(m['callback_to_heard_ms'])}")
-    stages = {"onset → mic block in input callback": [], "mic block → decided": [],
-              "decided → output callback silent": [], "output silent → heard silent": []}
+    lines = [
+        f"{key[0]} {key[1]}: {run.wall_s:.0f} s, {m['replies']} replies heard, "
+        f"sink blocks speaker {1000 * run.blocks['speaker'][0]:.1f} ms (±{1000 * run.blocks['speaker'][1]:.1f}), "
+        f"micfeed {1000 * run.blocks['micfeed'][0]:.1f} ms; statistics {m['statistics']}"
+    ]
+    lines.append(
+        f"  output callback → heard (PortAudio + Pulse buffering), ms p50/p99: {fmt_pair(m['callback_to_heard_ms'])}"
+    )
+    stages = {
+        "onset → mic block in input callback": [],
+        "mic block → decided": [],
+        "decided → output callback silent": [],
+        "output silent → heard silent": [],
+    }
     by = {}
     for b in m["barge"]:
         if b["mode"] == "ptt":
             continue
         by.setdefault(b.get("decided_by"), []).append(1000 * (b["cut"] - b["onset"]))
         if b["captured"] and b["decided"]:
-            stages["onset → mic block in input callback"].append(1000 * (b["captured"] - b["onset"]))
+            stages["onset → mic block in input callback"].append(
+                1000 * (b["captured"] - b["onset"])
+            )
             stages["mic block → decided"].append(1000 * (b["decided"] - b["captured"]))
         if b["silent_cb"] and b["decided"]:
-            stages["decided → output callback silent"].append(1000 * (b["silent_cb"] - b["decided"]))
+            stages["decided → output callback silent"].append(
+                1000 * (b["silent_cb"] - b["decided"])
+            )
             stages["output silent → heard silent"].append(1000 * (b["cut"] - b["silent_cb"]))
     for name, values in stages.items():
         lines.append(f"  barge-in {name}, ms p50/p99: {fmt_pair(values)}")
     if m.get("release_work_ms"):
-        lines.append(f"  release → on the client's loop, ms p50/p99: {fmt_pair(m['release_handoff_ms'], 2)}; "
-                     f"on the loop → commit sent: {fmt_pair(m['release_work_ms'], 2)} "
-                     f"(appends sent before the commit: {sorted(set(m['release_appends']))})")
+        lines.append(
+            f"  release → on the client's loop, ms p50/p99: {fmt_pair(m['release_handoff_ms'], 2)}; "
+            f"on the loop → commit sent: {fmt_pair(m['release_work_ms'], 2)} "
+            f"(appends sent before the commit: {sorted(set(m['release_appends']))})"
+        )
     for who, values in by.items():
-        lines.append(f"  barge-ins decided by {who}: n={len(values)}, onset → heard silent p50 / max "
-                     f"{pct(values, 50):.0f} / {max(values):.0f} ms")
+        lines.append(
+            f"  barge-ins decided by {who}: n={len(values)}, onset → heard silent p50 / max "
+            f"{pct(values, 50):.0f} / {max(values):.0f} ms"
+        )
     trunc = [b["truncate_interval"] for b in m["barge"] if "truncate_interval" in b]
     if trunc:
-        lines.append("  truncates (heard from–to ms per recording, audio_end_ms sent): "
-                     + ", ".join(f"{mode} {lo:.0f}–{hi:.0f}:{end}" for lo, hi, end, mode in trunc))
+        lines.append(
+            "  truncates (heard from–to ms per recording, audio_end_ms sent): "
+            + ", ".join(f"{mode} {lo:.0f}–{hi:.0f}:{end}" for lo, hi, end, mode in trunc)
+        )
     n_late, n_gc, worst = m["late_callbacks"]
-    lines.append(f"  output callbacks later than 1.5 blocks: {n_late} ({n_gc} overlapping a GC run), worst gaps ms {worst}")
-    lines.append(f"  longest silence between output callbacks {m['max_out_gap_ms']:.1f} ms, input {m['max_in_gap_ms']:.1f} ms; "
-                 f"GC pauses >= 10 ms: {len(m['gc_pauses'])}"
-                 + (f" (longest {max(m['gc_pauses']):.0f} ms; every thread, the PortAudio callbacks too, waits for the GIL)"
-                    if m["gc_pauses"] else ""))
-    def waits(values) -> str:
-        return f"{pct(values, 50):.2f} / {pct(values, 99):.2f} / {np.max(values):.1f}" if len(values) else "—"
+    lines.append(
+        f"  output callbacks later than 1.5 blocks: {n_late} ({n_gc} overlapping a GC run), worst gaps ms {worst}"
+    )
+    lines.append(
+        f"  longest silence between output callbacks {m['max_out_gap_ms']:.1f} ms, input {m['max_in_gap_ms']:.1f} ms; "
+        f"GC pauses >= 10 ms: {len(m['gc_pauses'])}"
+        + (
+            f" (longest {max(m['gc_pauses']):.0f} ms; every thread, the PortAudio callbacks too, waits for the GIL)"
+            if m["gc_pauses"]
+            else ""
+        )
+    )
 
-    lines.append(f"  callback start wait (PortAudio's call → our code runs: the GIL), ms p50/p99/max: "
-                 f"output {waits(m['cb_wait_out_ms'])}, input {waits(m['cb_wait_in_ms'])}")
+    def waits(values) -> str:
+        return (
+            f"{pct(values, 50):.2f} / {pct(values, 99):.2f} / {np.max(values):.1f}"
+            if len(values)
+            else "—"
+        )
+
+    lines.append(
+        f"  callback start wait (PortAudio's call → our code runs: the GIL), ms p50/p99/max: "
+        f"output {waits(m['cb_wait_out_ms'])}, input {waits(m['cb_wait_in_ms'])}"
+    )
     if m["xruns_at_s"]:
-        lines.append("  xruns flagged by PortAudio, s after connecting: "
-                     + "; ".join(f"{side} {times}" for side, times in m["xruns_at_s"].items()))
+        lines.append(
+            "  xruns flagged by PortAudio, s after connecting: "
+            + "; ".join(f"{side} {times}" for side, times in m["xruns_at_s"].items())
+        )
     if m.get("cpu_percent") is not None:
-        lines.append(f"  client process CPU over the conversation (the driver's polling included): "
-                     f"{m['cpu_percent']:.1f} % of one core")
+        lines.append(
+            f"  client process CPU over the conversation (the driver's polling included): "
+            f"{m['cpu_percent']:.1f} % of one core"
+        )
     st = m.get("steal")
     if st is not None:
-        lines.append(f"  hypervisor steal during the conversation: {st['total_ms']:.0f} ms of CPU; bursts (>= 20 ms "
-                     f"within 100 ms) at s {st['bursts_s'][:12]}; output callback gaps > 2 blocks: {st['long_gaps']}, "
-                     f"{st['long_gaps_with_steal']} of them next to any steal "
-                     f"(by chance: {st['gap_chance_pct']:.1f} %)")
+        lines.append(
+            f"  hypervisor steal during the conversation: {st['total_ms']:.0f} ms of CPU; bursts (>= 20 ms "
+            f"within 100 ms) at s {st['bursts_s'][:12]}; output callback gaps > 2 blocks: {st['long_gaps']}, "
+            f"{st['long_gaps_with_steal']} of them next to any steal "
+            f"(by chance: {st['gap_chance_pct']:.1f} %)"
+        )
         if st["dropouts_at_s"]:
-            lines.append(f"  audible dropouts heard at s {st['dropouts_at_s'][:12]}: {st['dropouts_with_steal']} of them "
-                         f"next to hypervisor steal (by chance: {st['dropout_chance_pct']:.1f} %)")
+            lines.append(
+                f"  audible dropouts heard at s {st['dropouts_at_s'][:12]}: {st['dropouts_with_steal']} of them "
+                f"next to hypervisor steal (by chance: {st['dropout_chance_pct']:.1f} %)"
+            )
     for p in m["problems"]:
         lines.append(f"  problem: {p}")
     return "\n".join(lines)
@@ -845,9 +1047,15 @@ def details(key, m: dict, run: Run) -> str:
 
 
 def need_tools() -> None:
-    missing = [t for t in ("pulseaudio", "pactl", "paplay", "parecord", "espeak-ng", "sox") if not shutil.which(t)]
+    missing = [
+        t
+        for t in ("pulseaudio", "pactl", "paplay", "parecord", "espeak-ng", "sox")
+        if not shutil.which(t)
+    ]
     if missing:
-        sys.exit(f"missing: {', '.join(missing)} (apt install pulseaudio pulseaudio-utils espeak-ng sox libportaudio2)")
+        sys.exit(
+            f"missing: {', '.join(missing)} (apt install pulseaudio pulseaudio-utils espeak-ng sox libportaudio2)"
+        )
 
 
 async def main_async(args) -> None:
@@ -858,19 +1066,30 @@ async def main_async(args) -> None:
     pulse = audio_server._start_daemon(base)
     pulse.adopt_environment()
     duration = 20.0 if args.quick else 120.0
-    conditions = [c for c in ("idle", "loaded") if not (c == "idle" and args.load) and not (c == "loaded" and args.idle_only)]
+    conditions = [
+        c
+        for c in ("idle", "loaded")
+        if not (c == "idle" and args.load) and not (c == "loaded" and args.idle_only)
+    ]
     runs = {}
     try:
         cal = await asyncio.to_thread(calibrate, pulse)
-        print(f"calibration: anchored recording minus PortAudio DAC time, ms: "
-              f"{', '.join(f'{d:+.2f}' for d in cal['diff_ms'])} (sink block {1000 * cal['block_s']:.1f} ms)", flush=True)
+        print(
+            f"calibration: anchored recording minus PortAudio DAC time, ms: "
+            f"{', '.join(f'{d:+.2f}' for d in cal['diff_ms'])} (sink block {1000 * cal['block_s']:.1f} ms)",
+            flush=True,
+        )
         for condition in conditions:
             load = start_load() if condition == "loaded" else []
             try:
                 for client in ("talkapp",) if args.talkapp_only else ("talkapp", "baseline"):
-                    print(f"running {client}, {condition}, ~{duration:.0f} s conversation ...", flush=True)
-                    runs[(client, condition)] = await run_client(pulse, client, condition == "loaded", duration,
-                                                                 base, args.talkapp_block_ms)
+                    print(
+                        f"running {client}, {condition}, ~{duration:.0f} s conversation ...",
+                        flush=True,
+                    )
+                    runs[(client, condition)] = await run_client(
+                        pulse, client, condition == "loaded", duration, base, args.talkapp_block_ms
+                    )
             finally:
                 stop(load)
     finally:
@@ -895,29 +1114,47 @@ def report(runs: dict, cal: dict) -> None:
     resolution = max(1000 * r.envelope_resolution for r in runs.values())
     bound = resolution + cal_residual + spread + stamp_ms
     print()
-    print(f"calibration (anchored recording − PortAudio DAC-time estimate), ms: "
-          f"{', '.join(f'{d:+.2f}' for d in cal['diff_ms'])}")
-    print("Measurement error bound (times at the sound server vs simulator stamps): "
-          f"±{bound:.1f} ms = anchor envelope spread {resolution:.2f} + PortAudio cross-check residual "
-          f"{cal_residual:.2f} + sink-latency change {spread:.2f} + simulator stamp {stamp_ms:.1f}; "
-          "content alignment adds ±1 sample (0.04 ms). Barge-in cuts inside a reply pause are placed by the "
-          "output callback trace plus the run's callback→heard delay, clipped to the pause (see details).")
+    print(
+        f"calibration (anchored recording − PortAudio DAC-time estimate), ms: "
+        f"{', '.join(f'{d:+.2f}' for d in cal['diff_ms'])}"
+    )
+    print(
+        "Measurement error bound (times at the sound server vs simulator stamps): "
+        f"±{bound:.1f} ms = anchor envelope spread {resolution:.2f} + PortAudio cross-check residual "
+        f"{cal_residual:.2f} + sink-latency change {spread:.2f} + simulator stamp {stamp_ms:.1f}; "
+        "content alignment adds ±1 sample (0.04 ms). Barge-in cuts inside a reply pause are placed by the "
+        "output callback trace plus the run's callback→heard delay, clipped to the pause (see details)."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="~20 s conversations instead of ~2 min")
-    parser.add_argument("--load", action="store_true", help="only the loaded condition (both cores busy)")
+    parser.add_argument(
+        "--quick", action="store_true", help="~20 s conversations instead of ~2 min"
+    )
+    parser.add_argument(
+        "--load", action="store_true", help="only the loaded condition (both cores busy)"
+    )
     parser.add_argument("--idle-only", action="store_true", help="only the idle condition")
-    parser.add_argument("--talkapp-block-ms", type=float, default=None,
-                        help="run TalkApp with this AudioOptions.block_ms instead of the app default (to try a fix)")
-    parser.add_argument("--talkapp-only", action="store_true", help="skip the baseline (when trying fixes)")
+    parser.add_argument(
+        "--talkapp-block-ms",
+        type=float,
+        default=None,
+        help="run TalkApp with this AudioOptions.block_ms instead of the app default (to try a fix)",
+    )
+    parser.add_argument(
+        "--talkapp-only", action="store_true", help="skip the baseline (when trying fixes)"
+    )
     parser.add_argument("--keep", metavar="FILE", help="pickle the raw runs here (for --reanalyse)")
-    parser.add_argument("--reanalyse", metavar="FILE", help="print the report of runs kept with --keep")
+    parser.add_argument(
+        "--reanalyse", metavar="FILE", help="print the report of runs kept with --keep"
+    )
     args = parser.parse_args()
     if args.reanalyse:
         kept = pickle.loads(Path(args.reanalyse).read_bytes())
-        report({key: reanchored(Run(**run)) for key, run in kept["runs"].items()}, kept["calibration"])
+        report(
+            {key: reanchored(Run(**run)) for key, run in kept["runs"].items()}, kept["calibration"]
+        )
         return
     asyncio.run(main_async(args))
 

@@ -47,8 +47,16 @@ class CallbackLog:
         self.xrun = np.zeros(size, np.bool_)
         self.n = 0
 
-    def add(self, start: float, duration: float, frames: int, delivered: int, peak: float,
-            wait: float = 0.0, xrun: bool = False) -> None:
+    def add(
+        self,
+        start: float,
+        duration: float,
+        frames: int,
+        delivered: int,
+        peak: float,
+        wait: float = 0.0,
+        xrun: bool = False,
+    ) -> None:
         i = self.n
         if i < len(self.start):
             self.start[i], self.duration[i], self.frames[i] = start, duration, frames
@@ -99,8 +107,15 @@ class BaselineClient:
             self.overflows += 1
         self.loop.call_soon_threadsafe(self.mic_queue.put_nowait, bytes(indata))
         t1 = time.monotonic()
-        self.in_log.add(t0, t1 - t0, frames, 0, float(np.abs(indata).max()) / 32768.0,
-                        wait, bool(status.input_overflow))
+        self.in_log.add(
+            t0,
+            t1 - t0,
+            frames,
+            0,
+            float(np.abs(indata).max()) / 32768.0,
+            wait,
+            bool(status.input_overflow),
+        )
 
     def _speaker_callback(self, outdata, frames, time_info, status) -> None:
         wait = time.time() - time_info.currentTime
@@ -110,7 +125,9 @@ class BaselineClient:
                 self.start_underflows += 1
             else:
                 self.underflows += 1
-        if self.starting and start_fill_done(time_info.outputBufferDacTime - time_info.currentTime, frames, RATE):
+        if self.starting and start_fill_done(
+            time_info.outputBufferDacTime - time_info.currentTime, frames, RATE
+        ):
             self.starting = False
         wanted = frames * 2
         with self.out_lock:
@@ -121,8 +138,15 @@ class BaselineClient:
         outdata[:n, 0] = np.frombuffer(chunk, np.int16)
         outdata[n:] = 0
         t1 = time.monotonic()
-        self.out_log.add(t0, t1 - t0, frames, n, float(np.abs(outdata).max()) / 32768.0,
-                         wait, bool(status.output_underflow))
+        self.out_log.add(
+            t0,
+            t1 - t0,
+            frames,
+            n,
+            float(np.abs(outdata).max()) / 32768.0,
+            wait,
+            bool(status.output_underflow),
+        )
 
     # ---- session ----
 
@@ -132,10 +156,20 @@ class BaselineClient:
         async with self.client.realtime.connect(model="gpt-realtime") as conn:
             self.conn = conn
             await conn.session.update(session=self._session(None))
-            mic = self._sd.InputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=BLOCK,
-                                       callback=self._mic_callback)
-            speaker = self._sd.OutputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=BLOCK,
-                                            callback=self._speaker_callback)
+            mic = self._sd.InputStream(
+                samplerate=RATE,
+                channels=1,
+                dtype="int16",
+                blocksize=BLOCK,
+                callback=self._mic_callback,
+            )
+            speaker = self._sd.OutputStream(
+                samplerate=RATE,
+                channels=1,
+                dtype="int16",
+                blocksize=BLOCK,
+                callback=self._speaker_callback,
+            )
             with mic, speaker:
                 self.connected.set()
                 await asyncio.gather(self._send_mic(), self._receive())
@@ -145,8 +179,11 @@ class BaselineClient:
             "type": "realtime",
             "output_modalities": ["audio"],
             "audio": {
-                "input": {"format": {"type": "audio/pcm", "rate": RATE}, "turn_detection": turn_detection,
-                          "transcription": {"model": "gpt-4o-mini-transcribe"}},
+                "input": {
+                    "format": {"type": "audio/pcm", "rate": RATE},
+                    "turn_detection": turn_detection,
+                    "transcription": {"model": "gpt-4o-mini-transcribe"},
+                },
                 "output": {"format": {"type": "audio/pcm", "rate": RATE}},
             },
         }
@@ -189,15 +226,27 @@ class BaselineClient:
             await self.conn.response.cancel(response_id=self.response_id)
         if playing and self.item_id is not None:
             self.stamps.append((time.monotonic(), "truncate", heard_ms))
-            await self.conn.conversation.item.truncate(item_id=self.item_id, content_index=0,
-                                                       audio_end_ms=heard_ms)
+            await self.conn.conversation.item.truncate(
+                item_id=self.item_id, content_index=0, audio_end_ms=heard_ms
+            )
 
     # ---- commands (on the loop) ----
 
     async def set_mode(self, mode: str) -> None:
-        turn = None if mode in ("ptt", "local_vad") else (
-            {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300, "silence_duration_ms": 500}
-            if mode == "server_vad" else {"type": "semantic_vad", "eagerness": "auto"})
+        turn = (
+            None
+            if mode in ("ptt", "local_vad")
+            else (
+                {
+                    "type": "server_vad",
+                    "threshold": 0.5,
+                    "prefix_padding_ms": 300,
+                    "silence_duration_ms": 500,
+                }
+                if mode == "server_vad"
+                else {"type": "semantic_vad", "eagerness": "auto"}
+            )
+        )
         self.mode = mode
         await self.conn.session.update(session=self._session(turn))
         self.sending = turn is not None
@@ -222,7 +271,13 @@ class BaselineClient:
             return not self.out_buf and self.response_id is None
 
     def statistics(self) -> dict:
-        return {"output_underflows": self.underflows, "output_start_underflows": self.start_underflows,
-                "input_overflows": self.overflows,
-                "ring_underruns": None, "ring_overruns": None, "output_rate": RATE, "input_rate": RATE,
-                "realtime": False}
+        return {
+            "output_underflows": self.underflows,
+            "output_start_underflows": self.start_underflows,
+            "input_overflows": self.overflows,
+            "ring_underruns": None,
+            "ring_overruns": None,
+            "output_rate": RATE,
+            "input_rate": RATE,
+            "realtime": False,
+        }

@@ -19,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the room lives there
 
+from speech import silence, speak
 from test_echo import (
     ECHO_DELAY_MS,
     FAR_TEXT,
@@ -31,7 +32,6 @@ from test_echo import (
     run,
     talk_over,
 )
-from speech import silence, speak
 from test_vad import RATE
 
 from talkapp.audio.echo import FRAME, EchoMode, open_echo_canceller

@@ -36,11 +36,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the sound-server fixture and espeak speech
 sys.path.insert(0, str(HERE))
 
-from baseline_client import BaselineClient, CallbackLog  # noqa: E402
-from speech import silence, speak  # noqa: E402
+from baseline_client import BaselineClient, CallbackLog
+from speech import silence, speak
 
-from talkapp.audio.pcm import float_to_pcm16  # noqa: E402
-from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread  # noqa: E402
+from talkapp.audio.pcm import float_to_pcm16
+from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
 
 QUESTIONS = [
     "Hello, can you tell me the weather in Paris today?",
@@ -75,8 +75,14 @@ class TalkAppClient:
         # tuned as the app and `talkapp talk` are (this worker is its own composition root)
         from talkapp.threads.tuning import LiveAudioTuning
 
-        self.engine = Engine(profile, "sk-bench", self._emit, Mode.PUSH_TO_TALK, self.options,
-                             tuning=LiveAudioTuning())
+        self.engine = Engine(
+            profile,
+            "sk-bench",
+            self._emit,
+            Mode.PUSH_TO_TALK,
+            self.options,
+            tuning=LiveAudioTuning(),
+        )
         self.deltas = 0
         self.connected = asyncio.Event()
         self._Mode = Mode
@@ -90,8 +96,15 @@ class TalkAppClient:
             t0 = time.monotonic()
             capture(side, indata, frames, time_info, status)
             t1 = time.monotonic()
-            in_log.add(t0, t1 - t0, frames, 0, max(float(indata.max()), -float(indata.min())),
-                       wait, bool(status.input_overflow))
+            in_log.add(
+                t0,
+                t1 - t0,
+                frames,
+                0,
+                max(float(indata.max()), -float(indata.min())),
+                wait,
+                bool(status.input_overflow),
+            )
 
         def timed_playback(side, outdata, frames, time_info, status):
             wait = time.time() - time_info.currentTime
@@ -100,8 +113,15 @@ class TalkAppClient:
             playback(side, outdata, frames, time_info, status)
             t1 = time.monotonic()
             delivered = side.ring.frames_read_total - before
-            out_log.add(t0, t1 - t0, frames, delivered, max(float(outdata.max()), -float(outdata.min())),
-                        wait, bool(status.output_underflow))
+            out_log.add(
+                t0,
+                t1 - t0,
+                frames,
+                delivered,
+                max(float(outdata.max()), -float(outdata.min())),
+                wait,
+                bool(status.output_underflow),
+            )
 
         streams._Capture.callback = timed_capture
         streams._Playback.callback = timed_playback
@@ -122,7 +142,9 @@ class TalkAppClient:
     def _instrument(self) -> None:
         from talkapp.session import turns
 
-        keeper = getattr(self.engine, "_keeper", None)  # the engine's session holder (it has changed shape)
+        keeper = getattr(
+            self.engine, "_keeper", None
+        )  # the engine's session holder (it has changed shape)
         session = keeper.session if keeper is not None else self.engine._session
         transport = session._transport
         recv, send, stamps = transport.recv, transport.send, self.stamps
@@ -171,17 +193,26 @@ class TalkAppClient:
 
     def idle(self) -> bool:
         policy = self.engine.policy
-        return not policy._playing and policy._response is None and policy.phase.value == "listening"
+        return (
+            not policy._playing and policy._response is None and policy.phase.value == "listening"
+        )
 
     def statistics(self) -> dict:
         s = self.engine.statistics()
-        return {"output_underflows": s.output_underflows, "output_start_underflows": s.output_start_underflows,
-                "input_overflows": s.input_overflows,
-                "ring_underruns": s.playback.underruns, "ring_overruns": s.capture.overruns,
-                "ring_frames_dropped": s.capture.frames_dropped,
-                "output_rate": s.output_rate, "input_rate": s.input_rate, "realtime": s.realtime,
-                "libpulse_threads_realtime": f"{s.sound_server_threads_realtime}/{s.sound_server_threads}",
-                "output_latency": s.output_latency, "input_latency": s.input_latency}
+        return {
+            "output_underflows": s.output_underflows,
+            "output_start_underflows": s.output_start_underflows,
+            "input_overflows": s.input_overflows,
+            "ring_underruns": s.playback.underruns,
+            "ring_overruns": s.capture.overruns,
+            "ring_frames_dropped": s.capture.frames_dropped,
+            "output_rate": s.output_rate,
+            "input_rate": s.input_rate,
+            "realtime": s.realtime,
+            "libpulse_threads_realtime": f"{s.sound_server_threads_realtime}/{s.sound_server_threads}",
+            "output_latency": s.output_latency,
+            "input_latency": s.input_latency,
+        }
 
 
 # ---- the person ----
@@ -193,8 +224,12 @@ class MicFeeder:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.process = subprocess.Popen([sys.executable, str(HERE / "mic_feeder.py")], text=True,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [sys.executable, str(HERE / "mic_feeder.py")],
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
         self.played = 0
 
     def play(self, samples: np.ndarray) -> None:
@@ -294,16 +329,25 @@ class Driver:
 
 
 def main() -> None:
-    which, ws_url, out_path, duration = sys.argv[1], sys.argv[2], Path(sys.argv[3]), float(sys.argv[4])
+    which, ws_url, out_path, duration = (
+        sys.argv[1],
+        sys.argv[2],
+        Path(sys.argv[3]),
+        float(sys.argv[4]),
+    )
 
     feeder = MicFeeder(Path(os.environ["BENCH_PULSE_DIR"]))  # before the client opens its streams
     for text in QUESTIONS + INTERRUPTIONS:
         speak(text)  # synthesize up front, not during the conversation
     stamps: list = []
     gc_log: list = []  # (t, "start"/"stop", generation): a collection pauses every thread, callbacks too
-    gc.callbacks.append(lambda phase, info: gc_log.append((time.monotonic(), phase, info["generation"])))
+    gc.callbacks.append(
+        lambda phase, info: gc_log.append((time.monotonic(), phase, info["generation"]))
+    )
     # TalkApp runs its engine's loop as the app does (ENGINE_LOOP_PRIORITY); the baseline as plain code would.
-    loop = LoopThread("bench-client", realtime_priority=ENGINE_LOOP_PRIORITY if which == "talkapp" else None).start()
+    loop = LoopThread(
+        "bench-client", realtime_priority=ENGINE_LOOP_PRIORITY if which == "talkapp" else None
+    ).start()
     if which == "talkapp":
         client = TalkAppClient(ws_url, stamps)
         modes = ["server_vad", "semantic_vad", "local_vad"]
@@ -336,9 +380,16 @@ def main() -> None:
         loop.stop()
         feeder.close()
     result = {
-        "client": which, "block_ms": client.block_ms, "driver": driver.log, "stamps": list(stamps),
-        "in_log": client.in_log.export(), "out_log": client.out_log.export(),
-        "statistics": statistics, "problems": driver.problems, "gc": gc_log, "cpu_s": cpu_s,
+        "client": which,
+        "block_ms": client.block_ms,
+        "driver": driver.log,
+        "stamps": list(stamps),
+        "in_log": client.in_log.export(),
+        "out_log": client.out_log.export(),
+        "statistics": statistics,
+        "problems": driver.problems,
+        "gc": gc_log,
+        "cpu_s": cpu_s,
         "events": [(t, type(e).__name__, repr(e)[:300]) for t, e in getattr(client, "events", [])],
     }
     out_path.write_bytes(pickle.dumps(result))

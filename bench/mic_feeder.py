@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from audio_server import paplay_command  # noqa: E402
+from audio_server import paplay_command
 
 for line in sys.stdin:
     path, sink = line.split()

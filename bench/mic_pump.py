@@ -24,18 +24,20 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from speech import speak  # noqa: E402
+from speech import speak
 
-from talkapp.audio.echo import EchoMode, open_echo_canceller  # noqa: E402
-from talkapp.audio.pcm import WIRE_RATE, resample  # noqa: E402
-from talkapp.audio.ring import open_ring  # noqa: E402
-from talkapp.audio.vad import SpeechDetector  # noqa: E402
-from talkapp.session.mic import MicPump  # noqa: E402
+from talkapp.audio.echo import EchoMode, open_echo_canceller
+from talkapp.audio.pcm import WIRE_RATE, resample
+from talkapp.audio.ring import open_ring
+from talkapp.audio.vad import SpeechDetector
+from talkapp.session.mic import MicPump
 
 DEVICE_RATE = 48_000
 CYCLE_MS = 10  # the engine's PUMP_PERIOD_MS
 ECHO_DELAY_MS, ECHO_GAIN, NOISE_RMS = 40, 10 ** (-10 / 20), 10 ** (-60 / 20)
-REPLY = "Here is what I found: the library opens at nine, and the last bus back leaves at ten past six."
+REPLY = (
+    "Here is what I found: the library opens at nine, and the last bus back leaves at ten past six."
+)
 USER = "Wait, stop, I meant tomorrow morning, not today."
 
 
@@ -77,14 +79,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="audio per mode (default 30)")
     args = parser.parse_args()
     far, mic = signals(args.seconds)
-    print(f"mic pump, one pull per {CYCLE_MS} ms of {DEVICE_RATE // 1000} kHz mic, local VAD on, "
-          f"{args.seconds:g} s of speech per mode")
-    print(f"{'echo mode':<10}{'p50 us':>9}{'p99 us':>9}{'max us':>9}{'mean us':>9}{'% of a core':>13}")
+    print(
+        f"mic pump, one pull per {CYCLE_MS} ms of {DEVICE_RATE // 1000} kHz mic, local VAD on, "
+        f"{args.seconds:g} s of speech per mode"
+    )
+    print(
+        f"{'echo mode':<10}{'p50 us':>9}{'p99 us':>9}{'max us':>9}{'mean us':>9}{'% of a core':>13}"
+    )
     for mode in EchoMode:
         costs = pull_costs_us(mode, far, mic)
         p50, p99 = np.percentile(costs, [50, 99])
         share = 100 * costs.mean() / (CYCLE_MS * 1000)
-        print(f"{mode.value:<10}{p50:>9.0f}{p99:>9.0f}{costs.max():>9.0f}{costs.mean():>9.0f}{share:>13.1f}")
+        print(
+            f"{mode.value:<10}{p50:>9.0f}{p99:>9.0f}{costs.max():>9.0f}{costs.mean():>9.0f}{share:>13.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-import audio_server  # noqa: E402
+import audio_server
 
 RATE = 48000
 QUEUED = RATE // 20  # frames the feeder keeps in the playback ring (50 ms)
@@ -122,16 +122,25 @@ def main() -> None:
     finally:
         audio_server._stop_daemon(pulse)
     minutes = args.seconds * args.repeats / 60
-    print(f"\nOutput underflows, {args.repeats} x {args.seconds:.0f} s of playback per row, "
-          f"{args.block_ms:g} ms blocks, {RATE} Hz\n")
-    print("| condition | libpulse threads | underflows | per minute | more in the start-up fill "
-          "| ring ran dry | callbacks |")
+    print(
+        f"\nOutput underflows, {args.repeats} x {args.seconds:.0f} s of playback per row, "
+        f"{args.block_ms:g} ms blocks, {RATE} Hz\n"
+    )
+    print(
+        "| condition | libpulse threads | underflows | per minute | more in the start-up fill "
+        "| ring ran dry | callbacks |"
+    )
     print("|---|---|---|---|---|---|---|")
     for condition, realtime_helpers, total, last in rows:
-        helper = (f"real-time ({last['helpers_realtime']}/{last['helpers']})" if realtime_helpers
-                  else f"normal ({last['helpers']})")
-        print(f"| {condition} | {helper} | {total['underflows']} | {total['underflows'] / minutes:.1f} | {total['at_start']} "
-              f"| {total['ring_underruns']} | {total['callbacks']} |")
+        helper = (
+            f"real-time ({last['helpers_realtime']}/{last['helpers']})"
+            if realtime_helpers
+            else f"normal ({last['helpers']})"
+        )
+        print(
+            f"| {condition} | {helper} | {total['underflows']} | {total['underflows'] / minutes:.1f} | {total['at_start']} "
+            f"| {total['ring_underruns']} | {total['callbacks']} |"
+        )
     print(f"\ncallback threads real-time: {rows[-1][3]['callbacks_realtime']}")
 
 

@@ -25,27 +25,35 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import audio_server  # noqa: E402
-from speech import silence, speak  # noqa: E402
+import audio_server
+from speech import silence, speak
 
-from talkapp.audio import devices  # noqa: E402
-from talkapp.audio.echo import EchoMode  # noqa: E402
-from talkapp.session import engine_events as out  # noqa: E402
-from talkapp.session.engine import AudioOptions, Engine  # noqa: E402
-from talkapp.session.turns import Mode  # noqa: E402
-from talkapp.settings.profile import ProviderProfile  # noqa: E402
-from talkapp.simulator import Knobs, Simulator, SimulatorConfig  # noqa: E402
-from talkapp.threads.tuning import LiveAudioTuning  # noqa: E402
+from talkapp.audio import devices
+from talkapp.audio.echo import EchoMode
+from talkapp.session import engine_events as out
+from talkapp.session.engine import AudioOptions, Engine
+from talkapp.session.turns import Mode
+from talkapp.settings.profile import ProviderProfile
+from talkapp.simulator import Knobs, Simulator, SimulatorConfig
+from talkapp.threads.tuning import LiveAudioTuning
 
-QUESTIONS = ["What is the weather like in Paris today?", "Tell me a short story about a cat.",
-             "How far away is the moon?", "Which is bigger, a whale or an elephant?"]
+QUESTIONS = [
+    "What is the weather like in Paris today?",
+    "Tell me a short story about a cat.",
+    "How far away is the moon?",
+    "Which is bigger, a whale or an elephant?",
+]
 INTERRUPTION = "Wait, stop. Something else, please."
 
 
 def process_figures() -> tuple[float, float, int, int]:
     """(RSS MB, peak RSS MB, OS threads, Python threads) of this process."""
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    kb = lambda key: int(fields[key].split()[0]) / 1024  # noqa: E731
+    fields = dict(
+        line.split(":", 1)
+        for line in Path("/proc/self/status").read_text().splitlines()
+        if ":" in line
+    )
+    kb = lambda key: int(fields[key].split()[0]) / 1024
     return kb("VmRSS"), kb("VmHWM"), int(fields["Threads"]), threading.active_count()
 
 
@@ -63,12 +71,19 @@ class Tally:
                 self.completed += 1
             case out.TranscriptChanged(turn=turn) if turn.interrupted and turn.final:
                 self.interrupted += 1
-            case out.Notice(level="error", text=text) | out.StateChanged(state=out.State.ERROR, detail=text):
+            case (
+                out.Notice(level="error", text=text)
+                | out.StateChanged(state=out.State.ERROR, detail=text)
+            ):
                 self.errors += 1
                 self.messages.append(text)
-            case out.StateChanged(state=out.State.RECONNECTING, detail=detail) if "attempt 1 " in detail:
+            case out.StateChanged(state=out.State.RECONNECTING, detail=detail) if (
+                "attempt 1 " in detail
+            ):
                 self.reconnects += 1
-                self.knobs.drop_after_audio_deltas = None  # one forced drop: the resumed reply plays
+                self.knobs.drop_after_audio_deltas = (
+                    None  # one forced drop: the resumed reply plays
+                )
             case out.StateChanged(state=out.State.ASSISTANT_SPEAKING):
                 self.speaking.set()
             case out.StateChanged(state=out.State.LISTENING):
@@ -97,8 +112,14 @@ async def soak(pulse, minutes: float) -> None:
     async with Simulator(config) as sim:
         tally = Tally(sim.knobs)
         profile = ProviderProfile(base_url=sim.url)
-        engine = Engine(profile, "sk-soak", tally, Mode.SERVER_VAD, AudioOptions(echo=EchoMode.AEC),
-                        tuning=LiveAudioTuning())  # as the app and `talkapp talk` run their engines
+        engine = Engine(
+            profile,
+            "sk-soak",
+            tally,
+            Mode.SERVER_VAD,
+            AudioOptions(echo=EchoMode.AEC),
+            tuning=LiveAudioTuning(),
+        )  # as the app and `talkapp talk` run their engines
         assert await engine.start(), tally.messages
         # "connected" is before any turn; "start" after the first one (with a barge-in), once
         # what a process allocates on first use (echo canceller, resamplers, code paths, the
@@ -126,22 +147,38 @@ async def soak(pulse, minutes: float) -> None:
     report(asked, unfinished, tally, figures, minute_rss, stats, minutes)
 
 
-def report(asked: int, unfinished: int, tally: Tally, figures: dict, minute_rss: list[float], stats,
-           minutes: float) -> None:
+def report(
+    asked: int,
+    unfinished: int,
+    tally: Tally,
+    figures: dict,
+    minute_rss: list[float],
+    stats,
+    minutes: float,
+) -> None:
     print(f"\nsoak: {minutes:g} minutes, server VAD, echo cancellation on, one forced reconnect")
     print(f"  turns asked          {asked}   unfinished {unfinished}")
-    print(f"  replies completed    {tally.completed}   (talked over on purpose: {tally.interrupted}; each barge-in gets its own reply)")
+    print(
+        f"  replies completed    {tally.completed}   (talked over on purpose: {tally.interrupted}; each barge-in gets its own reply)"
+    )
     print(f"  reconnects           {tally.reconnects}")
-    print(f"  errors               {tally.errors}" + (f"   {tally.messages[:3]}" if tally.messages else ""))
+    print(
+        f"  errors               {tally.errors}"
+        + (f"   {tally.messages[:3]}" if tally.messages else "")
+    )
     if stats is not None:
-        print(f"  playback underruns   {stats.playback.underruns}   overruns (capture) {stats.capture.overruns}")
+        print(
+            f"  playback underruns   {stats.playback.underruns}   overruns (capture) {stats.capture.overruns}"
+        )
     print(f"\n  {'when':8}{'RSS MB':>10}{'peak MB':>10}{'OS threads':>12}{'Py threads':>12}")
     for when, (rss, peak, os_threads, py_threads) in figures.items():
         print(f"  {when:8}{rss:10.1f}{peak:10.1f}{os_threads:12d}{py_threads:12d}")
     print("\n  RSS MB each minute   " + " ".join(f"{rss:.1f}" for rss in minute_rss))
     growth = figures["end"][0] - figures["start"][0]
     print(f"\n  RSS growth start→end      {growth:+.1f} MB (target < 10 MB)")
-    print(f"  RSS growth connected→end  {figures['end'][0] - figures['connected'][0]:+.1f} MB (first-use allocations included)")
+    print(
+        f"  RSS growth connected→end  {figures['end'][0] - figures['connected'][0]:+.1f} MB (first-use allocations included)"
+    )
 
 
 def main() -> None:

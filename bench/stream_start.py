@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-import audio_server  # noqa: E402
+import audio_server
 
 
 def free_port() -> int:
@@ -38,8 +38,11 @@ def main() -> None:
     pulse = audio_server._start_daemon(Path(tempfile.mkdtemp(prefix="bench-start-")))
     pulse.adopt_environment()
     port = free_port()
-    simulator = subprocess.Popen([sys.executable, "-m", "talkapp", "simulator", "--port", str(port)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "talkapp", "simulator", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     recordings = [pulse.record("speaker.monitor"), pulse.record("micfeed.monitor")]
     try:
         time.sleep(1.5)  # the simulator's import and bind
@@ -50,7 +53,9 @@ def main() -> None:
         from talkapp.threads.tuning import LiveAudioTuning
 
         loop = LoopThread("bench-start", realtime_priority=ENGINE_LOOP_PRIORITY).start()
-        profile = ProviderProfile(base_url=f"ws://127.0.0.1:{port}/v1/realtime", model="gpt-realtime")
+        profile = ProviderProfile(
+            base_url=f"ws://127.0.0.1:{port}/v1/realtime", model="gpt-realtime"
+        )
         counts = []
         tuning = LiveAudioTuning()  # as the app and `talkapp talk` run their engines
         for _ in range(args.starts):
@@ -70,8 +75,9 @@ def main() -> None:
         simulator.terminate()
         audio_server._stop_daemon(pulse)
     n = len(counts)
-    for i, name in enumerate(("in the start-up fill (AudioIO's output_start_underflows)",
-                              "after it (output_underflows)")):
+    for i, name in enumerate(
+        ("in the start-up fill (AudioIO's output_start_underflows)", "after it (output_underflows)")
+    ):
         flagged = sum(1 for c in counts if c[i])
         print(f"starts {n}, with an output underflow {name}: {flagged} ({100 * flagged / n:.0f} %)")
 

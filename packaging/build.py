@@ -26,7 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("talkapp_bundle", Path(__file__).resolve().parent / "bundle.py")
+_spec = importlib.util.spec_from_file_location(
+    "talkapp_bundle", Path(__file__).resolve().parent / "bundle.py"
+)
 bundle = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bundle)
 
@@ -39,14 +41,28 @@ class BuildError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="packaging/build.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--target", choices=bundle.TARGETS, required=True, help="the OS to build for (this one)")
-    parser.add_argument("--self-test", action="store_true", help="run the frozen app's --self-test afterwards")
+    parser = argparse.ArgumentParser(
+        prog="packaging/build.py", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--target", choices=bundle.TARGETS, required=True, help="the OS to build for (this one)"
+    )
+    parser.add_argument(
+        "--self-test", action="store_true", help="run the frozen app's --self-test afterwards"
+    )
     parser.add_argument("--no-archive", action="store_true", help="skip the .tar.gz / .dmg / .zip")
-    parser.add_argument("--clean", action="store_true", help="drop PyInstaller's cache first (a from-scratch build)")
-    parser.add_argument("--dist", type=Path, default=bundle.ROOT / "dist", help="output folder (default dist/)")
-    parser.add_argument("--work", type=Path, default=bundle.ROOT / "build" / "pyinstaller",
-                        help="PyInstaller's work folder (default build/pyinstaller/)")
+    parser.add_argument(
+        "--clean", action="store_true", help="drop PyInstaller's cache first (a from-scratch build)"
+    )
+    parser.add_argument(
+        "--dist", type=Path, default=bundle.ROOT / "dist", help="output folder (default dist/)"
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=bundle.ROOT / "build" / "pyinstaller",
+        help="PyInstaller's work folder (default build/pyinstaller/)",
+    )
     args = parser.parse_args(argv)
     try:
         return build(args)
@@ -58,17 +74,35 @@ def main(argv: list[str] | None = None) -> int:
 def build(args: argparse.Namespace) -> int:
     target = args.target
     if target != bundle.host_target():
-        raise BuildError(f"--target {target} must be built on {target}; this is {bundle.host_target()} "
-                         "(PyInstaller does not cross-compile: use the CI workflow, .github/workflows/package.yml)")
+        raise BuildError(
+            f"--target {target} must be built on {target}; this is {bundle.host_target()} "
+            "(PyInstaller does not cross-compile: use the CI workflow, .github/workflows/package.yml)"
+        )
     icon = bundle.icon_for(target)
     if icon is not None and not icon.is_file():
-        raise BuildError(f"{icon.relative_to(bundle.ROOT)} is missing; make it with: python packaging/icons.py")
+        raise BuildError(
+            f"{icon.relative_to(bundle.ROOT)} is missing; make it with: python packaging/icons.py"
+        )
     version = bundle.version()
-    print(f"build.py: TalkApp {version} for {target} ({bundle.arch()}), Python {sys.version.split()[0]}", flush=True)
+    print(
+        f"build.py: TalkApp {version} for {target} ({bundle.arch()}), Python {sys.version.split()[0]}",
+        flush=True,
+    )
 
     started = time.monotonic()
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-               "--distpath", str(args.dist), "--workpath", str(args.work), str(SPEC)]
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(args.dist),
+        "--workpath",
+        str(args.work),
+        str(SPEC),
+    ]
     if args.clean:
         command.insert(3, "--clean")
     result = subprocess.run(command, cwd=bundle.ROOT, check=False)
@@ -83,7 +117,9 @@ def build(args: argparse.Namespace) -> int:
     if args.self_test:
         self_test(bundle.frozen_executable(args.dist, target))
     if not args.no_archive:
-        archive = {"linux": tarball, "macos": dmg, "windows": zipfile}[target](app, args.dist, version)
+        archive = {"linux": tarball, "macos": dmg, "windows": zipfile}[target](
+            app, args.dist, version
+        )
         print(f"build.py: {archive} — {archive.stat().st_size / 1e6:.0f} MB", flush=True)
     return 0
 
@@ -96,7 +132,10 @@ def strip_python(app: Path) -> None:
     if strip is None:
         print("build.py: no `strip` (binutils); Python's libraries stay unstripped", flush=True)
         return
-    files = [*app.glob("_internal/libpython3*.so*"), *app.glob("_internal/python3*/lib-dynload/*.so")]
+    files = [
+        *app.glob("_internal/libpython3*.so*"),
+        *app.glob("_internal/python3*/lib-dynload/*.so"),
+    ]
     files = [f for f in files if f.is_file() and not f.is_symlink()]
     if files:
         subprocess.run([strip, "--strip-unneeded", *map(str, files)], check=True)
@@ -108,10 +147,19 @@ def self_test(executable: Path) -> None:
     print(f"build.py: {executable} --self-test", flush=True)
     started = time.monotonic()
     try:
-        result = subprocess.run([str(executable), "--self-test"], check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                timeout=SELF_TEST_TIMEOUT_S, text=True, errors="replace")
+        result = subprocess.run(
+            [str(executable), "--self-test"],
+            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=SELF_TEST_TIMEOUT_S,
+            text=True,
+            errors="replace",
+        )
     except subprocess.TimeoutExpired:
-        raise BuildError(f"the frozen self-test did not finish in {SELF_TEST_TIMEOUT_S} s") from None
+        raise BuildError(
+            f"the frozen self-test did not finish in {SELF_TEST_TIMEOUT_S} s"
+        ) from None
     print(result.stdout, end="", flush=True)
     if result.returncode:
         raise BuildError(f"the frozen self-test failed (exit status {result.returncode})")
@@ -135,10 +183,27 @@ def dmg(app: Path, dist: Path, version: str) -> Path:
     image = dist / f"TalkApp-{version}-macos-{bundle.arch()}.dmg"
     image.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as staging:
-        subprocess.run(["ditto", str(app), str(Path(staging) / app.name)], check=True)  # keeps links, xattrs, signatures
+        subprocess.run(
+            ["ditto", str(app), str(Path(staging) / app.name)], check=True
+        )  # keeps links, xattrs, signatures
         os.symlink("/Applications", Path(staging) / "Applications")
-        subprocess.run(["hdiutil", "create", "-volname", f"TalkApp {version}", "-srcfolder", staging,
-                        "-fs", "HFS+", "-format", "UDZO", "-ov", str(image)], check=True)
+        subprocess.run(
+            [
+                "hdiutil",
+                "create",
+                "-volname",
+                f"TalkApp {version}",
+                "-srcfolder",
+                staging,
+                "-fs",
+                "HFS+",
+                "-format",
+                "UDZO",
+                "-ov",
+                str(image),
+            ],
+            check=True,
+        )
     identity = os.environ.get("TALKAPP_CODESIGN_IDENTITY")
     if identity:
         subprocess.run(["codesign", "--sign", identity, "--timestamp", str(image)], check=True)

@@ -17,7 +17,9 @@ PACKAGING = ROOT / "packaging"
 ASSETS = ROOT / "assets"
 
 APP_NAME = "TalkApp"
-BUNDLE_ID = "org.talkapp.TalkApp"  # macOS CFBundleIdentifier; keychain and microphone grants hang on it
+BUNDLE_ID = (
+    "org.talkapp.TalkApp"  # macOS CFBundleIdentifier; keychain and microphone grants hang on it
+)
 MICROPHONE_USE = "TalkApp listens to your microphone while you talk to the voice model."
 TARGETS = ("linux", "macos", "windows")
 
@@ -27,9 +29,25 @@ TARGETS = ("linux", "macos", "windows")
 QT_MODULES = ("QtCore", "QtGui", "QtWidgets")
 # Every other module PySide6-Essentials ships: never bundled, whatever a hook asks for.
 QT_UNUSED = (
-    "QtConcurrent", "QtDBus", "QtDesigner", "QtHelp", "QtNetwork", "QtOpenGL", "QtOpenGLWidgets",
-    "QtPrintSupport", "QtQml", "QtQuick", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets",
-    "QtSql", "QtSvg", "QtSvgWidgets", "QtTest", "QtUiTools", "QtXml",
+    "QtConcurrent",
+    "QtDBus",
+    "QtDesigner",
+    "QtHelp",
+    "QtNetwork",
+    "QtOpenGL",
+    "QtOpenGLWidgets",
+    "QtPrintSupport",
+    "QtQml",
+    "QtQuick",
+    "QtQuickControls2",
+    "QtQuickTest",
+    "QtQuickWidgets",
+    "QtSql",
+    "QtSvg",
+    "QtSvgWidgets",
+    "QtTest",
+    "QtUiTools",
+    "QtXml",
 )
 # Qt plugins by type: the plugin file names (no lib prefix, no extension) to keep, as fnmatch
 # patterns. A type not listed is not bundled at all. The svg plugins render the window icon;
@@ -41,7 +59,10 @@ QT_PLUGINS = {
     # where it would meet the user's GTK themes and modules. Qt then uses the portal theme or
     # its own (Fusion style, Qt's own file dialog).
     "platformthemes": ("qxdgdesktopportal",),
-    "platforminputcontexts": ("composeplatforminputcontextplugin", "ibusplatforminputcontextplugin"),
+    "platforminputcontexts": (
+        "composeplatforminputcontextplugin",
+        "ibusplatforminputcontextplugin",
+    ),
     "styles": ("*",),  # qmacstyle, qmodernwindowsstyle: the native look
     "iconengines": ("qsvgicon",),
     "imageformats": ("qsvg",),
@@ -60,10 +81,16 @@ QT_DROPPED_FILES = ("opengl32sw.dll",)
 
 PYTHON_EXCLUDES = (
     *(f"PySide6.{name}" for name in QT_UNUSED),
-    "tkinter", "IPython",  # livekit.rtc.jupyter imports IPython, for notebooks only
-    "pydantic", "pydantic_core",  # livekit.rtc's optional pydantic schema hook; 5 MB
+    "tkinter",
+    "IPython",  # livekit.rtc.jupyter imports IPython, for notebooks only
+    "pydantic",
+    "pydantic_core",  # livekit.rtc's optional pydantic schema hook; 5 MB
     "pkg_resources",  # webrtcvad falls back to it only before Python 3.8
-    "PIL", "matplotlib", "openai", "pytest", "hypothesis",  # present in dev venvs, never imported
+    "PIL",
+    "matplotlib",
+    "openai",
+    "pytest",
+    "hypothesis",  # present in dev venvs, never imported
 )
 
 
@@ -138,7 +165,9 @@ def info_plist(version_text: str) -> dict:
 
 def windows_version_info(version_text: str) -> str:
     """A PyInstaller version-resource file (the Details tab of TalkApp.exe's properties)."""
-    numbers = [int("".join(c for c in part if c.isdigit()) or 0) for part in version_text.split(".")[:4]]
+    numbers = [
+        int("".join(c for c in part if c.isdigit()) or 0) for part in version_text.split(".")[:4]
+    ]
     numbers += [0] * (4 - len(numbers))
     fixed = tuple(numbers)
     strings = {

@@ -57,9 +57,14 @@ class DesktopApp:
         settings = dataclasses.replace(loaded.settings, mode=Mode.PUSH_TO_TALK.value)
         self.bridge = UiBridge()
         self.clipboard = ClipboardReader()  # the read_clipboard tool reads through it
-        self.controller = Controller(settings, self.bridge.post, session_keys=SessionKeys(),
-                                     clipboard=self.clipboard.read,
-                                     clipboard_consent=self.clipboard.consent, tuning=tuning)
+        self.controller = Controller(
+            settings,
+            self.bridge.post,
+            session_keys=SessionKeys(),
+            clipboard=self.clipboard.read,
+            clipboard_consent=self.clipboard.consent,
+            tuning=tuning,
+        )
         self.window = MainWindow(settings, self.controller)
         self.clipboard.consent_asked.connect(self.window.ask_clipboard_consent)
         # Owned by the window, so they are deleted on the main thread with it; were the last
@@ -122,7 +127,10 @@ class DesktopApp:
             self.store.save(settings)
         except OSError as exc:
             self.window.banners.show_message(
-                "settings", "error", f"Your settings could not be saved to {self.store.path} ({exc.strerror or exc}).")
+                "settings",
+                "error",
+                f"Your settings could not be saved to {self.store.path} ({exc.strerror or exc}).",
+            )
         if settings.hotkeys.global_push_to_talk != self._hotkey_combo:
             self._start_global_hotkey(settings.hotkeys.global_push_to_talk)
 
@@ -141,8 +149,12 @@ class DesktopApp:
             self._hotkey = hotkey
             return
         hotkey.deleteLater()
-        self.window.banners.show_message("hotkey", "warning", f"The global hotkey {combo} is off: {why}",
-                                         [("Hot&key settings…", lambda: self.window.open_settings("hotkeys"))])
+        self.window.banners.show_message(
+            "hotkey",
+            "warning",
+            f"The global hotkey {combo} is off: {why}",
+            [("Hot&key settings…", lambda: self.window.open_settings("hotkeys"))],
+        )
 
 
 def qt_application(argv: list[str]) -> QApplication:
@@ -163,8 +175,11 @@ def run(open_settings: bool = False) -> int:
     if sys.platform.startswith("linux") and not any(
         os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
     ):
-        print("talkapp: no display to open the window on (DISPLAY is not set); "
-              "the command-line tools work without one: talkapp --help", file=sys.stderr)
+        print(
+            "talkapp: no display to open the window on (DISPLAY is not set); "
+            "the command-line tools work without one: talkapp --help",
+            file=sys.stderr,
+        )
         return 1
     app = qt_application(sys.argv[:1])
     app.setApplicationName("TalkApp")

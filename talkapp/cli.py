@@ -74,39 +74,87 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="talkapp", description="Talk to realtime voice models (OpenAI Realtime, beta and GA dialects).")
+    parser = argparse.ArgumentParser(
+        prog="talkapp",
+        description="Talk to realtime voice models (OpenAI Realtime, beta and GA dialects).",
+    )
     parser.add_argument("--version", action="version", version=f"talkapp {__version__}")
-    parser.add_argument("--open-settings", action="store_true", help="with no command: open the app on its settings")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check this installation (Qt, audio, VAD, echo canceller, TLS, keyring, data, "
-                             "simulator), one line per check; exit 1 if any fails")
+    parser.add_argument(
+        "--open-settings", action="store_true", help="with no command: open the app on its settings"
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (Qt, audio, VAD, echo canceller, TLS, keyring, data, "
+        "simulator), one line per check; exit 1 if any fails",
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    say = commands.add_parser("say", help="send one spoken turn from a WAV file and print the reply")
-    say.add_argument("input", metavar="INPUT.wav", help="any mono or stereo WAV; resampled to 24 kHz")
+    say = commands.add_parser(
+        "say", help="send one spoken turn from a WAV file and print the reply"
+    )
+    say.add_argument(
+        "input", metavar="INPUT.wav", help="any mono or stereo WAV; resampled to 24 kHz"
+    )
     _add_profile_arguments(say)
-    say.add_argument("--out", metavar="OUT.wav", default=None, help="write the reply audio here (24 kHz mono)")
-    say.add_argument("--json", action="store_true", help="print one JSON object on the last line instead of a table")
-    say.add_argument("--fast", action="store_true", help="send the audio as fast as possible instead of in real time")
-    say.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the reply (default 60)")
+    say.add_argument(
+        "--out", metavar="OUT.wav", default=None, help="write the reply audio here (24 kHz mono)"
+    )
+    say.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object on the last line instead of a table",
+    )
+    say.add_argument(
+        "--fast",
+        action="store_true",
+        help="send the audio as fast as possible instead of in real time",
+    )
+    say.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for the reply (default 60)"
+    )
     history_command.add_session_arguments(say)
     say.set_defaults(run=_run_say)
 
-    talk = commands.add_parser("talk", help="a live conversation through the microphone and speaker")
+    talk = commands.add_parser(
+        "talk", help="a live conversation through the microphone and speaker"
+    )
     _add_profile_arguments(talk)
-    talk.add_argument("--mode", choices=[m.value for m in Mode], default="ptt",
-                      help="ptt: Enter starts/stops talking; server_vad / semantic_vad: the service hears turns; "
-                           "local_vad: TalkApp hears turns")
+    talk.add_argument(
+        "--mode",
+        choices=[m.value for m in Mode],
+        default="ptt",
+        help="ptt: Enter starts/stops talking; server_vad / semantic_vad: the service hears turns; "
+        "local_vad: TalkApp hears turns",
+    )
     talk.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    talk.add_argument("--input", default=None, help="microphone: a device name (or part of it) from `talkapp devices`")
+    talk.add_argument(
+        "--input",
+        default=None,
+        help="microphone: a device name (or part of it) from `talkapp devices`",
+    )
     talk.add_argument("--output", default=None, help="speaker: a device name (or part of it)")
-    talk.add_argument("--echo", choices=("aec", "gate", "headset"), default="aec",
-                      help="aec: cancel the speaker's echo (default); gate: duck the mic while the reply plays; "
-                           "headset: neither")
-    talk.add_argument("--silence-ms", type=int, default=500, help="local_vad: silence that ends your turn (default 500)")
-    talk.add_argument("--block-ms", type=int, choices=AUDIO_BLOCKS_MS, default=AudioSettings.block_ms,
-                      help="audio block: 5 hears replies soonest (default); 10 or 20 for a busy or virtual machine "
-                           "that crackles")
+    talk.add_argument(
+        "--echo",
+        choices=("aec", "gate", "headset"),
+        default="aec",
+        help="aec: cancel the speaker's echo (default); gate: duck the mic while the reply plays; "
+        "headset: neither",
+    )
+    talk.add_argument(
+        "--silence-ms",
+        type=int,
+        default=500,
+        help="local_vad: silence that ends your turn (default 500)",
+    )
+    talk.add_argument(
+        "--block-ms",
+        type=int,
+        choices=AUDIO_BLOCKS_MS,
+        default=AudioSettings.block_ms,
+        help="audio block: 5 hears replies soonest (default); 10 or 20 for a busy or virtual machine "
+        "that crackles",
+    )
     history_command.add_session_arguments(talk)
     talk.set_defaults(run=_run_talk)
 
@@ -126,20 +174,35 @@ def _parser() -> argparse.ArgumentParser:
     devices_cmd.set_defaults(run=_run_devices)
 
     sim = commands.add_parser("simulator", help="run the local Realtime simulator (both dialects)")
-    sim.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")
-    sim.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    sim.add_argument("--beta", choices=("accept", "retired"), default="accept",
-                     help="accept: serve the beta dialect as before 2026-05-12; retired: refuse it like OpenAI today")
+    sim.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default loopback)"
+    )
+    sim.add_argument(
+        "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
+    )
+    sim.add_argument(
+        "--beta",
+        choices=("accept", "retired"),
+        default="accept",
+        help="accept: serve the beta dialect as before 2026-05-12; retired: refuse it like OpenAI today",
+    )
     sim.add_argument("--latency-ms", type=int, default=0, help="added think time before each reply")
     sim.set_defaults(run=_run_simulator)
     return parser
 
 
 def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None,
-                        help=f"realtime model id (default {DEFAULT_MODEL}; with --provider xai, {XAI_MODELS[0]})")
-    parser.add_argument("--api", choices=API_SETTINGS, default="auto",
-                        help="dialect: auto (the provider's, else from the model id), beta, ga or xai")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help=f"realtime model id (default {DEFAULT_MODEL}; with --provider xai, {XAI_MODELS[0]})",
+    )
+    parser.add_argument(
+        "--api",
+        choices=API_SETTINGS,
+        default="auto",
+        help="dialect: auto (the provider's, else from the model id), beta, ga or xai",
+    )
     add_provider_arguments(parser)
     parser.add_argument(
         "--voice", default=None, help="assistant voice, any id the service takes, e.g. marin, Eve"
@@ -159,10 +222,20 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
         help="Azure: key (the api-key header, default) or entra (a Microsoft Entra ID token "
         "from azure-identity: pip install 'talkapp[azure]')",
     )
-    parser.add_argument("--simulator", action="store_true", help="run against the built-in simulator (no key, no network)")
-    parser.add_argument("--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS)
-    parser.add_argument("--record", metavar="FOLDER", default=None,
-                        help="record the session (input.wav, reply.wav, events.jsonl) into a new folder inside FOLDER")
+    parser.add_argument(
+        "--simulator",
+        action="store_true",
+        help="run against the built-in simulator (no key, no network)",
+    )
+    parser.add_argument(
+        "--simulator-beta", choices=("accept", "retired"), default="accept", help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--record",
+        metavar="FOLDER",
+        default=None,
+        help="record the session (input.wav, reply.wav, events.jsonl) into a new folder inside FOLDER",
+    )
     parser.add_argument(
         "--capture",
         metavar="FILE",
@@ -201,7 +274,9 @@ def _run_say(args: argparse.Namespace) -> int:
     except WavError as exc:
         raise CliError(str(exc)) from None
     profile = _profile(args)
-    manual = dataclasses.replace(profile.session, turn_detection=None)  # a file's turn ends where it ends
+    manual = dataclasses.replace(
+        profile.session, turn_detection=None
+    )  # a file's turn ends where it ends
     history = history_command.before_session(args, profile, simulator=args.simulator)
     started_at = time.time()
     try:
@@ -231,8 +306,10 @@ def _run_say(args: argparse.Namespace) -> int:
     else:
         print(turn_as_table(result, args.out))
         if history.conversation_id is not None and history.saved:
-            print(f"Saved as conversation {history.conversation_id} (talkapp history show "
-                  f"{history.conversation_id}; continue with --continue {history.conversation_id})")
+            print(
+                f"Saved as conversation {history.conversation_id} (talkapp history show "
+                f"{history.conversation_id}; continue with --continue {history.conversation_id})"
+            )
     return 0
 
 
@@ -244,14 +321,18 @@ async def _say(profile: ProviderProfile, pcm: bytes, args: argparse.Namespace, h
         if args.simulator:
             from talkapp.simulator import Simulator, SimulatorConfig
 
-            sim = await stack.enter_async_context(Simulator(SimulatorConfig(beta_mode=args.simulator_beta)))
+            sim = await stack.enter_async_context(
+                Simulator(SimulatorConfig(beta_mode=args.simulator_beta))
+            )
             profile = dataclasses.replace(profile, base_url=sim.url)
             key = SIMULATOR_KEY
         else:
             key = _api_key(profile)
         tap = None
         if args.record:
-            tap = SessionRecording.in_folder(Path(args.record), profile.model, recording_about(profile))
+            tap = SessionRecording.in_folder(
+                Path(args.record), profile.model, recording_about(profile)
+            )
             history.audio_path = str(tap.folder)
         capture = _capture(args)
         if capture is not None:
@@ -285,8 +366,11 @@ def _api_key(profile: ProviderProfile) -> Credential:
         except EntraUnavailable as exc:
             raise CliError(str(exc)) from None
     if profile.key_problem:
-        raise CliError(profile.key_problem.replace("allow this profile to share the OpenAI key",
-                                                   "add --share-openai-key"))
+        raise CliError(
+            profile.key_problem.replace(
+                "allow this profile to share the OpenAI key", "add --share-openai-key"
+            )
+        )
     try:
         return find_api_key(profile.key_name, profile.env_vars).value
     except MissingKey as exc:
@@ -301,8 +385,13 @@ def _run_talk(args: argparse.Namespace) -> int:
     from talkapp.threads.tuning import tuned_for_live_audio
 
     start_logging()
-    audio = AudioOptions(input_device=_device(args.input, "input"), output_device=_device(args.output, "output"),
-                         echo=EchoMode(args.echo), vad_hangover_ms=args.silence_ms, block_ms=args.block_ms)
+    audio = AudioOptions(
+        input_device=_device(args.input, "input"),
+        output_device=_device(args.output, "output"),
+        echo=EchoMode(args.echo),
+        vad_hangover_ms=args.silence_ms,
+        block_ms=args.block_ms,
+    )
     profile = _profile(args)
     history = history_command.before_session(args, profile, simulator=args.simulator)
     with (
@@ -319,8 +408,18 @@ def _run_talk(args: argparse.Namespace) -> int:
         try:
             tools = _terminal_toolbox()
             mode = Mode(args.mode)
-            engine = Engine(profile, key, emit, mode, audio, record_to, tools=tools, capture=capture,
-                            tuning=tuning, context=history.context.items)
+            engine = Engine(
+                profile,
+                key,
+                emit,
+                mode,
+                audio,
+                record_to,
+                tools=tools,
+                capture=capture,
+                tuning=tuning,
+                context=history.context.items,
+            )
             return run_talk(engine, printer, args.duration)
         finally:
             if capture is not None:
@@ -419,15 +518,20 @@ def _run_simulator(args: argparse.Namespace) -> int:
     config = SimulatorConfig(beta_mode=args.beta, latency_ms=args.latency_ms, record_events=False)
 
     def ready(url: str) -> None:
-        print(f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)\n"
-              f"It takes any key, e.g.: TALKAPP_CUSTOM_API_KEY=any talkapp say INPUT.wav "
-              f"--base-url {url}",
-              flush=True)
+        print(
+            f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)\n"
+            f"It takes any key, e.g.: TALKAPP_CUSTOM_API_KEY=any talkapp say INPUT.wav "
+            f"--base-url {url}",
+            flush=True,
+        )
 
     if not _is_loopback_host(args.host):
-        print(f"talkapp: warning: --host {args.host} lets other machines reach the simulator, "
-              "and it takes any key; use --host 127.0.0.1 unless you mean that.",
-              file=sys.stderr, flush=True)
+        print(
+            f"talkapp: warning: --host {args.host} lets other machines reach the simulator, "
+            "and it takes any key; use --host 127.0.0.1 unless you mean that.",
+            file=sys.stderr,
+            flush=True,
+        )
 
     try:
         asyncio.run(serve_forever(config, host=args.host, port=args.port, ready=ready))

@@ -26,9 +26,9 @@ from talkapp.session.client import Credential, RealtimeSession, SessionRefused
 from talkapp.session.engine import AudioOptions, Engine
 from talkapp.session.handle import EngineHandle, report_failure
 from talkapp.session.turns import Mode
+from talkapp.settings.entra import EntraToken, EntraUnavailable, default_token_provider
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
-from talkapp.settings.entra import EntraToken, EntraUnavailable, default_token_provider
 from talkapp.settings.secrets import MissingKey, SessionKeys, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
@@ -59,9 +59,16 @@ ControllerEvent = out.EngineEvent | NeedsKey | BudgetRefused
 
 
 class Controller:
-    def __init__(self, settings: Settings, emit: Callable[[ControllerEvent], None], *,
-                 session_keys: SessionKeys | None = None, clipboard: ClipboardRead | None = None,
-                 clipboard_consent: ClipboardConsent | None = None, tuning: Untuned = UNTUNED) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        emit: Callable[[ControllerEvent], None],
+        *,
+        session_keys: SessionKeys | None = None,
+        clipboard: ClipboardRead | None = None,
+        clipboard_consent: ClipboardConsent | None = None,
+        tuning: Untuned = UNTUNED,
+    ) -> None:
         """What the composition root hands in: `session_keys`, the keys given for this run only
         (the settings pane's "Use for this session" puts them there); `clipboard`, the UI's
         clipboard reader for the read_clipboard tool (None: that tool reads nothing), and
@@ -76,7 +83,9 @@ class Controller:
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
         self._handle: EngineHandle | None = None  # the engine of the open session, if any
         self._simulator: SimulatorThread | None = None  # while the offline profile is in use
-        self._lifecycle: asyncio.Lock | None = None  # one connect/disconnect at a time (made on the loop)
+        self._lifecycle: asyncio.Lock | None = (
+            None  # one connect/disconnect at a time (made on the loop)
+        )
         self._capture: WireCapture | None = None  # Settings → Recording → Capture, while connected
         # A continued conversation's turns, sent when a session opens.
         self.context: tuple[AddHistory, ...] = ()
@@ -120,7 +129,9 @@ class Controller:
             return None
         return self._report(self._loop.submit(self._reconnect()), "reconnect with the new settings")
 
-    def test_connection(self, profile: ProviderProfile, api_key: str | None) -> concurrent.futures.Future:
+    def test_connection(
+        self, profile: ProviderProfile, api_key: str | None
+    ) -> concurrent.futures.Future:
         """Open a session for `profile` and close it; the future's result is one plain line."""
         return self._loop.submit(self._test(profile, api_key))
 
@@ -178,15 +189,26 @@ class Controller:
         if not profile.needs_key:
             simulator = await self._start_simulator()  # `_key_for` started it: this returns it
             profile = dataclasses.replace(profile, base_url=simulator.url)
-        tools = await open_toolbox(self.settings.tools, self._clipboard,
-                                   lambda: self.settings.tools.clipboard_allowed,
-                                   self._clipboard_consent,
-                                   lambda: self.settings.tools.clipboard_ask)
+        tools = await open_toolbox(
+            self.settings.tools,
+            self._clipboard,
+            lambda: self.settings.tools.clipboard_allowed,
+            self._clipboard_consent,
+            lambda: self.settings.tools.clipboard_ask,
+        )
         self._capture = self._open_capture()
-        engine = Engine(profile, key, self._emit, Mode(self.settings.mode), _audio_options(self.settings),
-                        record_to=self.settings.recordings_folder(), tools=tools,
-                        capture=self._capture, tuning=self._tuning,
-                        context=self.context)
+        engine = Engine(
+            profile,
+            key,
+            self._emit,
+            Mode(self.settings.mode),
+            _audio_options(self.settings),
+            record_to=self.settings.recordings_folder(),
+            tools=tools,
+            capture=self._capture,
+            tuning=self._tuning,
+            context=self.context,
+        )
         self._handle = EngineHandle(self._loop, engine, self._emit)
         try:
             started = await engine.start()
@@ -212,8 +234,11 @@ class Controller:
             capture = WireCapture.to_file(path)
         except OSError as exc:
             why = exc.strerror or exc
-            self._emit(out.Notice("warning", f"Cannot write the capture {path}: {why}; "
-                                  "connecting without it."))
+            self._emit(
+                out.Notice(
+                    "warning", f"Cannot write the capture {path}: {why}; connecting without it."
+                )
+            )
             return None
         self._emit(out.Notice("info", f"Capturing this connection to {path}"))
         return capture
@@ -283,7 +308,8 @@ class Controller:
                 simulator = await self._start_simulator()
                 profile = dataclasses.replace(profile, base_url=simulator.url)
             session = await RealtimeSession.open(
-                profile.endpoint(), credential or SIMULATOR_KEY, SessionConfig())
+                profile.endpoint(), credential or SIMULATOR_KEY, SessionConfig()
+            )
         except SessionRefused as refused:
             return f"✗ {refused}"
         finally:
@@ -299,10 +325,20 @@ class Controller:
 
 def _audio_options(settings: Settings) -> AudioOptions:
     a = settings.audio
-    return AudioOptions(input_device=a.input_device, output_device=a.output_device, echo=EchoMode(a.echo),
-                        vad_aggressiveness=a.vad_aggressiveness, vad_hangover_ms=a.silence_ms, block_ms=a.block_ms)
+    return AudioOptions(
+        input_device=a.input_device,
+        output_device=a.output_device,
+        echo=EchoMode(a.echo),
+        vad_aggressiveness=a.vad_aggressiveness,
+        vad_hangover_ms=a.silence_ms,
+        block_ms=a.block_ms,
+    )
 
 
 def _same_session(before: Settings, after: Settings) -> bool:
-    return ((before.active_profile(), before.audio, before.recording, before.tools.declared())
-            == (after.active_profile(), after.audio, after.recording, after.tools.declared()))
+    return (before.active_profile(), before.audio, before.recording, before.tools.declared()) == (
+        after.active_profile(),
+        after.audio,
+        after.recording,
+        after.tools.declared(),
+    )

@@ -23,7 +23,9 @@ BACKUPS = 3  # so the log never takes more than ~4 MB
 
 def log_folder() -> Path:
     override = os.environ.get("TALKAPP_LOG_DIR")
-    return Path(override) if override else Path(platformdirs.user_log_dir("TalkApp", appauthor=False))
+    return (
+        Path(override) if override else Path(platformdirs.user_log_dir("TalkApp", appauthor=False))
+    )
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):

@@ -39,7 +39,11 @@ def turn_as_dict(result: TurnResult, out_path: str | None = None) -> dict:
 def usage_as_dict(usage: Usage | None) -> dict | None:
     if usage is None:
         return None
-    return dataclasses.asdict(usage) | {"input_total": usage.input_total, "output_total": usage.output_total, "total": usage.total}
+    return dataclasses.asdict(usage) | {
+        "input_total": usage.input_total,
+        "output_total": usage.output_total,
+        "total": usage.total,
+    }
 
 
 def turn_as_json(
@@ -51,9 +55,7 @@ def turn_as_json(
 
 def turn_as_table(result: TurnResult, out_path: str | None = None) -> str:
     t = result.timings
-    after_commit = " · ".join(
-        f"{label} {_ms(getattr(t, name))}" for name, label in _TIMING_LABELS
-    )
+    after_commit = " · ".join(f"{label} {_ms(getattr(t, name))}" for name, label in _TIMING_LABELS)
     rows = [
         ("Model", result.endpoint.describe()),
         ("Endpoint", result.endpoint.url),

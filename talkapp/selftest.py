@@ -112,7 +112,9 @@ def check_portaudio() -> str:
     version = sd.get_portaudio_version()[1].split(",")[0]
     where = f"{version}, {_short(library)}"
     if not found:
-        return f"{where}; 0 devices (no sound card or sound server here: nothing to use, but it loads)"
+        return (
+            f"{where}; 0 devices (no sound card or sound server here: nothing to use, but it loads)"
+        )
     inputs = sum(d.max_input_channels > 0 for d in found)
     outputs = sum(d.max_output_channels > 0 for d in found)
     apis = ", ".join(sorted({d.hostapi for d in found}))
@@ -150,7 +152,9 @@ def check_echo() -> str:
     library = _livekit_library()
     if frozen() and library and not _inside_app(library):
         raise CheckFailed(f"LiveKit's library was loaded from {library}, not from the app")
-    return f"WebRTC APM (AEC3) cleaned {block // FRAME} x 10 ms frames; {_short(library or 'livekit')}"
+    return (
+        f"WebRTC APM (AEC3) cleaned {block // FRAME} x 10 ms frames; {_short(library or 'livekit')}"
+    )
 
 
 def _livekit_library() -> str | None:
@@ -170,15 +174,24 @@ def check_tls() -> str:
     count = context.cert_store_stats()["x509_ca"]
     paths = ssl.get_default_verify_paths()
     cafile = os.environ.get("SSL_CERT_FILE") or paths.cafile
-    source = "certifi's bundle" if cafile and "certifi" in Path(cafile).parts else (
-        "the system store" if sys.platform == "win32" else f"the system's {cafile or paths.capath}")
+    source = (
+        "certifi's bundle"
+        if cafile and "certifi" in Path(cafile).parts
+        else (
+            "the system store"
+            if sys.platform == "win32"
+            else f"the system's {cafile or paths.capath}"
+        )
+    )
     if count:
         return f"{count} CA certificates from {source}"
     capath = os.environ.get("SSL_CERT_DIR") or paths.capath
     lazy = [p for p in Path(capath).glob("*.[0-9]")] if capath and Path(capath).is_dir() else []
     if lazy:  # a hashed directory is read on demand, so the count above stays 0
         return f"{len(lazy)} CA certificates in {capath} (read on demand)"
-    raise CheckFailed(f"no CA certificates (cafile {cafile}, capath {capath}): wss:// would fail to verify")
+    raise CheckFailed(
+        f"no CA certificates (cafile {cafile}, capath {capath}): wss:// would fail to verify"
+    )
 
 
 def check_keyring() -> str:
@@ -191,7 +204,8 @@ def check_keyring() -> str:
     if not declared:
         raise CheckFailed("keyring finds no backends (its entry-point metadata is missing)")
     native = {"darwin": "keyring.backends.macOS", "win32": "keyring.backends.Windows"}.get(
-        sys.platform, "keyring.backends.SecretService")
+        sys.platform, "keyring.backends.SecretService"
+    )
     importlib.import_module(native)
     if native.endswith("SecretService"):
         importlib.import_module("secretstorage")
@@ -227,17 +241,31 @@ def check_simulator() -> str:
     async def one_turn():
         config = SimulatorConfig(record_events=False, knobs=Knobs(audio_pace=0))
         async with Simulator(config) as sim:
-            profile = ProviderProfile(name="self-test", base_url=sim.url, model=DEFAULT_MODEL,
-                                      session=dataclasses.replace(SessionConfig(), turn_detection=None))
-            result = await run_one_turn(profile.endpoint(), SIMULATOR_KEY, profile.session, pcm,
-                                        pace=0, timeout=TURN_TIMEOUT_S)
+            profile = ProviderProfile(
+                name="self-test",
+                base_url=sim.url,
+                model=DEFAULT_MODEL,
+                session=dataclasses.replace(SessionConfig(), turn_detection=None),
+            )
+            result = await run_one_turn(
+                profile.endpoint(),
+                SIMULATOR_KEY,
+                profile.session,
+                pcm,
+                pace=0,
+                timeout=TURN_TIMEOUT_S,
+            )
             return profile, result
 
     profile, result = asyncio.run(asyncio.wait_for(one_turn(), TURN_TIMEOUT_S + 5))
     if result.status != "completed" or not result.reply_pcm or not result.assistant_transcript:
-        raise CheckFailed(f"the turn ended '{result.status}' with {result.reply_ms:.0f} ms of reply audio")
-    return (f"{profile.describe()}: {len(pcm) // 48} ms spoken, "
-            f"{result.reply_ms / 1000:.1f} s reply audio and its transcript")
+        raise CheckFailed(
+            f"the turn ended '{result.status}' with {result.reply_ms:.0f} ms of reply audio"
+        )
+    return (
+        f"{profile.describe()}: {len(pcm) // 48} ms spoken, "
+        f"{result.reply_ms / 1000:.1f} s reply audio and its transcript"
+    )
 
 
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
@@ -274,7 +302,9 @@ def main() -> int:
         for result in run_checks():
             failed += not result.ok
             _say(out, result.line())
-        verdict = f"{failed} of {len(CHECKS)} checks FAILED" if failed else f"all {len(CHECKS)} checks ok"
+        verdict = (
+            f"{failed} of {len(CHECKS)} checks FAILED" if failed else f"all {len(CHECKS)} checks ok"
+        )
         _say(out, f"self-test: {verdict} in {time.perf_counter() - started:.1f} s")
         return 1 if failed else 0
     finally:
@@ -298,7 +328,10 @@ def _short(path: str) -> str:
 
 def _mapped(name: str) -> str | None:
     """The file a loaded native library was mapped from (Linux), whatever name it was asked by."""
-    with contextlib.suppress(OSError), open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+    with (
+        contextlib.suppress(OSError),
+        open("/proc/self/maps", encoding="utf-8", errors="replace") as maps,
+    ):
         for line in maps:
             path = line.split(maxsplit=5)[-1].strip()
             if name in Path(path).name:

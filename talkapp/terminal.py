@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from talkapp.session import engine_events as out
 from talkapp.session.engine import Engine
-from talkapp.session.turns import Mode
 from talkapp.session.handle import EngineHandle
+from talkapp.session.turns import Mode
 from talkapp.threads.loop import ENGINE_LOOP_PRIORITY, LoopThread
 
 _STATE_WORDS = {
@@ -66,8 +66,10 @@ class TerminalPrinter:
                 return f"[tool] {_plain(card.as_markdown())}"
             case out.ApprovalRequested(request_id=request_id, server=server, tool=tool):
                 self.deny_approval(request_id)
-                return (f"[tool] {server} asks to run {tool}: denied, the terminal cannot ask. Approve it in the "
-                        f"desktop app, or set that server's approval to “never” in Settings → Tools & MCP.")
+                return (
+                    f"[tool] {server} asks to run {tool}: denied, the terminal cannot ask. Approve it in the "
+                    f"desktop app, or set that server's approval to “never” in Settings → Tools & MCP."
+                )
             case out.TurnMeasured() if event.silent_tool_step:
                 return None  # the reply after the tool outputs gets the timing line
             case out.TurnMeasured(first_audio_received_ms=received, first_audio_played_ms=played):

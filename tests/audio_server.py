@@ -46,8 +46,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from services import unavailable
+
 from talkapp.audio import devices
 from talkapp.audio.pcm import float_to_pcm16
 
@@ -294,7 +294,9 @@ class Alignment:
     similarity: float  # normalised correlation over the overlap, 1.0 = identical shape
 
 
-def cut_interval(reply: np.ndarray, heard: np.ndarray, win: int = 24, run: int = 15) -> tuple[int, int]:
+def cut_interval(
+    reply: np.ndarray, heard: np.ndarray, win: int = 24, run: int = 15
+) -> tuple[int, int]:
     """Where playback of `reply` stopped in `heard` (both from the reply's first sample), in
     reply samples: (end of the last voiced 1 ms window that played, start of the first voiced
     window of a run of `run` that did not). Equal ends: the reply played to the end. By level,
@@ -321,7 +323,16 @@ def cut_interval(reply: np.ndarray, heard: np.ndarray, win: int = 24, run: int =
 
 def paplay_command(path: Path | str, sink: str) -> list[str]:
     """paplay of a raw 24 kHz mono s16le file into `sink` (the sound server from the environment)."""
-    return ["paplay", "-d", sink, "--raw", f"--rate={RATE}", "--channels=1", "--format=s16le", str(path)]
+    return [
+        "paplay",
+        "-d",
+        sink,
+        "--raw",
+        f"--rate={RATE}",
+        "--channels=1",
+        "--format=s16le",
+        str(path),
+    ]
 
 
 def _correlation_by_lag(reference: np.ndarray, signal: np.ndarray) -> np.ndarray:
@@ -351,7 +362,7 @@ def locate(template: np.ndarray, signal: np.ndarray) -> Alignment:
     if lags < 1 or not np.any(template):
         return Alignment(-1, 0.0)
     energy = np.concatenate([[0.0], np.cumsum(signal * signal)])
-    stretch = energy[n:n + lags] - energy[:lags]
+    stretch = energy[n : n + lags] - energy[:lags]
     quiet = stretch <= 1e-9 * (template @ template)  # silence: nothing to match
     score = _correlation_by_lag(template, signal)[:lags] / np.sqrt(np.where(quiet, 1.0, stretch))
     lag = int(np.argmax(np.where(quiet, -np.inf, score)))
@@ -374,7 +385,10 @@ def similarity(reference: np.ndarray, signal: np.ndarray, lag: int) -> float:
         return whole
     spectrum, n = np.fft.rfft(a), len(a)
     phase = np.exp(-2j * np.pi * np.fft.rfftfreq(n))
-    shifted = (_correlation(np.fft.irfft(spectrum * phase**shift, n), b) for shift in np.arange(-0.5, 0.51, 0.05))
+    shifted = (
+        _correlation(np.fft.irfft(spectrum * phase**shift, n), b)
+        for shift in np.arange(-0.5, 0.51, 0.05)
+    )
     return max(whole, *shifted)
 
 

@@ -30,8 +30,13 @@ def display() -> Iterator[str]:
         unavailable("Xvfb is not installed (apt install xvfb xauth)")
     read_end, write_end = os.pipe()
     command = ["Xvfb", "-displayfd", str(write_end), "-screen", "0", SCREEN, "-nolisten", "tcp"]
-    server = subprocess.Popen(command, pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              preexec_fn=_die_with_parent)  # noqa: PLW1509 - a prctl only: dies with this process
+    server = subprocess.Popen(
+        command,
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
+    )
     os.close(write_end)
     try:
         number = _read_number(read_end, server)
@@ -53,6 +58,10 @@ def _read_number(fd: int, server: subprocess.Popen) -> str:
         chunk = os.read(fd, 16) if ready else b""
         if not chunk:
             code = server.poll()
-            unavailable(f"Xvfb did not start (exit status {code})" if code is not None else "Xvfb did not report a display")
+            unavailable(
+                f"Xvfb did not start (exit status {code})"
+                if code is not None
+                else "Xvfb did not report a display"
+            )
         text += chunk
     return text.decode().strip()

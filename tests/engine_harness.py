@@ -62,12 +62,20 @@ async def running_engines(simulator):
 
     with tuned_for_live_audio() as tuning:
 
-        async def start(mode: Mode, model: str = "gpt-realtime", echo: EchoMode = EchoMode.HEADSET,
-                        profile_options: dict | None = None, **options):
+        async def start(
+            mode: Mode,
+            model: str = "gpt-realtime",
+            echo: EchoMode = EchoMode.HEADSET,
+            profile_options: dict | None = None,
+            **options,
+        ):
             log = EventLog()
-            profile = ProviderProfile(base_url=simulator.url, model=model, **(profile_options or {}))
-            engine = Engine(profile, TEST_KEY, log, mode, AudioOptions(echo=echo), tuning=tuning,
-                            **options)
+            profile = ProviderProfile(
+                base_url=simulator.url, model=model, **(profile_options or {})
+            )
+            engine = Engine(
+                profile, TEST_KEY, log, mode, AudioOptions(echo=echo), tuning=tuning, **options
+            )
             engines.append(engine)
             assert await engine.start(), log.events
             return engine, log
@@ -98,11 +106,20 @@ async def engine_with(pulse, simulator):
     toolbox holds those function tools (`Tool`) and MCP servers (`McpServer`)."""
     async with running_engines(simulator) as start:
 
-        def with_tools(*items: Tool | McpServer, dialect: str = "ga", model: str | None = None,
-                       remembered=(), timeout_s: float = DEFAULT_TIMEOUT_S, **options):
-            box = ToolBox(registry=ToolRegistry(i for i in items if isinstance(i, Tool)),
-                          mcp_servers=tuple(i for i in items if isinstance(i, McpServer)),
-                          remembered=remembered, timeout_s=timeout_s)
+        def with_tools(
+            *items: Tool | McpServer,
+            dialect: str = "ga",
+            model: str | None = None,
+            remembered=(),
+            timeout_s: float = DEFAULT_TIMEOUT_S,
+            **options,
+        ):
+            box = ToolBox(
+                registry=ToolRegistry(i for i in items if isinstance(i, Tool)),
+                mcp_servers=tuple(i for i in items if isinstance(i, McpServer)),
+                remembered=remembered,
+                timeout_s=timeout_s,
+            )
             if box.mcp_servers:  # the simulator is not OpenAI's host: the profile opts in to them
                 options.setdefault("profile_options", {"send_mcp_servers": True})
             return start(Mode.PUSH_TO_TALK, model=model or MODELS[dialect], tools=box, **options)

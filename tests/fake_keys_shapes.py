@@ -25,8 +25,13 @@ def _b64(data: dict) -> str:
 
 def shapes() -> dict[str, str]:
     """name -> a fake credential in the form it would appear in text."""
-    jwt = ".".join([_b64({"alg": "HS256", "typ": "JWT"}), _b64({"sub": "talkapp-test"}),
-                    _chars(ALNUM + "-_", 43)])
+    jwt = ".".join(
+        [
+            _b64({"alg": "HS256", "typ": "JWT"}),
+            _b64({"sub": "talkapp-test"}),
+            _chars(ALNUM + "-_", 43),
+        ]
+    )
     return {
         "openai": fake_key("proj-" + _chars(ALNUM, 40)),
         "openai_ephemeral": "ek" + "-" + _chars(ALNUM, 30),

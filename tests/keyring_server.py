@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from services import unavailable
 
 _ENV_KEYS = ("DBUS_SESSION_BUS_ADDRESS", "XDG_DATA_HOME", "XDG_RUNTIME_DIR")
@@ -35,15 +34,27 @@ def secret_service() -> Iterator[Path]:
     env = dict(os.environ, XDG_DATA_HOME=str(base / "data"), XDG_RUNTIME_DIR=str(base / "run"))
     for folder in ("data", "run"):
         (base / folder).mkdir(mode=0o700)
-    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
     env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
     saved = {key: os.environ.get(key) for key in _ENV_KEYS}
     previous = keyring.get_keyring()
     try:
         # A new "login" keyring, created and unlocked with the password given on stdin.
-        subprocess.run(["gnome-keyring-daemon", "--unlock", "--components=secrets"], input="test-password",
-                       env=env, capture_output=True, text=True, timeout=10, check=True)
+        subprocess.run(
+            ["gnome-keyring-daemon", "--unlock", "--components=secrets"],
+            input="test-password",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
         os.environ.update({key: env[key] for key in _ENV_KEYS})
         keyring.set_keyring(SecretService.Keyring())
         yield base / "data"

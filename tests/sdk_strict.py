@@ -10,10 +10,9 @@ from __future__ import annotations
 import typing
 from typing import Annotated, Union
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-
 from openai.types.beta.realtime import RealtimeClientEvent as BetaClientEvent
 from openai.types.realtime import RealtimeClientEvent as GAClientEvent
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 
 def _discriminated(alias) -> TypeAdapter:

@@ -26,9 +26,27 @@ def need_speech_tools() -> None:
 def _spoken(text: str, voice: str, pitch: int) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         raw, wav = Path(tmp) / "espeak.wav", Path(tmp) / "speech.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", "160", "-w", str(raw), text], check=True)
-        subprocess.run(["sox", "-D", str(raw), "-r", str(WIRE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer", str(wav)],
-                       check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", "160", "-w", str(raw), text],
+            check=True,
+        )
+        subprocess.run(
+            [
+                "sox",
+                "-D",
+                str(raw),
+                "-r",
+                str(WIRE_RATE),
+                "-c",
+                "1",
+                "-b",
+                "16",
+                "-e",
+                "signed-integer",
+                str(wav),
+            ],
+            check=True,
+        )
         audio = read_wav(wav)
     audio.samples.setflags(write=False)  # shared between tests through the cache
     return audio.samples

@@ -13,8 +13,8 @@ from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.protocol.accepted import SessionSummary, differences, summarize
 from talkapp.protocol.connection import RealtimeConnection
-from talkapp.protocol.selection import DIALECTS, choose_dialect
 from talkapp.protocol.endpoint import Endpoint
+from talkapp.protocol.selection import DIALECTS, choose_dialect
 from talkapp.session.client import RealtimeSession
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 

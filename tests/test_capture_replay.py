@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli_say import talkapp
-
 from conftest import voice_like
 from fake_keys import fake_key
+from test_cli_say import talkapp
+
 from talkapp.audio.pcm import float_to_pcm16
 from talkapp.audio.wav import write_wav
 from talkapp.session.capture import scrubbed

@@ -10,8 +10,8 @@ import sys
 import time
 
 import numpy as np
-
 from speech import silence, speak
+
 from talkapp.session import engine_events as out
 from talkapp.session.transcript import ToolCard
 from talkapp.terminal import TerminalPrinter
@@ -20,9 +20,14 @@ QUESTION = "Hello, what is the weather like in Paris?"
 
 
 def start_talk(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "talkapp", "talk", "--simulator", *args],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=dict(os.environ))
+    return subprocess.Popen(
+        [sys.executable, "-m", "talkapp", "talk", "--simulator", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
 
 
 def wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 20.0) -> list[str]:
@@ -38,14 +43,23 @@ def wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 20.0) -> l
 
 
 def test_devices_lists_the_sound_servers_devices(pulse):
-    run = subprocess.run([sys.executable, "-m", "talkapp", "devices"], capture_output=True, text=True,
-                         env=dict(os.environ), timeout=30)
+    run = subprocess.run(
+        [sys.executable, "-m", "talkapp", "devices"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=30,
+    )
     assert run.returncode == 0, run.stderr
     assert "talkapp_mic" in run.stdout and "talkapp_speaker" in run.stdout and "ALSA" in run.stdout
 
 
-def test_a_hands_free_conversation_for_a_fixed_duration_then_the_transcript(pulse):  # in 20 ms blocks
-    proc = start_talk("--mode", "server_vad", "--duration", "12", "--echo", "headset", "--block-ms", "20")
+def test_a_hands_free_conversation_for_a_fixed_duration_then_the_transcript(
+    pulse,
+):  # in 20 ms blocks
+    proc = start_talk(
+        "--mode", "server_vad", "--duration", "12", "--echo", "headset", "--block-ms", "20"
+    )
     wait_for_line(proc, "[listening]")
     pulse.feed_mic(np.concatenate([speak(QUESTION), silence(0.3)])).wait()
     out, err = proc.communicate(timeout=30)
@@ -76,8 +90,13 @@ def test_push_to_talk_from_a_pipe_and_a_clean_stop_on_sigterm(pulse):
 def test_talk_without_a_key_says_where_to_put_one():
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    run = subprocess.run([sys.executable, "-m", "talkapp", "talk", "--duration", "1"], capture_output=True,
-                         text=True, env=env, timeout=30)
+    run = subprocess.run(
+        [sys.executable, "-m", "talkapp", "talk", "--duration", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert run.returncode == 1 and "OPENAI_API_KEY" in run.stderr and "Traceback" not in run.stderr
 
 
@@ -87,14 +106,33 @@ def test_talk_declares_the_tools_the_settings_turn_on_but_not_the_clipboard(puls
     config = tmp_path / "config"
     config.mkdir()
     (config / "settings.json").write_text('{"tools": {"calculator": false}}')
-    proc = subprocess.Popen([sys.executable, "-m", "talkapp", "talk", "--simulator", "--mode", "server_vad",
-                             "--duration", "3", "--echo", "headset", "--record", str(tmp_path / "rec")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TALKAPP_CONFIG_DIR": str(config)})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "talkapp",
+            "talk",
+            "--simulator",
+            "--mode",
+            "server_vad",
+            "--duration",
+            "3",
+            "--echo",
+            "headset",
+            "--record",
+            str(tmp_path / "rec"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TALKAPP_CONFIG_DIR": str(config)},
+    )
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     (events,) = (tmp_path / "rec").glob("*/events.jsonl")
-    configure = next(json.loads(line) for line in events.read_text().splitlines() if '"Configure' in line)
+    configure = next(
+        json.loads(line) for line in events.read_text().splitlines() if '"Configure' in line
+    )
     declared = {tool["name"] for tool in configure["config"]["tools"]}
     assert declared == {"get_current_time"}
 
@@ -103,10 +141,30 @@ def test_the_terminal_prints_settled_tool_cards_and_denies_approvals_it_cannot_a
     printed, denied = io.StringIO(), []
     printer = TerminalPrinter(printed)
     printer.deny_approval = denied.append
-    printer(out.ToolCardChanged(ToolCard("call_1", "function", "calculate", arguments='{"expression": "2+3"}',
-                                         status="running")))
-    printer(out.ToolCardChanged(ToolCard("call_1", "function", "calculate", arguments='{"expression": "2+3"}',
-                                         status="done", result="5", duration_ms=2.0)))
+    printer(
+        out.ToolCardChanged(
+            ToolCard(
+                "call_1",
+                "function",
+                "calculate",
+                arguments='{"expression": "2+3"}',
+                status="running",
+            )
+        )
+    )
+    printer(
+        out.ToolCardChanged(
+            ToolCard(
+                "call_1",
+                "function",
+                "calculate",
+                arguments='{"expression": "2+3"}',
+                status="done",
+                result="5",
+                duration_ms=2.0,
+            )
+        )
+    )
     printer(out.ApprovalRequested("apr_1", "docs", "search", '{"q": "x"}'))
     lines = printed.getvalue().splitlines()
     assert lines[0] == '[tool] calculate({"expression": "2+3"}) — done, 2 ms: 5'

@@ -8,7 +8,6 @@ import sys
 import threading
 
 import numpy as np
-
 from fake_keys import fake_key
 from speech import silence, speak
 
@@ -45,10 +44,16 @@ def test_the_offline_profile_talks_with_no_key(pulse):
         connected = events.wait_for(lambda e: isinstance(e, out.Connected))
         assert connected.label == "gpt-realtime · GA (auto)"
         controller.press()
-        events.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.USER_SPEAKING)
+        events.wait_for(
+            lambda e: isinstance(e, out.StateChanged) and e.state is out.State.USER_SPEAKING
+        )
         pulse.feed_mic(np.concatenate([speak("Hello there, how are you?"), silence(0.2)])).wait()
         controller.release()
-        reply = events.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
+        reply = events.wait_for(
+            lambda e: (
+                isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final
+            )
+        )
         assert "TalkApp simulator" in reply.turn.text
         assert sys.getswitchinterval() == switch_interval and gc.get_freeze_count() == 0
     finally:
@@ -104,8 +109,9 @@ def test_a_key_given_for_this_session_is_used_from_memory(pulse, monkeypatch):
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     events, keys = Events(), SessionKeys()
-    local = ProviderProfile(name="Local", provider="custom", base_url="ws://127.0.0.1:9/v1",
-                            key_name="local")
+    local = ProviderProfile(
+        name="Local", provider="custom", base_url="ws://127.0.0.1:9/v1", key_name="local"
+    )
     settings = dataclasses.replace(Settings().with_profile(local), active="Local")
     controller = Controller(settings, events, session_keys=keys)
     try:
@@ -130,9 +136,14 @@ def test_the_connection_test_reports_in_plain_words():
     try:
         ok = controller.test_connection(Settings().active_profile(), None).result(20)
         assert ok.startswith("✓ Connected in") and "GA (auto)" in ok
-        refused = controller.test_connection(ProviderProfile(base_url="ws://127.0.0.1:9/v1"), "sk-x").result(20)
+        refused = controller.test_connection(
+            ProviderProfile(base_url="ws://127.0.0.1:9/v1"), "sk-x"
+        ).result(20)
         assert refused.startswith("✗") and "cannot reach" in refused
-        assert controller.test_connection(ProviderProfile(), None).result(5) == "Enter an API key first."
+        assert (
+            controller.test_connection(ProviderProfile(), None).result(5)
+            == "Enter an API key first."
+        )
     finally:
         controller.shutdown()
 
@@ -144,13 +155,21 @@ def test_the_app_captures_the_connection_when_asked(pulse, tmp_path):
     from talkapp.settings.model import RecordingSettings
 
     events = Events()
-    settings = dataclasses.replace(Settings(), recording=RecordingSettings(folder=str(tmp_path), capture_wire=True))
+    settings = dataclasses.replace(
+        Settings(), recording=RecordingSettings(folder=str(tmp_path), capture_wire=True)
+    )
     controller = Controller(settings, events)
     try:
         assert controller.connect().result(20)
-        told = events.wait_for(lambda e: isinstance(e, out.Notice) and e.text.startswith("Capturing"))
+        told = events.wait_for(
+            lambda e: isinstance(e, out.Notice) and e.text.startswith("Capturing")
+        )
         controller.send_text("Hello?")
-        events.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
+        events.wait_for(
+            lambda e: (
+                isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final
+            )
+        )
         controller.disconnect().result(10)
     finally:
         controller.shutdown()

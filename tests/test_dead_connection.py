@@ -9,10 +9,10 @@ import subprocess
 import sys
 
 import numpy as np
-from test_cli_talk import QUESTION, wait_for_line
-
 from fake_keys import fake_key
 from speech import silence, speak
+from test_cli_talk import QUESTION, wait_for_line
+
 from talkapp.simulator import Knobs, SimulatorConfig
 
 

@@ -97,8 +97,9 @@ def test_one_resolver_answers_for_the_default_a_remembered_key_and_a_typed_name(
     assert devices.resolve("USB Audio 2", "input", listed).index == 6  # exact wins over partial
     with pytest.raises(devices.NoSuchDevice) as several:
         devices.resolve("usb", "input", listed)
-    assert str(several.value) == ("'usb' matches several input device; "
-                                  "choose one of: 'USB Audio: - (hw:3,0)', 'USB Audio 2'")
+    assert str(several.value) == (
+        "'usb' matches several input device; choose one of: 'USB Audio: - (hw:3,0)', 'USB Audio 2'"
+    )
     with pytest.raises(devices.NoSuchDevice, match=r"^'hda' matches no input device; choose one"):
         devices.resolve("hda", "input", listed)
 

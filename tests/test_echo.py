@@ -249,8 +249,8 @@ def test_a_barge_in_onset_is_heard_within_two_frames_and_echo_alone_gives_none(v
     onsets = []
     mic = echo + talk_over(far, near)
     for start in range(0, len(far) - FRAME + 1, FRAME):
-        canceller.far_end(far[start:start + FRAME])
-        canceller.near_end(mic[start:start + FRAME])
+        canceller.far_end(far[start : start + FRAME])
+        canceller.near_end(mic[start : start + FRAME])
         if canceller.take_onset():
             onsets.append(1000 * start / RATE)
     talk_starts_ms = onset_ms(talk_over(far, near))
@@ -273,6 +273,8 @@ def test_aec_ducks_what_a_drifting_echo_path_leaves(voices):
     the VAD from hearing the reply as the user."""
     far, _ = voices
     echo = room_echo(far, gain_db=0.0)
-    drift = np.interp(np.arange(len(echo)) * 1.002, np.arange(len(echo)), echo, right=0.0).astype(np.float32)
+    drift = np.interp(np.arange(len(echo)) * 1.002, np.arange(len(echo)), echo, right=0.0).astype(
+        np.float32
+    )
     _, edges = run(open_echo_canceller(EchoMode.AEC, delay_ms=ECHO_DELAY_MS), far, drift)
     assert edges == []

@@ -9,15 +9,15 @@ import time
 
 import numpy as np
 import pytest
-
 from audio_server import align, cut_interval
 from engine_harness import EventLog, running_engines
 from speech import silence, speak
+
 from talkapp.audio.echo import EchoMode
-from talkapp.settings.profile import ProviderProfile
 from talkapp.session import engine_events as out
 from talkapp.session.engine import AudioOptions, Engine
 from talkapp.session.turns import Mode
+from talkapp.settings.profile import ProviderProfile
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
 QUESTION = "Hello, can you tell me the weather in Paris today?"
@@ -38,26 +38,42 @@ async def engine_for(pulse, simulator):
 
 def reply_audio(sim) -> np.ndarray:
     """Everything the simulator sent as reply audio, in order (24 kHz float)."""
-    sent = [e for e in sim.connections[-1].sent if isinstance(e, dict) and e.get("type") == "response.output_audio.delta"]
+    sent = [
+        e
+        for e in sim.connections[-1].sent
+        if isinstance(e, dict) and e.get("type") == "response.output_audio.delta"
+    ]
     pcm = b"".join(base64.b64decode(e["delta"]) for e in sent)
     return np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0
 
 
 def received(sim, wire_type):
-    return [e for e in sim.connections[-1].received if isinstance(e, dict) and e.get("type") == wire_type]
+    return [
+        e
+        for e in sim.connections[-1].received
+        if isinstance(e, dict) and e.get("type") == wire_type
+    ]
 
 
 def finished_speaking(log):
     """The assistant spoke and is done: back to listening after the last 'speaking' state."""
+
     def done(_event) -> bool:
         states = [e.state for e in log.of(out.StateChanged)]
         spoke = [i for i, s in enumerate(states) if s is out.State.ASSISTANT_SPEAKING]
-        return bool(spoke) and out.State.LISTENING in states[spoke[-1]:]
+        return bool(spoke) and out.State.LISTENING in states[spoke[-1] :]
+
     return done
 
 
-def played_span(reply: np.ndarray, recorded: np.ndarray, lag: int, block: int = 120, run: int = 12,
-                max_gap: int = 2400) -> tuple[float, float]:
+def played_span(
+    reply: np.ndarray,
+    recorded: np.ndarray,
+    lag: int,
+    block: int = 120,
+    run: int = 12,
+    max_gap: int = 2400,
+) -> tuple[float, float]:
     """Where playback of `reply` stopped, as seen in `recorded` (where the reply starts at `lag`):
     (end of the last 5 ms block that matched, start of the first of `run` consecutive audible
     blocks that did not), in ms of the reply. A cut inside a pause of the reply can only be placed
@@ -67,15 +83,18 @@ def played_span(reply: np.ndarray, recorded: np.ndarray, lag: int, block: int = 
     does not match where expected is looked for up to `max_gap` samples later, earliest first."""
     misses, last_match = 0, 0
     for i in range(0, len(reply) - block, block):
-        want = reply[i:i + block]
+        want = reply[i : i + block]
         if np.sqrt(np.mean(want**2)) < 1e-3:
             continue  # a pause in the reply: no evidence either way
-        window = recorded[lag + i:lag + i + block + max_gap].astype(np.float64)
+        window = recorded[lag + i : lag + i + block + max_gap].astype(np.float64)
         if len(window) < block:  # the recording ended while the reply still played
             return 1000 * last_match / 24000, 1000 * i / 24000
         # ||got - want||^2 at every offset into the window, earliest offset that matches wins
-        error = (np.convolve(window**2, np.ones(block), "valid")
-                 - 2 * np.correlate(window, want, "valid") + want @ want)
+        error = (
+            np.convolve(window**2, np.ones(block), "valid")
+            - 2 * np.correlate(window, want, "valid")
+            + want @ want
+        )
         matched = np.flatnonzero(error <= 0.09 * (want @ want))
         if matched.size:
             lag += int(matched[0])
@@ -109,7 +128,10 @@ async def test_a_hands_free_turn_is_heard_answered_and_played(pulse, simulator, 
     # ... and all of it, in order, nothing lost (a loaded machine may delay a block: an underrun
     # plays silence and the rest follows later; the benchmark counts those, not this test)
     assert played_span(reply, recorded, start.lag) == (1000 * len(reply) / 24000,) * 2
-    assert measured.first_audio_received_ms is not None and measured.first_audio_played_ms >= measured.first_audio_received_ms
+    assert (
+        measured.first_audio_received_ms is not None
+        and measured.first_audio_played_ms >= measured.first_audio_received_ms
+    )
     config = received(simulator, "session.update")[0]["session"]["audio"]["input"]["turn_detection"]
     if mode is Mode.LOCAL_VAD:
         assert config is None and len(received(simulator, "input_audio_buffer.commit")) == 1
@@ -127,21 +149,37 @@ async def test_push_to_talk_press_and_release_run_a_turn(pulse, simulator, engin
     await engine.release()
     await log.wait_for(finished_speaking(log))
     recorded = speaker.stop()
-    assert [e["type"] for e in received(simulator, "input_audio_buffer.commit")] == ["input_audio_buffer.commit"]
-    appended = sum(len(base64.b64decode(e["audio"])) for e in received(simulator, "input_audio_buffer.append")) / 48
+    assert [e["type"] for e in received(simulator, "input_audio_buffer.commit")] == [
+        "input_audio_buffer.commit"
+    ]
+    appended = (
+        sum(
+            len(base64.b64decode(e["audio"]))
+            for e in received(simulator, "input_audio_buffer.append")
+        )
+        / 48
+    )
     assert appended > 0.8 * 1000 * len(speak(QUESTION)) / 24000  # the speech went out, not silence
     assert align(reply_audio(simulator), recorded).similarity > 0.95
 
 
-async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(pulse, simulator, engine_for):
+async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(
+    pulse, simulator, engine_for
+):
     engine, log = await engine_for(Mode.SERVER_VAD)
     speaker = pulse.record()
     await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
-    await log.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ASSISTANT_SPEAKING)
+    await log.wait_for(
+        lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ASSISTANT_SPEAKING
+    )
     (item,) = reply_items(simulator)
-    await until(lambda: engine._audio.speaker.heard_ms(item) >= 1500)  # the user hears part of the reply
+    await until(
+        lambda: engine._audio.speaker.heard_ms(item) >= 1500
+    )  # the user hears part of the reply
     await feed(pulse, np.concatenate([speak(INTERRUPTION), silence(0.8)]))
-    interrupted = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.interrupted)
+    interrupted = await log.wait_for(
+        lambda e: isinstance(e, out.TranscriptChanged) and e.turn.interrupted
+    )
     await asyncio.sleep(0.5)  # not a wait for a state: half a second of recording after the cut
     recorded = speaker.stop()
     (truncate,) = received(simulator, "conversation.item.truncate")
@@ -154,10 +192,13 @@ async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(pulse, s
     # make the sound server drop what the device buffer held, which was counted as handed over:
     # up to that buffer per underrun (the benchmark counts underruns; this test checks the count).
     stats = engine.statistics()
-    tolerance = engine.audio_options.block_ms + 1 + stats.output_underflows * 1000 * stats.output_latency
+    tolerance = (
+        engine.audio_options.block_ms + 1 + stats.output_underflows * 1000 * stats.output_latency
+    )
     assert heard_from - tolerance <= truncate["audio_end_ms"] <= heard_to + tolerance, (
         f"heard {heard_from:.0f}-{heard_to:.0f} ms, underflows {stats.output_underflows}, "
-        f"output latency {1000 * stats.output_latency:.1f} ms, playback {stats.playback}")
+        f"output latency {1000 * stats.output_latency:.1f} ms, playback {stats.playback}"
+    )
     assert heard_to < 1000 * len(reply) / 24000 - 500  # it really was cut short
 
 
@@ -171,62 +212,104 @@ async def until(condition, timeout: float = 20.0) -> None:
 
 def reply_items(sim) -> list[str]:
     """The assistant items whose audio the simulator sent on the last connection, in order."""
-    deltas = [e for e in sim.connections[-1].sent if isinstance(e, dict) and e.get("type") == "response.output_audio.delta"]
+    deltas = [
+        e
+        for e in sim.connections[-1].sent
+        if isinstance(e, dict) and e.get("type") == "response.output_audio.delta"
+    ]
     return list(dict.fromkeys(e["item_id"] for e in deltas))
 
 
-async def test_a_barge_in_on_the_second_reply_truncates_the_second_reply(pulse, simulator, engine_for):
+async def test_a_barge_in_on_the_second_reply_truncates_the_second_reply(
+    pulse, simulator, engine_for
+):
     engine, log = await engine_for(Mode.SERVER_VAD)
     await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.3)]))
     await log.wait_for(finished_speaking(log), timeout=30)  # the first reply played in full
     spoke = len([e for e in log.of(out.StateChanged) if e.state is out.State.ASSISTANT_SPEAKING])
     await feed(pulse, np.concatenate([speak(QUESTION), silence(0.2)]))
-    await log.wait_for(lambda e: len([s for s in log.of(out.StateChanged)
-                                      if s.state is out.State.ASSISTANT_SPEAKING]) > spoke)
+    await log.wait_for(
+        lambda e: (
+            len([s for s in log.of(out.StateChanged) if s.state is out.State.ASSISTANT_SPEAKING])
+            > spoke
+        )
+    )
     first, second = reply_items(simulator)
     speaker = engine._audio.speaker
     await until(lambda: speaker.heard_ms(second) >= 1000)  # the user hears a second of it
     await feed(pulse, np.concatenate([speak(INTERRUPTION), silence(0.8)]))
-    interrupted = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.interrupted)
+    interrupted = await log.wait_for(
+        lambda e: isinstance(e, out.TranscriptChanged) and e.turn.interrupted
+    )
     (truncate,) = received(simulator, "conversation.item.truncate")
     assert truncate["item_id"] == second == interrupted.turn.item_id
     assert 1000 <= truncate["audio_end_ms"] == interrupted.turn.heard_ms
-    assert not [e.turn for e in log.of(out.TranscriptChanged) if e.turn.item_id == first and e.turn.interrupted]
+    assert not [
+        e.turn
+        for e in log.of(out.TranscriptChanged)
+        if e.turn.item_id == first and e.turn.interrupted
+    ]
 
 
-@pytest.mark.parametrize("echo, self_interrupts", [(EchoMode.AEC, False), (EchoMode.GATE, False), (EchoMode.HEADSET, True)])
-async def test_with_speakers_the_assistant_does_not_interrupt_itself(pulse, simulator, engine_for, echo, self_interrupts):
+@pytest.mark.parametrize(
+    "echo, self_interrupts",
+    [(EchoMode.AEC, False), (EchoMode.GATE, False), (EchoMode.HEADSET, True)],
+)
+async def test_with_speakers_the_assistant_does_not_interrupt_itself(
+    pulse, simulator, engine_for, echo, self_interrupts
+):
     """Speaker-to-mic coupling at the sound server: everything played leaks back into the mic,
     as loud as it was played. Echo handling keeps the reply from barging in on itself; the
     headset mode (no echo handling) shows that the coupling is real."""
-    coupling = pulse.pactl("load-module", "module-loopback", "source=speaker.monitor", "sink=micfeed",
-                           "latency_msec=20").strip()
+    coupling = pulse.pactl(
+        "load-module",
+        "module-loopback",
+        "source=speaker.monitor",
+        "sink=micfeed",
+        "latency_msec=20",
+    ).strip()
     try:
         engine, log = await engine_for(Mode.SERVER_VAD, echo)
         await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
-        await log.wait_for(lambda e: finished_speaking(log)(e) or (isinstance(e, out.TranscriptChanged) and e.turn.interrupted),
-                           timeout=30)
+        await log.wait_for(
+            lambda e: (
+                finished_speaking(log)(e)
+                or (isinstance(e, out.TranscriptChanged) and e.turn.interrupted)
+            ),
+            timeout=30,
+        )
     finally:
         pulse.pactl("unload-module", coupling)
     interrupted = [e for e in log.of(out.TranscriptChanged) if e.turn.interrupted]
     assert bool(interrupted) == self_interrupts
     if not self_interrupts:
-        assert not received(simulator, "conversation.item.truncate") and not received(simulator, "response.cancel")
+        assert not received(simulator, "conversation.item.truncate") and not received(
+            simulator, "response.cancel"
+        )
 
 
-async def test_a_speaker_unplugged_mid_reply_falls_back_with_a_message_and_talking_goes_on(pulse, simulator):
+async def test_a_speaker_unplugged_mid_reply_falls_back_with_a_message_and_talking_goes_on(
+    pulse, simulator
+):
     """The device is taken away at the sound server while the reply plays: the engine says so,
     carries on on the default speaker, and the next turn is heard there."""
     from talkapp.audio.devices import DeviceKey
 
     pulse.plug_in("usb")
     log = EventLog()
-    engine = Engine(ProviderProfile(base_url=simulator.url), "sk-test", log, Mode.SERVER_VAD,
-                    AudioOptions(echo=EchoMode.HEADSET, output_device=DeviceKey("talkapp_usb", "ALSA")))
+    engine = Engine(
+        ProviderProfile(base_url=simulator.url),
+        "sk-test",
+        log,
+        Mode.SERVER_VAD,
+        AudioOptions(echo=EchoMode.HEADSET, output_device=DeviceKey("talkapp_usb", "ALSA")),
+    )
     assert await engine.start(), log.events
     try:
         await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
-        await log.wait_for(lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ASSISTANT_SPEAKING)
+        await log.wait_for(
+            lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ASSISTANT_SPEAKING
+        )
         await asyncio.sleep(0.5)
         pulse.unplug("usb")
         notice = await log.wait_for(lambda e: isinstance(e, out.Notice) and e.topic == out.AUDIO)
@@ -234,10 +317,17 @@ async def test_a_speaker_unplugged_mid_reply_falls_back_with_a_message_and_talki
         await log.wait_for(finished_speaking(log), timeout=30)
         speaker = pulse.record()
         await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
-        await log.wait_for(lambda e: isinstance(e, out.TurnMeasured) and e.response_id != log.of(out.TurnMeasured)[0].response_id)
+        await log.wait_for(
+            lambda e: (
+                isinstance(e, out.TurnMeasured)
+                and e.response_id != log.of(out.TurnMeasured)[0].response_id
+            )
+        )
         await log.wait_for(finished_speaking(log), timeout=30)
         recorded = speaker.stop()
-        assert np.sqrt(np.mean(recorded ** 2)) > 0.01  # the second reply was heard on the default speaker
+        assert (
+            np.sqrt(np.mean(recorded**2)) > 0.01
+        )  # the second reply was heard on the default speaker
         assert engine.state is not out.State.ERROR
     finally:
         await engine.stop()
@@ -245,35 +335,70 @@ async def test_a_speaker_unplugged_mid_reply_falls_back_with_a_message_and_talki
 
 async def test_session_expiry_renews_the_session_and_keeps_the_transcript(pulse, simulator):
     log = EventLog()
-    engine = Engine(ProviderProfile(base_url=simulator.url), "sk-test", log, Mode.PUSH_TO_TALK, AudioOptions(echo=EchoMode.HEADSET))
+    engine = Engine(
+        ProviderProfile(base_url=simulator.url),
+        "sk-test",
+        log,
+        Mode.PUSH_TO_TALK,
+        AudioOptions(echo=EchoMode.HEADSET),
+    )
     assert await engine.start(), log.events
     try:
         await engine.send_text("Remember the word banana.")
-        await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
+        await log.wait_for(
+            lambda e: (
+                isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final
+            )
+        )
         before = [(t.role, t.text) for t in engine.transcript.turns()]
         simulator.knobs.expire_after_s = 0.1  # the service's time limit, now
-        await log.wait_for(lambda e: isinstance(e, out.Connected) and e is not log.of(out.Connected)[0])
+        await log.wait_for(
+            lambda e: isinstance(e, out.Connected) and e is not log.of(out.Connected)[0]
+        )
         simulator.knobs.expire_after_s = None
-        assert [(t.role, t.text) for t in engine.transcript.turns()][:len(before)] == before
+        assert [(t.role, t.text) for t in engine.transcript.turns()][: len(before)] == before
         async with asyncio.timeout(5):  # the new session may not have read them all yet
-            while len(resent := [e["item"] for e in received(simulator, "conversation.item.create")]) < 2:
+            while (
+                len(resent := [e["item"] for e in received(simulator, "conversation.item.create")])
+                < 2
+            ):
                 await asyncio.sleep(0.01)
-        assert [(i["role"], i["content"][0]["text"]) for i in resent[:2]] == before  # context for the new session
+        assert [
+            (i["role"], i["content"][0]["text"]) for i in resent[:2]
+        ] == before  # context for the new session
         await engine.send_text("What was the word?")
-        await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final
-                           and "What was the word" in e.turn.text)
+        await log.wait_for(
+            lambda e: (
+                isinstance(e, out.TranscriptChanged)
+                and e.turn.role == "assistant"
+                and e.turn.final
+                and "What was the word" in e.turn.text
+            )
+        )
         assert not [e for e in log.of(out.StateChanged) if e.state is out.State.ERROR]
     finally:
         await engine.stop()
 
 
 def connection_of(sim, session_id: str):
-    return next(c for c in sim.connections if c.sent and c.sent[0].get("session", {}).get("id") == session_id)
+    return next(
+        c
+        for c in sim.connections
+        if c.sent and c.sent[0].get("session", {}).get("id") == session_id
+    )
 
 
 def messages_created(connection) -> list[tuple[str, str, str]]:
-    items = [e["item"] for e in connection.received if isinstance(e, dict) and e.get("type") == "conversation.item.create"]
-    return [(i["role"], i["content"][0]["type"], i["content"][0]["text"]) for i in items if i["type"] == "message"]
+    items = [
+        e["item"]
+        for e in connection.received
+        if isinstance(e, dict) and e.get("type") == "conversation.item.create"
+    ]
+    return [
+        (i["role"], i["content"][0]["type"], i["content"][0]["text"])
+        for i in items
+        if i["type"] == "message"
+    ]
 
 
 async def test_the_automatic_renewal_resends_the_conversation_as_items(pulse):
@@ -285,18 +410,32 @@ async def test_the_automatic_renewal_resends_the_conversation_as_items(pulse):
     async with Simulator(config) as sim, running_engines(sim) as start:
         engine, log = await start(Mode.PUSH_TO_TALK)
         await engine.send_text("Remember the word banana.")
-        answer = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant"
-                                    and e.turn.final)
+        answer = await log.wait_for(
+            lambda e: (
+                isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final
+            )
+        )
         after = log.events.index(answer)
-        renewed = await log.wait_for(lambda e: isinstance(e, out.Connected) and log.events.index(e) > after,
-                                     timeout=30)
+        renewed = await log.wait_for(
+            lambda e: isinstance(e, out.Connected) and log.events.index(e) > after, timeout=30
+        )
         await engine.send_text("What was the word?")  # on the renewed session: its reply proves
-        await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant"
-                           and e.turn.final and "What was the word" in e.turn.text)  # all before was read
+        await log.wait_for(
+            lambda e: (
+                isinstance(e, out.TranscriptChanged)
+                and e.turn.role == "assistant"
+                and e.turn.final
+                and "What was the word" in e.turn.text
+            )
+        )  # all before was read
         connection = connection_of(sim, renewed.session_id)
         assert messages_created(connection)[:2] == [
-            ("user", "input_text", "Remember the word banana."), ("assistant", "output_text", answer.turn.text)]
-        assert not [e for e in log.of(out.Notice) if "Reconnected" in e.text]  # a renewal, not a recovery
+            ("user", "input_text", "Remember the word banana."),
+            ("assistant", "output_text", answer.turn.text),
+        ]
+        assert not [
+            e for e in log.of(out.Notice) if "Reconnected" in e.text
+        ]  # a renewal, not a recovery
         assert connection.errors == [] and engine.state is not out.State.ERROR
 
 
@@ -317,8 +456,14 @@ async def test_a_speaker_that_runs_dry_is_told_with_what_to_do(pulse, simulator,
     engine, log = await engine_for(Mode.PUSH_TO_TALK)
     await asyncio.sleep(1.0)  # past the streams' start-up fill, whose underflows are not the user's
     hold_the_gil(0.2)  # 200 ms without a callback: 20x the device buffer
-    notice = await log.wait_for(lambda e: isinstance(e, out.Notice) and e.topic == out.AUDIO, timeout=5)
-    assert "ran dry" in notice.text and "larger audio block" in notice.text and "--block-ms" in notice.text
+    notice = await log.wait_for(
+        lambda e: isinstance(e, out.Notice) and e.topic == out.AUDIO, timeout=5
+    )
+    assert (
+        "ran dry" in notice.text
+        and "larger audio block" in notice.text
+        and "--block-ms" in notice.text
+    )
     assert engine.statistics().output_underflows >= 1
     hold_the_gil(0.2)  # again within the minute: counted, not told again
     await asyncio.sleep(1.5)

@@ -24,20 +24,36 @@ def _rescan() -> None:
 
 
 async def test_no_devices_means_text_still_works_and_the_state_moves_on(simulator, monkeypatch):
-    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")  # no sound server reachable
+    monkeypatch.setenv(
+        "PULSE_SERVER", "unix:/nonexistent/pulse/native"
+    )  # no sound server reachable
     _rescan()
     events: list = []
-    engine = Engine(ProviderProfile(base_url=simulator.url), "sk-test", events.append, Mode.PUSH_TO_TALK,
-                    AudioOptions(echo=EchoMode.HEADSET))
+    engine = Engine(
+        ProviderProfile(base_url=simulator.url),
+        "sk-test",
+        events.append,
+        Mode.PUSH_TO_TALK,
+        AudioOptions(echo=EchoMode.HEADSET),
+    )
     assert await engine.start(), events
     try:
         assert engine.statistics().output_rate is None  # really no speaker
         await engine.send_text("Hello?")
         async with asyncio.timeout(15):
-            while not (engine.state is out.State.LISTENING and any(
-                    isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final for e in events)):
+            while not (
+                engine.state is out.State.LISTENING
+                and any(
+                    isinstance(e, out.TranscriptChanged)
+                    and e.turn.role == "assistant"
+                    and e.turn.final
+                    for e in events
+                )
+            ):
                 await asyncio.sleep(0.02)
-        assert any(isinstance(e, out.Notice) and e.topic == out.AUDIO for e in events)  # and it said why
+        assert any(
+            isinstance(e, out.Notice) and e.topic == out.AUDIO for e in events
+        )  # and it said why
     finally:
         await engine.stop()
     monkeypatch.undo()
@@ -48,7 +64,12 @@ def test_levels_can_be_read_while_the_loop_is_still_opening_the_audio():
     """The GUI polls levels from its own thread while the loop may still be opening the audio.
     (A GUI test once caught a moment with the mic pump built and the speaker not: an
     AttributeError in the level poll. The parts now appear together, in one object.)"""
-    engine = Engine(ProviderProfile(base_url="ws://127.0.0.1:9"), "sk-test", lambda event: None, Mode.PUSH_TO_TALK,
-                    AudioOptions(echo=EchoMode.HEADSET))
+    engine = Engine(
+        ProviderProfile(base_url="ws://127.0.0.1:9"),
+        "sk-test",
+        lambda event: None,
+        Mode.PUSH_TO_TALK,
+        AudioOptions(echo=EchoMode.HEADSET),
+    )
     assert engine.levels() == (float("-inf"), float("-inf"))
     assert engine.statistics() is None

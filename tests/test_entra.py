@@ -8,9 +8,9 @@ import asyncio
 from dataclasses import dataclass
 
 import pytest
+from fake_keys import fake_key
 from test_cli_say import talkapp
 
-from fake_keys import fake_key
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session.keeper import Backoff, Reconnected, SessionKeeper

@@ -16,7 +16,6 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the widgets need no screen; pynput does
 
 
-
 from services import unavailable
 
 from talkapp.ui.global_hotkey import GlobalHotkey
@@ -36,7 +35,9 @@ def on_display(display, monkeypatch):
 
 
 def xdotool(display: str, *args: str) -> None:
-    subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display}, check=True, timeout=10)
+    subprocess.run(
+        ["xdotool", *args], env={**os.environ, "DISPLAY": display}, check=True, timeout=10
+    )
 
 
 class Seen:
@@ -129,8 +130,15 @@ def _start_in_fresh_process(env: dict[str, str]) -> str:
     """`start` in a new interpreter, so pynput's import really meets this environment (an
     import that failed, or succeeded, in this process is cached)."""
     env = {k: v for k, v in env.items() if k not in ("WAYLAND_DISPLAY", "XDG_SESSION_TYPE")}
-    done = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60, check=False,
-                          cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -144,4 +152,6 @@ def test_without_a_display_start_returns_a_reason_instead_of_raising():
 def test_an_unreachable_display_is_a_reason_too():
     """DISPLAY names a server that is not there: pynput's import raises; start explains."""
     reason = _start_in_fresh_process({**os.environ, "DISPLAY": ":97"})
-    assert reason.startswith("The global hotkey is unavailable") and "could not be reached" in reason
+    assert (
+        reason.startswith("The global hotkey is unavailable") and "could not be reached" in reason
+    )

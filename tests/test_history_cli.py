@@ -26,7 +26,7 @@ def folders(tmp_path):
 
 
 @pytest.fixture
-def priced(simulator_thread, folders):  # noqa: F811
+def priced(simulator_thread, folders):
     """A local strict server that a custom profile reaches with its own key, as a paid service."""
     key = fake_key("custom-key-history-00")
     sim = simulator_thread(SimulatorConfig(api_keys=frozenset({key})))
@@ -60,7 +60,7 @@ def last_json(run) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def test_two_priced_runs_are_listed_shown_continued_and_totalled(priced, stereo_wav):  # noqa: F811
+def test_two_priced_runs_are_listed_shown_continued_and_totalled(priced, stereo_wav):
     first = last_json(say(priced, stereo_wav))
     second = last_json(say(priced, stereo_wav))
     assert first["conversation_id"] != second["conversation_id"]
@@ -140,7 +140,7 @@ def test_two_priced_runs_are_listed_shown_continued_and_totalled(priced, stereo_
     assert last_json(priced("spend", "--json"))["budget_usd"] is None
 
 
-def test_export_delete_search_and_no_history(priced, stereo_wav, tmp_path):  # noqa: F811
+def test_export_delete_search_and_no_history(priced, stereo_wav, tmp_path):
     kept = last_json(say(priced, stereo_wav))
     ident = str(kept["conversation_id"])
     not_kept = last_json(say(priced, stereo_wav, "--no-history"))
@@ -181,7 +181,7 @@ def test_bad_input_is_one_line_and_status_1(folders, args, words):
     assert words in run.stderr
 
 
-def test_continue_with_an_unknown_id_fails_before_dialing(priced, stereo_wav):  # noqa: F811
+def test_continue_with_an_unknown_id_fails_before_dialing(priced, stereo_wav):
     run = say(priced, stereo_wav, "--continue", "12")
     assert (
         run.returncode == 1 and "no conversation 12" in run.stderr and run.stderr.count("\n") == 1
@@ -189,7 +189,7 @@ def test_continue_with_an_unknown_id_fails_before_dialing(priced, stereo_wav):  
     assert priced.sim.connections == []
 
 
-def test_a_locked_database_is_one_line(priced, stereo_wav, folders):  # noqa: F811
+def test_a_locked_database_is_one_line(priced, stereo_wav, folders):
     """WAL: reading goes on while another program writes; a write waits (the busy timeout),
     then says so in one line, and what was saved stays."""
     saved = last_json(say(priced, stereo_wav))
@@ -222,7 +222,7 @@ def test_a_corrupt_database_is_moved_aside_and_the_command_goes_on(folders):
     assert any(".unreadable-" in name for name in os.listdir(data))
 
 
-def test_the_key_is_never_stored_in_the_database(priced, stereo_wav, folders):  # noqa: F811
+def test_the_key_is_never_stored_in_the_database(priced, stereo_wav, folders):
     last_json(say(priced, stereo_wav))
     last_json(say(priced, stereo_wav, "--continue", "1"))
     data = folders["TALKAPP_DATA_DIR"]
@@ -236,7 +236,7 @@ def test_the_key_is_never_stored_in_the_database(priced, stereo_wav, folders):  
 
 def test_say_killed_mid_reply_leaves_a_history_with_every_completed_turn(
     priced,
-    stereo_wav,  # noqa: F811
+    stereo_wav,
     folders,
 ):
     first = last_json(say(priced, stereo_wav))
@@ -303,7 +303,7 @@ def test_say_killed_mid_reply_leaves_a_history_with_every_completed_turn(
 
 def test_rename_keep_and_delete_all_and_a_recording_goes_with_its_conversation(
     priced,
-    stereo_wav,  # noqa: F811
+    stereo_wav,
     tmp_path,
 ):
     recordings = tmp_path / "recordings"

@@ -6,9 +6,9 @@ keeper does not retry what the same request gets again."""
 from __future__ import annotations
 
 import pytest
+from fake_keys import fake_key
 from test_cli_say import talkapp
 
-from fake_keys import fake_key
 from talkapp.session.refusals import explain_refusal, retry_after_s, said
 from talkapp.simulator import Knobs, SimulatorConfig
 from talkapp.transport.websocket import HttpRefusal

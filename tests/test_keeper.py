@@ -6,18 +6,28 @@ import pytest
 
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
-from talkapp.protocol.selection import choose_dialect
 from talkapp.protocol.endpoint import Endpoint
+from talkapp.protocol.selection import choose_dialect
 from talkapp.session.keeper import Backoff, Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 
 FAST = Backoff(first_s=0.01, cap_s=0.05, attempts=3)
-HISTORY = [cmd.AddHistory("user", "What's the weather in Paris?"), cmd.AddHistory("assistant", "Sunny, 21 degrees.")]
+HISTORY = [
+    cmd.AddHistory("user", "What's the weather in Paris?"),
+    cmd.AddHistory("assistant", "Sunny, 21 degrees."),
+]
 
 
 def keeper_for(simulator, model="gpt-realtime", history=lambda: HISTORY):
     endpoint = Endpoint(simulator.url, model, choose_dialect("auto", model))
-    return SessionKeeper(endpoint, "sk-test", lambda: cmd.SessionConfig(turn_detection=None), history, backoff=FAST, seed=1)
+    return SessionKeeper(
+        endpoint,
+        "sk-test",
+        lambda: cmd.SessionConfig(turn_detection=None),
+        history,
+        backoff=FAST,
+        seed=1,
+    )
 
 
 async def ask(keeper, text="Hello"):
@@ -50,7 +60,11 @@ async def test_a_drop_mid_reply_reconnects_and_the_next_turn_works(simulator, mo
     assert done[-1].status == "completed"
     await keeper.close()
     second = simulator.connections[-1]
-    history = [e for e in second.received if isinstance(e, dict) and e["type"] == "conversation.item.create"][:2]
+    history = [
+        e
+        for e in second.received
+        if isinstance(e, dict) and e["type"] == "conversation.item.create"
+    ][:2]
     assert [h["item"]["role"] for h in history] == ["user", "assistant"]  # context re-sent first
     assistant_type = history[1]["item"]["content"][0]["type"]
     assert assistant_type == ("output_text" if model == "gpt-realtime" else "text")
@@ -72,7 +86,9 @@ async def test_session_expiry_starts_a_new_session_at_once(simulator):
 async def test_a_refusal_that_no_retry_can_fix_ends_the_conversation_at_once(simulator):
     keeper = keeper_for(simulator)
     await keeper.open()
-    keeper.endpoint = Endpoint(simulator.url, "gpt-nope", choose_dialect("auto", "gpt-nope"))  # e.g. access revoked
+    keeper.endpoint = Endpoint(
+        simulator.url, "gpt-nope", choose_dialect("auto", "gpt-nope")
+    )  # e.g. access revoked
     simulator.knobs.drop_after_audio_deltas = 1
     await ask(keeper)
     seen = await collect_until(keeper.events(), lambda e: isinstance(e, (Reconnected, SessionLost)))
@@ -98,7 +114,10 @@ async def test_a_service_that_stays_away_is_given_up_on_with_a_message():
 def test_backoff_is_capped_and_jittered():
     import random
 
-    backoff, rng = Backoff(first_s=0.5, factor=2, cap_s=4, jitter=0.25, attempts=8), random.Random(3)
+    backoff, rng = (
+        Backoff(first_s=0.5, factor=2, cap_s=4, jitter=0.25, attempts=8),
+        random.Random(3),
+    )
     delays = [backoff.delay(n, rng) for n in range(1, 9)]
     assert all(d <= 4 * 1.25 for d in delays) and delays[0] < delays[2]
     assert len({round(d, 6) for d in delays[4:]}) > 1  # capped, but not in lockstep
@@ -173,19 +192,33 @@ async def test_a_slow_but_live_service_is_not_declared_dead():
         keeper = keeper_for(sim)
         await keeper.open()
         await ask(keeper)
-        done = await collect_until(keeper.events(), lambda e: isinstance(e, (ev.ResponseDone, Reconnecting)))
+        done = await collect_until(
+            keeper.events(), lambda e: isinstance(e, (ev.ResponseDone, Reconnecting))
+        )
         assert isinstance(done[-1], ev.ResponseDone) and len(sim.connections) == 1
         await keeper.close()
 
 
 def resent_history(connection) -> list[tuple[str, str, str]]:
     """(role, content type, text) of every message item the client created on a connection."""
-    items = [e["item"] for e in connection.received if isinstance(e, dict) and e["type"] == "conversation.item.create"]
-    return [(i["role"], i["content"][0]["type"], i["content"][0]["text"]) for i in items if i["type"] == "message"]
+    items = [
+        e["item"]
+        for e in connection.received
+        if isinstance(e, dict) and e["type"] == "conversation.item.create"
+    ]
+    return [
+        (i["role"], i["content"][0]["type"], i["content"][0]["text"])
+        for i in items
+        if i["type"] == "message"
+    ]
 
 
-@pytest.mark.parametrize("model, assistant_text", [("gpt-realtime", "output_text"), ("gpt-4o-realtime-preview", "text")])
-async def test_a_planned_renewal_resends_the_conversation_as_the_dialects_items(model, assistant_text):
+@pytest.mark.parametrize(
+    "model, assistant_text", [("gpt-realtime", "output_text"), ("gpt-4o-realtime-preview", "text")]
+)
+async def test_a_planned_renewal_resends_the_conversation_as_the_dialects_items(
+    model, assistant_text
+):
     async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0))) as sim:
         keeper = keeper_for(sim, model)
         await keeper.open()
@@ -193,7 +226,9 @@ async def test_a_planned_renewal_resends_the_conversation_as_the_dialects_items(
         await keeper.renew()
         await keeper.close()
         assert resent_history(sim.connections[1]) == [
-            ("user", "input_text", "What's the weather in Paris?"), ("assistant", assistant_text, "Sunny, 21 degrees.")]
+            ("user", "input_text", "What's the weather in Paris?"),
+            ("assistant", assistant_text, "Sunny, 21 degrees."),
+        ]
         assert sim.connections[1].errors == []  # the service took them as they are
 
 
@@ -202,11 +237,19 @@ async def test_an_azure_session_is_renewed_before_30_minutes_even_when_it_does_n
 
     from talkapp.session.keeper import AZURE_CAP_S, RENEW_BEFORE_S
 
-    async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=0), azure_cap_s=3 * 3600)) as sim:  # says 3 h
+    async with Simulator(
+        SimulatorConfig(knobs=Knobs(audio_pace=0), azure_cap_s=3 * 3600)
+    ) as sim:  # says 3 h
         model = "gpt-realtime"
-        endpoint = Endpoint(f"ws://127.0.0.1:{sim.port}/openai/v1", model, choose_dialect("auto", model),
-                            auth="api-key")
-        keeper = SessionKeeper(endpoint, "sk-test", lambda: cmd.SessionConfig(turn_detection=None), backoff=FAST)
+        endpoint = Endpoint(
+            f"ws://127.0.0.1:{sim.port}/openai/v1",
+            model,
+            choose_dialect("auto", model),
+            auth="api-key",
+        )
+        keeper = SessionKeeper(
+            endpoint, "sk-test", lambda: cmd.SessionConfig(turn_detection=None), backoff=FAST
+        )
         await keeper.open()
         opened = time.time()
         assert not keeper.expires_soon(now=opened + AZURE_CAP_S - RENEW_BEFORE_S - 60)

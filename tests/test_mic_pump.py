@@ -18,7 +18,9 @@ def talk_then_release(audio: np.ndarray) -> tuple[int, int]:
     """Stream `audio` through a pump block by block, then release: (samples sent while
     streaming, samples in the release's tail)."""
     writer, reader = open_ring(WIRE_RATE * 10)
-    pump = MicPump(reader, WIRE_RATE, Passthrough(), SpeechDetector(aggressiveness=2, hangover_ms=500))
+    pump = MicPump(
+        reader, WIRE_RATE, Passthrough(), SpeechDetector(aggressiveness=2, hangover_ms=500)
+    )
     pump.start_stream()
     sent = 0
     for start in range(0, len(audio) - BLOCK + 1, BLOCK):
@@ -39,7 +41,9 @@ def test_a_tail_that_may_end_the_speech_is_sent_before_the_commit():
 
 def test_a_silent_tail_long_after_the_speech_is_left_out():
     audio = np.concatenate([speak("Hello there"), silence(0.5)])
-    sent, tail = talk_then_release(audio[: len(audio) // BLOCK * BLOCK - BLOCK // 2])  # not on a chunk edge
+    sent, tail = talk_then_release(
+        audio[: len(audio) // BLOCK * BLOCK - BLOCK // 2]
+    )  # not on a chunk edge
     assert tail == 0
     step = SEND_CHUNK_MS * WIRE_RATE // 1000
     assert len(audio) - sent < step + BLOCK  # only what the last chunk had not yet gathered

@@ -7,7 +7,6 @@ import logging
 import threading
 
 import pytest
-
 from fake_keys import fake_key
 from fake_keys_shapes import secret_part, shapes
 
@@ -39,7 +38,9 @@ class Seen:
 
     def wait_for(self, predicate, timeout=20):
         with self.cond:
-            assert self.cond.wait_for(lambda: any(predicate(e) for e in self.events), timeout), self.events
+            assert self.cond.wait_for(lambda: any(predicate(e) for e in self.events), timeout), (
+                self.events
+            )
 
 
 @pytest.fixture
@@ -61,16 +62,25 @@ def test_no_file_the_app_writes_holds_the_key(written, secret_service, pulse):
     sim_loop.submit(sim.__aenter__()).result(10)
     logger_path = start_logging()
     store_api_key("leakcheck", KEY)
-    profile = ProviderProfile(name="Work", provider="custom", base_url=sim.url, key_name="leakcheck")
-    settings = dataclasses.replace(Settings().with_profile(profile), active="Work",
-                                   recording=RecordingSettings(True, str(written / "recordings")))
+    profile = ProviderProfile(
+        name="Work", provider="custom", base_url=sim.url, key_name="leakcheck"
+    )
+    settings = dataclasses.replace(
+        Settings().with_profile(profile),
+        active="Work",
+        recording=RecordingSettings(True, str(written / "recordings")),
+    )
     SettingsStore().save(settings)
     seen = Seen()
     controller = Controller(settings, seen)
     try:
         assert controller.connect().result(20)
         controller.send_text("Hello, please answer briefly. " + " ".join(OTHER_SHAPES.values()))
-        seen.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final)
+        seen.wait_for(
+            lambda e: (
+                isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant" and e.turn.final
+            )
+        )
         controller.disconnect().result(10)
         store_api_key("leakcheck", WRONG)  # the service's refusal quotes the key's last characters
         assert controller.connect().result(20) is False
@@ -80,7 +90,11 @@ def test_no_file_the_app_writes_holds_the_key(written, secret_service, pulse):
         sim_loop.submit(sim.__aexit__(None, None, None)).result(10)
         sim_loop.stop()
     files = [p for p in written.rglob("*") if p.is_file()]
-    assert logger_path in files and any(p.name == "events.jsonl" for p in files) and any(p.name == "settings.json" for p in files)
+    assert (
+        logger_path in files
+        and any(p.name == "events.jsonl" for p in files)
+        and any(p.name == "settings.json" for p in files)
+    )
     for path in files:
         data = path.read_bytes()
         for fragment in FRAGMENTS:

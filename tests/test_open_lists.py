@@ -4,9 +4,9 @@ Azure door takes any."""
 
 import json
 
+from fake_keys import fake_key
 from test_cli_say import talkapp
 
-from fake_keys import fake_key
 from talkapp.compare.configs import parse_config
 from talkapp.settings.profile import ProviderProfile
 from talkapp.simulator import SimulatorConfig

@@ -27,6 +27,7 @@ PACKAGING = ROOT / "packaging"
 
 pytestmark = pytest.mark.slow  # PyInstaller analysis and the frozen app
 
+
 def load(path: Path, name: str):
     """A file from packaging/ as a module (the folder is not a package: it would shadow PyPI's
     `packaging`)."""
@@ -48,7 +49,9 @@ def test_self_test_passes_in_process(qapp):
     assert [r.name for r in results] == [name for name, _ in selftest.CHECKS]
     failed = {r.name: r.detail for r in results if not r.ok}
     if set(failed) == {"portaudio"} and "PortAudio library" in failed["portaudio"]:
-        unavailable(f"PortAudio is not installed here (apt install libportaudio2): {failed['portaudio']}")
+        unavailable(
+            f"PortAudio is not installed here (apt install libportaudio2): {failed['portaudio']}"
+        )
     assert not failed, "\n".join(r.line() for r in results)
 
 
@@ -96,7 +99,9 @@ def test_ico_holds_one_png_per_size():
     assert (reserved, kind, count) == (0, 1, len(icons.ICO_SIZES))
     sizes = []
     for i in range(count):
-        width, height, _, _, planes, bits, length, offset = struct.unpack("<BBBBHHII", data[6 + 16 * i : 22 + 16 * i])
+        width, height, _, _, planes, bits, length, offset = struct.unpack(
+            "<BBBBHHII", data[6 + 16 * i : 22 + 16 * i]
+        )
         image = data[offset : offset + length]
         assert png_size(image) == (width or 256, height or 256) and (planes, bits) == (1, 32)
         sizes.append(width or 256)
@@ -127,7 +132,9 @@ def test_committed_icons_match_the_svg(qapp):
     for size in (32, 256):
         fresh = pixels(icons.render(icons.SOURCE, size))
         committed = pixels(icons.png_path(size).read_bytes())
-        assert np.abs(fresh - committed).mean() < 2.0, f"assets/icon-{size}.png is stale: run packaging/icons.py"
+        assert np.abs(fresh - committed).mean() < 2.0, (
+            f"assets/icon-{size}.png is stale: run packaging/icons.py"
+        )
 
 
 # ---- what the bundle keeps ----
@@ -143,7 +150,9 @@ def talkapp_imports() -> dict[str, list[str]]:
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names = [node.module] + ([f"PySide6.{a.name}" for a in node.names] if node.module == "PySide6" else [])
+                names = [node.module] + (
+                    [f"PySide6.{a.name}" for a in node.names] if node.module == "PySide6" else []
+                )
             for name in names:
                 found.setdefault(name, []).append(str(path.relative_to(ROOT)))
     return found
@@ -169,48 +178,63 @@ def test_every_qt_module_the_app_imports_is_bundled():
 
 def test_the_bundle_excludes_nothing_the_app_imports():
     imported = talkapp_imports()
-    clash = {name: where for name, where in imported.items()
-             if any(name == ex or name.startswith(ex + ".") for ex in bundle.PYTHON_EXCLUDES)}
+    clash = {
+        name: where
+        for name, where in imported.items()
+        if any(name == ex or name.startswith(ex + ".") for ex in bundle.PYTHON_EXCLUDES)
+    }
     assert not clash, f"packaging/bundle.py PYTHON_EXCLUDES drops modules talkapp imports: {clash}"
 
 
 def test_every_installed_qt_module_is_either_bundled_or_excluded():
     import PySide6
 
-    shipped = {p.name.split(".")[0] for p in Path(PySide6.__file__).parent.glob("Qt*.*") if p.suffix in (".so", ".pyd")}
+    shipped = {
+        p.name.split(".")[0]
+        for p in Path(PySide6.__file__).parent.glob("Qt*.*")
+        if p.suffix in (".so", ".pyd")
+    }
     assert not set(bundle.QT_MODULES) & set(bundle.QT_UNUSED)
     unknown = shipped - set(bundle.QT_MODULES) - set(bundle.QT_UNUSED)
-    assert not unknown, f"PySide6 has modules packaging/bundle.py does not decide on: {sorted(unknown)}"
+    assert not unknown, (
+        f"PySide6 has modules packaging/bundle.py does not decide on: {sorted(unknown)}"
+    )
 
 
-@pytest.mark.parametrize("dest", [
-    "PySide6/Qt/plugins/platforms/libqxcb.so",
-    "PySide6/Qt/plugins/platforms/libqwayland.so",
-    "PySide6/Qt/plugins/platforms/libqoffscreen.so",  # --self-test on a machine with no display
-    "PySide6/Qt/plugins/platforms/libqcocoa.dylib",
-    "PySide6/plugins/platforms/qwindows.dll",
-    "PySide6/plugins/styles/qmodernwindowsstyle.dll",
-    "PySide6/Qt/plugins/styles/libqmacstyle.dylib",
-    "PySide6/Qt/plugins/iconengines/libqsvgicon.so",  # the window icon is an SVG
-    "PySide6/Qt/plugins/imageformats/libqsvg.so",
-    "PySide6/Qt/plugins/wayland-shell-integration/libxdg-shell.so",
-    "PySide6/Qt/lib/libQt6Widgets.so.6",
-    "talkapp/data/hello.wav",
-])
+@pytest.mark.parametrize(
+    "dest",
+    [
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/platforms/libqwayland.so",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.so",  # --self-test on a machine with no display
+        "PySide6/Qt/plugins/platforms/libqcocoa.dylib",
+        "PySide6/plugins/platforms/qwindows.dll",
+        "PySide6/plugins/styles/qmodernwindowsstyle.dll",
+        "PySide6/Qt/plugins/styles/libqmacstyle.dylib",
+        "PySide6/Qt/plugins/iconengines/libqsvgicon.so",  # the window icon is an SVG
+        "PySide6/Qt/plugins/imageformats/libqsvg.so",
+        "PySide6/Qt/plugins/wayland-shell-integration/libxdg-shell.so",
+        "PySide6/Qt/lib/libQt6Widgets.so.6",
+        "talkapp/data/hello.wav",
+    ],
+)
 def test_bundle_keeps(dest):
     assert bundle.qt_file_kept(dest)
 
 
-@pytest.mark.parametrize("dest", [
-    "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
-    "PySide6/Qt/plugins/imageformats/libqpdf.so",
-    "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
-    "PySide6/Qt/plugins/egldeviceintegrations/libqeglfs-kms-integration.so",
-    "PySide6/Qt/plugins/sqldrivers/libqsqlite.so",
-    "PySide6/Qt/translations/qtbase_de.qm",
-    "PySide6/translations/qtbase_fr.qm",
-    "PySide6/opengl32sw.dll",
-])
+@pytest.mark.parametrize(
+    "dest",
+    [
+        "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+        "PySide6/Qt/plugins/imageformats/libqpdf.so",
+        "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+        "PySide6/Qt/plugins/egldeviceintegrations/libqeglfs-kms-integration.so",
+        "PySide6/Qt/plugins/sqldrivers/libqsqlite.so",
+        "PySide6/Qt/translations/qtbase_de.qm",
+        "PySide6/translations/qtbase_fr.qm",
+        "PySide6/opengl32sw.dll",
+    ],
+)
 def test_bundle_drops(dest):
     assert not bundle.qt_file_kept(dest)
 
@@ -232,7 +256,9 @@ def test_portaudio_hook_points_sounddevice_at_the_bundled_library(monkeypatch, t
 
 
 def test_portaudio_hook_finds_the_wheels_library(monkeypatch, tmp_path):
-    monkeypatch.setattr(ctypes.util, "find_library", lambda name: "/opt/homebrew/lib/libportaudio.dylib")
+    monkeypatch.setattr(
+        ctypes.util, "find_library", lambda name: "/opt/homebrew/lib/libportaudio.dylib"
+    )
     wheel = tmp_path / "_sounddevice_data" / "portaudio-binaries"
     wheel.mkdir(parents=True)
     (wheel / "libportaudio.dylib").write_bytes(b"")
@@ -241,7 +267,9 @@ def test_portaudio_hook_finds_the_wheels_library(monkeypatch, tmp_path):
 
 
 def no_roots(*_):
-    return ssl.DefaultVerifyPaths(None, None, "SSL_CERT_FILE", "/nowhere/cert.pem", "SSL_CERT_DIR", "/nowhere/certs")
+    return ssl.DefaultVerifyPaths(
+        None, None, "SSL_CERT_FILE", "/nowhere/cert.pem", "SSL_CERT_DIR", "/nowhere/certs"
+    )
 
 
 @pytest.fixture
@@ -260,10 +288,14 @@ def test_tls_hook_uses_certifi_when_the_system_has_no_roots(monkeypatch, certifi
     assert os.environ["SSL_CERT_FILE"] == str(certifi_in_bundle / "certifi" / "cacert.pem")
 
 
-def test_tls_hook_keeps_the_systems_roots_and_the_users_choice(monkeypatch, certifi_in_bundle, tmp_path_factory):
+def test_tls_hook_keeps_the_systems_roots_and_the_users_choice(
+    monkeypatch, certifi_in_bundle, tmp_path_factory
+):
     system = tmp_path_factory.mktemp("system") / "cert.pem"
     system.write_text("")
-    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: no_roots()._replace(cafile=str(system)))
+    monkeypatch.setattr(
+        ssl, "get_default_verify_paths", lambda: no_roots()._replace(cafile=str(system))
+    )
     run_hook("rthook_tls.py", monkeypatch, certifi_in_bundle)
     assert "SSL_CERT_FILE" not in os.environ
 
@@ -300,6 +332,11 @@ def test_version_comes_from_pyproject():
 
 def test_build_refuses_another_os():
     other = "windows" if bundle.host_target() != "windows" else "linux"
-    result = subprocess.run([sys.executable, str(PACKAGING / "build.py"), "--target", other],
-                            check=False, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(PACKAGING / "build.py"), "--target", other],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1 and "does not cross-compile" in result.stderr

@@ -9,14 +9,14 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import Qt
 
-from talkapp.session import engine_events as out  # noqa: E402
-from talkapp.session.transcript import ToolCard, Turn  # noqa: E402
-from talkapp.terminal import TerminalPrinter, printable  # noqa: E402
-from talkapp.ui.main.banner import Banner  # noqa: E402
-from talkapp.ui.main.window import plain_tooltip  # noqa: E402
-from talkapp.ui.main.transcript_view import TranscriptView  # noqa: E402
+from talkapp.session import engine_events as out
+from talkapp.session.transcript import ToolCard, Turn
+from talkapp.terminal import TerminalPrinter, printable
+from talkapp.ui.main.banner import Banner
+from talkapp.ui.main.transcript_view import TranscriptView
+from talkapp.ui.main.window import plain_tooltip
 
 SPOOF = '<a href="https://evil.example/">Your key expired: <b>paste it here</b></a>'
 
@@ -58,8 +58,9 @@ def test_a_tooltip_with_service_text_is_escaped():
 
 
 def test_the_terminal_prints_service_text_without_its_control_characters():
-    hostile = ("fine\x1b]0;pwned\x07 \x1b[2J\x1b[1;31mred\x1b[0m\r\x08over\u202eevil\x9b2J"
-               "\tend\nnext")
+    hostile = (
+        "fine\x1b]0;pwned\x07 \x1b[2J\x1b[1;31mred\x1b[0m\r\x08over\u202eevil\x9b2J\tend\nnext"
+    )
     assert printable(hostile) == "fine]0;pwned [2J[1;31mred[0mover" + "evil2J\tend\nnext"
     stream = io.StringIO()
     printer = TerminalPrinter(stream)
@@ -68,5 +69,7 @@ def test_the_terminal_prints_service_text_without_its_control_characters():
     printer(out.StateChanged(out.State.ERROR, link))
     written = stream.getvalue()
     assert "\x1b" not in written and "\x07" not in written
-    assert written.splitlines() == ["[error] The service said: [1A[2K[listening]",
-                                    "[error] refused]8;;https://evil.exampleclick]8;;"]
+    assert written.splitlines() == [
+        "[error] The service said: [1A[2K[listening]",
+        "[error] refused]8;;https://evil.exampleclick]8;;",
+    ]

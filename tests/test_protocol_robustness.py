@@ -12,7 +12,9 @@ from talkapp.protocol.selection import DIALECTS
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=20,
 )
 
@@ -26,8 +28,24 @@ def _known_types():
     dialect=st.sampled_from(["beta", "ga"]),
     wire_type=st.sampled_from(_known_types()) | st.text(max_size=30),
     body=st.dictionaries(
-        st.sampled_from(["item_id", "response_id", "delta", "item", "response", "session", "error", "rate_limits",
-                         "audio_start_ms", "audio_end_ms", "transcript", "text", "call_id", "x"]),
+        st.sampled_from(
+            [
+                "item_id",
+                "response_id",
+                "delta",
+                "item",
+                "response",
+                "session",
+                "error",
+                "rate_limits",
+                "audio_start_ms",
+                "audio_end_ms",
+                "transcript",
+                "text",
+                "call_id",
+                "x",
+            ]
+        ),
         json_values,
         max_size=6,
     ),
@@ -51,8 +69,12 @@ def test_malformed_frames_say_what_is_wrong():
     assert c.receive("{not json") == (ev.MalformedEvent(None, "not valid JSON"),)
     assert c.receive(b"\x00") == (ev.MalformedEvent(None, "binary frame (events are JSON text)"),)
     assert c.receive("[1, 2]") == (ev.MalformedEvent(None, "no event type"),)
-    (event,) = c.receive('{"type": "response.output_audio.delta", "response_id": "r", "item_id": "i", "delta": "%%%"}')
-    assert event == ev.MalformedEvent("response.output_audio.delta", "field 'delta' is not valid base64")
+    (event,) = c.receive(
+        '{"type": "response.output_audio.delta", "response_id": "r", "item_id": "i", "delta": "%%%"}'
+    )
+    assert event == ev.MalformedEvent(
+        "response.output_audio.delta", "field 'delta' is not valid base64"
+    )
     (event,) = c.receive('{"type": "input_audio_buffer.speech_started"}')
     assert isinstance(event, ev.MalformedEvent) and "item_id" in event.problem
 
@@ -65,17 +87,22 @@ def test_malformed_frames_say_what_is_wrong():
 def test_speech_edges_without_their_times_still_count(dialect):
     c = RealtimeConnection(DIALECTS[dialect])
     assert c.receive('{"type": "input_audio_buffer.speech_started", "item_id": "u1"}') == (
-        ev.SpeechStarted("u1", None),)
+        ev.SpeechStarted("u1", None),
+    )
     assert c.receive('{"type": "input_audio_buffer.speech_stopped", "item_id": "u1"}') == (
-        ev.SpeechStopped("u1", None),)
+        ev.SpeechStopped("u1", None),
+    )
 
 
-@pytest.mark.parametrize("dialect, delta, done", [
-    ("ga", "response.output_audio_transcript.delta", "response.output_audio_transcript.done"),
-    ("ga", "response.output_text.delta", "response.output_text.done"),
-    ("beta", "response.audio_transcript.delta", "response.audio_transcript.done"),
-    ("xai", "response.output_audio_transcript.delta", "response.output_audio_transcript.done"),
-])
+@pytest.mark.parametrize(
+    "dialect, delta, done",
+    [
+        ("ga", "response.output_audio_transcript.delta", "response.output_audio_transcript.done"),
+        ("ga", "response.output_text.delta", "response.output_text.done"),
+        ("beta", "response.audio_transcript.delta", "response.audio_transcript.done"),
+        ("xai", "response.output_audio_transcript.delta", "response.output_audio_transcript.done"),
+    ],
+)
 def test_a_done_without_its_text_is_completed_from_the_deltas(dialect, delta, done):
     c = RealtimeConnection(DIALECTS[dialect])
     ref = {"response_id": "r1", "item_id": "a1", "output_index": 0, "content_index": 0}
@@ -85,30 +112,53 @@ def test_a_done_without_its_text_is_completed_from_the_deltas(dialect, delta, do
     assert event == ev.TranscriptDone("assistant", "a1", "Hello there.", from_deltas=True)
     # a done that carries its text keeps it, whatever the deltas said
     c.receive(json.dumps({"type": delta, **ref, "item_id": "a2", "delta": "Hel"}))
-    (event,) = c.receive(json.dumps({"type": done, **ref, "item_id": "a2", "transcript": "Hello",
-                                     "text": "Hello"}))
+    (event,) = c.receive(
+        json.dumps({"type": done, **ref, "item_id": "a2", "transcript": "Hello", "text": "Hello"})
+    )
     assert event.text == "Hello" and not event.from_deltas
 
 
 def test_a_user_transcript_done_without_text_is_completed_too():
     c = RealtimeConnection(DIALECTS["ga"])
     base = {"item_id": "u1", "content_index": 0}
-    c.receive(json.dumps({"type": "conversation.item.input_audio_transcription.delta", **base,
-                          "delta": "What time"}))
-    c.receive(json.dumps({"type": "conversation.item.input_audio_transcription.delta", **base,
-                          "delta": " is it?"}))
-    (event,) = c.receive(json.dumps({"type": "conversation.item.input_audio_transcription.completed",
-                                     **base}))
+    c.receive(
+        json.dumps(
+            {
+                "type": "conversation.item.input_audio_transcription.delta",
+                **base,
+                "delta": "What time",
+            }
+        )
+    )
+    c.receive(
+        json.dumps(
+            {
+                "type": "conversation.item.input_audio_transcription.delta",
+                **base,
+                "delta": " is it?",
+            }
+        )
+    )
+    (event,) = c.receive(
+        json.dumps({"type": "conversation.item.input_audio_transcription.completed", **base})
+    )
     assert event.text == "What time is it?"
 
 
-@pytest.mark.parametrize("first, second", [
-    ('{"type": "conversation.created", "conversation": {"id": "conv_1"}}',
-     '{"type": "session.created", "session": {"id": "sess_1"}}'),
-    ('{"type": "session.created", "session": {"id": "sess_1"}}',
-     '{"type": "conversation.created", "conversation": {"id": "conv_1"}}'),
-    ('{"type": "session.created", "session": {}}', '{"type": "conversation.created"}'),
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (
+            '{"type": "conversation.created", "conversation": {"id": "conv_1"}}',
+            '{"type": "session.created", "session": {"id": "sess_1"}}',
+        ),
+        (
+            '{"type": "session.created", "session": {"id": "sess_1"}}',
+            '{"type": "conversation.created", "conversation": {"id": "conv_1"}}',
+        ),
+        ('{"type": "session.created", "session": {}}', '{"type": "conversation.created"}'),
+    ],
+)
 def test_xai_opens_on_whichever_comes_first(first, second):
     c = RealtimeConnection(DIALECTS["xai"])
     (opened,) = c.receive(first)
@@ -117,7 +167,9 @@ def test_xai_opens_on_whichever_comes_first(first, second):
 
 
 def test_unknown_events_are_reported_by_name_only():
-    (event,) = RealtimeConnection(DIALECTS["beta"]).receive('{"type": "response.future_thing", "secret": "x"}')
+    (event,) = RealtimeConnection(DIALECTS["beta"]).receive(
+        '{"type": "response.future_thing", "secret": "x"}'
+    )
     assert event == ev.Unrecognized("response.future_thing")
 
 
@@ -126,9 +178,17 @@ def test_an_error_names_the_command_that_caused_it():
 
     c = RealtimeConnection(DIALECTS["ga"])
     sent = json.loads(c.send(CommitAudio()))
-    error = {"type": "error", "event_id": "event_1", "error": {
-        "type": "invalid_request_error", "code": "input_audio_buffer_commit_empty",
-        "message": "buffer too small", "param": None, "event_id": sent["event_id"]}}
+    error = {
+        "type": "error",
+        "event_id": "event_1",
+        "error": {
+            "type": "invalid_request_error",
+            "code": "input_audio_buffer_commit_empty",
+            "message": "buffer too small",
+            "param": None,
+            "event_id": sent["event_id"],
+        },
+    }
     (event,) = c.receive(json.dumps(error))
     assert event.caused_by == "CommitAudio"
 
@@ -136,8 +196,11 @@ def test_an_error_names_the_command_that_caused_it():
 # ---- real events, broken: every fixture with one field removed or replaced, at any depth ----
 
 
-from protocol_fixtures import FIXTURES  # noqa: E402
-SERVER_EVENTS = [(p.parent.name, json.loads(p.read_text())) for p in sorted(FIXTURES.glob("*/*.server.*.json"))]
+from protocol_fixtures import FIXTURES
+
+SERVER_EVENTS = [
+    (p.parent.name, json.loads(p.read_text())) for p in sorted(FIXTURES.glob("*/*.server.*.json"))
+]
 
 
 def _paths(value, prefix=()):
@@ -169,7 +232,9 @@ def _mutated(event: dict, path: tuple, replacement, delete: bool) -> dict:
 def test_a_real_event_with_any_field_broken_decodes_without_raising(data):
     dialect, event = data.draw(st.sampled_from(SERVER_EVENTS))
     path = data.draw(st.sampled_from([p for p in _paths(event) if p and p != ("type",)]))
-    replacement = data.draw(json_values | st.sampled_from(["%%not-base64%%", "A" * 10_001, -1, 2**63]))
+    replacement = data.draw(
+        json_values | st.sampled_from(["%%not-base64%%", "A" * 10_001, -1, 2**63])
+    )
     broken = _mutated(event, path, replacement, data.draw(st.booleans()))
     decoded = RealtimeConnection(DIALECTS[dialect]).receive(json.dumps(broken))
     assert all(type(e).__module__ == ev.__name__ for e in decoded)

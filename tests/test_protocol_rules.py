@@ -70,8 +70,12 @@ def test_realtime_url(base, url):
 
 def test_session_shapes_differ_exactly_where_the_dialects_do():
     config = cmd.SessionConfig(voice="ash", instructions="hi", max_output_tokens=100)
-    ga = json.loads(RealtimeConnection(choose_dialect("ga", "m").dialect).send(cmd.ConfigureSession(config)))["session"]
-    beta = json.loads(RealtimeConnection(choose_dialect("beta", "m").dialect).send(cmd.ConfigureSession(config)))["session"]
+    ga = json.loads(
+        RealtimeConnection(choose_dialect("ga", "m").dialect).send(cmd.ConfigureSession(config))
+    )["session"]
+    beta = json.loads(
+        RealtimeConnection(choose_dialect("beta", "m").dialect).send(cmd.ConfigureSession(config))
+    )["session"]
     assert ga["type"] == "realtime" and "type" not in beta
     assert ga["output_modalities"] == ["audio"] and beta["modalities"] == ["audio", "text"]
     assert ga["audio"]["output"]["voice"] == "ash" and beta["voice"] == "ash"
@@ -89,8 +93,18 @@ def _error(code, message="m", param=None):
     [
         (_error("beta_api_shape_disabled"), "--api ga"),
         (_error("invalid_beta", "Unknown beta requested: 'realtime'."), "--api ga"),
-        (_error("missing_required_parameter", "Missing required parameter: 'session.type'.", "session.type"), "--api ga"),
-        (_error("unknown_parameter", "Unknown parameter: 'session.type'.", "session.type"), "--api beta"),
+        (
+            _error(
+                "missing_required_parameter",
+                "Missing required parameter: 'session.type'.",
+                "session.type",
+            ),
+            "--api ga",
+        ),
+        (
+            _error("unknown_parameter", "Unknown parameter: 'session.type'.", "session.type"),
+            "--api beta",
+        ),
     ],
 )
 def test_dialect_refusals_name_the_setting_that_fixes_them(error, setting_named):
@@ -109,21 +123,32 @@ def test_a_rejected_key_is_explained_without_repeating_the_services_message():
 
 def test_missing_authentication_and_unknown_model_are_explained():
     choice = choose_dialect("auto", "gpt-nope")
-    assert "No API key" in explain(_error(None, "Missing bearer or basic authentication in header"), "gpt-nope", choice)
-    assert "gpt-nope" in explain(_error("invalid_model", 'Model "gpt-nope" is not supported'), "gpt-nope", choice)
+    assert "No API key" in explain(
+        _error(None, "Missing bearer or basic authentication in header"), "gpt-nope", choice
+    )
+    assert "gpt-nope" in explain(
+        _error("invalid_model", 'Model "gpt-nope" is not supported'), "gpt-nope", choice
+    )
 
 
 def test_other_errors_keep_the_services_message():
-    line = explain(_error("item_truncate_invalid_item_id", "Item with item_id not found: x"), "m", choose_dialect("ga", "m"))
+    line = explain(
+        _error("item_truncate_invalid_item_id", "Item with item_id not found: x"),
+        "m",
+        choose_dialect("ga", "m"),
+    )
     assert "item_truncate_invalid_item_id" in line and "not found" in line
 
 
-@pytest.mark.parametrize("error, says", [
-    (_error("rate_limit_exceeded", "Rate limit reached"), "wait a few seconds"),
-    (_error("insufficient_quota", "You exceeded your current quota"), "billing"),
-    (ServerError(None, "The server had an error", error_type="server_error"), "not your fault"),
-    (_error("invalid_json", "Invalid event: failed to parse JSON value"), "TalkApp bug"),
-])
+@pytest.mark.parametrize(
+    "error, says",
+    [
+        (_error("rate_limit_exceeded", "Rate limit reached"), "wait a few seconds"),
+        (_error("insufficient_quota", "You exceeded your current quota"), "billing"),
+        (ServerError(None, "The server had an error", error_type="server_error"), "not your fault"),
+        (_error("invalid_json", "Invalid event: failed to parse JSON value"), "TalkApp bug"),
+    ],
+)
 def test_service_errors_say_what_to_do(error, says):
     assert says in explain(error, "gpt-realtime", choose_dialect("auto", "gpt-realtime"))
 
@@ -140,7 +165,9 @@ def test_the_protocol_package_imports_only_the_standard_library_and_itself():
                 names = [node.module]
             for name in names:
                 top = name.split(".")[0]
-                assert top in stdlib or name.startswith("talkapp.protocol"), f"{path.name} imports {name}"
+                assert top in stdlib or name.startswith("talkapp.protocol"), (
+                    f"{path.name} imports {name}"
+                )
                 assert top != "asyncio", f"{path.name} imports asyncio"
 
 
@@ -154,17 +181,38 @@ def test_a_cancel_names_the_response_and_a_truncate_never_goes_below_zero(dialec
     assert (cancel["type"], cancel["response_id"]) == ("response.cancel", "resp_1")
     assert "response_id" not in json.loads(wire.send(cmd.CancelResponse()))  # "the active one"
     truncate = json.loads(wire.send(cmd.TruncateItem("item_a", -5)))
-    assert (truncate["item_id"], truncate["content_index"], truncate["audio_end_ms"]) == ("item_a", 0, 0)
+    assert (truncate["item_id"], truncate["content_index"], truncate["audio_end_ms"]) == (
+        "item_a",
+        0,
+        0,
+    )
 
 
 def test_cached_input_tokens_are_read_from_their_own_count():
-    usage = {"total_tokens": 70, "input_tokens": 50, "output_tokens": 20,
-             "input_token_details": {"text_tokens": 10, "audio_tokens": 40, "image_tokens": 0, "cached_tokens": 30,
-                                     "cached_tokens_details": {"text_tokens": 5, "audio_tokens": 25}},
-             "output_token_details": {"text_tokens": 4, "audio_tokens": 16}}
-    done = {"type": "response.done", "event_id": "event_1",
-            "response": {"id": "resp_1", "status": "completed", "status_details": None, "usage": usage}}
+    usage = {
+        "total_tokens": 70,
+        "input_tokens": 50,
+        "output_tokens": 20,
+        "input_token_details": {
+            "text_tokens": 10,
+            "audio_tokens": 40,
+            "image_tokens": 0,
+            "cached_tokens": 30,
+            "cached_tokens_details": {"text_tokens": 5, "audio_tokens": 25},
+        },
+        "output_token_details": {"text_tokens": 4, "audio_tokens": 16},
+    }
+    done = {
+        "type": "response.done",
+        "event_id": "event_1",
+        "response": {"id": "resp_1", "status": "completed", "status_details": None, "usage": usage},
+    }
     (event,) = RealtimeConnection(DIALECTS["ga"]).receive(json.dumps(done))
     got = event.usage
     assert (got.input_text, got.input_audio, got.input_cached) == (10, 40, 30)
-    assert (got.input_cached_text, got.input_cached_audio, got.output_text, got.output_audio) == (5, 25, 4, 16)
+    assert (got.input_cached_text, got.input_cached_audio, got.output_text, got.output_audio) == (
+        5,
+        25,
+        4,
+        16,
+    )

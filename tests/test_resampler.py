@@ -153,7 +153,9 @@ def test_same_rate_is_a_copying_passthrough():
     assert (r.latency_frames, r.latency_ms, len(r.flush())) == (0, 0.0, 0)
 
 
-@pytest.mark.parametrize("src, dst", [(44100, 24000), (48000, 24000), (24000, 48000)])  # both filter paths
+@pytest.mark.parametrize(
+    "src, dst", [(44100, 24000), (48000, 24000), (24000, 48000)]
+)  # both filter paths
 def test_stereo_is_each_channel_resampled_alone(src, dst):
     left, right = speech_like(src, 0.2), tone(src, 3000.0, 0.2)
     stereo = stream(StreamResampler(src, dst, channels=2), np.stack([left, right], 1), src // 100)

@@ -315,7 +315,9 @@ def test_interleavings_inside_a_copy_never_deliver_torn_frames(capacity, writes,
     drain = np.zeros((capacity, 2), np.float32)
     chunks.append(drain[: reader.read_into(drain)].copy())
     assert raced["reads"] >= len(writes) and raced["writes"] >= len(reads)  # the races really ran
-    assert_stream_intact(chunks, reader.statistics())  # in order, no torn frame, gaps = counted drops
+    assert_stream_intact(
+        chunks, reader.statistics()
+    )  # in order, no torn frame, gaps = counted drops
 
 
 def test_two_real_threads_deliver_every_frame_in_order_or_count_it_dropped():

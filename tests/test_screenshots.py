@@ -40,16 +40,28 @@ def app_env(display, pulse, tmp_path) -> dict[str, str]:
     missing = [tool for tool in ("xdotool", "import") if shutil.which(tool) is None]
     if missing:
         unavailable(f"{' and '.join(missing)} not installed (apt install xdotool imagemagick)")
-    env = {**pulse.env, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "TALKAPP_CONFIG_DIR": str(tmp_path / "config"),
-           "LANG": "C.UTF-8"}
+    env = {
+        **pulse.env,
+        "DISPLAY": display,
+        "QT_QPA_PLATFORM": "xcb",
+        "TALKAPP_CONFIG_DIR": str(tmp_path / "config"),
+        "LANG": "C.UTF-8",
+    }
     env.pop("OPENAI_API_KEY", None)
     return env
 
 
 @contextlib.contextmanager
 def running_app(env: dict[str, str], *args: str):
-    app = subprocess.Popen([sys.executable, "-m", "talkapp", *args], env=env, cwd=ROOT, preexec_fn=_die_with_parent,  # noqa: PLW1509
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "talkapp", *args],
+        env=env,
+        cwd=ROOT,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         yield app
     finally:
@@ -63,7 +75,9 @@ def running_app(env: dict[str, str], *args: str):
 
 
 def xdotool(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=WAIT, check=True)
+    done = subprocess.run(
+        ["xdotool", *args], env=env, capture_output=True, text=True, timeout=WAIT, check=True
+    )
     return done.stdout.strip()
 
 
@@ -73,8 +87,14 @@ def wait_for_title(env: dict[str, str], pattern: str) -> str:
 
 
 def windows_of(env: dict[str, str], pid: int) -> list[str]:
-    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(pid)], env=env,
-                           capture_output=True, text=True, timeout=WAIT, check=False)  # none yet: exit 1
+    found = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--pid", str(pid)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+    )  # none yet: exit 1
     return found.stdout.split()
 
 
@@ -86,7 +106,13 @@ def screenshot(env: dict[str, str], window: str, path: Path) -> QImage:
 
 def colours(image: QImage, step: int = 7) -> int:
     """How many different colours a grid of samples finds (a blank or broken window has ~1)."""
-    return len({image.pixel(x, y) for x in range(0, image.width(), step) for y in range(0, image.height(), step)})
+    return len(
+        {
+            image.pixel(x, y)
+            for x in range(0, image.width(), step)
+            for y in range(0, image.height(), step)
+        }
+    )
 
 
 def test_the_main_window_with_a_conversation(app_env, pulse, shots):
@@ -114,11 +140,19 @@ def test_the_main_window_with_a_conversation(app_env, pulse, shots):
 
 
 def test_the_settings_pane(app_env, shots):
-    pytest.importorskip("talkapp.ui.settings.dialog", reason="the settings pane (talkapp/ui/settings/dialog.py) is not there yet")
+    pytest.importorskip(
+        "talkapp.ui.settings.dialog",
+        reason="the settings pane (talkapp/ui/settings/dialog.py) is not there yet",
+    )
     with running_app(app_env, "--open-settings") as app:
-        main = wait_for_title(app_env, "^TalkApp.*Listening")  # the main window (the pane is titled too)
+        main = wait_for_title(
+            app_env, "^TalkApp.*Listening"
+        )  # the main window (the pane is titled too)
         deadline = time.monotonic() + WAIT
-        while not (others := [w for w in windows_of(app_env, app.pid) if w != main]) and time.monotonic() < deadline:
+        while (
+            not (others := [w for w in windows_of(app_env, app.pid) if w != main])
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         assert others, "the settings pane did not open"
         image = screenshot(app_env, others[0], shots / "settings.png")

@@ -5,13 +5,18 @@ import os
 
 import keyring
 import pytest
+from fake_keys import fake_key
 from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 
-from fake_keys import fake_key
-
 from talkapp.settings.secrets import (
-    KeyringUnavailable, MissingKey, SessionKeys, delete_api_key, find_api_key, keyring_name, store_api_key,
+    KeyringUnavailable,
+    MissingKey,
+    SessionKeys,
+    delete_api_key,
+    find_api_key,
+    keyring_name,
+    store_api_key,
 )
 
 SECRET = fake_key("test-keyring-0123456789abcdef")
@@ -59,7 +64,8 @@ def test_without_a_keyring_the_environment_serves_this_session(backend, no_env_k
 
 
 def test_a_session_key_serves_every_profile_reading_its_variable_and_stays_in_memory(
-        backend, no_env_key, monkeypatch):
+    backend, no_env_key, monkeypatch
+):
     backend(fail.Keyring())
     session = SessionKeys()
     session.put("OPENAI_API_KEY", SECRET)
@@ -78,7 +84,11 @@ def test_no_key_anywhere_names_both_places(backend, no_env_key):
     with pytest.raises(MissingKey) as caught:
         find_api_key("openai")
     message = str(caught.value)
-    assert "service 'talkapp'" in message and "OPENAI_API_KEY" in message and "no OS keyring" in message
+    assert (
+        "service 'talkapp'" in message
+        and "OPENAI_API_KEY" in message
+        and "no OS keyring" in message
+    )
 
 
 def test_a_file_keyring_is_never_used_even_when_installed(backend, tmp_path, no_env_key):

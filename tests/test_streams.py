@@ -114,7 +114,7 @@ def test_capture_equals_what_the_virtual_mic_heard(pulse, rig):
 
 def test_the_threads_audio_waits_on_run_real_time_where_the_kernel_allows(pulse, rig):
     r = rig(input_device=key("talkapp_mic"), output_device=key("talkapp_speaker"))
-    both = lambda: min(r.io.statistics().input_callbacks, r.io.statistics().output_callbacks)  # noqa: E731
+    both = lambda: min(r.io.statistics().input_callbacks, r.io.statistics().output_callbacks)
     wait_for(lambda: both() > 5, what="callbacks on both streams")
     if not r.io.statistics().realtime:
         pytest.skip("this machine refuses real-time scheduling (not root, no RLIMIT_RTPRIO)")

@@ -24,8 +24,11 @@ from talkapp.tools.isolated import run_isolated
 from talkapp.tools.registry import Tool, ToolRegistry
 from talkapp.tools.toolbox import ToolBox
 
-WEATHER = FunctionTool("get_weather", "The weather in a city.",
-                       {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
+WEATHER = FunctionTool(
+    "get_weather",
+    "The weather in a city.",
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
 
 
 class Weather:
@@ -44,18 +47,31 @@ class Weather:
 
 
 def client_events(sim) -> list[dict]:
-    return [e for e in sim.connections[-1].received if isinstance(e, dict) and not e["type"].startswith("input_audio_buffer")]
+    return [
+        e
+        for e in sim.connections[-1].received
+        if isinstance(e, dict) and not e["type"].startswith("input_audio_buffer")
+    ]
 
 
 def kinds(events: list[dict]) -> list[str]:
     """`conversation.item.create` is named by its item's type."""
-    return [e["item"]["type"] if e["type"] == "conversation.item.create" else e["type"] for e in events]
+    return [
+        e["item"]["type"] if e["type"] == "conversation.item.create" else e["type"] for e in events
+    ]
 
 
 async def spoken_reply(log: EventLog, containing: str) -> str:
     """The assistant's final words containing `containing` (its audio may still be playing)."""
-    turn = await log.wait_for(lambda e: isinstance(e, out.TranscriptChanged) and e.turn.role == "assistant"
-                              and e.turn.final and containing in e.turn.text, timeout=30)
+    turn = await log.wait_for(
+        lambda e: (
+            isinstance(e, out.TranscriptChanged)
+            and e.turn.role == "assistant"
+            and e.turn.final
+            and containing in e.turn.text
+        ),
+        timeout=30,
+    )
     return turn.turn.text
 
 
@@ -64,7 +80,9 @@ def cards(log: EventLog, name: str) -> list:
 
 
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
-async def test_a_function_call_round_trips_once_with_one_follow_up_response(engine_with, simulator, dialect):
+async def test_a_function_call_round_trips_once_with_one_follow_up_response(
+    engine_with, simulator, dialect
+):
     weather = Weather()
     engine, log = await engine_with(Tool(WEATHER, weather), dialect=dialect)
     declared = client_events(simulator)[0]["session"]["tools"]
@@ -77,26 +95,51 @@ async def test_a_function_call_round_trips_once_with_one_follow_up_response(engi
     sent = client_events(simulator)[1:]
     assert kinds(sent) == ["message", "response.create", "function_call_output", "response.create"]
     output = json.loads(sent[2]["item"]["output"])
-    assert output == {"city": "Lisbon", "temp_c": 18} and 'The get_weather tool returned: {"city": "Lisbon"' in said
+    assert (
+        output == {"city": "Lisbon", "temp_c": 18}
+        and 'The get_weather tool returned: {"city": "Lisbon"' in said
+    )
     assert simulator.connections[-1].errors == []
     (card,) = engine.transcript.cards()
-    assert (card.kind, card.name, card.status, json.loads(card.arguments)) == ("function", "get_weather", "done", {"city": "Lisbon"})
-    assert json.loads(card.result) == output and card.duration_ms is not None and card.duration_ms >= 0
+    assert (card.kind, card.name, card.status, json.loads(card.arguments)) == (
+        "function",
+        "get_weather",
+        "done",
+        {"city": "Lisbon"},
+    )
+    assert (
+        json.loads(card.result) == output and card.duration_ms is not None and card.duration_ms >= 0
+    )
     assert cards(log, "get_weather")[0].status == "streaming"  # shown while the arguments arrived
     assert "🔧 `get_weather(" in engine.transcript.as_markdown()
-    assert [t.role for t in engine.transcript.turns()] == ["user", "assistant"]  # cards are not turns
+    assert [t.role for t in engine.transcript.turns()] == [
+        "user",
+        "assistant",
+    ]  # cards are not turns
     states = [e.state for e in log.of(out.StateChanged)]
-    waited = states[states.index(out.State.WAITING):]
-    assert out.State.LISTENING not in waited[:waited.index(out.State.ASSISTANT_SPEAKING)]  # no "your turn" mid-round
+    waited = states[states.index(out.State.WAITING) :]
+    assert (
+        out.State.LISTENING not in waited[: waited.index(out.State.ASSISTANT_SPEAKING)]
+    )  # no "your turn" mid-round
     await log.wait_for(lambda e: isinstance(e, out.TurnMeasured) and not e.tool_step)
-    step, reply = log.of(out.TurnMeasured)  # the calling step is marked, so the stats count one reply
-    assert step.tool_step and step.first_audio_received_ms is None and reply.first_audio_received_ms is not None
+    step, reply = log.of(
+        out.TurnMeasured
+    )  # the calling step is marked, so the stats count one reply
+    assert (
+        step.tool_step
+        and step.first_audio_received_ms is None
+        and reply.first_audio_received_ms is not None
+    )
 
 
 async def test_parallel_calls_send_every_output_then_one_response_create(engine_with, simulator):
     slow = Weather(delay_s=0.3)
-    engine, log = await engine_with(Tool(WEATHER, slow), Tool(CALCULATE, calculate), Tool(TIME, current_time))
-    await engine.send_text("Please use get_weather in Paris and calculate this, then get_current_time.")
+    engine, log = await engine_with(
+        Tool(WEATHER, slow), Tool(CALCULATE, calculate), Tool(TIME, current_time)
+    )
+    await engine.send_text(
+        "Please use get_weather in Paris and calculate this, then get_current_time."
+    )
     said = await spoken_reply(log, "returned")
 
     sent = kinds(client_events(simulator)[1:])
@@ -113,12 +156,22 @@ async def test_a_failing_tool_answers_with_its_error_and_the_turn_completes(engi
     await engine.send_text("Use get_weather for Oslo.")
     said = await spoken_reply(log, "returned")
 
-    output = json.loads(next(e for e in client_events(simulator) if kinds([e]) == ["function_call_output"])["item"]["output"])
-    assert output == {"error": "The get_weather tool failed (RuntimeError: the weather service is down)."}
+    output = json.loads(
+        next(e for e in client_events(simulator) if kinds([e]) == ["function_call_output"])["item"][
+            "output"
+        ]
+    )
+    assert output == {
+        "error": "The get_weather tool failed (RuntimeError: the weather service is down)."
+    }
     assert "the weather service is down" in said
     assert kinds(client_events(simulator)).count("response.create") == 2
     (card,) = engine.transcript.cards()
-    assert card.status == "failed" and "weather service is down" in card.error and engine.state is not out.State.ERROR
+    assert (
+        card.status == "failed"
+        and "weather service is down" in card.error
+        and engine.state is not out.State.ERROR
+    )
 
 
 async def test_a_tool_past_its_time_limit_is_stopped_and_the_model_says_so(engine_with, simulator):
@@ -127,11 +180,21 @@ async def test_a_tool_past_its_time_limit_is_stopped_and_the_model_says_so(engin
     await engine.send_text("Use get_weather for Rome.")
     said = await spoken_reply(log, "returned")
 
-    outputs = [e["item"]["output"] for e in client_events(simulator) if kinds([e]) == ["function_call_output"]]
-    assert [json.loads(o) for o in outputs] == [{"error": "The get_weather tool did not finish within 0.4 s and was stopped."}]
+    outputs = [
+        e["item"]["output"]
+        for e in client_events(simulator)
+        if kinds([e]) == ["function_call_output"]
+    ]
+    assert [json.loads(o) for o in outputs] == [
+        {"error": "The get_weather tool did not finish within 0.4 s and was stopped."}
+    ]
     assert "did not finish within 0.4 s" in said
     (card,) = engine.transcript.cards()
-    assert card.status == "failed" and card.note == "timed out after 0.4 s" and 350 <= card.duration_ms < 5000
+    assert (
+        card.status == "failed"
+        and card.note == "timed out after 0.4 s"
+        and 350 <= card.duration_ms < 5000
+    )
 
 
 async def test_a_hostile_calculation_is_answered_with_an_error_and_the_next_turn_works(
@@ -242,6 +305,7 @@ async def test_the_microphone_keeps_streaming_while_a_tool_burns_cpu(pulse, simu
 
 # ---- the rules alone ----
 
+
 class Recorder:
     def __init__(self) -> None:
         self.sent: list[cmd.Command] = []
@@ -263,7 +327,9 @@ def runner(*tools: Tool, timeout_s: float = 8.0, remembered=()) -> tuple[ToolRun
 
 
 def requested(call_id: str, response: str = "resp_1", city: str = "Paris") -> ev.ToolCallRequested:
-    return ev.ToolCallRequested(call_id, "get_weather", json.dumps({"city": city}), f"item_{call_id}", response)
+    return ev.ToolCallRequested(
+        call_id, "get_weather", json.dumps({"city": city}), f"item_{call_id}", response
+    )
 
 
 async def settle(tools: ToolRunner) -> None:
@@ -308,7 +374,9 @@ async def test_an_unknown_tool_is_an_error_output_not_a_crash():
     await tools.on_event(ev.ResponseDone("resp_1", "completed"))
     await settle(tools)
     (result,) = r.sent
-    assert json.loads(result.output) == {"error": "There is no tool named 'get_weather' here."} and r.go_on == [True]
+    assert json.loads(result.output) == {
+        "error": "There is no tool named 'get_weather' here."
+    } and r.go_on == [True]
 
 
 async def test_a_lost_connection_fails_what_was_running():
@@ -330,7 +398,9 @@ def test_the_policy_waits_through_a_tool_round_and_asks_once_no_reply_being_acti
 
     p.on_event(ev.ResponseStarted("resp_2"))  # e.g. the user's own next turn, already answered
     assert p.tools_answered() == []  # never while a reply is active …
-    assert [a.command for a in p.on_event(ev.ResponseDone("resp_2", "completed")) if isinstance(a, Send)] == [cmd.CreateResponse()]
+    assert [
+        a.command for a in p.on_event(ev.ResponseDone("resp_2", "completed")) if isinstance(a, Send)
+    ] == [cmd.CreateResponse()]
 
 
 def test_an_abandoned_round_gives_the_turn_back():
@@ -354,7 +424,9 @@ def test_tools_answered_while_the_user_talks_leave_the_reply_to_their_turn():
     released = [a.command for a in p.release(11.0) if isinstance(a, Send)]
     assert released == [cmd.CommitAudio(), cmd.CreateResponse()]  # their reply sees the outputs
     p.on_event(ev.ResponseStarted("resp_2"))
-    assert [a for a in p.on_event(ev.ResponseDone("resp_2", "completed")) if isinstance(a, Send)] == []  # and only it
+    assert [
+        a for a in p.on_event(ev.ResponseDone("resp_2", "completed")) if isinstance(a, Send)
+    ] == []  # and only it
 
 
 def test_a_reply_owed_to_tools_is_asked_for_when_the_users_turn_comes_to_nothing():

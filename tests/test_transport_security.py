@@ -41,8 +41,10 @@ class _Redirector(socketserver.BaseRequestHandler):
         self.request.settimeout(5)
         with contextlib.suppress(OSError):
             self.request.recv(65536)
-            answer = (f"HTTP/1.1 {self.server.status} Moved\r\nLocation: {self.server.location}\r\n"
-                      "Content-Length: 0\r\n\r\n")
+            answer = (
+                f"HTTP/1.1 {self.server.status} Moved\r\nLocation: {self.server.location}\r\n"
+                "Content-Length: 0\r\n\r\n"
+            )
             self.request.sendall(answer.encode())
 
 
@@ -101,11 +103,21 @@ def test_say_exits_1_naming_where_the_server_tried_to_send_us(tmp_path):
     wav = tmp_path / "in.wav"
     _write_short_wav(wav)
     key = fake_key("say" + "y" * 28)
-    with serving(_Recorder) as target, serving(
-        _Redirector, status=302, location=f"wss://127.0.0.1:{_port(target)}/v1/realtime"
-    ) as door:
-        run = talkapp("say", str(wav), "--base-url", f"ws://127.0.0.1:{_port(door)}/v1", "--fast",
-                      env_extra={"TALKAPP_CUSTOM_API_KEY": key}, timeout=60)
+    with (
+        serving(_Recorder) as target,
+        serving(
+            _Redirector, status=302, location=f"wss://127.0.0.1:{_port(target)}/v1/realtime"
+        ) as door,
+    ):
+        run = talkapp(
+            "say",
+            str(wav),
+            "--base-url",
+            f"ws://127.0.0.1:{_port(door)}/v1",
+            "--fast",
+            env_extra={"TALKAPP_CUSTOM_API_KEY": key},
+            timeout=60,
+        )
     assert run.returncode == 1
     assert f"redirect the connection to wss://127.0.0.1:{_port(target)}" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
@@ -118,15 +130,19 @@ def _write_short_wav(path) -> None:
 
 # ---- proxies ----
 
-@pytest.mark.parametrize("url, system_proxy, expected", [
-    ("wss://api.openai.com/v1/realtime", True, True),  # the system's proxy, if any
-    ("wss://api.openai.com/v1/realtime", False, None),  # the profile turned it off
-    ("ws://192.0.2.7:8765/v1/realtime", True, None),  # cleartext: never through a proxy
-    ("ws://127.0.0.1:8765/v1/realtime", True, None),
-    ("wss://127.0.0.1:8765/v1/realtime", True, None),  # this machine: never leaves it
-    ("wss://localhost/v1/realtime", True, None),
-    ("wss://[::1]:9/v1/realtime", True, None),
-])
+
+@pytest.mark.parametrize(
+    "url, system_proxy, expected",
+    [
+        ("wss://api.openai.com/v1/realtime", True, True),  # the system's proxy, if any
+        ("wss://api.openai.com/v1/realtime", False, None),  # the profile turned it off
+        ("ws://192.0.2.7:8765/v1/realtime", True, None),  # cleartext: never through a proxy
+        ("ws://127.0.0.1:8765/v1/realtime", True, None),
+        ("wss://127.0.0.1:8765/v1/realtime", True, None),  # this machine: never leaves it
+        ("wss://localhost/v1/realtime", True, None),
+        ("wss://[::1]:9/v1/realtime", True, None),
+    ],
+)
 def test_a_proxy_is_used_only_for_wss_to_another_machine(url, system_proxy, expected):
     assert proxy_for(url, system_proxy) is expected
 
@@ -139,8 +155,9 @@ async def test_proxy_variables_do_not_take_loopback_traffic_away(monkeypatch):
         monkeypatch.delenv("no_proxy", raising=False)
         monkeypatch.delenv("NO_PROXY", raising=False)
         async with Simulator(SimulatorConfig()) as sim:
-            transport = await WebSocketTransport.open(f"{sim.url}/realtime?model=gpt-realtime",
-                                                      {"Authorization": "Bearer x"}, timeout=5)
+            transport = await WebSocketTransport.open(
+                f"{sim.url}/realtime?model=gpt-realtime", {"Authorization": "Bearer x"}, timeout=5
+            )
             first = await transport.recv()  # session.created: we reached the simulator itself
             await transport.close()
     assert "session.created" in str(first) and proxy.received == []
@@ -154,14 +171,16 @@ async def test_wss_goes_through_the_system_proxy_when_one_is_set(monkeypatch):
         monkeypatch.delenv("no_proxy", raising=False)
         monkeypatch.delenv("NO_PROXY", raising=False)
         with pytest.raises(TransportError):
-            await WebSocketTransport.open("wss://realtime.example.test/v1/realtime",
-                                          {"Authorization": "Bearer x"}, timeout=5)
+            await WebSocketTransport.open(
+                "wss://realtime.example.test/v1/realtime", {"Authorization": "Bearer x"}, timeout=5
+            )
     assert proxy.received and proxy.received[0].startswith(b"CONNECT realtime.example.test:443 ")
 
 
 def test_the_proxy_setting_is_a_profile_setting_kept_in_the_settings_file():
-    profile = dataclasses.replace(command_line_profile("wss://api.openai.com/v1"), name="direct",
-                                  system_proxy=False)
+    profile = dataclasses.replace(
+        command_line_profile("wss://api.openai.com/v1"), name="direct", system_proxy=False
+    )
     assert profile.endpoint().system_proxy is False
     assert command_line_profile(None).endpoint().system_proxy is True  # the default
     problems: list[str] = []

@@ -21,7 +21,13 @@ def test_timings_count_from_the_commit_and_keep_the_first_of_each_kind():
         (10.90, ev.ResponseDone("r", "completed", usage=ev.Usage(input_audio=5, output_audio=40))),
     )
     t = r.timings(connect_s=0.0123)
-    assert (t.connect, t.first_transcript, t.first_audio, t.first_input_transcript, t.done) == (12.3, 50.0, 60.0, 200.0, 900.0)
+    assert (t.connect, t.first_transcript, t.first_audio, t.first_input_transcript, t.done) == (
+        12.3,
+        50.0,
+        60.0,
+        200.0,
+        900.0,
+    )
     assert len(r.audio) == 40
     assert r.reply_finished and r.failure is None
 

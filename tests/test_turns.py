@@ -22,6 +22,7 @@ from talkapp.session.turns import (
     TurnSettings,
 )
 
+
 def policy(mode=Mode.PUSH_TO_TALK, **settings):
     return TurnPolicy(mode, settings=TurnSettings(**settings))
 
@@ -37,6 +38,7 @@ def speak_reply(p, response="resp_1", item="item_a"):
 
 
 # ---- push-to-talk ----
+
 
 def test_push_to_talk_means_manual_turns_and_a_closed_mic():
     p = policy()
@@ -122,7 +124,10 @@ def test_the_service_refusing_a_second_response_is_retried_after_the_first():
 
 # ---- hands-free ----
 
-@pytest.mark.parametrize("mode, kind", [(Mode.SERVER_VAD, "server_vad"), (Mode.SEMANTIC_VAD, "semantic_vad")])
+
+@pytest.mark.parametrize(
+    "mode, kind", [(Mode.SERVER_VAD, "server_vad"), (Mode.SEMANTIC_VAD, "semantic_vad")]
+)
 def test_service_vad_modes_stream_all_the_time(mode, kind):
     p = policy(mode)
     assert p.turn_detection().kind == kind and p.start() == [StreamMic(True)]
@@ -156,7 +161,9 @@ def test_echo_that_fools_the_vad_for_a_moment_does_not_confirm_and_the_reply_res
     speak_reply(p)
     p.local_speech_started(1.0)  # residual echo judged speech: pause at once
     p.heard_voice(1.06)  # voiced frames only while the echo lasted
-    assert p.tick(1.3) == [] and p.tick(1.45) == []  # the VAD still "speaks" (hangover): not the user
+    assert (
+        p.tick(1.3) == [] and p.tick(1.45) == []
+    )  # the VAD still "speaks" (hangover): not the user
     assert p.tick(1.5) == [ResumePlayback(), StreamMic(False)]
     assert p.phase is Phase.ASSISTANT_SPEAKING
 
@@ -178,7 +185,11 @@ def test_local_vad_mode_drops_a_segment_that_was_the_replys_echo():
     assert PausePlayback() in started and p.phase is Phase.USER_SPEAKING
     p.heard_voice(1.05)
     resumed = p.tick(1.5)  # nothing voiced after the echo tail: it was not the user
-    assert resumed[0] == ResumePlayback() and StreamMic(False) in resumed and sent(resumed) == [cmd.ClearAudio()]
+    assert (
+        resumed[0] == ResumePlayback()
+        and StreamMic(False) in resumed
+        and sent(resumed) == [cmd.ClearAudio()]
+    )
     assert p.phase is Phase.ASSISTANT_SPEAKING
     assert p.local_speech_stopped(1.6) == []  # its end (after the hangover) commits nothing
     assert p.phase is Phase.ASSISTANT_SPEAKING
@@ -212,7 +223,9 @@ def test_local_vad_mode_barge_in_then_the_new_turn():
     p.heard_voice(2.29)
     interrupted = p.tick(2.3)
     assert cmd.CancelResponse("resp_1") in sent(interrupted) and Interrupt("item_a") in interrupted
-    assert sent(p.local_speech_stopped(3.0)) == [cmd.CommitAudio()]  # the cancelled reply is still active
+    assert sent(p.local_speech_stopped(3.0)) == [
+        cmd.CommitAudio()
+    ]  # the cancelled reply is still active
 
 
 def test_push_to_talk_ignores_the_local_vad():
@@ -253,8 +266,10 @@ def test_a_typed_message_interrupts_the_reply_and_asks_for_a_new_one():
     typed = p.typed("Actually, in Celsius please")
     assert typed[0] == FlushPlayback()
     assert Interrupt("item_a") in typed
-    assert sent(typed) == [cmd.CancelResponse("resp_1"),
-                           cmd.SendText("Actually, in Celsius please")]  # create waits for the cancel
+    assert sent(typed) == [
+        cmd.CancelResponse("resp_1"),
+        cmd.SendText("Actually, in Celsius please"),
+    ]  # create waits for the cancel
     assert sent(p.on_event(ev.ResponseDone("resp_1", "cancelled"))) == [cmd.CreateResponse()]
 
 
@@ -286,7 +301,9 @@ def test_service_vad_modes_hold_the_mic_back_while_the_reply_plays(mode):
     """Whatever echo cancellation leaves of the reply must not reach the service's VAD."""
     p = policy(mode)
     assert StreamMic(False) in speak_reply(p)
-    assert StreamMic(False) not in p.on_event(ev.AudioDelta("resp_1", "item_a", b"\x00\x00"))  # once
+    assert StreamMic(False) not in p.on_event(
+        ev.AudioDelta("resp_1", "item_a", b"\x00\x00")
+    )  # once
     p.on_event(ev.ResponseDone("resp_1", "completed"))
     assert p.playback_drained() == [StreamMic(True, 0), PhaseChanged(Phase.LISTENING)]
 
@@ -352,7 +369,10 @@ def test_a_barge_in_on_a_reply_of_two_items_cuts_the_one_playing_and_the_one_que
     speak_reply(p, "resp_1", "item_a")
     p.on_event(ev.AudioDelta("resp_1", "item_b", b"\x00\x00" * 480))
     interrupted = p.on_event(ev.SpeechStarted("item_u", 0))
-    assert [a for a in interrupted if isinstance(a, Interrupt)] == [Interrupt("item_a"), Interrupt("item_b")]
+    assert [a for a in interrupted if isinstance(a, Interrupt)] == [
+        Interrupt("item_a"),
+        Interrupt("item_b"),
+    ]
 
 
 def test_an_item_that_played_in_full_is_not_cut():
@@ -368,7 +388,9 @@ def test_an_item_that_played_in_full_is_not_cut():
 
 
 @pytest.mark.parametrize("spoken_ms, confirmed", [(249, False), (250, True)])
-def test_a_barge_in_paused_before_the_speech_onset_is_confirmed_at_confirm_ms_not_before(spoken_ms, confirmed):
+def test_a_barge_in_paused_before_the_speech_onset_is_confirmed_at_confirm_ms_not_before(
+    spoken_ms, confirmed
+):
     """The loud onset pauses the reply 100 ms before the VAD hears speech: voice outlives the
     echo tail long before `confirm_ms` of speech; only the speech's own length confirms."""
     p = policy(Mode.SERVER_VAD, confirm_ms=250, echo_tail_ms=150, resume_after_ms=2000)
@@ -410,9 +432,18 @@ def test_the_phase_through_an_interruption_in_push_to_talk():
     assert p.phase is Phase.USER_SPEAKING
     trace += phases(p.release(3.0))
     trace += phases(speak_reply(p, "resp_2", "item_b"))
-    trace += phases(p.on_event(ev.ResponseDone("resp_2", "completed"))) + phases(p.playback_drained())
-    assert trace == [Phase.USER_SPEAKING, Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.USER_SPEAKING,
-                     Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.LISTENING]
+    trace += phases(p.on_event(ev.ResponseDone("resp_2", "completed"))) + phases(
+        p.playback_drained()
+    )
+    assert trace == [
+        Phase.USER_SPEAKING,
+        Phase.WAITING,
+        Phase.ASSISTANT_SPEAKING,
+        Phase.USER_SPEAKING,
+        Phase.WAITING,
+        Phase.ASSISTANT_SPEAKING,
+        Phase.LISTENING,
+    ]
 
 
 def test_the_phase_through_an_interruption_with_the_services_vad():
@@ -426,9 +457,18 @@ def test_the_phase_through_an_interruption_with_the_services_vad():
     assert p.phase is Phase.USER_SPEAKING  # the user is still talking
     trace += phases(p.on_event(ev.SpeechStopped("item_u2", 3000)))
     trace += phases(speak_reply(p, "resp_2", "item_b"))
-    trace += phases(p.on_event(ev.ResponseDone("resp_2", "completed"))) + phases(p.playback_drained())
-    assert trace == [Phase.USER_SPEAKING, Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.USER_SPEAKING,
-                     Phase.WAITING, Phase.ASSISTANT_SPEAKING, Phase.LISTENING]
+    trace += phases(p.on_event(ev.ResponseDone("resp_2", "completed"))) + phases(
+        p.playback_drained()
+    )
+    assert trace == [
+        Phase.USER_SPEAKING,
+        Phase.WAITING,
+        Phase.ASSISTANT_SPEAKING,
+        Phase.USER_SPEAKING,
+        Phase.WAITING,
+        Phase.ASSISTANT_SPEAKING,
+        Phase.LISTENING,
+    ]
 
 
 def test_a_reply_whose_audio_drained_before_its_end_arrived_gives_the_turn_back():

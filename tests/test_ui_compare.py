@@ -53,9 +53,15 @@ def open_compare(qtbot, controller, tmp_path):
     opened = []
 
     def make(settings: Settings | None = None, latency: dict | None = None) -> CompareWindow:
-        simulator = SimulatorConfig(model_latency_ms=latency or LATENCY, knobs=Knobs(audio_pace=0), record_events=False)
-        window = CompareWindow(settings or Settings(), controller.run_on_loop, simulator=simulator,
-                               prices_file=tmp_path / "no-prices.json")
+        simulator = SimulatorConfig(
+            model_latency_ms=latency or LATENCY, knobs=Knobs(audio_pace=0), record_events=False
+        )
+        window = CompareWindow(
+            settings or Settings(),
+            controller.run_on_loop,
+            simulator=simulator,
+            prices_file=tmp_path / "no-prices.json",
+        )
         qtbot.addWidget(window)
         window.show()
         opened.append(window)
@@ -83,7 +89,9 @@ def run_to_the_end(qtbot, window: CompareWindow) -> None:
     qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
 
 
-def test_beta_and_ga_fill_the_table_the_faster_one_wins_and_the_chart_shows_every_run(qtbot, open_compare, tmp_path, monkeypatch):
+def test_beta_and_ga_fill_the_table_the_faster_one_wins_and_the_chart_shows_every_run(
+    qtbot, open_compare, tmp_path, monkeypatch
+):
     window = open_compare()
     assert window.offline.isChecked()  # no profile with a key: the simulator is offered
     assert window.configs.specs() == ["Offline simulator"]  # starts from the active profile
@@ -103,9 +111,13 @@ def test_beta_and_ga_fill_the_table_the_faster_one_wins_and_the_chart_shows_ever
     assert [table.progress(label).value() for label in (BETA, GA)] == [2, 2]
     for key in ("first_audio", "done"):
         assert table.is_best(GA, key) and not table.is_best(BETA, key)  # 40 ms beats 700 ms
-        assert "–" in table.text(GA, key).splitlines()[1]  # the median, and the range over the two runs
+        assert (
+            "–" in table.text(GA, key).splitlines()[1]
+        )  # the median, and the range over the two runs
     cell = table.item(table.labels().index(GA), COLUMN["first_audio"])
-    assert cell.font().bold() and cell.background().color() != table.palette().color(QPalette.ColorRole.Base)
+    assert cell.font().bold() and cell.background().color() != table.palette().color(
+        QPalette.ColorRole.Base
+    )
     assert not table.item(table.labels().index(BETA), COLUMN["first_audio"]).data(BEST_ROLE)
     assert "This is the TalkApp simulator" in table.text(BETA, "transcript")
     assert table.text(GA, "cost").startswith("$") and "/" in table.text(GA, "tokens")
@@ -118,21 +130,32 @@ def test_beta_and_ga_fill_the_table_the_faster_one_wins_and_the_chart_shows_ever
 
     for kind in ("csv", "json"):  # through the buttons, with the save dialog answered
         path = tmp_path / f"comparison.{kind}"
-        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, path=path: (str(path), ""))
-        qtbot.mouseClick(window.csv_button if kind == "csv" else window.json_button, Qt.MouseButton.LeftButton)
+        monkeypatch.setattr(
+            QFileDialog, "getSaveFileName", lambda *args, path=path: (str(path), "")
+        )
+        qtbot.mouseClick(
+            window.csv_button if kind == "csv" else window.json_button, Qt.MouseButton.LeftButton
+        )
         assert window.status.text() == f"Saved to {path}."
     rows = list(csv.DictReader(io.StringIO((tmp_path / "comparison.csv").read_text())))
-    assert [(r["config"], r["dialect"], r["runs"]) for r in rows] == [(BETA, "beta", "2"), (GA, "ga", "2")]
+    assert [(r["config"], r["dialect"], r["runs"]) for r in rows] == [
+        (BETA, "beta", "2"),
+        (GA, "ga", "2"),
+    ]
     results = json.loads((tmp_path / "comparison.json").read_text())["results"]
     assert [r["config"] for r in results] == [BETA, GA]
     assert results[1]["timings_ms"]["first_audio"]["n"] == 2
 
     if os.environ.get("TALKAPP_UPDATE_SCREENSHOTS"):  # the README's picture of the Compare view
         window.resize(1180, 820)
-        window.grab().save(str(Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "compare.png"))
+        window.grab().save(
+            str(Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "compare.png")
+        )
 
 
-def test_a_failing_configuration_shows_its_error_in_its_row_and_the_other_completes(qtbot, open_compare, tmp_path):
+def test_a_failing_configuration_shows_its_error_in_its_row_and_the_other_completes(
+    qtbot, open_compare, tmp_path
+):
     window = open_compare()
     use_configs(window, "gpt-nope", "gpt-realtime-mini")
     folder = tmp_path / "20250101-120000-gpt-realtime"  # a recording folder is an utterance too
@@ -162,7 +185,9 @@ def test_a_failing_configuration_shows_its_error_in_its_row_and_the_other_comple
     assert {p.config for p in window.chart.points()} == {"gpt-realtime-mini"}
 
 
-def test_a_missing_key_fails_only_its_row_and_a_simulator_profile_still_runs(qtbot, open_compare, monkeypatch):
+def test_a_missing_key_fails_only_its_row_and_a_simulator_profile_still_runs(
+    qtbot, open_compare, monkeypatch
+):
     import keyring
     from keyring.backends import fail
 
@@ -190,9 +215,14 @@ def test_configurations_are_checked_as_they_are_typed(qtbot, open_compare):
     assert "auto, beta, ga" in configs.message.text() and not configs.add_button.isEnabled()
     configs.spec.clear()
     qtbot.keyClicks(configs.spec, "gpt-realtime-2,voice=marin")
-    assert configs.message.text() == "→ gpt-realtime-2 · GA (auto)" and configs.add_button.isEnabled()
+    assert (
+        configs.message.text() == "→ gpt-realtime-2 · GA (auto)" and configs.add_button.isEnabled()
+    )
     qtbot.keyClick(configs.spec, Qt.Key.Key_Return)
-    assert configs.specs() == ["Offline simulator", "gpt-realtime-2,voice=marin"] and configs.spec.text() == ""
+    assert (
+        configs.specs() == ["Offline simulator", "gpt-realtime-2,voice=marin"]
+        and configs.spec.text() == ""
+    )
     ready(qtbot, window)
 
     configs.list.item(1).setText("gpt-realtime-2,colour=blue")  # edited in place
@@ -242,8 +272,13 @@ def test_cancel_keeps_what_finished_and_drops_the_rest(qtbot, open_compare):
     assert window.run_button.isEnabled() and window.csv_button.isEnabled()
 
 
-def test_a_take_from_the_mic_is_compared_and_its_reply_plays_on_the_speaker(qtbot, open_compare, pulse):
-    audio = AudioSettings(input_device=DeviceKey("talkapp_mic", "ALSA"), output_device=DeviceKey("talkapp_speaker", "ALSA"))
+def test_a_take_from_the_mic_is_compared_and_its_reply_plays_on_the_speaker(
+    qtbot, open_compare, pulse
+):
+    audio = AudioSettings(
+        input_device=DeviceKey("talkapp_mic", "ALSA"),
+        output_device=DeviceKey("talkapp_speaker", "ALSA"),
+    )
     window = open_compare(dataclasses.replace(Settings(), audio=audio))
     use_configs(window, GA)
     picker = window.utterance
@@ -290,7 +325,11 @@ def test_the_headers_compare_button_opens_one_window(qtbot, controller):
     window.show()
     qtbot.mouseClick(window.header.compare_button, Qt.MouseButton.LeftButton)
     compare = window.compare_window
-    assert compare is not None and compare.isVisible() and compare.windowTitle() == "TalkApp — Compare models"
+    assert (
+        compare is not None
+        and compare.isVisible()
+        and compare.windowTitle() == "TalkApp — Compare models"
+    )
     qtbot.mouseClick(window.header.compare_button, Qt.MouseButton.LeftButton)
     assert window.compare_window is compare  # raised, not a second one
     compare.reject()

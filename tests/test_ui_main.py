@@ -6,10 +6,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from fake_keys import fake_key
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
-from fake_keys import fake_key
 from speech import silence, speak
 
 from talkapp.app import DesktopApp
@@ -84,10 +84,14 @@ def say_into_mic(qtbot, pulse, window, text: str) -> tuple[float, float]:
 
 def send_key(widget, kind: QEvent.Type, key=Qt.Key.Key_Space, auto_repeat=False) -> None:
     text = " " if key == Qt.Key.Key_Space else ""
-    QApplication.sendEvent(widget, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text, auto_repeat))
+    QApplication.sendEvent(
+        widget, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text, auto_repeat)
+    )
 
 
-def test_holding_the_button_drives_a_turn_and_the_transcript_shows_both_sides(qtbot, pulse, desktop):
+def test_holding_the_button_drives_a_turn_and_the_transcript_shows_both_sides(
+    qtbot, pulse, desktop
+):
     window = desktop().window
     assert window.windowTitle().startswith("TalkApp")
     assert window.banners.get("welcome") is not None  # first start: offered to add a key
@@ -157,10 +161,14 @@ def test_the_hotkey_types_into_the_message_box_and_never_talks_from_there(qtbot,
         send_key(QApplication.focusWidget(), QEvent.Type.KeyPress)
         send_key(QApplication.focusWidget(), QEvent.Type.KeyRelease)
     assert message.text() == "two words "
-    assert presses == [] and window.state is State.LISTENING and not window.talk.button.looks_pressed
+    assert (
+        presses == [] and window.state is State.LISTENING and not window.talk.button.looks_pressed
+    )
 
 
-def test_a_typed_message_is_sent_answered_copied_and_exported(qtbot, pulse, desktop, tmp_path, monkeypatch):
+def test_a_typed_message_is_sent_answered_copied_and_exported(
+    qtbot, pulse, desktop, tmp_path, monkeypatch
+):
     window = desktop().window
     wait_live(qtbot, window)
     message = window.transcript.message.edit
@@ -168,7 +176,10 @@ def test_a_typed_message_is_sent_answered_copied_and_exported(qtbot, pulse, desk
     qtbot.keyClick(message, Qt.Key.Key_Return)
     assert message.text() == ""
 
-    qtbot.waitUntil(lambda: any('You said: "Hello from the keyboard"' in r for r in replies(window)), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: any('You said: "Hello from the keyboard"' in r for r in replies(window)),
+        timeout=WAIT,
+    )
     user = [t for t in window.transcript.view.turns() if t.role == "user"]
     assert [t.text for t in user] == ["Hello from the keyboard"]
     qtbot.waitUntil(lambda: "tokens" in window.talk.last_reply.text(), timeout=WAIT)
@@ -178,7 +189,9 @@ def test_a_typed_message_is_sent_answered_copied_and_exported(qtbot, pulse, desk
     assert "**You**" in copied and copied.count("**Assistant**") == 1
     assert "Hello from the keyboard" in copied and 'You said: "Hello from the keyboard"' in copied
     exported = tmp_path / "conversation.md"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(exported), "Markdown (*.md)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *args: (str(exported), "Markdown (*.md)")
+    )
     qtbot.mouseClick(window.transcript.export_button, Qt.MouseButton.LeftButton)
     assert exported.read_text(encoding="utf-8") == copied
 
@@ -197,13 +210,19 @@ def test_hands_free_hears_a_turn_without_the_button(qtbot, pulse, desktop, tmp_p
 
     modes.vad.setFocus()
     qtbot.keyClick(modes.vad, Qt.Key.Key_Down)
-    assert window.settings.mode == "semantic_vad" == SettingsStore(tmp_path / "config").load().settings.mode
+    assert (
+        window.settings.mode
+        == "semantic_vad"
+        == SettingsStore(tmp_path / "config").load().settings.mode
+    )
     qtbot.mouseClick(modes.push_to_talk, Qt.MouseButton.LeftButton)
     assert window.settings.mode == "ptt" and not modes.vad.isEnabled()
 
 
 def test_the_dialect_label_follows_the_profile_and_the_model(qtbot, pulse, desktop, tmp_path):
-    preview = dataclasses.replace(simulator_profile(), name="Preview", model="gpt-4o-realtime-preview")
+    preview = dataclasses.replace(
+        simulator_profile(), name="Preview", model="gpt-4o-realtime-preview"
+    )
     app = desktop(Settings(profiles=(simulator_profile(), preview)))
     window = app.window
     wait_live(qtbot, window)
@@ -214,8 +233,13 @@ def test_the_dialect_label_follows_the_profile_and_the_model(qtbot, pulse, deskt
     qtbot.keyClick(picker, Qt.Key.Key_Down)  # the profile picker: pick "Preview"
     assert picker.currentText() == "Preview"
     assert window.header.model.text() == "gpt-4o-realtime-preview · beta (auto)"
-    qtbot.waitUntil(lambda: "session started · gpt-4o-realtime-preview · beta (auto)" in window.transcript.view.toPlainText(),
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: (
+            "session started · gpt-4o-realtime-preview · beta (auto)"
+            in window.transcript.view.toPlainText()
+        ),
+        timeout=WAIT,
+    )
     wait_live(qtbot, window)
     assert SettingsStore(tmp_path / "config").load().settings.active == "Preview"  # saved
 
@@ -223,14 +247,19 @@ def test_the_dialect_label_follows_the_profile_and_the_model(qtbot, pulse, deskt
     renamed = dataclasses.replace(preview, model="gpt-realtime-2")
     window.apply_settings(window.settings.with_profile(renamed, replacing="Preview"))
     assert window.header.model.text() == "gpt-realtime-2 · GA (auto)"
-    qtbot.waitUntil(lambda: "session started · gpt-realtime-2 · GA (auto)" in window.transcript.view.toPlainText(),
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: (
+            "session started · gpt-realtime-2 · GA (auto)" in window.transcript.view.toPlainText()
+        ),
+        timeout=WAIT,
+    )
     wait_live(qtbot, window)
     assert window.header.model.text() == "gpt-realtime-2 · GA (auto)"
 
 
-def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_transcript(qtbot, pulse, desktop, no_key,
-                                                                                     monkeypatch):
+def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_transcript(
+    qtbot, pulse, desktop, no_key, monkeypatch
+):
     # a custom endpoint's key comes from its own variable; this run only, refused before it is sent
     monkeypatch.setenv("TALKAPP_CUSTOM_API_KEY", fake_key("test-not-a-real-key"))
     window = desktop().window
@@ -240,8 +269,12 @@ def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_tran
     qtbot.waitUntil(lambda: any("Remember this" in r for r in replies(window)), timeout=WAIT)
     before = window.transcript.view.turns()
 
-    unreachable = ProviderProfile(name="Unreachable", provider="custom", base_url="ws://127.0.0.1:9/v1")
-    window.apply_settings(window.settings.with_profile(unreachable), reconnect=False)  # added, not yet active
+    unreachable = ProviderProfile(
+        name="Unreachable", provider="custom", base_url="ws://127.0.0.1:9/v1"
+    )
+    window.apply_settings(
+        window.settings.with_profile(unreachable), reconnect=False
+    )  # added, not yet active
     assert window.state in LIVE and window.banners.get("welcome") is None
     window.choose_profile("Unreachable")
     qtbot.waitUntil(lambda: window.state is State.ERROR, timeout=WAIT)
@@ -249,14 +282,24 @@ def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_tran
     banner = window.banners.get("connection")
     assert banner is not None and banner.level == "error" and "cannot reach" in banner.text
     assert [b.text() for b in banner.buttons] == ["&Reconnect", "Pro&file settings…"]
-    assert "Not connected" in window.talk.state_line.text() and window.header.state.text() == "Error"
+    assert (
+        "Not connected" in window.talk.state_line.text() and window.header.state.text() == "Error"
+    )
     assert window.transcript.view.turns() == before  # nothing lost
     assert not window.talk.button.live and window.talk.button.text() == "Connect to talk"
 
-    qtbot.mouseClick(banner.buttons[0], Qt.MouseButton.LeftButton)  # Reconnect: tries again, fails again
-    qtbot.waitUntil(lambda: window.state is State.ERROR and window.banners.get("connection") not in (None, banner),
-                    timeout=WAIT)
-    errors = [b for b in window.banners.findChildren(type(banner)) if b.isVisible() and b.level == "error"]
+    qtbot.mouseClick(
+        banner.buttons[0], Qt.MouseButton.LeftButton
+    )  # Reconnect: tries again, fails again
+    qtbot.waitUntil(
+        lambda: (
+            window.state is State.ERROR and window.banners.get("connection") not in (None, banner)
+        ),
+        timeout=WAIT,
+    )
+    errors = [
+        b for b in window.banners.findChildren(type(banner)) if b.isVisible() and b.level == "error"
+    ]
     assert errors == [window.banners.get("connection")]  # replaced, not stacked
     assert window.transcript.view.turns() == before
 
@@ -275,7 +318,9 @@ def settings_pages(monkeypatch):
     return opened
 
 
-def test_a_missing_key_offers_to_add_one_or_to_use_the_simulator(qtbot, pulse, desktop, no_key, settings_pages):
+def test_a_missing_key_offers_to_add_one_or_to_use_the_simulator(
+    qtbot, pulse, desktop, no_key, settings_pages
+):
     settings = Settings().with_profile(ProviderProfile(name="OpenAI"))
     window = desktop(dataclasses.replace(settings, active="OpenAI")).window
     qtbot.waitUntil(lambda: window.banners.get("connection") is not None, timeout=WAIT)
@@ -283,7 +328,10 @@ def test_a_missing_key_offers_to_add_one_or_to_use_the_simulator(qtbot, pulse, d
     banner = window.banners.get("connection")
     assert "No API key found" in banner.text and window.banners.get("welcome") is None
     assert [b.text() for b in banner.buttons] == ["&Add a key…", "Use the offline simu&lator"]
-    assert "needs an API key" in window.talk.state_line.text() and window.header.connect_button.text() == "&Connect"
+    assert (
+        "needs an API key" in window.talk.state_line.text()
+        and window.header.connect_button.text() == "&Connect"
+    )
 
     qtbot.mouseClick(banner.buttons[0], Qt.MouseButton.LeftButton)
     assert settings_pages == ["profiles"]
@@ -291,7 +339,10 @@ def test_a_missing_key_offers_to_add_one_or_to_use_the_simulator(qtbot, pulse, d
 
     qtbot.mouseClick(banner.buttons[1], Qt.MouseButton.LeftButton)
     wait_live(qtbot, window)
-    assert window.settings.active == SIMULATOR_PROFILE and window.header.profiles.currentText() == SIMULATOR_PROFILE
+    assert (
+        window.settings.active == SIMULATOR_PROFILE
+        and window.header.profiles.currentText() == SIMULATOR_PROFILE
+    )
     assert window.banners.get("connection") is None
     assert window.header.model.text() == "gpt-realtime · GA (auto)"
 
@@ -300,7 +351,9 @@ def test_a_short_press_explains_itself(qtbot, pulse, desktop):
     window = desktop().window
     wait_live(qtbot, window)
     button = window.talk.button
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(button.width() // 2, button.height() // 2))
+    qtbot.mouseClick(
+        button, Qt.MouseButton.LeftButton, pos=QPoint(button.width() // 2, button.height() // 2)
+    )
     qtbot.waitUntil(lambda: "too short" in window.talk.hint.text(), timeout=WAIT)
     assert window.talk.hint.isVisible() and window.transcript.view.turns() == []
 
@@ -308,8 +361,13 @@ def test_a_short_press_explains_itself(qtbot, pulse, desktop):
 def test_the_hotkey_follows_the_settings(qtbot, pulse, desktop):
     window = desktop().window
     wait_live(qtbot, window)
-    window.apply_settings(dataclasses.replace(window.settings, hotkeys=HotkeySettings(push_to_talk="F9")))
-    assert window.talk.button.text() == "Hold to talk\n(F9)" and "hold F9" in window.talk.state_line.text()
+    window.apply_settings(
+        dataclasses.replace(window.settings, hotkeys=HotkeySettings(push_to_talk="F9"))
+    )
+    assert (
+        window.talk.button.text() == "Hold to talk\n(F9)"
+        and "hold F9" in window.talk.state_line.text()
+    )
     view = window.transcript.view
     send_key(view, QEvent.Type.KeyPress)  # Space: no longer the talk key
     assert window.state is State.LISTENING and not window.talk.button.looks_pressed
@@ -320,12 +378,18 @@ def test_the_hotkey_follows_the_settings(qtbot, pulse, desktop):
     qtbot.waitUntil(lambda: window.state is not State.USER_SPEAKING, timeout=WAIT)
 
 
-def test_an_unreadable_settings_file_is_explained_and_the_app_runs_on_defaults(qtbot, pulse, desktop, tmp_path):
+def test_an_unreadable_settings_file_is_explained_and_the_app_runs_on_defaults(
+    qtbot, pulse, desktop, tmp_path
+):
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "settings.json").write_text("{ not json", encoding="utf-8")
     window = desktop().window
     banner = window.banners.get("settings")
-    assert banner is not None and "not valid JSON" in banner.text and "settings.json.unreadable-" in banner.text
+    assert (
+        banner is not None
+        and "not valid JSON" in banner.text
+        and "settings.json.unreadable-" in banner.text
+    )
     wait_live(qtbot, window)
     assert window.settings.active == SIMULATOR_PROFILE
 

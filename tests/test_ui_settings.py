@@ -16,6 +16,7 @@ import keyring
 import numpy as np
 import pytest
 from audio_server import RATE
+from fake_keys import fake_key
 from keyring.backends import fail
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
@@ -28,7 +29,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QWidget,
 )
-from fake_keys import fake_key
 from speech import silence, speak
 
 from talkapp.audio.devices import DeviceKey
@@ -53,13 +53,19 @@ class NoController:
 
 
 def with_openai(key_name: str = "ui-test") -> Settings:
-    return Settings().with_profile(ProviderProfile(name="OpenAI", model="gpt-realtime-2", key_name=key_name))
+    return Settings().with_profile(
+        ProviderProfile(name="OpenAI", model="gpt-realtime-2", key_name=key_name)
+    )
 
 
 @pytest.fixture
 def open_dialog(qtbot):
-    def make(settings: Settings, controller=None, page: str | None = None, session_keys=None) -> SettingsDialog:
-        dialog = SettingsDialog(settings, controller or NoController(), page=page, session_keys=session_keys)
+    def make(
+        settings: Settings, controller=None, page: str | None = None, session_keys=None
+    ) -> SettingsDialog:
+        dialog = SettingsDialog(
+            settings, controller or NoController(), page=page, session_keys=session_keys
+        )
         qtbot.addWidget(dialog)
         dialog.show()
         return dialog
@@ -98,6 +104,7 @@ def all_texts(root: QWidget) -> list[str]:
 
 
 # ---- the dialect line ----
+
 
 def test_the_resolved_dialect_follows_the_model_and_the_setting(qtbot, open_dialog):
     dialog = open_dialog(with_openai())
@@ -156,6 +163,7 @@ def test_an_openai_profile_pointed_elsewhere_warns_until_the_key_is_shared(qtbot
 
 # ---- editing and saving ----
 
+
 def test_an_edited_profile_is_saved_and_survives_a_restart(qtbot, open_dialog, tmp_path):
     dialog = open_dialog(with_openai())
     select(dialog, "OpenAI")
@@ -185,20 +193,32 @@ def test_an_edited_profile_is_saved_and_survives_a_restart(qtbot, open_dialog, t
     qtbot.keyClick(hotkeys.in_window, Qt.Key.Key_F8)
     hotkeys.global_on.setChecked(True)
     qtbot.mouseClick(hotkeys.global_key, Qt.MouseButton.LeftButton)
-    qtbot.keyClick(hotkeys.global_key, Qt.Key.Key_H,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(
+        hotkeys.global_key,
+        Qt.Key.Key_H,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
+    )
 
     with qtbot.waitSignal(dialog.settings_saved, timeout=WAIT) as saved:
-        qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton
+        )
     settings: Settings = saved.args[0]
     work = settings.active_profile()
-    assert settings.active == "Work" and [p.name for p in settings.profiles] == ["Offline simulator", "Work"]
+    assert settings.active == "Work" and [p.name for p in settings.profiles] == [
+        "Offline simulator",
+        "Work",
+    ]
     assert (work.model, work.api, work.key_name) == ("gpt-realtime-mini", "ga", "ui-test")
     assert work.session.voice == "cedar" and work.session.instructions == "Answer briefly."
     assert work.session.turn_detection == TurnDetection(kind="semantic_vad", eagerness="high")
     assert work.session.transcription_model is None and work.session.reasoning_effort == "low"
-    assert settings.audio == AudioSettings(echo="headset", vad_aggressiveness=3, silence_ms=800, block_ms=20)
-    assert settings.hotkeys == HotkeySettings(push_to_talk="F8", global_push_to_talk="<ctrl>+<alt>+h")
+    assert settings.audio == AudioSettings(
+        echo="headset", vad_aggressiveness=3, silence_ms=800, block_ms=20
+    )
+    assert settings.hotkeys == HotkeySettings(
+        push_to_talk="F8", global_push_to_talk="<ctrl>+<alt>+h"
+    )
     assert not dialog.isVisible()
 
     SettingsStore(tmp_path).save(settings)
@@ -220,7 +240,12 @@ def test_profiles_are_added_duplicated_and_removed_but_not_the_offline_one(qtbot
     qtbot.mouseClick(page.duplicate_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
     profiles = page.profiles()
-    assert [p.name for p in profiles] == ["Offline simulator", "OpenAI", "OpenAI (copy)", "New profile"]
+    assert [p.name for p in profiles] == [
+        "Offline simulator",
+        "OpenAI",
+        "OpenAI (copy)",
+        "New profile",
+    ]
     assert profiles[2].key_name == "ui-test"  # a duplicate shares its original's key
     assert profiles[3].key_name not in {"ui-test", ""}  # a new profile never overwrites another's
     assert dialog.focusWidget() is page.form.name  # ready to type the new profile's name
@@ -255,7 +280,10 @@ def test_bad_input_is_refused_with_a_clear_message(qtbot, open_dialog):
 
     retype(qtbot, form.name, "Lab")
     retype(qtbot, form.base_url, "ftp://lab.example/v1")
-    assert "must start with https:// or wss://" in dialog.error.text() and "“ftp://”" in dialog.error.text()
+    assert (
+        "must start with https:// or wss://" in dialog.error.text()
+        and "“ftp://”" in dialog.error.text()
+    )
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert emitted == []
 
@@ -291,11 +319,13 @@ def test_hotkeys_are_captured_from_the_keyboard_alone(qtbot, open_dialog):
     assert combo.capturing
     qtbot.keyClick(combo, Qt.Key.Key_F9, Qt.KeyboardModifier.ControlModifier)
     assert combo.value() == "<ctrl>+<f9>" and combo.text() == "Ctrl+F9"
-    assert dialog.current_settings().hotkeys == HotkeySettings(push_to_talk="Shift+F9",
-                                                               global_push_to_talk="<ctrl>+<f9>")
+    assert dialog.current_settings().hotkeys == HotkeySettings(
+        push_to_talk="Shift+F9", global_push_to_talk="<ctrl>+<f9>"
+    )
 
 
 # ---- the API key ----
+
 
 @pytest.fixture
 def no_env_key(monkeypatch):
@@ -306,8 +336,9 @@ def key_status(dialog: SettingsDialog) -> str:
     return dialog.profiles.key.status.text()
 
 
-def test_a_saved_key_goes_to_the_secret_service_and_nowhere_else(qtbot, open_dialog, secret_service, no_env_key,
-                                                                  tmp_path):
+def test_a_saved_key_goes_to_the_secret_service_and_nowhere_else(
+    qtbot, open_dialog, secret_service, no_env_key, tmp_path
+):
     delete_api_key("ui-test")
     dialog = open_dialog(with_openai())
     select(dialog, "OpenAI")
@@ -323,7 +354,9 @@ def test_a_saved_key_goes_to_the_secret_service_and_nowhere_else(qtbot, open_dia
     assert box.forget_button.isEnabled()
 
     with qtbot.waitSignal(dialog.settings_saved, timeout=WAIT) as saved:
-        qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Apply), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            dialog.buttons.button(dialog.buttons.StandardButton.Apply), Qt.MouseButton.LeftButton
+        )
     assert not any(SECRET in text for text in all_texts(dialog))
     store = SettingsStore(tmp_path)
     store.save(saved.args[0])
@@ -336,7 +369,9 @@ def test_a_saved_key_goes_to_the_secret_service_and_nowhere_else(qtbot, open_dia
     delete_api_key("ui-test")
 
 
-def test_a_typed_key_is_stored_by_ok_and_cancel_forgets_it(qtbot, open_dialog, secret_service, no_env_key):
+def test_a_typed_key_is_stored_by_ok_and_cancel_forgets_it(
+    qtbot, open_dialog, secret_service, no_env_key
+):
     delete_api_key("ui-test")
     dialog = open_dialog(with_openai())
     select(dialog, "OpenAI")
@@ -350,14 +385,17 @@ def test_a_typed_key_is_stored_by_ok_and_cancel_forgets_it(qtbot, open_dialog, s
     select(dialog, "Offline simulator")  # the typed key stays with its profile, not in the field
     assert dialog.profiles.key.field.text() == ""
     with qtbot.waitSignal(dialog.settings_saved, timeout=WAIT):
-        qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton
+        )
     assert keyring.get_password(KEYRING_SERVICE, "ui-test") == SECRET
     assert not any(SECRET in text for text in all_texts(dialog))
     delete_api_key("ui-test")
 
 
-def test_without_a_keyring_the_pane_explains_the_session_only_fallback(qtbot, open_dialog, monkeypatch,
-                                                                        no_env_key, tmp_path):
+def test_without_a_keyring_the_pane_explains_the_session_only_fallback(
+    qtbot, open_dialog, monkeypatch, no_env_key, tmp_path
+):
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
@@ -374,15 +412,21 @@ def test_without_a_keyring_the_pane_explains_the_session_only_fallback(qtbot, op
         qtbot.mouseClick(box.session_button, Qt.MouseButton.LeftButton)
         assert keys.get("OPENAI_API_KEY") == SECRET  # in the app's memory,
         assert "OPENAI_API_KEY" not in os.environ  # not in the environment child processes inherit
-        assert "for this session only" in key_status(dialog) and "not saved anywhere" in key_status(dialog)
+        assert "for this session only" in key_status(dialog) and "not saved anywhere" in key_status(
+            dialog
+        )
         assert not any(SECRET in text for text in all_texts(dialog))
         select(dialog, "Offline simulator")
         select(dialog, "OpenAI")  # looked up again: the session's key counts
-        qtbot.waitUntil(lambda: "OPENAI_API_KEY is set, so this session can connect" in key_status(dialog),
-                        timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: "OPENAI_API_KEY is set, so this session can connect" in key_status(dialog),
+            timeout=WAIT,
+        )
 
         with qtbot.waitSignal(dialog.settings_saved, timeout=WAIT) as saved:
-            qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
+            qtbot.mouseClick(
+                dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton
+            )
         store = SettingsStore(tmp_path)
         store.save(saved.args[0])
         assert SECRET not in store.path.read_text()
@@ -392,9 +436,15 @@ def test_without_a_keyring_the_pane_explains_the_session_only_fallback(qtbot, op
 
 # ---- the connection test ----
 
-def test_the_connection_test_reports_in_plain_words_without_blocking(qtbot, open_dialog, no_env_key):
-    settings = Settings().with_profile(ProviderProfile(name="Nowhere", provider="custom",
-                                                       base_url="ws://127.0.0.1:9/v1", key_name="nowhere"))
+
+def test_the_connection_test_reports_in_plain_words_without_blocking(
+    qtbot, open_dialog, no_env_key
+):
+    settings = Settings().with_profile(
+        ProviderProfile(
+            name="Nowhere", provider="custom", base_url="ws://127.0.0.1:9/v1", key_name="nowhere"
+        )
+    )
     controller = Controller(settings, lambda event: None)
     ticks = []
     timer = QTimer()
@@ -409,7 +459,10 @@ def test_the_connection_test_reports_in_plain_words_without_blocking(qtbot, open
         assert box.result.text() == TESTING and not box.test_button.isEnabled()
         with qtbot.waitSignal(box.test_finished, timeout=WAIT) as finished:
             pass
-        assert finished.args[0].startswith("✓ Connected in") and "gpt-realtime · GA (auto)" in finished.args[0]
+        assert (
+            finished.args[0].startswith("✓ Connected in")
+            and "gpt-realtime · GA (auto)" in finished.args[0]
+        )
         assert box.result.text() == finished.args[0] and box.test_button.isEnabled()
         assert ticks  # the event loop kept running while the test ran
 
@@ -427,7 +480,9 @@ def test_the_connection_test_reports_in_plain_words_without_blocking(qtbot, open
 
 
 def test_a_bad_url_is_not_tested_but_explained(qtbot, open_dialog):
-    settings = Settings().with_profile(ProviderProfile(name="Typo", provider="custom", base_url="api.example.com"))
+    settings = Settings().with_profile(
+        ProviderProfile(name="Typo", provider="custom", base_url="api.example.com")
+    )
     dialog = open_dialog(settings)
     select(dialog, "Typo")
     box = dialog.profiles.key
@@ -445,6 +500,7 @@ def test_the_stored_openai_key_is_not_tested_against_another_host(qtbot, open_di
 
 
 # ---- audio ----
+
 
 def choose(combo: QComboBox, text: str) -> None:
     index = combo.findText(text)
@@ -469,7 +525,9 @@ def test_the_audio_tab_lists_the_sound_servers_devices(audio_dialog):
     choose(page.input, "talkapp_mic (ALSA)")
     choose(page.output, "talkapp_speaker (ALSA)")
     audio = audio_dialog.current_settings().audio
-    assert audio.input_device.name == "talkapp_mic" and audio.output_device.name == "talkapp_speaker"
+    assert (
+        audio.input_device.name == "talkapp_mic" and audio.output_device.name == "talkapp_speaker"
+    )
 
 
 def test_the_mic_meter_moves_with_speech_on_the_virtual_mic(qtbot, audio_dialog, pulse):
@@ -477,12 +535,16 @@ def test_the_mic_meter_moves_with_speech_on_the_virtual_mic(qtbot, audio_dialog,
     choose(page.input, "talkapp_mic (ALSA)")
     qtbot.mouseClick(page.mic_button, Qt.MouseButton.LeftButton)
     assert page.meter.value() == page.meter.minimum()  # silence on the virtual mic
-    player = pulse.feed_mic(np.concatenate([speak("Testing the microphone, one two three."), silence(0.3)]))
+    player = pulse.feed_mic(
+        np.concatenate([speak("Testing the microphone, one two three."), silence(0.3)])
+    )
     try:
         qtbot.waitUntil(lambda: page.meter.value() > -40, timeout=WAIT)
         assert page.meter_label.text().endswith("dBFS")
         qtbot.waitUntil(lambda: player.poll() is not None, timeout=WAIT)
-        qtbot.waitUntil(lambda: page.meter.value() == page.meter.minimum(), timeout=WAIT)  # and falls again
+        qtbot.waitUntil(
+            lambda: page.meter.value() == page.meter.minimum(), timeout=WAIT
+        )  # and falls again
     finally:
         player.wait(10)
         with qtbot.waitSignal(page.mic_test_ended, timeout=WAIT) as ended:
@@ -512,7 +574,9 @@ def test_the_test_tone_is_heard_on_the_virtual_speaker(qtbot, audio_dialog, puls
 
 def test_a_device_that_is_gone_is_kept_and_its_test_explains(qtbot, open_dialog, pulse):
     headset = DeviceKey("USB Headset", "ALSA")
-    dialog = open_dialog(dataclasses.replace(Settings(), audio=AudioSettings(output_device=headset)), page="audio")
+    dialog = open_dialog(
+        dataclasses.replace(Settings(), audio=AudioSettings(output_device=headset)), page="audio"
+    )
     page = dialog.audio
     qtbot.waitUntil(lambda: page.output.findText("talkapp_speaker (ALSA)") >= 0, timeout=WAIT)
     assert page.output.currentText() == "USB Headset (ALSA) — not connected"
@@ -541,7 +605,9 @@ def test_recording_is_off_by_default_and_its_folder_is_shown_and_saved(qtbot, tm
     qtbot.addWidget(dialog)
     page = dialog.recording
     assert dialog.tabs.currentWidget() is page
-    assert not page.enabled.isChecked() and not page.folder.isEnabled() and not page.browse.isEnabled()
+    assert (
+        not page.enabled.isChecked() and not page.folder.isEnabled() and not page.browse.isEnabled()
+    )
     assert "TalkApp recordings" in page.folder.placeholderText()  # where it would go, shown
     labels = [w for w in page.findChildren(QLabel) if w.buddy() is page.folder]
     assert [w.text() for w in labels] == ["&Folder:"]  # Alt+F reaches the field
@@ -555,7 +621,9 @@ def test_recording_is_off_by_default_and_its_folder_is_shown_and_saved(qtbot, tm
         qtbot.mouseClick(page.open, Qt.MouseButton.LeftButton)
     finally:
         QDesktopServices.unsetUrlHandler("file")
-    assert (tmp_path / "rec").is_dir() and opened.urls == [QUrl.fromLocalFile(str(tmp_path / "rec"))]
+    assert (tmp_path / "rec").is_dir() and opened.urls == [
+        QUrl.fromLocalFile(str(tmp_path / "rec"))
+    ]
     saved = dialog.current_settings()
     assert saved.recordings_folder() == tmp_path / "rec"
     SettingsStore(tmp_path).save(saved)

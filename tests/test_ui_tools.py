@@ -25,7 +25,9 @@ from talkapp.ui.main.approval import ApprovalPrompt
 from talkapp.ui.main.transcript_view import TranscriptView
 
 DOCS = McpServerSettings("docs", "https://mcp.example.invalid/mcp", approval="always")
-desktop = test_ui_main.desktop  # fixtures shared with the main window's and the settings pane's tests
+desktop = (
+    test_ui_main.desktop
+)  # fixtures shared with the main window's and the settings pane's tests
 open_dialog = test_ui_settings.open_dialog
 
 
@@ -48,29 +50,52 @@ def wait_said_and_ended(qtbot, window, words: str, times: int) -> None:
 
 # ---- cards ----
 
+
 def test_tool_cards_show_in_the_transcript_and_in_its_export(qtbot):
     view = TranscriptView()
     qtbot.addWidget(view)
     card = ToolCard("call_1", "function", "get_weather", arguments='{"city": "Par', at=1.0)
     view.show_card(card)
     assert "get_weather" in view.toPlainText() and "asking…" in view.toPlainText()
-    view.show_card(dataclasses.replace(card, arguments='{"city": "Paris"}', status="done",
-                                       result='{"temp_c": 18}', duration_ms=42.0))
-    view.show_card(ToolCard("mcp_1", "mcp", "search", "docs", "{}", "failed", error="http error 502: bad gateway"))
-    view.show_card(ToolCard("mcpl_1", "mcp_list", "docs", "docs", status="done", result="search, fetch"))
+    view.show_card(
+        dataclasses.replace(
+            card,
+            arguments='{"city": "Paris"}',
+            status="done",
+            result='{"temp_c": 18}',
+            duration_ms=42.0,
+        )
+    )
+    view.show_card(
+        ToolCard(
+            "mcp_1", "mcp", "search", "docs", "{}", "failed", error="http error 502: bad gateway"
+        )
+    )
+    view.show_card(
+        ToolCard("mcpl_1", "mcp_list", "docs", "docs", status="done", result="search, fetch")
+    )
     text = view.toPlainText()
     assert text.count("get_weather") == 1  # changed in place, not appended
-    assert 'get_weather({"city": "Paris"})' in text and '→ {"temp_c": 18}' in text and "42 ms" in text
+    assert (
+        'get_weather({"city": "Paris"})' in text and '→ {"temp_c": 18}' in text and "42 ms" in text
+    )
     assert "docs · search" in text and "✗ http error 502: bad gateway" in text
     assert "MCP server “docs” offers search, fetch" in text
     exported = view.as_markdown()
     assert '> 🔧 `get_weather({"city": "Paris"})` — done, 42 ms: {"temp_c": 18}' in exported
-    assert [c.name for c in view.cards()] == ["get_weather", "search", "docs"] and view.turns() == []
+    assert [c.name for c in view.cards()] == [
+        "get_weather",
+        "search",
+        "docs",
+    ] and view.turns() == []
 
 
 # ---- the app ----
 
-def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qtbot, pulse, desktop, tmp_path):
+
+def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(
+    qtbot, pulse, desktop, tmp_path
+):
     app = desktop(Settings(tools=ToolSettings(mcp_servers=(DOCS,))))
     window = app.window
     wait_live(qtbot, window)
@@ -81,7 +106,8 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
     prompt = window.approvals.prompt(request_id)
     assert "“docs” wants to run search with" in prompt.label.text() and window.approvals.isVisible()
     assert json.loads(prompt.arguments.toPlainText()) == json.loads(
-        next(c for c in window.transcript.view.cards() if c.kind == "mcp_approval").arguments)
+        next(c for c in window.transcript.view.cards() if c.kind == "mcp_approval").arguments
+    )
     # Non-blocking: the reply that asked ends (its response.done may land just after the
     # prompt shows) and the conversation goes on while the question waits.
     qtbot.waitUntil(lambda: window.state.value == "listening", timeout=WAIT)
@@ -100,14 +126,19 @@ def test_an_approval_prompt_answers_and_a_remembered_choice_applies_next_time(qt
     wait_said_and_ended(qtbot, window, "was not approved", 1)
     remembered = (RememberedApproval("docs", "search", False, DOCS.url),)
     assert window.settings.tools.remembered == remembered
-    assert SettingsStore(tmp_path / "config").load().settings.tools.remembered == remembered  # saved
+    assert (
+        SettingsStore(tmp_path / "config").load().settings.tools.remembered == remembered
+    )  # saved
 
     type_message(qtbot, window, "And search the docs a third time")
     wait_said_and_ended(qtbot, window, "was not approved", 2)
     assert window.approvals.pending() == []  # answered without asking
     approvals = [c for c in window.transcript.view.cards() if c.kind == "mcp_approval"]
     assert [(c.status, c.note) for c in approvals] == [
-        ("approved", ""), ("denied", "remembered from now on"), ("denied", "remembered")]
+        ("approved", ""),
+        ("denied", "remembered from now on"),
+        ("denied", "remembered"),
+    ]
 
 
 def test_the_clipboard_tool_asks_at_each_call_until_always_allowed(qtbot, pulse, desktop):
@@ -122,8 +153,9 @@ def test_the_clipboard_tool_asks_at_each_call_until_always_allowed(qtbot, pulse,
     assert "read your clipboard" in prompt.label.text()
     assert prompt.remember.text() == "Al&ways allow"
     qtbot.mouseClick(prompt.deny_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: said_times(window, "declined to share the clipboard") == 1,
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: said_times(window, "declined to share the clipboard") == 1, timeout=WAIT
+    )
     assert "milk" not in window.transcript.view.as_markdown()
 
     # Allowed this once: read this once, and asked again next time.
@@ -146,7 +178,9 @@ def test_the_clipboard_tool_asks_at_each_call_until_always_allowed(qtbot, pulse,
     qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 3, timeout=WAIT)
     assert window.approvals.pending() == []
     last = window.transcript.view.cards()[-1]
-    assert last.status == "done" and json.loads(last.result) == {"text": "the shopping list: milk, eggs"}
+    assert last.status == "done" and json.loads(last.result) == {
+        "text": "the shopping list: milk, eggs"
+    }
     assert window.transcript.view.as_markdown().count("session started") == 1  # no new session
 
 
@@ -174,12 +208,19 @@ def test_a_clipboard_not_allowed_and_not_asked_for_is_refused(qtbot, pulse, desk
 
 # ---- the Tools & MCP tab ----
 
-def test_the_tools_tab_keeps_servers_in_the_settings_and_header_values_in_the_keyring(qtbot, open_dialog, secret_service):
+
+def test_the_tools_tab_keeps_servers_in_the_settings_and_header_values_in_the_keyring(
+    qtbot, open_dialog, secret_service
+):
     dialog = open_dialog(Settings(), page="tools")
     page = dialog.tools
     assert dialog.tabs.currentWidget() is page
     assert any("only GA-dialect sessions can use them" in t for t in all_texts(page))
-    assert page.clock.isChecked() and page.calculator.isChecked() and not page.clipboard_allowed.isChecked()
+    assert (
+        page.clock.isChecked()
+        and page.calculator.isChecked()
+        and not page.clipboard_allowed.isChecked()
+    )
     page.clipboard_allowed.setChecked(True)
     page.calculator.setChecked(False)
 
@@ -196,24 +237,42 @@ def test_the_tools_tab_keeps_servers_in_the_settings_and_header_values_in_the_ke
     qtbot.keyClicks(server.value, "Bearer ui-s3cret")
     assert ok.isEnabled()
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
-    assert page.servers.count() == 1 and "docs — https://mcp.example.invalid/mcp" in page.servers.item(0).text()
+    assert (
+        page.servers.count() == 1
+        and "docs — https://mcp.example.invalid/mcp" in page.servers.item(0).text()
+    )
 
     with qtbot.waitSignal(dialog.settings_saved, timeout=WAIT) as saved:
-        qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Apply), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            dialog.buttons.button(dialog.buttons.StandardButton.Apply), Qt.MouseButton.LeftButton
+        )
     tools = saved.args[0].tools
     (docs,) = tools.mcp_servers
-    assert (docs.label, docs.allowed_tools, docs.approval, docs.auth_header) == ("docs", ("search", "fetch"), "always", "Authorization")
+    assert (docs.label, docs.allowed_tools, docs.approval, docs.auth_header) == (
+        "docs",
+        ("search", "fetch"),
+        "always",
+        "Authorization",
+    )
     assert tools.clipboard_allowed and not tools.calculator
-    assert has_header_value(docs.secret_name) and "ui-s3cret" not in json.dumps(dataclasses.asdict(tools))
-    assert not any("ui-s3cret" in t for t in all_texts(dialog))  # typed, stored, and gone from the widgets
+    assert has_header_value(docs.secret_name) and "ui-s3cret" not in json.dumps(
+        dataclasses.asdict(tools)
+    )
+    assert not any(
+        "ui-s3cret" in t for t in all_texts(dialog)
+    )  # typed, stored, and gone from the widgets
 
     page.servers.setCurrentRow(0)
     qtbot.mouseClick(page.edit_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "stored in the keyring" in page.dialog.value.placeholderText(), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: "stored in the keyring" in page.dialog.value.placeholderText(), timeout=WAIT
+    )
     page.dialog.reject()
     qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(dialog.settings_saved, timeout=WAIT) as saved:
-        qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            dialog.buttons.button(dialog.buttons.StandardButton.Ok), Qt.MouseButton.LeftButton
+        )
     assert saved.args[0].tools.mcp_servers == ()
     assert not has_header_value(docs.secret_name)  # a removed server's value is forgotten
 
@@ -232,10 +291,13 @@ def test_an_approval_prompt_shows_the_whole_arguments_as_plain_text(qtbot):
 
 
 def test_each_remembered_answer_is_listed_with_its_url_and_can_be_forgotten(qtbot, open_dialog):
-    answers = (RememberedApproval("docs", "search", True, DOCS.url),
-               RememberedApproval("docs", "fetch", False, DOCS.url))
-    dialog = open_dialog(Settings(tools=ToolSettings(mcp_servers=(DOCS,), remembered=answers)),
-                         page="tools")
+    answers = (
+        RememberedApproval("docs", "search", True, DOCS.url),
+        RememberedApproval("docs", "fetch", False, DOCS.url),
+    )
+    dialog = open_dialog(
+        Settings(tools=ToolSettings(mcp_servers=(DOCS,), remembered=answers)), page="tools"
+    )
     page = dialog.tools
     items = [page.remembered_list.item(i).text() for i in range(page.remembered_list.count())]
     assert items == [f"Allow search on “docs” ({DOCS.url})", f"Deny fetch on “docs” ({DOCS.url})"]

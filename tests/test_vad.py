@@ -7,12 +7,10 @@ Speech comes from tests/speech.py (espeak-ng through sox).
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from speech import silence, speak
 
 from talkapp.audio.pcm import resample
@@ -80,11 +78,15 @@ def test_the_last_voiced_sample_stops_moving_with_the_voice_before_the_stop_edge
     stops counting as soon as it is gone."""
     detector = SpeechDetector(hangover_ms=500)
     assert detector.voice_end_sample == 0
-    first_end = energy_segments(recording, bridge_ms=500)[0][1] * RATE // 1000  # where the voice ends
-    detector.feed(recording[:first_end + RATE // 10])  # 100 ms after the first utterance
+    first_end = (
+        energy_segments(recording, bridge_ms=500)[0][1] * RATE // 1000
+    )  # where the voice ends
+    detector.feed(recording[: first_end + RATE // 10])  # 100 ms after the first utterance
     assert detector.speaking  # the state is still "speech" (500 ms hangover)
-    assert abs(detector.voice_end_sample - first_end) <= RATE * 60 // 1000  # but the voice ended there
-    edges = detector.feed(recording[first_end + RATE // 10:first_end + RATE])
+    assert (
+        abs(detector.voice_end_sample - first_end) <= RATE * 60 // 1000
+    )  # but the voice ended there
+    edges = detector.feed(recording[first_end + RATE // 10 : first_end + RATE])
     assert [e.started for e in edges] == [False] and edges[0].sample == detector.voice_end_sample
 
 

@@ -16,8 +16,18 @@ def _tone(rate, seconds=0.5, freq=440.0):
 
 
 def _write_raw_wav(path, tag, channels, rate, bits, frames: bytes):
-    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * channels * bits // 8, channels * bits // 8, bits)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(frames)) + frames
+    fmt = struct.pack(
+        "<HHIIHH", tag, channels, rate, rate * channels * bits // 8, channels * bits // 8, bits
+    )
+    body = (
+        b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(frames))
+        + frames
+    )
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
 
 
@@ -34,19 +44,41 @@ def test_stereo_44k1_16bit_becomes_24k_mono(tmp_path):
     assert abs(np.argmax(spectrum) * 24000 / samples.size - 440) < 5  # the tone survives resampling
 
 
-@pytest.mark.parametrize("tag, bits, encode", [
-    (1, 8, lambda x: (np.round(x * 127) + 128).astype(np.uint8).tobytes()),
-    (1, 24, lambda x: b"".join(int(v).to_bytes(3, "little", signed=True) for v in np.round(x * 8388607))),
-    (1, 32, lambda x: np.round(x * 2147483647).astype("<i4").tobytes()),
-    (3, 32, lambda x: x.astype("<f4").tobytes()),
-    (0xFFFE, 16, None),
-])
+@pytest.mark.parametrize(
+    "tag, bits, encode",
+    [
+        (1, 8, lambda x: (np.round(x * 127) + 128).astype(np.uint8).tobytes()),
+        (
+            1,
+            24,
+            lambda x: b"".join(
+                int(v).to_bytes(3, "little", signed=True) for v in np.round(x * 8388607)
+            ),
+        ),
+        (1, 32, lambda x: np.round(x * 2147483647).astype("<i4").tobytes()),
+        (3, 32, lambda x: x.astype("<f4").tobytes()),
+        (0xFFFE, 16, None),
+    ],
+)
 def test_sample_formats(tmp_path, tag, bits, encode):
     x = _tone(16000, 0.1)
     if tag == 0xFFFE:  # WAVE_FORMAT_EXTENSIBLE around 16-bit PCM
         frames = float_to_pcm16(x)
-        fmt = struct.pack("<HHIIHH", 0xFFFE, 1, 16000, 32000, 2, 16) + struct.pack("<HHI", 22, 16, 4) + struct.pack("<H", 1) + bytes(14)
-        body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(frames)) + frames
+        fmt = (
+            struct.pack("<HHIIHH", 0xFFFE, 1, 16000, 32000, 2, 16)
+            + struct.pack("<HHI", 22, 16, 4)
+            + struct.pack("<H", 1)
+            + bytes(14)
+        )
+        body = (
+            b"WAVE"
+            + b"fmt "
+            + struct.pack("<I", len(fmt))
+            + fmt
+            + b"data"
+            + struct.pack("<I", len(frames))
+            + frames
+        )
         (tmp_path / "x.wav").write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
     else:
         _write_raw_wav(tmp_path / "x.wav", tag, 1, 16000, bits, encode(x))
@@ -61,11 +93,14 @@ def test_round_trip_at_wire_rate_is_exact(tmp_path):
     assert read_wav_for_wire(tmp_path / "o.wav") == pcm
 
 
-@pytest.mark.parametrize("content, says", [
-    (b"", "not a WAV file"),
-    (b"RIFF\x04\x00\x00\x00WAVE", "missing fmt chunk"),
-    (b"ID3\x03hello this is an mp3", "not a WAV file"),
-])
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"", "not a WAV file"),
+        (b"RIFF\x04\x00\x00\x00WAVE", "missing fmt chunk"),
+        (b"ID3\x03hello this is an mp3", "not a WAV file"),
+    ],
+)
 def test_unusable_files_are_explained(tmp_path, content, says):
     (tmp_path / "bad.wav").write_bytes(content)
     with pytest.raises(WavError, match=says):
@@ -88,4 +123,6 @@ def test_resampling_keeps_speech_band_and_removes_what_cannot_be_represented():
     y = resample(x, 48000, 24000)
     spectrum = np.abs(np.fft.rfft(y[100:-100]))
     freqs = np.fft.rfftfreq(y[100:-100].size, 1 / 24000)
-    assert spectrum[np.argmin(np.abs(freqs - 1000))] > 100 * spectrum[np.argmin(np.abs(freqs - 9000))]
+    assert (
+        spectrum[np.argmin(np.abs(freqs - 1000))] > 100 * spectrum[np.argmin(np.abs(freqs - 9000))]
+    )

@@ -10,10 +10,10 @@ import json
 import numpy as np
 import pytest
 from engine_harness import running_engines
+from fake_keys import fake_key
 from speech import silence, speak
 from test_cli_say import talkapp
 
-from fake_keys import fake_key
 from talkapp.session import engine_events as out
 from talkapp.session.turns import Mode
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig

@@ -6,10 +6,16 @@ import pathlib
 
 from PyInstaller.utils.hooks.qt import add_qt6_dependencies
 
-_spec = importlib.util.spec_from_file_location("talkapp_bundle", pathlib.Path(__file__).resolve().parents[1] / "bundle.py")
+_spec = importlib.util.spec_from_file_location(
+    "talkapp_bundle", pathlib.Path(__file__).resolve().parents[1] / "bundle.py"
+)
 bundle = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bundle)
 
 hiddenimports, binaries, datas = add_qt6_dependencies(__file__)
-binaries = [(src, dest) for src, dest in binaries if bundle.qt_file_kept(f"{dest}/{pathlib.Path(src).name}")]
-datas = [(src, dest) for src, dest in datas if bundle.qt_file_kept(f"{dest}/{pathlib.Path(src).name}")]
+binaries = [
+    (src, dest) for src, dest in binaries if bundle.qt_file_kept(f"{dest}/{pathlib.Path(src).name}")
+]
+datas = [
+    (src, dest) for src, dest in datas if bundle.qt_file_kept(f"{dest}/{pathlib.Path(src).name}")
+]

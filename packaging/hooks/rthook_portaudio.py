@@ -13,8 +13,15 @@ def _bundled_portaudio():
         return None  # the user asked sounddevice for its ASIO build: let it choose
     candidates = [os.path.join(root, "libportaudio.so.2")]  # Linux: the system library, copied
     wheel = os.path.join(root, "_sounddevice_data", "portaudio-binaries")  # macOS, Windows wheels
-    candidates += [os.path.join(wheel, name) for name in
-                   ("libportaudio.dylib", "libportaudio64bit.dll", "libportaudioarm64.dll", "libportaudio32bit.dll")]
+    candidates += [
+        os.path.join(wheel, name)
+        for name in (
+            "libportaudio.dylib",
+            "libportaudio64bit.dll",
+            "libportaudioarm64.dll",
+            "libportaudio32bit.dll",
+        )
+    ]
     return next((path for path in candidates if os.path.isfile(path)), None)
 
 

@@ -44,7 +44,9 @@ from talkapp.audio.pcm import WIRE_RATE, mean_square, to_mono
 RATE = WIRE_RATE  # both streams: the mic pump and the playback feeder work at 24 kHz
 FRAME = RATE // 100  # the APM's unit is exactly 10 ms; anything else aborts the process
 FRAME_MS = 10
-GAIN_RAMP = np.linspace(0.0, 1.0, FRAME // 4, dtype=np.float32)  # 2.5 ms: a gain change never clicks
+GAIN_RAMP = np.linspace(
+    0.0, 1.0, FRAME // 4, dtype=np.float32
+)  # 2.5 ms: a gain change never clicks
 MAX_QUEUED_MS = 1000  # far-end audio ahead of the mic beyond this is dropped (a feeder bug)
 
 

@@ -60,8 +60,12 @@ class ProbeStream:
         self.finished = False
         try:
             self.stream: Any = devices.open_stream(
-                kind, device=info.index, samplerate=self.rate, channels=self.channels,
-                blocksize=max(1, round(self.rate * BLOCK_S)), callback=callback,
+                kind,
+                device=info.index,
+                samplerate=self.rate,
+                channels=self.channels,
+                blocksize=max(1, round(self.rate * BLOCK_S)),
+                callback=callback,
                 finished_callback=self._on_finished,
             )
         except devices.stream_errors() as exc:
@@ -164,8 +168,12 @@ class TonePlayer:
         return play_once(self.key, tone, self._stop, grace_s=3.0)
 
 
-def play_once(key: DeviceKey | None, samples_at: Callable[[int], np.ndarray], stop: threading.Event,
-              grace_s: float) -> str:
+def play_once(
+    key: DeviceKey | None,
+    samples_at: Callable[[int], np.ndarray],
+    stop: threading.Event,
+    grace_s: float,
+) -> str:
     """Plays `samples_at(device rate)` (float32 mono) once on the output device, then closes it.
     Blocks until played or `stop` is set; returns the device's name. Raises ProbeError, also
     when the device never asks for audio within the sound's length plus `grace_s`."""

@@ -156,7 +156,9 @@ class StreamResampler:
         """Each output's own window and phase row, gathered (for ratios with many phases)."""
         base, phase = self._base(np.arange(self._emitted, self._emitted + len(out)))
         every = self._windows(0, len(self._history) - 2 * self._half + 1, 1)
-        np.einsum("mct,mt->mc", every[base - self._half + 1 - self._first], self._table[phase], out=out)
+        np.einsum(
+            "mct,mt->mc", every[base - self._half + 1 - self._first], self._table[phase], out=out
+        )
 
     def _windows(self, first: int, count: int, step: int) -> np.ndarray:
         """A view of `count` filter windows of the history, the first starting at history frame
@@ -164,8 +166,13 @@ class StreamResampler:
         sliding_window_view makes, without its per-call checks, which cost more than the
         filtering of a 10 ms block; numpy still checks the view stays inside the history.)"""
         frame_stride, channel_stride = self._history.strides
-        return np.ndarray((count, self.channels, 2 * self._half), np.float32, buffer=self._history,
-                          offset=first * frame_stride, strides=(step * frame_stride, channel_stride, frame_stride))
+        return np.ndarray(
+            (count, self.channels, 2 * self._half),
+            np.float32,
+            buffer=self._history,
+            offset=first * frame_stride,
+            strides=(step * frame_stride, channel_stride, frame_stride),
+        )
 
     def _drop_history_before(self, index: int) -> None:
         self._history = self._history[index - self._first :]

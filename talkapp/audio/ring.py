@@ -52,9 +52,20 @@ class _RingState:
     """Storage plus the counters; the comments say which thread may assign each one."""
 
     __slots__ = (
-        "storage", "capacity", "claimed", "written", "flush_mark",
-        "read_pos", "frames_read", "overruns", "frames_dropped", "underruns", "flushes",
-        "frames_flushed", "flushed_at", "end_mark",
+        "capacity",
+        "claimed",
+        "end_mark",
+        "flush_mark",
+        "flushed_at",
+        "flushes",
+        "frames_dropped",
+        "frames_flushed",
+        "frames_read",
+        "overruns",
+        "read_pos",
+        "storage",
+        "underruns",
+        "written",
     )  # fmt: skip
 
     def __init__(self, frames: int, channels: int) -> None:
@@ -162,7 +173,7 @@ class RingWriter:
 class RingReader:
     """The consuming end: `read_into` for the loop, `fill` for an output callback."""
 
-    __slots__ = ("_st", "_flush_generation", "_flowing")
+    __slots__ = ("_flowing", "_flush_generation", "_st")
 
     def __init__(self, state: _RingState) -> None:
         self._st = state

@@ -47,6 +47,8 @@ from talkapp.threads import priority
 Direction = Literal["input", "output"]
 _NOUN = devices.NOUNS
 _VERB = {"input": "listening", "output": "playing"}
+
+
 def start_fill_done(output_latency: float, frames: int, rate: int) -> bool:
     """Whether an output stream has finished filling its buffer at start: this callback found
     1.5 blocks already queued ahead of it (`_Playback`)."""

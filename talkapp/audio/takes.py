@@ -63,5 +63,9 @@ class ReplyPlayer:
 
     def run(self) -> str:
         """Blocks until the audio has played (or `stop()`); returns the device's name."""
-        return play_once(self.key, lambda rate: resample(pcm16_to_float(self.pcm), WIRE_RATE, rate), self._stop,
-                         PLAY_GRACE_S)
+        return play_once(
+            self.key,
+            lambda rate: resample(pcm16_to_float(self.pcm), WIRE_RATE, rate),
+            self._stop,
+            PLAY_GRACE_S,
+        )

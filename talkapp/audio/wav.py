@@ -70,13 +70,17 @@ def _parse_riff(data: bytes, path: object) -> tuple[tuple[int, int, int, int], b
         if chunk_id == b"fmt " and len(body) >= 16:
             tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
             if tag == _EXTENSIBLE and len(body) >= 26:
-                tag = struct.unpack_from("<H", body, 24)[0]  # first two bytes of the sub-format GUID
+                tag = struct.unpack_from("<H", body, 24)[
+                    0
+                ]  # first two bytes of the sub-format GUID
             fmt = (tag, channels, rate, bits)
         elif chunk_id == b"data":
             frames = body  # a truncated file keeps what is there
         pos += 8 + size + (size & 1)  # chunks are word aligned
     if fmt is None or frames is None:
-        raise WavError(f"{path} is a damaged WAV file (missing {'fmt' if fmt is None else 'data'} chunk)")
+        raise WavError(
+            f"{path} is a damaged WAV file (missing {'fmt' if fmt is None else 'data'} chunk)"
+        )
     if fmt[1] < 1 or fmt[2] < 1:
         raise WavError(f"{path} declares {fmt[1]} channels at {fmt[2]} Hz")
     return fmt, frames
@@ -91,7 +95,11 @@ def _decode_frames(frames: bytes, tag: int, bits: int, path: object) -> np.ndarr
         return np.frombuffer(frames[:usable], dtype).astype(np.float32) / float(2 ** (bits - 1))
     if tag == _PCM and bits == 24:
         raw = np.frombuffer(frames[: len(frames) - len(frames) % 3], np.uint8).reshape(-1, 3)
-        as32 = (raw[:, 0].astype(np.int32) | raw[:, 1].astype(np.int32) << 8 | raw[:, 2].astype(np.int32) << 16)
+        as32 = (
+            raw[:, 0].astype(np.int32)
+            | raw[:, 1].astype(np.int32) << 8
+            | raw[:, 2].astype(np.int32) << 16
+        )
         as32 = np.where(as32 & 0x800000, as32 - (1 << 24), as32)
         return as32.astype(np.float32) / float(1 << 23)
     if tag == _FLOAT and bits in (32, 64):

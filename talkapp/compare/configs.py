@@ -50,11 +50,15 @@ _SETTERS: dict[str, Callable[[SessionConfig, str], SessionConfig]] = {
     "reasoning": lambda c, v: dataclasses.replace(c, reasoning_effort=v),
     "turn": lambda c, v: dataclasses.replace(c, turn_detection=_turn(v)),
     "instructions": lambda c, v: dataclasses.replace(c, instructions=v),
-    "transcription": lambda c, v: dataclasses.replace(c, transcription_model=None if v == "none" else v),
+    "transcription": lambda c, v: dataclasses.replace(
+        c, transcription_model=None if v == "none" else v
+    ),
 }
 
 
-def parse_config(spec: str, saved: Sequence[ProviderProfile], base: ProviderProfile) -> CompareConfig:
+def parse_config(
+    spec: str, saved: Sequence[ProviderProfile], base: ProviderProfile
+) -> CompareConfig:
     """`base` supplies what an inline spec does not say (endpoint, key entry, session)."""
     head, *pairs = [part.strip() for part in spec.split(",")]
     if not head:
@@ -64,7 +68,9 @@ def parse_config(spec: str, saved: Sequence[ProviderProfile], base: ProviderProf
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or key not in _SETTERS:
-            raise ConfigError(f"'{pair}' in '{spec}': use KEY=VALUE with KEY one of {', '.join(_SETTERS)}")
+            raise ConfigError(
+                f"'{pair}' in '{spec}': use KEY=VALUE with KEY one of {', '.join(_SETTERS)}"
+            )
         if key == "reasoning":
             _check_reasoning(value, profile.model, spec)
         session = _SETTERS[key](session, value)
@@ -75,10 +81,14 @@ def _check_reasoning(effort: str, model: str, spec: str) -> None:
     """Same rule as the session: only the gpt-realtime-2 models take an effort (the service
     rejects it elsewhere), so a row that asks for one elsewhere would compare nothing."""
     if effort not in REASONING_EFFORTS:
-        raise ConfigError(f"reasoning={effort} in '{spec}': use one of {', '.join(REASONING_EFFORTS)}")
+        raise ConfigError(
+            f"reasoning={effort} in '{spec}': use one of {', '.join(REASONING_EFFORTS)}"
+        )
     if not takes_reasoning(model):
-        raise ConfigError(f"reasoning={effort} in '{spec}': {model} takes no reasoning effort "
-                          "(only the gpt-realtime-2 models do)")
+        raise ConfigError(
+            f"reasoning={effort} in '{spec}': {model} takes no reasoning effort "
+            "(only the gpt-realtime-2 models do)"
+        )
 
 
 def _inline(head: str, base: ProviderProfile) -> ProviderProfile:

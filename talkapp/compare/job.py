@@ -39,8 +39,12 @@ class Plan:
     simulator: SimulatorConfig | None = None  # how the built-in simulator behaves (None: defaults)
 
 
-async def run_plan(plan: Plan, prices: PriceTable, progress: Callable[[RunResult], None],
-                   session_keys: SessionKeys | None = None) -> list[RunResult]:
+async def run_plan(
+    plan: Plan,
+    prices: PriceTable,
+    progress: Callable[[RunResult], None],
+    session_keys: SessionKeys | None = None,
+) -> list[RunResult]:
     """Run on any asyncio loop; `progress` is called on that loop after each run.
     `session_keys`: the app's keys for this run only, looked up before the environment."""
     configs = [_routed(c, plan.offline) for c in plan.configs]
@@ -58,13 +62,23 @@ async def run_plan(plan: Plan, prices: PriceTable, progress: Callable[[RunResult
         if any(not c.profile.needs_key for c in configs):
             url = await stack.enter_async_context(_simulator(plan.simulator))
             configs = [_at(c, url) if not c.profile.needs_key else c for c in configs]
-        return await run_comparison(configs, plan.pcm, key_for, prices, repeat=plan.repeat,
-                                    concurrent=plan.concurrent, pace=plan.pace, progress=progress)
+        return await run_comparison(
+            configs,
+            plan.pcm,
+            key_for,
+            prices,
+            repeat=plan.repeat,
+            concurrent=plan.concurrent,
+            pace=plan.pace,
+            progress=progress,
+        )
 
 
 def _routed(config: CompareConfig, offline: bool) -> CompareConfig:
     if offline and config.profile.needs_key:
-        return dataclasses.replace(config, profile=dataclasses.replace(config.profile, provider="simulator"))
+        return dataclasses.replace(
+            config, profile=dataclasses.replace(config.profile, provider="simulator")
+        )
     return config
 
 

@@ -16,7 +16,16 @@ from pathlib import Path
 from talkapp.protocol.events import Usage
 
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")  # snapshots share their family's price
-PRICE_FIELDS = ("text_in", "text_cached", "text_out", "audio_in", "audio_cached", "audio_out", "image_in", "image_cached")
+PRICE_FIELDS = (
+    "text_in",
+    "text_cached",
+    "text_out",
+    "audio_in",
+    "audio_cached",
+    "audio_out",
+    "image_in",
+    "image_cached",
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,11 @@ def load_prices(user_file: Path | None = None) -> tuple[PriceTable, list[str]]:
         except ValueError:
             problems.append(f"{user_file} is not valid JSON; the shipped prices are used")
         else:
-            table = PriceTable({**table.prices, **mine.prices}, mine.taken or table.taken, mine.source or table.source)
+            table = PriceTable(
+                {**table.prices, **mine.prices},
+                mine.taken or table.taken,
+                mine.source or table.source,
+            )
     return table, problems
 
 

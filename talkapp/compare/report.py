@@ -38,15 +38,26 @@ def summarize(results: Sequence[RunResult]) -> list[Row]:
     for label in order:
         runs = [r for r in results if r.config == label]
         good = [r for r in runs if r.ok]
-        rows.append(Row(
-            config=label, model=runs[0].model, dialect=runs[0].dialect, runs=len(runs), ok_runs=len(good),
-            errors=tuple(dict.fromkeys(r.error for r in runs if r.error)),
-            timings={t: spread([getattr(r.timings, t) for r in good]) for t in TIMINGS},
-            reply_ms=spread([r.reply_ms for r in good]),
-            tokens={t: spread([getattr(r.usage, t) if r.usage else None for r in good]) for t in TOKENS},
-            cost=spread([r.cost for r in good]) if good and all(r.cost is not None for r in good) else None,
-            transcript=good[0].transcript if good else "",
-        ))
+        rows.append(
+            Row(
+                config=label,
+                model=runs[0].model,
+                dialect=runs[0].dialect,
+                runs=len(runs),
+                ok_runs=len(good),
+                errors=tuple(dict.fromkeys(r.error for r in runs if r.error)),
+                timings={t: spread([getattr(r.timings, t) for r in good]) for t in TIMINGS},
+                reply_ms=spread([r.reply_ms for r in good]),
+                tokens={
+                    t: spread([getattr(r.usage, t) if r.usage else None for r in good])
+                    for t in TOKENS
+                },
+                cost=spread([r.cost for r in good])
+                if good and all(r.cost is not None for r in good)
+                else None,
+                transcript=good[0].transcript if good else "",
+            )
+        )
     return rows
 
 
@@ -54,15 +65,22 @@ def as_json(rows: Sequence[Row], prices: PriceTable) -> str:
     def value(s: Spread | None):
         return s.as_dict() if s else None
 
-    results = [{
-        "config": r.config, "model": r.model, "dialect": r.dialect, "runs": r.runs, "ok_runs": r.ok_runs,
-        "errors": list(r.errors),
-        "timings_ms": {t: value(s) for t, s in r.timings.items()},
-        "reply_audio_ms": value(r.reply_ms),
-        "tokens": {t: value(s) for t, s in r.tokens.items()},
-        "cost_usd": value(r.cost) if r.cost else "unknown",
-        "reply_transcript": r.transcript,
-    } for r in rows]
+    results = [
+        {
+            "config": r.config,
+            "model": r.model,
+            "dialect": r.dialect,
+            "runs": r.runs,
+            "ok_runs": r.ok_runs,
+            "errors": list(r.errors),
+            "timings_ms": {t: value(s) for t, s in r.timings.items()},
+            "reply_audio_ms": value(r.reply_ms),
+            "tokens": {t: value(s) for t, s in r.tokens.items()},
+            "cost_usd": value(r.cost) if r.cost else "unknown",
+            "reply_transcript": r.transcript,
+        }
+        for r in rows
+    ]
     prices_taken = {"taken": prices.taken, "source": prices.source}
     return redact(json.dumps({"results": results, "prices": prices_taken}, ensure_ascii=False))
 
@@ -70,30 +88,73 @@ def as_json(rows: Sequence[Row], prices: PriceTable) -> str:
 def as_csv(rows: Sequence[Row]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["config", "model", "dialect", "runs", *(f"{t}_ms_median" for t in TIMINGS), "reply_audio_ms_median",
-                     *(f"{t}_median" for t in TOKENS), "cost_usd_median", "reply_transcript", "errors"])
+    writer.writerow(
+        [
+            "config",
+            "model",
+            "dialect",
+            "runs",
+            *(f"{t}_ms_median" for t in TIMINGS),
+            "reply_audio_ms_median",
+            *(f"{t}_median" for t in TOKENS),
+            "cost_usd_median",
+            "reply_transcript",
+            "errors",
+        ]
+    )
     for r in rows:
-        writer.writerow([r.config, r.model, r.dialect, r.runs, *(_median(r.timings[t]) for t in TIMINGS),
-                         _median(r.reply_ms), *(_median(r.tokens[t]) for t in TOKENS),
-                         "unknown" if r.cost is None else f"{r.cost.median:.6f}", r.transcript, " | ".join(r.errors)])
+        writer.writerow(
+            [
+                r.config,
+                r.model,
+                r.dialect,
+                r.runs,
+                *(_median(r.timings[t]) for t in TIMINGS),
+                _median(r.reply_ms),
+                *(_median(r.tokens[t]) for t in TOKENS),
+                "unknown" if r.cost is None else f"{r.cost.median:.6f}",
+                r.transcript,
+                " | ".join(r.errors),
+            ]
+        )
     return redact(out.getvalue())
 
 
 def as_table(rows: Sequence[Row], prices: PriceTable) -> str:
     best = winners(rows)
-    header = ["config", "dialect", "connect", "1st transcript", "1st audio", "done", "reply", "tokens in/out", "cost"]
+    header = [
+        "config",
+        "dialect",
+        "connect",
+        "1st transcript",
+        "1st audio",
+        "done",
+        "reply",
+        "tokens in/out",
+        "cost",
+    ]
     lines = [header]
     for r in rows:
-        cells = [r.config, r.dialect, *(_ms(r.timings[t], best.get(t) == r.config) for t in TIMINGS),
-                 _seconds(r.reply_ms), _tokens(r), _cost(r.cost, best.get("cost") == r.config)]
+        cells = [
+            r.config,
+            r.dialect,
+            *(_ms(r.timings[t], best.get(t) == r.config) for t in TIMINGS),
+            _seconds(r.reply_ms),
+            _tokens(r),
+            _cost(r.cost, best.get("cost") == r.config),
+        ]
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in lines]
+    text = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in lines
+    ]
     text.insert(1, "  ".join("-" * w for w in widths))
     for r in rows:
         what = f"error: {'; '.join(r.errors)}" if r.errors and not r.transcript else r.transcript
         text.append(f"{r.config}: {what}")
-    text.append(f"median (min–max) over runs; * best; prices taken {prices.taken} ({prices.source})")
+    text.append(
+        f"median (min–max) over runs; * best; prices taken {prices.taken} ({prices.source})"
+    )
     return redact("\n".join(text))
 
 

@@ -66,18 +66,28 @@ async def run_comparison(
     return [result for batch in batches for result in batch]
 
 
-async def _run(config: CompareConfig, run: int, pcm: bytes, key_for: KeyFor, prices: PriceTable, pace: float) -> RunResult:
+async def _run(
+    config: CompareConfig, run: int, pcm: bytes, key_for: KeyFor, prices: PriceTable, pace: float
+) -> RunResult:
     profile = config.profile
     base = RunResult(config.label, run, profile.model, profile.endpoint().choice.dialect.name)
     try:
-        turn = await run_one_turn(profile.endpoint(), key_for(config), profile.session, pcm, pace=pace)
+        turn = await run_one_turn(
+            profile.endpoint(), key_for(config), profile.session, pcm, pace=pace
+        )
     except TurnFailed as failed:
         return _with(base, error=str(failed))
     except Exception as exc:  # noqa: BLE001 - one broken configuration must not end the comparison
         return _with(base, error=f"{type(exc).__name__}: {exc}")
-    return _with(base, timings=turn.timings, reply_ms=turn.reply_ms, usage=turn.usage,
-                 cost=prices.cost(profile.model, turn.usage), transcript=turn.assistant_transcript,
-                 reply_pcm=turn.reply_pcm)
+    return _with(
+        base,
+        timings=turn.timings,
+        reply_ms=turn.reply_ms,
+        usage=turn.usage,
+        cost=prices.cost(profile.model, turn.usage),
+        transcript=turn.assistant_transcript,
+        reply_pcm=turn.reply_pcm,
+    )
 
 
 def _with(result: RunResult, **changes) -> RunResult:

@@ -9,8 +9,8 @@ that leaves a field out says nothing about it.
 
 from __future__ import annotations
 
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)

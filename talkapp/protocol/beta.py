@@ -8,6 +8,7 @@ OpenAI itself refuses this dialect since 2026-05-12; other servers still speak i
 from __future__ import annotations
 
 from typing import Any
+
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import decoding as d
 from talkapp.protocol import encoding as enc

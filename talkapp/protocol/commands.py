@@ -65,7 +65,9 @@ class SessionConfig:
     mcp_servers: tuple[McpServer, ...] = ()  # declared as `mcp` tools by the GA dialect only
     max_output_tokens: int | None = None
     speed: float | None = None
-    reasoning_effort: str | None = None  # GA reasoning models only; the beta dialect has no such field
+    reasoning_effort: str | None = (
+        None  # GA reasoning models only; the beta dialect has no such field
+    )
 
 
 @dataclass(frozen=True)

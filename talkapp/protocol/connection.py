@@ -6,10 +6,10 @@ The caller owns the socket (h11 style). Every frame the service sends becomes ev
 
 from __future__ import annotations
 
-from typing import Any
 import dataclasses
 import json
 from collections import OrderedDict
+from typing import Any
 
 from talkapp.protocol import events as ev
 from talkapp.protocol.accepted import SessionSummary, differences, summarize
@@ -40,7 +40,9 @@ class RealtimeConnection:
         self._sent_commands[event_id] = type(command).__name__
         if len(self._sent_commands) > _REMEMBERED_EVENTS:
             self._sent_commands.popitem(last=False)
-        wire = {"event_id": event_id} | encode(command, self.dialect.session_shape, self.dialect.assistant_text)
+        wire = {"event_id": event_id} | encode(
+            command, self.dialect.session_shape, self.dialect.assistant_text
+        )
         if isinstance(command, ConfigureSession) and isinstance(wire.get("session"), dict):
             self._asked = summarize(wire["session"])
         return json.dumps(wire, separators=(",", ":"))

@@ -123,14 +123,22 @@ def item_done(raw: Wire) -> Events:
 def _tools_listed(item: Wire) -> Events:
     if item.get("type") != "mcp_list_tools" or not isinstance(item.get("tools"), list):
         return ()
-    names = tuple(t["name"] for t in item["tools"] if isinstance(t, dict) and isinstance(t.get("name"), str))
-    return (ev.McpToolsListed(_text(item, "id"), _opt_text(item, "server_label") or "MCP server", names),)
+    names = tuple(
+        t["name"] for t in item["tools"] if isinstance(t, dict) and isinstance(t.get("name"), str)
+    )
+    return (
+        ev.McpToolsListed(
+            _text(item, "id"), _opt_text(item, "server_label") or "MCP server", names
+        ),
+    )
 
 
 def mcp_listing(status: str) -> Decoder:
     """`mcp_list_tools.in_progress` / `.completed` / `.failed`: one decoder per status."""
+
     def decode(raw: Wire) -> Events:
         return (ev.McpListingProgressed(_text(raw, "item_id"), status),)  # type: ignore[arg-type]
+
     return decode
 
 
@@ -153,7 +161,9 @@ def user_transcript_done(raw: Wire) -> Events:
 
 def transcription_failed(raw: Wire) -> Events:
     error = _obj(raw, "error")
-    return (ev.TranscriptionFailed(_text(raw, "item_id"), _opt_text(error, "message") or "unknown"),)
+    return (
+        ev.TranscriptionFailed(_text(raw, "item_id"), _opt_text(error, "message") or "unknown"),
+    )
 
 
 def assistant_delta(raw: Wire) -> Events:
@@ -190,9 +200,17 @@ def output_item_added(raw: Wire) -> Events:
     item, response_id = _get(raw, "item", dict), _text(raw, "response_id")
     match item.get("type"):
         case "function_call":
-            return (ev.ToolCallStarted(_text(item, "call_id"), _text(item, "name"), _text(item, "id"), response_id),)
+            return (
+                ev.ToolCallStarted(
+                    _text(item, "call_id"), _text(item, "name"), _text(item, "id"), response_id
+                ),
+            )
         case "mcp_call":
-            return (ev.McpCallStarted(_text(item, "id"), _text(item, "server_label"), _text(item, "name"), response_id),)
+            return (
+                ev.McpCallStarted(
+                    _text(item, "id"), _text(item, "server_label"), _text(item, "name"), response_id
+                ),
+            )
     return ()
 
 

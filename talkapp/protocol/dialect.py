@@ -52,7 +52,9 @@ class Dialect:
         """This dialect speaking to `model`: its session shape leaves out what the model does not
         take (a reasoning effort for a model without reasoning). A bare dialect, not bound to a
         model, shapes the configuration as given."""
-        return dataclasses.replace(self, session_shape=functools.partial(self.session_shape, model=model))
+        return dataclasses.replace(
+            self, session_shape=functools.partial(self.session_shape, model=model)
+        )
 
 
 Query = Sequence[tuple[str, str]]
@@ -70,5 +72,9 @@ def realtime_url(base_url: str, model: str, query: Query | None = None) -> str:
     path = parts.path.rstrip("/")
     if not path.endswith("/realtime"):
         path += "/realtime"
-    ours = urlencode(list(query if query is not None else [("model", model)]), quote_via=quote, safe="")
-    return urlunsplit((scheme, parts.netloc, path, "&".join(q for q in (parts.query, ours) if q), ""))
+    ours = urlencode(
+        list(query if query is not None else [("model", model)]), quote_via=quote, safe=""
+    )
+    return urlunsplit(
+        (scheme, parts.netloc, path, "&".join(q for q in (parts.query, ours) if q), "")
+    )

@@ -6,11 +6,12 @@ shape from the pieces here (turn detection, tools and transcription have one sha
 
 from __future__ import annotations
 
-from typing import Any, Protocol
 import base64
 import hashlib
+from typing import Any, Protocol
 
 from talkapp.protocol import commands as cmd
+
 
 class SessionShape(Protocol):
     """A dialect's `session` object for a configuration; `model` (when bound) drops what that
@@ -31,7 +32,10 @@ def turn_detection(td: cmd.TurnDetection | None) -> dict[str, Any] | None:
         }
     else:
         shape["eagerness"] = td.eagerness
-    return shape | {"create_response": td.create_response, "interrupt_response": td.interrupt_response}
+    return shape | {
+        "create_response": td.create_response,
+        "interrupt_response": td.interrupt_response,
+    }
 
 
 def transcription(config: cmd.SessionConfig) -> dict[str, Any] | None:
@@ -45,7 +49,12 @@ def transcription(config: cmd.SessionConfig) -> dict[str, Any] | None:
 
 def tools(config: cmd.SessionConfig) -> list[dict[str, Any]]:
     return [
-        {"type": "function", "name": t.name, "description": t.description, "parameters": t.parameters}
+        {
+            "type": "function",
+            "name": t.name,
+            "description": t.description,
+            "parameters": t.parameters,
+        }
         for t in config.tools
     ]
 
@@ -54,8 +63,12 @@ def mcp_tools(config: cmd.SessionConfig) -> list[dict[str, Any]]:
     """`mcp` tools (GA only). The auth header goes in `headers`, the field meant for any header."""
     shapes = []
     for server in config.mcp_servers:
-        tool: dict[str, Any] = {"type": "mcp", "server_label": server.label, "server_url": server.url,
-                "require_approval": server.require_approval}
+        tool: dict[str, Any] = {
+            "type": "mcp",
+            "server_label": server.label,
+            "server_url": server.url,
+            "require_approval": server.require_approval,
+        }
         if server.allowed_tools:
             tool["allowed_tools"] = list(server.allowed_tools)
         if server.auth_header and server.auth_value:
@@ -71,14 +84,19 @@ def approval_item_id(request_id: str) -> str:
     return "mcpa_" + hashlib.sha256(request_id.encode()).hexdigest()[:24]
 
 
-def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: str) -> dict[str, Any]:
+def encode(
+    command: cmd.Command, session_shape: SessionShape, assistant_text: str
+) -> dict[str, Any]:
     """One command as a wire event (without `event_id`, which the connection assigns).
     `assistant_text` is the dialect's content type for assistant text (`text` / `output_text`)."""
     match command:
         case cmd.ConfigureSession(config=config):
             return {"type": "session.update", "session": session_shape(config)}
         case cmd.AppendAudio(pcm=pcm):
-            return {"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm).decode("ascii")}
+            return {
+                "type": "input_audio_buffer.append",
+                "audio": base64.b64encode(pcm).decode("ascii"),
+            }
         case cmd.CommitAudio():
             return {"type": "input_audio_buffer.commit"}
         case cmd.ClearAudio():
@@ -86,7 +104,9 @@ def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: st
         case cmd.CreateResponse():
             return {"type": "response.create"}
         case cmd.CancelResponse(response_id=response_id):
-            return {"type": "response.cancel"} | ({"response_id": response_id} if response_id else {})
+            return {"type": "response.cancel"} | (
+                {"response_id": response_id} if response_id else {}
+            )
         case cmd.TruncateItem(item_id=item_id, audio_end_ms=end_ms):
             return {
                 "type": "conversation.item.truncate",
@@ -96,7 +116,10 @@ def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: st
             }
         case cmd.SendText(text=text):
             content = [{"type": "input_text", "text": text}]
-            return {"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": content}}
+            return {
+                "type": "conversation.item.create",
+                "item": {"type": "message", "role": "user", "content": content},
+            }
         case cmd.AddHistory(role=role, text=text):
             kind = "input_text" if role == "user" else assistant_text
             item = {"type": "message", "role": role, "content": [{"type": kind, "text": text}]}
@@ -105,8 +128,12 @@ def encode(command: cmd.Command, session_shape: SessionShape, assistant_text: st
             item = {"type": "function_call_output", "call_id": call_id, "output": output}
             return {"type": "conversation.item.create", "item": item}
         case cmd.AnswerApproval(request_id=request_id, approve=approve, reason=reason):
-            answer: dict[str, Any] = {"type": "mcp_approval_response", "id": approval_item_id(request_id),
-                    "approval_request_id": request_id, "approve": approve}
+            answer: dict[str, Any] = {
+                "type": "mcp_approval_response",
+                "id": approval_item_id(request_id),
+                "approval_request_id": request_id,
+                "approve": approve,
+            }
             if reason:
                 answer["reason"] = reason
             return {"type": "conversation.item.create", "item": answer}

@@ -18,7 +18,9 @@ class Endpoint:
     choice: DialectChoice
     allow_insecure: bool = False  # plain ws:// to a non-loopback host, confirmed by the user
     auth: AuthScheme = "bearer"  # how the key travels; the provider preset decides (Azure: api-key)
-    query: Query | None = None  # None: `?model=<model>`; Azure's preview: api-version and deployment
+    query: Query | None = (
+        None  # None: `?model=<model>`; Azure's preview: api-version and deployment
+    )
     system_proxy: bool = True  # wss:// through the environment's proxy, if it names one
 
     @property

@@ -48,17 +48,23 @@ def _unknown_parameter(e: ServerError, model: str, choice: DialectChoice) -> str
 
 
 # The protocol layer does not know the provider; each has its own variable (settings/providers.py).
-_KEY_VARIABLES = "OPENAI_API_KEY for OpenAI, AZURE_OPENAI_API_KEY, XAI_API_KEY or TALKAPP_CUSTOM_API_KEY"
+_KEY_VARIABLES = (
+    "OPENAI_API_KEY for OpenAI, AZURE_OPENAI_API_KEY, XAI_API_KEY or TALKAPP_CUSTOM_API_KEY"
+)
 
 
 def _no_auth(e: ServerError, model: str, choice: DialectChoice) -> str:
-    return ("No API key was sent: store one for this provider in Settings (OS keyring, service 'talkapp') or set "
-            f"its environment variable ({_KEY_VARIABLES}).")
+    return (
+        "No API key was sent: store one for this provider in Settings (OS keyring, service 'talkapp') or set "
+        f"its environment variable ({_KEY_VARIABLES})."
+    )
 
 
 def _bad_key(e: ServerError, model: str, choice: DialectChoice) -> str:
-    return ("The service rejected the API key: store a valid key for this provider in Settings (OS keyring) or set "
-            f"its environment variable ({_KEY_VARIABLES}).")
+    return (
+        "The service rejected the API key: store a valid key for this provider in Settings (OS keyring) or set "
+        f"its environment variable ({_KEY_VARIABLES})."
+    )
 
 
 def _bad_model(e: ServerError, model: str, choice: DialectChoice) -> str:
@@ -74,17 +80,23 @@ def _expired(e: ServerError, model: str, choice: DialectChoice) -> str:
 
 
 def _rate_limited(e: ServerError, model: str, choice: DialectChoice) -> str:
-    return "The service's rate limit for your account was reached: wait a few seconds and speak again."
+    return (
+        "The service's rate limit for your account was reached: wait a few seconds and speak again."
+    )
 
 
 def _no_quota(e: ServerError, model: str, choice: DialectChoice) -> str:
-    return ("Your account has no quota left for this model: check billing with your provider (OpenAI: "
-            "platform.openai.com), or pick another profile.")
+    return (
+        "Your account has no quota left for this model: check billing with your provider (OpenAI: "
+        "platform.openai.com), or pick another profile."
+    )
 
 
 def _server_fault(e: ServerError, model: str, choice: DialectChoice) -> str:
-    return ("The service had an internal error (not your fault): try again; if it persists, check the provider's "
-            "status page (OpenAI: status.openai.com).")
+    return (
+        "The service had an internal error (not your fault): try again; if it persists, check the provider's "
+        "status page (OpenAI: status.openai.com)."
+    )
 
 
 def _our_fault(e: ServerError, model: str, choice: DialectChoice) -> str:
@@ -125,5 +137,6 @@ def explain(error: ServerError, model: str, choice: DialectChoice) -> str:
 def is_dialect_refusal(error: ServerError) -> bool:
     """True when the error means we spoke the wrong dialect for this endpoint or model."""
     return error.code in ("beta_api_shape_disabled", "invalid_beta") or (
-        error.code in ("missing_required_parameter", "unknown_parameter") and error.param == "session.type"
+        error.code in ("missing_required_parameter", "unknown_parameter")
+        and error.param == "session.type"
     )

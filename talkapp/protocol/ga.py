@@ -7,6 +7,7 @@ Read side by side with `beta.py`: the difference between the two files is the pr
 from __future__ import annotations
 
 from typing import Any
+
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import decoding as d
 from talkapp.protocol import encoding as enc
@@ -41,7 +42,9 @@ def session_shape(config: cmd.SessionConfig, model: str | None = None) -> dict[s
         session["instructions"] = config.instructions
     if config.max_output_tokens is not None:
         session["max_output_tokens"] = config.max_output_tokens
-    if config.reasoning_effort and (model is None or takes_reasoning(model)):  # others reject it (§2.1)
+    if config.reasoning_effort and (
+        model is None or takes_reasoning(model)
+    ):  # others reject it (§2.1)
         session["reasoning"] = {"effort": config.reasoning_effort}
     return session
 
@@ -94,5 +97,11 @@ DECODERS = {
     "response.mcp_call.failed": d.ignore,  # ... or the error
 }
 
-DIALECT = Dialect(name="ga", label="GA", extra_headers={}, session_shape=session_shape, decoders=DECODERS,
-                  assistant_text="output_text")
+DIALECT = Dialect(
+    name="ga",
+    label="GA",
+    extra_headers={},
+    session_shape=session_shape,
+    decoders=DECODERS,
+    assistant_text="output_text",
+)

@@ -47,6 +47,8 @@ def auto_dialect(model: str, provider_dialect: str | None = None) -> Dialect:
 def choose_dialect(setting: str, model: str, provider_dialect: str | None = None) -> DialectChoice:
     """`provider_dialect`: the provider preset's own dialect name (None: decided by the model)."""
     if setting not in API_SETTINGS:
-        raise ValueError(f"unknown dialect setting {setting!r}: use one of {', '.join(API_SETTINGS)}")
+        raise ValueError(
+            f"unknown dialect setting {setting!r}: use one of {', '.join(API_SETTINGS)}"
+        )
     dialect = auto_dialect(model, provider_dialect) if setting == "auto" else DIALECTS[setting]
     return DialectChoice(dialect.for_model(model.strip()), setting)

@@ -19,6 +19,7 @@ confirm and are left out rather than guessed.
 from __future__ import annotations
 
 from typing import Any
+
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import decoding as d
 from talkapp.protocol import encoding as enc
@@ -54,8 +55,11 @@ _SERVER_VAD_DEFAULTS = cmd.TurnDetection()
 def _turn_detection(td: cmd.TurnDetection | None) -> dict[str, Any] | None:
     if td is None:
         return None  # manual turns: we commit
-    numbers = {"threshold": td.threshold, "prefix_padding_ms": td.prefix_padding_ms,
-               "silence_duration_ms": td.silence_duration_ms}
+    numbers = {
+        "threshold": td.threshold,
+        "prefix_padding_ms": td.prefix_padding_ms,
+        "silence_duration_ms": td.silence_duration_ms,
+    }
     defaults = {name: getattr(_SERVER_VAD_DEFAULTS, name) for name in numbers}
     if td.kind != "server_vad" or numbers == defaults:
         return {"type": "server_vad"}  # xAI's own VAD defaults, tuned for its models
@@ -84,5 +88,11 @@ DECODERS = {
     "ping": d.ignore,  # a keep-alive event (besides WebSocket pings)
 }
 
-DIALECT = Dialect(name="xai", label="xAI", extra_headers={}, session_shape=session_shape, decoders=DECODERS,
-                  assistant_text="output_text")
+DIALECT = Dialect(
+    name="xai",
+    label="xAI",
+    extra_headers={},
+    session_shape=session_shape,
+    decoders=DECODERS,
+    assistant_text="output_text",
+)

@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Any, IO
+from typing import IO, Any
 
 from talkapp import __version__
 from talkapp.session.recording import REDACTED_SECRET, redact

@@ -21,7 +21,11 @@ from talkapp.protocol.explain import explain
 from talkapp.session.capture import WireCapture
 from talkapp.session.refusals import explain_refusal
 from talkapp.transport.websocket import (
-    Closed, TransportClosed, TransportError, WebSocketTransport, insecure_url_problem,
+    Closed,
+    TransportClosed,
+    TransportError,
+    WebSocketTransport,
+    insecure_url_problem,
 )
 
 CLOSE_AFTER_ERROR_S = 0.3
@@ -42,8 +46,13 @@ class SessionRefused(Exception):
     """The service would not start or configure a session. `str()` is one line for a person.
     `http_status`: the upgrade itself was refused with this HTTP status."""
 
-    def __init__(self, message: str, error: ev.ServerError | None = None, closed: Closed | None = None,
-                 http_status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        error: ev.ServerError | None = None,
+        closed: Closed | None = None,
+        http_status: int | None = None,
+    ):
         super().__init__(message)
         self.error = error
         self.closed = closed
@@ -68,22 +77,35 @@ class Tap(Protocol):
 
 
 class RealtimeSession:
-    def __init__(self, endpoint: Endpoint, transport: WebSocketTransport, connection: RealtimeConnection,
-                 tap: Tap | None = None, capture: WireCapture | None = None):
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        transport: WebSocketTransport,
+        connection: RealtimeConnection,
+        tap: Tap | None = None,
+        capture: WireCapture | None = None,
+    ):
         self.endpoint = endpoint
         self._transport = transport
         self._connection = connection
         self._tap = tap
         self._capture = capture
-        self._early: list[ev.ServerEvent] = []  # events that arrived while we waited for the handshake
+        self._early: list[
+            ev.ServerEvent
+        ] = []  # events that arrived while we waited for the handshake
         self.started: ev.SessionStarted | None = None
         self.configured: ev.SessionConfigured | None = None  # the answer to our configuration
         self._dead: str | None = None  # why we dropped a connection that went silent
 
     @classmethod
     async def open(
-        cls, endpoint: Endpoint, api_key: Credential, config: SessionConfig, timeout: float = 10.0,
-        tap: Tap | None = None, capture: WireCapture | None = None,
+        cls,
+        endpoint: Endpoint,
+        api_key: Credential,
+        config: SessionConfig,
+        timeout: float = 10.0,
+        tap: Tap | None = None,
+        capture: WireCapture | None = None,
     ) -> RealtimeSession:
         """`capture`: every frame of this session goes there too (`talkapp … --capture FILE`)."""
         dialect = endpoint.choice.dialect
@@ -178,13 +200,17 @@ class RealtimeSession:
             try:
                 frame = await self._received()
             except TransportClosed as closed:
-                raise SessionRefused(self._ended(closed.closed).message, closed=closed.closed) from None
+                raise SessionRefused(
+                    self._ended(closed.closed).message, closed=closed.closed
+                ) from None
             for event in self._connection.receive(frame):
                 self._observed(event)
                 if isinstance(event, wanted):
                     return event
                 if isinstance(event, ev.ServerError):
-                    raise SessionRefused(self.explain(event), error=event, closed=await self._close_after_error())
+                    raise SessionRefused(
+                        self.explain(event), error=event, closed=await self._close_after_error()
+                    )
                 self._early.append(event)
 
     async def _close_after_error(self) -> Closed | None:

@@ -11,17 +11,17 @@ go through `emit`, which must be cheap and thread-agnostic (a queued Qt signal, 
 
 from __future__ import annotations
 
-from typing import Any
 import asyncio
 import collections
 import dataclasses
 import itertools
-import math
 import logging
-from pathlib import Path
+import math
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceKey
@@ -36,8 +36,8 @@ from talkapp.session import engine_events as out
 from talkapp.session import turns
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import Credential, SessionRefused
-from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.session.engine_events import State
+from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.session.mic import MicPump
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.speaker import Speaker
@@ -54,7 +54,9 @@ from talkapp.tools.toolbox import ToolBox
 # instead of 22 % (bench/audio_latency.py --quick) for a barge-in decided ~5 ms sooner (4 vs 9 ms
 # p50, far inside its 80 ms budget), and woke the loop twice as often to compete for the GIL.
 PUMP_PERIOD_MS = 10
-UNDERFLOW_NOTICE_EVERY_S = 60  # a machine that keeps running dry is told once a minute, not every second
+UNDERFLOW_NOTICE_EVERY_S = (
+    60  # a machine that keeps running dry is told once a minute, not every second
+)
 ECHO_REALIGN_CYCLES = 100  # pump cycles (about a second) between echo delay updates
 RING_SECONDS = 4  # capture and playback rings; the speaker keeps only `lead_ms` in its ring
 RESEND_TURNS = 20  # turns re-sent as context after a reconnect
@@ -84,11 +86,20 @@ class AudioParts:
 
 
 class Engine:
-    def __init__(self, profile: ProviderProfile, api_key: Credential, emit: Callable[[out.EngineEvent], None],
-                 mode: Mode = Mode.PUSH_TO_TALK, audio: AudioOptions | None = None,
-                 record_to: Path | None = None, resend_context: bool = True,
-                 tools: ToolBox | None = None, capture: WireCapture | None = None,
-                 tuning: Untuned = UNTUNED, context: tuple[cmd.AddHistory, ...] = ()) -> None:
+    def __init__(
+        self,
+        profile: ProviderProfile,
+        api_key: Credential,
+        emit: Callable[[out.EngineEvent], None],
+        mode: Mode = Mode.PUSH_TO_TALK,
+        audio: AudioOptions | None = None,
+        record_to: Path | None = None,
+        resend_context: bool = True,
+        tools: ToolBox | None = None,
+        capture: WireCapture | None = None,
+        tuning: Untuned = UNTUNED,
+        context: tuple[cmd.AddHistory, ...] = (),
+    ) -> None:
         """`tuning`: the composition root's process-wide tuning (`talkapp.threads.tuning`),
         whose heap hooks the engine calls; none by default."""
         self._tuning = tuning
@@ -101,7 +112,9 @@ class Engine:
         self.audio_options = audio or AudioOptions()
         self.policy = TurnPolicy(mode, settings=turn_settings_for(profile))
         self.transcript = Transcript()
-        self.tools = ToolRunner(tools or ToolBox(), self._send, self._show_card, self._emit, self._tools_answered)
+        self.tools = ToolRunner(
+            tools or ToolBox(), self._send, self._show_card, self._emit, self._tools_answered
+        )
         self.resend_context = resend_context
         self._audio: AudioParts | None = None  # None until the streams run
         self._keeper: SessionKeeper | None = None
@@ -110,7 +123,9 @@ class Engine:
         self._clock = _TurnClock()
         self._connected = False
         self._renewal: asyncio.Task[Any] | None = None
-        self._audible: str | None = None  # the reply item the speaker plays, as last told the policy
+        self._audible: str | None = (
+            None  # the reply item the speaker plays, as last told the policy
+        )
         # Context re-sent to a new session, whose echo is expected (not a new turn).
         self._replaying: collections.deque[tuple[str, str]] = collections.deque()
         self._replayed_ids: set[str] = set()
@@ -132,8 +147,14 @@ class Engine:
         except devices.AudioUnavailable as exc:
             return self._fail(str(exc), out.AUDIO)
         self._recording_tap = self._recording()
-        self._keeper = SessionKeeper(self.profile.endpoint(), self._key, self._session_config, self._history,
-                                     tap=lambda: self._recording_tap, capture=self._capture)
+        self._keeper = SessionKeeper(
+            self.profile.endpoint(),
+            self._key,
+            self._session_config,
+            self._history,
+            tap=lambda: self._recording_tap,
+            capture=self._capture,
+        )
         try:
             session = await self._keeper.open(with_history=bool(self.context))
         except SessionRefused as refused:
@@ -144,16 +165,28 @@ class Engine:
         self._tell_differences(session.configured)
         if self.tools.box.mcp_servers and not self.profile.sends_mcp_servers:
             where = self.profile.host or "this server"
-            self._emit(out.Notice("info", f"Your MCP servers were not sent to {where}: only OpenAI "
-                                  "and Azure OpenAI get them (and their auth headers), unless the "
-                                  "profile allows it."))
+            self._emit(
+                out.Notice(
+                    "info",
+                    f"Your MCP servers were not sent to {where}: only OpenAI "
+                    "and Azure OpenAI get them (and their auth headers), unless the "
+                    "profile allows it.",
+                )
+            )
         elif self.tools.box.mcp_servers and session.endpoint.choice.dialect.name != "ga":
-            self._emit(out.Notice("info", f"MCP servers work with GA models only; this {session.endpoint.choice.dialect.label} "
-                                  "session runs without them."))
+            self._emit(
+                out.Notice(
+                    "info",
+                    f"MCP servers work with GA models only; this {session.endpoint.choice.dialect.label} "
+                    "session runs without them.",
+                )
+            )
         self._set_state(State.LISTENING)
         await self._do(self.policy.start())
-        self._tasks = [self._watched(self._read_session(), "reading the session"),
-                       self._watched(self._pump(), "moving the audio")]
+        self._tasks = [
+            self._watched(self._read_session(), "reading the session"),
+            self._watched(self._pump(), "moving the audio"),
+        ]
         self._tuning.freeze_heap()
         return True
 
@@ -228,7 +261,9 @@ class Engine:
         # The echo canceller and the VAD load their libraries (tens of thousands of objects):
         # before any stream runs, so that the tuning's collection, not one in mid-stream, sees them.
         echo = open_echo_canceller(o.echo)
-        detector = SpeechDetector(aggressiveness=o.vad_aggressiveness, hangover_ms=o.vad_hangover_ms)
+        detector = SpeechDetector(
+            aggressiveness=o.vad_aggressiveness, hangover_ms=o.vad_hangover_ms
+        )
         self._tuning.settle_heap()
         io = AudioIO(
             capture_in,
@@ -252,7 +287,9 @@ class Engine:
     def _recording(self) -> SessionRecording | None:
         if self._record_to is None:
             return None
-        recording = SessionRecording.in_folder(self._record_to, self.profile.model, recording_about(self.profile))
+        recording = SessionRecording.in_folder(
+            self._record_to, self.profile.model, recording_about(self.profile)
+        )
         self._emit(out.Notice("info", f"Recording this session to {recording.folder}"))
         return recording
 
@@ -260,9 +297,12 @@ class Engine:
         box = self.tools.box
         # MCP servers carry their auth headers: only to a service that runs them (or opted in).
         mcp = box.mcp_servers if self.profile.sends_mcp_servers else ()
-        return dataclasses.replace(self.profile.session, turn_detection=self.policy.turn_detection(),
-                                   tools=self.profile.session.tools + box.declarations(),
-                                   mcp_servers=mcp)
+        return dataclasses.replace(
+            self.profile.session,
+            turn_detection=self.policy.turn_detection(),
+            tools=self.profile.session.tools + box.declarations(),
+            mcp_servers=mcp,
+        )
 
     def _rates_changed(self) -> None:
         a = self._parts
@@ -294,7 +334,11 @@ class Engine:
             if block.barge_in:
                 await self._do(self.policy.barge_in_heard(now))
             for started, ago in block.speech_edges:
-                edge = self.policy.local_speech_started if started else self.policy.local_speech_stopped
+                edge = (
+                    self.policy.local_speech_started
+                    if started
+                    else self.policy.local_speech_stopped
+                )
                 await self._do(edge(now - ago))
             if block.voiced_ago is not None:
                 self.policy.heard_voice(now - block.voiced_ago)
@@ -343,14 +387,21 @@ class Engine:
     async def _reconnecting(self, event: Reconnecting) -> None:
         if event.attempt == 1:
             # in the transcript too, so a reader later sees why the reply stopped there
-            self._emit(out.Notice("warning", f"Connection lost ({event.reason}); reconnecting. "
-                                  "Your transcript is kept."))
+            self._emit(
+                out.Notice(
+                    "warning",
+                    f"Connection lost ({event.reason}); reconnecting. Your transcript is kept.",
+                )
+            )
             self._connected = False
             self._parts.speaker.cut_off()
             self.tools.reset("The connection was lost before this finished.")
             await self._do(self.policy.connection_lost())
-        self._set_state(State.RECONNECTING, f"Connection lost ({event.reason}); reconnecting, attempt {event.attempt} "
-                                            f"of {event.of}. Your transcript is kept.")
+        self._set_state(
+            State.RECONNECTING,
+            f"Connection lost ({event.reason}); reconnecting, attempt {event.attempt} "
+            f"of {event.of}. Your transcript is kept.",
+        )
 
     async def _reconnected(self, event: Reconnected) -> None:
         self._connected = True
@@ -361,8 +412,14 @@ class Engine:
         if self._keeper is not None and self._keeper.session is not None:
             self._tell_differences(self._keeper.session.configured)
         if not event.renewed:
-            self._emit(out.Notice("info", "Reconnected; the conversation so far was sent again as context."
-                                  if self.resend_context else "Reconnected with a fresh conversation."))
+            self._emit(
+                out.Notice(
+                    "info",
+                    "Reconnected; the conversation so far was sent again as context."
+                    if self.resend_context
+                    else "Reconnected with a fresh conversation.",
+                )
+            )
         self._set_state(State(self.policy.phase.value))
         await self._do(self.policy.start())
 
@@ -371,8 +428,14 @@ class Engine:
         if not self.resend_context:
             items = list(self.context)
         else:
-            turns = [t for t in self.transcript.turns() if t.final and t.text.strip() and not t.untranscribed]
-            spoken = (cmd.AddHistory("user" if t.role == "user" else "assistant", t.text) for t in turns)
+            turns = [
+                t
+                for t in self.transcript.turns()
+                if t.final and t.text.strip() and not t.untranscribed
+            ]
+            spoken = (
+                cmd.AddHistory("user" if t.role == "user" else "assistant", t.text) for t in turns
+            )
             items = [*self.context, *spoken][-RESEND_TURNS:]
         self._replaying = collections.deque((i.role, i.text) for i in items)
         return items
@@ -408,8 +471,11 @@ class Engine:
                         await self._send(cmd.AppendAudio(chunk))
                 case turns.Play(item_id=item_id, pcm=pcm):
                     if not a.speaker.play(item_id, pcm):
-                        self._tell_cut(item_id, "The service sent more reply audio than can wait "
-                                                "to be played; the rest of this reply was dropped.")
+                        self._tell_cut(
+                            item_id,
+                            "The service sent more reply audio than can wait "
+                            "to be played; the rest of this reply was dropped.",
+                        )
                 case turns.EndOfItem(item_id=item_id):
                     a.speaker.end_of_item(item_id)
                 case turns.PausePlayback():
@@ -426,7 +492,9 @@ class Engine:
                 case turns.PhaseChanged(phase=phase) if self._connected:
                     self._set_state(State(phase.value))
                 case turns.SetTurnDetection(turn_detection=td):
-                    config = dataclasses.replace(self._session_config(), turn_detection=td)  # tools stay declared
+                    config = dataclasses.replace(
+                        self._session_config(), turn_detection=td
+                    )  # tools stay declared
                     await self._send(cmd.ConfigureSession(config))
 
     async def _interrupted(self, item_id: str, flushed: int | None) -> None:
@@ -463,8 +531,14 @@ class Engine:
         dropped = io.statistics().capture.frames_dropped
         if dropped > self._dropped_reported:
             lost_ms = 1000 * (dropped - self._dropped_reported) / (io.input_rate or 48_000)
-            self._emit(out.Notice("warning", f"TalkApp fell behind the microphone and lost {lost_ms:.0f} ms of audio "
-                                  "(the computer was very busy); if it keeps happening, close other heavy apps.", out.AUDIO))
+            self._emit(
+                out.Notice(
+                    "warning",
+                    f"TalkApp fell behind the microphone and lost {lost_ms:.0f} ms of audio "
+                    "(the computer was very busy); if it keeps happening, close other heavy apps.",
+                    out.AUDIO,
+                )
+            )
             self._dropped_reported = dropped
 
     def _report_underflows(self, now: float) -> None:
@@ -472,18 +546,32 @@ class Engine:
         the user may have heard. Told at most once per `UNDERFLOW_NOTICE_EVERY_S`, with what
         to do about it if it keeps happening."""
         count = self._parts.io.statistics().output_underflows
-        if count <= self._underflows_reported or now - self._underflows_told_at < UNDERFLOW_NOTICE_EVERY_S:
+        if (
+            count <= self._underflows_reported
+            or now - self._underflows_told_at < UNDERFLOW_NOTICE_EVERY_S
+        ):
             return
         times = count - self._underflows_reported
-        self._emit(out.Notice("warning", f"The speaker ran dry {times} time{'s' if times > 1 else ''} (the computer was "
-                              "busy), so you may have heard a crackle. If it keeps happening, close other heavy apps or "
-                              "choose a larger audio block (Settings → Audio; --block-ms in the terminal).", out.AUDIO))
+        self._emit(
+            out.Notice(
+                "warning",
+                f"The speaker ran dry {times} time{'s' if times > 1 else ''} (the computer was "
+                "busy), so you may have heard a crackle. If it keeps happening, close other heavy apps or "
+                "choose a larger audio block (Settings → Audio; --block-ms in the terminal).",
+                out.AUDIO,
+            )
+        )
         self._underflows_reported, self._underflows_told_at = count, now
 
     def _renew_if_due(self) -> None:
         """Before the service ends the session at its time limit, while nobody is talking."""
         keeper = self._keeper
-        if keeper is not None and self._connected and self.policy.phase is turns.Phase.LISTENING and keeper.expires_soon():
+        if (
+            keeper is not None
+            and self._connected
+            and self.policy.phase is turns.Phase.LISTENING
+            and keeper.expires_soon()
+        ):
             if self._renewal is None or self._renewal.done():
                 self._renewal = self._watched(self._renew(keeper), "renewing the session")
 
@@ -502,21 +590,31 @@ class Engine:
         match event:
             case ev.ServerError(code=code) if code in turns.HANDLED_ERRORS:
                 pass  # the turn policy deals with these (a retry, a hint)
-            case ev.ResponseDone(status="failed", error_code=code, error_message=message) if self._keeper and self._keeper.session:
+            case ev.ResponseDone(status="failed", error_code=code, error_message=message) if (
+                self._keeper and self._keeper.session
+            ):
                 failure = ev.ServerError(code, message or "the response failed")
-                self._emit(out.Notice("error", self._keeper.session.explain(failure), out.CONNECTION))
+                self._emit(
+                    out.Notice("error", self._keeper.session.explain(failure), out.CONNECTION)
+                )
             case ev.ServerError(code="session_expired"):
-                self._emit(out.Notice("info", "The session reached the service's time limit; starting a new one."))
+                self._emit(
+                    out.Notice(
+                        "info", "The session reached the service's time limit; starting a new one."
+                    )
+                )
             case ev.ServerError() if self._keeper is not None and self._keeper.session is not None:
                 self._emit(out.Notice("error", self._keeper.session.explain(event), out.CONNECTION))
             case ev.MalformedEvent(wire_type=kind, problem=problem) if self._first_malformed(kind):
                 # once per event type per session: a service that always sends a shape we cannot
                 # use would otherwise fill the log on every turn
-                self._emit(out.Notice(
-                    "warning",
-                    f"Ignored a malformed event from the service ({kind or 'frame'}: {problem}); "
-                    "further ones of this type are ignored silently.",
-                ))
+                self._emit(
+                    out.Notice(
+                        "warning",
+                        f"Ignored a malformed event from the service ({kind or 'frame'}: {problem}); "
+                        "further ones of this type are ignored silently.",
+                    )
+                )
 
     def _first_malformed(self, kind: str | None) -> bool:
         first = kind not in self._malformed_told
@@ -548,8 +646,10 @@ class Engine:
                 return
             failure = task.exception()
             _log.error("the engine failed while %s", doing, exc_info=failure)
-            self._fail(f"TalkApp stopped while {doing} ({type(failure).__name__}: {failure}). "
-                       "Reconnect to go on; the transcript is kept.")
+            self._fail(
+                f"TalkApp stopped while {doing} ({type(failure).__name__}: {failure}). "
+                "Reconnect to go on; the transcript is kept."
+            )
 
         task.add_done_callback(done)
         return task
@@ -570,6 +670,7 @@ _log = logging.getLogger("talkapp.engine")
 def _logged(emit: Callable[[out.EngineEvent], None]) -> Callable[[out.EngineEvent], None]:
     """Log what the engine reports — states, notices, connections, timings — never transcripts,
     nor a tool's arguments or output (a clipboard, a search): only its name and outcome."""
+
     def emit_and_log(event: out.EngineEvent) -> None:
         match event:  # what the service says in an error may quote a key: never shown or logged
             case out.Notice(text=text):
@@ -581,13 +682,20 @@ def _logged(emit: Callable[[out.EngineEvent], None]) -> Callable[[out.EngineEven
                 pass
             case out.ToolCardChanged(card=card):
                 if card.settled:
-                    _log.info("tool %s (%s%s): %s%s", card.name, card.kind, f", {card.server}" if card.server else "",
-                              card.status, f" in {card.duration_ms:.0f} ms" if card.duration_ms is not None else "")
+                    _log.info(
+                        "tool %s (%s%s): %s%s",
+                        card.name,
+                        card.kind,
+                        f", {card.server}" if card.server else "",
+                        card.status,
+                        f" in {card.duration_ms:.0f} ms" if card.duration_ms is not None else "",
+                    )
             case out.ApprovalRequested(server=server, tool=tool):
                 _log.info("approval asked: %s on %s", tool, server)
             case _:
                 _log.info("%s", event)
         emit(event)
+
     return emit_and_log
 
 
@@ -630,7 +738,9 @@ class _TurnClock:
                 self._calls_tools = False
             case ev.ToolCallRequested(response_id=rid) if rid == self._response_id:
                 self._calls_tools = True  # a step towards the reply, not the reply itself
-            case ev.AudioDelta(response_id=rid, item_id=item) if rid == self._response_id and self._item is None:
+            case ev.AudioDelta(response_id=rid, item_id=item) if (
+                rid == self._response_id and self._item is None
+            ):
                 self._item = item
                 self._marks["received"] = now
             case ev.ResponseDone(response_id=rid) if rid == self._response_id:
@@ -639,18 +749,36 @@ class _TurnClock:
                 self._maybe_emit(emit)
 
     def check_played(self, speaker: Speaker, now: float, emit: Emit) -> None:
-        if self._item is not None and "played" not in self._marks and speaker.started_playing(self._item):
+        if (
+            self._item is not None
+            and "played" not in self._marks
+            and speaker.started_playing(self._item)
+        ):
             self._marks["played"] = now
             self._maybe_emit(emit)
 
     def _maybe_emit(self, emit: Emit) -> None:
         done = self._response
-        if done is None or (self._item is not None and "played" not in self._marks and done.status == "completed"):
+        if done is None or (
+            self._item is not None and "played" not in self._marks and done.status == "completed"
+        ):
             return
-        emit(out.TurnMeasured(done.response_id, self._since("received"), self._since("played"), self._since("done"),
-                              done.usage, self._calls_tools))
+        emit(
+            out.TurnMeasured(
+                done.response_id,
+                self._since("received"),
+                self._since("played"),
+                self._since("done"),
+                done.usage,
+                self._calls_tools,
+            )
+        )
         self._response, self._response_id = None, None
 
     def _since(self, mark: str) -> float | None:
         at = self._marks.get(mark)
-        return None if at is None or self._user_done is None else round(1000 * (at - self._user_done), 1)
+        return (
+            None
+            if at is None or self._user_done is None
+            else round(1000 * (at - self._user_done), 1)
+        )

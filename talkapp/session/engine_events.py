@@ -64,7 +64,11 @@ class TurnMeasured:
     @property
     def silent_tool_step(self) -> bool:
         """Only tool calls, no audio: a step towards the reply, not a reply to count or time."""
-        return self.tool_step and self.first_audio_received_ms is None and self.first_audio_played_ms is None
+        return (
+            self.tool_step
+            and self.first_audio_received_ms is None
+            and self.first_audio_played_ms is None
+        )
 
 
 @dataclass(frozen=True)
@@ -85,4 +89,12 @@ class ApprovalRequested:
     arguments: str
 
 
-EngineEvent = StateChanged | Connected | TranscriptChanged | Notice | TurnMeasured | ToolCardChanged | ApprovalRequested
+EngineEvent = (
+    StateChanged
+    | Connected
+    | TranscriptChanged
+    | Notice
+    | TurnMeasured
+    | ToolCardChanged
+    | ApprovalRequested
+)

@@ -7,9 +7,9 @@ way a failed command reaches a person, in the app and in the terminal alike).
 
 from __future__ import annotations
 
-from typing import Any
 import concurrent.futures
 from collections.abc import Callable, Coroutine
+from typing import Any
 
 from talkapp.audio.devices import DeviceKey
 from talkapp.session import engine_events as out

@@ -10,13 +10,13 @@ one iterator, with `Reconnecting` / `Reconnected` / `SessionLost` between them.
 
 from __future__ import annotations
 
-from typing import Any
 import asyncio
 import math
 import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
@@ -34,9 +34,19 @@ from talkapp.session.refusals import FINAL_STATUSES, is_azure
 from talkapp.transport.websocket import TransportClosed
 
 # Refusals that the same request will get again: retrying only hammers the service.
-FATAL_CODES = {"invalid_api_key", "invalid_model", "missing_model", "beta_api_shape_disabled", "invalid_beta",
-               "missing_required_parameter", "unknown_parameter", "invalid_value"}
-RENEW_BEFORE_S = 120  # renew this long before the service's limit (60 min GA, 30 min on some providers)
+FATAL_CODES = {
+    "invalid_api_key",
+    "invalid_model",
+    "missing_model",
+    "beta_api_shape_disabled",
+    "invalid_beta",
+    "missing_required_parameter",
+    "unknown_parameter",
+    "invalid_value",
+}
+RENEW_BEFORE_S = (
+    120  # renew this long before the service's limit (60 min GA, 30 min on some providers)
+)
 AZURE_CAP_S = 1800  # Azure OpenAI ends sessions after 30 minutes, whether or not it says when
 
 
@@ -77,10 +87,17 @@ KeeperEvent = ev.ServerEvent | Reconnecting | Reconnected | SessionLost
 
 
 class SessionKeeper:
-    def __init__(self, endpoint: Endpoint, api_key: Credential, config: Callable[[], cmd.SessionConfig],
-                 history: Callable[[], list[cmd.AddHistory]] = list, tap: Callable[[], Tap | None] = lambda: None,
-                 backoff: Backoff | None = None, seed: int | None = None,
-                 capture: WireCapture | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        api_key: Credential,
+        config: Callable[[], cmd.SessionConfig],
+        history: Callable[[], list[cmd.AddHistory]] = list,
+        tap: Callable[[], Tap | None] = lambda: None,
+        backoff: Backoff | None = None,
+        seed: int | None = None,
+        capture: WireCapture | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self._key = api_key
         self._config = config  # current configuration (the mode may have changed since)
@@ -175,19 +192,28 @@ class SessionKeeper:
             await session.close()
 
     async def _recover(self, ended: SessionEnded | None) -> AsyncIterator[KeeperEvent]:
-        reason = "the session reached its time limit" if self._expiring else (ended.message if ended else "the session ended")
+        reason = (
+            "the session reached its time limit"
+            if self._expiring
+            else (ended.message if ended else "the session ended")
+        )
         old, self._session = self._session, None
         if old is not None:
             await old.close()
         for attempt in range(1, self._backoff.attempts + 1):
-            delay = 0.0 if (attempt == 1 and self._expiring) else self._backoff.delay(attempt, self._rng)
+            delay = (
+                0.0
+                if (attempt == 1 and self._expiring)
+                else self._backoff.delay(attempt, self._rng)
+            )
             yield Reconnecting(attempt, self._backoff.attempts, delay, reason)
             await asyncio.sleep(delay)
             try:
                 self._session = await self._open(with_history=True)
             except SessionRefused as refused:
-                if (refused.error is not None and refused.error.code in FATAL_CODES) or \
-                        refused.http_status in FINAL_STATUSES:
+                if (
+                    refused.error is not None and refused.error.code in FATAL_CODES
+                ) or refused.http_status in FINAL_STATUSES:
                     yield SessionLost(str(refused))
                     return
                 reason = str(refused)
@@ -196,8 +222,10 @@ class SessionKeeper:
             self.reconnects += 1
             yield Reconnected(self._session.endpoint.describe(), self._session.session_id)
             return
-        yield SessionLost(f"Could not reconnect after {self._backoff.attempts} attempts ({reason}). "
-                          "Check the network, then press Connect.")
+        yield SessionLost(
+            f"Could not reconnect after {self._backoff.attempts} attempts ({reason}). "
+            "Check the network, then press Connect."
+        )
 
     async def _watch(self) -> None:
         """While a reply is owed and the service fell silent, ping; no pong: the path is dead,

@@ -30,8 +30,14 @@ class MicBlock:
 
 
 class MicPump:
-    def __init__(self, capture: RingReader, device_rate: int, echo: EchoCanceller,
-                 detector: SpeechDetector | None, preroll_ms: int = 300) -> None:
+    def __init__(
+        self,
+        capture: RingReader,
+        device_rate: int,
+        echo: EchoCanceller,
+        detector: SpeechDetector | None,
+        preroll_ms: int = 300,
+    ) -> None:
         self._capture = capture
         self._echo = echo
         self._detector = detector
@@ -52,7 +58,11 @@ class MicPump:
         """Forward from now on, starting with up to `preroll_ms` of audio already heard."""
         if self._streaming:
             return
-        recent = np.concatenate(self._preroll) if (preroll_ms and self._preroll) else np.zeros(0, np.float32)
+        recent = (
+            np.concatenate(self._preroll)
+            if (preroll_ms and self._preroll)
+            else np.zeros(0, np.float32)
+        )
         self._pending = [recent[len(recent) - min(len(recent), preroll_ms * WIRE_RATE // 1000) :]]
         self._streaming = True
 
@@ -101,7 +111,9 @@ class MicPump:
         if self._detector is None:
             return ()
         self._fed += len(clean)
-        return tuple((e.started, (self._fed - e.sample) / WIRE_RATE) for e in self._detector.feed(clean))
+        return tuple(
+            (e.started, (self._fed - e.sample) / WIRE_RATE) for e in self._detector.feed(clean)
+        )
 
     def _voiced_ago(self) -> float | None:
         if self._detector is None or self._detector.voice_end_sample == 0:

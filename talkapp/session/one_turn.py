@@ -6,11 +6,11 @@ events and timestamps in, transcripts, audio, timings and usage out.
 
 from __future__ import annotations
 
-from typing import Any
 import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from talkapp.audio.pcm import BYTES_PER_SAMPLE, WIRE_RATE, duration_ms, speech_end
 from talkapp.protocol import events as ev
@@ -134,12 +134,20 @@ class TurnRecorder:
 
     @property
     def assistant_transcript(self) -> str:
-        return self.assistant_final if self.assistant_final is not None else "".join(self.assistant_parts)
+        return (
+            self.assistant_final
+            if self.assistant_final is not None
+            else "".join(self.assistant_parts)
+        )
 
     def timings(self, connect_s: float) -> Timings:
         def since_commit(name: str) -> float | None:
             at = self.firsts.get(name)
-            return None if at is None or self.committed_at is None else round(1000 * (at - self.committed_at), 1)
+            return (
+                None
+                if at is None or self.committed_at is None
+                else round(1000 * (at - self.committed_at), 1)
+            )
 
         names = ("first_input_transcript", "first_transcript", "first_audio", "done")
         return Timings(round(1000 * connect_s, 1), **{name: since_commit(name) for name in names})
@@ -160,8 +168,10 @@ class TurnRecorder:
     def _bounded(self, text: str, whose: str, room: int = MAX_TRANSCRIPT_CHARS) -> str:
         if len(text) <= room:
             return text
-        self._note(f"{whose.capitalize()} transcript passed {MAX_TRANSCRIPT_CHARS} characters; "
-                   "the rest was not kept.")
+        self._note(
+            f"{whose.capitalize()} transcript passed {MAX_TRANSCRIPT_CHARS} characters; "
+            "the rest was not kept."
+        )
         return text[: max(0, room)]
 
 
@@ -189,7 +199,9 @@ async def run_one_turn(
     turns, sent first (as a reconnect replays them), to continue a stored conversation.
     """
     if duration_ms(pcm) < MIN_COMMIT_MS:
-        raise TurnFailed(f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed.")
+        raise TurnFailed(
+            f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed."
+        )
     dialed = time.monotonic()
     try:
         session = await RealtimeSession.open(endpoint, api_key, config, tap=tap, capture=capture)
@@ -236,7 +248,12 @@ async def run_one_turn(
 
 
 async def _stream(
-    session: RealtimeSession, pcm: bytes, pace: float, chunk_ms: int, reader: asyncio.Task[Any], mark: int = 0
+    session: RealtimeSession,
+    pcm: bytes,
+    pace: float,
+    chunk_ms: int,
+    reader: asyncio.Task[Any],
+    mark: int = 0,
 ) -> float:
     """Send `pcm` in chunks (in real time at pace 1); the moment the byte at `mark` had been sent
     and, in real time, played through."""
@@ -254,15 +271,22 @@ async def _stream(
     return marked
 
 
-async def _stream_silence(session: RealtimeSession, recorder: TurnRecorder, pace: float, chunk_ms: int,
-                          reader: asyncio.Task[Any]) -> None:
+async def _stream_silence(
+    session: RealtimeSession,
+    recorder: TurnRecorder,
+    pace: float,
+    chunk_ms: int,
+    reader: asyncio.Task[Any],
+) -> None:
     """After the speech, what a quiet room sounds like, until the service's VAD ends the turn."""
     silence = bytes(WIRE_RATE * chunk_ms // 1000 * BYTES_PER_SAMPLE)
     for _ in range(VAD_TAIL_MS // chunk_ms):
         if reader.done() or recorder.response_started:
             return
         await session.send(AppendAudio(silence))
-        await asyncio.sleep(chunk_ms / 1000 / pace if pace > 0 else 0.005)  # the service VAD needs a moment
+        await asyncio.sleep(
+            chunk_ms / 1000 / pace if pace > 0 else 0.005
+        )  # the service VAD needs a moment
     if not recorder.response_started:
         recorder.failure = f"The service's turn detection did not end the turn after {VAD_TAIL_MS / 1000:g} s of silence."
 

@@ -16,20 +16,20 @@ pass; files are flushed line by line so a crash keeps what came before it.
 
 from __future__ import annotations
 
-from typing import Any
 import dataclasses
 import json
 import re
 import time
 import wave
 from pathlib import Path
+from typing import Any
 
 from talkapp.audio.pcm import WIRE_RATE
-from talkapp.protocol import commands as cmd
-from talkapp.settings.profile import ProviderProfile
 from talkapp.private_files import new_private_folder, open_private, private_folder
+from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.redaction import REDACTED, REDACTED_SECRET, redact
+from talkapp.settings.profile import ProviderProfile
 
 __all__ = ["REDACTED", "REDACTED_SECRET", "SessionRecording", "recording_about", "redact"]
 
@@ -83,7 +83,11 @@ class SessionRecording:
         self._log.close()
 
     def _write(self, direction: str, item: object) -> None:
-        line = {"t": round(time.monotonic() - self._start, 4), "dir": direction, "type": type(item).__name__}
+        line = {
+            "t": round(time.monotonic() - self._start, 4),
+            "dir": direction,
+            "type": type(item).__name__,
+        }
         line |= _fields(item)
         self._log.write(redact(json.dumps(line, ensure_ascii=False)) + "\n")
         self._log.flush()
@@ -92,7 +96,12 @@ class SessionRecording:
 def recording_about(profile: ProviderProfile) -> dict[str, Any]:
     """What session.json says of a profile: where and what, never the key."""
     endpoint = profile.endpoint()
-    return {"profile": profile.name, "model": profile.model, "dialect": endpoint.choice.describe(), "url": endpoint.url}
+    return {
+        "profile": profile.name,
+        "model": profile.model,
+        "dialect": endpoint.choice.describe(),
+        "url": endpoint.url,
+    }
 
 
 def _fields(item: object) -> dict[str, Any]:
@@ -101,13 +110,18 @@ def _fields(item: object) -> dict[str, Any]:
     out = {}
     for f in dataclasses.fields(item):
         value = getattr(item, f.name)
-        out[f.name if not isinstance(value, bytes) else f"{f.name}_bytes"] = len(value) if isinstance(value, bytes) else _plain(value)
+        out[f.name if not isinstance(value, bytes) else f"{f.name}_bytes"] = (
+            len(value) if isinstance(value, bytes) else _plain(value)
+        )
     return out
 
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value):  # a field hidden from repr is a secret (an MCP auth header)
-        return {f.name: _plain(getattr(value, f.name)) if f.repr else REDACTED_SECRET for f in dataclasses.fields(value)}
+        return {
+            f.name: _plain(getattr(value, f.name)) if f.repr else REDACTED_SECRET
+            for f in dataclasses.fields(value)
+        }
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value

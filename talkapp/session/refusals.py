@@ -8,7 +8,6 @@ message is shown (with anything shaped like a key redacted), followed by the fix
 
 from __future__ import annotations
 
-from typing import Any
 import json
 import re
 from dataclasses import dataclass

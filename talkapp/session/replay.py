@@ -9,16 +9,15 @@ exits 1.
 
 from __future__ import annotations
 
-from typing import Any
 import base64
 import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from talkapp.audio.pcm import duration_ms
-from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.protocol.accepted import summarize
 from talkapp.protocol.connection import RealtimeConnection
@@ -208,7 +207,9 @@ class _Replay:
                     # Offline nothing plays: what arrived of the item stands for what was heard,
                     # where the app measures its speaker after the flush.
                     end_ms = self.received_ms.get(item_id, 0)
-                    self.out.truncates.append({"t": self.t, "item_id": item_id, "audio_end_ms": end_ms})
+                    self.out.truncates.append(
+                        {"t": self.t, "item_id": item_id, "audio_end_ms": end_ms}
+                    )
                     self._say("action", f"truncate {item_id} at {end_ms} ms")
                     self.out.transcript.mark_interrupted(item_id, end_ms)
                 case turns.Send(command=command):

@@ -37,8 +37,14 @@ class _InRing:
 
 
 class Speaker:
-    def __init__(self, ring: RingWriter, played: RingReader, device_rate: int, echo: EchoCanceller,
-                 lead_ms: int = 300) -> None:
+    def __init__(
+        self,
+        ring: RingWriter,
+        played: RingReader,
+        device_rate: int,
+        echo: EchoCanceller,
+        lead_ms: int = 300,
+    ) -> None:
         self._ring = ring
         self._played = played  # only `.position` is read here: the callback owns the rest
         self._echo = echo
@@ -47,7 +53,9 @@ class Speaker:
         self._queued = 0  # samples in `_queue`
         self._in_ring: deque[_InRing] = deque()
         self._playing = False
-        self._open_item: str | None = None  # the item whose audio is arriving, its end not yet known
+        self._open_item: str | None = (
+            None  # the item whose audio is arriving, its end not yet known
+        )
         self.level_dbfs = float("-inf")
         self.set_device_rate(device_rate)
 

@@ -22,7 +22,6 @@ calls are in the conversation) but asks for no reply: the user's new turn gets i
 
 from __future__ import annotations
 
-from typing import Any
 import asyncio
 import dataclasses
 import json
@@ -30,6 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
@@ -51,9 +51,15 @@ class _Round:
 
 
 class ToolRunner:
-    def __init__(self, box: ToolBox, send: Callable[[cmd.Command], Awaitable[None]],
-                 show: Callable[[ToolCard], None], ask: Callable[[ApprovalRequested], None],
-                 go_on: Callable[[bool], Awaitable[None]], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        box: ToolBox,
+        send: Callable[[cmd.Command], Awaitable[None]],
+        show: Callable[[ToolCard], None],
+        ask: Callable[[ApprovalRequested], None],
+        go_on: Callable[[bool], Awaitable[None]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.box = box
         self._send, self._show, self._ask, self._go_on, self._clock = send, show, ask, go_on, clock
         self._cards: OrderedDict[str, ToolCard] = OrderedDict()
@@ -82,11 +88,17 @@ class ToolRunner:
             case ev.ResponseDone(response_id=response_id, status=status):
                 await self._response_done(response_id, status)
             case ev.McpToolsListed(item_id=item_id, server_label=server, tools=tools):
-                card = self._cards.get(item_id) or self._open(ToolCard(item_id, "mcp_list", server, server, status="running", at=now), now)
-                self._put(dataclasses.replace(card, name=server, server=server, result=", ".join(tools)))
+                card = self._cards.get(item_id) or self._open(
+                    ToolCard(item_id, "mcp_list", server, server, status="running", at=now), now
+                )
+                self._put(
+                    dataclasses.replace(card, name=server, server=server, result=", ".join(tools))
+                )
             case ev.McpListingProgressed(item_id=item_id, status=status):
                 self._listing(item_id, status, now)
-            case ev.McpCallStarted(item_id=item_id, server_label=server, name=name, response_id=response_id):
+            case ev.McpCallStarted(
+                item_id=item_id, server_label=server, name=name, response_id=response_id
+            ):
                 self._open(ToolCard(item_id, "mcp", name, server, at=now), now)
                 self._streaming[item_id] = response_id
             case ev.McpCallArgumentsDelta(item_id=item_id, delta=delta):
@@ -138,8 +150,12 @@ class ToolRunner:
         while len(self._ran) > _KEEP:
             self._ran.popitem(last=False)
         self._rounds.setdefault(call.response_id, _Round()).waiting.add(call.call_id)
-        card = self._cards.get(call.call_id) or ToolCard(call.call_id, "function", call.name, at=now)
-        self._put(dataclasses.replace(card, name=call.name, arguments=call.arguments, status="running"))
+        card = self._cards.get(call.call_id) or ToolCard(
+            call.call_id, "function", call.name, at=now
+        )
+        self._put(
+            dataclasses.replace(card, name=call.name, arguments=call.arguments, status="running")
+        )
         self._started[call.call_id] = now
         task = asyncio.create_task(self._execute(call), name=f"tool {call.name}")
         self._tasks.add(task)
@@ -150,18 +166,33 @@ class ToolRunner:
         limit = self.box.timeout_s
         output, error, note = "", "", ""
         try:
-            output = await asyncio.wait_for(self.box.registry.call(call.name, call.arguments), limit)
+            output = await asyncio.wait_for(
+                self.box.registry.call(call.name, call.arguments), limit
+            )
         except TimeoutError:
-            error, note = f"The {call.name} tool did not finish within {limit:g} s and was stopped.", f"timed out after {limit:g} s"
+            error, note = (
+                f"The {call.name} tool did not finish within {limit:g} s and was stopped.",
+                f"timed out after {limit:g} s",
+            )
         except ToolFailed as refused:
             error = str(refused)
         except Exception as exc:  # noqa: BLE001 - a tool's bug is the model's answer, never the session's end
             error = f"The {call.name} tool failed ({type(exc).__name__}: {exc})."
         wire = json.dumps({"error": error}) if error else _bounded(output)
         await self._send(cmd.SendToolResult(call.call_id, wire))
-        card = self._cards.get(call.call_id) or ToolCard(call.call_id, "function", call.name, call.arguments)
-        self._put(dataclasses.replace(card, status="failed" if error else "done", result="" if error else wire,
-                                      error=error, note=note, duration_ms=self._took(call.call_id)))
+        card = self._cards.get(call.call_id) or ToolCard(
+            call.call_id, "function", call.name, call.arguments
+        )
+        self._put(
+            dataclasses.replace(
+                card,
+                status="failed" if error else "done",
+                result="" if error else wire,
+                error=error,
+                note=note,
+                duration_ms=self._took(call.call_id),
+            )
+        )
         round_ = self._rounds.get(call.response_id)
         if round_ is not None:
             round_.waiting.discard(call.call_id)
@@ -172,8 +203,14 @@ class ToolRunner:
             del self._streaming[card_id]  # its response ended before the call was complete
             card = self._cards.get(card_id)
             if card is not None and card.status == "streaming":
-                self._put(dataclasses.replace(card, status="failed", duration_ms=self._took(card_id),
-                                              error="The reply was cut off before this call was complete; it did not run."))
+                self._put(
+                    dataclasses.replace(
+                        card,
+                        status="failed",
+                        duration_ms=self._took(card_id),
+                        error="The reply was cut off before this call was complete; it did not run.",
+                    )
+                )
         round_ = self._rounds.get(response_id)
         if round_ is None:
             return
@@ -191,29 +228,60 @@ class ToolRunner:
     # ---- MCP: the service calls; we show it and answer approvals ----
 
     def _listing(self, item_id: str, status: str, now: float) -> None:
-        card = self._cards.get(item_id) or self._open(ToolCard(item_id, "mcp_list", "MCP server", status="running", at=now), now)
+        card = self._cards.get(item_id) or self._open(
+            ToolCard(item_id, "mcp_list", "MCP server", status="running", at=now), now
+        )
         if status == "completed":
             self._put(dataclasses.replace(card, status="done", duration_ms=self._took(item_id)))
         elif status == "failed":
-            self._put(dataclasses.replace(card, status="failed", duration_ms=self._took(item_id),
-                                          error="The service could not get this server's tools (check its URL "
-                                                "and auth header in Settings → Tools & MCP)."))
+            self._put(
+                dataclasses.replace(
+                    card,
+                    status="failed",
+                    duration_ms=self._took(item_id),
+                    error="The service could not get this server's tools (check its URL "
+                    "and auth header in Settings → Tools & MCP).",
+                )
+            )
 
     def _mcp_done(self, done: ev.McpCallDone, now: float) -> None:
         self._streaming.pop(done.item_id, None)
-        card = self._cards.get(done.item_id) or ToolCard(done.item_id, "mcp", done.name, done.server_label, at=now)
-        self._put(dataclasses.replace(card, arguments=done.arguments, status="failed" if done.error else "done",
-                                      result=done.output or "", error=done.error or "", duration_ms=self._took(done.item_id)))
+        card = self._cards.get(done.item_id) or ToolCard(
+            done.item_id, "mcp", done.name, done.server_label, at=now
+        )
+        self._put(
+            dataclasses.replace(
+                card,
+                arguments=done.arguments,
+                status="failed" if done.error else "done",
+                result=done.output or "",
+                error=done.error or "",
+                duration_ms=self._took(done.item_id),
+            )
+        )
 
     async def _approval(self, request: ev.McpApprovalRequested, now: float) -> None:
-        card = self._put(ToolCard(request.request_id, "mcp_approval", request.name, request.server_label,
-                                  request.arguments, status="awaiting", at=now))
+        card = self._put(
+            ToolCard(
+                request.request_id,
+                "mcp_approval",
+                request.name,
+                request.server_label,
+                request.arguments,
+                status="awaiting",
+                at=now,
+            )
+        )
         url = self._urls.get(request.server_label)
         remembered = self._remembered.get((url, request.name)) if url else None
         if remembered is not None:
             await self._decide(card, remembered, "remembered")
             return
-        self._ask(ApprovalRequested(request.request_id, request.server_label, request.name, request.arguments))
+        self._ask(
+            ApprovalRequested(
+                request.request_id, request.server_label, request.name, request.arguments
+            )
+        )
 
     async def _decide(self, card: ToolCard, approve: bool, note: str) -> None:
         await self._send(cmd.AnswerApproval(card.id, approve, None if approve else DECLINED))

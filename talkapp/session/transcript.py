@@ -44,7 +44,9 @@ class ToolCard:
     name: str  # the tool; for "mcp_list", the server's label
     server: str = ""  # the MCP server's label
     arguments: str = ""
-    status: str = "streaming"  # streaming, running, done, failed; awaiting, approved, denied, expired
+    status: str = (
+        "streaming"  # streaming, running, done, failed; awaiting, approved, denied, expired
+    )
     result: str = ""
     error: str = ""
     duration_ms: float | None = None
@@ -57,7 +59,11 @@ class ToolCard:
 
     def as_markdown(self) -> str:
         where = f"{self.server} · " if self.server and self.kind != "mcp_list" else ""
-        call = f"{where}{self.name}({self.arguments})" if self.kind != "mcp_list" else f"{self.name}: tools"
+        call = (
+            f"{where}{self.name}({self.arguments})"
+            if self.kind != "mcp_list"
+            else f"{self.name}: tools"
+        )
         outcome = self.error or self.result
         took = f", {self.duration_ms:.0f} ms" if self.duration_ms is not None else ""
         note = f", {self.note}" if self.note else ""
@@ -69,13 +75,18 @@ Entry = Turn | ToolCard
 
 class Transcript:
     def __init__(self, max_turns: int = MAX_TURNS) -> None:
-        self._turns: OrderedDict[str, Entry] = OrderedDict()  # turns by item id, cards by "tool:<id>"
+        self._turns: OrderedDict[str, Entry] = (
+            OrderedDict()
+        )  # turns by item id, cards by "tool:<id>"
         self._max_turns = max_turns
 
     def apply(self, event: ev.ServerEvent, now: float) -> Turn | None:
         """Fold one event in; returns the turn it changed, if any."""
         match event:
-            case ev.ItemAdded(item_id=item_id, kind="message", role=role, text=text) if role in ("user", "assistant"):
+            case ev.ItemAdded(item_id=item_id, kind="message", role=role, text=text) if role in (
+                "user",
+                "assistant",
+            ):
                 turn = self._ensure(item_id, role, now)
                 return self._put(_with_text(turn, text, final=True)) if text else turn
             case ev.TranscriptDelta(role=role, item_id=item_id, text=text):
@@ -94,7 +105,11 @@ class Transcript:
 
     def mark_interrupted(self, item_id: str, heard_ms: int) -> Turn | None:
         turn = self._turns.get(item_id)
-        return self._put(replace(turn, interrupted=True, heard_ms=heard_ms)) if isinstance(turn, Turn) else None
+        return (
+            self._put(replace(turn, interrupted=True, heard_ms=heard_ms))
+            if isinstance(turn, Turn)
+            else None
+        )
 
     def put_card(self, card: ToolCard) -> ToolCard:
         """A new or changed tool card (its place stays where it first appeared)."""
@@ -117,7 +132,11 @@ class Transcript:
                 lines.append(turn.as_markdown())
                 continue
             who = "**You**" if turn.role == "user" else "**Assistant**"
-            mark = f" _(interrupted after {(turn.heard_ms or 0) / 1000:.1f} s)_" if turn.interrupted else ""
+            mark = (
+                f" _(interrupted after {(turn.heard_ms or 0) / 1000:.1f} s)_"
+                if turn.interrupted
+                else ""
+            )
             lines.append(f"{who}: {turn.text or '…'}{mark}")
         return "\n\n".join(lines) + ("\n" if lines else "")
 

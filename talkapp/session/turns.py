@@ -142,7 +142,9 @@ class TurnSettings:
     resume_after_ms: int = 500  # an unconfirmed pause resumes the reply after this long
     preroll_ms: int = 300  # audio before the local VAD onset that belongs to the turn
     server_vad: cmd.TurnDetection = field(default_factory=cmd.TurnDetection)
-    semantic_vad: cmd.TurnDetection = field(default_factory=lambda: cmd.TurnDetection(kind="semantic_vad"))
+    semantic_vad: cmd.TurnDetection = field(
+        default_factory=lambda: cmd.TurnDetection(kind="semantic_vad")
+    )
 
 
 SHORT_PRESS_HINT = "Hold the talk button while you speak — that press was too short to send."
@@ -168,19 +170,26 @@ class TurnPolicy:
         self._create_pending = False
         self._requested = False  # a response.create is on its way: neither started nor refused yet
         self._tool_round = False  # a reply asked for tools: the turn goes on once they answered
-        self._reply_owed = False  # tools answered while the user spoke: the reply waits for their turn
+        self._reply_owed = (
+            False  # tools answered while the user spoke: the reply waits for their turn
+        )
         self._pressed_at: float | None = None
         self._speech_since: float | None = None  # local VAD: the user is speaking since
         self._paused_at: float | None = None  # barge-in heard locally, not yet confirmed
         self._voiced_at: float | None = None  # the end of the last voiced frame the local VAD heard
-        self._echo_segment = False  # local VAD: the segment in progress turned out to be the reply's echo
+        self._echo_segment = (
+            False  # local VAD: the segment in progress turned out to be the reply's echo
+        )
         self._mic_gated = False  # service-VAD modes: the mic is held back while the reply plays
 
     # ---- inputs ----
 
     def turn_detection(self) -> cmd.TurnDetection | None:
         """What the session must be configured with for the current mode."""
-        return {Mode.SERVER_VAD: self.settings.server_vad, Mode.SEMANTIC_VAD: self.settings.semantic_vad}.get(self.mode)
+        return {
+            Mode.SERVER_VAD: self.settings.server_vad,
+            Mode.SEMANTIC_VAD: self.settings.semantic_vad,
+        }.get(self.mode)
 
     def start(self) -> list[Action]:
         """The session (configured with `turn_detection()`) is ready: set the mic for the mode."""
@@ -220,7 +229,9 @@ class TurnPolicy:
         speaking: then the reply to their spoken turn answers both."""
         out = self._interrupt() + [Send(cmd.SendText(text))]
         if self.phase is Phase.USER_SPEAKING:
-            self._reply_owed = True  # asked for when listening resumes, if the turn comes to nothing
+            self._reply_owed = (
+                True  # asked for when listening resumes, if the turn comes to nothing
+            )
             return out
         out += self._create_response()
         self._go(out, Phase.WAITING)
@@ -272,15 +283,23 @@ class TurnPolicy:
         """Called every block or so: confirms or abandons a pending barge-in."""
         if self._paused_at is None:
             return []
-        voice_outlived_echo = (self._voiced_at is not None
-                               and 1000 * (self._voiced_at - self._paused_at) >= self.settings.echo_tail_ms)
-        if (self._speech_since is not None and voice_outlived_echo
-                and 1000 * (now - self._speech_since) >= self.settings.confirm_ms):
+        voice_outlived_echo = (
+            self._voiced_at is not None
+            and 1000 * (self._voiced_at - self._paused_at) >= self.settings.echo_tail_ms
+        )
+        if (
+            self._speech_since is not None
+            and voice_outlived_echo
+            and 1000 * (now - self._speech_since) >= self.settings.confirm_ms
+        ):
             cut = self._interrupt()
             if self.phase is Phase.ASSISTANT_SPEAKING:  # service VAD: listening until it hears them
                 self._go(cut, Phase.LISTENING)
             return cut
-        if not voice_outlived_echo and 1000 * (now - self._paused_at) >= self.settings.resume_after_ms:
+        if (
+            not voice_outlived_echo
+            and 1000 * (now - self._paused_at) >= self.settings.resume_after_ms
+        ):
             self._paused_at = None
             out: list[Action] = [ResumePlayback(), *self._gate_mic()]
             if self.mode is Mode.LOCAL_VAD and self._speech_since is not None:
@@ -337,8 +356,13 @@ class TurnPolicy:
         """The reply that asked for tools was cut off (or the session is gone): no reply follows."""
         self._tool_round = False
         out: list[Action] = []
-        if (self.phase is Phase.WAITING and self._response is None and not self._playing
-                and not self._create_pending and not self._requested):
+        if (
+            self.phase is Phase.WAITING
+            and self._response is None
+            and not self._playing
+            and not self._create_pending
+            and not self._requested
+        ):
             self._go(out, Phase.LISTENING)
         return out
 
@@ -372,7 +396,9 @@ class TurnPolicy:
             case ev.ServerError(code=code) if code == "input_audio_buffer_commit_empty":
                 return [Hint("Nothing was heard to send; speak a little longer.")]
             case ev.ServerError(code=code) if code != "response_cancel_not_active":
-                self._requested = False  # it may be our response.create that failed: never wait forever
+                self._requested = (
+                    False  # it may be our response.create that failed: never wait forever
+                )
         return []
 
     # ---- rules ----

@@ -64,7 +64,7 @@ class McpServerSettings:
 
 @dataclass(frozen=True)
 class RememberedApproval:
-    """"Remember for this tool": the answer given automatically next time it asks. It holds for
+    """ "Remember for this tool": the answer given automatically next time it asks. It holds for
     the server's URL, not its label: a server renamed keeps it, another server given the same
     label does not get it. (An answer saved before URLs were kept has none and is not used.)"""
 
@@ -152,6 +152,7 @@ class Settings:
 
 # ---- JSON ----
 
+
 def to_json(settings: Settings) -> dict[str, Any]:
     plain: dict[str, Any] = _plain(settings)
     return plain
@@ -162,7 +163,9 @@ def from_json(data: Any, problems: list[str]) -> Settings:
     if not isinstance(data, dict):
         problems.append("the settings file does not hold a settings object")
         return Settings()
-    profiles = tuple(p for p in (_profile(d, problems) for d in _list(data, "profiles", problems)) if p)
+    profiles = tuple(
+        p for p in (_profile(d, problems) for d in _list(data, "profiles", problems)) if p
+    )
     if not any(p.provider == "simulator" for p in profiles):
         profiles = (simulator_profile(), *profiles)  # the offline profile is always there
     settings = Settings(
@@ -193,7 +196,12 @@ def _profile(data: Any, problems: list[str]) -> ProviderProfile | None:
         problems.append("a profile without a name was dropped")
         return None
     session = _session(data.get("session"), problems, data["name"])
-    profile = _build(ProviderProfile, {k: v for k, v in data.items() if k != "session"}, problems, f"profile {data['name']}")
+    profile = _build(
+        ProviderProfile,
+        {k: v for k, v in data.items() if k != "session"},
+        problems,
+        f"profile {data['name']}",
+    )
     return dataclasses.replace(profile, session=session)
 
 
@@ -201,7 +209,11 @@ def _session(data: Any, problems: list[str], where: str) -> SessionConfig:
     if not isinstance(data, dict):
         return SessionConfig()
     td = data.get("turn_detection")
-    tools = tuple(_build(FunctionTool, t, problems, where) for t in data.get("tools") or () if isinstance(t, dict))
+    tools = tuple(
+        _build(FunctionTool, t, problems, where)
+        for t in data.get("tools") or ()
+        if isinstance(t, dict)
+    )
     # MCP servers are app settings (`tools`), filled in at connect time: never read from a profile.
     fields = {k: v for k, v in data.items() if k not in ("turn_detection", "tools", "mcp_servers")}
     config = _build(SessionConfig, fields, problems, f"{where} session")
@@ -213,13 +225,21 @@ def _tools(data: Any, problems: list[str]) -> ToolSettings:
     if not isinstance(data, dict):
         return ToolSettings()
     nested = ("mcp_servers", "remembered")
-    tools = _build(ToolSettings, {k: v for k, v in data.items() if k not in nested}, problems, "tools")
-    servers = tuple(s for s in (_mcp_server(d, problems) for d in _list(data, "mcp_servers", problems)) if s)
+    tools = _build(
+        ToolSettings, {k: v for k, v in data.items() if k not in nested}, problems, "tools"
+    )
+    servers = tuple(
+        s for s in (_mcp_server(d, problems) for d in _list(data, "mcp_servers", problems)) if s
+    )
     labels = [s.label for s in servers]
-    servers = tuple(s for i, s in enumerate(servers) if s.label not in labels[:i])  # labels name them: unique
-    remembered = tuple(_build(RememberedApproval, d, problems, "tools: remembered approval")
-                       for d in _list(data, "remembered", problems)
-                       if isinstance(d, dict) and {"server", "tool", "approve"} <= d.keys())
+    servers = tuple(
+        s for i, s in enumerate(servers) if s.label not in labels[:i]
+    )  # labels name them: unique
+    remembered = tuple(
+        _build(RememberedApproval, d, problems, "tools: remembered approval")
+        for d in _list(data, "remembered", problems)
+        if isinstance(d, dict) and {"server", "tool", "approve"} <= d.keys()
+    )
     return dataclasses.replace(tools, mcp_servers=servers, remembered=remembered)
 
 
@@ -228,7 +248,9 @@ def _mcp_server(data: Any, problems: list[str]) -> McpServerSettings | None:
         problems.append("an MCP server without a label was dropped")
         return None
     where = f"MCP server {data['label']}"
-    server = _build(McpServerSettings, {k: v for k, v in data.items() if k != "allowed_tools"}, problems, where)
+    server = _build(
+        McpServerSettings, {k: v for k, v in data.items() if k != "allowed_tools"}, problems, where
+    )
     allowed = data.get("allowed_tools", [])
     if isinstance(allowed, list) and all(isinstance(t, str) for t in allowed):
         server = dataclasses.replace(server, allowed_tools=tuple(allowed))
@@ -257,7 +279,9 @@ def _audio(data: Any, problems: list[str]) -> AudioSettings:
     if not isinstance(data, dict):
         return AudioSettings()
     devices = {k: _device(data.get(k)) for k in ("input_device", "output_device")}
-    audio = _build(AudioSettings, {k: v for k, v in data.items() if k not in devices}, problems, "audio")
+    audio = _build(
+        AudioSettings, {k: v for k, v in data.items() if k not in devices}, problems, "audio"
+    )
     if audio.echo not in ECHO_MODES:
         problems.append(f"audio: unknown echo mode {audio.echo!r}")
         audio = dataclasses.replace(audio, echo="aec")
@@ -270,7 +294,11 @@ def _audio(data: Any, problems: list[str]) -> AudioSettings:
 
 
 def _device(data: Any) -> DeviceKey | None:
-    if isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(data.get("hostapi"), str):
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get("name"), str)
+        and isinstance(data.get("hostapi"), str)
+    ):
         return DeviceKey(data["name"], data["hostapi"])
     return None
 

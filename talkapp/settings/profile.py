@@ -13,8 +13,8 @@ from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from talkapp.protocol.commands import SessionConfig
-from talkapp.protocol.selection import ApiSetting, DialectChoice, choose_dialect
 from talkapp.protocol.endpoint import Endpoint
+from talkapp.protocol.selection import ApiSetting, DialectChoice, choose_dialect
 from talkapp.settings.providers import OPENAI_BASE_URL, Preset, preset_for, provider_for_url
 
 __all__ = ["OPENAI_BASE_URL", "ProviderProfile", "command_line_profile", "simulator_profile"]
@@ -30,7 +30,18 @@ Provider = Literal["openai", "azure", "azure_preview", "xai", "custom", "simulat
 # adds models and voices faster than TalkApp ships). The lists are what the providers' docs
 # offered on this date.
 SUGGESTIONS_TAKEN = "2026-12-07"
-GA_VOICES = ("marin", "cedar", "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
+GA_VOICES = (
+    "marin",
+    "cedar",
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+)
 BETA_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
 # xAI's built-in voices (docs.x.ai Voice Agent API; Eve is its default; any case; custom voice
 # ids work too)
@@ -41,9 +52,13 @@ TRANSCRIPTION_MODELS = ("gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-
 @dataclass(frozen=True)
 class ProviderProfile:
     name: str = "OpenAI"
-    provider: Provider = "openai"  # a preset id; "simulator": the built-in simulator, started on demand
+    provider: Provider = (
+        "openai"  # a preset id; "simulator": the built-in simulator, started on demand
+    )
     base_url: str = OPENAI_BASE_URL  # Azure: the resource name or endpoint
-    api: ApiSetting = "auto"  # "auto" (the provider's dialect, else by model) | "beta" | "ga" | "xai"
+    api: ApiSetting = (
+        "auto"  # "auto" (the provider's dialect, else by model) | "beta" | "ga" | "xai"
+    )
     model: str = DEFAULT_MODEL  # Azure: the model the deployment runs (reasoning, prices)
     session: SessionConfig = field(default_factory=SessionConfig)
     key_name: str = "openai"  # the keyring entry (username) under service "talkapp"
@@ -92,10 +107,12 @@ class ProviderProfile:
         pointed at another host would hand that host the OpenAI key (None: nothing wrong)."""
         if self.provider != "openai" or self.share_openai_key or self.host in OPENAI_HOSTS:
             return None
-        return (f"This OpenAI profile points at {self.host or 'an unnamed host'}, which is not "
-                "OpenAI's: TalkApp will not send your OpenAI key there. Choose the provider that "
-                "server belongs to (Custom has a key of its own), or allow this profile to share "
-                "the OpenAI key.")
+        return (
+            f"This OpenAI profile points at {self.host or 'an unnamed host'}, which is not "
+            "OpenAI's: TalkApp will not send your OpenAI key there. Choose the provider that "
+            "server belongs to (Custom has a key of its own), or allow this profile to share "
+            "the OpenAI key."
+        )
 
     @property
     def sends_mcp_servers(self) -> bool:
@@ -116,13 +133,20 @@ class ProviderProfile:
         return f"{self.model} · {self.choice().describe()}"
 
 
-def command_line_profile(base_url: str | None, provider: str | None = None, model: str | None = None,
-                         **fields: Any) -> ProviderProfile:
+def command_line_profile(
+    base_url: str | None, provider: str | None = None, model: str | None = None, **fields: Any
+) -> ProviderProfile:
     """A profile from command-line flags: the provider is the one named, else the one the URL
     belongs to (`provider_for_url`); no URL means the provider's own endpoint, no model its first."""
     preset = preset_for(provider or provider_for_url(base_url))
-    return ProviderProfile(name="command line", provider=cast(Provider, preset.provider), base_url=base_url or preset.base_url,
-                           key_name=preset.key_name, model=model or preset.default_model, **fields)
+    return ProviderProfile(
+        name="command line",
+        provider=cast(Provider, preset.provider),
+        base_url=base_url or preset.base_url,
+        key_name=preset.key_name,
+        model=model or preset.default_model,
+        **fields,
+    )
 
 
 def simulator_profile() -> ProviderProfile:

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from talkapp.protocol.dialect import AuthScheme
-from talkapp.protocol.selection import choose_dialect
 from talkapp.protocol.endpoint import Endpoint
+from talkapp.protocol.selection import choose_dialect
 
 if TYPE_CHECKING:
     from talkapp.settings.profile import ProviderProfile
@@ -37,8 +37,14 @@ AZURE_HOST = "openai.azure.com"  # a bare resource name R means https://R.openai
 # 2024-10-01-preview is retired). Any dated version can be typed.
 AZURE_API_VERSIONS = ("2025-04-01-preview",)
 
-GA_MODELS = ("gpt-realtime", "gpt-realtime-mini", "gpt-realtime-1.5", "gpt-realtime-2", "gpt-realtime-2.1",
-             "gpt-realtime-2.1-mini")
+GA_MODELS = (
+    "gpt-realtime",
+    "gpt-realtime-mini",
+    "gpt-realtime-1.5",
+    "gpt-realtime-2",
+    "gpt-realtime-2.1",
+    "gpt-realtime-2.1-mini",
+)
 PREVIEW_MODELS = ("gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview")
 # `grok-voice-latest` is the reference's; `grok-voice-think-fast-1.0` is pipecat's default (reported).
 XAI_MODELS = ("grok-voice-latest", "grok-voice-think-fast-1.0")
@@ -68,7 +74,9 @@ class Preset:
     models: tuple[str, ...]  # offered in the model list (any id can be typed)
     fields: tuple[str, ...]  # which extra fields the settings form shows
     address: Callable[[ProviderProfile], Address]
-    misfits: Mapping[str, str] = field(default_factory=dict)  # explicit dialect -> why it fails here
+    misfits: Mapping[str, str] = field(
+        default_factory=dict
+    )  # explicit dialect -> why it fails here
     # The environment variable that may hold this provider's key for one session: each provider
     # has its own, looked at first. OPENAI_API_KEY is the fallback wherever the service is
     # OpenAI-compatible (the documented contract of `say` and the app), never for xAI: an
@@ -83,7 +91,11 @@ class Preset:
     @property
     def env_vars(self) -> tuple[str, ...]:
         """Where a key for one session may come from, in order."""
-        fallback = ("OPENAI_API_KEY",) if self.openai_key_fallback and self.env_var != "OPENAI_API_KEY" else ()
+        fallback = (
+            ("OPENAI_API_KEY",)
+            if self.openai_key_fallback and self.env_var != "OPENAI_API_KEY"
+            else ()
+        )
         return (self.env_var, *fallback)
 
     @property
@@ -94,11 +106,19 @@ class Preset:
         address = self.address(profile)
         choice = choose_dialect(profile.api, profile.model, self.dialect)
         auth = "bearer" if profile.uses_entra else self.auth  # an Entra token is a bearer token
-        return Endpoint(address.base_url, profile.model, choice, profile.allow_insecure, auth, address.query,
-                        system_proxy=profile.system_proxy)
+        return Endpoint(
+            address.base_url,
+            profile.model,
+            choice,
+            profile.allow_insecure,
+            auth,
+            address.query,
+            system_proxy=profile.system_proxy,
+        )
 
 
 # ---- addresses ----
+
 
 def _base_url(profile: ProviderProfile) -> Address:
     return Address(profile.base_url)
@@ -120,49 +140,120 @@ def azure_endpoint(resource: str) -> str:
 
 
 def _deployment(profile: ProviderProfile) -> str:
-    return profile.deployment.strip() or profile.model.strip()  # as the SDK does: deployment or model
+    return (
+        profile.deployment.strip() or profile.model.strip()
+    )  # as the SDK does: deployment or model
 
 
 def _azure_ga(profile: ProviderProfile) -> Address:
     """GA on Azure: `/openai/v1/realtime?model=<deployment>`, no api-version (§1.6)."""
-    return Address(f"{azure_endpoint(profile.base_url)}/openai/v1", (("model", _deployment(profile)),))
+    return Address(
+        f"{azure_endpoint(profile.base_url)}/openai/v1", (("model", _deployment(profile)),)
+    )
 
 
 def _azure_preview(profile: ProviderProfile) -> Address:
     """The preview (beta) protocol: `/openai/realtime?api-version=…&deployment=…` (§1.6)."""
     version = profile.api_version.strip() or AZURE_API_VERSIONS[0]
-    return Address(f"{azure_endpoint(profile.base_url)}/openai",
-                   (("api-version", version), ("deployment", _deployment(profile))))
+    return Address(
+        f"{azure_endpoint(profile.base_url)}/openai",
+        (("api-version", version), ("deployment", _deployment(profile))),
+    )
 
 
 # ---- the presets ----
 
-PRESETS: dict[str, Preset] = {p.provider: p for p in (
-    Preset("openai", "OpenAI", "bearer", None, "openai", OPENAI_BASE_URL, GA_MODELS + PREVIEW_MODELS,
-           (BASE_URL,), _base_url,
-           {"xai": "OpenAI's endpoint does not speak xAI's dialect: choose GA or Auto."}),
-    Preset("azure", "Azure OpenAI", "api-key", "ga", "azure", "", GA_MODELS,
-           (RESOURCE, DEPLOYMENT), _azure_ga,
-           {"beta": "Azure's /openai/v1 endpoint speaks GA only: for a beta deployment choose the "
-                    "provider “Azure OpenAI (preview)”.",
-            "xai": "Azure's endpoint does not speak xAI's dialect: choose GA or Auto."},
-           env_var="AZURE_OPENAI_API_KEY"),
-    Preset("azure_preview", "Azure OpenAI (preview, beta)", "api-key", "beta", "azure", "",
-           PREVIEW_MODELS + ("gpt-realtime", "gpt-realtime-mini"), (RESOURCE, DEPLOYMENT, API_VERSION),
-           _azure_preview,
-           {"ga": "Azure's preview protocol speaks beta only (and is deprecated since 2026-04-30): for GA "
-                  "choose the provider “Azure OpenAI”.",
-            "xai": "Azure's preview protocol does not speak xAI's dialect: choose Beta or Auto."},
-           env_var="AZURE_OPENAI_API_KEY"),
-    Preset("xai", "xAI Grok Voice", "bearer", "xai", "xai", XAI_BASE_URL, XAI_MODELS, (BASE_URL,), _base_url,
-           {"ga": "xAI speaks its own dialect (flat session fields, GA event names): choose xAI or Auto.",
-            "beta": "xAI speaks its own dialect (flat session fields, GA event names): choose xAI or Auto."},
-           env_var="XAI_API_KEY", openai_key_fallback=False),
-    Preset("custom", "Custom (OpenAI-compatible)", "bearer", None, "custom", "", GA_MODELS + PREVIEW_MODELS,
-           (BASE_URL,), _base_url, env_var="TALKAPP_CUSTOM_API_KEY"),
-    Preset("simulator", "Offline simulator", "bearer", None, "", "", GA_MODELS + PREVIEW_MODELS + XAI_MODELS,
-           (), _base_url),
-)}
+PRESETS: dict[str, Preset] = {
+    p.provider: p
+    for p in (
+        Preset(
+            "openai",
+            "OpenAI",
+            "bearer",
+            None,
+            "openai",
+            OPENAI_BASE_URL,
+            GA_MODELS + PREVIEW_MODELS,
+            (BASE_URL,),
+            _base_url,
+            {"xai": "OpenAI's endpoint does not speak xAI's dialect: choose GA or Auto."},
+        ),
+        Preset(
+            "azure",
+            "Azure OpenAI",
+            "api-key",
+            "ga",
+            "azure",
+            "",
+            GA_MODELS,
+            (RESOURCE, DEPLOYMENT),
+            _azure_ga,
+            {
+                "beta": "Azure's /openai/v1 endpoint speaks GA only: for a beta deployment choose the "
+                "provider “Azure OpenAI (preview)”.",
+                "xai": "Azure's endpoint does not speak xAI's dialect: choose GA or Auto.",
+            },
+            env_var="AZURE_OPENAI_API_KEY",
+        ),
+        Preset(
+            "azure_preview",
+            "Azure OpenAI (preview, beta)",
+            "api-key",
+            "beta",
+            "azure",
+            "",
+            PREVIEW_MODELS + ("gpt-realtime", "gpt-realtime-mini"),
+            (RESOURCE, DEPLOYMENT, API_VERSION),
+            _azure_preview,
+            {
+                "ga": "Azure's preview protocol speaks beta only (and is deprecated since 2026-04-30): for GA "
+                "choose the provider “Azure OpenAI”.",
+                "xai": "Azure's preview protocol does not speak xAI's dialect: choose Beta or Auto.",
+            },
+            env_var="AZURE_OPENAI_API_KEY",
+        ),
+        Preset(
+            "xai",
+            "xAI Grok Voice",
+            "bearer",
+            "xai",
+            "xai",
+            XAI_BASE_URL,
+            XAI_MODELS,
+            (BASE_URL,),
+            _base_url,
+            {
+                "ga": "xAI speaks its own dialect (flat session fields, GA event names): choose xAI or Auto.",
+                "beta": "xAI speaks its own dialect (flat session fields, GA event names): choose xAI or Auto.",
+            },
+            env_var="XAI_API_KEY",
+            openai_key_fallback=False,
+        ),
+        Preset(
+            "custom",
+            "Custom (OpenAI-compatible)",
+            "bearer",
+            None,
+            "custom",
+            "",
+            GA_MODELS + PREVIEW_MODELS,
+            (BASE_URL,),
+            _base_url,
+            env_var="TALKAPP_CUSTOM_API_KEY",
+        ),
+        Preset(
+            "simulator",
+            "Offline simulator",
+            "bearer",
+            None,
+            "",
+            "",
+            GA_MODELS + PREVIEW_MODELS + XAI_MODELS,
+            (),
+            _base_url,
+        ),
+    )
+}
 PROVIDERS = tuple(PRESETS)
 AZURE_PROVIDERS = ("azure", "azure_preview")
 

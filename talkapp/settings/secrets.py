@@ -26,7 +26,9 @@ _OS_KEYRINGS = {  # keyring backend module -> what a person knows it as
     "keyring.backends.libsecret": "Secret Service",
     "keyring.backends.kwallet": "KWallet",
 }
-_FALLBACK = f"TalkApp can use {ENV_VAR} for this session instead; it never writes the key to a file."
+_FALLBACK = (
+    f"TalkApp can use {ENV_VAR} for this session instead; it never writes the key to a file."
+)
 NO_KEYRING = f"No OS keyring is available to store the API key. {_FALLBACK}"
 
 
@@ -77,8 +79,11 @@ def keyring_name() -> str | None:
     return None if backend is None else _name_of(backend)
 
 
-def find_api_key(key_name: str = "openai", env_vars: Sequence[str] = (ENV_VAR,),
-                 session: SessionKeys | None = None) -> ApiKey:
+def find_api_key(
+    key_name: str = "openai",
+    env_vars: Sequence[str] = (ENV_VAR,),
+    session: SessionKeys | None = None,
+) -> ApiKey:
     """The key stored under `key_name`, else the first of `env_vars` that is set (a provider's
     own variable first; see `Preset.env_vars`), in `session` first, then in the environment."""
     stored, note = _from_keyring(key_name)
@@ -106,7 +111,9 @@ def store_api_key(key_name: str, value: str) -> str:
     try:
         backend.set_password(KEYRING_SERVICE, key_name, value.strip())
     except Exception as exc:  # noqa: BLE001 - locked, dismissed, D-Bus gone: all mean "not stored"
-        raise KeyringUnavailable(f"The {_name_of(backend)} refused to store the key ({type(exc).__name__}). {_FALLBACK}") from None
+        raise KeyringUnavailable(
+            f"The {_name_of(backend)} refused to store the key ({type(exc).__name__}). {_FALLBACK}"
+        ) from None
     return _name_of(backend) or "OS keyring"
 
 

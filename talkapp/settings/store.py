@@ -7,7 +7,6 @@ for the app to show. Secrets never pass through here: the API key lives in the O
 
 from __future__ import annotations
 
-from typing import Any
 import json
 import os
 import time
@@ -26,13 +25,19 @@ def default_folder() -> Path:
     """`~/.config/TalkApp` on Linux, `~/Library/Application Support/TalkApp` on macOS,
     `%APPDATA%\\TalkApp` on Windows (TALKAPP_CONFIG_DIR overrides, for tests and portable use)."""
     override = os.environ.get("TALKAPP_CONFIG_DIR")
-    return Path(override) if override else Path(platformdirs.user_config_dir("TalkApp", appauthor=False, roaming=True))
+    return (
+        Path(override)
+        if override
+        else Path(platformdirs.user_config_dir("TalkApp", appauthor=False, roaming=True))
+    )
 
 
 @dataclass(frozen=True)
 class Loaded:
     settings: Settings
-    notices: tuple[str, ...] = field(default_factory=tuple)  # for a banner: what went wrong, plainly
+    notices: tuple[str, ...] = field(
+        default_factory=tuple
+    )  # for a banner: what went wrong, plainly
 
 
 class SettingsStore:
@@ -46,7 +51,10 @@ class SettingsStore:
         except FileNotFoundError:
             return Loaded(Settings())
         except OSError as exc:
-            return Loaded(Settings(), (f"Your settings could not be read ({exc.strerror}); defaults are in use.",))
+            return Loaded(
+                Settings(),
+                (f"Your settings could not be read ({exc.strerror}); defaults are in use.",),
+            )
         try:
             data = json.loads(text)
         except ValueError:
@@ -55,7 +63,11 @@ class SettingsStore:
         settings = from_json(data, problems)
         if problems and not isinstance(data, dict):
             return Loaded(settings, (self._move_aside(problems[0]),))
-        notices = (f"Some settings were not usable and were reset: {'; '.join(problems)}.",) if problems else ()
+        notices = (
+            (f"Some settings were not usable and were reset: {'; '.join(problems)}.",)
+            if problems
+            else ()
+        )
         return Loaded(settings, notices)
 
     def save(self, settings: Settings) -> None:

@@ -9,4 +9,11 @@ from talkapp.simulator.config import SIMULATOR_KEY, Knobs, SimulatorConfig
 from talkapp.simulator.recorder import ConnectionRecord
 from talkapp.simulator.server import Simulator, serve_forever
 
-__all__ = ["SIMULATOR_KEY", "ConnectionRecord", "Knobs", "Simulator", "SimulatorConfig", "serve_forever"]
+__all__ = [
+    "SIMULATOR_KEY",
+    "ConnectionRecord",
+    "Knobs",
+    "Simulator",
+    "SimulatorConfig",
+    "serve_forever",
+]

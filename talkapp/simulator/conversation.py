@@ -39,7 +39,9 @@ class Item:
     status: str = "completed"
     role: str | None = None
     parts: list[Part] = field(default_factory=list)
-    fields: dict = field(default_factory=dict)  # name / call_id / arguments / output / approve / tools …
+    fields: dict = field(
+        default_factory=dict
+    )  # name / call_id / arguments / output / approve / tools …
 
     def audio_part(self) -> Part | None:
         return next((p for p in self.parts if p.kind in ("audio", "input_audio")), None)

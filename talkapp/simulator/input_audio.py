@@ -53,8 +53,10 @@ class InputAudio:
         excess = len(self._pcm) - MAX_BUFFER_MS * _BYTES_PER_MS
         if excess > 0:
             if not self.dropped_ms:  # said once per session, in the simulator's log
-                log.warning("input audio buffer full (%d min): dropping its oldest audio",
-                            MAX_BUFFER_MS // 60_000)
+                log.warning(
+                    "input audio buffer full (%d min): dropping its oldest audio",
+                    MAX_BUFFER_MS // 60_000,
+                )
             del self._pcm[:excess]
             self.start_ms += excess / _BYTES_PER_MS
             self.dropped_ms += excess / _BYTES_PER_MS

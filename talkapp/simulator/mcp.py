@@ -33,7 +33,9 @@ def listed_tools(server: dict) -> list[dict]:
     allowed = server.get("allowed_tools")
     if isinstance(allowed, dict):
         allowed = allowed.get("tool_names")
-    names = [n for n in allowed if isinstance(n, str)] if isinstance(allowed, list) else list(CATALOGUE)
+    names = (
+        [n for n in allowed if isinstance(n, str)] if isinstance(allowed, list) else list(CATALOGUE)
+    )
     return [
         {
             "name": name,

@@ -158,9 +158,7 @@ def _functions_to_call(items: list[Item], functions: list[dict], choice: object)
         return []
     if isinstance(choice, dict) and choice.get("type") == "function":
         return [f for f in functions if f["name"] == choice.get("name")][:1]
-    mentioned = (
-        [] if _called_since_user(items) else _mentioned(functions, _latest_user_text(items))
-    )
+    mentioned = [] if _called_since_user(items) else _mentioned(functions, _latest_user_text(items))
     if mentioned:
         return mentioned
     return functions[:1] if choice == "required" else []

@@ -275,7 +275,10 @@ class Responder:
         if item.type == "function_call":
             events.append(self._args_done(r, item))
         elif item.type == "mcp_call" and "output" not in item.fields:
-            item.fields["error"] = {"type": "tool_execution_error", "message": "The call was cancelled."}
+            item.fields["error"] = {
+                "type": "tool_execution_error",
+                "message": "The call was cancelled.",
+            }
         elif r.part is not None:
             events += self._close_part(r)
         item.status = item_status
@@ -283,7 +286,10 @@ class Responder:
             events += shapes.item_done(self.ev, self.dialect, item, r.previous_id)
         rendered = shapes.item(item, self.dialect)
         done = self.ev(
-            "response.output_item.done", response_id=r.id, output_index=r.output_index, item=rendered
+            "response.output_item.done",
+            response_id=r.id,
+            output_index=r.output_index,
+            item=rendered,
         )
         r.outputs.append(item)
         r.item, r.part = None, None
@@ -302,9 +308,7 @@ class Responder:
             closing = [self.ev(self.dialect.text_done, **ref, text=text)]
         return [
             *closing,
-            self.ev(
-                "response.content_part.done", **ref, part=shapes.content_part(part.kind, text)
-            ),
+            self.ev("response.content_part.done", **ref, part=shapes.content_part(part.kind, text)),
         ]
 
     def _args_done(self, r: Response, item: Item) -> dict:

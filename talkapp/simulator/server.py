@@ -110,7 +110,6 @@ class Simulator:
         await ws.close(refused.close_code, refused.fault.close_reason())
         record.close_code, record.close_reason = refused.close_code, refused.fault.close_reason()
 
-
     def _route(self, connection: ServerConnection, request: Request) -> Response | None:
         if not is_realtime_path(request.path):
             return connection.respond(

@@ -14,7 +14,6 @@ from collections.abc import Coroutine
 
 from talkapp.threads.priority import ask_for_realtime
 
-
 # SCHED_FIFO priority of the loop thread that runs the audio engine: above normal threads, below
 # the PortAudio callbacks (`priority.AUDIO_PRIORITY`). Why: the callbacks are Python and wait
 # for the GIL; when this thread holds it and a busy normal-priority process preempts it, the
@@ -67,4 +66,3 @@ class LoopThread:
             task.cancel()
         if tasks:
             self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-

@@ -22,13 +22,32 @@ MAX_DIGITS = 400  # of a power's result, and round()'s digit count, checked befo
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
 FUNCTIONS: dict[str, Callable[..., float]] = {
-    "sqrt": math.sqrt, "abs": abs, "round": round, "floor": math.floor, "ceil": math.ceil,
-    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
-    "log": math.log, "log10": math.log10, "log2": math.log2, "exp": math.exp, "min": min, "max": max,
+    "sqrt": math.sqrt,
+    "abs": abs,
+    "round": round,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "log": math.log,
+    "log10": math.log10,
+    "log2": math.log2,
+    "exp": math.exp,
+    "min": min,
+    "max": max,
 }
 _BINARY: dict[type, Callable[[float, float], float]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
 }
 _UNARY: dict[type, Callable[[float], float]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
@@ -55,7 +74,11 @@ def evaluate(expression: str) -> Number:
     except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
         if isinstance(exc, CalculatorError):
             raise
-        reason = "division by zero" if isinstance(exc, ZeroDivisionError) else str(exc) or type(exc).__name__
+        reason = (
+            "division by zero"
+            if isinstance(exc, ZeroDivisionError)
+            else str(exc) or type(exc).__name__
+        )
         raise CalculatorError(f"{expression!r} cannot be computed ({reason}).") from None
 
 
@@ -74,13 +97,17 @@ def _value(node: ast.AST) -> Number:
             if isinstance(op, ast.Pow):
                 _check_power(a, b)
             return _checked(_BINARY[type(op)](a, b))
-        case ast.Call(func=ast.Name(id=name), args=args, keywords=[]) if name in FUNCTIONS and 0 < len(args) <= 4:
+        case ast.Call(func=ast.Name(id=name), args=args, keywords=[]) if (
+            name in FUNCTIONS and 0 < len(args) <= 4
+        ):
             values = [_value(a) for a in args]
             if name == "round":
                 _check_round(values)
             return _checked(FUNCTIONS[name](*values))
-    raise CalculatorError(f"{_describe(node)} is not allowed: only numbers, + - * / // % ** ( ), "
-                          f"{', '.join(CONSTANTS)} and {', '.join(FUNCTIONS)}() are.")
+    raise CalculatorError(
+        f"{_describe(node)} is not allowed: only numbers, + - * / // % ** ( ), "
+        f"{', '.join(CONSTANTS)} and {', '.join(FUNCTIONS)}() are."
+    )
 
 
 def _check_power(base: Number, exponent: Number) -> None:

@@ -46,8 +46,13 @@ async def run_isolated(target: str, *args: object, cpu_s: float = 30.0) -> objec
     JSON result. Raises `IsolatedFailure`; cancelling the call kills the child."""
     request = json.dumps({"target": target, "args": list(args), "cpu_s": max(1, math.ceil(cpu_s))})
     child = await asyncio.create_subprocess_exec(
-        *worker_command(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL, env=_child_environment(), limit=MAX_ANSWER)
+        *worker_command(),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=_child_environment(),
+        limit=MAX_ANSWER,
+    )
     try:
         output, _ = await child.communicate((request + "\n").encode())
     except BaseException:

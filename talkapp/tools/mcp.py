@@ -24,16 +24,23 @@ def declared(server: McpServerSettings, header_value: str | None) -> McpServer:
     auth_header, auth_value = "", ""  # a header goes out only with its value
     if server.auth_header and header_value:
         auth_header, auth_value = server.auth_header, header_value
-    return McpServer(label=server.label, url=server.url, allowed_tools=server.allowed_tools,
-                     require_approval="never" if server.approval == "never" else "always",
-                     auth_header=auth_header, auth_value=auth_value)
+    return McpServer(
+        label=server.label,
+        url=server.url,
+        allowed_tools=server.allowed_tools,
+        require_approval="never" if server.approval == "never" else "always",
+        auth_header=auth_header,
+        auth_value=auth_value,
+    )
 
 
 def servers_now(settings: ToolSettings) -> tuple[McpServer, ...]:
     """Blocking (keyring calls): the enabled servers with their header values."""
     enabled = [s for s in settings.mcp_servers if s.enabled and s.label and s.url]
-    return tuple(declared(s, find_secret(s.secret_name) if s.auth_header and s.secret_name else None)
-                 for s in enabled)
+    return tuple(
+        declared(s, find_secret(s.secret_name) if s.auth_header and s.secret_name else None)
+        for s in enabled
+    )
 
 
 async def mcp_servers(settings: ToolSettings) -> tuple[McpServer, ...]:

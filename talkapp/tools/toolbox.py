@@ -26,14 +26,18 @@ class ToolBox:
         return self.registry.declarations()
 
 
-async def open_toolbox(settings: ToolSettings, clipboard: ClipboardRead | None = None,
-                       clipboard_allowed: Callable[[], bool] = lambda: False,
-                       clipboard_consent: ClipboardConsent | None = None,
-                       clipboard_asks: Callable[[], bool] = lambda: False) -> ToolBox:
+async def open_toolbox(
+    settings: ToolSettings,
+    clipboard: ClipboardRead | None = None,
+    clipboard_allowed: Callable[[], bool] = lambda: False,
+    clipboard_consent: ClipboardConsent | None = None,
+    clipboard_asks: Callable[[], bool] = lambda: False,
+) -> ToolBox:
     """The toolbox for a new session (reads MCP header values from the keyring, off the loop)."""
     return ToolBox(
-        registry=ToolRegistry(builtin_tools(settings, clipboard, clipboard_allowed,
-                                            clipboard_consent, clipboard_asks)),
+        registry=ToolRegistry(
+            builtin_tools(settings, clipboard, clipboard_allowed, clipboard_consent, clipboard_asks)
+        ),
         mcp_servers=await mcp_servers(settings),
         remembered=tuple((r.url, r.tool, r.approve) for r in settings.remembered if r.url),
         timeout_s=settings.timeout_s if settings.timeout_s > 0 else DEFAULT_TIMEOUT_S,

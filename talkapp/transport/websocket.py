@@ -103,8 +103,9 @@ class WebSocketTransport:
         self._ws = connection
 
     @classmethod
-    async def open(cls, url: str, headers: dict[str, str], timeout: float = 10.0,
-                   system_proxy: bool = True) -> WebSocketTransport:
+    async def open(
+        cls, url: str, headers: dict[str, str], timeout: float = 10.0, system_proxy: bool = True
+    ) -> WebSocketTransport:
         """`system_proxy`: for wss:// to another machine, use the proxy the environment names
         (`https_proxy`, …); never for ws:// nor this machine, whatever it says."""
         host = urlsplit(url).netloc or url
@@ -127,15 +128,21 @@ class WebSocketTransport:
                 "refused, nothing was sent there. Point the profile's base URL at the service"
             ) from None
         except InvalidURI:
-            raise TransportError(f"'{url}' is not a WebSocket URL; check the profile's base URL") from None
+            raise TransportError(
+                f"'{url}' is not a WebSocket URL; check the profile's base URL"
+            ) from None
         except InvalidStatus as exc:
             refusal = _refusal(host, exc)
             message = f"{host} answered HTTP {refusal.status} instead of opening a Realtime session"
             raise TransportError(f"{message}; check the base URL", refusal) from None
         except InvalidHandshake as exc:
-            raise TransportError(f"{host} did not complete the WebSocket handshake ({exc})") from None
+            raise TransportError(
+                f"{host} did not complete the WebSocket handshake ({exc})"
+            ) from None
         except TimeoutError:
-            raise TransportError(f"{host} did not answer within {timeout:g} s; check the network or the base URL") from None
+            raise TransportError(
+                f"{host} did not answer within {timeout:g} s; check the network or the base URL"
+            ) from None
         except OSError as exc:
             raise TransportError(f"cannot reach {host}: {exc.strerror or exc}") from None
         return cls(connection)
@@ -188,8 +195,10 @@ def insecure_url_problem(url: str, allowed: bool = False) -> str | None:
     parts = urlsplit(url)
     if parts.scheme != "ws" or allowed or _is_loopback(parts.hostname or ""):
         return None
-    return (f"Refusing to connect to {parts.hostname} over unencrypted ws://: your API key and voice would cross "
-            "the network in the clear. Use wss://, or allow unencrypted connections for this profile in Settings.")
+    return (
+        f"Refusing to connect to {parts.hostname} over unencrypted ws://: your API key and voice would cross "
+        "the network in the clear. Use wss://, or allow unencrypted connections for this profile in Settings."
+    )
 
 
 def proxy_for(url: str, system_proxy: bool = True) -> Literal[True] | None:

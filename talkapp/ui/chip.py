@@ -40,6 +40,8 @@ class Chip(QLabel):
             dot = _DOTS.get(self.kind, colors.muted(palette))
             painter.setBrush(dot)
             r = self.fontMetrics().height() / 4
-            painter.drawEllipse(QPointF(rect.left() + self.fontMetrics().height() * 0.7, rect.center().y()), r, r)
+            painter.drawEllipse(
+                QPointF(rect.left() + self.fontMetrics().height() * 0.7, rect.center().y()), r, r
+            )
         painter.end()
         super().paintEvent(event)

@@ -74,7 +74,9 @@ class GlobalHotkey(QObject):
         if listener is not None:
             listener.stop()
             _unblock_x11(listener)
-            listener.join(1.0)  # its X connections close within a few ms; do not leave them half-open
+            listener.join(
+                1.0
+            )  # its X connections close within a few ms; do not leave them half-open
         if self._down:
             self._down = False
             self.released.emit()
@@ -89,6 +91,7 @@ class GlobalHotkey(QObject):
             listener.start()
         except Exception as exc:  # noqa: BLE001 - any platform failure means "unavailable"
             return f"The global hotkey is unavailable: the keyboard could not be watched ({exc})."
+
         # `wait()` never returns when the listener thread fails before it is ready, so it runs
         # on a helper thread; we wait for that while the listener lives, within a limit.
         def wait_until_ready() -> None:
@@ -156,7 +159,9 @@ def _same(key, wanted) -> bool:
     # digits by their virtual-key code too.
     char = getattr(wanted, "char", None)
     vk = getattr(key, "vk", None)
-    return sys.platform == "win32" and char is not None and char.isalnum() and vk == ord(char.upper())
+    return (
+        sys.platform == "win32" and char is not None and char.isalnum() and vk == ord(char.upper())
+    )
 
 
 def parse(combo: str, keyboard: Any) -> list:
@@ -168,7 +173,9 @@ def parse(combo: str, keyboard: Any) -> list:
     try:
         keys = keyboard.HotKey.parse(normal)
     except ValueError:
-        raise ValueError(f"“{combo}” is not a key combination TalkApp knows (example: <ctrl>+<alt>+h).") from None
+        raise ValueError(
+            f"“{combo}” is not a key combination TalkApp knows (example: <ctrl>+<alt>+h)."
+        ) from None
     if all(isinstance(k, keyboard.Key) for k in keys):
         raise ValueError(f"“{combo}” has only modifier keys; add a key such as h or <f9>.")
     return keys
@@ -178,12 +185,16 @@ def platform_reason() -> str | None:
     """Why a global hotkey cannot work in this desktop session, before trying; None if it may."""
     if sys.platform.startswith("linux") or "bsd" in sys.platform:
         if os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland":
-            return ("The global hotkey is unavailable under Wayland: apps may not see keys pressed in "
-                    "other apps. Use the push-to-talk key in the TalkApp window, or bind a key in your "
-                    "desktop's keyboard settings.")
+            return (
+                "The global hotkey is unavailable under Wayland: apps may not see keys pressed in "
+                "other apps. Use the push-to-talk key in the TalkApp window, or bind a key in your "
+                "desktop's keyboard settings."
+            )
         if not os.environ.get("DISPLAY"):
-            return ("The global hotkey is unavailable: there is no X display (DISPLAY is not set), so "
-                    "keys pressed in other apps cannot be seen. Use the push-to-talk key in the window.")
+            return (
+                "The global hotkey is unavailable: there is no X display (DISPLAY is not set), so "
+                "keys pressed in other apps cannot be seen. Use the push-to-talk key in the window."
+            )
     return None
 
 
@@ -192,10 +203,11 @@ def _import_reason(exc: ImportError) -> str:
     if getattr(exc, "name", None) == "pynput":
         return "The global hotkey needs the Python package pynput (pip install 'talkapp[hotkeys]')."
     if "X connection" in text or "display" in text.lower():
-        return (f"The global hotkey is unavailable: the X display {os.environ.get('DISPLAY', '')!s} "
-                "could not be reached. Use the push-to-talk key in the window.")
+        return (
+            f"The global hotkey is unavailable: the X display {os.environ.get('DISPLAY', '')!s} "
+            "could not be reached. Use the push-to-talk key in the window."
+        )
     return f"The global hotkey is unavailable on this system ({text})."
-
 
 
 def _unblock_x11(listener: Any) -> None:

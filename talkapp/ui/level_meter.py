@@ -52,7 +52,12 @@ class LevelMeter(QWidget):
         painter.setBrush(palette.color(QPalette.ColorRole.Base))
         painter.drawRoundedRect(track, radius, radius)
         if self.value > 0:
-            bar = QRectF(track.left(), track.top(), max(track.height(), track.width() * self.value), track.height())
+            bar = QRectF(
+                track.left(),
+                track.top(),
+                max(track.height(), track.width() * self.value),
+                track.height(),
+            )
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
             painter.drawRoundedRect(bar, radius, radius)

@@ -51,7 +51,9 @@ class Tasks(QObject):
         jobs = self._lanes.get(lane)
         if jobs is None:
             jobs = self._lanes[lane] = queue.SimpleQueue()
-            threading.Thread(target=self._work, args=(jobs,), name=f"talkapp-settings-{lane}", daemon=True).start()
+            threading.Thread(
+                target=self._work, args=(jobs,), name=f"talkapp-settings-{lane}", daemon=True
+            ).start()
         jobs.put((fn, on_done))
 
     def close(self) -> None:

@@ -7,19 +7,17 @@ import base64
 import json
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 import webrtcvad
-from websockets.asyncio.client import ClientConnection, connect
-
 from fake_keys import fake_key
+from protocol_fixtures import FIXTURES
+from websockets.asyncio.client import ClientConnection, connect
 
 from talkapp.audio.pcm import float_to_pcm16, pcm16_to_float, resample
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
 from talkapp.simulator.voice import silence, synthesize
 
-from protocol_fixtures import FIXTURES
 GUARD_S = 10.0  # hang guard only; no test asserts on time
 KEY = fake_key("test-0123456789abcdef")
 

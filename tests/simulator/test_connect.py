@@ -6,10 +6,9 @@ import json
 import time
 
 import pytest
+from fake_keys import fake_key
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-
-from fake_keys import fake_key
 
 from talkapp.simulator import Simulator, SimulatorConfig
 from talkapp.simulator.catalogue import family

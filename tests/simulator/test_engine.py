@@ -59,27 +59,47 @@ def test_a_whole_text_turn_without_a_socket():
 
 
 @pytest.mark.parametrize(
-    "model, limit", [("gpt-realtime", 4096), ("gpt-realtime-mini", 4096), ("gpt-realtime-2", 32_768)]
+    "model, limit",
+    [("gpt-realtime", 4096), ("gpt-realtime-mini", 4096), ("gpt-realtime-2", 32_768)],
 )
 def test_max_output_tokens_goes_up_to_each_models_documented_maximum(model, limit):
     e = engine(model=model)
-    accepted = e.receive({"type": "session.update", "session": {"type": "realtime", "max_output_tokens": limit}})
+    accepted = e.receive(
+        {"type": "session.update", "session": {"type": "realtime", "max_output_tokens": limit}}
+    )
     assert types(accepted)[0] == "session.updated"
-    (error,) = e.receive({"type": "session.update", "session": {"type": "realtime", "max_output_tokens": limit + 1}})
+    (error,) = e.receive(
+        {"type": "session.update", "session": {"type": "realtime", "max_output_tokens": limit + 1}}
+    )
     assert (error["error"]["code"], error["error"]["param"]) == (
-        "integer_above_max_value", "session.max_output_tokens")
-    assert error["error"]["message"].endswith(f"Expected a value <= {limit}, but got {limit + 1} instead.")
+        "integer_above_max_value",
+        "session.max_output_tokens",
+    )
+    assert error["error"]["message"].endswith(
+        f"Expected a value <= {limit}, but got {limit + 1} instead."
+    )
     (error,) = e.receive({"type": "response.create", "response": {"max_output_tokens": limit + 1}})
     assert error["error"]["param"] == "response.max_output_tokens"
     beta = engine("beta", "gpt-realtime")
-    (error,) = beta.receive({"type": "session.update", "session": {"max_response_output_tokens": 4097}})
+    (error,) = beta.receive(
+        {"type": "session.update", "session": {"max_response_output_tokens": 4097}}
+    )
     assert error["error"]["param"] == "session.max_response_output_tokens"
 
 
-@pytest.mark.parametrize("dialect, path", [
-    ("ga", {"type": "realtime", "audio": {"input": {"transcription": {"model": "my-transcribe-deployment"}}}}),
-    ("beta", {"input_audio_transcription": {"model": "gpt-4o-transcribe-2026-01-01"}}),
-])
+@pytest.mark.parametrize(
+    "dialect, path",
+    [
+        (
+            "ga",
+            {
+                "type": "realtime",
+                "audio": {"input": {"transcription": {"model": "my-transcribe-deployment"}}},
+            },
+        ),
+        ("beta", {"input_audio_transcription": {"model": "gpt-4o-transcribe-2026-01-01"}}),
+    ],
+)
 def test_a_transcription_model_is_any_name(dialect, path):
     """New transcribe models and, on Azure, deployment names: the list is not closed."""
     e = engine(dialect)

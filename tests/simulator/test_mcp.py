@@ -56,13 +56,23 @@ def approval(request_id: str, approve: bool, item_id: str = "mcpa_1") -> dict:
 async def test_a_session_with_an_mcp_tool_lists_its_tools_at_once(sim):
     async with session(sim, "ga") as c:
         await c.send({"type": "session.update", "session": {**TEXT, "tools": [DOCS, OPEN]}})
-        events = await c.until(lambda e: e["type"] == "conversation.item.done" and e["item"]["server_label"] == "open")
+        events = await c.until(
+            lambda e: e["type"] == "conversation.item.done" and e["item"]["server_label"] == "open"
+        )
         await c.send({"type": "session.update", "session": {**TEXT, "tools": [DOCS, OPEN]}})
         again = await c.until("session.updated")  # the same servers are not listed again
-    one = ["conversation.item.added", "mcp_list_tools.in_progress", "mcp_list_tools.completed", "conversation.item.done"]
+    one = [
+        "conversation.item.added",
+        "mcp_list_tools.in_progress",
+        "mcp_list_tools.completed",
+        "conversation.item.done",
+    ]
     assert types(events) == ["session.updated", *one, *one]
     docs, opened = (e["item"] for e in events if e["type"] == "conversation.item.done")
-    assert docs["id"].startswith("mcpl_") and [t["name"] for t in docs["tools"]] == ["search", "fetch"]
+    assert docs["id"].startswith("mcpl_") and [t["name"] for t in docs["tools"]] == [
+        "search",
+        "fetch",
+    ]
     assert [t["name"] for t in opened["tools"]] == ["lookup"]  # from allowed_tools
     assert events[1]["item"]["tools"] == [] and events[2]["item_id"] == docs["id"]
     assert types(again) == ["session.updated"]
@@ -147,8 +157,13 @@ async def test_the_beta_dialect_has_no_mcp_tools(sim):
 
 
 async def test_every_mcp_event_validates_against_the_sdk():
-    async with Simulator(fast_config()) as sim, session(sim, "ga", update={**TEXT, "tools": [DOCS, OPEN]}) as c:
-        await c.until(lambda e: e["type"] == "conversation.item.done" and e["item"]["server_label"] == "open")
+    async with (
+        Simulator(fast_config()) as sim,
+        session(sim, "ga", update={**TEXT, "tools": [DOCS, OPEN]}) as c,
+    ):
+        await c.until(
+            lambda e: e["type"] == "conversation.item.done" and e["item"]["server_label"] == "open"
+        )
         await ask(c, "Please lookup the opening hours")
         (request,) = outputs(await ask(c, "Search the docs for the release notes"))
         await c.send(approval(request["id"], True))

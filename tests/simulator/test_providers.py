@@ -90,14 +90,18 @@ async def test_azure_takes_an_entra_token_as_bearer_but_needs_one_or_the_other(s
 async def test_azure_checks_configured_keys_without_echoing_them():
     secret = "azure-key-THISISSECRET-0123456789"
     async with Simulator(fast_config(api_keys=frozenset({KEY}))) as sim:
-        error, status = await http_refusal(sim, "/openai/v1/realtime?model=gpt-realtime", {"api-key": secret})
+        error, status = await http_refusal(
+            sim, "/openai/v1/realtime?model=gpt-realtime", {"api-key": secret}
+        )
         recorded = json.dumps([c.__dict__ for c in sim.connections], default=str)
     assert status == 401 and "invalid subscription key" in error["message"]
     assert "THISISSECRET" not in json.dumps(error) and "THISISSECRET" not in recorded
 
 
 async def test_azure_ga_refuses_the_beta_header(sim):
-    error, status = await http_refusal(sim, "/openai/v1/realtime?model=gpt-realtime", {**API_KEY, **BETA})
+    error, status = await http_refusal(
+        sim, "/openai/v1/realtime?model=gpt-realtime", {**API_KEY, **BETA}
+    )
     assert (error["code"], status) == ("beta_api_shape_disabled", 400)
 
 
@@ -106,15 +110,23 @@ async def test_azure_ga_refuses_the_beta_header(sim):
 PREVIEW = "/openai/realtime?api-version=2025-04-01-preview&deployment="
 
 
-@pytest.mark.parametrize("headers", [API_KEY, {**API_KEY, **BETA}], ids=["api-key", "api-key+beta-header"])
+@pytest.mark.parametrize(
+    "headers", [API_KEY, {**API_KEY, **BETA}], ids=["api-key", "api-key+beta-header"]
+)
 async def test_azure_preview_speaks_beta_whatever_the_headers(headers):
     retired = fast_config(beta_mode="retired")  # OpenAI's retirement is not Azure's
-    async with Simulator(retired) as sim, at(sim, PREVIEW + "gpt-4o-realtime-preview", headers) as c:
+    async with (
+        Simulator(retired) as sim,
+        at(sim, PREVIEW + "gpt-4o-realtime-preview", headers) as c,
+    ):
         created = await c.recv()
         await c.send({"type": "session.update", "session": {"type": "realtime"}})
         rejected = await c.recv()
     assert "modalities" in created["session"] and "type" not in created["session"]
-    assert (rejected["error"]["code"], rejected["error"]["param"]) == ("unknown_parameter", "session.type")
+    assert (rejected["error"]["code"], rejected["error"]["param"]) == (
+        "unknown_parameter",
+        "session.type",
+    )
     assert sim.connections[0].dialect == "beta"
 
 
@@ -122,11 +134,22 @@ async def test_azure_preview_speaks_beta_whatever_the_headers(headers):
     "query, code, status",
     [
         ("/openai/realtime?deployment=gpt-4o-realtime-preview", "404", 404),
-        ("/openai/realtime?api-version=2099-01-01-preview&deployment=gpt-4o-realtime-preview", "BadRequest", 400),
-        ("/openai/realtime?api-version=2024-10-01-preview&deployment=gpt-4o-realtime-preview", "BadRequest",
-         400),  # retired
+        (
+            "/openai/realtime?api-version=2099-01-01-preview&deployment=gpt-4o-realtime-preview",
+            "BadRequest",
+            400,
+        ),
+        (
+            "/openai/realtime?api-version=2024-10-01-preview&deployment=gpt-4o-realtime-preview",
+            "BadRequest",
+            400,
+        ),  # retired
         ("/openai/realtime?api-version=2025-04-01-preview", "DeploymentNotFound", 404),
-        (PREVIEW + "gpt-realtime-2", "invalid_beta", 400),  # a GA-only model has no preview protocol
+        (
+            PREVIEW + "gpt-realtime-2",
+            "invalid_beta",
+            400,
+        ),  # a GA-only model has no preview protocol
     ],
 )
 async def test_azure_preview_refusals(sim, query, code, status):
@@ -160,7 +183,11 @@ async def test_xai_opens_with_the_conversation_then_a_flat_session(sim):
     assert first["conversation"]["object"] == "realtime.conversation"
     assert second["type"] == "session.created"
     session = second["session"]
-    assert "type" not in session and session["voice"] and session["turn_detection"]["type"] == "server_vad"
+    assert (
+        "type" not in session
+        and session["voice"]
+        and session["turn_detection"]["type"] == "server_vad"
+    )
     assert session["audio"]["output"]["format"] == {"type": "audio/pcm", "rate": 24000}
     assert sim.connections[0].dialect == "xai"
 
@@ -177,13 +204,36 @@ async def test_xai_needs_bearer_auth_and_ignores_openais_beta_rules():
     "update, code, param",
     [
         ({"type": "realtime"}, "unknown_parameter", "session.type"),  # a GA session
-        ({"input_audio_format": "pcm16"}, "unknown_parameter", "session.input_audio_format"),  # beta
-        ({"audio": {"output": {"voice": "Ara"}}}, "unknown_parameter", "session.audio.output.voice"),
-        ({"audio": {"input": {"format": "audio/pcm"}}}, "invalid_type", "session.audio.input.format"),
-        ({"audio": {"input": {"format": {"type": "audio/pcm", "rate": 4000}}}},
-         "integer_below_min_value", "session.audio.input.format.rate"),
-        ({"turn_detection": {"type": "semantic_vad"}}, "invalid_value", "session.turn_detection.type"),
-        ({"reasoning": {"effort": "low"}}, "invalid_value", "session.reasoning.effort"),  # high or none
+        (
+            {"input_audio_format": "pcm16"},
+            "unknown_parameter",
+            "session.input_audio_format",
+        ),  # beta
+        (
+            {"audio": {"output": {"voice": "Ara"}}},
+            "unknown_parameter",
+            "session.audio.output.voice",
+        ),
+        (
+            {"audio": {"input": {"format": "audio/pcm"}}},
+            "invalid_type",
+            "session.audio.input.format",
+        ),
+        (
+            {"audio": {"input": {"format": {"type": "audio/pcm", "rate": 4000}}}},
+            "integer_below_min_value",
+            "session.audio.input.format.rate",
+        ),
+        (
+            {"turn_detection": {"type": "semantic_vad"}},
+            "invalid_value",
+            "session.turn_detection.type",
+        ),
+        (
+            {"reasoning": {"effort": "low"}},
+            "invalid_value",
+            "session.reasoning.effort",
+        ),  # high or none
     ],
 )
 async def test_xai_validates_its_hybrid_session_strictly(sim, update, code, param):
@@ -192,14 +242,24 @@ async def test_xai_validates_its_hybrid_session_strictly(sim, update, code, para
         await c.send({"type": "session.update", "session": update, "event_id": "x1"})
         reply = (await c.until(lambda e: e["type"] != "ping"))[-1]
     assert reply["type"] == "error"
-    assert (reply["error"]["code"], reply["error"]["param"], reply["error"]["event_id"]) == (code, param, "x1")
+    assert (reply["error"]["code"], reply["error"]["param"], reply["error"]["event_id"]) == (
+        code,
+        param,
+        "x1",
+    )
 
 
 async def test_xai_answers_a_turn_with_ga_event_names_and_pings_between(sim):
-    hybrid = {"voice": "Rex", "instructions": "Be brief.", "turn_detection": None,
-              "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}},
-                        "output": {"format": {"type": "audio/pcm", "rate": 24000}}},
-              "tools": [{"type": "web_search"}]}
+    hybrid = {
+        "voice": "Rex",
+        "instructions": "Be brief.",
+        "turn_detection": None,
+        "audio": {
+            "input": {"format": {"type": "audio/pcm", "rate": 24000}},
+            "output": {"format": {"type": "audio/pcm", "rate": 24000}},
+        },
+        "tools": [{"type": "web_search"}],
+    }
     async with at(sim, f"/v1/realtime?model={XAI_MODEL}", BEARER) as c:
         await c.until("session.created")
         await c.send({"type": "session.update", "session": hybrid})
@@ -210,8 +270,14 @@ async def test_xai_answers_a_turn_with_ga_event_names_and_pings_between(sim):
         await c.send({"type": "response.create"})
         events = await c.until("response.done")
     session = updated[-1]["session"]
-    assert (session["voice"], session["instructions"], session["turn_detection"]) == ("Rex", "Be brief.", None)
-    assert "ping" in types(events) and all(isinstance(e["timestamp"], int) for e in events if e["type"] == "ping")
+    assert (session["voice"], session["instructions"], session["turn_detection"]) == (
+        "Rex",
+        "Be brief.",
+        None,
+    )
+    assert "ping" in types(events) and all(
+        isinstance(e["timestamp"], int) for e in events if e["type"] == "ping"
+    )
     turn = [t for t in collapsed(events) if t != "ping"]
     assert "response.output_audio.delta" in turn and "conversation.item.added" in turn
     assert not any(t.startswith("response.audio") for t in turn)  # no beta names
@@ -221,7 +287,9 @@ async def test_xai_answers_a_turn_with_ga_event_names_and_pings_between(sim):
 # ---- reasoning: the gpt-realtime-2 family only ----
 
 
-@pytest.mark.parametrize("model", ["gpt-realtime-2", "gpt-realtime-2.1-mini", "gpt-realtime-2-2026-05-07"])
+@pytest.mark.parametrize(
+    "model", ["gpt-realtime-2", "gpt-realtime-2.1-mini", "gpt-realtime-2-2026-05-07"]
+)
 async def test_reasoning_models_accept_an_effort(sim, model):
     update = {"type": "realtime", "reasoning": {"effort": "low"}}
     async with session(sim, "ga", model=model) as c:
@@ -231,7 +299,9 @@ async def test_reasoning_models_accept_an_effort(sim, model):
         assert (await c.recv())["type"] == "response.created"
 
 
-@pytest.mark.parametrize("model", ["gpt-realtime", "gpt-realtime-mini", "gpt-realtime-1.5", "gpt-realtime-2025-08-28"])
+@pytest.mark.parametrize(
+    "model", ["gpt-realtime", "gpt-realtime-mini", "gpt-realtime-1.5", "gpt-realtime-2025-08-28"]
+)
 async def test_other_models_reject_an_effort_and_keep_their_session(sim, model):
     async with session(sim, "ga", model=model) as c:
         update = {"type": "realtime", "instructions": "changed", "reasoning": {"effort": "low"}}
@@ -241,16 +311,29 @@ async def test_other_models_reject_an_effort_and_keep_their_session(sim, model):
         response_error = (await c.recv())["error"]
         await c.send({"type": "session.update", "session": {"type": "realtime"}})
         after = (await c.recv())["session"]
-    assert error == {"type": "invalid_request_error", "code": "unknown_parameter", "param": "session.reasoning",
-                     "message": "Unknown parameter: 'session.reasoning'.", "event_id": "r1"}
-    assert (response_error["code"], response_error["param"]) == ("unknown_parameter", "response.reasoning")
+    assert error == {
+        "type": "invalid_request_error",
+        "code": "unknown_parameter",
+        "param": "session.reasoning",
+        "message": "Unknown parameter: 'session.reasoning'.",
+        "event_id": "r1",
+    }
+    assert (response_error["code"], response_error["param"]) == (
+        "unknown_parameter",
+        "response.reasoning",
+    )
     assert after["instructions"] == ""  # the rejected update was discarded whole
 
 
 async def test_azure_reasoning_follows_the_deployments_model(sim):
     async with at(sim, "/openai/v1/realtime?model=voice-prod", API_KEY) as c:  # runs gpt-realtime-2
         await c.recv()
-        await c.send({"type": "session.update", "session": {"type": "realtime", "reasoning": {"effort": "xhigh"}}})
+        await c.send(
+            {
+                "type": "session.update",
+                "session": {"type": "realtime", "reasoning": {"effort": "xhigh"}},
+            }
+        )
         assert (await c.recv())["type"] == "session.updated"
 
 
@@ -266,12 +349,26 @@ def test_catalogue_of_families_and_reasoning():
 @pytest.mark.parametrize(
     "path, headers, expected",
     [
-        ("/v1/realtime?model=grok-voice-latest", {"authorization": "Bearer k"}, Admitted("xai", XAI_MODEL, "conversation")),
-        ("/openai/v1/realtime?model=gpt-realtime", {"api-key": "k"}, Admitted("ga", "gpt-realtime", "conversation")),
-        ("/openai/v1/realtime/?model=gpt-realtime-mini", {"authorization": "Bearer entra"},
-         Admitted("ga", "gpt-realtime-mini", "conversation")),
-        ("/openai/realtime?api-version=2025-04-01-preview&deployment=gpt-realtime", {"api-key": "k"},
-         Admitted("beta", "gpt-realtime", "conversation")),
+        (
+            "/v1/realtime?model=grok-voice-latest",
+            {"authorization": "Bearer k"},
+            Admitted("xai", XAI_MODEL, "conversation"),
+        ),
+        (
+            "/openai/v1/realtime?model=gpt-realtime",
+            {"api-key": "k"},
+            Admitted("ga", "gpt-realtime", "conversation"),
+        ),
+        (
+            "/openai/v1/realtime/?model=gpt-realtime-mini",
+            {"authorization": "Bearer entra"},
+            Admitted("ga", "gpt-realtime-mini", "conversation"),
+        ),
+        (
+            "/openai/realtime?api-version=2025-04-01-preview&deployment=gpt-realtime",
+            {"api-key": "k"},
+            Admitted("beta", "gpt-realtime", "conversation"),
+        ),
     ],
 )
 def test_admission_by_door(path, headers, expected):
@@ -283,7 +380,9 @@ def test_azure_checks_the_key_before_anything_else():
     assert isinstance(decision, Refused) and decision.close_code == 3000
 
 
-@pytest.mark.parametrize("door", ["/openai/v1/realtime?model=gpt-realtime", PREVIEW + "gpt-4o-realtime-preview"])
+@pytest.mark.parametrize(
+    "door", ["/openai/v1/realtime?model=gpt-realtime", PREVIEW + "gpt-4o-realtime-preview"]
+)
 async def test_azure_sessions_last_30_minutes_on_either_door(sim, door):
     import time
 

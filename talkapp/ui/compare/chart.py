@@ -77,7 +77,9 @@ class LatencyChart(QWidget):
 
     def sizeHint(self) -> QSize:
         fh = self.fontMetrics().height()
-        return QSize(480, round(fh * 1.6 + max(1, len(self._labels)) * self._row_height() + fh * 2.2))
+        return QSize(
+            480, round(fh * 1.6 + max(1, len(self._labels)) * self._row_height() + fh * 2.2)
+        )
 
     def minimumSizeHint(self) -> QSize:
         return QSize(240, self.sizeHint().height())
@@ -85,8 +87,14 @@ class LatencyChart(QWidget):
     def _describe(self) -> str:
         parts = []
         for label in self._labels:
-            audio = sorted(p.ms for p in self._points if p.config == label and p.kind == "first_audio")
-            parts.append(f"{label}: first audio {', '.join(f'{ms:.0f}' for ms in audio)} ms" if audio else f"{label}: no timings")
+            audio = sorted(
+                p.ms for p in self._points if p.config == label and p.kind == "first_audio"
+            )
+            parts.append(
+                f"{label}: first audio {', '.join(f'{ms:.0f}' for ms in audio)} ms"
+                if audio
+                else f"{label}: no timings"
+            )
         return "; ".join(parts)
 
     # ---- drawing ----
@@ -97,8 +105,9 @@ class LatencyChart(QWidget):
         palette, fm = self.palette(), self.fontMetrics()
         fh, row_h = fm.height(), self._row_height()
         text, muted = palette.color(QPalette.ColorRole.WindowText), colors.muted(palette)
-        widest = max([fm.horizontalAdvance(label) for label in self._labels]
-                     + [fm.horizontalAdvance("—")])
+        widest = max(
+            [fm.horizontalAdvance(label) for label in self._labels] + [fm.horizontalAdvance("—")]
+        )
         left: float = widest + 16
         right = self.width() - fm.horizontalAdvance("0000 ms") / 2 - 8
         top = fh * 1.6
@@ -119,10 +128,18 @@ class LatencyChart(QWidget):
             if i % 2:
                 painter.fillRect(band, palette.color(QPalette.ColorRole.AlternateBase))
             painter.setPen(text)
-            painter.drawText(QRectF(4, band.top(), left - 12, row_h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, label)
+            painter.drawText(
+                QRectF(4, band.top(), left - 12, row_h),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                label,
+            )
             if label in self._failed:
                 painter.setPen(colors.accent_text(palette, colors.ERROR))
-                painter.drawText(QRectF(plot.left() + 6, band.top(), plot.width(), row_h), Qt.AlignmentFlag.AlignVCenter, "failed: no timings")
+                painter.drawText(
+                    QRectF(plot.left() + 6, band.top(), plot.width(), row_h),
+                    Qt.AlignmentFlag.AlignVCenter,
+                    "failed: no timings",
+                )
         grid = QPen(palette.color(QPalette.ColorRole.Mid), 1)
         ticks = round(scale_top / step)
         for k in range(ticks + 1):  # the axis: grid lines and their labels
@@ -144,7 +161,9 @@ class LatencyChart(QWidget):
             self._dot(painter, centre, radius, p.kind, palette)
         painter.end()
 
-    def _dot(self, painter: QPainter, centre: QPointF, radius: float, kind: str, palette: QPalette) -> None:
+    def _dot(
+        self, painter: QPainter, centre: QPointF, radius: float, kind: str, palette: QPalette
+    ) -> None:
         highlight = palette.color(QPalette.ColorRole.Highlight)
         if kind == "first_audio":
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Base), 1))
@@ -164,4 +183,6 @@ class LatencyChart(QWidget):
             painter.drawText(QPointF(x + fh, y + fm.ascent() / 2 - 1), LEGEND[kind])
             x += fh * 1.6 + fm.horizontalAdvance(LEGEND[kind])
         painter.setPen(colors.muted(palette))
-        painter.drawText(QPointF(x + fh, y + fm.ascent() / 2 - 1), "from the end of your speech; one dot per run")
+        painter.drawText(
+            QPointF(x + fh, y + fm.ascent() / 2 - 1), "from the end of your speech; one dot per run"
+        )

@@ -57,7 +57,9 @@ class _SpecField(QLineEdit):
 class ConfigList(QWidget):
     changed = Signal()  # entries added, removed or edited
 
-    def __init__(self, saved: Sequence[ProviderProfile], base: ProviderProfile, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, saved: Sequence[ProviderProfile], base: ProviderProfile, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._saved = tuple(saved)
         self._base = base
@@ -188,7 +190,12 @@ class ConfigList(QWidget):
         self.message.setText(text)
         palette = self.message.palette()
         role = QPalette.ColorRole.WindowText
-        palette.setColor(role, colors.accent_text(self.palette(), colors.ERROR) if error else self.palette().color(role))
+        palette.setColor(
+            role,
+            colors.accent_text(self.palette(), colors.ERROR)
+            if error
+            else self.palette().color(role),
+        )
         self.message.setPalette(palette)
 
     def _selection_changed(self) -> None:

@@ -41,13 +41,25 @@ COLUMNS = (
     ("dialect", "Dialect", "The protocol dialect spoken: beta or ga"),
     ("runs", "Runs", "Runs finished of those planned"),
     ("connect", "Connect", "From dialing to a configured session"),
-    ("first_input_transcript", "1st transcript", "From the end of your speech to the first words of its transcript"),
-    ("first_audio", "1st audio", "From the end of your speech to the first audio of the reply: what you wait through"),
+    (
+        "first_input_transcript",
+        "1st transcript",
+        "From the end of your speech to the first words of its transcript",
+    ),
+    (
+        "first_audio",
+        "1st audio",
+        "From the end of your speech to the first audio of the reply: what you wait through",
+    ),
     ("done", "Done", "From the end of your speech to the end of the reply"),
     ("reply", "Reply", "Length of the reply audio"),
     ("tokens", "Tokens in/out", "Input and output tokens the service reported (text + audio)"),
     ("cost", "Cost", "Usage × the model's price; unknown when the model has no price"),
-    ("transcript", "Reply transcript or error", "What the model said (first good run), or why it failed"),
+    (
+        "transcript",
+        "Reply transcript or error",
+        "What the model said (first good run), or why it failed",
+    ),
 )
 COLUMN = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
 
@@ -79,7 +91,10 @@ def outcome_text(row: Row) -> tuple[str, bool]:
         return f"⚠ {'; '.join(row.errors)}", True
     failed = row.runs - row.ok_runs
     if failed:
-        return f"{row.transcript}  (⚠ {failed} of {row.runs} runs failed: {'; '.join(row.errors)})", False
+        return (
+            f"{row.transcript}  (⚠ {failed} of {row.runs} runs failed: {'; '.join(row.errors)})",
+            False,
+        )
     return row.transcript, False
 
 
@@ -147,7 +162,9 @@ class ResultsTable(QTableWidget):
             self._set(r, "dialect", row.dialect)
             for key in report.TIMINGS:
                 self._set(r, key, ms_text(row.timings[key]), best.get(key) == row.config)
-            self._set(r, "reply", "—" if row.reply_ms is None else f"{row.reply_ms.median / 1000:.1f} s")
+            self._set(
+                r, "reply", "—" if row.reply_ms is None else f"{row.reply_ms.median / 1000:.1f} s"
+            )
             self._set(r, "tokens", tokens_text(row))
             self._set(r, "cost", cost_text(row), best.get("cost") == row.config)
             text, failed = outcome_text(row)
@@ -199,7 +216,9 @@ class ResultsTable(QTableWidget):
         bar.setToolTip(f"{row.ok_runs} of {row.runs} runs succeeded" if failed else "")
         palette = bar.palette()
         if failed == row.runs and failed:
-            palette.setColor(QPalette.ColorRole.Highlight, colors.accent_text(self.palette(), colors.ERROR))
+            palette.setColor(
+                QPalette.ColorRole.Highlight, colors.accent_text(self.palette(), colors.ERROR)
+            )
         else:
             palette = self.palette()
         bar.setPalette(palette)

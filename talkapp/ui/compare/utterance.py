@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceKey
 from talkapp.audio.pcm import duration_ms
+from talkapp.audio.probe import ProbeError
+from talkapp.audio.takes import MicTake, ReplyPlayer
 from talkapp.audio.wav import WavError, read_wav_for_wire
 from talkapp.session.one_turn import MIN_COMMIT_MS
-from talkapp.audio.takes import MicTake, ReplyPlayer
 from talkapp.ui.level_meter import LevelMeter
-from talkapp.audio.probe import ProbeError
 from talkapp.ui.tasks import Outcome, Tasks
 
 SAMPLE, FILE, MIC = "sample", "file", "mic"
@@ -62,8 +62,13 @@ def audio_problem(error: BaseException, doing: str) -> str:
 class UtterancePicker(QWidget):
     changed = Signal()  # `pcm` changed (it may be None: nothing usable chosen)
 
-    def __init__(self, tasks: Tasks, input_device: DeviceKey | None, output_device: DeviceKey | None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: Tasks,
+        input_device: DeviceKey | None,
+        output_device: DeviceKey | None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._input, self._output = input_device, output_device
@@ -82,7 +87,9 @@ class UtterancePicker(QWidget):
         self.file_label.setWordWrap(True)
         self.file_button = QPushButton("&WAV file…")
         self.folder_button = QPushButton("Recordin&g folder…")
-        self.folder_button.setToolTip("A folder TalkApp recorded a session into: its input.wav is used")
+        self.folder_button.setToolTip(
+            "A folder TalkApp recorded a session into: its input.wav is used"
+        )
         self.record_button = QPushButton("● R&ecord")
         self.record_button.setCheckable(True)
         self.record_button.setToolTip("Record a fresh take; press again to stop")
@@ -158,10 +165,16 @@ class UtterancePicker(QWidget):
         self.file_label.setText(f"reading {path.name}…")
         self._audio[FILE] = None
         self._changed()
-        self._tasks.run(lambda: read_utterance(path), lambda outcome: self._file_read(path, outcome), lane="files")
+        self._tasks.run(
+            lambda: read_utterance(path),
+            lambda outcome: self._file_read(path, outcome),
+            lane="files",
+        )
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Utterance", str(Path.home()), "WAV audio (*.wav);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Utterance", str(Path.home()), "WAV audio (*.wav);;All files (*)"
+        )
         if path:
             self.load(path)
 
@@ -174,7 +187,10 @@ class UtterancePicker(QWidget):
         if outcome.error is not None:
             self.sample_label.setText(audio_problem(outcome.error, "Reading the sample"))
         else:
-            self._audio[SAMPLE] = (outcome.value, f"hello.wav (bundled sample, {seconds(outcome.value)})")
+            self._audio[SAMPLE] = (
+                outcome.value,
+                f"hello.wav (bundled sample, {seconds(outcome.value)})",
+            )
             self.sample_label.setText(f"hello.wav · {seconds(outcome.value)}")
         self._changed()
 
@@ -223,7 +239,10 @@ class UtterancePicker(QWidget):
         elif duration_ms(outcome.value) < MIN_COMMIT_MS:
             self._say("The take is too short: record at least a word.")
         else:
-            self._audio[MIC] = (outcome.value, f"a take from the microphone ({seconds(outcome.value)})")
+            self._audio[MIC] = (
+                outcome.value,
+                f"a take from the microphone ({seconds(outcome.value)})",
+            )
             self.take_label.setText(seconds(outcome.value))
             self._say("")
         self._changed()

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from talkapp.audio.takes import ReplyPlayer
 from talkapp.compare import report
 from talkapp.compare.job import Plan, run_plan
 from talkapp.compare.prices import PriceTable, load_prices
@@ -51,7 +52,6 @@ from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.secrets import SessionKeys
 from talkapp.settings.store import default_folder
 from talkapp.ui.bridge import UiBridge
-from talkapp.audio.takes import ReplyPlayer
 from talkapp.ui.compare.chart import LatencyChart
 from talkapp.ui.compare.configs import ConfigList
 from talkapp.ui.compare.table import ResultsTable
@@ -84,9 +84,16 @@ def inline_base(settings: Settings) -> ProviderProfile:
 
 
 class CompareWindow(QDialog):
-    def __init__(self, settings: Settings, submit: Submit, parent: QWidget | None = None, *,
-                 simulator=None, prices_file: Path | None = None,
-                 session_keys: SessionKeys | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        submit: Submit,
+        parent: QWidget | None = None,
+        *,
+        simulator=None,
+        prices_file: Path | None = None,
+        session_keys: SessionKeys | None = None,
+    ) -> None:
         """`submit`: puts a coroutine on the app's loop (never waited on). `simulator`: a
         SimulatorConfig for the built-in simulator (tests inject per-model latency).
         `session_keys`: the app's keys for this run only (`Controller.session_keys`)."""
@@ -96,7 +103,9 @@ class CompareWindow(QDialog):
         self._submit = submit
         self._simulator = simulator
         self._session_keys = session_keys
-        self._prices_file = prices_file if prices_file is not None else default_folder() / "prices.json"
+        self._prices_file = (
+            prices_file if prices_file is not None else default_folder() / "prices.json"
+        )
         self._prices: PriceTable | None = None
         self._price_notes: list[str] = []
         self._price_error = ""
@@ -230,18 +239,25 @@ class CompareWindow(QDialog):
         self.progress.setRange(0, len(configs) * self._repeat)
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
-        plan = Plan(tuple(configs), pcm, repeat=self._repeat,
-                    concurrent=self.concurrent.isChecked(),
-                    pace=0.0 if self.fast.isChecked() else 1.0, offline=self.offline.isChecked(),
-                    simulator=self._simulator)
+        plan = Plan(
+            tuple(configs),
+            pcm,
+            repeat=self._repeat,
+            concurrent=self.concurrent.isChecked(),
+            pace=0.0 if self.fast.isChecked() else 1.0,
+            offline=self.offline.isChecked(),
+            simulator=self._simulator,
+        )
         job, post = self._job, self._post
         comparison = run_plan(
             plan, prices, lambda result: post(RunDone(job, result)), self._session_keys
         )
         self._future = self._submit(comparison)
         self._future.add_done_callback(lambda future: post(_ended(job, future)))
-        self._say(f"Running {len(configs)} configuration{'s' * (len(configs) > 1)} × {self._repeat} on "
-                  f"{self.utterance.description}…")
+        self._say(
+            f"Running {len(configs)} configuration{'s' * (len(configs) > 1)} × {self._repeat} on "
+            f"{self.utterance.description}…"
+        )
         self._refresh()
 
     def cancel(self) -> None:
@@ -277,9 +293,11 @@ class CompareWindow(QDialog):
                     self._say(f"The comparison stopped: {error}")
                 else:
                     failed = sum(1 for r in self.results if not r.ok)
-                    self._say(f"Done: {done} runs in {time.monotonic() - self._started:.0f} s"
-                              + (f", {failed} failed (see their rows)." if failed else ".")
-                              + "".join(f" Note: {n}" for n in self._price_notes))
+                    self._say(
+                        f"Done: {done} runs in {time.monotonic() - self._started:.0f} s"
+                        + (f", {failed} failed (see their rows)." if failed else ".")
+                        + "".join(f" Note: {n}" for n in self._price_notes)
+                    )
                 self._refresh()
 
     def _show_results(self) -> None:
@@ -321,7 +339,14 @@ class CompareWindow(QDialog):
             self._say(audio_problem(outcome.error, "Playing the reply"))
 
     def _reply_of(self, label: str) -> bytes:
-        return next((r.reply_pcm for r in sorted(self.results, key=lambda r: r.run) if r.config == label and r.ok), b"")
+        return next(
+            (
+                r.reply_pcm
+                for r in sorted(self.results, key=lambda r: r.run)
+                if r.config == label and r.ok
+            ),
+            b"",
+        )
 
     # ---- exporting ----
 
@@ -345,20 +370,35 @@ class CompareWindow(QDialog):
     def _export_clicked(self, kind: str) -> None:
         suggested = str(Path.home() / f"TalkApp comparison {time.strftime('%Y-%m-%d %H%M')}.{kind}")
         filters = "CSV (*.csv);;All files (*)" if kind == "csv" else "JSON (*.json);;All files (*)"
-        path, _ = QFileDialog.getSaveFileName(self, f"Export the comparison as {kind.upper()}", suggested, filters)
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export the comparison as {kind.upper()}", suggested, filters
+        )
         if path:
             self.export(kind, path)
 
     # ---- showing ----
 
     def _can_run(self) -> bool:
-        return (not self._running and self._prices is not None and self.utterance.pcm is not None
-                and bool(self.configs.specs()) and not self.configs.problems())
+        return (
+            not self._running
+            and self._prices is not None
+            and self.utterance.pcm is not None
+            and bool(self.configs.specs())
+            and not self.configs.problems()
+        )
 
     def _refresh(self) -> None:
         self.run_button.setEnabled(self._can_run())
         self.cancel_button.setEnabled(self._running)
-        for widget in (self.configs, self.utterance, self.repeat, self.sequential, self.concurrent, self.fast, self.offline):
+        for widget in (
+            self.configs,
+            self.utterance,
+            self.repeat,
+            self.sequential,
+            self.concurrent,
+            self.fast,
+            self.offline,
+        ):
             widget.setEnabled(not self._running)
         has_rows = bool(self.results) and not self._running
         self.csv_button.setEnabled(has_rows)

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -49,8 +48,12 @@ class ApprovalPrompt(QWidget):
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         own = not request.server  # TalkApp's own question (the clipboard): its text is the question
-        self.label.setText(request.arguments if own else f"The MCP server “{request.server}” wants "
-                           f"to run {request.tool} with these arguments. Allow it?")
+        self.label.setText(
+            request.arguments
+            if own
+            else f"The MCP server “{request.server}” wants "
+            f"to run {request.tool} with these arguments. Allow it?"
+        )
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.arguments = QPlainTextEdit()  # plain text: nothing in them renders as a link
@@ -65,9 +68,11 @@ class ApprovalPrompt(QWidget):
         self.setAccessibleDescription(self.label.text())
         self.remember = QCheckBox("Al&ways allow" if own else "Re&member for this tool")
         self.remember.setToolTip(
-            "Allow it from now on without asking (Settings → Tools & MCP turns it off)." if own
+            "Allow it from now on without asking (Settings → Tools & MCP turns it off)."
+            if own
             else f"Answer {request.tool} on “{request.server}” the same way from now on "
-            "(Settings → Tools & MCP can forget it).")
+            "(Settings → Tools & MCP can forget it)."
+        )
         self.allow_button = QPushButton("&Allow")
         self.deny_button = QPushButton("&Deny")
         self.allow_button.clicked.connect(lambda: self._answer(True))

@@ -22,7 +22,9 @@ _HUES = {"error": colors.ERROR, "warning": colors.WARNING}
 class Banner(QWidget):
     dismissed = Signal()
 
-    def __init__(self, level: str, text: str, actions: list[Action], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, level: str, text: str, actions: list[Action], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.level, self.text = level, text
         self.setAccessibleName({"error": "Error", "warning": "Warning"}.get(level, "Notice"))

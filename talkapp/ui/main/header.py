@@ -40,7 +40,9 @@ class Header(QWidget):
         layout.addStretch(1)
         self.connect_button = QPushButton("&Connect")
         self.compare_button = QPushButton("Compa&re…")
-        self.compare_button.setToolTip("Run one utterance through several models and dialects, side by side")
+        self.compare_button.setToolTip(
+            "Run one utterance through several models and dialects, side by side"
+        )
         self.settings_button = QPushButton("&Settings…")
         layout.addWidget(self.connect_button)
         layout.addWidget(self.compare_button)

@@ -39,7 +39,11 @@ class HoldKey(QObject):
         sequence = QKeySequence.fromString(text or "", QKeySequence.SequenceFormat.PortableText)
         # QKeySequence[i] (a QKeyCombination) exists at run time; PySide6's stubs omit __getitem__.
         self._key = sequence[0] if sequence.count() else None  # type: ignore[index]
-        return sequence.toString(QKeySequence.SequenceFormat.NativeText) if self._key is not None else ""
+        return (
+            sequence.toString(QKeySequence.SequenceFormat.NativeText)
+            if self._key is not None
+            else ""
+        )
 
     def watch(self, *widgets: QWidget) -> None:
         for widget in widgets:
@@ -53,8 +57,11 @@ class HoldKey(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if (kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
-                and isinstance(event, QKeyEvent) and self._matches(event)):
+        if (
+            kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+            and isinstance(event, QKeyEvent)
+            and self._matches(event)
+        ):
             if not event.isAutoRepeat():
                 self._key_down() if kind == QEvent.Type.KeyPress else self._key_up()
             return True

@@ -10,8 +10,16 @@ from talkapp.session.turns import Mode
 
 VAD_KINDS = (  # (shown, mode, what it means)
     ("Server VAD", Mode.SERVER_VAD, "The service ends your turn after a short silence."),
-    ("Semantic VAD", Mode.SEMANTIC_VAD, "The service ends your turn when what you said sounds finished."),
-    ("Local VAD", Mode.LOCAL_VAD, "TalkApp ends your turn after a short silence, before sending any audio."),
+    (
+        "Semantic VAD",
+        Mode.SEMANTIC_VAD,
+        "The service ends your turn when what you said sounds finished.",
+    ),
+    (
+        "Local VAD",
+        Mode.LOCAL_VAD,
+        "TalkApp ends your turn after a short silence, before sending any audio.",
+    ),
 )
 
 
@@ -25,7 +33,9 @@ class ModeSwitch(QWidget):
         self.push_to_talk = QPushButton("P&ush-to-talk")
         self.push_to_talk.setToolTip("Talk while you hold the button or its key.")
         self.hands_free = QPushButton("&Hands-free")
-        self.hands_free.setToolTip("Just talk; the microphone stays open and your turn ends when you stop.")
+        self.hands_free.setToolTip(
+            "Just talk; the microphone stays open and your turn ends when you stop."
+        )
         self._group = QButtonGroup(self)
         for button in (self.push_to_talk, self.hands_free):
             button.setCheckable(True)
@@ -61,8 +71,12 @@ class ModeSwitch(QWidget):
         for button in (self.push_to_talk, self.hands_free):
             palette = QPalette()  # the application's, light or dark
             if button.isChecked():
-                palette.setColor(QPalette.ColorRole.Button, palette.color(QPalette.ColorRole.Highlight))
-                palette.setColor(QPalette.ColorRole.ButtonText, palette.color(QPalette.ColorRole.HighlightedText))
+                palette.setColor(
+                    QPalette.ColorRole.Button, palette.color(QPalette.ColorRole.Highlight)
+                )
+                palette.setColor(
+                    QPalette.ColorRole.ButtonText, palette.color(QPalette.ColorRole.HighlightedText)
+                )
             button.setPalette(palette)
 
     def _changed(self, *_args) -> None:

@@ -22,7 +22,12 @@ def describe(state: State, hands_free: bool, hotkey: str) -> Status:
     hold = f"hold {hotkey} or the button" if hotkey else "hold the button"
     match state:
         case State.IDLE:
-            return Status("Disconnected — press Connect to start talking.", "Disconnected", "off", "Disconnected")
+            return Status(
+                "Disconnected — press Connect to start talking.",
+                "Disconnected",
+                "off",
+                "Disconnected",
+            )
         case State.CONNECTING:
             return Status("Connecting…", "Connecting…", "busy", "Connecting")
         case State.LISTENING if hands_free:
@@ -32,7 +37,9 @@ def describe(state: State, hands_free: bool, hotkey: str) -> Status:
         case State.USER_SPEAKING if hands_free:
             return Status("You are speaking…", "Connected", "ok", "You are speaking")
         case State.USER_SPEAKING:
-            return Status("You are speaking — release to send.", "Connected", "ok", "You are speaking")
+            return Status(
+                "You are speaking — release to send.", "Connected", "ok", "You are speaking"
+            )
         case State.WAITING:
             return Status("Thinking…", "Connected", "ok", "Thinking")
         case State.ASSISTANT_SPEAKING if hands_free:
@@ -40,7 +47,12 @@ def describe(state: State, hands_free: bool, hotkey: str) -> Status:
         case State.ASSISTANT_SPEAKING:
             return Status(f"Speaking — {hold} to interrupt.", "Connected", "ok", "Speaking")
         case State.ERROR:  # the banner above has the details and the buttons
-            return Status("Not connected — Reconnect, or check the profile in Settings.", "Error", "error", "Error")
+            return Status(
+                "Not connected — Reconnect, or check the profile in Settings.",
+                "Error",
+                "error",
+                "Error",
+            )
     return Status(state.value, state.value, "off", state.value)
 
 
@@ -50,5 +62,9 @@ def interrupted(heard_ms: int | None) -> str:
 
 
 def needs_key(profile: str) -> Status:
-    return Status(f"Not connected — “{profile}” needs an API key. Add one, or switch to the Offline simulator.",
-                  "No API key", "error", "No API key")
+    return Status(
+        f"Not connected — “{profile}” needs an API key. Add one, or switch to the Offline simulator.",
+        "No API key",
+        "error",
+        "No API key",
+    )

@@ -73,8 +73,12 @@ class TalkButton(QAbstractButton):
         if not self.live:
             accent = mix(window, palette.color(QPalette.ColorRole.WindowText), 0.12)
         width = radius * RING
-        ring_rect = QRectF(centre.x() - radius + width / 2, centre.y() - radius + width / 2,
-                           2 * radius - width, 2 * radius - width)
+        ring_rect = QRectF(
+            centre.x() - radius + width / 2,
+            centre.y() - radius + width / 2,
+            2 * radius - width,
+            2 * radius - width,
+        )
         painter.setPen(QPen(mix(window, accent, 0.22), width))
         painter.drawEllipse(ring_rect)
         if self.ring > 0 and self.live:
@@ -82,10 +86,18 @@ class TalkButton(QAbstractButton):
             pen.setCapStyle(Qt.PenCapStyle.RoundCap)
             painter.setPen(pen)
             painter.drawArc(ring_rect, 90 * 16, -round(self.ring * 360 * 16))
-        self._paint_disc(painter, centre, radius * (DISC - (0.04 if self.looks_pressed else 0)), accent, palette)
+        self._paint_disc(
+            painter, centre, radius * (DISC - (0.04 if self.looks_pressed else 0)), accent, palette
+        )
 
-    def _paint_disc(self, painter: QPainter, centre: QPointF, r: float, accent: QColor, palette: QPalette) -> None:
-        fill = mix(accent, palette.color(QPalette.ColorRole.Shadow), 0.3) if self.looks_pressed else accent
+    def _paint_disc(
+        self, painter: QPainter, centre: QPointF, r: float, accent: QColor, palette: QPalette
+    ) -> None:
+        fill = (
+            mix(accent, palette.color(QPalette.ColorRole.Shadow), 0.3)
+            if self.looks_pressed
+            else accent
+        )
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawEllipse(centre, r, r)
@@ -101,7 +113,11 @@ class TalkButton(QAbstractButton):
         if self.live:
             text_colour = palette.color(QPalette.ColorRole.HighlightedText)
         else:  # quieter than active text, still readable (the palette's disabled text is too faint here)
-            text_colour = mix(palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText), accent, 0.35)
+            text_colour = mix(
+                palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText),
+                accent,
+                0.35,
+            )
         painter.setPen(text_colour)
         box = QRectF(centre.x() - r * 0.8, centre.y() - r * 0.7, r * 1.6, r * 1.4)
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.text())

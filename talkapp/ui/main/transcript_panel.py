@@ -45,10 +45,14 @@ class TranscriptPanel(QWidget):
 
     def export(self) -> None:
         suggested = str(Path.home() / f"TalkApp transcript {time.strftime('%Y-%m-%d %H%M')}.md")
-        path, _ = QFileDialog.getSaveFileName(self, "Export transcript", suggested, "Markdown (*.md);;All files (*)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export transcript", suggested, "Markdown (*.md);;All files (*)"
+        )
         if not path:
             return
         try:
             Path(path).write_text(redact(self.view.as_markdown()), encoding="utf-8")
         except OSError as exc:
-            self.problem.emit(f"The transcript could not be saved to {path} ({exc.strerror or exc}).")
+            self.problem.emit(
+                f"The transcript could not be saved to {path} ({exc.strerror or exc})."
+            )

@@ -28,10 +28,18 @@ from talkapp.session.transcript import ToolCard, Turn
 from talkapp.ui import colors
 
 PLACEHOLDER = "Your conversation appears here. Hold the talk button (or its key) and speak, or type a message below."
-CARD_TEXT = 160  # characters of arguments or a result shown on a card (Copy and Export keep them whole)
+CARD_TEXT = (
+    160  # characters of arguments or a result shown on a card (Copy and Export keep them whole)
+)
 _CARD_STATUS = {
-    "streaming": "asking…", "running": "running…", "done": "", "failed": "failed", "awaiting": "waiting for your approval",
-    "approved": "approved", "denied": "denied", "expired": "no longer asked",
+    "streaming": "asking…",
+    "running": "running…",
+    "done": "",
+    "failed": "failed",
+    "awaiting": "waiting for your approval",
+    "approved": "approved",
+    "denied": "denied",
+    "expired": "no longer asked",
 }
 
 
@@ -95,7 +103,14 @@ class TranscriptView(QTextBrowser):
             self._render(entry)
 
     def last_assistant_turn(self) -> str | None:
-        return next((k for k, e in reversed(self._entries.items()) if e.turn and e.turn.role == "assistant"), None)
+        return next(
+            (
+                k
+                for k, e in reversed(self._entries.items())
+                if e.turn and e.turn.role == "assistant"
+            ),
+            None,
+        )
 
     def turns(self) -> list[Turn]:
         """The turns shown, in order."""
@@ -112,7 +127,11 @@ class TranscriptView(QTextBrowser):
                 continue
             turn = entry.turn
             who = "You" if turn.role == "user" else "Assistant"
-            mark = f" _(interrupted after {turn.heard_ms / 1000:.1f} s)_" if turn.interrupted and turn.heard_ms is not None else ""
+            mark = (
+                f" _(interrupted after {turn.heard_ms / 1000:.1f} s)_"
+                if turn.interrupted and turn.heard_ms is not None
+                else ""
+            )
             lines += [f"**{who}** ({self._clock(turn.at)}): {turn.text or '…'}{mark}", ""]
         return "\n".join(lines)
 
@@ -160,7 +179,10 @@ class TranscriptView(QTextBrowser):
         if turn.interrupted:
             heard = f" after {turn.heard_ms / 1000:.1f} s" if turn.heard_ms is not None else ""
             cursor.insertBlock(QTextBlockFormat())
-            cursor.insertText(f"— interrupted{heard}", self._format(colour=colors.accent_text(self.palette(), colors.ERROR)))
+            cursor.insertText(
+                f"— interrupted{heard}",
+                self._format(colour=colors.accent_text(self.palette(), colors.ERROR)),
+            )
 
     def _write_card(self, cursor: QTextCursor, card: ToolCard) -> None:
         """One or two small lines: ⚙ name(arguments) · status · duration, then the result or error."""
@@ -168,20 +190,29 @@ class TranscriptView(QTextBrowser):
         if card.kind == "mcp_list":
             cursor.insertText("⚙ ", small)
             cursor.insertText(f"MCP server “{card.name}”", self._format(bold=True, smaller=True))
-            listed = f" offers {card.result}" if card.result else (" lists its tools…" if not card.settled else "")
+            listed = (
+                f" offers {card.result}"
+                if card.result
+                else (" lists its tools…" if not card.settled else "")
+            )
             cursor.insertText(listed, small)
         else:
             cursor.insertText("⚙ ", small)
             where = f"{card.server} · " if card.server else ""
             cursor.insertText(f"{where}{card.name}", self._format(bold=True, smaller=True))
             cursor.insertText(f"({_clip(card.arguments)})", small)
-        details = [self._clock(card.at)] + [d for d in (_CARD_STATUS.get(card.status, card.status), card.note) if d]
+        details = [self._clock(card.at)] + [
+            d for d in (_CARD_STATUS.get(card.status, card.status), card.note) if d
+        ]
         if card.duration_ms is not None:
             details.append(f"{card.duration_ms:.0f} ms")
         cursor.insertText("  " + " · ".join(details), small)
         if card.error:
             cursor.insertBlock(QTextBlockFormat())
-            cursor.insertText(f"✗ {_clip(card.error)}", self._format(smaller=True, colour=colors.accent_text(self.palette(), colors.ERROR)))
+            cursor.insertText(
+                f"✗ {_clip(card.error)}",
+                self._format(smaller=True, colour=colors.accent_text(self.palette(), colors.ERROR)),
+            )
         elif card.result and card.kind != "mcp_list":
             cursor.insertBlock(QTextBlockFormat())
             cursor.insertText(f"→ {_clip(card.result)}", small)
@@ -197,7 +228,11 @@ class TranscriptView(QTextBrowser):
         return fmt
 
     def _clock(self, at: float) -> str:
-        return time.strftime("%H:%M:%S", time.localtime(at + self._wall_offset)) if at else time.strftime("%H:%M:%S")
+        return (
+            time.strftime("%H:%M:%S", time.localtime(at + self._wall_offset))
+            if at
+            else time.strftime("%H:%M:%S")
+        )
 
 
 def _clip(text: str, limit: int = CARD_TEXT) -> str:

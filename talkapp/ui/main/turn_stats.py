@@ -20,7 +20,11 @@ class SessionStats:
         if measured.silent_tool_step:
             return  # its tokens count; the reply that follows is the reply
         self.replies += 1
-        parts = [f"first audio {first_audio_ms(measured):.0f} ms"] if first_audio_ms(measured) is not None else []
+        parts = (
+            [f"first audio {first_audio_ms(measured):.0f} ms"]
+            if first_audio_ms(measured) is not None
+            else []
+        )
         parts += [f"{tokens:,} tokens"] if measured.usage is not None else []
         self.last = "Last reply: " + (" · ".join(parts) or "no timing")
 

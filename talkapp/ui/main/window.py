@@ -25,22 +25,24 @@ from talkapp.session.engine_events import ApprovalRequested, State
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import SIMULATOR_PROFILE
+from talkapp.ui.compare.window import CompareWindow
 from talkapp.ui.main import status_text
 from talkapp.ui.main.approval import ApprovalStack
 from talkapp.ui.main.banner import BannerStack
-from talkapp.ui.compare.window import CompareWindow
 from talkapp.ui.main.header import Header
 from talkapp.ui.main.hold_key import HoldKey
-from talkapp.ui.settings.dialog import SettingsDialog
 from talkapp.ui.main.talk_panel import TalkPanel
 from talkapp.ui.main.transcript_panel import TranscriptPanel
 from talkapp.ui.main.turn_stats import SessionStats, first_audio_ms
+from talkapp.ui.settings.dialog import SettingsDialog
 
 LEVEL_POLL_MS = 33  # ~30 Hz
 
 
 class MainWindow(QMainWindow):
-    settings_changed = Signal(object)  # Settings: the user changed them here or in the settings pane
+    settings_changed = Signal(
+        object
+    )  # Settings: the user changed them here or in the settings pane
     _clipboard_settled = Signal(str)  # a clipboard prompt's id: its call ended (timed out, or gone)
 
     def __init__(
@@ -53,14 +55,17 @@ class MainWindow(QMainWindow):
         self._detail = ""  # the error state's explanation
         self._needs_key: str | None = None  # the profile waiting for a key
         self._interrupted: str | None = None  # "Reply interrupted after …", until the next reply
-        self._holding: set[str] = set()  # what holds the talk button down: "button", "key", "global"
+        self._holding: set[str] = (
+            set()
+        )  # what holds the talk button down: "button", "key", "global"
         self._stats = SessionStats()
         self.settings_dialog: SettingsDialog | None = None
         self.compare_window: CompareWindow | None = None
         # prompt id -> the Future awaiting the answer
         self._clipboard_asks: dict[str, concurrent.futures.Future[bool]] = {}
-        self._clipboard_settled.connect(self._clipboard_call_ended,
-                                        Qt.ConnectionType.QueuedConnection)
+        self._clipboard_settled.connect(
+            self._clipboard_call_ended, Qt.ConnectionType.QueuedConnection
+        )
         self._build()
         self._wire()
         self._show_settings(settings)
@@ -76,7 +81,9 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.header = Header()
         self.banners = BannerStack()
-        self.approvals = ApprovalStack()  # MCP approval prompts: non-blocking, above the conversation
+        self.approvals = (
+            ApprovalStack()
+        )  # MCP approval prompts: non-blocking, above the conversation
         self.talk = TalkPanel()
         self.transcript = TranscriptPanel()
         splitter = QSplitter()
@@ -100,9 +107,21 @@ class MainWindow(QMainWindow):
         self.hold_key.watch(self.transcript.view, self.talk.button)
         self.talk.button.setFocus()
         h, t = self.header, self.talk
-        order = [h.profiles, h.connect_button, h.compare_button, h.settings_button, t.button, t.modes.push_to_talk,
-                 t.modes.hands_free, t.modes.vad, self.transcript.copy_button, self.transcript.export_button, self.transcript.view,
-                 self.transcript.message.edit, self.transcript.message.button]
+        order = [
+            h.profiles,
+            h.connect_button,
+            h.compare_button,
+            h.settings_button,
+            t.button,
+            t.modes.push_to_talk,
+            t.modes.hands_free,
+            t.modes.vad,
+            self.transcript.copy_button,
+            self.transcript.export_button,
+            self.transcript.view,
+            self.transcript.message.edit,
+            self.transcript.message.button,
+        ]
         for before, after in itertools.pairwise(order):
             QWidget.setTabOrder(before, after)
 
@@ -133,7 +152,9 @@ class MainWindow(QMainWindow):
                 self.header.model.set(label)
                 self._stats = SessionStats()
                 self.talk.show_stats(self._stats.lines())
-                self.transcript.view.add_note(f"{time.strftime('%H:%M')} · session started · {label}")
+                self.transcript.view.add_note(
+                    f"{time.strftime('%H:%M')} · session started · {label}"
+                )
             case out.TranscriptChanged(turn=turn):
                 if turn.interrupted:
                     self._interrupted = status_text.interrupted(turn.heard_ms)
@@ -144,7 +165,9 @@ class MainWindow(QMainWindow):
             case out.ToolCardChanged(card=card):
                 self.transcript.view.show_card(card)
                 if card.settled:
-                    self.approvals.close_prompt(card.id)  # answered (maybe by a remembered answer) or expired
+                    self.approvals.close_prompt(
+                        card.id
+                    )  # answered (maybe by a remembered answer) or expired
             case out.ApprovalRequested() as request:
                 self.approvals.ask(request)
             case out.Notice(level="info", text=text):
@@ -154,10 +177,18 @@ class MainWindow(QMainWindow):
             case NeedsKey(profile=profile, message=message):
                 self._needs_key = profile
                 self._refresh()
-                self.banners.show_message("connection", "error", message, [
-                    ("&Add a key…", lambda: self.open_settings("profiles")),
-                    ("Use the offline simu&lator", lambda: self.choose_profile(SIMULATOR_PROFILE)),
-                ])
+                self.banners.show_message(
+                    "connection",
+                    "error",
+                    message,
+                    [
+                        ("&Add a key…", lambda: self.open_settings("profiles")),
+                        (
+                            "Use the offline simu&lator",
+                            lambda: self.choose_profile(SIMULATOR_PROFILE),
+                        ),
+                    ],
+                )
 
     def _state_changed(self, state: State, detail: str, topic: str = "") -> None:
         self.state, self._detail = state, detail
@@ -166,11 +197,17 @@ class MainWindow(QMainWindow):
         if state not in status_text.LIVE:
             self._let_go_everything()
         if state is State.ERROR:
-            self.banners.show_message("connection", "error", detail or "The session failed.", [
-                ("&Reconnect", self.reconnect),
-                ("Audio setti&ngs…", lambda: self.open_settings("audio")) if topic == out.AUDIO
-                else ("Pro&file settings…", lambda: self.open_settings("profiles")),
-            ])
+            self.banners.show_message(
+                "connection",
+                "error",
+                detail or "The session failed.",
+                [
+                    ("&Reconnect", self.reconnect),
+                    ("Audio setti&ngs…", lambda: self.open_settings("audio"))
+                    if topic == out.AUDIO
+                    else ("Pro&file settings…", lambda: self.open_settings("profiles")),
+                ],
+            )
         self._refresh()
 
     def _measured(self, measured: out.TurnMeasured) -> None:
@@ -183,9 +220,19 @@ class MainWindow(QMainWindow):
 
     def _notice(self, level: str, text: str, topic: str = "") -> None:
         if topic == out.AUDIO:
-            self.banners.show_message("audio", level, text, [("Pick another de&vice…", lambda: self.open_settings("audio"))])
+            self.banners.show_message(
+                "audio",
+                level,
+                text,
+                [("Pick another de&vice…", lambda: self.open_settings("audio"))],
+            )
         else:
-            self.banners.show_message("service", level, text, [("Pro&file settings…", lambda: self.open_settings("profiles"))])
+            self.banners.show_message(
+                "service",
+                level,
+                text,
+                [("Pro&file settings…", lambda: self.open_settings("profiles"))],
+            )
 
     def _export_failed(self, text: str) -> None:
         self.banners.show_message("export", "error", text)
@@ -282,8 +329,13 @@ class MainWindow(QMainWindow):
             self.settings_dialog.raise_()
             self.settings_dialog.activateWindow()
             return
-        self.settings_dialog = SettingsDialog(self.settings, self._controller, self, page=page,
-                                              session_keys=self._controller.session_keys)
+        self.settings_dialog = SettingsDialog(
+            self.settings,
+            self._controller,
+            self,
+            page=page,
+            session_keys=self._controller.session_keys,
+        )
         self.settings_dialog.settings_saved.connect(self.apply_settings)
         self.settings_dialog.finished.connect(self._settings_closed)
         self.settings_dialog.open()
@@ -301,8 +353,12 @@ class MainWindow(QMainWindow):
         """The Compare window (not modal: the conversation stays usable); its comparison runs
         on the controller's loop."""
         if self.compare_window is None:
-            self.compare_window = CompareWindow(self.settings, self._controller.run_on_loop, self,
-                                                session_keys=self._controller.session_keys)
+            self.compare_window = CompareWindow(
+                self.settings,
+                self._controller.run_on_loop,
+                self,
+                session_keys=self._controller.session_keys,
+            )
             self.compare_window.finished.connect(self._compare_closed)
         self.compare_window.show()
         self.compare_window.raise_()
@@ -384,10 +440,13 @@ class MainWindow(QMainWindow):
     def _offer_a_key(self, settings: Settings) -> None:
         """A new user (no profile but the built-in simulator): say what it is, how to go further."""
         if not any(p.needs_key for p in settings.profiles):
-            self.banners.show_message("welcome", "info",
+            self.banners.show_message(
+                "welcome",
+                "info",
                 "You are trying TalkApp on the built-in Offline simulator: no key, no network. "
                 "Add an OpenAI API key to talk to a real model.",
-                [("&Add a key…", lambda: self.open_settings("profiles"))])
+                [("&Add a key…", lambda: self.open_settings("profiles"))],
+            )
 
     def _refresh(self) -> None:
         hands_free = Mode(self.settings.mode).hands_free
@@ -400,10 +459,14 @@ class MainWindow(QMainWindow):
         detail = self._detail if self.state is State.ERROR else ""
         self.talk.state_line.setToolTip(plain_tooltip(detail))
         self.header.state.set(status.chip, status.kind)
-        self.header.set_connected(self.state is not State.IDLE and self.state is not State.ERROR and not self._needs_key)
+        self.header.set_connected(
+            self.state is not State.IDLE and self.state is not State.ERROR and not self._needs_key
+        )
         # No Disconnect while connecting: the controller does not yet serialize a disconnect
         # with a connect in flight (the engine being started would be left running).
-        self.header.connect_button.setEnabled(self.state is not State.CONNECTING or bool(self._needs_key))
+        self.header.connect_button.setEnabled(
+            self.state is not State.CONNECTING or bool(self._needs_key)
+        )
         self.setWindowTitle(f"TalkApp — {status.title}")
         self._refresh_button()
 
@@ -435,6 +498,8 @@ def plain_tooltip(text: str) -> str:
     return f"<p>{html.escape(text)}</p>" if text else ""
 
 
-CLIPBOARD_QUESTION = ("The model asks to read your clipboard: whatever you copied (a password "
-                      "too) would go to the model. Allow it this time?")
+CLIPBOARD_QUESTION = (
+    "The model asks to read your clipboard: whatever you copied (a password "
+    "too) would go to the model. Allow it this time?"
+)
 _CLIPBOARD_ASKS = itertools.count(1)

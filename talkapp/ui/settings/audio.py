@@ -27,18 +27,27 @@ from PySide6.QtWidgets import (
 
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceInfo, DeviceKey
-from talkapp.settings.model import AUDIO_BLOCKS_MS, AudioSettings
 from talkapp.audio.probe import MicMeter, ProbeError, TonePlayer
+from talkapp.settings.model import AUDIO_BLOCKS_MS, AudioSettings
 from talkapp.ui.tasks import Outcome, Tasks
 
 METER_FLOOR_DB = -60
 ECHO_MODES = (
-    ("aec", "&Echo cancellation",
-     "For speakers: the mic hears you, not the reply, so you can talk over it to interrupt."),
-    ("gate", "Echo &gate",
-     "Lowers the mic while the reply plays; speak up to interrupt. For when cancellation is unavailable."),
-    ("headset", "&Headset",
-     "No processing: the reply cannot reach the mic. Best quality with headphones."),
+    (
+        "aec",
+        "&Echo cancellation",
+        "For speakers: the mic hears you, not the reply, so you can talk over it to interrupt.",
+    ),
+    (
+        "gate",
+        "Echo &gate",
+        "Lowers the mic while the reply plays; speak up to interrupt. For when cancellation is unavailable.",
+    ),
+    (
+        "headset",
+        "&Headset",
+        "No processing: the reply cannot reach the mic. Best quality with headphones.",
+    ),
 )
 
 
@@ -60,8 +69,10 @@ def listing() -> tuple[list[DeviceInfo], str]:
     try:
         devices.rescan()
     except devices.DevicesBusy:
-        note = ("Devices plugged in since TalkApp started appear once it is not talking (and the "
-                "microphone test is off); then choose Refresh.")
+        note = (
+            "Devices plugged in since TalkApp started appear once it is not talking (and the "
+            "microphone test is off); then choose Refresh."
+        )
     return devices.list_devices(), note
 
 
@@ -89,15 +100,19 @@ class AudioPage(QWidget):
                 combo.setCurrentIndex(1)
             combo.currentIndexChanged.connect(self._device_changed)
         self.refresh_button = QPushButton("Re&fresh")
-        self.refresh_button.setToolTip("Look again for microphones and speakers (after plugging one in).")
+        self.refresh_button.setToolTip(
+            "Look again for microphones and speakers (after plugging one in)."
+        )
         self.refresh_button.clicked.connect(self.list_devices)
         self.block = QComboBox()
         self.block.setAccessibleName("Audio block")
         for ms in AUDIO_BLOCKS_MS:
             self.block.addItem(AUDIO_BLOCKS[ms], ms)
         self.block.setCurrentIndex(max(0, self.block.findData(audio.block_ms)))
-        self.block.setToolTip("How much audio moves at a time. Smaller blocks let you hear the reply sooner; "
-                              "larger ones ride out a busy or virtual machine without crackles.")
+        self.block.setToolTip(
+            "How much audio moves at a time. Smaller blocks let you hear the reply sooner; "
+            "larger ones ride out a busy or virtual machine without crackles."
+        )
         self.block.currentIndexChanged.connect(self.edited)
         self.device_note = QLabel("Looking for audio devices…")
         self.device_note.setWordWrap(True)
@@ -168,7 +183,9 @@ class AudioPage(QWidget):
 
         vad_box = QGroupBox("TalkApp's own voice detection (hands-free with local VAD)")
         vad_form = QFormLayout(vad_box)
-        vad_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)  # short numbers
+        vad_form.setFieldGrowthPolicy(
+            QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint
+        )  # short numbers
         self.aggressiveness = QSpinBox()
         self.aggressiveness.setRange(0, 3)
         self.aggressiveness.setValue(audio.vad_aggressiveness)
@@ -201,9 +218,14 @@ class AudioPage(QWidget):
 
     def settings(self) -> AudioSettings:
         echo = next(v for v, b in self.echo_buttons.items() if b.isChecked())
-        return AudioSettings(input_device=self.input.currentData(), output_device=self.output.currentData(),
-                             echo=echo, vad_aggressiveness=self.aggressiveness.value(), silence_ms=self.silence.value(),
-                             block_ms=self.block.currentData())
+        return AudioSettings(
+            input_device=self.input.currentData(),
+            output_device=self.output.currentData(),
+            echo=echo,
+            vad_aggressiveness=self.aggressiveness.value(),
+            silence_ms=self.silence.value(),
+            block_ms=self.block.currentData(),
+        )
 
     def stop(self) -> None:
         """The dialog is closing: end the checks (their worker closes the streams)."""
@@ -225,14 +247,19 @@ class AudioPage(QWidget):
     def _listed(self, outcome: Outcome) -> None:
         self.refresh_button.setEnabled(True)
         if outcome.error is not None:
-            message = str(outcome.error) if isinstance(outcome.error, devices.AudioUnavailable) else (
-                f"The audio devices could not be listed ({outcome.error}).")
+            message = (
+                str(outcome.error)
+                if isinstance(outcome.error, devices.AudioUnavailable)
+                else (f"The audio devices could not be listed ({outcome.error}).")
+            )
             self.device_note.setText(message)
             return
         found, note = outcome.value
         for combo, kind in ((self.input, "input"), (self.output, "output")):
             self._fill(combo, [d for d in found if d.channels(kind) > 0], kind)
-        self.device_note.setText(note or ("No audio devices found: is a sound server running?" if not found else ""))
+        self.device_note.setText(
+            note or ("No audio devices found: is a sound server running?" if not found else "")
+        )
         self.device_note.setVisible(bool(self.device_note.text()))
         self.devices_listed.emit()
 
@@ -240,7 +267,10 @@ class AudioPage(QWidget):
         chosen: DeviceKey | None = combo.currentData()
         blocked = combo.blockSignals(True)
         combo.clear()
-        default = next((d for d in usable if (d.is_default_input if kind == "input" else d.is_default_output)), None)
+        default = next(
+            (d for d in usable if (d.is_default_input if kind == "input" else d.is_default_output)),
+            None,
+        )
         label = "System default"
         if default is not None and default.name.lower() != "default":  # ALSA's is called "default"
             label = f"System default — {default.name}"
@@ -254,7 +284,11 @@ class AudioPage(QWidget):
 
     def _device_changed(self) -> None:
         self.edited.emit()
-        if self.mic_button.isChecked() and self._meter is not None and self._meter.key != self.input.currentData():
+        if (
+            self.mic_button.isChecked()
+            and self._meter is not None
+            and self._meter.key != self.input.currentData()
+        ):
             self._meter.stop()  # its end restarts the test on the new device
             self._restart = True
 
@@ -281,8 +315,11 @@ class AudioPage(QWidget):
         self._timer.stop()
         self._show_level(float("-inf"))
         if outcome.error is not None:
-            status = str(outcome.error) if isinstance(outcome.error, (ProbeError, devices.AudioUnavailable)) else (
-                f"The microphone test failed ({outcome.error}).")
+            status = (
+                str(outcome.error)
+                if isinstance(outcome.error, (ProbeError, devices.AudioUnavailable))
+                else (f"The microphone test failed ({outcome.error}).")
+            )
             blocked = self.mic_button.blockSignals(True)
             self.mic_button.setChecked(False)
             self.mic_button.blockSignals(blocked)
@@ -301,7 +338,9 @@ class AudioPage(QWidget):
             self._show_level(self._meter.level_dbfs)
 
     def _show_level(self, dbfs: float) -> None:
-        self.meter.setValue(max(METER_FLOOR_DB, min(0, round(dbfs))) if dbfs > METER_FLOOR_DB else METER_FLOOR_DB)
+        self.meter.setValue(
+            max(METER_FLOOR_DB, min(0, round(dbfs))) if dbfs > METER_FLOOR_DB else METER_FLOOR_DB
+        )
         self.meter_label.setText(level_text(dbfs))
 
     # ---- tone ----
@@ -316,8 +355,11 @@ class AudioPage(QWidget):
         self._tone = None
         self.tone_button.setEnabled(True)
         if outcome.error is not None:
-            status = str(outcome.error) if isinstance(outcome.error, (ProbeError, devices.AudioUnavailable)) else (
-                f"The test tone failed ({outcome.error}).")
+            status = (
+                str(outcome.error)
+                if isinstance(outcome.error, (ProbeError, devices.AudioUnavailable))
+                else (f"The test tone failed ({outcome.error}).")
+            )
         else:
             status = f"Played on {outcome.value}. Heard it? Then this speaker works."
         self.tone_status.setText(status)

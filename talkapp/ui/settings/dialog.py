@@ -21,10 +21,10 @@ from talkapp.settings.secrets import SessionKeys
 from talkapp.ui.settings.audio import AudioPage
 from talkapp.ui.settings.hotkeys import HotkeysPage
 from talkapp.ui.settings.profiles import ProfilesPage
-from talkapp.ui.settings.rules import problems
-from talkapp.ui.tasks import Tasks
 from talkapp.ui.settings.recording import RecordingPage
+from talkapp.ui.settings.rules import problems
 from talkapp.ui.settings.tools import ToolsPage
+from talkapp.ui.tasks import Tasks
 
 PAGES = ("profiles", "audio", "hotkeys", "tools", "recording")
 
@@ -32,8 +32,15 @@ PAGES = ("profiles", "audio", "hotkeys", "tools", "recording")
 class SettingsDialog(QDialog):
     settings_saved = Signal(object)  # a talkapp.settings.model.Settings
 
-    def __init__(self, settings: Settings, controller, parent: QWidget | None = None,
-                 page: str | None = None, *, session_keys: SessionKeys | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        controller,
+        parent: QWidget | None = None,
+        page: str | None = None,
+        *,
+        session_keys: SessionKeys | None = None,
+    ) -> None:
         """`session_keys`: where "Use for this session" keeps a key (the app's, which its
         controller reads); a dialog without one keeps such a key to itself."""
         super().__init__(parent)
@@ -43,8 +50,12 @@ class SettingsDialog(QDialog):
         self._checking = False  # a save was refused: re-check every edit until one succeeds
         self.tasks = Tasks(self)
 
-        self.profiles = ProfilesPage(settings, controller, self.tasks,
-                                     session_keys if session_keys is not None else SessionKeys())
+        self.profiles = ProfilesPage(
+            settings,
+            controller,
+            self.tasks,
+            session_keys if session_keys is not None else SessionKeys(),
+        )
         self.audio = AudioPage(settings.audio, self.tasks)
         self.hotkeys = HotkeysPage(settings.hotkeys)
         self.tools = ToolsPage(settings.tools, self.tasks)
@@ -63,11 +74,16 @@ class SettingsDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setAccessibleName("Problem")
         self.error.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Apply
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Apply
+            | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(lambda: self._save(close=True))
         self.buttons.rejected.connect(self.reject)
-        self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(lambda: self._save(close=False))
+        self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(
+            lambda: self._save(close=False)
+        )
         self.profiles.edited.connect(self._edited)
 
         layout = QVBoxLayout(self)
@@ -79,8 +95,12 @@ class SettingsDialog(QDialog):
     def current_settings(self) -> Settings:
         """The settings as edited so far (not checked)."""
         return dataclasses.replace(
-            self._settings, profiles=tuple(self.profiles.profiles()), active=self.profiles.active_name(),
-            audio=self.audio.settings(), hotkeys=self.hotkeys.settings(), tools=self.tools.settings(),
+            self._settings,
+            profiles=tuple(self.profiles.profiles()),
+            active=self.profiles.active_name(),
+            audio=self.audio.settings(),
+            hotkeys=self.hotkeys.settings(),
+            tools=self.tools.settings(),
             recording=self.recording.settings(),
         )
 
@@ -93,7 +113,9 @@ class SettingsDialog(QDialog):
         if found:
             self._checking = True
             first = found[0]
-            self._show_error(first.message + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""))
+            self._show_error(
+                first.message + (f" (and {len(found) - 1} more)" if len(found) > 1 else "")
+            )
             self.tabs.setCurrentWidget(self.profiles)
             self.profiles.select(first.index, first.field)
             return
@@ -119,7 +141,9 @@ class SettingsDialog(QDialog):
             if headers.empty:
                 stored(key_problem)
             else:
-                self.tools.store(headers, lambda header_problem: stored(key_problem or header_problem))
+                self.tools.store(
+                    headers, lambda header_problem: stored(key_problem or header_problem)
+                )
 
         if typed:
             self.profiles.key.store(typed, keys_stored)

@@ -27,12 +27,16 @@ class HotkeysPage(QWidget):
         window_box = QGroupBox("In the TalkApp window")
         form = QFormLayout(window_box)
         form.addRow("&Push-to-talk key:", self.in_window)
-        hint = QLabel("Hold it while the talk button or the transcript has the focus. It never types into "
-                      "the message box.")
+        hint = QLabel(
+            "Hold it while the talk button or the transcript has the focus. It never types into "
+            "the message box."
+        )
         hint.setWordWrap(True)
         form.addRow("", hint)
 
-        self.global_on = QCheckBox("&Hold a key combination anywhere to talk, even with TalkApp in the background")
+        self.global_on = QCheckBox(
+            "&Hold a key combination anywhere to talk, even with TalkApp in the background"
+        )
         self.global_on.setChecked(bool(hotkeys.global_push_to_talk))
         self.global_key = KeyCapture("pynput", hotkeys.global_push_to_talk or DEFAULT_GLOBAL)
         self.availability = QLabel()
@@ -48,7 +52,9 @@ class HotkeysPage(QWidget):
         form.addRow("", self.held)
         self._form = form
         if sys.platform == "darwin":
-            note = QLabel("On macOS the global hotkey needs the Accessibility permission. " + MACOS_PERMISSION)
+            note = QLabel(
+                "On macOS the global hotkey needs the Accessibility permission. " + MACOS_PERMISSION
+            )
             note.setWordWrap(True)
             form.addRow("", note)
 
@@ -65,8 +71,10 @@ class HotkeysPage(QWidget):
         self._refresh()
 
     def settings(self) -> HotkeySettings:
-        return HotkeySettings(push_to_talk=self.in_window.value(),
-                              global_push_to_talk=self.global_key.value() if self.global_on.isChecked() else "")
+        return HotkeySettings(
+            push_to_talk=self.in_window.value(),
+            global_push_to_talk=self.global_key.value() if self.global_on.isChecked() else "",
+        )
 
     def stop(self) -> None:
         self.probe.stop()
@@ -93,7 +101,9 @@ class HotkeysPage(QWidget):
         reason = self.probe.start(self.global_key.value())
         if reason is None:
             combo = readable(self.global_key.value(), "pynput")
-            self.availability.setText(f"✓ Works while TalkApp is in the background. Try it: hold {combo}.")
+            self.availability.setText(
+                f"✓ Works while TalkApp is in the background. Try it: hold {combo}."
+            )
             self._held("○ Not held.")
         else:
             self.availability.setText(f"⚠ {reason}")

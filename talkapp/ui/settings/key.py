@@ -50,11 +50,14 @@ class KeyStatus:
     stored: bool
     last4: str  # of the stored key, "" when none
     from_env: bool  # one of the profile's variables is set (for this session, or in the env)
-    env_var: str = ENV_VAR  # that one, else the provider's own (AZURE_OPENAI_API_KEY, XAI_API_KEY, …)
+    env_var: str = (
+        ENV_VAR  # that one, else the provider's own (AZURE_OPENAI_API_KEY, XAI_API_KEY, …)
+    )
 
 
-def key_status(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,),
-               session: SessionKeys | None = None) -> KeyStatus:
+def key_status(
+    key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,), session: SessionKeys | None = None
+) -> KeyStatus:
     """On a worker thread: where this profile's key is. Only four characters leave."""
     keyring = keyring_name()
     try:
@@ -64,14 +67,20 @@ def key_status(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,),
     stored = found is not None and keyring is not None and found.source == keyring
     last4 = found.value[-4:] if found is not None and stored and len(found.value) >= 12 else ""
     del found
-    in_env = next((name for name in env_vars
-                   if (session is not None and session.get(name))
-                   or os.environ.get(name, "").strip()), None)
+    in_env = next(
+        (
+            name
+            for name in env_vars
+            if (session is not None and session.get(name)) or os.environ.get(name, "").strip()
+        ),
+        None,
+    )
     return KeyStatus(keyring, stored, last4, in_env is not None, in_env or env_vars[0])
 
 
-def lookup_key(key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,),
-               session: SessionKeys | None = None) -> str | None:
+def lookup_key(
+    key_name: str, env_vars: tuple[str, ...] = (ENV_VAR,), session: SessionKeys | None = None
+) -> str | None:
     """On a worker thread: the key a connection test should use (keyring, this session's, then
     the environment's)."""
     try:
@@ -84,8 +93,14 @@ class ApiKeyBox(QWidget):
     status_changed = Signal(str)  # the status line's new text (tests and screen readers follow it)
     test_finished = Signal(str)  # the connection test's line
 
-    def __init__(self, tasks: Tasks, controller, current: Callable[[], ProviderProfile],
-                 session_keys: SessionKeys, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        tasks: Tasks,
+        controller,
+        current: Callable[[], ProviderProfile],
+        session_keys: SessionKeys,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._controller = controller
@@ -132,7 +147,9 @@ class ApiKeyBox(QWidget):
         grid.addLayout(row, 0, 0, 1, 2)
         grid.addWidget(self.status, 1, 0, 1, 2)
         grid.addWidget(self.test_button, 2, 0, Qt.AlignmentFlag.AlignLeft)
-        grid.addWidget(self.result, 3, 0, 1, 2)  # its own row: a long line wraps instead of being cut
+        grid.addWidget(
+            self.result, 3, 0, 1, 2
+        )  # its own row: a long line wraps instead of being cut
         grid.setColumnStretch(1, 1)
         self.session_button.hide()
 
@@ -158,7 +175,10 @@ class ApiKeyBox(QWidget):
 
     def retarget(self, profile: ProviderProfile, shared_with: list[str]) -> None:
         """The profile was edited: look again only if whether or where its key lives changed."""
-        moved = (profile.needs_key, profile.key_name) != (self._profile.needs_key, self._profile.key_name)
+        moved = (profile.needs_key, profile.key_name) != (
+            self._profile.needs_key,
+            self._profile.key_name,
+        )
         if moved:
             self.show_for(profile, shared_with)
         self._profile = profile
@@ -206,8 +226,11 @@ class ApiKeyBox(QWidget):
         self._asked += 1
         asked, key_name, env_vars = self._asked, self._profile.key_name, self._profile.env_vars
         session = self._session_keys
-        self._tasks.run(lambda: key_status(key_name, env_vars, session),
-                        lambda outcome: self._show_status(asked, outcome), lane="keyring")
+        self._tasks.run(
+            lambda: key_status(key_name, env_vars, session),
+            lambda outcome: self._show_status(asked, outcome),
+            lane="keyring",
+        )
 
     def _show_status(self, asked: int, outcome: Outcome) -> None:
         if asked != self._asked or not self._profile.needs_key:
@@ -221,7 +244,9 @@ class ApiKeyBox(QWidget):
         self.save_button.setVisible(status.keyring is not None)
         self.forget_button.setVisible(status.keyring is not None)
         self.forget_button.setEnabled(status.stored)
-        self.field.setPlaceholderText(f"{MASK}{status.last4}" if status.stored else "paste a key (sk-…)")
+        self.field.setPlaceholderText(
+            f"{MASK}{status.last4}" if status.stored else "paste a key (sk-…)"
+        )
         self._set_status(_describe(status, self._shared))
 
     def _save(self) -> None:
@@ -250,14 +275,18 @@ class ApiKeyBox(QWidget):
     def _use_for_session(self) -> None:
         value = self.field.text().strip()
         if not value:
-            self._set_status(f"Type the key first; it will be kept in memory (as "
-                             f"{self._profile.env_var}) until TalkApp quits.")
+            self._set_status(
+                f"Type the key first; it will be kept in memory (as "
+                f"{self._profile.env_var}) until TalkApp quits."
+            )
             return
         self._session_keys.put(self._profile.env_var, value)  # in memory only: never written
         self.field.setText("")
         self._typed.pop(self._profile.key_name, None)
-        self._set_status(f"Using this key for this session only (as {self._profile.env_var}, for every profile without a "
-                         "stored key). It is not saved anywhere and is gone when TalkApp quits.")
+        self._set_status(
+            f"Using this key for this session only (as {self._profile.env_var}, for every profile without a "
+            "stored key). It is not saved anywhere and is gone when TalkApp quits."
+        )
 
     def _forget(self) -> None:
         key_name = self._profile.key_name
@@ -281,7 +310,9 @@ class ApiKeyBox(QWidget):
 
         def attempt() -> str:  # on the "connection" lane; the controller's loop does the I/O
             key = typed or (
-                lookup_key(profile.key_name, profile.env_vars, session) if profile.needs_key else None
+                lookup_key(profile.key_name, profile.env_vars, session)
+                if profile.needs_key
+                else None
             )
             return controller.test_connection(profile, key).result(timeout=60)
 
@@ -304,17 +335,24 @@ class ApiKeyBox(QWidget):
 
 
 def _describe(status: KeyStatus, shared_with: list[str]) -> str:
-    shared = f" It is shared with {', '.join(f'“{n}”' for n in shared_with)}." if shared_with else ""
+    shared = (
+        f" It is shared with {', '.join(f'“{n}”' for n in shared_with)}." if shared_with else ""
+    )
     env_var = status.env_var
     if status.keyring is None:
-        env = (f" {env_var} is set, so this session can connect." if status.from_env else
-               f" Type the key and choose “Use for this session”, or set {env_var} before starting TalkApp.")
+        env = (
+            f" {env_var} is set, so this session can connect."
+            if status.from_env
+            else f" Type the key and choose “Use for this session”, or set {env_var} before starting TalkApp."
+        )
         return NO_KEYRING.replace(ENV_VAR, env_var) + env
     if status.stored:
         return f"stored in {status.keyring}." + shared
     if status.from_env:
-        return (f"No key stored for this profile: {env_var} from the environment is used for this session. "
-                f"Save a key to keep it in {status.keyring}.")
+        return (
+            f"No key stored for this profile: {env_var} from the environment is used for this session. "
+            f"Save a key to keep it in {status.keyring}."
+        )
     return f"No key stored yet. A saved key is kept in {status.keyring}." + shared
 
 

@@ -18,16 +18,40 @@ from PySide6.QtCore import QEvent, QKeyCombination, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
-_MODIFIER_KEYS = {k.value for k in (Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Shift, Qt.Key.Key_Meta,
-                                     Qt.Key.Key_AltGr, Qt.Key.Key_Super_L, Qt.Key.Key_Super_R,
-                                     Qt.Key.Key_Hyper_L, Qt.Key.Key_Hyper_R)}
+_MODIFIER_KEYS = {
+    k.value
+    for k in (
+        Qt.Key.Key_Control,
+        Qt.Key.Key_Alt,
+        Qt.Key.Key_Shift,
+        Qt.Key.Key_Meta,
+        Qt.Key.Key_AltGr,
+        Qt.Key.Key_Super_L,
+        Qt.Key.Key_Super_R,
+        Qt.Key.Key_Hyper_L,
+        Qt.Key.Key_Hyper_R,
+    )
+}
 _PYNPUT_BY_KEY = {
-    Qt.Key.Key_Space: "space", Qt.Key.Key_Return: "enter", Qt.Key.Key_Enter: "enter", Qt.Key.Key_Tab: "tab",
-    Qt.Key.Key_Backspace: "backspace", Qt.Key.Key_Delete: "delete", Qt.Key.Key_Insert: "insert",
-    Qt.Key.Key_Home: "home", Qt.Key.Key_End: "end", Qt.Key.Key_PageUp: "page_up",
-    Qt.Key.Key_PageDown: "page_down", Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right",
-    Qt.Key.Key_Up: "up", Qt.Key.Key_Down: "down", Qt.Key.Key_Pause: "pause",
-    Qt.Key.Key_ScrollLock: "scroll_lock", Qt.Key.Key_Print: "print_screen", Qt.Key.Key_Menu: "menu",
+    Qt.Key.Key_Space: "space",
+    Qt.Key.Key_Return: "enter",
+    Qt.Key.Key_Enter: "enter",
+    Qt.Key.Key_Tab: "tab",
+    Qt.Key.Key_Backspace: "backspace",
+    Qt.Key.Key_Delete: "delete",
+    Qt.Key.Key_Insert: "insert",
+    Qt.Key.Key_Home: "home",
+    Qt.Key.Key_End: "end",
+    Qt.Key.Key_PageUp: "page_up",
+    Qt.Key.Key_PageDown: "page_down",
+    Qt.Key.Key_Left: "left",
+    Qt.Key.Key_Right: "right",
+    Qt.Key.Key_Up: "up",
+    Qt.Key.Key_Down: "down",
+    Qt.Key.Key_Pause: "pause",
+    Qt.Key.Key_ScrollLock: "scroll_lock",
+    Qt.Key.Key_Print: "print_screen",
+    Qt.Key.Key_Menu: "menu",
 }
 _PYNPUT_NAMES: dict[int, str] = {k.value: name for k, name in _PYNPUT_BY_KEY.items()}
 
@@ -36,14 +60,23 @@ def _key(value) -> int:
     return value.value if hasattr(value, "value") else int(value)
 
 
-def pynput_combo(key: int, modifiers: Qt.KeyboardModifier, mac: bool = sys.platform == "darwin") -> str | None:
+def pynput_combo(
+    key: int, modifiers: Qt.KeyboardModifier, mac: bool = sys.platform == "darwin"
+) -> str | None:
     """The pynput spelling of a Qt key press, or None for a key it cannot name."""
     parts = []
     # On macOS Qt reports ⌘ as Control and the Control key as Meta.
-    ctrl, cmd = (Qt.KeyboardModifier.MetaModifier, Qt.KeyboardModifier.ControlModifier) if mac else (
-        Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.MetaModifier)
-    for flag, name in ((ctrl, "<ctrl>"), (Qt.KeyboardModifier.AltModifier, "<alt>"),
-                       (Qt.KeyboardModifier.ShiftModifier, "<shift>"), (cmd, "<cmd>")):
+    ctrl, cmd = (
+        (Qt.KeyboardModifier.MetaModifier, Qt.KeyboardModifier.ControlModifier)
+        if mac
+        else (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.MetaModifier)
+    )
+    for flag, name in (
+        (ctrl, "<ctrl>"),
+        (Qt.KeyboardModifier.AltModifier, "<alt>"),
+        (Qt.KeyboardModifier.ShiftModifier, "<shift>"),
+        (cmd, "<cmd>"),
+    ):
         if modifiers & flag:
             parts.append(name)
     if _key(Qt.Key.Key_F1) <= key <= _key(Qt.Key.Key_F20):
@@ -62,12 +95,20 @@ def readable(value: str, style: str) -> str:
     if not value:
         return "None"
     if style == "qt":
-        return QKeySequence.fromString(value, QKeySequence.SequenceFormat.PortableText).toString(
-            QKeySequence.SequenceFormat.NativeText) or value
+        return (
+            QKeySequence.fromString(value, QKeySequence.SequenceFormat.PortableText).toString(
+                QKeySequence.SequenceFormat.NativeText
+            )
+            or value
+        )
     words = []
     for part in value.split("+"):
         name = part.strip("<>")
-        words.append(name.upper() if len(name) == 1 else name.replace("_", " ").title().replace("Cmd", "⌘/Win"))
+        words.append(
+            name.upper()
+            if len(name) == 1
+            else name.replace("_", " ").title().replace("Cmd", "⌘/Win")
+        )
     return "+".join(words)
 
 
@@ -82,7 +123,9 @@ class KeyCapture(QPushButton):
         self._swallow_release: int | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("Press the key… (Esc cancels)") + 32)
+        self.setMinimumWidth(
+            self.fontMetrics().horizontalAdvance("Press the key… (Esc cancels)") + 32
+        )
         self.setToolTip("Activate, then press the key to use. Esc cancels.")
         self.clicked.connect(self._start)
         self._show()
@@ -135,7 +178,9 @@ class KeyCapture(QPushButton):
         else:
             value = self._value_of(key, event.modifiers())
             if value is None:
-                self.setText(f"{QKeySequence(key).toString() or 'That key'} cannot be used: press another")
+                self.setText(
+                    f"{QKeySequence(key).toString() or 'That key'} cannot be used: press another"
+                )
                 return
             self._swallow_release = key  # its release must not click the button again
             self._finish(value)
@@ -155,7 +200,9 @@ class KeyCapture(QPushButton):
         if self._style == "pynput":
             return pynput_combo(key, modifiers)
         try:
-            combination = QKeyCombination(modifiers & ~Qt.KeyboardModifier.KeypadModifier, Qt.Key(key))
+            combination = QKeyCombination(
+                modifiers & ~Qt.KeyboardModifier.KeypadModifier, Qt.Key(key)
+            )
         except ValueError:  # a key Qt has no name for
             return None
         return QKeySequence(combination).toString(QKeySequence.SequenceFormat.PortableText) or None

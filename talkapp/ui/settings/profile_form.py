@@ -59,10 +59,16 @@ from talkapp.ui.settings.rules import (
 PROVIDERS = tuple((preset.label, provider) for provider, preset in PRESETS.items())
 # "xAI" has no mnemonic: x, A and I are taken
 DIALECTS: tuple[tuple[str, ApiSetting], ...] = (
-    ("&Auto", "auto"), ("&Beta", "beta"), ("&GA", "ga"), ("xAI", "xai"))
-TURNS = (("Server VAD — the service hears when you stop", "server_vad"),
-         ("Semantic VAD — the service judges when you are done", "semantic_vad"),
-         ("None — you end each turn (push-to-talk)", None))
+    ("&Auto", "auto"),
+    ("&Beta", "beta"),
+    ("&GA", "ga"),
+    ("xAI", "xai"),
+)
+TURNS = (
+    ("Server VAD — the service hears when you stop", "server_vad"),
+    ("Semantic VAD — the service judges when you are done", "semantic_vad"),
+    ("None — you end each turn (push-to-talk)", None),
+)
 EAGERNESS: tuple[Eagerness, ...] = ("auto", "low", "medium", "high")
 REASONING = ("", "minimal", "low", "medium", "high", "xhigh")
 TRANSCRIPTION_OFF = "Off"
@@ -87,7 +93,9 @@ class ProfileForm(QWidget):
         self.base_url = QLineEdit()  # a base URL, or Azure's resource name or endpoint
         form.addRow("Base &URL:", self.base_url)
         self.deployment = QLineEdit()
-        self.deployment.setToolTip("The name you gave the deployment in Azure (empty: the model's name).")
+        self.deployment.setToolTip(
+            "The name you gave the deployment in Azure (empty: the model's name)."
+        )
         form.addRow("Deplo&yment:", self.deployment)
         self.api_version = QComboBox()
         self.api_version.setEditable(True)
@@ -165,12 +173,16 @@ class ProfileForm(QWidget):
         self.key_warning.setAccessibleName("Key warning")
         form.addRow("", self.key_warning)
         self.share_openai_key = QCheckBox("Let this server have my OpenAI &key")
-        self.share_openai_key.setToolTip("For a server that is not OpenAI's: use the OpenAI key "
-                                         "(the 'openai' keyring entry, or OPENAI_API_KEY) with it.")
+        self.share_openai_key.setToolTip(
+            "For a server that is not OpenAI's: use the OpenAI key "
+            "(the 'openai' keyring entry, or OPENAI_API_KEY) with it."
+        )
         form.addRow("Secrets:", self.share_openai_key)
         self.send_mcp = QCheckBox("Send my MCP servers and their auth headers to this server")
-        self.send_mcp.setToolTip("OpenAI and Azure OpenAI call MCP servers themselves and always "
-                                 "get them; any other server only when this is on.")
+        self.send_mcp.setToolTip(
+            "OpenAI and Azure OpenAI call MCP servers themselves and always "
+            "get them; any other server only when this is on."
+        )
         form.addRow("", self.send_mcp)
         self.system_proxy = QCheckBox("Use the system's proxy for wss:// (https_proxy …)")
         self.system_proxy.setToolTip("ws:// and this computer never go through a proxy.")
@@ -222,8 +234,11 @@ class ProfileForm(QWidget):
         self.silence.setSingleStep(50)
         self.silence.setSuffix(" ms")
         self.silence.setToolTip("How long a pause ends your turn.")
-        for text, widget in (("Thres&hold", self.threshold), ("Prefi&x padding", self.prefix),
-                             ("Si&lence", self.silence)):
+        for text, widget in (
+            ("Thres&hold", self.threshold),
+            ("Prefi&x padding", self.prefix),
+            ("Si&lence", self.silence),
+        ):
             label = QLabel(text)
             label.setBuddy(widget)
             row.addWidget(label)
@@ -234,13 +249,17 @@ class ProfileForm(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.eagerness = QComboBox()
         self.eagerness.addItems(EAGERNESS)
-        self.eagerness.setToolTip("How soon the service answers: high answers sooner, low lets you pause longer.")
+        self.eagerness.setToolTip(
+            "How soon the service answers: high answers sooner, low lets you pause longer."
+        )
         label = QLabel("&Eagerness")
         label.setBuddy(self.eagerness)
         row.addWidget(label)
         row.addWidget(self.eagerness)
         row.addStretch(1)
-        manual = QLabel("You hold the talk key (or TalkApp's own voice detection decides) to end a turn.")
+        manual = QLabel(
+            "You hold the talk key (or TalkApp's own voice detection decides) to end a turn."
+        )
         manual.setWordWrap(True)
         for page in (server, semantic, manual):
             page.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
@@ -248,12 +267,22 @@ class ProfileForm(QWidget):
         return self.turn_pages
 
     def _connect(self) -> None:
-        for signal in (self.name.textEdited, self.base_url.textEdited, self.deployment.textEdited,
-                       self.api_version.currentTextChanged, self.model.currentTextChanged,
-                       self.voice.currentTextChanged, self.instructions.textChanged,
-                       self.transcription.currentTextChanged, self.reasoning.currentIndexChanged,
-                       self.threshold.valueChanged, self.prefix.valueChanged, self.silence.valueChanged,
-                       self.eagerness.currentIndexChanged, self.sign_in.currentIndexChanged):
+        for signal in (
+            self.name.textEdited,
+            self.base_url.textEdited,
+            self.deployment.textEdited,
+            self.api_version.currentTextChanged,
+            self.model.currentTextChanged,
+            self.voice.currentTextChanged,
+            self.instructions.textChanged,
+            self.transcription.currentTextChanged,
+            self.reasoning.currentIndexChanged,
+            self.threshold.valueChanged,
+            self.prefix.valueChanged,
+            self.silence.valueChanged,
+            self.eagerness.currentIndexChanged,
+            self.sign_in.currentIndexChanged,
+        ):
             signal.connect(self._changed)
         self.provider.currentIndexChanged.connect(self._provider_changed)
         self.api.buttonToggled.connect(self._api_toggled)
@@ -333,8 +362,13 @@ class ProfileForm(QWidget):
         self._base = profile
 
     def focus_field(self, field: str) -> None:
-        widget = {"name": self.name, "base_url": self.base_url, "model": self.model, "deployment": self.deployment,
-                  "api_version": self.api_version}.get(field, self.name)
+        widget = {
+            "name": self.name,
+            "base_url": self.base_url,
+            "model": self.model,
+            "deployment": self.deployment,
+            "api_version": self.api_version,
+        }.get(field, self.name)
         widget.setFocus(Qt.FocusReason.OtherFocusReason)
         if isinstance(widget, QLineEdit):
             widget.selectAll()
@@ -350,8 +384,12 @@ class ProfileForm(QWidget):
             return None
         previous = self._base.session.turn_detection or TurnDetection()
         return dataclasses.replace(
-            previous, kind=kind, threshold=round(self.threshold.value(), 2), prefix_padding_ms=self.prefix.value(),
-            silence_duration_ms=self.silence.value(), eagerness=self._eagerness(),
+            previous,
+            kind=kind,
+            threshold=round(self.threshold.value(), 2),
+            prefix_padding_ms=self.prefix.value(),
+            silence_duration_ms=self.silence.value(),
+            eagerness=self._eagerness(),
         )
 
     def _eagerness(self) -> Eagerness:
@@ -378,7 +416,11 @@ class ProfileForm(QWidget):
         if not url or url in defaults or shows_resource(old) != shows_resource(new):
             self.base_url.setText(after.base_url)
         model = self.model.currentText().strip()
-        keep = model if model and (model in after.models or model not in before.models) else after.default_model
+        keep = (
+            model
+            if model and (model in after.models or model not in before.models)
+            else after.default_model
+        )
         self._offer_models(new)
         self.model.setCurrentText(keep)
 
@@ -400,7 +442,11 @@ class ProfileForm(QWidget):
         """Only the shown page counts for the height (a stack is as tall as its tallest page)."""
         self.turn_pages.setCurrentIndex(self.turn.currentIndex())
         for i in range(self.turn_pages.count()):
-            policy = QSizePolicy.Policy.Preferred if i == self.turn_pages.currentIndex() else QSizePolicy.Policy.Ignored
+            policy = (
+                QSizePolicy.Policy.Preferred
+                if i == self.turn_pages.currentIndex()
+                else QSizePolicy.Policy.Ignored
+            )
             page = present(self.turn_pages.widget(i), "turn page")
             page.setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.turn_pages.adjustSize()
@@ -426,17 +472,25 @@ class ProfileForm(QWidget):
         self.warning.setText(f"⚠ {line.warning}" if line.warning else "")
         self.layout_.setRowVisible(self.warning, bool(line.warning))
         self.connects.setText(connection_line(self.profile()))
-        self.deployment.setPlaceholderText(f"same as the model ({model.strip()})" if model.strip() else "")
-        self.model.setToolTip("The model the deployment runs: it decides reasoning and prices."
-                              if DEPLOYMENT in preset.fields else suggestions_note("model id"))
+        self.deployment.setPlaceholderText(
+            f"same as the model ({model.strip()})" if model.strip() else ""
+        )
+        self.model.setToolTip(
+            "The model the deployment runs: it decides reasoning and prices."
+            if DEPLOYMENT in preset.fields
+            else suggestions_note("model id")
+        )
         self.voice.setToolTip(suggestions_note("voice id the service takes"))
         self.transcription.setToolTip(transcription_hint(provider))
         present(self.transcription.lineEdit(), "line edit").setPlaceholderText(
-            "a transcription deployment's name" if provider in AZURE_PROVIDERS else "")
+            "a transcription deployment's name" if provider in AZURE_PROVIDERS else ""
+        )
         self._show_turn_page()
         note = reasoning_note(self._api(), model, provider)
         self.reasoning.setEnabled(not note)
-        self.reasoning.setToolTip(note or "How much the model thinks before it answers (gpt-realtime-2 models).")
+        self.reasoning.setToolTip(
+            note or "How much the model thinks before it answers (gpt-realtime-2 models)."
+        )
         self.reasoning_note.setText(note)
         self.layout_.setRowVisible(self.reasoning_note, bool(note))
         self._refresh_secrets(provider)
@@ -470,8 +524,13 @@ class ProfileForm(QWidget):
         label = form_label(self.layout_, self.base_url)
         label.setText("Re&source or endpoint:" if resource else "Base &URL:")
         label.setBuddy(self.base_url)
-        placeholder = ("started on this computer when needed" if provider == "simulator" else
-                       AZURE_EXAMPLE if resource else preset_for(provider).base_url or "https://my-server.example/v1")
+        placeholder = (
+            "started on this computer when needed"
+            if provider == "simulator"
+            else AZURE_EXAMPLE
+            if resource
+            else preset_for(provider).base_url or "https://my-server.example/v1"
+        )
         self.base_url.setPlaceholderText(placeholder)
         self.layout_.setRowVisible(self.deployment, DEPLOYMENT in fields)
         self.layout_.setRowVisible(self.api_version, API_VERSION in fields)

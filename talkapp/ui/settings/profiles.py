@@ -35,8 +35,14 @@ from talkapp.ui.tasks import Tasks
 class ProfilesPage(QWidget):
     edited = Signal()
 
-    def __init__(self, settings: Settings, controller, tasks: Tasks, session_keys: SessionKeys,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        controller,
+        tasks: Tasks,
+        session_keys: SessionKeys,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._profiles: list[ProviderProfile] = list(settings.profiles) or [simulator_profile()]
         names = [p.name for p in self._profiles]
@@ -58,9 +64,15 @@ class ProfilesPage(QWidget):
         self.duplicate_button.clicked.connect(self._duplicate)
         self.remove_button.clicked.connect(self._remove)
         self.use_button.clicked.connect(self._use)
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list, self._remove,
-                  context=Qt.ShortcutContext.WidgetShortcut)
-        QShortcut(QKeySequence("Ins"), self.list, self._add, context=Qt.ShortcutContext.WidgetShortcut)
+        QShortcut(
+            QKeySequence(QKeySequence.StandardKey.Delete),
+            self.list,
+            self._remove,
+            context=Qt.ShortcutContext.WidgetShortcut,
+        )
+        QShortcut(
+            QKeySequence("Ins"), self.list, self._add, context=Qt.ShortcutContext.WidgetShortcut
+        )
 
         self.form = ProfileForm()
         self.key = ApiKeyBox(tasks, controller, self.form.profile, session_keys)
@@ -119,8 +131,11 @@ class ProfilesPage(QWidget):
         self.form.show_profile(profile)
         self.key.show_for(profile, self._sharing(row))
         self.remove_button.setEnabled(not is_builtin(profile))
-        self.remove_button.setToolTip("The built-in offline profile cannot be removed." if is_builtin(profile)
-                                      else "Remove this profile (Del in the list).")
+        self.remove_button.setToolTip(
+            "The built-in offline profile cannot be removed."
+            if is_builtin(profile)
+            else "Remove this profile (Del in the list)."
+        )
         self._show_use(row)
 
     def _form_edited(self) -> None:
@@ -139,14 +154,18 @@ class ProfilesPage(QWidget):
 
     def _add(self) -> None:
         taken = {p.name for p in self._profiles}
-        profile = ProviderProfile(name=unique_name("New profile", taken),
-                                  key_name=new_key_name({p.key_name for p in self._profiles}))
+        profile = ProviderProfile(
+            name=unique_name("New profile", taken),
+            key_name=new_key_name({p.key_name for p in self._profiles}),
+        )
         self._insert(profile)
 
     def _duplicate(self) -> None:
         row = self.list.currentRow()
         original = self._profiles[row]
-        copy = dataclasses.replace(original, name=unique_name(f"{original.name} (copy)", {p.name for p in self._profiles}))
+        copy = dataclasses.replace(
+            original, name=unique_name(f"{original.name} (copy)", {p.name for p in self._profiles})
+        )
         self._insert(copy)  # same key entry: same account, another model or voice
 
     def _insert(self, profile: ProviderProfile) -> None:
@@ -187,7 +206,11 @@ class ProfilesPage(QWidget):
 
     def _sharing(self, row: int) -> list[str]:
         key_name = self._profiles[row].key_name
-        return [p.name for i, p in enumerate(self._profiles) if i != row and p.needs_key and p.key_name == key_name]
+        return [
+            p.name
+            for i, p in enumerate(self._profiles)
+            if i != row and p.needs_key and p.key_name == key_name
+        ]
 
     def _label_all(self) -> None:
         for row in range(len(self._profiles)):
@@ -199,6 +222,8 @@ class ProfilesPage(QWidget):
         font = QFont(self.list.font())
         font.setBold(row == self._active)
         item.setText(("✓ " if row == self._active else "") + text)
-        item.setData(Qt.ItemDataRole.AccessibleTextRole, text + (", in use" if row == self._active else ""))
+        item.setData(
+            Qt.ItemDataRole.AccessibleTextRole, text + (", in use" if row == self._active else "")
+        )
         item.setFont(font)
         item.setToolTip(profile.describe() if profile.model.strip() else profile.name)

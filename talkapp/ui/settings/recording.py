@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 from talkapp.private_files import private_folder
 from talkapp.settings.model import RecordingSettings, default_recordings_folder
 
-WHAT = ("Each session gets its own folder: input.wav (your voice, as sent), reply.wav (the replies, as "
-        "received) and events.jsonl (every event with its time; keys are never written). A recording "
-        "folder can be the utterance of a comparison.")
+WHAT = (
+    "Each session gets its own folder: input.wav (your voice, as sent), reply.wav (the replies, as "
+    "received) and events.jsonl (every event with its time; keys are never written). A recording "
+    "folder can be the utterance of a comparison."
+)
 
 
 CAPTURE = (
@@ -46,7 +48,9 @@ class RecordingPage(QWidget):
         self.browse = QPushButton("&Browse…")
         self.browse.clicked.connect(self._browse)
         self.open = QPushButton("O&pen folder")
-        self.open.setToolTip("Show the recordings in the file manager (the folder is made if it is not there yet).")
+        self.open.setToolTip(
+            "Show the recordings in the file manager (the folder is made if it is not there yet)."
+        )
         self.open.clicked.connect(self.open_folder)
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
@@ -98,6 +102,8 @@ class RecordingPage(QWidget):
         self.browse.setEnabled(on)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Record sessions to", str(self.chosen_folder()))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Record sessions to", str(self.chosen_folder())
+        )
         if folder:
             self.folder.setText(folder)

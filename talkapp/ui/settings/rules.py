@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from talkapp.protocol.dialect import AUTH_HEADERS
 from talkapp.protocol.models import takes_reasoning, xai_takes_reasoning
 from talkapp.protocol.selection import auto_dialect, choose_dialect
+from talkapp.settings.entra import MISSING as ENTRA_MISSING
+from talkapp.settings.entra import identity_available
 from talkapp.settings.profile import (
     BETA_VOICES,
     GA_VOICES,
@@ -22,8 +24,6 @@ from talkapp.settings.profile import (
     XAI_VOICES,
     ProviderProfile,
 )
-from talkapp.settings.entra import MISSING as ENTRA_MISSING
-from talkapp.settings.entra import identity_available
 from talkapp.settings.providers import (
     AZURE_PROVIDERS,
     OPENAI_BASE_URL,
@@ -58,15 +58,19 @@ def dialect_line(api: str, model: str, base_url: str, provider: str) -> DialectL
         text = f"→ {label} for {model}"
     else:
         automatic = auto_dialect(model, preset.dialect).label
-        text = f"→ {label}, as chosen" + ("" if automatic == label else f" (Auto would pick {automatic})")
+        text = f"→ {label}, as chosen" + (
+            "" if automatic == label else f" (Auto would pick {automatic})"
+        )
     return DialectLine(text, _misfit(choice.dialect.name, base_url, provider))
 
 
 def _misfit(dialect: str, base_url: str, provider: str) -> str:
     """Why the resolved dialect will be refused where the profile points, or ""."""
     if dialect == "beta" and provider != "simulator" and is_openai(base_url):
-        return (f"OpenAI retired the beta dialect on {BETA_RETIRED_ON}: its endpoint refuses it. "
-                "Choose GA (or Auto with a current model).")
+        return (
+            f"OpenAI retired the beta dialect on {BETA_RETIRED_ON}: its endpoint refuses it. "
+            "Choose GA (or Auto with a current model)."
+        )
     if provider == "openai" and not is_openai(base_url):
         return ""  # OpenAI's preset pointed elsewhere: a compatible server may speak anything
     return preset_for(provider).misfits.get(dialect, "")
@@ -78,7 +82,7 @@ def voices_for(api: str, model: str, provider: str = "openai") -> tuple[str, ...
 
 
 def reasoning_note(api: str, model: str, provider: str) -> str:
-    """"" when a reasoning effort will be sent; else why not, in one line."""
+    """ "" when a reasoning effort will be sent; else why not, in one line."""
     model = model.strip() or "gpt-realtime"
     dialect = _dialect_name(api, model, provider)
     if dialect == "beta":
@@ -96,11 +100,13 @@ def reasoning_note(api: str, model: str, provider: str) -> str:
 
 
 def xai_note(api: str, model: str, provider: str) -> str:
-    """"" unless the profile speaks xAI's dialect; then what of the session settings it drops."""
+    """ "" unless the profile speaks xAI's dialect; then what of the session settings it drops."""
     if _dialect_name(api, model, provider) != "xai":
         return ""
-    return ("xAI's dialect has no input transcription or semantic VAD setting: transcription is not sent, "
-            "and semantic VAD is sent as server VAD.")
+    return (
+        "xAI's dialect has no input transcription or semantic VAD setting: transcription is not sent, "
+        "and semantic VAD is sent as server VAD."
+    )
 
 
 def transcription_hint(provider: str) -> str:
@@ -127,7 +133,9 @@ def suggestions_note(what: str) -> str:
 
 
 def _dialect_name(api: str, model: str, provider: str) -> str:
-    return choose_dialect(api, model.strip() or "gpt-realtime", preset_for(provider).dialect).dialect.name
+    return choose_dialect(
+        api, model.strip() or "gpt-realtime", preset_for(provider).dialect
+    ).dialect.name
 
 
 def connection_line(profile: ProviderProfile) -> str:
@@ -170,7 +178,9 @@ def problems(profiles: list[ProviderProfile]) -> list[Problem]:
         if not name:
             found.append(Problem(i, "name", "A profile needs a name."))
         elif name.casefold() in seen:
-            found.append(Problem(i, "name", f"Two profiles are called “{name}”: give each its own name."))
+            found.append(
+                Problem(i, "name", f"Two profiles are called “{name}”: give each its own name.")
+            )
         else:
             seen[name.casefold()] = i
         where, address = _address_problem(p)
@@ -182,7 +192,7 @@ def problems(profiles: list[ProviderProfile]) -> list[Problem]:
 
 
 def address_problem(profile: ProviderProfile) -> str:
-    """"" when the profile's address can be connected to, else what is wrong, plainly."""
+    """ "" when the profile's address can be connected to, else what is wrong, plainly."""
     return _address_problem(profile)[1]
 
 
@@ -193,7 +203,9 @@ def _address_problem(profile: ProviderProfile) -> tuple[str, str]:
     if profile.provider in AZURE_PROVIDERS:
         if problem := resource_problem(profile.base_url):
             return "base_url", problem
-        if profile.provider == "azure_preview" and (problem := api_version_problem(profile.api_version)):
+        if profile.provider == "azure_preview" and (
+            problem := api_version_problem(profile.api_version)
+        ):
             return "api_version", problem
         return "", ""
     example = preset_for(profile.provider).base_url or OPENAI_BASE_URL
@@ -213,7 +225,7 @@ def resource_problem(resource: str) -> str:
 
 
 def url_problem(base_url: str, example: str = OPENAI_BASE_URL, what: str = "base URL") -> str:
-    """"" when `base_url` can be connected to, else what is wrong with it, plainly."""
+    """ "" when `base_url` can be connected to, else what is wrong with it, plainly."""
     text = base_url.strip()
     if not text:
         owner = "xAI's" if "x.ai" in example else "OpenAI's"
@@ -221,8 +233,10 @@ def url_problem(base_url: str, example: str = OPENAI_BASE_URL, what: str = "base
     parts = urlsplit(text)
     if parts.scheme.lower() not in URL_SCHEMES:
         got = f"“{parts.scheme}://”" if parts.scheme else "no scheme"
-        return (f"the {what} must start with https:// or wss:// (http:// or ws:// for a server on "
-                f"this machine); it has {got}.")
+        return (
+            f"the {what} must start with https:// or wss:// (http:// or ws:// for a server on "
+            f"this machine); it has {got}."
+        )
     if not parts.hostname:
         return f"the {what} “{text}” has no server name."
     return ""
@@ -260,7 +274,9 @@ def key_entry(profile: ProviderProfile, before: ProviderProfile, taken: set[str]
     if not profile.key_name:
         return new_key_name(taken, profile.provider)
     old_stem = preset_for(before.provider).key_name
-    named_after_old = bool(old_stem) and re.fullmatch(rf"{re.escape(old_stem)}(-\d+)?", profile.key_name)
+    named_after_old = bool(old_stem) and re.fullmatch(
+        rf"{re.escape(old_stem)}(-\d+)?", profile.key_name
+    )
     if preset_for(profile.provider).key_name != old_stem and named_after_old:
         return new_key_name(taken - {profile.key_name}, profile.provider)
     return profile.key_name
@@ -269,4 +285,3 @@ def key_entry(profile: ProviderProfile, before: ProviderProfile, taken: set[str]
 def shows_resource(provider: str) -> bool:
     """Whether the base URL field holds an Azure resource name or endpoint."""
     return RESOURCE in preset_for(provider).fields
-

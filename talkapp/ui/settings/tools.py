@@ -44,8 +44,10 @@ from talkapp.tools.mcp import (
 )
 from talkapp.ui.tasks import Outcome, Tasks
 
-GA_ONLY = ("MCP servers are called by the service itself, and only GA-dialect sessions can use them: a beta "
-           "session leaves them out.")
+GA_ONLY = (
+    "MCP servers are called by the service itself, and only GA-dialect sessions can use them: a beta "
+    "session leaves them out."
+)
 APPROVALS = (("always", "Ask me before every call"), ("never", "Never ask"))
 
 
@@ -78,12 +80,20 @@ def server_problem(server: McpServerSettings, taken: list[str]) -> str:
 class McpServerDialog(QDialog):
     """Add or edit one MCP server."""
 
-    def __init__(self, server: McpServerSettings, taken: list[str], tasks: Tasks, typed: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        server: McpServerSettings,
+        taken: list[str],
+        tasks: Tasks,
+        typed: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("MCP server" if server.label else "Add an MCP server")
         self._server, self._taken = server, taken
-        self._secret_name = server.secret_name or new_secret_name()  # made once: the value's keyring entry
+        self._secret_name = (
+            server.secret_name or new_secret_name()
+        )  # made once: the value's keyring entry
         self.label = QLineEdit(server.label)
         self.label.setAccessibleName("Label")
         self.url = QLineEdit(server.url)
@@ -102,14 +112,18 @@ class McpServerDialog(QDialog):
         self.value = QLineEdit(typed)
         self.value.setEchoMode(QLineEdit.EchoMode.Password)
         self.value.setAccessibleName("Auth header value")
-        self.value.setToolTip("Stored in the OS keyring when you save the settings; never in a file.")
+        self.value.setToolTip(
+            "Stored in the OS keyring when you save the settings; never in a file."
+        )
         self.value.setPlaceholderText("")
         self.enabled = QCheckBox("&Use this server")
         self.enabled.setChecked(server.enabled)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setAccessibleName("Problem")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
@@ -133,19 +147,30 @@ class McpServerDialog(QDialog):
             tasks.run(lambda: has_header_value(name), self._stored, lane="keyring")
 
     def server(self) -> McpServerSettings:
-        allowed = tuple(t.strip() for t in self.allowed.text().replace(";", ",").split(",") if t.strip())
+        allowed = tuple(
+            t.strip() for t in self.allowed.text().replace(";", ",").split(",") if t.strip()
+        )
         return dataclasses.replace(
-            self._server, label=self.label.text().strip(), url=self.url.text().strip(), allowed_tools=allowed,
-            approval=self.approval.currentData(), auth_header=self.header.text().strip(),
-            secret_name=self._secret_name, enabled=self.enabled.isChecked())
+            self._server,
+            label=self.label.text().strip(),
+            url=self.url.text().strip(),
+            allowed_tools=allowed,
+            approval=self.approval.currentData(),
+            auth_header=self.header.text().strip(),
+            secret_name=self._secret_name,
+            enabled=self.enabled.isChecked(),
+        )
 
     def typed_value(self) -> str:
         return self.value.text().strip()
 
     def _stored(self, outcome: Outcome) -> None:
         if outcome.error is None and not self.value.text():
-            self.value.setPlaceholderText("•••••••• stored in the keyring (type to replace)" if outcome.value
-                                          else "not stored yet")
+            self.value.setPlaceholderText(
+                "•••••••• stored in the keyring (type to replace)"
+                if outcome.value
+                else "not stored yet"
+            )
 
     def _check(self) -> None:
         problem = server_problem(self.server(), self._taken)
@@ -172,7 +197,9 @@ class ToolsPage(QWidget):
         self.clipboard_allowed = QCheckBox("&Allow reading the clipboard when the model asks")
         self.clipboard_ask = QCheckBox("Otherwise as&k me at each call")
         self.clipboard_ask.setToolTip("A prompt above the conversation: allow once, or always.")
-        self.clipboard_allowed.setToolTip("Off by default: whatever you copied (a password too) would be sent to the model.")
+        self.clipboard_allowed.setToolTip(
+            "Off by default: whatever you copied (a password too) would be sent to the model."
+        )
         self.timeout = QDoubleSpinBox()
         self.timeout.setRange(1.0, 60.0)
         self.timeout.setSingleStep(1.0)
@@ -180,18 +207,29 @@ class ToolsPage(QWidget):
         self.timeout.setSuffix(" s")
         self.timeout.setAccessibleName("Tool time limit")
         self.timeout.setMaximumWidth(120)
-        self.timeout.setToolTip("A tool that takes longer is stopped and the model is told, so you are never left in silence.")
-        for box, on in ((self.clock, tools.clock), (self.calculator, tools.calculator), (self.clipboard, tools.clipboard),
-                        (self.clipboard_allowed, tools.clipboard_allowed),
-                        (self.clipboard_ask, tools.clipboard_ask)):
+        self.timeout.setToolTip(
+            "A tool that takes longer is stopped and the model is told, so you are never left in silence."
+        )
+        for box, on in (
+            (self.clock, tools.clock),
+            (self.calculator, tools.calculator),
+            (self.clipboard, tools.clipboard),
+            (self.clipboard_allowed, tools.clipboard_allowed),
+            (self.clipboard_ask, tools.clipboard_ask),
+        ):
             box.setChecked(on)
             box.toggled.connect(self._changed)
         self.timeout.setValue(tools.timeout_s)
         self.timeout.valueChanged.connect(self._changed)
         built_in = QGroupBox("Built-in tools")
         form = QFormLayout(built_in)
-        for box in (self.clock, self.calculator, self.clipboard, self.clipboard_allowed,
-                    self.clipboard_ask):
+        for box in (
+            self.clock,
+            self.calculator,
+            self.clipboard,
+            self.clipboard_allowed,
+            self.clipboard_ask,
+        ):
             form.addRow(box)
         form.addRow("&Time limit per tool:", self.timeout)
 
@@ -203,7 +241,9 @@ class ToolsPage(QWidget):
         self.edit_button = QPushButton("&Edit…")
         self.remove_button = QPushButton("&Remove")
         self.forget_button = QPushButton()
-        self.forget_button.setToolTip("Ask again for every tool whose answer you asked to remember.")
+        self.forget_button.setToolTip(
+            "Ask again for every tool whose answer you asked to remember."
+        )
         self.add_button.clicked.connect(self.add_server)
         self.edit_button.clicked.connect(self.edit_server)
         self.remove_button.clicked.connect(self.remove_server)
@@ -255,7 +295,7 @@ class ToolsPage(QWidget):
     def forget_selected(self) -> None:
         row = self.remembered_list.currentRow()
         if 0 <= row < len(self._remembered):
-            self._remembered = self._remembered[:row] + self._remembered[row + 1:]
+            self._remembered = self._remembered[:row] + self._remembered[row + 1 :]
             self._show_remembered()
             self._changed()
 
@@ -263,10 +303,16 @@ class ToolsPage(QWidget):
 
     def settings(self) -> ToolSettings:
         return dataclasses.replace(
-            self._tools, clock=self.clock.isChecked(), calculator=self.calculator.isChecked(),
-            clipboard=self.clipboard.isChecked(), clipboard_allowed=self.clipboard_allowed.isChecked(),
+            self._tools,
+            clock=self.clock.isChecked(),
+            calculator=self.calculator.isChecked(),
+            clipboard=self.clipboard.isChecked(),
+            clipboard_allowed=self.clipboard_allowed.isChecked(),
             clipboard_ask=self.clipboard_ask.isChecked(),
-            timeout_s=float(self.timeout.value()), mcp_servers=tuple(self._servers), remembered=self._remembered)
+            timeout_s=float(self.timeout.value()),
+            mcp_servers=tuple(self._servers),
+            remembered=self._remembered,
+        )
 
     def take_secrets(self) -> HeaderSecrets:
         secrets, self._secrets = self._secrets, HeaderSecrets()
@@ -274,6 +320,7 @@ class ToolsPage(QWidget):
 
     def store(self, secrets: HeaderSecrets, then: Callable[[str | None], None]) -> None:
         """Store and forget header values (keyring lane); `then(None)`, or `then(why not)`."""
+
         def store_all() -> None:
             for name, value in secrets.store.items():
                 store_header_value(name, value)
@@ -286,7 +333,11 @@ class ToolsPage(QWidget):
                 return
             self._secrets.store = secrets.store | self._secrets.store  # kept for another try
             self._secrets.forget |= secrets.forget
-            why = str(outcome.error) if isinstance(outcome.error, KeyringUnavailable) else type(outcome.error).__name__
+            why = (
+                str(outcome.error)
+                if isinstance(outcome.error, KeyringUnavailable)
+                else type(outcome.error).__name__
+            )
             then(f"An MCP auth header was not saved: {why}")
 
         self._tasks.run(store_all, done, lane="keyring")
@@ -366,7 +417,9 @@ class ToolsPage(QWidget):
         self.edit_button.setEnabled(chosen)
         self.remove_button.setEnabled(chosen)
         count = len(self._remembered)
-        self.forget_button.setText(f"&Forget remembered answers ({count})" if count else "No remembered answers")
+        self.forget_button.setText(
+            f"&Forget remembered answers ({count})" if count else "No remembered answers"
+        )
         self.forget_button.setEnabled(bool(count))
         if hasattr(self, "remembered_list"):
             self.forget_one_button.setVisible(bool(count))
