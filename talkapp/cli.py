@@ -3,8 +3,8 @@
 
     talkapp [--open-settings]
     talkapp --self-test
-    talkapp say INPUT.wav [--model M] [--api auto|beta|ga|xai] [--provider P] [--base-url URL] [--voice V]
-                          [--out OUT.wav] [--json] [--simulator]
+    talkapp say INPUT.wav [--model M] [--api auto|beta|ga|xai] [--provider P] [--base-url URL]
+                          [--voice V] [--out OUT.wav] [--json] [--simulator]
     talkapp talk [--mode ptt|server_vad|semantic_vad|local_vad] [--duration S] [same flags]
     talkapp devices
     talkapp simulator [--host H] [--port N] [--beta accept|retired]
@@ -152,8 +152,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         choices=AUDIO_BLOCKS_MS,
         default=AudioSettings.block_ms,
-        help="audio block: 5 hears replies soonest (default); 10 or 20 for a busy or virtual machine "
-        "that crackles",
+        help="audio block: 5 hears replies soonest (default); 10 or 20 for a busy or virtual "
+        "machine that crackles",
     )
     history_command.add_session_arguments(talk)
     talk.set_defaults(run=_run_talk)
@@ -184,7 +184,10 @@ def _parser() -> argparse.ArgumentParser:
         "--beta",
         choices=("accept", "retired"),
         default="accept",
-        help="accept: serve the beta dialect as before 2026-05-12; retired: refuse it like OpenAI today",
+        help=(
+            "accept: serve the beta dialect as before 2026-05-12; retired: refuse it like OpenAI "
+            "today"
+        ),
     )
     sim.add_argument("--latency-ms", type=int, default=0, help="added think time before each reply")
     sim.set_defaults(run=_run_simulator)
@@ -234,7 +237,10 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
         "--record",
         metavar="FOLDER",
         default=None,
-        help="record the session (input.wav, reply.wav, events.jsonl) into a new folder inside FOLDER",
+        help=(
+            "record the session (input.wav, reply.wav, events.jsonl) into a new folder inside "
+            "FOLDER"
+        ),
     )
     parser.add_argument(
         "--capture",
@@ -519,7 +525,8 @@ def _run_simulator(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         print(
-            f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C stops)\n"
+            f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C "
+            "stops)\n"
             f"It takes any key, e.g.: TALKAPP_CUSTOM_API_KEY=any talkapp say INPUT.wav "
             f"--base-url {url}",
             flush=True,

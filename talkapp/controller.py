@@ -72,8 +72,8 @@ class Controller:
         """What the composition root hands in: `session_keys`, the keys given for this run only
         (the settings pane's "Use for this session" puts them there); `clipboard`, the UI's
         clipboard reader for the read_clipboard tool (None: that tool reads nothing), and
-        `clipboard_consent`, how it asks the user for one read when they chose to be asked; `tuning`,
-        the process's live-audio tuning, for the engines (`talkapp.threads.tuning`)."""
+        `clipboard_consent`, how it asks the user for one read when they chose to be asked;
+        `tuning`, the process's live-audio tuning, for the engines (`talkapp.threads.tuning`)."""
         self.settings = settings
         self._emit = emit
         self.session_keys = session_keys if session_keys is not None else SessionKeys()

@@ -79,6 +79,7 @@ def _tokens(usage: Usage | None) -> str:
     if usage is None:
         return "(not reported)"
     return (
-        f"in {usage.input_total} (text {usage.input_text}, audio {usage.input_audio}, cached {usage.input_cached}) · "
+        f"in {usage.input_total} (text {usage.input_text}, audio {usage.input_audio}, cached "
+        f"{usage.input_cached}) · "
         f"out {usage.output_total} (text {usage.output_text}, audio {usage.output_audio})"
     )

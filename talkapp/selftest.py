@@ -4,8 +4,10 @@ bundle), where a missing native library or data file only shows when it is used.
 One line per check, `ok` or `FAIL` and a short detail; exit status 1 if any check failed.
 Nothing is shown, played or recorded, and the user's settings and keyring are not touched.
 
-  qt         Qt starts (offscreen when there is no display) and builds the main window, with its icon
-  portaudio  PortAudio loads and lists devices (0 devices passes with a note); frozen: the bundled copy
+  qt         Qt starts (offscreen when there is no display) and builds the main window, with its
+             icon
+  portaudio  PortAudio loads and lists devices (0 devices passes with a note); frozen: the
+             bundled copy
   webrtcvad  the local voice-activity detector judges a frame
   echo       the echo canceller (WebRTC APM through LiveKit's native library) cleans frames
   tls        a default TLS context has CA certificates (for wss://)
@@ -210,7 +212,10 @@ def check_keyring() -> str:
     if native.endswith("SecretService"):
         importlib.import_module("secretstorage")
     active = keyring.get_keyring()
-    return f"{native.rsplit('.', 1)[1]} present; in use here: {type(active).__module__.rsplit('.', 1)[-1]}.{type(active).__name__}"
+    return (
+        f"{native.rsplit('.', 1)[1]} present; in use here: "
+        f"{type(active).__module__.rsplit('.', 1)[-1]}.{type(active).__name__}"
+    )
 
 
 def check_data() -> str:
@@ -223,7 +228,10 @@ def check_data() -> str:
         raise CheckFailed("talkapp/data/hello.wav is not a WAV file")
     if not ICON.is_file():
         raise CheckFailed(f"the app icon is missing: {ICON}")
-    return f"hello.wav ({len(wav) // 1024} KiB), prices.json ({len(prices)} keys), {ICON.parent.name}/{ICON.name}"
+    return (
+        f"hello.wav ({len(wav) // 1024} KiB), prices.json ({len(prices)} keys), "
+        f"{ICON.parent.name}/{ICON.name}"
+    )
 
 
 def check_simulator() -> str:

@@ -67,13 +67,18 @@ class TerminalPrinter:
             case out.ApprovalRequested(request_id=request_id, server=server, tool=tool):
                 self.deny_approval(request_id)
                 return (
-                    f"[tool] {server} asks to run {tool}: denied, the terminal cannot ask. Approve it in the "
-                    f"desktop app, or set that server's approval to “never” in Settings → Tools & MCP."
+                    f"[tool] {server} asks to run {tool}: denied, the terminal cannot ask. Approve "
+                    "it in the "
+                    "desktop app, or set that server's approval to “never” in Settings → Tools & "
+                    "MCP."
                 )
             case out.TurnMeasured() if event.silent_tool_step:
                 return None  # the reply after the tool outputs gets the timing line
             case out.TurnMeasured(first_audio_received_ms=received, first_audio_played_ms=played):
-                return f"[timing] first audio received {_ms(received)}, playing {_ms(played)} after you stopped"
+                return (
+                    f"[timing] first audio received {_ms(received)}, playing {_ms(played)} "
+                    "after you stopped"
+                )
         return None
 
 

@@ -160,8 +160,8 @@ class RingWriter:
 
     def request_flush(self) -> int:
         """Ask the reader to drop everything written so far (barge-in); it does so on its next
-        read. Returns the flush's generation (see `flushed_at`). Only the writer's own flush marker changes, so this is safe from the writer's
-        thread while the reader is mid-read."""
+        read. Returns the flush's generation (see `flushed_at`). Only the writer's own flush marker
+        changes, so this is safe from the writer's thread while the reader is mid-read."""
         st = self._st
         st.flush_mark = (st.flush_mark[0] + 1, st.written)
         return st.flush_mark[0]

@@ -34,8 +34,8 @@ def add_parser(commands) -> None:
         action="append",
         required=True,
         metavar="CONFIG",
-        help="a saved profile's name or MODEL[:auto|beta|ga|xai][,voice=V,reasoning=R,turn=server_vad|semantic_vad|none]"
-        " (repeat for each configuration)",
+        help="a saved profile's name or MODEL[:auto|beta|ga|xai]"
+        "[,voice=V,reasoning=R,turn=server_vad|semantic_vad|none] (repeat for each configuration)",
     )
     p.add_argument(
         "--repeat",

@@ -255,7 +255,8 @@ def output_item_done(raw: Wire) -> Events:
 
 
 def _mcp_error(error: object) -> str | None:
-    """`protocol_error{code,message}`, `tool_execution_error{message}`, `http_error{code,message}`."""
+    """`protocol_error{code,message}`, `tool_execution_error{message}`,
+    `http_error{code,message}`."""
     if error is None:
         return None
     if not isinstance(error, dict):

@@ -29,7 +29,8 @@ AUTH_HEADERS: Mapping[str, str] = {  # scheme -> header name; the value is built
 
 
 def auth_header(scheme: str, api_key: str) -> dict[str, str]:
-    """The header that carries the key: `Authorization: Bearer <key>` or Azure's `api-key: <key>`."""
+    """The header that carries the key: `Authorization: Bearer <key>`, or Azure's
+    `api-key: <key>`."""
     if scheme not in AUTH_HEADERS:
         raise ValueError(f"unknown auth scheme {scheme!r}: use one of {', '.join(AUTH_HEADERS)}")
     value = f"Bearer {api_key}" if scheme == "bearer" else api_key

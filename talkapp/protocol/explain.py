@@ -17,7 +17,8 @@ _TO_BETA = "set the profile's dialect to Beta (CLI: --api beta)"
 
 def _beta_retired(e: ServerError, model: str, choice: DialectChoice) -> str:
     return (
-        "This service no longer accepts the beta Realtime dialect (OpenAI retired it on 2026-05-12): "
+        "This service no longer accepts the beta Realtime dialect (OpenAI retired it on "
+        "2026-05-12): "
         f"{_TO_GA}, with a GA model such as gpt-realtime."
     )
 
@@ -55,20 +56,25 @@ _KEY_VARIABLES = (
 
 def _no_auth(e: ServerError, model: str, choice: DialectChoice) -> str:
     return (
-        "No API key was sent: store one for this provider in Settings (OS keyring, service 'talkapp') or set "
+        "No API key was sent: store one for this provider in Settings (OS keyring, service "
+        "'talkapp') or set "
         f"its environment variable ({_KEY_VARIABLES})."
     )
 
 
 def _bad_key(e: ServerError, model: str, choice: DialectChoice) -> str:
     return (
-        "The service rejected the API key: store a valid key for this provider in Settings (OS keyring) or set "
+        "The service rejected the API key: store a valid key for this provider in Settings (OS "
+        "keyring) or set "
         f"its environment variable ({_KEY_VARIABLES})."
     )
 
 
 def _bad_model(e: ServerError, model: str, choice: DialectChoice) -> str:
-    return f"The service does not offer model '{model}' for realtime sessions: pick a realtime model such as gpt-realtime."
+    return (
+        f"The service does not offer model '{model}' for realtime sessions: pick a realtime "
+        "model such as gpt-realtime."
+    )
 
 
 def _missing_model(e: ServerError, model: str, choice: DialectChoice) -> str:
@@ -94,13 +100,17 @@ def _no_quota(e: ServerError, model: str, choice: DialectChoice) -> str:
 
 def _server_fault(e: ServerError, model: str, choice: DialectChoice) -> str:
     return (
-        "The service had an internal error (not your fault): try again; if it persists, check the provider's "
+        "The service had an internal error (not your fault): try again; if it persists, check the "
+        "provider's "
         "status page (OpenAI: status.openai.com)."
     )
 
 
 def _our_fault(e: ServerError, model: str, choice: DialectChoice) -> str:
-    return f"The service rejected an event TalkApp sent ({e.code}: {e.message}). This is a TalkApp bug; please report it."
+    return (
+        f"The service rejected an event TalkApp sent ({e.code}: {e.message}). This is a "
+        "TalkApp bug; please report it."
+    )
 
 
 def _generic(e: ServerError, model: str, choice: DialectChoice) -> str:

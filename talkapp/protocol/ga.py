@@ -56,7 +56,8 @@ DECODERS = {
     "conversation.created": d.ignore,
     "conversation.item.added": d.item_added,
     "conversation.item.done": d.item_done,
-    "conversation.item.created": d.item_added,  # still in the GA SDK union, never seen from the GA server
+    # still in the GA SDK union, never seen from the GA server
+    "conversation.item.created": d.item_added,
     "conversation.item.retrieved": d.ignore,
     "conversation.item.truncated": d.item_truncated,
     "conversation.item.deleted": d.ignore,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, Self, TypeVar
 
 from talkapp.protocol import events as ev
 from talkapp.protocol.commands import Command, ConfigureSession, SessionConfig
@@ -115,7 +115,7 @@ class RealtimeSession:
         if not isinstance(api_key, str):
             try:
                 api_key = await api_key.current()  # a token with time left, for this session
-            except Exception as exc:  # the source's own one-line reason (EntraUnavailable)
+            except Exception as exc:  # noqa: BLE001 - any failure of the source refuses the session with its reason
                 raise SessionRefused(str(exc)) from None
         if capture is not None:
             capture.session(endpoint.url, endpoint.model, dialect.name, endpoint.choice.setting)
@@ -183,7 +183,7 @@ class RealtimeSession:
         """Close the connection. A tap is its owner's to close: it may outlive this session."""
         await self._transport.close()
 
-    async def __aenter__(self) -> RealtimeSession:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -245,16 +245,25 @@ class RealtimeSession:
         if self._dead is not None:
             return SessionEnded(1006, "", True, self._dead)
         if closed.dropped:
-            message = "The connection dropped (no close from the service); check the network and reconnect."
+            message = (
+                "The connection dropped (no close from the service); check the network and "
+                "reconnect."
+            )
         elif closed.code in (1000, 1001):
             message = "The session was closed."
         else:
-            message = f"The service closed the session (code {closed.code}{': ' + closed.reason if closed.reason else ''})."
+            message = (
+                "The service closed the session (code "
+                f"{closed.code}{': ' + closed.reason if closed.reason else ''})."
+            )
         return SessionEnded(closed.code, closed.reason, closed.dropped, message)
 
     def _silence_message(self, timeout: float) -> str:
         waited_for = "configuration reply" if self.started else "session"
         hint = ""
         if self.endpoint.choice.dialect.name == "beta":
-            hint = " Servers that do not speak the beta dialect can stay silent: try setting the dialect to GA (CLI: --api ga)."
+            hint = (
+                " Servers that do not speak the beta dialect can stay silent: try setting the "
+                "dialect to GA (CLI: --api ga)."
+            )
         return f"The service sent no {waited_for} within {timeout:g} s.{hint}"

@@ -177,7 +177,8 @@ class Engine:
             self._emit(
                 out.Notice(
                     "info",
-                    f"MCP servers work with GA models only; this {session.endpoint.choice.dialect.label} "
+                    "MCP servers work with GA models only; this "
+                    f"{session.endpoint.choice.dialect.label} "
                     "session runs without them.",
                 )
             )
@@ -556,7 +557,8 @@ class Engine:
             out.Notice(
                 "warning",
                 f"The speaker ran dry {times} time{'s' if times > 1 else ''} (the computer was "
-                "busy), so you may have heard a crackle. If it keeps happening, close other heavy apps or "
+                "busy), so you may have heard a crackle. If it keeps happening, close other heavy "
+                "apps or "
                 "choose a larger audio block (Settings → Audio; --block-ms in the terminal).",
                 out.AUDIO,
             )
@@ -571,9 +573,9 @@ class Engine:
             and self._connected
             and self.policy.phase is turns.Phase.LISTENING
             and keeper.expires_soon()
+            and (self._renewal is None or self._renewal.done())
         ):
-            if self._renewal is None or self._renewal.done():
-                self._renewal = self._watched(self._renew(keeper), "renewing the session")
+            self._renewal = self._watched(self._renew(keeper), "renewing the session")
 
     async def _renew(self, keeper: SessionKeeper) -> None:
         renewed = await keeper.renew()
@@ -611,7 +613,8 @@ class Engine:
                 self._emit(
                     out.Notice(
                         "warning",
-                        f"Ignored a malformed event from the service ({kind or 'frame'}: {problem}); "
+                        f"Ignored a malformed event from the service ({kind or 'frame'}: "
+                        f"{problem}); "
                         "further ones of this type are ignored silently.",
                     )
                 )

@@ -118,7 +118,10 @@ class TurnRecorder:
                 self._first("done", now)
                 self.response = event
                 if event.status == "failed":
-                    self.failure = f"The response failed: {event.error_message or event.error_code or 'no reason given'}"
+                    self.failure = (
+                        "The response failed: "
+                        f"{event.error_message or event.error_code or 'no reason given'}"
+                    )
             case ev.ServerError():
                 self.failure = explain(event)
             case SessionEnded(message=message):
@@ -200,7 +203,8 @@ async def run_one_turn(
     """
     if duration_ms(pcm) < MIN_COMMIT_MS:
         raise TurnFailed(
-            f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is needed."
+            f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is "
+            "needed."
         )
     dialed = time.monotonic()
     try:
@@ -288,7 +292,10 @@ async def _stream_silence(
             chunk_ms / 1000 / pace if pace > 0 else 0.005
         )  # the service VAD needs a moment
     if not recorder.response_started:
-        recorder.failure = f"The service's turn detection did not end the turn after {VAD_TAIL_MS / 1000:g} s of silence."
+        recorder.failure = (
+            "The service's turn detection did not end the turn after "
+            f"{VAD_TAIL_MS / 1000:g} s of silence."
+        )
 
 
 async def _read(session: RealtimeSession, recorder: TurnRecorder, transcribes: bool) -> None:

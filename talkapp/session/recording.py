@@ -128,7 +128,7 @@ def _plain(value: Any) -> Any:
 
 
 def _open_wav(file: Any) -> wave.Wave_write:
-    out = wave.open(file, "wb")
+    out = wave.open(file, "wb")  # noqa: SIM115 - kept open for the session, closed by close()
     out.setnchannels(1)
     out.setsampwidth(2)
     out.setframerate(WIRE_RATE)

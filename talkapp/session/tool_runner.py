@@ -208,7 +208,9 @@ class ToolRunner:
                         card,
                         status="failed",
                         duration_ms=self._took(card_id),
-                        error="The reply was cut off before this call was complete; it did not run.",
+                        error=(
+                            "The reply was cut off before this call was complete; it did not run."
+                        ),
                     )
                 )
         round_ = self._rounds.get(response_id)

@@ -99,7 +99,7 @@ class EntraToken:
     async def _fetch(self) -> None:
         try:
             got = await asyncio.to_thread(self._provider.get_token, self._scope)
-        except Exception as exc:  # azure-identity raises its own kinds; the first line says why
+        except Exception as exc:  # noqa: BLE001 - azure-identity raises its own kinds; the first line says why
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise EntraUnavailable(
                 f"Microsoft Entra ID sign-in failed ({first}): sign in with `az login`, or "

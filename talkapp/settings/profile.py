@@ -137,7 +137,8 @@ def command_line_profile(
     base_url: str | None, provider: str | None = None, model: str | None = None, **fields: Any
 ) -> ProviderProfile:
     """A profile from command-line flags: the provider is the one named, else the one the URL
-    belongs to (`provider_for_url`); no URL means the provider's own endpoint, no model its first."""
+    belongs to (`provider_for_url`); no URL means the provider's own endpoint, no model its
+    first."""
     preset = preset_for(provider or provider_for_url(base_url))
     return ProviderProfile(
         name="command line",

@@ -3,16 +3,8 @@
 A preset is a table entry, not a branch: what differs between OpenAI, Azure OpenAI (GA and the
 legacy preview protocol), xAI, a custom server and the built-in simulator is data here, and
 `ProviderProfile.endpoint()` reads it (reference §1.1, §1.2, §1.6). An explicit dialect setting
-in the profile still wins over the preset's default.
-
-| provider      | URL                                                               | key header            | auto dialect |
-|---------------|-------------------------------------------------------------------|-----------------------|--------------|
-| openai        | wss://api.openai.com/v1/realtime?model=M                          | Authorization: Bearer | by model     |
-| azure         | wss://R.openai.azure.com/openai/v1/realtime?model=D               | api-key               | GA           |
-| azure_preview | wss://R.openai.azure.com/openai/realtime?api-version=V&deployment=D | api-key             | beta         |
-| xai           | wss://api.x.ai/v1/realtime?model=grok-voice-latest                | Authorization: Bearer | xAI          |
-| custom        | <base URL>/realtime?model=M                                       | Authorization: Bearer | by model     |
-| simulator     | ws://127.0.0.1:<port>/v1/realtime?model=M                         | Authorization: Bearer | by model     |
+in the profile still wins over the preset's default. `PRESETS` below is the one source of these
+facts; the README's Providers table shows them to people.
 """
 
 from __future__ import annotations
@@ -46,7 +38,8 @@ GA_MODELS = (
     "gpt-realtime-2.1-mini",
 )
 PREVIEW_MODELS = ("gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview")
-# `grok-voice-latest` is the reference's; `grok-voice-think-fast-1.0` is pipecat's default (reported).
+# `grok-voice-latest` is the reference's; `grok-voice-think-fast-1.0` is pipecat's default
+# (reported).
 XAI_MODELS = ("grok-voice-latest", "grok-voice-think-fast-1.0")
 
 # The form's fields a preset shows besides name, model, dialect and session settings.
@@ -189,8 +182,8 @@ PRESETS: dict[str, Preset] = {
             (RESOURCE, DEPLOYMENT),
             _azure_ga,
             {
-                "beta": "Azure's /openai/v1 endpoint speaks GA only: for a beta deployment choose the "
-                "provider “Azure OpenAI (preview)”.",
+                "beta": "Azure's /openai/v1 endpoint speaks GA only: for a beta deployment choose "
+                "the provider “Azure OpenAI (preview)”.",
                 "xai": "Azure's endpoint does not speak xAI's dialect: choose GA or Auto.",
             },
             env_var="AZURE_OPENAI_API_KEY",
@@ -206,9 +199,11 @@ PRESETS: dict[str, Preset] = {
             (RESOURCE, DEPLOYMENT, API_VERSION),
             _azure_preview,
             {
-                "ga": "Azure's preview protocol speaks beta only (and is deprecated since 2026-04-30): for GA "
-                "choose the provider “Azure OpenAI”.",
-                "xai": "Azure's preview protocol does not speak xAI's dialect: choose Beta or Auto.",
+                "ga": "Azure's preview protocol speaks beta only (and is deprecated since "
+                "2026-04-30): for GA choose the provider “Azure OpenAI”.",
+                "xai": (
+                    "Azure's preview protocol does not speak xAI's dialect: choose Beta or Auto."
+                ),
             },
             env_var="AZURE_OPENAI_API_KEY",
         ),
@@ -223,8 +218,14 @@ PRESETS: dict[str, Preset] = {
             (BASE_URL,),
             _base_url,
             {
-                "ga": "xAI speaks its own dialect (flat session fields, GA event names): choose xAI or Auto.",
-                "beta": "xAI speaks its own dialect (flat session fields, GA event names): choose xAI or Auto.",
+                "ga": (
+                    "xAI speaks its own dialect (flat session fields, GA event names): choose "
+                    "xAI or Auto."
+                ),
+                "beta": (
+                    "xAI speaks its own dialect (flat session fields, GA event names): choose "
+                    "xAI or Auto."
+                ),
             },
             env_var="XAI_API_KEY",
             openai_key_fallback=False,

@@ -10,6 +10,7 @@ would put the key in a file, which is exactly what TalkApp promises never to do.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -98,7 +99,8 @@ def find_api_key(
             return ApiKey(from_env, f"environment ({name})")
     variables = env_vars[0] + "".join(f" (or {name})" for name in env_vars[1:])
     raise MissingKey(
-        f"No API key found: store one in the OS keyring (service '{KEYRING_SERVICE}', user '{key_name}'), "
+        f"No API key found: store one in the OS keyring (service '{KEYRING_SERVICE}', user "
+        f"'{key_name}'), "
         f"e.g. `keyring set {KEYRING_SERVICE} {key_name}`, or set {variables} for this run{note}."
     )
 
@@ -119,11 +121,10 @@ def store_api_key(key_name: str, value: str) -> str:
 
 def delete_api_key(key_name: str) -> None:
     backend = _os_keyring()
-    try:
+    # Whatever fails, nothing is stored under that name afterwards: it is gone either way.
+    with contextlib.suppress(Exception):
         if backend is not None:
             backend.delete_password(KEYRING_SERVICE, key_name)
-    except Exception:  # noqa: BLE001 - nothing was stored: it is gone either way
-        pass
 
 
 def find_secret(name: str) -> str | None:

@@ -83,4 +83,7 @@ class SettingsStore:
             os.replace(self.path, aside)
         except OSError:
             return f"Your settings file could not be used ({why}); defaults are in use."
-        return f"Your settings file could not be used ({why}). It was kept as {aside.name}; defaults are in use."
+        return (
+            f"Your settings file could not be used ({why}). It was kept as {aside.name}; "
+            "defaults are in use."
+        )

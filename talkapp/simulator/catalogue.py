@@ -24,7 +24,8 @@ BETA_CAPABLE = (
 )
 GA_ONLY = ("gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-1.5")
 REASONING = ("gpt-realtime-2", "gpt-realtime-2.1", "gpt-realtime-2.1-mini")
-# `grok-voice-latest` is the reference's; `grok-voice-think-fast-1.0` is pipecat's default (reported).
+# `grok-voice-latest` is the reference's; `grok-voice-think-fast-1.0` is pipecat's default
+# (reported).
 XAI = ("grok-voice-latest", "grok-voice-think-fast-1.0")
 
 _SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")

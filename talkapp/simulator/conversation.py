@@ -35,7 +35,8 @@ class Part:
 @dataclass
 class Item:
     id: str
-    type: str  # message | function_call | function_call_output | mcp_list_tools | mcp_call | mcp_approval_*
+    # message | function_call | function_call_output | mcp_list_tools | mcp_call | mcp_approval_*
+    type: str
     status: str = "completed"
     role: str | None = None
     parts: list[Part] = field(default_factory=list)

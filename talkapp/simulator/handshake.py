@@ -62,7 +62,8 @@ AZURE_MISSING_KEY = Fault(
 AZURE_BAD_KEY = Fault(
     "401",
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
-    "valid key for an active subscription and use a correct regional API endpoint for your resource.",
+    "valid key for an active subscription and use a correct regional API endpoint for your "
+    "resource.",
 )
 DEPLOYMENT_NOT_FOUND = Fault(
     "DeploymentNotFound",

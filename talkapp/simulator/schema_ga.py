@@ -102,7 +102,16 @@ AUDIO_OUTPUT = Obj(optional={"format": FORMAT, "voice": VOICE, "speed": SPEED})
 
 CONNECTORS = tuple(
     f"connector_{name}"
-    for name in ["dropbox", "gmail", "googlecalendar", "googledrive", "microsoftteams", "outlookcalendar", "outlookemail", "sharepoint"]
+    for name in [
+        "dropbox",
+        "gmail",
+        "googlecalendar",
+        "googledrive",
+        "microsoftteams",
+        "outlookcalendar",
+        "outlookemail",
+        "sharepoint",
+    ]
 )
 FILTER = Obj(optional={"read_only": Bool(), "tool_names": Arr(Str())})
 

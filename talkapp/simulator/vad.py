@@ -1,10 +1,11 @@
 """Incremental server VAD over the input audio buffer (pure: audio in, speech edges out).
 
 webrtcvad only takes 8/16/32/48 kHz in 10/20/30 ms frames, so each 30 ms frame of the 24 kHz
-buffer is resampled to 16 kHz first; frames below a level floor set by `threshold` never count. Speech starts after a few voiced frames in a row (onset);
-`audio_start_ms` reaches back `prefix_padding_ms` (never before the buffer's start). Speech stops
-after `silence_duration_ms` of unvoiced frames (hangover); `audio_end_ms` is that moment, so it
-includes the silence, as the service documents.
+buffer is resampled to 16 kHz first; frames below a level floor set by `threshold` never count.
+Speech starts after a few voiced frames in a row (onset); `audio_start_ms` reaches back
+`prefix_padding_ms` (never before the buffer's start). Speech stops after `silence_duration_ms` of
+unvoiced frames (hangover); `audio_end_ms` is that moment, so it includes the silence, as the
+service documents.
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ TIME = FunctionTool(
 )
 CALCULATE = FunctionTool(
     "calculate",
-    "Evaluate an arithmetic expression exactly (numbers, + - * / // % ** ( ), pi, e, sqrt, sin, log, …).",
+    "Evaluate an arithmetic expression exactly (numbers, + - * / // % ** ( ), pi, e, sqrt, sin, "
+    "log, …).",
     {
         "type": "object",
         "properties": {"expression": {"type": "string", "description": "e.g. (17.5 * 3) / 4"}},
@@ -53,7 +54,8 @@ CALCULATE = FunctionTool(
 )
 CLIPBOARD = FunctionTool(
     "read_clipboard",
-    "Read the text the user copied to the clipboard (only works if they allowed it in the settings).",
+    "Read the text the user copied to the clipboard (only works if they allowed it in the "
+    "settings).",
 )
 
 

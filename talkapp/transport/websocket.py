@@ -196,8 +196,10 @@ def insecure_url_problem(url: str, allowed: bool = False) -> str | None:
     if parts.scheme != "ws" or allowed or _is_loopback(parts.hostname or ""):
         return None
     return (
-        f"Refusing to connect to {parts.hostname} over unencrypted ws://: your API key and voice would cross "
-        "the network in the clear. Use wss://, or allow unencrypted connections for this profile in Settings."
+        f"Refusing to connect to {parts.hostname} over unencrypted ws://: your API key and voice "
+        "would cross "
+        "the network in the clear. Use wss://, or allow unencrypted connections for this profile "
+        "in Settings."
     )
 
 

@@ -3,7 +3,8 @@ fresh take from the microphone; and a Listen button to hear what will be sent.
 
 Whatever the source, the result is 24 kHz mono PCM16 (what goes on the wire). Files are read on
 a Tasks lane (a WAV on a network drive can take a while); the take and the playback run on their
-own lanes (`talkapp.audio.takes`), polled by a ~30 Hz timer for the meter, as the settings pane does.
+own lanes (`talkapp.audio.takes`), polled by a ~30 Hz timer for the meter, as the settings pane
+does.
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ def interrupted(heard_ms: int | None) -> str:
 
 def needs_key(profile: str) -> Status:
     return Status(
-        f"Not connected — “{profile}” needs an API key. Add one, or switch to the Offline simulator.",
+        f"Not connected — “{profile}” needs an API key. Add one, or switch to the Offline "
+        "simulator.",
         "No API key",
         "error",
         "No API key",

@@ -112,7 +112,7 @@ class TalkButton(QAbstractButton):
         painter.setFont(font)
         if self.live:
             text_colour = palette.color(QPalette.ColorRole.HighlightedText)
-        else:  # quieter than active text, still readable (the palette's disabled text is too faint here)
+        else:  # quieter than active text, still readable (the palette's disabled text is too faint)
             text_colour = mix(
                 palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText),
                 accent,

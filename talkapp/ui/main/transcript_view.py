@@ -27,7 +27,10 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from talkapp.session.transcript import ToolCard, Turn
 from talkapp.ui import colors
 
-PLACEHOLDER = "Your conversation appears here. Hold the talk button (or its key) and speak, or type a message below."
+PLACEHOLDER = (
+    "Your conversation appears here. Hold the talk button (or its key) and speak, or "
+    "type a message below."
+)
 CARD_TEXT = (
     160  # characters of arguments or a result shown on a card (Copy and Export keep them whole)
 )
@@ -185,7 +188,8 @@ class TranscriptView(QTextBrowser):
             )
 
     def _write_card(self, cursor: QTextCursor, card: ToolCard) -> None:
-        """One or two small lines: ⚙ name(arguments) · status · duration, then the result or error."""
+        """One or two small lines: ⚙ name(arguments) · status · duration, then the result or
+        error."""
         small = self._format(muted=True, smaller=True)
         if card.kind == "mcp_list":
             cursor.insertText("⚙ ", small)

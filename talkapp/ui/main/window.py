@@ -323,8 +323,8 @@ class MainWindow(QMainWindow):
         self._controller.send_text(text)
 
     def open_settings(self, page: str | None = None) -> None:
-        """The settings pane, on `page` ("profiles" | "audio" | "hotkeys" | "tools"), window-modal: the
-        settings it starts from cannot change under it."""
+        """The settings pane, on `page` ("profiles" | "audio" | "hotkeys" | "tools"),
+        window-modal: the settings it starts from cannot change under it."""
         if self.settings_dialog is not None:
             self.settings_dialog.raise_()
             self.settings_dialog.activateWindow()

@@ -41,7 +41,10 @@ ECHO_MODES = (
     (
         "gate",
         "Echo &gate",
-        "Lowers the mic while the reply plays; speak up to interrupt. For when cancellation is unavailable.",
+        (
+            "Lowers the mic while the reply plays; speak up to interrupt. For when cancellation "
+            "is unavailable."
+        ),
     ),
     (
         "headset",

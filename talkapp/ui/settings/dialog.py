@@ -2,8 +2,9 @@
 
 The dialog only edits: OK and Apply check the profiles, store any API key and MCP auth header
 value typed but not yet saved (OS keyring, off the UI thread), then emit `settings_saved` with a
-new `Settings`; the main window saves and applies them. Cancel forgets everything, typed keys included (a key saved
-with "Save key" is already in the keyring: that is immediate, like a password manager's).
+new `Settings`; the main window saves and applies them. Cancel forgets everything, typed keys
+included (a key saved with "Save key" is already in the keyring: that is immediate, like a
+password manager's).
 
 Nothing here blocks the Qt main thread: keyring calls, device listing, the connection test and
 the audio checks run on `Tasks` lanes and come back as queued signals.

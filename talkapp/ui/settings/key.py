@@ -284,7 +284,8 @@ class ApiKeyBox(QWidget):
         self.field.setText("")
         self._typed.pop(self._profile.key_name, None)
         self._set_status(
-            f"Using this key for this session only (as {self._profile.env_var}, for every profile without a "
+            f"Using this key for this session only (as {self._profile.env_var}, for every profile "
+            "without a "
             "stored key). It is not saved anywhere and is gone when TalkApp quits."
         )
 
@@ -343,14 +344,18 @@ def _describe(status: KeyStatus, shared_with: list[str]) -> str:
         env = (
             f" {env_var} is set, so this session can connect."
             if status.from_env
-            else f" Type the key and choose “Use for this session”, or set {env_var} before starting TalkApp."
+            else (
+                f" Type the key and choose “Use for this session”, or set {env_var} before "
+                "starting TalkApp."
+            )
         )
         return NO_KEYRING.replace(ENV_VAR, env_var) + env
     if status.stored:
         return f"stored in {status.keyring}." + shared
     if status.from_env:
         return (
-            f"No key stored for this profile: {env_var} from the environment is used for this session. "
+            f"No key stored for this profile: {env_var} from the environment is used for this "
+            "session. "
             f"Save a key to keep it in {status.keyring}."
         )
     return f"No key stored yet. A saved key is kept in {status.keyring}." + shared

@@ -95,7 +95,10 @@ def reasoning_note(api: str, model: str, provider: str) -> str:
             )
         return ""
     if not takes_reasoning(model):
-        return f"{model} takes no reasoning effort (only the gpt-realtime-2 models do): it is not sent."
+        return (
+            f"{model} takes no reasoning effort (only the gpt-realtime-2 models do): it is not "
+            "sent."
+        )
     return ""
 
 
@@ -104,7 +107,8 @@ def xai_note(api: str, model: str, provider: str) -> str:
     if _dialect_name(api, model, provider) != "xai":
         return ""
     return (
-        "xAI's dialect has no input transcription or semantic VAD setting: transcription is not sent, "
+        "xAI's dialect has no input transcription or semantic VAD setting: transcription is not "
+        "sent, "
         "and semantic VAD is sent as server VAD."
     )
 

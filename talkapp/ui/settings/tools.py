@@ -45,7 +45,8 @@ from talkapp.tools.mcp import (
 from talkapp.ui.tasks import Outcome, Tasks
 
 GA_ONLY = (
-    "MCP servers are called by the service itself, and only GA-dialect sessions can use them: a beta "
+    "MCP servers are called by the service itself, and only GA-dialect sessions can use them: a "
+    "beta "
     "session leaves them out."
 )
 APPROVALS = (("always", "Ask me before every call"), ("never", "Never ask"))
@@ -208,7 +209,8 @@ class ToolsPage(QWidget):
         self.timeout.setAccessibleName("Tool time limit")
         self.timeout.setMaximumWidth(120)
         self.timeout.setToolTip(
-            "A tool that takes longer is stopped and the model is told, so you are never left in silence."
+            "A tool that takes longer is stopped and the model is told, so you are never left in "
+            "silence."
         )
         for box, on in (
             (self.clock, tools.clock),
