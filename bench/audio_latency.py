@@ -384,7 +384,10 @@ def _normal_priority_child() -> None:
 
 def start_load() -> list[subprocess.Popen]:
     return [
-        subprocess.Popen([PYTHON, "-c", "while True: pass"], preexec_fn=_normal_priority_child)
+        subprocess.Popen(
+            [PYTHON, "-c", "while True: pass"],
+            preexec_fn=_normal_priority_child,  # noqa: PLW1509 - load must die with this process
+        )
         for _ in range(2)
     ]
 
@@ -696,7 +699,8 @@ def analyse(run: Run) -> dict:
             if 1000 * (t - began[generation]) >= 10:
                 pauses.append(1000 * (t - began[generation]))
     m["gc_pauses"] = pauses
-    # output callbacks that came late (> 1.5 blocks after the previous one) and whether a GC ran then
+    # output callbacks that came late (> 1.5 blocks after the previous one) and whether a GC ran
+    # then
     late = np.nonzero(np.diff(cb_start) > 1.5 * block_ms / 1000)[0] if len(cb_start) > 1 else []
     during_gc = sum(any(a <= cb_start[i + 1] and b >= cb_start[i] for a, b in spans) for i in late)
     m["late_callbacks"] = (
@@ -943,12 +947,16 @@ def table(results: dict) -> str:
 def details(key, m: dict, run: Run) -> str:
     """Where the time goes, per run: the barge-in stages and the output path."""
     lines = [
-        f"{key[0]} {key[1]}: {run.wall_s:.0f} s, {m['replies']} replies heard, "
-        f"sink blocks speaker {1000 * run.blocks['speaker'][0]:.1f} ms (±{1000 * run.blocks['speaker'][1]:.1f}), "
-        f"micfeed {1000 * run.blocks['micfeed'][0]:.1f} ms; statistics {m['statistics']}"
+        (
+            f"{key[0]} {key[1]}: {run.wall_s:.0f} s, {m['replies']} replies heard, "
+            f"sink blocks speaker {1000 * run.blocks['speaker'][0]:.1f} ms "
+            f"(±{1000 * run.blocks['speaker'][1]:.1f}), "
+            f"micfeed {1000 * run.blocks['micfeed'][0]:.1f} ms; statistics {m['statistics']}"
+        )
     ]
     lines.append(
-        f"  output callback → heard (PortAudio + Pulse buffering), ms p50/p99: {fmt_pair(m['callback_to_heard_ms'])}"
+        "  output callback → heard (PortAudio + Pulse buffering), ms p50/p99: "
+        f"{fmt_pair(m['callback_to_heard_ms'])}"
     )
     stages = {
         "onset → mic block in input callback": [],
@@ -975,7 +983,8 @@ def details(key, m: dict, run: Run) -> str:
         lines.append(f"  barge-in {name}, ms p50/p99: {fmt_pair(values)}")
     if m.get("release_work_ms"):
         lines.append(
-            f"  release → on the client's loop, ms p50/p99: {fmt_pair(m['release_handoff_ms'], 2)}; "
+            "  release → on the client's loop, ms p50/p99: "
+            f"{fmt_pair(m['release_handoff_ms'], 2)}; "
             f"on the loop → commit sent: {fmt_pair(m['release_work_ms'], 2)} "
             f"(appends sent before the commit: {sorted(set(m['release_appends']))})"
         )
@@ -992,13 +1001,16 @@ def details(key, m: dict, run: Run) -> str:
         )
     n_late, n_gc, worst = m["late_callbacks"]
     lines.append(
-        f"  output callbacks later than 1.5 blocks: {n_late} ({n_gc} overlapping a GC run), worst gaps ms {worst}"
+        f"  output callbacks later than 1.5 blocks: {n_late} ({n_gc} overlapping a GC run), "
+        f"worst gaps ms {worst}"
     )
     lines.append(
-        f"  longest silence between output callbacks {m['max_out_gap_ms']:.1f} ms, input {m['max_in_gap_ms']:.1f} ms; "
+        f"  longest silence between output callbacks {m['max_out_gap_ms']:.1f} ms, "
+        f"input {m['max_in_gap_ms']:.1f} ms; "
         f"GC pauses >= 10 ms: {len(m['gc_pauses'])}"
         + (
-            f" (longest {max(m['gc_pauses']):.0f} ms; every thread, the PortAudio callbacks too, waits for the GIL)"
+            f" (longest {max(m['gc_pauses']):.0f} ms; every thread, the PortAudio callbacks too, "
+            "waits for the GIL)"
             if m["gc_pauses"]
             else ""
         )
@@ -1028,14 +1040,16 @@ def details(key, m: dict, run: Run) -> str:
     st = m.get("steal")
     if st is not None:
         lines.append(
-            f"  hypervisor steal during the conversation: {st['total_ms']:.0f} ms of CPU; bursts (>= 20 ms "
-            f"within 100 ms) at s {st['bursts_s'][:12]}; output callback gaps > 2 blocks: {st['long_gaps']}, "
+            f"  hypervisor steal during the conversation: {st['total_ms']:.0f} ms of CPU; "
+            f"bursts (>= 20 ms within 100 ms) at s {st['bursts_s'][:12]}; "
+            f"output callback gaps > 2 blocks: {st['long_gaps']}, "
             f"{st['long_gaps_with_steal']} of them next to any steal "
             f"(by chance: {st['gap_chance_pct']:.1f} %)"
         )
         if st["dropouts_at_s"]:
             lines.append(
-                f"  audible dropouts heard at s {st['dropouts_at_s'][:12]}: {st['dropouts_with_steal']} of them "
+                f"  audible dropouts heard at s {st['dropouts_at_s'][:12]}: "
+                f"{st['dropouts_with_steal']} of them "
                 f"next to hypervisor steal (by chance: {st['dropout_chance_pct']:.1f} %)"
             )
     for p in m["problems"]:
@@ -1054,7 +1068,8 @@ def need_tools() -> None:
     ]
     if missing:
         sys.exit(
-            f"missing: {', '.join(missing)} (apt install pulseaudio pulseaudio-utils espeak-ng sox libportaudio2)"
+            f"missing: {', '.join(missing)} "
+            "(apt install pulseaudio pulseaudio-utils espeak-ng sox libportaudio2)"
         )
 
 
@@ -1076,7 +1091,8 @@ async def main_async(args) -> None:
         cal = await asyncio.to_thread(calibrate, pulse)
         print(
             f"calibration: anchored recording minus PortAudio DAC time, ms: "
-            f"{', '.join(f'{d:+.2f}' for d in cal['diff_ms'])} (sink block {1000 * cal['block_s']:.1f} ms)",
+            f"{', '.join(f'{d:+.2f}' for d in cal['diff_ms'])} "
+            f"(sink block {1000 * cal['block_s']:.1f} ms)",
             flush=True,
         )
         for condition in conditions:
@@ -1120,10 +1136,12 @@ def report(runs: dict, cal: dict) -> None:
     )
     print(
         "Measurement error bound (times at the sound server vs simulator stamps): "
-        f"±{bound:.1f} ms = anchor envelope spread {resolution:.2f} + PortAudio cross-check residual "
-        f"{cal_residual:.2f} + sink-latency change {spread:.2f} + simulator stamp {stamp_ms:.1f}; "
-        "content alignment adds ±1 sample (0.04 ms). Barge-in cuts inside a reply pause are placed by the "
-        "output callback trace plus the run's callback→heard delay, clipped to the pause (see details)."
+        f"±{bound:.1f} ms = anchor envelope spread {resolution:.2f} + "
+        f"PortAudio cross-check residual {cal_residual:.2f} + "
+        f"sink-latency change {spread:.2f} + simulator stamp {stamp_ms:.1f}; "
+        "content alignment adds ±1 sample (0.04 ms). Barge-in cuts inside a reply pause are "
+        "placed by the output callback trace plus the run's callback→heard delay, clipped to the "
+        "pause (see details)."
     )
 
 
@@ -1140,7 +1158,9 @@ def main() -> None:
         "--talkapp-block-ms",
         type=float,
         default=None,
-        help="run TalkApp with this AudioOptions.block_ms instead of the app default (to try a fix)",
+        help=(
+            "run TalkApp with this AudioOptions.block_ms instead of the app default (to try a fix)"
+        ),
     )
     parser.add_argument(
         "--talkapp-only", action="store_true", help="skip the baseline (when trying fixes)"

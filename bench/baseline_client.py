@@ -10,8 +10,9 @@ the input buffer (and interrupts a reply), release commits and asks for a respon
 (drop queued audio, truncate to the bytes the output callback handed over).
 
 Nothing here is tuned. The only additions are bench instrumentation, kept off the audio path:
-each callback is timed, its underflow flags are counted as TalkApp counts its own, and stamps (time.monotonic) are kept where the bench compares clients
-(delta received, commit/truncate sent, barge-in decided).
+each callback is timed, its underflow flags are counted as TalkApp counts its own, and stamps
+(time.monotonic) are kept where the bench compares clients (delta received, commit/truncate sent,
+barge-in decided).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import time
 import numpy as np
 from openai import AsyncOpenAI
 
-# Bench instrumentation only: underflows in a stream's start-up fill are told apart by TalkApp's rule.
+# Bench instrumentation only: underflows in a stream's start-up fill are told apart by TalkApp's
+# rule.
 from talkapp.audio.streams import start_fill_done
 
 RATE = 24_000

@@ -1,4 +1,5 @@
-"""Echo handling and the local VAD on the synthetic room of tests/test_echo.py (a script, not a test).
+"""Echo handling and the local VAD on the synthetic room of tests/test_echo.py (a script, not a
+test).
 
     .venv/bin/python bench/echo.py
 
@@ -114,20 +115,23 @@ def print_costs(far, mic, speech) -> None:
 def print_quality(far: np.ndarray) -> None:
     echo, end = room_echo(far), len(far) / RATE
     print(
-        f"\nsynthetic room: echo {ECHO_DELAY_MS} ms late, -9 dB, 150 ms decaying IR; second voice at {TALK_OVER_S:g} s"
+        f"\nsynthetic room: echo {ECHO_DELAY_MS} ms late, -9 dB, 150 ms decaying IR; "
+        f"second voice at {TALK_OVER_S:g} s"
     )
     print(f"  {'mode':<10}{'ERLE 0-1 s':>12}{'ERLE 1 s-end':>14}{'converged at':>14}")
     for mode in ("aec", "gate"):
         cleaned, _ = run(open_echo_canceller(mode, delay_ms=ECHO_DELAY_MS), far, echo)
         conv = convergence_ms(echo, cleaned)
         print(
-            f"  {mode:<10}{erle_db(echo, cleaned, 0, 1):>11.1f} {erle_db(echo, cleaned, 1, end):>13.1f} {conv:>11.0f} ms"
+            f"  {mode:<10}{erle_db(echo, cleaned, 0, 1):>11.1f} "
+            f"{erle_db(echo, cleaned, 1, end):>13.1f} {conv:>11.0f} ms"
         )
     print("  aec with a wrong delay estimate (actual 60 ms):")
     for told in (0, 160, 400):
         cleaned, _ = run(open_echo_canceller("aec", delay_ms=told), far, echo)
         print(
-            f"    told {told:>3} ms: ERLE 0-1 s {erle_db(echo, cleaned, 0, 1):5.1f}, 1 s-end {erle_db(echo, cleaned, 1, end):5.1f},"
+            f"    told {told:>3} ms: ERLE 0-1 s {erle_db(echo, cleaned, 0, 1):5.1f}, "
+            f"1 s-end {erle_db(echo, cleaned, 1, end):5.1f},"
             f" converged at {convergence_ms(echo, cleaned):.0f} ms"
         )
 
@@ -135,7 +139,8 @@ def print_quality(far: np.ndarray) -> None:
 def print_onsets(far, near) -> None:
     print("\nVAD onset after the energy reference: where it is placed / when it is reported")
     print(
-        f"  (20 ms mic blocks; min-median-max over {len(SEEDS)} runs with -90 dBFS dither on the mic,"
+        f"  (20 ms mic blocks; min-median-max over {len(SEEDS)} runs "
+        "with -90 dBFS dither on the mic,"
     )
     print("   which alone moves the APM's double-talk onset by up to 30 ms)")
     voice = talk_over(far, near)

@@ -21,6 +21,7 @@ Instrumentation of TalkApp lives here and only here (bench-local monkeypatches, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import pickle
@@ -209,7 +210,9 @@ class TalkAppClient:
             "output_rate": s.output_rate,
             "input_rate": s.input_rate,
             "realtime": s.realtime,
-            "libpulse_threads_realtime": f"{s.sound_server_threads_realtime}/{s.sound_server_threads}",
+            "libpulse_threads_realtime": (
+                f"{s.sound_server_threads_realtime}/{s.sound_server_threads}"
+            ),
             "output_latency": s.output_latency,
             "input_latency": s.input_latency,
         }
@@ -340,11 +343,13 @@ def main() -> None:
     for text in QUESTIONS + INTERRUPTIONS:
         speak(text)  # synthesize up front, not during the conversation
     stamps: list = []
-    gc_log: list = []  # (t, "start"/"stop", generation): a collection pauses every thread, callbacks too
+    # (t, "start"/"stop", generation): a collection pauses every thread, callbacks too
+    gc_log: list = []
     gc.callbacks.append(
         lambda phase, info: gc_log.append((time.monotonic(), phase, info["generation"]))
     )
-    # TalkApp runs its engine's loop as the app does (ENGINE_LOOP_PRIORITY); the baseline as plain code would.
+    # TalkApp runs its engine's loop as the app does (ENGINE_LOOP_PRIORITY); the baseline as plain
+    # code would.
     loop = LoopThread(
         "bench-client", realtime_priority=ENGINE_LOOP_PRIORITY if which == "talkapp" else None
     ).start()
@@ -373,10 +378,8 @@ def main() -> None:
         cpu_s = time.process_time() - cpu_at_connect
         statistics = client.statistics()
         running.cancel()
-        try:
+        with contextlib.suppress(BaseException):  # cancelled, as asked
             running.result(10)
-        except BaseException:  # noqa: BLE001 -- cancelled, as asked
-            pass
         loop.stop()
         feeder.close()
     result = {

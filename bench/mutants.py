@@ -397,7 +397,8 @@ def main() -> int:
     survived = sum(result == "SURVIVED" for _, result, _ in rows)
     stale = len(rows) - killed - survived
     print(
-        f"\nmutation score: {killed}/{killed + survived} killed ({100 * killed / max(1, killed + survived):.0f} %)"
+        f"\nmutation score: {killed}/{killed + survived} killed "
+        f"({100 * killed / max(1, killed + survived):.0f} %)"
         + (f"; {stale} stale (the source changed: update them)" if stale else "")
     )
     return 0 if not survived and not stale else 1

@@ -138,7 +138,8 @@ def main() -> None:
             else f"normal ({last['helpers']})"
         )
         print(
-            f"| {condition} | {helper} | {total['underflows']} | {total['underflows'] / minutes:.1f} | {total['at_start']} "
+            f"| {condition} | {helper} | {total['underflows']} "
+            f"| {total['underflows'] / minutes:.1f} | {total['at_start']} "
             f"| {total['ring_underruns']} | {total['callbacks']} |"
         )
     print(f"\ncallback threads real-time: {rows[-1][3]['callbacks_realtime']}")

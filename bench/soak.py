@@ -159,7 +159,8 @@ def report(
     print(f"\nsoak: {minutes:g} minutes, server VAD, echo cancellation on, one forced reconnect")
     print(f"  turns asked          {asked}   unfinished {unfinished}")
     print(
-        f"  replies completed    {tally.completed}   (talked over on purpose: {tally.interrupted}; each barge-in gets its own reply)"
+        f"  replies completed    {tally.completed}   "
+        f"(talked over on purpose: {tally.interrupted}; each barge-in gets its own reply)"
     )
     print(f"  reconnects           {tally.reconnects}")
     print(
@@ -168,7 +169,8 @@ def report(
     )
     if stats is not None:
         print(
-            f"  playback underruns   {stats.playback.underruns}   overruns (capture) {stats.capture.overruns}"
+            f"  playback underruns   {stats.playback.underruns}   "
+            f"overruns (capture) {stats.capture.overruns}"
         )
     print(f"\n  {'when':8}{'RSS MB':>10}{'peak MB':>10}{'OS threads':>12}{'Py threads':>12}")
     for when, (rss, peak, os_threads, py_threads) in figures.items():
@@ -177,7 +179,8 @@ def report(
     growth = figures["end"][0] - figures["start"][0]
     print(f"\n  RSS growth start→end      {growth:+.1f} MB (target < 10 MB)")
     print(
-        f"  RSS growth connected→end  {figures['end'][0] - figures['connected'][0]:+.1f} MB (first-use allocations included)"
+        f"  RSS growth connected→end  {figures['end'][0] - figures['connected'][0]:+.1f} MB "
+        "(first-use allocations included)"
     )
 
 

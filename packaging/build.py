@@ -76,7 +76,8 @@ def build(args: argparse.Namespace) -> int:
     if target != bundle.host_target():
         raise BuildError(
             f"--target {target} must be built on {target}; this is {bundle.host_target()} "
-            "(PyInstaller does not cross-compile: use the CI workflow, .github/workflows/package.yml)"
+            "(PyInstaller does not cross-compile: use the CI workflow, "
+            ".github/workflows/package.yml)"
         )
     icon = bundle.icon_for(target)
     if icon is not None and not icon.is_file():
@@ -85,7 +86,8 @@ def build(args: argparse.Namespace) -> int:
         )
     version = bundle.version()
     print(
-        f"build.py: TalkApp {version} for {target} ({bundle.arch()}), Python {sys.version.split()[0]}",
+        f"build.py: TalkApp {version} for {target} ({bundle.arch()}), "
+        f"Python {sys.version.split()[0]}",
         flush=True,
     )
 

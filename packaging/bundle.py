@@ -156,7 +156,8 @@ def info_plist(version_text: str) -> dict:
     return {
         "CFBundleShortVersionString": version_text,
         "CFBundleVersion": version_text,
-        "NSMicrophoneUsageDescription": MICROPHONE_USE,  # without it macOS silently gives no microphone
+        # without it macOS silently gives no microphone
+        "NSMicrophoneUsageDescription": MICROPHONE_USE,
         "NSHighResolutionCapable": True,
         "LSApplicationCategoryType": "public.app-category.productivity",
         "NSHumanReadableCopyright": "MIT License",

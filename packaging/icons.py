@@ -1,6 +1,6 @@
 """Make every app icon from the one source, assets/icon.svg:
 
-    python packaging/icons.py          # writes assets/icon-<N>.png, assets/icon.ico, assets/icon.icns
+    python packaging/icons.py  # writes assets/icon-<N>.png, assets/icon.ico, assets/icon.icns
 
 PNGs at 16-1024 px (Linux, and the pieces of the others), icon.ico (Windows: PNG-compressed
 entries 16-256 px, which Windows reads since Vista) and icon.icns (macOS: PNG entries 16-1024 px,

@@ -322,7 +322,8 @@ def cut_interval(
 
 
 def paplay_command(path: Path | str, sink: str) -> list[str]:
-    """paplay of a raw 24 kHz mono s16le file into `sink` (the sound server from the environment)."""
+    """paplay of a raw 24 kHz mono s16le file into `sink` (the sound server from the
+    environment)."""
     return [
         "paplay",
         "-d",

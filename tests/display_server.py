@@ -35,7 +35,7 @@ def display() -> Iterator[str]:
         pass_fds=(write_end,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - Xvfb must die with the test session
     )
     os.close(write_end)
     try:

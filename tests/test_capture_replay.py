@@ -5,6 +5,7 @@ tests/fixtures/captures (`TALKAPP_UPDATE_CAPTURES=1` rewrites those from fresh r
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -84,7 +85,7 @@ def test_a_fresh_capture_of_each_door_replays_as_the_run_went(
     assert appends and all(
         set(a["audio"]) == {"audio_bytes", "sha256"} for a in appends
     )  # no voice in it
-    assert all(e["t"] <= f["t"] for e, f in zip(entries, entries[1:]))  # monotonic
+    assert all(e["t"] <= f["t"] for e, f in itertools.pairwise(entries))  # monotonic
     replayed = replay(read_capture(text.splitlines()))
     assert replayed.undecodable == [] and replayed.notices == []
     final = {t.role: t.text for t in replayed.transcript.turns() if t.final}

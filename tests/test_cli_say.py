@@ -26,6 +26,7 @@ def talkapp(*args, env_extra=None, timeout=60):
         text=True,
         env=env,
         timeout=timeout,
+        check=False,
     )
 
 

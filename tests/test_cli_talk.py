@@ -49,6 +49,7 @@ def test_devices_lists_the_sound_servers_devices(pulse):
         text=True,
         env=dict(os.environ),
         timeout=30,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     assert "talkapp_mic" in run.stdout and "talkapp_speaker" in run.stdout and "ALSA" in run.stdout
@@ -96,6 +97,7 @@ def test_talk_without_a_key_says_where_to_put_one():
         text=True,
         env=env,
         timeout=30,
+        check=False,
     )
     assert run.returncode == 1 and "OPENAI_API_KEY" in run.stderr and "Traceback" not in run.stderr
 
@@ -127,7 +129,7 @@ def test_talk_declares_the_tools_the_settings_turn_on_but_not_the_clipboard(puls
         text=True,
         env={**os.environ, "TALKAPP_CONFIG_DIR": str(config)},
     )
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     (events,) = (tmp_path / "rec").glob("*/events.jsonl")
     configure = next(
@@ -174,7 +176,9 @@ def test_the_terminal_prints_settled_tool_cards_and_denies_approvals_it_cannot_a
 
 def test_a_device_name_that_matches_nothing_fails_in_one_line_with_the_choices(pulse):
     command = [sys.executable, "-m", "talkapp", "talk", "--simulator", "--input", "no such mic"]
-    run = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=30)
+    run = subprocess.run(
+        command, capture_output=True, text=True, env=dict(os.environ), timeout=30, check=False
+    )
     assert run.returncode == 1 and run.stdout == ""
     (line,) = run.stderr.strip().splitlines()
     assert line.startswith("talkapp: --input 'no such mic' matches no input device; choose one of:")

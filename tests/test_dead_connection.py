@@ -53,7 +53,7 @@ def test_talk_replaces_a_connection_that_went_silent_mid_reply(pulse, simulator_
         wait_for_line(proc, "Assistant: This is the TalkApp simulator", timeout=30)
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert sim.connections[0].went_silent and len(sim.connections) == 2
     assert "Traceback" not in err

@@ -263,7 +263,7 @@ def test_the_first_reply_after_a_silence_reaches_the_vad_as_no_speech(voices):
     far, _ = voices
     far = np.concatenate([silence(3.0), far])
     canceller = open_echo_canceller(EchoMode.AEC, delay_ms=ECHO_DELAY_MS)
-    cleaned, edges = run(canceller, far, room_echo(far, gain_db=-6.0))
+    _cleaned, edges = run(canceller, far, room_echo(far, gain_db=-6.0))
     assert edges == []
 
 

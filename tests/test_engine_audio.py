@@ -115,7 +115,7 @@ async def feed(pulse, samples):
 
 @pytest.mark.parametrize("mode", [Mode.SERVER_VAD, Mode.SEMANTIC_VAD, Mode.LOCAL_VAD])
 async def test_a_hands_free_turn_is_heard_answered_and_played(pulse, simulator, engine_for, mode):
-    engine, log = await engine_for(mode)
+    _engine, log = await engine_for(mode)
     speaker = pulse.record()
     await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.3)]))
     measured = await log.wait_for(lambda e: isinstance(e, out.TurnMeasured))
@@ -269,7 +269,7 @@ async def test_with_speakers_the_assistant_does_not_interrupt_itself(
         "latency_msec=20",
     ).strip()
     try:
-        engine, log = await engine_for(Mode.SERVER_VAD, echo)
+        _engine, log = await engine_for(Mode.SERVER_VAD, echo)
         await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
         await log.wait_for(
             lambda e: (

@@ -70,7 +70,8 @@ def test_malformed_frames_say_what_is_wrong():
     assert c.receive(b"\x00") == (ev.MalformedEvent(None, "binary frame (events are JSON text)"),)
     assert c.receive("[1, 2]") == (ev.MalformedEvent(None, "no event type"),)
     (event,) = c.receive(
-        '{"type": "response.output_audio.delta", "response_id": "r", "item_id": "i", "delta": "%%%"}'
+        '{"type": "response.output_audio.delta", "response_id": "r", "item_id": "i", '
+        '"delta": "%%%"}'
     )
     assert event == ev.MalformedEvent(
         "response.output_audio.delta", "field 'delta' is not valid base64"

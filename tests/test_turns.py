@@ -491,7 +491,8 @@ def test_a_reply_that_asked_for_a_tool_and_drained_first_waits_for_the_next_repl
 
 
 def test_a_press_too_short_to_send_while_a_reply_is_coming_keeps_waiting_for_it():
-    """Found by the model: 'listening' (your turn) while the typed message's reply was on its way."""
+    """Found by the model: 'listening' (your turn) while the typed message's reply was on its
+    way."""
     p = policy()
     p.typed("hi")
     p.press(1.0)

@@ -12,9 +12,9 @@ step that:
 - a barge-in is confirmed only after `confirm_ms` of speech, with voice heard `echo_tail_ms`
   after the pause (or by the service, or by a press or typing);
 - the phase is legal: every change is a change, told as it happens; "assistant speaking" only
-  with audio to play or a reply arriving; "user speaking" only while the user holds the button or speaks; the
-  user's own speech never turns into "listening"; when everything is quiet, the phase is
-  "listening";
+  with audio to play or a reply arriving; "user speaking" only while the user holds the button
+  or speaks; the user's own speech never turns into "listening"; when everything is quiet, the
+  phase is "listening";
 - nothing the user said is dropped: a press held long enough, or a local-VAD segment with
   enough voice, is committed; in the service's VAD modes the mic streams while the user speaks
   over the reply.
@@ -139,7 +139,8 @@ class TurnTaking(RuleBasedStateMachine):
         return actions
 
     def check_confirmation(self) -> None:
-        """Cut off by local speech alone: only after confirm_ms of it, with voice past the echo tail."""
+        """Cut off by local speech alone: only after confirm_ms of it, with voice past the echo
+        tail."""
         if not self.confirming:
             return  # a press, typing or the service decided
         seg = self.segment

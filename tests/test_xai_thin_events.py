@@ -53,7 +53,7 @@ def test_say_completes_a_turn_on_xais_thin_events(stereo_wav, simulator_thread, 
 async def test_the_engine_takes_turns_on_xais_thin_speech_events(pulse):
     async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=4.0))) as sim:
         async with running_engines(sim) as start:
-            engine, log = await start(Mode.SERVER_VAD, model="grok-voice-latest")
+            _engine, log = await start(Mode.SERVER_VAD, model="grok-voice-latest")
             await _say(pulse, "Hello, what is the weather like today?")
             await log.wait_for(lambda e: isinstance(e, out.TurnMeasured))
             await log.wait_for(

@@ -134,7 +134,8 @@ def spoken(
     text: str = "Could you tell me the weather today please",
     after: float = 1.5,
 ) -> bytes:
-    """Input audio: silence, the synthesized voice, silence (enough for server VAD to end the turn)."""
+    """Input audio: silence, the synthesized voice, silence (enough for server VAD to end the
+    turn)."""
     return silence(seconds_before) + synthesize(text, voice="ash") + silence(after)
 
 

@@ -16,13 +16,15 @@ AUDIO_DELTA = {"ga": "response.output_audio.delta", "beta": "response.audio.delt
 
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
 async def test_drop_after_n_audio_deltas_closes_without_a_close_frame(dialect):
-    async with Simulator(fast_config()) as sim:
-        async with session(sim, dialect, update=MANUAL[dialect]) as c:
-            sim.knobs.drop_after_audio_deltas = 3  # flipped on a live connection
-            await c.send({"type": "response.create"})
-            with pytest.raises(ConnectionClosedError) as dropped:
-                while True:
-                    await c.recv()
+    async with (
+        Simulator(fast_config()) as sim,
+        session(sim, dialect, update=MANUAL[dialect]) as c,
+    ):
+        sim.knobs.drop_after_audio_deltas = 3  # flipped on a live connection
+        await c.send({"type": "response.create"})
+        with pytest.raises(ConnectionClosedError) as dropped:
+            while True:
+                await c.recv()
     assert types(c.events).count(AUDIO_DELTA[dialect]) == 3
     assert "response.done" not in types(c.events)
     assert dropped.value.rcvd is None  # no close frame: an abrupt network drop
@@ -46,11 +48,13 @@ async def test_session_expiry(dialect, minutes):
 
 
 async def test_expiry_knob_from_the_config_applies_to_new_connections():
-    async with Simulator(fast_config(knobs=Knobs(audio_pace=0, expire_after_s=0.1))) as sim:
-        async with session(sim, "ga") as c:
-            with pytest.raises(ConnectionClosed):
-                while True:
-                    await c.recv()
+    async with (
+        Simulator(fast_config(knobs=Knobs(audio_pace=0, expire_after_s=0.1))) as sim,
+        session(sim, "ga") as c,
+    ):
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await c.recv()
     assert c.events[-1]["error"]["code"] == "session_expired"
     assert sim.connections[0].close_code == 4000
 
@@ -102,11 +106,13 @@ async def test_send_unknown_event_once():
 
 
 async def test_think_time_delays_output_not_other_events():
-    async with Simulator(fast_config(latency_ms=300)) as sim:
-        async with session(sim, "ga", update=MANUAL["ga"]) as c:
-            await c.send({"type": "response.create"})
-            await c.send({"type": "input_audio_buffer.clear"})
-            events = await c.turn()
+    async with (
+        Simulator(fast_config(latency_ms=300)) as sim,
+        session(sim, "ga", update=MANUAL["ga"]) as c,
+    ):
+        await c.send({"type": "response.create"})
+        await c.send({"type": "input_audio_buffer.clear"})
+        events = await c.turn()
     order = types(events)
     assert order[0] == "response.created"
     assert order.index("input_audio_buffer.cleared") < order.index("response.output_item.added")

@@ -27,7 +27,8 @@ def test_the_simulator_imports_neither_the_client_codec_nor_openai():
         "import pkgutil, importlib, sys, talkapp.simulator as s\n"
         "for m in pkgutil.iter_modules(s.__path__):\n"
         "    importlib.import_module('talkapp.simulator.' + m.name)\n"
-        "bad = [m for m in sys.modules if m.startswith(('talkapp.protocol', 'talkapp.session', 'openai'))]\n"
+        "bad = [m for m in sys.modules "
+        "if m.startswith(('talkapp.protocol', 'talkapp.session', 'openai'))]\n"
         "print(bad)\n"
     )
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)

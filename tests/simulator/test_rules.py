@@ -16,7 +16,8 @@ GA_TYPES = (
     "'conversation.item.retrieve', 'response.create', and 'response.cancel'."
 )
 BETA_TYPES = (
-    "Supported values are: 'session.update', 'transcription_session.update', 'input_audio_buffer.append', "
+    "Supported values are: 'session.update', 'transcription_session.update', "
+    "'input_audio_buffer.append', "
     "'input_audio_buffer.commit', 'input_audio_buffer.clear', 'conversation.item.create', "
     "'conversation.item.truncate', 'conversation.item.delete', 'conversation.item.retrieve', "
     "'response.create', and 'response.cancel'."
@@ -181,12 +182,14 @@ async def test_the_voice_locks_after_assistant_audio(sim, dialect):
 
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
 async def test_one_active_response_at_a_time(dialect):
-    async with Simulator(fast_config(knobs=Knobs(audio_pace=1.0))) as sim:
-        async with session(sim, dialect, update=MANUAL[dialect]) as c:
-            await c.send({"type": "response.create"})
-            created = await c.until("response.created")
-            await c.send({"type": "response.create", "event_id": "again"})
-            error = await c.until("error")
+    async with (
+        Simulator(fast_config(knobs=Knobs(audio_pace=1.0))) as sim,
+        session(sim, dialect, update=MANUAL[dialect]) as c,
+    ):
+        await c.send({"type": "response.create"})
+        created = await c.until("response.created")
+        await c.send({"type": "response.create", "event_id": "again"})
+        error = await c.until("error")
     rid = created[-1]["response"]["id"]
     assert error[-1]["error"]["code"] == "conversation_already_has_active_response"
     assert error[-1]["error"]["message"] == (

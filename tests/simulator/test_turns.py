@@ -171,48 +171,46 @@ async def test_a_server_vad_turn_with_transcription(sim, dialect):
 
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
 async def test_barge_in_cancels_the_response_then_truncate(dialect):
-    async with Simulator(
-        fast_config(knobs=Knobs(audio_pace=1.0))
-    ) as sim:  # real time: still talking
-        async with session(sim, dialect) as c:
-            await c.send(
-                {
-                    "type": "conversation.item.create",
-                    "item": {
-                        "type": "message",
-                        "role": "user",
-                        "content": [{"type": "input_text", "text": "Talk."}],
-                    },
-                }
-            )
-            await c.send({"type": "response.create"})
-            before = await c.until(AUDIO_DELTA[dialect])
-            assistant_id = before[-1]["item_id"]
-            await c.append(spoken(0.2))
-            barge = await c.until("response.done")
-            assert barge[0]["type"] != "response.done"
-            assert "input_audio_buffer.speech_started" in types(barge)
-            done = barge[-1]["response"]
-            assert (done["status"], done["status_details"]) == (
-                "cancelled",
-                {"type": "cancelled", "reason": "turn_detected"},
-            )
-            assert done["output"][0]["status"] == "incomplete"
-            assert types(barge).index("input_audio_buffer.speech_started") < types(barge).index(
-                "response.done"
-            )
-            await c.send(
-                {
-                    "type": "conversation.item.truncate",
-                    "item_id": assistant_id,
-                    "content_index": 0,
-                    "audio_end_ms": 60,
-                    "event_id": "t1",
-                }
-            )
-            truncated = await c.until(
-                lambda e: e["type"] in ("conversation.item.truncated", "error")
-            )
+    async with (
+        Simulator(fast_config(knobs=Knobs(audio_pace=1.0))) as sim,  # real time: still talking
+        session(sim, dialect) as c,
+    ):
+        await c.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": "Talk."}],
+                },
+            }
+        )
+        await c.send({"type": "response.create"})
+        before = await c.until(AUDIO_DELTA[dialect])
+        assistant_id = before[-1]["item_id"]
+        await c.append(spoken(0.2))
+        barge = await c.until("response.done")
+        assert barge[0]["type"] != "response.done"
+        assert "input_audio_buffer.speech_started" in types(barge)
+        done = barge[-1]["response"]
+        assert (done["status"], done["status_details"]) == (
+            "cancelled",
+            {"type": "cancelled", "reason": "turn_detected"},
+        )
+        assert done["output"][0]["status"] == "incomplete"
+        assert types(barge).index("input_audio_buffer.speech_started") < types(barge).index(
+            "response.done"
+        )
+        await c.send(
+            {
+                "type": "conversation.item.truncate",
+                "item_id": assistant_id,
+                "content_index": 0,
+                "audio_end_ms": 60,
+                "event_id": "t1",
+            }
+        )
+        truncated = await c.until(lambda e: e["type"] in ("conversation.item.truncated", "error"))
     assert truncated[-1] == {
         "type": "conversation.item.truncated",
         "event_id": truncated[-1]["event_id"],
@@ -224,14 +222,16 @@ async def test_barge_in_cancels_the_response_then_truncate(dialect):
 
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
 async def test_client_cancel_mid_stream(dialect):
-    async with Simulator(fast_config(knobs=Knobs(audio_pace=1.0))) as sim:
-        async with session(sim, dialect, update=MANUAL[dialect]) as c:
-            await c.send({"type": "response.create"})
-            await c.until(AUDIO_DELTA[dialect])
-            await c.send({"type": "response.cancel", "event_id": "c1"})
-            rest = await c.turn()
-            await c.send({"type": "response.cancel", "event_id": "c2"})
-            error = await c.recv()
+    async with (
+        Simulator(fast_config(knobs=Knobs(audio_pace=1.0))) as sim,
+        session(sim, dialect, update=MANUAL[dialect]) as c,
+    ):
+        await c.send({"type": "response.create"})
+        await c.until(AUDIO_DELTA[dialect])
+        await c.send({"type": "response.cancel", "event_id": "c1"})
+        rest = await c.turn()
+        await c.send({"type": "response.cancel", "event_id": "c2"})
+        error = await c.recv()
     done = rest[-2]["response"]
     assert done["status_details"] == {"type": "cancelled", "reason": "client_cancelled"}
     assert AUDIO_DELTA[dialect] not in types(

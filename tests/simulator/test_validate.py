@@ -117,7 +117,10 @@ DOCUMENTED = [
             "session": {"type": "realtime", "audio": {"input": {"format": {"type": "pcm16"}}}},
         },
         "invalid_value",
-        "Invalid value: 'pcm16'. Supported values are: 'audio/pcm', 'audio/pcmu', and 'audio/pcma'.",
+        (
+            "Invalid value: 'pcm16'. Supported values are: 'audio/pcm', 'audio/pcmu', "
+            "and 'audio/pcma'."
+        ),
         "session.audio.input.format.type",
     ),
     (
@@ -127,7 +130,10 @@ DOCUMENTED = [
             "session": {"type": "realtime", "audio": {"input": {"format": "pcm16"}}},
         },
         "invalid_type",
-        "Invalid type for 'session.audio.input.format': expected an object, but got a string instead.",
+        (
+            "Invalid type for 'session.audio.input.format': expected an object, "
+            "but got a string instead."
+        ),
         "session.audio.input.format",
     ),
     (
@@ -141,8 +147,8 @@ DOCUMENTED = [
         },
         "integer_below_min_value",
         (
-            "Invalid 'session.audio.input.format.rate': integer below minimum value. Expected a value >= 24000, "
-            "but got 16000 instead."
+            "Invalid 'session.audio.input.format.rate': integer below minimum value. "
+            "Expected a value >= 24000, but got 16000 instead."
         ),
         "session.audio.input.format.rate",
     ),
@@ -153,7 +159,10 @@ DOCUMENTED = [
             "session": {"type": "realtime", "output_modalities": ["audio", "text"]},
         },
         "invalid_value",
-        "Invalid modalities: ['audio', 'text']. Supported combinations are: ['text'] and ['audio'].",
+        (
+            "Invalid modalities: ['audio', 'text']. "
+            "Supported combinations are: ['text'] and ['audio']."
+        ),
         "session.output_modalities",
     ),
     (
@@ -164,8 +173,8 @@ DOCUMENTED = [
         },
         "invalid_value",
         (
-            "Invalid value: 'breeze'. Supported values are: 'alloy', 'ash', 'ballad', 'coral', 'echo', "
-            "'sage', 'shimmer', 'verse', 'marin', and 'cedar'."
+            "Invalid value: 'breeze'. Supported values are: 'alloy', 'ash', 'ballad', 'coral', "
+            "'echo', 'sage', 'shimmer', 'verse', 'marin', and 'cedar'."
         ),
         "session.audio.output.voice",
     ),
@@ -228,14 +237,20 @@ DOCUMENTED = [
         "beta",
         {"type": "session.update", "session": {"modalities": ["audio"]}},
         "invalid_value",
-        "Invalid modalities: ['audio']. Supported combinations are: ['text'] and ['audio', 'text'].",
+        (
+            "Invalid modalities: ['audio']. "
+            "Supported combinations are: ['text'] and ['audio', 'text']."
+        ),
         "session.modalities",
     ),
     (
         "beta",
         {"type": "session.update", "session": {"temperature": 0.3}},
         "decimal_below_min_value",
-        "Invalid 'session.temperature': decimal below minimum value. Expected a value >= 0.6, but got 0.3 instead.",
+        (
+            "Invalid 'session.temperature': decimal below minimum value. "
+            "Expected a value >= 0.6, but got 0.3 instead."
+        ),
         "session.temperature",
     ),
 ]

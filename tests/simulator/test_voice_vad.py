@@ -12,7 +12,10 @@ from talkapp.simulator.wire_audio import from_pcm24, to_pcm24
 
 from .conftest import speech_share
 
-REPLY = "This is the TalkApp simulator speaking as gpt-realtime over the GA dialect. I heard 1.4 seconds of audio."
+REPLY = (
+    "This is the TalkApp simulator speaking as gpt-realtime over the GA dialect. "
+    "I heard 1.4 seconds of audio."
+)
 
 
 @pytest.mark.parametrize("voice", ["alloy", "ash", "marin"])
