@@ -14,6 +14,7 @@ Nothing is shown, played or recorded, and the user's settings and keyring are no
   keyring    the OS keyring backend the app stores keys with is present
   data       the package data (hello.wav, prices.json) and the app icon are there
   simulator  the built-in simulator answers one whole spoken turn (hello.wav) over a real socket
+  tools      the calculator answers in its own worker process (frozen: the app run as a worker)
 """
 
 from __future__ import annotations
@@ -276,6 +277,18 @@ def check_simulator() -> str:
     )
 
 
+def check_tools() -> str:
+    from talkapp.tools.isolated import run_isolated, worker_command
+
+    answer = asyncio.run(
+        asyncio.wait_for(run_isolated("talkapp.tools.calculator:evaluate_formatted", "6 * 7"), 30)
+    )
+    if answer != "42":
+        raise CheckFailed(f"the calculator's worker answered {answer!r} to 6 * 7")
+    worker = " ".join(os.path.basename(part) for part in worker_command())
+    return f"6 * 7 = 42 from a worker process ({worker})"
+
+
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("qt", check_qt),
     ("portaudio", check_portaudio),
@@ -285,6 +298,7 @@ CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("keyring", check_keyring),
     ("data", check_data),
     ("simulator", check_simulator),
+    ("tools", check_tools),
 )
 
 
