@@ -50,9 +50,9 @@ from talkapp.tools.toolbox import ToolBox
 
 # The loop's pump (mic → VAD/AEC → socket, playback ring top-up) wakes every 10 ms, whatever the
 # PortAudio block: reply audio is written to the ring when it arrives, not on the pump, and the
-# rings absorb the rest. Pumping every 5 ms block made the client process use 24-28 % of a core
-# instead of 22 % (bench/audio_latency.py --quick) for a barge-in decided ~5 ms sooner (4 vs 9 ms
-# p50, far inside its 80 ms budget), and woke the loop twice as often to compete for the GIL.
+# rings absorb the rest. Pumping every block costs a noticeably larger share of a core for a
+# barge-in decided a few ms sooner, far inside its budget, and wakes the loop twice as often to
+# compete for the GIL (bench/audio_latency.py --quick compares them).
 PUMP_PERIOD_MS = 10
 UNDERFLOW_NOTICE_EVERY_S = (
     60  # a machine that keeps running dry is told once a minute, not every second
@@ -67,8 +67,8 @@ class AudioOptions:
     input_device: DeviceKey | None = None  # None: follow the system default
     output_device: DeviceKey | None = None
     echo: EchoMode = EchoMode.AEC
-    # PortAudio block: 5 ms (bench/audio_latency.py: reply heard 13-15 ms after its first delta,
-    # 25-27 ms with 10 ms blocks; the price is ~10 ms of device buffer against a late sound server)
+    # PortAudio block: 5 ms starts a reply soonest (bench/audio_latency.py measures it against
+    # 10 ms); the price is a thinner device buffer against a late sound server
     block_ms: float = 5.0
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn

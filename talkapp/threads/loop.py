@@ -17,8 +17,8 @@ from talkapp.threads.priority import ask_for_realtime
 # SCHED_FIFO priority of the loop thread that runs the audio engine: above normal threads, below
 # the PortAudio callbacks (`priority.AUDIO_PRIORITY`). Why: the callbacks are Python and wait
 # for the GIL; when this thread holds it and a busy normal-priority process preempts it, the
-# callbacks starve (measured: output callbacks up to 92 ms apart with both cores busy;
-# bench/audio_latency.py). It sleeps between 10 ms pump cycles, so it cannot hog a core.
+# callbacks starve (bench/audio_latency.py shows the output callbacks' gaps with both cores
+# busy). It sleeps between 10 ms pump cycles, so it cannot hog a core.
 ENGINE_LOOP_PRIORITY = 5
 
 
