@@ -628,3 +628,33 @@ def test_recording_is_off_by_default_and_its_folder_is_shown_and_saved(qtbot, tm
     assert saved.recordings_folder() == tmp_path / "rec"
     SettingsStore(tmp_path).save(saved)
     assert SettingsStore(tmp_path).load().settings.recording == saved.recording
+
+
+def test_the_history_tab_keeps_the_budget_and_retention_and_says_where_history_lives(
+    qtbot, tmp_path
+):
+    from talkapp.history.store import default_path
+    from talkapp.settings.model import HistorySettings, Settings
+    from talkapp.settings.store import SettingsStore
+    from talkapp.ui.settings.dialog import SettingsDialog
+
+    settings = dataclasses.replace(Settings(), history=HistorySettings(monthly_budget_usd=5.0))
+    dialog = SettingsDialog(settings, controller=None, page="history")
+    qtbot.addWidget(dialog)
+    page = dialog.history
+    assert dialog.tabs.currentWidget() is page
+    assert page.has_budget.isChecked() and page.budget.value() == 5.0
+    assert not page.limit_days.isChecked() and not page.days.isEnabled()  # forever by default
+    shown = [w.text() for w in page.findChildren(QLabel)]
+    assert f"Stored in {default_path()}" in shown
+    page.budget.setValue(12.5)
+    page.limit_days.setChecked(True)
+    page.days.setValue(30)
+    edited = dialog.current_settings().history
+    assert edited == HistorySettings(enabled=True, monthly_budget_usd=12.5, keep_days=30)
+    SettingsStore(tmp_path).save(dialog.current_settings())
+    assert SettingsStore(tmp_path).load().settings.history == edited
+    page.enabled.setChecked(False)  # no history, no month's spend to hold a budget against
+    assert not page.has_budget.isEnabled() and not page.budget.isEnabled()
+    page.has_budget.setChecked(False)
+    assert dialog.current_settings().history.monthly_budget_usd is None

@@ -65,6 +65,7 @@ class ConversationHistory(QObject):
         self._refused = False  # the budget banner is a refusal (not the 80 % warning)
         self._month_usd = 0.0
         self._session_usd = 0.0
+        self._keep_days = window.settings.history.keep_days  # the retention last applied
         self._build()
         if store is not None:
             self.recorder = HistoryRecorder(
@@ -310,8 +311,6 @@ class ConversationHistory(QObject):
         """Retention: kept in the settings; older conversations go now and at each start."""
         history = dataclasses.replace(self.window.settings.history, keep_days=days)
         self.window.apply_settings(dataclasses.replace(self.window.settings, history=history))
-        if days is not None:
-            self._delete_before(time.time() - days * 86400)
 
     def _delete_before(self, cutoff: float) -> None:
         assert self.store is not None
@@ -409,6 +408,12 @@ class ConversationHistory(QObject):
         self.window.apply_settings(dataclasses.replace(self.window.settings, history=history))
 
     def _settings_changed(self, settings: Settings) -> None:
+        days = settings.history.keep_days
+        if days != self._keep_days:  # Settings → History, the panel or the command line
+            self._keep_days = days
+            self.panel.set_keep(days)
+            if days is not None and self.store is not None:
+                self._delete_before(time.time() - days * 86400)
         if self.recorder is not None and self.window.state in (State.IDLE, State.ERROR):
             self.recorder.info = session_info(settings.active_profile())
         self._refresh_spend()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVB
 from talkapp.settings.model import Settings
 from talkapp.settings.secrets import SessionKeys
 from talkapp.ui.settings.audio import AudioPage
+from talkapp.ui.settings.history import HistoryPage
 from talkapp.ui.settings.hotkeys import HotkeysPage
 from talkapp.ui.settings.profiles import ProfilesPage
 from talkapp.ui.settings.recording import RecordingPage
@@ -27,7 +28,7 @@ from talkapp.ui.settings.rules import problems
 from talkapp.ui.settings.tools import ToolsPage
 from talkapp.ui.tasks import Tasks
 
-PAGES = ("profiles", "audio", "hotkeys", "tools", "recording")
+PAGES = ("profiles", "audio", "hotkeys", "tools", "recording", "history")
 
 
 class SettingsDialog(QDialog):
@@ -61,6 +62,7 @@ class SettingsDialog(QDialog):
         self.hotkeys = HotkeysPage(settings.hotkeys)
         self.tools = ToolsPage(settings.tools, self.tasks)
         self.recording = RecordingPage(settings.recording)
+        self.history = HistoryPage(settings.history)
         self.tabs = QTabWidget()
         # No mnemonics on the tabs: their letters are the fields' (Ctrl+Tab switches tabs).
         self.tabs.addTab(self.profiles, "Profiles")
@@ -68,6 +70,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.hotkeys, "Hotkeys")
         self.tabs.addTab(self.tools, "Tools && MCP")
         self.tabs.addTab(self.recording, "Recording")
+        self.tabs.addTab(self.history, "History")
         if page in PAGES:
             self.tabs.setCurrentIndex(PAGES.index(page))
 
@@ -103,6 +106,7 @@ class SettingsDialog(QDialog):
             hotkeys=self.hotkeys.settings(),
             tools=self.tools.settings(),
             recording=self.recording.settings(),
+            history=self.history.settings(),
         )
 
     # ---- saving ----
