@@ -10,6 +10,7 @@ without anything that looks like a secret.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -18,6 +19,7 @@ import sys
 
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|AUTH", re.IGNORECASE)
 MAX_ANSWER = 1 << 20  # bytes read back from the child
+REAP_WAIT_S = 0.5  # after a kill, how long to wait for the child's exit to be seen
 
 
 class IsolatedFailure(Exception):
@@ -57,8 +59,11 @@ async def run_isolated(target: str, *args: object, cpu_s: float = 30.0) -> objec
         output, _ = await child.communicate((request + "\n").encode())
     except BaseException:
         _kill(child)
-        # Reap it so no zombie is left; shielded, as we may be here because we were cancelled.
-        await asyncio.shield(child.wait())
+        # Reap it so no zombie is left (shielded: we may be here because we were cancelled), but
+        # never for long: the time limit is a promise to the caller, and a child watcher that
+        # misses the exit must not turn a stopped tool into a frozen reply.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(child.wait()), REAP_WAIT_S)
         raise
     try:
         answer = json.loads(output.decode() or "null")
