@@ -72,7 +72,9 @@ class TurnTaking(RuleBasedStateMachine):
         ] = []  # rounds the client saw end, outputs due (True: completed)
         self.service_hears = False  # the service's VAD: speech in progress
         self.unanswered_creates = 0  # sent; neither started nor refused on the client's side yet
-        self.answered_early = 0  # creates the client took as answered by a response it did not ask for
+        self.answered_early = (
+            0  # creates the client took as answered by a response it did not ask for
+        )
         self.seen_active: str | None = None  # started, not done, as the client has seen it
         # the user
         self.pressed_at: float | None = None
