@@ -29,10 +29,18 @@ SOUND_SERVER_THREAD_NAMES = frozenset({"threaded-ml"})
 _TASKS = Path("/proc/self/task")
 
 
+# A process started from a real-time thread (a tool's worker, `paplay` …) starts at normal
+# priority: one that inherited SCHED_FIFO and then burned CPU would hold a core against the
+# very threads that are meant to stop it.
+_RESET_ON_FORK = getattr(os, "SCHED_RESET_ON_FORK", 0)
+
+
 def ask_for_realtime(priority: int, thread_id: int = 0) -> bool:
-    """SCHED_FIFO at `priority` for `thread_id` (0: the calling thread). False when refused."""
+    """SCHED_FIFO at `priority` for `thread_id` (0: the calling thread), not inherited by the
+    processes it starts. False when refused."""
     try:
-        os.sched_setscheduler(thread_id, os.SCHED_FIFO, os.sched_param(priority))
+        policy = os.SCHED_FIFO | _RESET_ON_FORK
+        os.sched_setscheduler(thread_id, policy, os.sched_param(priority))
     except (OSError, AttributeError):  # EPERM, or the thread just ended; not Linux
         return False
     return True
@@ -40,7 +48,8 @@ def ask_for_realtime(priority: int, thread_id: int = 0) -> bool:
 
 def is_realtime(thread_id: int) -> bool:
     try:
-        return os.sched_getscheduler(thread_id) in (os.SCHED_FIFO, os.SCHED_RR)
+        policy = os.sched_getscheduler(thread_id) & ~_RESET_ON_FORK
+        return policy in (os.SCHED_FIFO, os.SCHED_RR)
     except (OSError, AttributeError):
         return False
 
