@@ -279,7 +279,7 @@ class Engine:
         if event.attempt == 1:
             # in the transcript too, so a reader later sees why the reply stopped there
             self._emit(out.Notice("warning", f"Connection lost ({event.reason}); reconnecting. "
-                                  "Your transcript is kept."))
+                                  "Your transcript is kept.", out.IN_TRANSCRIPT))
             self._connected = False
             self._speaker.cut_off()
             self.tools.reset("The connection was lost before this finished.")
@@ -432,7 +432,7 @@ class Engine:
         for text in configured.differences if configured is not None else ():
             if text not in self._differences_told:
                 self._differences_told.add(text)
-                self._emit(out.Notice("warning", text))
+                self._emit(out.Notice("warning", text, out.IN_TRANSCRIPT))
 
     def _set_state(self, state: State, detail: str = "", topic: str = "") -> None:
         if state is not self.state or detail:
