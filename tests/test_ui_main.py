@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from speech import silence, speak
 
 from talkapp.app import DesktopApp
+from talkapp.session import engine_events as out
 from talkapp.session.engine_events import State
 from talkapp.settings.model import HotkeySettings, Settings
 from talkapp.settings.profile import SIMULATOR_PROFILE, ProviderProfile, simulator_profile
@@ -408,3 +409,22 @@ def test_a_connect_that_fails_on_the_loop_shows_an_error_banner(qtbot, desktop, 
     assert banner.level == "error"
     assert banner.text.startswith("Could not connect: ") and "recordings" in banner.text
     assert window.state not in LIVE
+
+
+def test_a_lost_connection_and_a_setting_not_taken_are_written_into_the_transcript(
+    qtbot, pulse, desktop
+):
+    """What belongs to the conversation's record goes into the transcript, not a banner: the
+    engine emits these notices when a connection goes silent or the service keeps its own voice."""
+    window = desktop().window
+    wait_live(qtbot, window)
+    lost = (
+        "Connection lost (the service went silent mid-reply); reconnecting. "
+        "Your transcript is kept."
+    )
+    kept = "The service kept voice alloy; marin is not available for this model."
+    for text in (lost, kept):
+        window.on_event(out.Notice("warning", text, out.IN_TRANSCRIPT))
+    written = window.transcript.view.as_markdown()
+    assert lost in written and kept in written
+    assert window.banners.get("service") is None

@@ -392,6 +392,7 @@ class Engine:
                 out.Notice(
                     "warning",
                     f"Connection lost ({event.reason}); reconnecting. Your transcript is kept.",
+                    out.IN_TRANSCRIPT,
                 )
             )
             self._connected = False
@@ -629,7 +630,7 @@ class Engine:
         for text in configured.differences if configured is not None else ():
             if text not in self._differences_told:
                 self._differences_told.add(text)
-                self._emit(out.Notice("warning", text))
+                self._emit(out.Notice("warning", text, out.IN_TRANSCRIPT))
 
     def _tell_cut(self, item_id: str, message: str) -> None:
         key = f"{item_id}:{message}"

@@ -22,6 +22,9 @@ class State(StrEnum):
 
 
 AUDIO, CONNECTION = "audio", "connection"  # topics: which settings fix a problem
+# a topic for what belongs in the conversation's record (a lost connection, a setting the
+# service did not take): the app writes it into the transcript, not a banner
+IN_TRANSCRIPT = "transcript"
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,8 @@ class MainWindow(QMainWindow):
                     )  # answered (maybe by a remembered answer) or expired
             case out.ApprovalRequested() as request:
                 self.approvals.ask(request)
+            case out.Notice(text=text, topic=out.IN_TRANSCRIPT):
+                self.transcript.view.add_note(f"{time.strftime('%H:%M')} · {text}")
             case out.Notice(level="info", text=text):
                 self.talk.show_hint(text)
             case out.Notice(level=level, text=text, topic=topic):
