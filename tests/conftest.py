@@ -90,11 +90,27 @@ def simulator_thread():
 
 # Real services make a test slow: audio through the private sound server, the app on Xvfb.
 SLOW_FIXTURES = {"pulse", "display"}
+# So does running the whole `talkapp` command in child processes, a second or more each.
+SLOW_MODULES = {
+    "test_cli_say",
+    "test_cli_talk",
+    "test_history_cli",
+    "test_history_talk",
+    "test_dead_connection",
+    "test_http_refusals",
+    "test_open_lists",
+    "test_xai_thin_events",
+    "test_capture_replay",
+}
 
 
 def pytest_collection_modifyitems(items):
     """`./dev test -m "not slow"` is the fast subset: a test is slow when it uses a real
-    sound server or display, or says so itself (`pytest.mark.slow`: packaging, long runs)."""
+    sound server or display, runs the command end to end in child processes, or says so itself
+    (`pytest.mark.slow`: packaging, long waits)."""
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        module = getattr(item, "module", None)
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or (
+            module is not None and module.__name__.rpartition(".")[2] in SLOW_MODULES
+        ):
             item.add_marker(pytest.mark.slow)

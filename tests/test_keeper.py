@@ -136,6 +136,7 @@ async def test_renewal_is_make_before_break():
         await keeper.close()
 
 
+@pytest.mark.slow  # waits out the liveness watch's real gaps
 async def test_a_connection_that_goes_silent_mid_reply_is_declared_dead_and_replaced():
     """A dead path: the socket stays open, nothing arrives, pings go unanswered. The keeper
     notices it by its own ping (a reply was owed), reconnects, and the next turn works."""
@@ -186,6 +187,7 @@ def test_only_an_owed_reply_makes_silence_suspicious():
     assert watch.due(304)
 
 
+@pytest.mark.slow  # waits out the liveness watch's real gaps
 async def test_a_slow_but_live_service_is_not_declared_dead():
     """Thinking for longer than the stall gap: the ping is answered, the reply completes."""
     async with Simulator(SimulatorConfig(latency_ms=4500, knobs=Knobs(audio_pace=0))) as sim:
