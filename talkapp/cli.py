@@ -532,7 +532,9 @@ def _run_simulator(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    if not _is_loopback_host(args.host):
+    from talkapp.transport.websocket import is_loopback_host
+
+    if not is_loopback_host(args.host):
         print(
             f"talkapp: warning: --host {args.host} lets other machines reach the simulator, "
             "and it takes any key; use --host 127.0.0.1 unless you mean that.",
@@ -547,14 +549,3 @@ def _run_simulator(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     return 0
-
-
-def _is_loopback_host(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -193,7 +193,7 @@ def insecure_url_problem(url: str, allowed: bool = False) -> str | None:
     """Plain ws:// would send the API key and the user's voice unencrypted. Loopback is fine
     (a local simulator or proxy); anywhere else only when the user said so for that profile."""
     parts = urlsplit(url)
-    if parts.scheme != "ws" or allowed or _is_loopback(parts.hostname or ""):
+    if parts.scheme != "ws" or allowed or is_loopback_host(parts.hostname or ""):
         return None
     return (
         f"Refusing to connect to {parts.hostname} over unencrypted ws://: your API key and voice "
@@ -208,7 +208,7 @@ def proxy_for(url: str, system_proxy: bool = True) -> Literal[True] | None:
     encrypted traffic to another machine: through a proxy, ws:// would hand it the key in the
     clear, and this machine's traffic has no business leaving it."""
     parts = urlsplit(url)
-    if system_proxy and parts.scheme == "wss" and not _is_loopback(parts.hostname or ""):
+    if system_proxy and parts.scheme == "wss" and not is_loopback_host(parts.hostname or ""):
         return True
     return None
 
@@ -224,7 +224,8 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{host}{port}" if parts.scheme else host + port
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """This machine: `localhost` or a loopback address (never a name that merely resolves there)."""
     if host == "localhost":
         return True
     try:
