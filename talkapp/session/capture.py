@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from talkapp import __version__
-from talkapp.session.recording import REDACTED_SECRET, redact
+from talkapp.redaction import REDACTED_SECRET, redact
 
 AUDIO_KEYS = ("audio",)  # input_audio_buffer.append; a content part's audio
 SECRET_KEYS = ("headers", "authorization")  # an MCP tool's auth header (GA `mcp` tools)

@@ -28,10 +28,8 @@ from talkapp.audio.pcm import WIRE_RATE
 from talkapp.private_files import new_private_folder, open_private, private_folder
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
-from talkapp.redaction import REDACTED, REDACTED_SECRET, redact
+from talkapp.redaction import REDACTED_SECRET, redact
 from talkapp.settings.profile import ProviderProfile
-
-__all__ = ["REDACTED", "REDACTED_SECRET", "SessionRecording", "recording_about", "redact"]
 
 
 class SessionRecording:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from talkapp.session.recording import redact
+from talkapp.redaction import redact
 from talkapp.transport.websocket import HttpRefusal
 
 MAX_MESSAGE_CHARS = 300  # the service's words, kept to one readable line
