@@ -10,6 +10,12 @@ one call at a time; never in a PortAudio callback. PortAudio is not re-entrant a
 - `resolve(wanted, kind)`: the one answer to "which device is that, now?" for the engine's
   streams, the settings and Compare probes and `talk --input/--output`: the system default, a
   remembered key, or a name typed by a person; `NoSuchDevice` says in plain words when none.
+- Host APIs: on Windows PortAudio lists every device once per host API (MME, DirectSound,
+  WASAPI, WDM-KS) and its own defaults are MME's, whose "low" latency is about 90 ms plus an
+  unreported ~20 ms of the system mixer each way. So on Windows only the WASAPI devices are
+  listed and "System default" is WASAPI's default (shared mode, at the device's mix rate: the
+  rate PortAudio reports as its default); MME only when WASAPI lists nothing. Elsewhere every
+  host API is listed with PortAudio's defaults (`select_devices`, pure, the platform an input).
 - `rescan()`: PortAudio only notices new or removed devices (and changed default rates) when it
   is re-initialised. That tears down every stream, so it refuses while a stream opened through
   `open_stream` is still open (`DevicesBusy`).
@@ -26,6 +32,7 @@ install hint, so the rest of the app (and its tests) run without audio.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import sys
 import threading
@@ -125,21 +132,84 @@ def _portaudio_hint(exc: OSError) -> str:
 def list_devices() -> list[DeviceInfo]:
     with _lock:
         sd = sounddevice()
-        hostapis = [api["name"] for api in sd.query_hostapis()]
-        default_in, default_out = _default_indices(sd)
-        return [
-            DeviceInfo(
-                name=d["name"],
-                hostapi=hostapis[d["hostapi"]],
-                index=d["index"],
-                max_input_channels=d["max_input_channels"],
-                max_output_channels=d["max_output_channels"],
-                default_samplerate=float(d["default_samplerate"]),
-                is_default_input=d["index"] == default_in,
-                is_default_output=d["index"] == default_out,
-            )
-            for d in sd.query_devices()
-        ]
+        return select_devices(
+            list(sd.query_devices()), list(sd.query_hostapis()), _default_indices(sd)
+        )
+
+
+WASAPI = "Windows WASAPI"
+MME = "MME"
+# WASAPI's shared-mode engine period: the system mixer takes audio in 10 ms packets, so a
+# smaller block only makes PortAudio call back twice in a row per period.
+WASAPI_PERIOD_MS = 10.0
+# Latency a host API adds beyond what PortAudio reports for a stream, per direction: MME's
+# system mixer (the WASAPI and Core Audio figures include the device's own latency).
+UNREPORTED_LATENCY_S = {MME: 0.020}
+
+
+def host_api_for(hostapis: Sequence[dict[str, Any]], platform: str | None = None) -> int | None:
+    """The index of the one host API TalkApp lists on this platform, or None for all of them:
+    on Windows WASAPI when it lists any device (it fails to initialise when the Windows Audio
+    service is off), else MME; elsewhere None."""
+    platform = sys.platform if platform is None else platform
+    if platform != "win32":
+        return None
+    for wanted in (WASAPI, MME):
+        for index, api in enumerate(hostapis):
+            if api["name"] == wanted and api.get("devices"):
+                return index
+    return None
+
+
+def select_devices(
+    raw: Sequence[dict[str, Any]],
+    hostapis: Sequence[dict[str, Any]],
+    defaults: tuple[int, int],
+    platform: str | None = None,
+) -> list[DeviceInfo]:
+    """`DeviceInfo`s from PortAudio's device and host-API dicts (`sd.query_devices()`,
+    `sd.query_hostapis()`) and its default (input, output) indices: every device, or on
+    Windows those of `host_api_for` with that host API's own defaults."""
+    only = host_api_for(hostapis, platform)
+    default_in, default_out = defaults
+    if only is not None:
+        api = hostapis[only]
+        default_in, default_out = api["default_input_device"], api["default_output_device"]
+    names = [api["name"] for api in hostapis]
+    return [
+        DeviceInfo(
+            name=d["name"],
+            hostapi=names[d["hostapi"]],
+            index=d["index"],
+            max_input_channels=d["max_input_channels"],
+            max_output_channels=d["max_output_channels"],
+            default_samplerate=float(d["default_samplerate"]),
+            is_default_input=d["index"] == default_in,
+            is_default_output=d["index"] == default_out,
+        )
+        for d in raw
+        if only is None or d["hostapi"] == only
+    ]
+
+
+def fit_block_ms(hostapi: str, block_ms: float) -> float:
+    """The block length that suits the host API: on WASAPI a whole number of its periods
+    (5 ms becomes 10), elsewhere `block_ms` as asked. Pure; for `AudioIO.blocksize`."""
+    if hostapi != WASAPI:
+        return block_ms
+    periods = max(1, math.ceil(block_ms / WASAPI_PERIOD_MS - 1e-9))
+    return periods * WASAPI_PERIOD_MS
+
+
+def echo_delay_ms(
+    input_hostapi: str, input_latency: float, output_hostapi: str, output_latency: float
+) -> float:
+    """How late the echo of what is played reaches the microphone, from the streams' real
+    latencies (s, as PortAudio's callbacks report them) plus what their host APIs add
+    unreported. Pure; for the engine's echo canceller."""
+    extra = UNREPORTED_LATENCY_S.get(input_hostapi, 0.0)
+    extra += UNREPORTED_LATENCY_S.get(output_hostapi, 0.0)
+    return 1000 * (input_latency + output_latency + extra)
 
 
 def _default_indices(sd: Any) -> tuple[int, int]:
@@ -153,9 +223,15 @@ def _default_indices(sd: Any) -> tuple[int, int]:
 _ALSA_ADDRESS = re.compile(r"\s*\((?:plug)?hw:\d+,\d+\)$")
 
 
+# MME cuts device names to 31 characters (the WAVEINCAPS name field).
+MME_NAME_LENGTH = 31
+
+
 def find(key: DeviceKey, kind: Kind, devices: Sequence[DeviceInfo] | None = None) -> int | None:
     """The current index of the device remembered as `key` that can do `kind`, or None.
-    An exact name wins; failing that, an ALSA hardware name whose card number changed."""
+    An exact name wins; failing that, an ALSA hardware name whose card number changed; a
+    device remembered under a host API no longer listed (MME, saved before Windows listed
+    only WASAPI) is the one listed device whose name starts with its (maybe cut) name."""
     devices = list_devices() if devices is None else devices
     usable = [d for d in devices if d.hostapi == key.hostapi and d.channels(kind) > 0]
     for d in usable:
@@ -166,6 +242,10 @@ def find(key: DeviceKey, kind: Kind, devices: Sequence[DeviceInfo] | None = None
         for d in usable:
             if _ALSA_ADDRESS.sub("", d.name) == stem:
                 return d.index
+    if key.hostapi == MME and not any(d.hostapi == MME for d in devices):
+        moved = [d for d in devices if d.channels(kind) > 0 and d.name.startswith(key.name)]
+        if len(moved) == 1 and (len(key.name) >= MME_NAME_LENGTH or moved[0].name == key.name):
+            return moved[0].index
     return None
 
 
