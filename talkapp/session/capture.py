@@ -7,7 +7,7 @@
     {"t": 0.4, "dir": "meta", "refused": {"status": 401, "body": "…"}}   an HTTP refusal
     {"t": 9.1, "dir": "meta", "closed": {"code": 1006, "reason": ""}}
 
-`t` is monotonic seconds since the capture began. Audio payloads are replaced by
+`t` is perf_counter seconds since the capture began. Audio payloads are replaced by
 `{"audio_bytes": N, "sha256": "…"}` (a capture is for the protocol, not the voice), and every
 line passes the log's redaction, so nothing shaped like a key is written; an MCP server's auth
 header values are replaced too. `talkapp replay` reads these files.
@@ -33,7 +33,7 @@ SECRET_KEYS = ("headers", "authorization")  # an MCP tool's auth header (GA `mcp
 class WireCapture:
     def __init__(self, out: IO[str]) -> None:
         self._out = out
-        self._start = time.monotonic()
+        self._start = time.perf_counter()
 
     @classmethod
     def to_file(cls, path: Path | str) -> WireCapture:
@@ -74,7 +74,7 @@ class WireCapture:
         self._out.close()
 
     def _line(self, direction: str, **fields: object) -> None:
-        line = {"t": round(time.monotonic() - self._start, 4), "dir": direction, **fields}
+        line = {"t": round(time.perf_counter() - self._start, 4), "dir": direction, **fields}
         self._out.write(redact(json.dumps(line, ensure_ascii=False, separators=(",", ":"))) + "\n")
         self._out.flush()  # a crash keeps what came before it
 

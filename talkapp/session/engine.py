@@ -209,10 +209,10 @@ class Engine:
         self._set_state(State.IDLE)
 
     async def press(self) -> None:
-        await self._do(self.policy.press(time.monotonic()))
+        await self._do(self.policy.press(time.perf_counter()))
 
     async def release(self) -> None:
-        await self._do(self.policy.release(time.monotonic()))
+        await self._do(self.policy.release(time.perf_counter()))
 
     async def set_mode(self, mode: Mode) -> None:
         await self._do(self.policy.set_mode(mode))
@@ -323,7 +323,7 @@ class Engine:
         period = PUMP_PERIOD_MS / 1000
         a = self._parts
         for cycle in itertools.count():
-            now = time.monotonic()
+            now = time.perf_counter()
             if self._report_faults():
                 self._rates_changed()
             elif cycle % ECHO_REALIGN_CYCLES == 0:
@@ -355,7 +355,7 @@ class Engine:
             if drained:
                 await self._do(self.policy.playback_drained())
             self._clock.check_played(a.speaker, now, self._emit)
-            await asyncio.sleep(max(0.0, period - (time.monotonic() - now)))
+            await asyncio.sleep(max(0.0, period - (time.perf_counter() - now)))
 
     async def _read_session(self) -> None:
         assert self._keeper is not None
@@ -372,7 +372,7 @@ class Engine:
                     await self._on_server_event(event)
 
     async def _on_server_event(self, event: ev.ServerEvent) -> None:
-        now = time.monotonic()
+        now = time.perf_counter()
         self._clock.on_event(event, now, self._emit)
         changed = None if self._replayed(event) else self.transcript.apply(event, now)
         if changed is not None:
@@ -464,7 +464,7 @@ class Engine:
             match action:
                 case turns.Send(command=command):
                     if isinstance(command, (cmd.CommitAudio, cmd.SendText)):
-                        self._clock.user_done(time.monotonic())  # the user's turn ends here
+                        self._clock.user_done(time.perf_counter())  # the user's turn ends here
                     await self._send(command)
                 case turns.StreamMic(on=True, preroll_ms=preroll):
                     a.mic.start_stream(preroll)

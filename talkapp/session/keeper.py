@@ -136,7 +136,7 @@ class SessionKeeper:
         except TransportClosed:
             return False
         if session is self._session:
-            self._stall.sent(command, time.monotonic())
+            self._stall.sent(command, time.perf_counter())
         return True
 
     async def events(self) -> AsyncIterator[KeeperEvent]:
@@ -150,7 +150,7 @@ class SessionKeeper:
                 if isinstance(event, ev.ServerError) and event.code == "session_expired":
                     self._expiring = True
                 if session is self._session:
-                    self._stall.received(event, time.monotonic())
+                    self._stall.received(event, time.perf_counter())
                 yield event
             if self._closing:
                 return
@@ -236,7 +236,7 @@ class SessionKeeper:
             await asyncio.sleep(liveness.WATCH_EVERY_S)
             if renew_key is not None:
                 await renew_key()
-            session, now = self._session, time.monotonic()
+            session, now = self._session, time.perf_counter()
             if session is None or not self._stall.due(now):
                 continue
             silent_s = now - (self._stall.quiet_since or now)

@@ -69,7 +69,7 @@ class TurnResult:
 
 @dataclass
 class TurnRecorder:
-    """Collects one turn's events. Times are `time.monotonic()` seconds."""
+    """Collects one turn's events. Times are `time.perf_counter()` seconds."""
 
     committed_at: float | None = None
     user_parts: list[str] = field(default_factory=list)
@@ -206,12 +206,12 @@ async def run_one_turn(
             f"The input has {duration_ms(pcm):.0f} ms of audio; at least {MIN_COMMIT_MS} ms is "
             "needed."
         )
-    dialed = time.monotonic()
+    dialed = time.perf_counter()
     try:
         session = await RealtimeSession.open(endpoint, api_key, config, tap=tap, capture=capture)
     except SessionRefused as refused:
         raise TurnFailed(str(refused)) from None
-    connect_s = time.monotonic() - dialed
+    connect_s = time.perf_counter() - dialed
     recorder = TurnRecorder()
     async with session:
         transcribes = config.transcription_model is not None
@@ -222,7 +222,7 @@ async def run_one_turn(
             spoken = max(speech_end(pcm), MIN_COMMIT_BYTES)  # at least what a commit takes
             if config.turn_detection is None:
                 await _stream(session, pcm[:spoken], pace, chunk_ms, reader)
-                recorder.committed_at = time.monotonic()
+                recorder.committed_at = time.perf_counter()
                 await session.send(CommitAudio())
                 await session.send(CreateResponse())
             else:
@@ -262,16 +262,16 @@ async def _stream(
     """Send `pcm` in chunks (in real time at pace 1); the moment the byte at `mark` had been sent
     and, in real time, played through."""
     step = WIRE_RATE * chunk_ms // 1000 * BYTES_PER_SAMPLE
-    started = marked = time.monotonic()
+    started = marked = time.perf_counter()
     for n, offset in enumerate(range(0, len(pcm), step)):
         if reader.done():
             return marked  # the session failed while we were talking; the reader knows why
         await session.send(AppendAudio(pcm[offset : offset + step]))
         if pace > 0:
             due = started + (n + 1) * chunk_ms / 1000 / pace
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
         if offset < mark:
-            marked = time.monotonic()
+            marked = time.perf_counter()
     return marked
 
 
@@ -302,15 +302,15 @@ async def _read(session: RealtimeSession, recorder: TurnRecorder, transcribes: b
     events = session.events()
     grace_until: float | None = None
     while True:
-        wait = None if grace_until is None else max(0.0, grace_until - time.monotonic())
+        wait = None if grace_until is None else max(0.0, grace_until - time.perf_counter())
         try:
             event = await asyncio.wait_for(anext(events), wait)
         except (TimeoutError, StopAsyncIteration):
             return
-        recorder.add(event, time.monotonic(), session.explain)
+        recorder.add(event, time.perf_counter(), session.explain)
         if recorder.failure:
             return
         if recorder.reply_finished and grace_until is None:
-            grace_until = time.monotonic() + TRANSCRIPT_GRACE_S
+            grace_until = time.perf_counter() + TRANSCRIPT_GRACE_S
         if recorder.reply_finished and (recorder.user_final is not None or not transcribes):
             return

@@ -2,7 +2,7 @@
 
     input.wav     the user's audio exactly as sent (24 kHz mono PCM16)
     reply.wav     the reply audio exactly as received
-    events.jsonl  one normalized event per line: {"t": seconds since the start (monotonic),
+    events.jsonl  one normalized event per line: {"t": seconds since the start (perf_counter),
                   "dir": "sent" | "received", "type": ..., fields...}; audio appears as its
                   length, never its bytes
     session.json  what was recorded: model, dialect, endpoint, start time
@@ -38,7 +38,7 @@ class SessionRecording:
     def __init__(self, folder: Path, about: dict[str, Any]) -> None:
         private_folder(folder, tighten=False)
         self.folder = folder
-        self._start = time.monotonic()
+        self._start = time.perf_counter()
         self._files = [
             open_private(folder / name, "wb", exclusive=True) for name in ("input.wav", "reply.wav")
         ]
@@ -82,7 +82,7 @@ class SessionRecording:
 
     def _write(self, direction: str, item: object) -> None:
         line = {
-            "t": round(time.monotonic() - self._start, 4),
+            "t": round(time.perf_counter() - self._start, 4),
             "dir": direction,
             "type": type(item).__name__,
         }

@@ -58,7 +58,7 @@ class ToolRunner:
         show: Callable[[ToolCard], None],
         ask: Callable[[ApprovalRequested], None],
         go_on: Callable[[bool], Awaitable[None]],
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.box = box
         self._send, self._show, self._ask, self._go_on, self._clock = send, show, ask, go_on, clock

@@ -29,7 +29,7 @@ class Turn:
     interrupted: bool = False
     heard_ms: int | None = None  # for an interrupted reply: how much the user heard
     untranscribed: bool = False  # the service could not transcribe it: `text` says so, not them
-    at: float = 0.0  # monotonic seconds when the turn appeared
+    at: float = 0.0  # perf_counter seconds when the turn appeared
     cut: bool = False  # its text passed MAX_TURN_CHARS; the rest was dropped
 
 
@@ -51,7 +51,7 @@ class ToolCard:
     error: str = ""
     duration_ms: float | None = None
     note: str = ""  # e.g. "remembered", "timed out after 8 s"
-    at: float = 0.0  # monotonic seconds when the card appeared
+    at: float = 0.0  # perf_counter seconds when the card appeared
 
     @property
     def settled(self) -> bool:

@@ -232,7 +232,7 @@ class CompareWindow(QDialog):
         self._running = True
         self._labels = [c.label for c in configs]
         self._repeat = self.repeat.value()
-        self._started = time.monotonic()
+        self._started = time.perf_counter()
         self.results = []
         self.table.plan(self._labels, self._repeat)
         self.chart.set_data(self._labels, [], self._repeat)
@@ -294,7 +294,7 @@ class CompareWindow(QDialog):
                 else:
                     failed = sum(1 for r in self.results if not r.ok)
                     self._say(
-                        f"Done: {done} runs in {time.monotonic() - self._started:.0f} s"
+                        f"Done: {done} runs in {time.perf_counter() - self._started:.0f} s"
                         + (f", {failed} failed (see their rows)." if failed else ".")
                         + "".join(f" Note: {n}" for n in self._price_notes)
                     )

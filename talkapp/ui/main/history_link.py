@@ -481,7 +481,7 @@ class ConversationHistory(QObject):
     def _show(self, conversation: Conversation) -> None:
         view = self.window.transcript.view
         view.clear_entries()
-        to_monotonic = time.monotonic() - time.time()
+        to_perf_counter = time.perf_counter() - time.time()
         for t in conversation.turns:
             view.show_turn(
                 Turn(
@@ -491,7 +491,7 @@ class ConversationHistory(QObject):
                     final=True,
                     interrupted=t.interrupted,
                     heard_ms=t.heard_ms,
-                    at=t.started_at + to_monotonic,
+                    at=t.started_at + to_perf_counter,
                 )
             )
             if t.role == "assistant" and (t.cost_usd or t.first_audio_ms):

@@ -67,7 +67,7 @@ class TranscriptView(QTextBrowser):
         self.setAccessibleName("Transcript")
         self._entries: dict[str, _Entry] = {}
         self._notes = itertools.count()
-        self._wall_offset = time.time() - time.monotonic()  # Turn.at is monotonic
+        self._wall_offset = time.time() - time.perf_counter()  # Turn.at is perf_counter
 
     # ---- what the window calls ----
 
