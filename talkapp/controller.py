@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from talkapp.audio.echo import EchoMode
+from talkapp.platform.session import SessionHold
 from talkapp.protocol.commands import AddHistory, SessionConfig
 from talkapp.session import engine_events as out
 from talkapp.session.capture import WireCapture
@@ -81,6 +82,7 @@ class Controller:
         self._clipboard_consent = clipboard_consent
         self._tuning = tuning
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
+        self._hold = SessionHold()
         self._handle: EngineHandle | None = None  # the engine of the open session, if any
         self._simulator: SimulatorThread | None = None  # while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = (
@@ -210,16 +212,19 @@ class Controller:
             context=self.context,
         )
         self._handle = EngineHandle(self._loop, engine, self._emit)
+        self._hold.begin()  # Windows' 1 ms timer, no App Nap: while a session runs
         try:
             started = await engine.start()
         except BaseException:  # reported by `connect`; nothing it opened stays open
             self._handle = None
+            self._hold.end()
             await engine.stop()
             self._close_capture()
             await self._stop_simulator()
             raise
         if not started:  # refused: the engine's error state says why
             self._handle = None
+            self._hold.end()
             self._close_capture()
             await self._stop_simulator()
         return started
@@ -250,6 +255,7 @@ class Controller:
 
     async def _disconnect_now(self) -> None:
         handle, self._handle = self._handle, None
+        self._hold.end()
         if handle is not None:
             await handle.engine.stop()
         self._close_capture()

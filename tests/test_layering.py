@@ -82,3 +82,12 @@ def test_the_ui_imports_neither_audio_devices_nor_the_network():
             top = name.split(".")[0]
             assert top not in {"sounddevice", "websockets"}, f"{path.name} imports {name}"
             assert not name.startswith("talkapp.transport"), f"{path.name} imports {name}"
+
+
+def test_the_platform_module_uses_only_the_standard_library_and_itself():
+    for path in (TALKAPP / "platform").rglob("*.py"):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            assert top in {"ctypes", "functools", "sys", "typing", "__future__"} or (
+                name.startswith("talkapp.platform")
+            ), f"{path.name} imports {name}"

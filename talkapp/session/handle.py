@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from talkapp.audio.devices import DeviceKey
+from talkapp.platform.session import SessionHold
 from talkapp.session import engine_events as out
 from talkapp.session.engine import Engine
 from talkapp.session.turns import Mode
@@ -36,21 +37,31 @@ def report_failure(
 
 
 class EngineHandle:
+    """`hold`: what the session holds of the system while it runs (Windows' 1 ms timer, the
+    App Nap opt-out on macOS), from `start` to `stop`."""
+
     def __init__(
-        self, loop: LoopThread, engine: Engine, emit: Callable[[out.EngineEvent], None]
+        self,
+        loop: LoopThread,
+        engine: Engine,
+        emit: Callable[[out.EngineEvent], None],
+        hold: SessionHold | None = None,
     ) -> None:
         self._loop = loop
         self._engine = engine
         self._emit = emit
+        self._hold = SessionHold() if hold is None else hold
 
     @property
     def engine(self) -> Engine:
         return self._engine
 
     def start(self) -> concurrent.futures.Future[Any]:
+        self._hold.begin()
         return self._submit(self._engine.start(), "start the session")
 
     def stop(self) -> concurrent.futures.Future[Any]:
+        self._hold.end()
         return self._submit(self._engine.stop(), "close the session")
 
     def press(self) -> None:

@@ -12,13 +12,14 @@ import concurrent.futures
 import threading
 from collections.abc import Coroutine
 
-from talkapp.threads.priority import ask_for_realtime
+from talkapp.threads import priority
 
 # SCHED_FIFO priority of the loop thread that runs the audio engine: above normal threads, below
 # the PortAudio callbacks (`priority.AUDIO_PRIORITY`). Why: the callbacks are Python and wait
 # for the GIL; when this thread holds it and a busy normal-priority process preempts it, the
 # callbacks starve (bench/audio_latency.py shows the output callbacks' gaps with both cores
-# busy). It sleeps between 10 ms pump cycles, so it cannot hog a core.
+# busy). It sleeps between 10 ms pump cycles, so it cannot hog a core. On macOS and Windows the
+# thread asks for their equivalents instead (`priority.raise_engine_thread`).
 ENGINE_LOOP_PRIORITY = 5
 
 
@@ -51,14 +52,18 @@ class LoopThread:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        raised = None
         if self.realtime_priority is not None:
-            self.realtime = ask_for_realtime(self.realtime_priority)
+            raised = priority.raise_engine_thread(self.realtime_priority)
+            self.realtime = raised.granted
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_forever()
         finally:
             self._cancel_leftovers()
             self.loop.close()
+            if raised is not None:
+                raised.release()  # MMCSS wants the same thread to leave its task
 
     def _cancel_leftovers(self) -> None:
         tasks = [t for t in asyncio.all_tasks(self.loop) if not t.done()]

@@ -1,4 +1,4 @@
-"""Real-time scheduling for the threads the audio depends on (Linux; a no-op elsewhere).
+"""Real-time scheduling for the threads the audio depends on.
 
 Who gets it, highest first:
   10  PortAudio's callback threads (they ask from their first callback) and the sound-server
@@ -7,15 +7,21 @@ Who gets it, highest first:
 Every one of them sleeps between short bursts of work, so none can hog a core. The kernel grants
 SCHED_FIFO to root, or under an RLIMIT_RTPRIO (limits.conf, rtkit); refused, a thread keeps its
 normal priority and the app works as before, only less sure of its timing under load.
-On macOS and Windows the audio threads are real-time already (Core Audio; PortAudio's WASAPI
-host asks MMCSS for "Pro Audio").
+On macOS and Windows the callback threads are real-time already (Core Audio; PortAudio's WASAPI
+host asks MMCSS for "Pro Audio"), and the engine's loop thread asks for what those systems offer
+instead of SCHED_FIFO (`raise_engine_thread`: user-interactive QoS on macOS, MMCSS "Audio" on
+Windows; see `talkapp.platform.scheduling`).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from talkapp.platform import scheduling
+from talkapp.platform.scheduling import ThreadPriority
 
 AUDIO_PRIORITY = 10
 
@@ -44,6 +50,18 @@ def ask_for_realtime(priority: int, thread_id: int = 0) -> bool:
     except (OSError, AttributeError):  # EPERM, or the thread just ended; not Linux
         return False
     return True
+
+
+def raise_engine_thread(
+    linux_priority: int, platform: str | None = None, lib: Any = None
+) -> ThreadPriority:
+    """The calling thread's best priority on this system: SCHED_FIFO at `linux_priority` on
+    Linux, user-interactive QoS on macOS, MMCSS "Audio" on Windows. `release()` it on the same
+    thread before it ends."""
+    platform = sys.platform if platform is None else platform
+    if platform.startswith("linux"):
+        return ThreadPriority(platform, ask_for_realtime(linux_priority))
+    return scheduling.raise_engine_thread(platform, lib)
 
 
 def is_realtime(thread_id: int) -> bool:
