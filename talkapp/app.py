@@ -28,6 +28,7 @@ from talkapp.settings.store import SettingsStore
 from talkapp.threads.tuning import UNTUNED, Untuned, tuned_for_live_audio
 from talkapp.ui.bridge import UiBridge
 from talkapp.ui.global_hotkey import GlobalHotkey
+from talkapp.ui.hotkey_guard import HotkeyGuard, verdict
 from talkapp.ui.main.clipboard_reader import ClipboardReader
 from talkapp.ui.main.history_link import ConversationHistory
 from talkapp.ui.main.window import MainWindow
@@ -87,7 +88,8 @@ class DesktopApp:
             self.window.banners.show_message("settings", "warning", notice)
         self._hotkey: GlobalHotkey | None = None
         self._hotkey_combo = ""
-        self._start_global_hotkey(loaded.settings.hotkeys.global_push_to_talk)
+        self._hotkey_guard = HotkeyGuard(self.store.folder)
+        self._start_global_hotkey(loaded.settings.hotkeys.global_push_to_talk, at_launch=True)
 
     def start(self) -> None:
         self.history.start()
@@ -115,6 +117,7 @@ class DesktopApp:
         the loop: the only wait on the main thread, once nothing is left to draw)."""
         if self._hotkey is not None:
             self._hotkey.stop()
+            self._hotkey_guard.disarm()
         splitter = self.window.transcript.parentWidget()
         self.window_state.save(self.window, splitter, self.history.panel.isVisible())
         self.window.hide()
@@ -134,20 +137,38 @@ class DesktopApp:
         if settings.hotkeys.global_push_to_talk != self._hotkey_combo:
             self._start_global_hotkey(settings.hotkeys.global_push_to_talk)
 
-    def _start_global_hotkey(self, combo: str) -> None:
+    def _start_global_hotkey(self, combo: str, at_launch: bool = False) -> None:
+        """Start the hotkey `combo` ("" = off). At launch, not after a run it may have crashed
+        (`hotkey_guard`); a combination the person chose now always starts."""
         if self._hotkey is not None:
             self._hotkey.stop()
             self._hotkey = None
         self._hotkey_combo = combo
+        if at_launch:
+            told = verdict(combo, self._hotkey_guard.left_running())
+            if not told.start and told.message:
+                self.window.banners.show_message(
+                    "hotkey",
+                    "warning",
+                    told.message,
+                    [
+                        ("Turn it &on again", lambda: self._retry_global_hotkey(combo)),
+                        ("Hot&key settings…", lambda: self.window.open_settings("hotkeys")),
+                    ],
+                )
+                return
+        self._hotkey_guard.disarm()
         if not combo:
             return
         hotkey = GlobalHotkey(self.window)  # deleted with the window, on the main thread
+        self._hotkey_guard.arm(combo)
         why = hotkey.start(combo)
         if why is None:
             hotkey.pressed.connect(self.window.global_pressed)
             hotkey.released.connect(self.window.global_released)
             self._hotkey = hotkey
             return
+        self._hotkey_guard.disarm()
         hotkey.deleteLater()
         self.window.banners.show_message(
             "hotkey",
@@ -155,6 +176,11 @@ class DesktopApp:
             f"The global hotkey {combo} is off: {why}",
             [("Hot&key settings…", lambda: self.window.open_settings("hotkeys"))],
         )
+
+    def _retry_global_hotkey(self, combo: str) -> None:
+        if combo == self._hotkey_combo:
+            self.window.banners.clear("hotkey")
+            self._start_global_hotkey(combo)
 
 
 def qt_application(argv: list[str]) -> QApplication:
