@@ -32,6 +32,14 @@ _FALLBACK = (
 )
 NO_KEYRING = f"No OS keyring is available to store the API key. {_FALLBACK}"
 
+# The Windows Credential Manager holds at most 2,560 bytes per secret (CRED_MAX_CREDENTIAL_BLOB_
+# SIZE), which keyring writes as UTF-16: about 1,280 characters. Longer secrets (MCP bearer
+# tokens, Entra-style JWTs) are split across entries `NAME`, `NAME#2`, … with the first holding
+# `PARTS_MARKER` and the count; more than `MAX_PARTS` entries is refused with the reason.
+BLOB_LIMITS = {"Windows Credential Manager": 2560}
+PARTS_MARKER = "talkapp-parts:"
+MAX_PARTS = 8
+
 
 class MissingKey(Exception):
     """No key anywhere we may look; the message names every place."""
@@ -107,16 +115,86 @@ def find_api_key(
 
 def store_api_key(key_name: str, value: str) -> str:
     """Put the key in the OS keyring; returns the keyring's name. Raises KeyringUnavailable."""
+    return store_secret(key_name, value, "the key", _FALLBACK)
+
+
+def store_secret(name: str, value: str, what: str = "the secret", fallback: str = "") -> str:
+    """Put `value` in the OS keyring under `name`, split across entries where one cannot hold
+    it (`split_secret`); returns the keyring's name. Raises KeyringUnavailable, saying why in
+    words about `what`, followed by `fallback` (what the person can do instead)."""
     backend = _os_keyring()
     if backend is None:
-        raise KeyringUnavailable(NO_KEYRING)
+        raise KeyringUnavailable(f"No OS keyring is available to store {what}. {fallback}".strip())
+    keyring, value = _name_of(backend) or "OS keyring", value.strip()
+    limit = BLOB_LIMITS.get(keyring)
     try:
-        backend.set_password(KEYRING_SERVICE, key_name, value.strip())
-    except Exception as exc:  # noqa: BLE001 - locked, dismissed, D-Bus gone: all mean "not stored"
+        parts = split_secret(value, limit) if limit else [value]
+    except ValueError as too_long:
         raise KeyringUnavailable(
-            f"The {_name_of(backend)} refused to store the key ({type(exc).__name__}). {_FALLBACK}"
+            f"The {keyring} cannot store {what}: {too_long} {fallback}".strip()
         ) from None
-    return _name_of(backend) or "OS keyring"
+    try:
+        _delete_parts(backend, name)  # a longer value stored before
+        if len(parts) == 1:
+            backend.set_password(KEYRING_SERVICE, name, parts[0])
+        else:
+            for number, part in enumerate(parts[1:], start=2):
+                backend.set_password(KEYRING_SERVICE, f"{name}#{number}", part)
+            backend.set_password(KEYRING_SERVICE, name, f"{PARTS_MARKER}{len(parts)}:{parts[0]}")
+    except Exception as exc:  # noqa: BLE001 - locked, dismissed, D-Bus gone: all mean "not stored"
+        with contextlib.suppress(Exception):
+            _delete_parts(backend, name)
+        raise KeyringUnavailable(
+            f"The {keyring} refused to store {what} ({type(exc).__name__}). {fallback}".strip()
+        ) from None
+    return keyring
+
+
+def split_secret(value: str, limit_bytes: int) -> list[str]:
+    """`value` in pieces of at most `limit_bytes` as UTF-16 (the first shorter by the parts
+    marker it carries), never splitting a character; ValueError with the reason in words when
+    it needs more than `MAX_PARTS` pieces."""
+    if _utf16_size(value) <= limit_bytes:
+        return [value]
+    parts, current, room = [], "", limit_bytes - _utf16_size(f"{PARTS_MARKER}{MAX_PARTS}:")
+    for char in value:
+        if _utf16_size(current + char) > room:
+            parts.append(current)
+            current, room = "", limit_bytes
+        current += char
+    parts.append(current)
+    if len(parts) > MAX_PARTS:
+        raise ValueError(
+            f"it is {len(value):,} characters long, and TalkApp keeps at most about "
+            f"{MAX_PARTS * limit_bytes // 2:,} there ({MAX_PARTS} entries of "
+            f"{limit_bytes:,} bytes)."
+        )
+    return parts
+
+
+def _utf16_size(text: str) -> int:
+    return len(text.encode("utf-16-le"))
+
+
+def _read_parts(backend: Any, name: str, first: str | None) -> str | None:
+    """The whole secret from `first` (the entry under `name`), joining its parts if split;
+    None when a part is missing."""
+    if first is None or not first.startswith(PARTS_MARKER):
+        return first
+    count, _, head = first[len(PARTS_MARKER) :].partition(":")
+    if not count.isdigit():
+        return None
+    rest = [backend.get_password(KEYRING_SERVICE, f"{name}#{n}") for n in range(2, int(count) + 1)]
+    return None if any(part is None for part in rest) else head + "".join(rest)
+
+
+def _delete_parts(backend: Any, name: str) -> None:
+    """Remove the parts of a split secret; only keyrings with a size limit ever hold any."""
+    if _name_of(backend) not in BLOB_LIMITS:
+        return
+    for number in range(2, MAX_PARTS + 1):
+        with contextlib.suppress(Exception):  # not there: nothing to delete
+            backend.delete_password(KEYRING_SERVICE, f"{name}#{number}")
 
 
 def delete_api_key(key_name: str) -> None:
@@ -125,6 +203,7 @@ def delete_api_key(key_name: str) -> None:
     with contextlib.suppress(Exception):
         if backend is not None:
             backend.delete_password(KEYRING_SERVICE, key_name)
+    _delete_parts(backend, key_name)
 
 
 def find_secret(name: str) -> str | None:
@@ -159,7 +238,7 @@ def _from_keyring(key_name: str) -> tuple[ApiKey | None, str]:
     if backend is None:
         return None, " (no OS keyring is available here)"
     try:
-        value = backend.get_password(KEYRING_SERVICE, key_name)
+        value = _read_parts(backend, key_name, backend.get_password(KEYRING_SERVICE, key_name))
     except Exception as exc:  # noqa: BLE001 - locked or broken: say so, fall back to the environment
         return None, f" (the {_name_of(backend)} could not be read: {type(exc).__name__})"
     return (ApiKey(value.strip(), _name_of(backend) or "OS keyring"), "") if value else (None, "")

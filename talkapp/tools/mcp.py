@@ -12,7 +12,7 @@ import secrets
 
 from talkapp.protocol.commands import McpServer
 from talkapp.settings.model import McpServerSettings, ToolSettings
-from talkapp.settings.secrets import delete_api_key, find_secret, store_api_key
+from talkapp.settings.secrets import delete_api_key, find_secret, store_secret
 
 
 def new_secret_name() -> str:
@@ -56,7 +56,7 @@ def has_header_value(secret_name: str) -> bool:
 
 def store_header_value(secret_name: str, value: str) -> str:
     """Blocking; returns the keyring's name. Raises `KeyringUnavailable`."""
-    return store_api_key(secret_name, value)
+    return store_secret(secret_name, value, "the MCP auth header")
 
 
 def forget_header_value(secret_name: str) -> None:
