@@ -14,8 +14,10 @@ turns it off.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -114,6 +116,7 @@ class WebSocketTransport:
                 url,
                 additional_headers=headers,
                 proxy=proxy_for(url, system_proxy),
+                ssl=tls_context() if urlsplit(url).scheme == "wss" else None,
                 open_timeout=timeout,
                 compression=None,  # base64 audio barely compresses; deflate only adds latency
                 max_size=MAX_FRAME_BYTES,
@@ -187,6 +190,21 @@ class WebSocketTransport:
         if self._ws.close_code is None and self._ws.state.name != "CLOSED":
             return None
         return Closed(self._ws.close_code or 1006, self._ws.close_reason or "")
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """What wss:// trusts: the OS's certificate store through truststore (the Keychain on
+    macOS, the Windows store, the distribution's roots on Linux), so a company CA installed
+    there (a TLS-inspecting proxy) is trusted as the browser trusts it. Without truststore,
+    Python's default context: OpenSSL's paths, which the frozen app points at certifi's bundle
+    when the system has none (packaging/hooks/rthook_tls.py). One per process (loading the
+    roots takes a while)."""
+    try:
+        import truststore
+    except ImportError:
+        return ssl.create_default_context()
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def insecure_url_problem(url: str, allowed: bool = False) -> str | None:
