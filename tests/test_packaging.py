@@ -9,6 +9,7 @@ import ast
 import ctypes.util
 import importlib.util
 import os
+import platform
 import plistlib
 import ssl
 import struct
@@ -255,15 +256,39 @@ def test_portaudio_hook_points_sounddevice_at_the_bundled_library(monkeypatch, t
     assert ctypes.util.find_library("asound") == "/usr/lib/libasound.so"
 
 
+def _wheel_binaries(root: Path) -> Path:
+    """The sounddevice wheel's PortAudio builds, all of them, as a bundle could hold them."""
+    wheel = root / "_sounddevice_data" / "portaudio-binaries"
+    wheel.mkdir(parents=True)
+    for name in ("libportaudio.dylib", "libportaudio64bit.dll", "libportaudioarm64.dll",
+                 "libportaudio32bit.dll"):  # fmt: skip
+        (wheel / name).write_bytes(b"")
+    return wheel
+
+
 def test_portaudio_hook_finds_the_wheels_library(monkeypatch, tmp_path):
     monkeypatch.setattr(
         ctypes.util, "find_library", lambda name: "/opt/homebrew/lib/libportaudio.dylib"
     )
-    wheel = tmp_path / "_sounddevice_data" / "portaudio-binaries"
-    wheel.mkdir(parents=True)
-    (wheel / "libportaudio.dylib").write_bytes(b"")
+    wheel = _wheel_binaries(tmp_path)
+    monkeypatch.setattr(sys, "platform", "darwin")  # the hook reads it as it runs
     run_hook("rthook_portaudio.py", monkeypatch, tmp_path)
     assert ctypes.util.find_library("portaudio") == str(wheel / "libportaudio.dylib")
+
+
+@pytest.mark.parametrize(
+    "machine, dll", [("AMD64", "libportaudio64bit.dll"), ("ARM64", "libportaudioarm64.dll")]
+)
+def test_portaudio_hook_on_windows_takes_its_own_dll_not_the_macos_library(
+    monkeypatch, tmp_path, machine, dll
+):
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    monkeypatch.delenv("SD_ENABLE_ASIO", raising=False)
+    wheel = _wheel_binaries(tmp_path)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    run_hook("rthook_portaudio.py", monkeypatch, tmp_path)
+    assert ctypes.util.find_library("portaudio") == str(wheel / dll)
 
 
 def no_roots(*_):

@@ -4,24 +4,30 @@
 # Homebrew or stray PortAudio before its own (recipe: shared/recipes/headless-linux.md, 3.6).
 import ctypes.util
 import os
+import platform
+import struct
 import sys
 
 
+def _candidates(root, system, machine, bits):
+    """Where this system's PortAudio is in the bundle: on Windows the DLL sounddevice itself
+    picks for this process (arm64 when the machine says ARM, else by the pointer size), on
+    macOS the dylib, on Linux the copied system library; never another system's first."""
+    wheel = os.path.join(root, "_sounddevice_data", "portaudio-binaries")  # macOS, Windows wheels
+    if system == "win32":
+        name = "libportaudioarm64.dll" if "arm" in machine.lower() else f"libportaudio{bits}bit.dll"
+        return [os.path.join(wheel, name)]
+    if system == "darwin":
+        return [os.path.join(wheel, "libportaudio.dylib")]
+    return [os.path.join(root, "libportaudio.so.2")]  # Linux: the system library, copied
+
+
 def _bundled_portaudio():
-    root = getattr(sys, "_MEIPASS", "")
     if sys.platform == "win32" and "SD_ENABLE_ASIO" in os.environ:
         return None  # the user asked sounddevice for its ASIO build: let it choose
-    candidates = [os.path.join(root, "libportaudio.so.2")]  # Linux: the system library, copied
-    wheel = os.path.join(root, "_sounddevice_data", "portaudio-binaries")  # macOS, Windows wheels
-    candidates += [
-        os.path.join(wheel, name)
-        for name in (
-            "libportaudio.dylib",
-            "libportaudio64bit.dll",
-            "libportaudioarm64.dll",
-            "libportaudio32bit.dll",
-        )
-    ]
+    root = getattr(sys, "_MEIPASS", "")
+    bits = struct.calcsize("P") * 8
+    candidates = _candidates(root, sys.platform, platform.machine(), bits)
     return next((path for path in candidates if os.path.isfile(path)), None)
 
 

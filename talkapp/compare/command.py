@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         report.as_json(rows, prices)
         if args.json
-        else report.as_csv(rows)
+        else report.as_csv(rows, lineterminator="\n")  # stdout is text mode: its own line ends
         if args.csv
         else report.as_table(rows, prices)
     )

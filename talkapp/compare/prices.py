@@ -83,12 +83,15 @@ def _cached_split(usage: Usage) -> tuple[int, int]:
 
 def load_prices(user_file: Path | None = None) -> tuple[PriceTable, list[str]]:
     """The shipped table, overridden model by model by the user's file; problems are returned."""
-    shipped = json.loads(resources.files("talkapp.data").joinpath("prices.json").read_text())
+    shipped = json.loads(resources.files("talkapp.data").joinpath("prices.json").read_text("utf-8"))
     table = _table(shipped, [])
     problems: list[str] = []
     if user_file is not None and user_file.exists():
         try:
-            mine = _table(json.loads(user_file.read_text()), problems)
+            # utf-8-sig: Notepad may save the file with a byte order mark.
+            mine = _table(json.loads(user_file.read_text(encoding="utf-8-sig")), problems)
+        except UnicodeDecodeError:
+            problems.append(f"{user_file} is not UTF-8 text; the shipped prices are used")
         except ValueError:
             problems.append(f"{user_file} is not valid JSON; the shipped prices are used")
         else:

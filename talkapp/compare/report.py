@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from talkapp.compare.prices import PriceTable
 from talkapp.compare.runner import RunResult
@@ -85,9 +86,12 @@ def as_json(rows: Sequence[Row], prices: PriceTable) -> str:
     return redact(json.dumps({"results": results, "prices": prices_taken}, ensure_ascii=False))
 
 
-def as_csv(rows: Sequence[Row]) -> str:
+def as_csv(rows: Sequence[Row], lineterminator: str = "\r\n") -> str:
+    """RFC 4180 CSV (CRLF rows, as Excel writes it). For text-mode output, which turns "\n"
+    into the system's line end itself (stdout), pass "\n": CRLF would become CR CR LF on
+    Windows, which Excel shows as a blank row after every row."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, lineterminator=lineterminator)
     writer.writerow(
         [
             "config",
@@ -118,6 +122,14 @@ def as_csv(rows: Sequence[Row]) -> str:
             ]
         )
     return redact(out.getvalue())
+
+
+def save_export(path: str | Path, text: str, kind: str) -> None:
+    """Write an export made by `as_csv` or `as_json` byte for byte (no newline translation).
+    CSV starts with a UTF-8 byte order mark, without which Excel reads it in the system's
+    legacy code page and garbles every non-ASCII character. Raises OSError."""
+    encoding = "utf-8-sig" if kind == "csv" else "utf-8"
+    Path(path).write_text(text, encoding=encoding, newline="")
 
 
 def as_table(rows: Sequence[Row], prices: PriceTable) -> str:

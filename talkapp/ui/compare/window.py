@@ -361,7 +361,7 @@ class CompareWindow(QDialog):
             self._say("The comparison cannot be saved as JSON before the price table is read.")
             return
         try:
-            Path(path).write_text(text, encoding="utf-8")
+            report.save_export(path, text, kind)
         except OSError as exc:
             self._say(f"The comparison could not be saved to {path} ({exc.strerror or exc}).")
         else:
