@@ -52,6 +52,6 @@ def test_the_price_file_is_read_as_utf8_with_or_without_a_bom(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(table, ensure_ascii=False).encode())
     prices, problems = load_prices(path)
     assert problems == [] and prices.source == "Prix « maison »"
-    path.write_bytes("{\"taken\": \"caf\xe9\"}".encode("latin-1"))  # a legacy code page
+    path.write_bytes('{"taken": "caf\xe9"}'.encode("latin-1"))  # a legacy code page
     prices, problems = load_prices(path)
     assert problems == [f"{path} is not UTF-8 text; the shipped prices are used"]
