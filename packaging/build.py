@@ -1,6 +1,7 @@
 """Build TalkApp's double-click package: one command, the same on every OS.
 
     python packaging/build.py --target linux|macos|windows [--self-test] [--no-archive] [--clean]
+    python packaging/build.py --target windows --archive-only   # after signing the built folder
 
 Run it with the Python that has TalkApp's dependencies and the `packaging` extra installed
 (`pip install '.[packaging]'`), on the OS you build for (PyInstaller does not cross-compile).
@@ -8,8 +9,12 @@ Run it with the Python that has TalkApp's dependencies and the `packaging` extra
   linux    dist/talkapp/           one folder; run dist/talkapp/talkapp       (+ .tar.gz)
   macos    dist/TalkApp.app        this machine's architecture                (+ .dmg, hdiutil)
   windows  dist/TalkApp/           TalkApp.exe, windowed, icon, version info  (+ .zip)
+                                   and talkapp-cli.exe, the console build
 
---self-test runs the frozen app's `--self-test` afterwards and fails the build if it fails.
+--self-test runs the frozen app's `--self-test` afterwards and fails the build if it fails (on
+macOS also launched as a user would, `open -W`; on Windows also through talkapp-cli.exe).
+A macOS build is refused when an installed wheel needs a newer macOS than Info.plist declares,
+and its Info.plist is checked with `plutil -lint` and for the keys macOS needs.
 Environment: TALKAPP_CODESIGN_IDENTITY signs the macOS app (and its .dmg); see packaging/README.md.
 """
 
@@ -52,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-archive", action="store_true", help="skip the .tar.gz / .dmg / .zip")
     parser.add_argument(
+        "--archive-only",
+        action="store_true",
+        help="only pack the folder already built (signed in between, as the workflow does)",
+    )
+    parser.add_argument(
         "--clean", action="store_true", help="drop PyInstaller's cache first (a from-scratch build)"
     )
     parser.add_argument(
@@ -85,6 +95,13 @@ def build(args: argparse.Namespace) -> int:
             f"{icon.relative_to(bundle.ROOT)} is missing; make it with: python packaging/icons.py"
         )
     version = bundle.version()
+    if args.archive_only:
+        archive = _archive(bundle.bundle_path(args.dist, target), args.dist, version, target)
+        print(f"build.py: {archive} — {archive.stat().st_size / 1e6:.0f} MB", flush=True)
+        return 0
+    too_old = bundle.check_macos_minimum(bundle.MACOS_MINIMUM, bundle.installed_wheel_tags())
+    if target == "macos" and too_old:
+        raise BuildError(too_old)
     print(
         f"build.py: TalkApp {version} for {target} ({bundle.arch()}), "
         f"Python {sys.version.split()[0]}",
@@ -116,14 +133,58 @@ def build(args: argparse.Namespace) -> int:
     app = bundle.bundle_path(args.dist, target)
     print(f"build.py: {app} — {_megabytes(app):.0f} MB, built in {built:.0f} s", flush=True)
 
+    if target == "macos":
+        check_info_plist(app / "Contents" / "Info.plist")
     if args.self_test:
         self_test(bundle.frozen_executable(args.dist, target))
+        if target == "macos":
+            self_test_as_launched(app)
+        if target == "windows":
+            self_test(app / f"{bundle.CLI_NAME}.exe")
     if not args.no_archive:
-        archive = {"linux": tarball, "macos": dmg, "windows": zipfile}[target](
-            app, args.dist, version
-        )
+        archive = _archive(app, args.dist, version, target)
         print(f"build.py: {archive} — {archive.stat().st_size / 1e6:.0f} MB", flush=True)
     return 0
+
+
+def _archive(app: Path, dist: Path, version: str, target: str) -> Path:
+    if not app.exists():
+        raise BuildError(f"{app} is not there: build it first")
+    return {"linux": tarball, "macos": dmg, "windows": zipfile}[target](app, dist, version)
+
+
+def check_info_plist(path: Path) -> None:
+    """`plutil -lint`, then the keys macOS needs (bundle.plist_problems)."""
+    import plistlib
+
+    lint = subprocess.run(
+        ["plutil", "-lint", str(path)], check=False, capture_output=True, text=True
+    )
+    if lint.returncode:
+        raise BuildError(f"plutil -lint {path}: {lint.stdout.strip() or lint.stderr.strip()}")
+    with path.open("rb") as file:
+        problems = bundle.plist_problems(plistlib.load(file))
+    if problems:
+        raise BuildError(f"{path}: " + "; ".join(problems))
+    print(f"build.py: Info.plist ok (LSMinimumSystemVersion {bundle.MACOS_MINIMUM})", flush=True)
+
+
+def self_test_as_launched(app: Path) -> None:
+    """The self-test started as Finder starts the app (`open -W -a`: Launch Services, the
+    bundle's Info.plist, its signature), its output taken through `open --stdout`."""
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "self-test.txt"
+        print(f"build.py: open -W -n -a {app} --args --self-test", flush=True)
+        subprocess.run(
+            ["open", "-W", "-n", "--stdout", str(log), "--stderr", str(log), "-a", str(app),
+             "--args", "--self-test"],
+            check=False, timeout=SELF_TEST_TIMEOUT_S,
+        )  # fmt: skip
+        text = log.read_text(errors="replace") if log.exists() else ""
+    print(text, end="", flush=True)
+    verdict = bundle.self_test_verdict(text)
+    if verdict is not None:
+        raise BuildError(f"the app launched with `open` did not pass its self-test: {verdict}")
 
 
 def strip_python(app: Path) -> None:

@@ -22,6 +22,13 @@ BUNDLE_ID = (
 )
 MICROPHONE_USE = "TalkApp listens to your microphone while you talk to the voice model."
 TARGETS = ("linux", "macos", "windows")
+CLI_NAME = "talkapp-cli"  # Windows: the console build of the same program, beside TalkApp.exe
+# The oldest macOS the bundle runs on: the newest minimum among the wheels the workflow installs
+# (numpy's macOS 14 Accelerate builds, PySide6's 13). Without the key an older Mac starts the
+# app, which bounces in the Dock and quits with no message; with it, Finder says why.
+# build.py refuses a macOS build whose wheels need more (`wheel_macos_minimum`).
+MACOS_MINIMUM = "14.0"
+WINDOWS_MINIMUM = "Windows 10 (1809) or 11, 64-bit"  # Qt 6's own floor; for the README
 
 # ---- Qt: only what the app uses ----
 
@@ -159,9 +166,81 @@ def info_plist(version_text: str) -> dict:
         # without it macOS silently gives no microphone
         "NSMicrophoneUsageDescription": MICROPHONE_USE,
         "NSHighResolutionCapable": True,
+        "LSMinimumSystemVersion": MACOS_MINIMUM,
         "LSApplicationCategoryType": "public.app-category.productivity",
         "NSHumanReadableCopyright": "MIT License",
     }
+
+
+def macos_minimum_of(tags: list[str]) -> tuple[int, int] | None:
+    """The macOS version a wheel needs, from its tags (`cp311-cp311-macosx_14_0_arm64` is
+    14.0); None for a wheel that is not macOS-only (pure Python, other systems)."""
+    found = []
+    for tag in tags:
+        platform_tag = tag.rsplit("-", 1)[-1]
+        for one in platform_tag.split("."):
+            parts = one.split("_")
+            if parts[0] == "macosx" and len(parts) >= 3 and parts[1].isdigit():
+                found.append((int(parts[1]), int(parts[2]) if parts[2].isdigit() else 0))
+    return min(found) if found else None  # a wheel tagged for several: the oldest it allows
+
+
+def wheel_macos_minimum(wheels: dict[str, list[str]]) -> tuple[tuple[int, int], str] | None:
+    """The newest minimum among installed wheels (distribution -> its WHEEL `Tag:` lines), and
+    which distribution needs it; None when no wheel is macOS-specific."""
+    needs = [(v, name) for name, tags in wheels.items() if (v := macos_minimum_of(tags))]
+    return max(needs) if needs else None
+
+
+def installed_wheel_tags() -> dict[str, list[str]]:
+    """Every installed distribution's wheel tags, from its WHEEL file."""
+    from importlib.metadata import distributions
+
+    tags: dict[str, list[str]] = {}
+    for dist in distributions():
+        text = dist.read_text("WHEEL") or ""
+        found = [
+            line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")
+        ]
+        if found:
+            tags[dist.metadata["Name"] or "?"] = found
+    return tags
+
+
+def check_macos_minimum(declared: str, wheels: dict[str, list[str]]) -> str | None:
+    """Why `declared` (LSMinimumSystemVersion) is too old for these wheels, or None."""
+    need = wheel_macos_minimum(wheels)
+    have = tuple(int(p) for p in declared.split("."))
+    if need is None or have >= need[0]:
+        return None
+    (major, minor), name = need
+    return (
+        f"LSMinimumSystemVersion is {declared}, but the installed {name} wheel needs macOS "
+        f"{major}.{minor}: raise bundle.MACOS_MINIMUM"
+    )
+
+
+def plist_problems(plist: dict) -> list[str]:
+    """What is wrong with a built app's Info.plist for macOS (empty: nothing)."""
+    problems = []
+    if plist.get("LSMinimumSystemVersion") != MACOS_MINIMUM:
+        problems.append(
+            f"LSMinimumSystemVersion is {plist.get('LSMinimumSystemVersion')!r}, "
+            f"not {MACOS_MINIMUM!r}"
+        )
+    if not plist.get("NSMicrophoneUsageDescription"):
+        problems.append("no NSMicrophoneUsageDescription: macOS would give silence, not sound")
+    if plist.get("CFBundleIdentifier") != BUNDLE_ID:
+        problems.append(f"CFBundleIdentifier is {plist.get('CFBundleIdentifier')!r}")
+    return problems
+
+
+def self_test_verdict(output: str) -> str | None:
+    """None when a self-test's output ends with every check ok, else what it said instead."""
+    lines = [line for line in output.splitlines() if line.startswith("self-test:")]
+    if lines and "checks ok" in lines[-1]:
+        return None
+    return lines[-1] if lines else "no self-test verdict in its output"
 
 
 def windows_version_info(version_text: str) -> str:

@@ -365,3 +365,60 @@ def test_build_refuses_another_os():
         timeout=60,
     )
     assert result.returncode == 1 and "does not cross-compile" in result.stderr
+
+
+def test_the_declared_macos_minimum_covers_the_wheels_the_workflow_installs():
+    wheels = {  # `Tag:` lines as the WHEEL files of the macOS runners' wheels carry them
+        "numpy": ["cp311-cp311-macosx_14_0_arm64"],
+        "PySide6-Essentials": ["cp39-abi3-macosx_13_0_universal2"],
+        "webrtcvad-wheels": ["cp311-cp311-macosx_10_9_x86_64.macosx_11_0_arm64"],
+        "websockets": ["py3-none-any"],
+    }
+    assert bundle.macos_minimum_of(wheels["webrtcvad-wheels"]) == (10, 9)
+    assert bundle.macos_minimum_of(wheels["websockets"]) is None
+    assert bundle.wheel_macos_minimum(wheels) == ((14, 0), "numpy")
+    assert bundle.check_macos_minimum(bundle.MACOS_MINIMUM, wheels) is None
+    assert bundle.check_macos_minimum("13.0", wheels) == (
+        "LSMinimumSystemVersion is 13.0, but the installed numpy wheel needs macOS 14.0: "
+        "raise bundle.MACOS_MINIMUM"
+    )
+    assert bundle.check_macos_minimum("13.0", {"websockets": ["py3-none-any"]}) is None
+    # This machine's own wheels are read from their WHEEL files (Linux: none macOS-only).
+    assert "numpy" in {name.lower() for name in bundle.installed_wheel_tags()}
+
+
+def test_the_built_info_plist_is_checked_for_what_macos_needs():
+    # As PyInstaller writes it: its own keys, then ours.
+    written = {"CFBundleIdentifier": bundle.BUNDLE_ID, **bundle.info_plist(bundle.version())}
+    built = plistlib.loads(plistlib.dumps(written))
+    assert built["LSMinimumSystemVersion"] == bundle.MACOS_MINIMUM
+    assert bundle.plist_problems(built) == []
+    del built["NSMicrophoneUsageDescription"]
+    built["LSMinimumSystemVersion"] = "10.13"
+    assert bundle.plist_problems(built) == [
+        f"LSMinimumSystemVersion is '10.13', not '{bundle.MACOS_MINIMUM}'",
+        "no NSMicrophoneUsageDescription: macOS would give silence, not sound",
+    ]
+
+
+def test_a_self_test_launched_through_open_is_judged_by_its_last_verdict():
+    assert bundle.self_test_verdict("ok   qt  …\nself-test: all 9 checks ok in 3.0 s\n") is None
+    assert bundle.self_test_verdict("self-test: 1 of 9 checks FAILED in 3.0 s") == (
+        "self-test: 1 of 9 checks FAILED in 3.0 s"
+    )
+    assert bundle.self_test_verdict("") == "no self-test verdict in its output"
+
+
+def test_windows_bundles_a_console_build_beside_the_windowed_exe():
+    spec = (PACKAGING / "talkapp.spec").read_text()
+    tree = ast.parse(spec)
+    consoles = [
+        kw.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "EXE"
+        for kw in node.keywords
+        if kw.arg == "console"
+    ]
+    assert len(consoles) == 2  # TalkApp (windowed off Linux) and talkapp-cli (console)
+    assert any(isinstance(v, ast.Constant) and v.value is True for v in consoles)
+    assert "COLLECT(\n    *executables" in spec

@@ -182,3 +182,39 @@ def test_the_engine_loop_thread_releases_its_priority_on_its_own_thread(monkeypa
 
 async def _ident() -> int:
     return threading.get_ident()
+
+
+class Console:
+    """Stands in for kernel32 (Windows only): AttachConsole answers as told and is recorded."""
+
+    def __init__(self, attached: int) -> None:
+        self.attached = attached
+        self.calls: list[int] = []
+
+    def AttachConsole(self, process: int) -> int:  # the Win32 name
+        self.calls.append(process)
+        return self.attached
+
+
+def test_a_windowed_exe_started_from_a_console_prints_to_it(tmp_path):
+    from talkapp.platform.console import ATTACH_PARENT_PROCESS, attach_parent_console
+
+    opened: list[tuple] = []
+
+    def opener(name, mode, **kwargs):
+        opened.append((name, mode, kwargs["encoding"]))
+        return (tmp_path / "conout.txt").open(mode, encoding=kwargs["encoding"])
+
+    kernel32 = Console(attached=1)
+    stream = attach_parent_console("win32", None, kernel32, opener)
+    assert stream is not None
+    stream.close()
+    assert kernel32.calls == [ATTACH_PARENT_PROCESS] and opened == [("CONOUT$", "w", "utf-8")]
+    # Double-clicked (no parent console): nothing, silently.
+    assert attach_parent_console("win32", None, Console(attached=0), opener) is None
+    # A stdout already there (talkapp-cli.exe, a pipe) or another system: left alone.
+    import sys
+
+    assert attach_parent_console("win32", sys.stdout, Untouchable(), opener) is None
+    assert attach_parent_console("darwin", None, Untouchable(), opener) is None
+    assert len(opened) == 1
