@@ -7,11 +7,14 @@ Nothing is shown, played or recorded, and the user's settings and keyring are no
   qt         Qt starts (offscreen when there is no display) and builds the main window, with its
              icon
   portaudio  PortAudio loads and lists devices (0 devices passes with a note); frozen: the
-             bundled copy
+             bundled copy; Windows: WASAPI is there; an output stream on the default speaker
+             opens and closes (nothing is played; on Linux a refusal is a note, not a failure)
   webrtcvad  the local voice-activity detector judges a frame
   echo       the echo canceller (WebRTC APM through LiveKit's native library) cleans frames
-  tls        a default TLS context has CA certificates (for wss://)
-  keyring    the OS keyring backend the app stores keys with is present
+  tls        a default TLS context has CA certificates (for wss://); what wss:// trusts
+             (the OS store through truststore; required on macOS and Windows)
+  keyring    the OS keyring backend the app stores keys with is present; on macOS and Windows
+             it is the one in use (not keyring's fail backend)
   data       the package data (hello.wav, prices.json) and the app icon are there
   simulator  the built-in simulator answers one whole spoken turn (hello.wav) over a real socket
   tools      the calculator answers in its own worker process (frozen: the app run as a worker)
@@ -33,7 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from talkapp import __version__
 
@@ -118,10 +121,51 @@ def check_portaudio() -> str:
         return (
             f"{where}; 0 devices (no sound card or sound server here: nothing to use, but it loads)"
         )
+    problem = host_api_problem(sys.platform, [api["name"] for api in sd.query_hostapis()])
+    if problem:
+        raise CheckFailed(problem)
     inputs = sum(d.max_input_channels > 0 for d in found)
     outputs = sum(d.max_output_channels > 0 for d in found)
     apis = ", ".join(sorted({d.hostapi for d in found}))
-    return f"{where}; {len(found)} devices ({inputs} in, {outputs} out) via {apis}"
+    stream = _output_stream_note(devices, found)
+    return f"{where}; {len(found)} devices ({inputs} in, {outputs} out) via {apis}; {stream}"
+
+
+def host_api_problem(system: str, hostapis: list[str]) -> str | None:
+    """Why this PortAudio cannot serve TalkApp on `system`, or None: on Windows it must have
+    WASAPI (what TalkApp uses there; a PortAudio built without it would fall back to MME)."""
+    from talkapp.audio.devices import WASAPI
+
+    if system == "win32" and WASAPI not in hostapis:
+        return f"PortAudio has no {WASAPI} (only {', '.join(hostapis) or 'nothing'})"
+    return None
+
+
+def _output_stream_note(devices: Any, found: list[Any]) -> str:
+    """Open an output stream on the default speaker and close it again, without starting it
+    (nothing is played). A refusal fails the check on macOS and Windows, where a default
+    speaker is a real device; on Linux the default may name a sound server not running here."""
+    default = devices.default_device("output", found)
+    if default is None:
+        return "no default speaker to open"
+    rate = round(default.default_samplerate)
+    try:
+        stream = devices.open_stream(
+            "output",
+            device=default.index,
+            samplerate=rate,
+            channels=1 if default.max_output_channels >= 1 else 2,
+            blocksize=max(1, rate // 100),
+            callback=lambda *args: None,
+            finished_callback=lambda: None,
+        )
+    except devices.stream_errors() as exc:
+        why = devices.describe_error(exc)
+        if sys.platform in ("darwin", "win32"):
+            raise CheckFailed(f"the default speaker '{default.name}' did not open: {why}") from None
+        return f"the default speaker did not open here ({why})"
+    devices.close_stream(stream)
+    return f"output stream on '{default.name}' ({default.hostapi}, {rate} Hz) opened and closed"
 
 
 def check_webrtcvad() -> str:
@@ -186,8 +230,9 @@ def check_tls() -> str:
             else f"the system's {cafile or paths.capath}"
         )
     )
+    trust = _wss_trust()
     if count:
-        return f"{count} CA certificates from {source}"
+        return f"{count} CA certificates from {source}; wss:// trusts {trust}"
     capath = os.environ.get("SSL_CERT_DIR") or paths.capath
     lazy = [p for p in Path(capath).glob("*.[0-9]")] if capath and Path(capath).is_dir() else []
     if lazy:  # a hashed directory is read on demand, so the count above stays 0
@@ -195,6 +240,29 @@ def check_tls() -> str:
     raise CheckFailed(
         f"no CA certificates (cafile {cafile}, capath {capath}): wss:// would fail to verify"
     )
+
+
+def _wss_trust() -> str:
+    """What the transport's wss:// context trusts; on macOS and Windows it must be the OS
+    store (a company CA in the Keychain or the Windows store), through truststore."""
+    from talkapp.transport.websocket import tls_context
+
+    context = tls_context()
+    if type(context).__module__.startswith("truststore"):
+        return "the OS certificate store (truststore)"
+    if sys.platform in ("darwin", "win32"):
+        raise CheckFailed("truststore is missing: wss:// would not trust the OS certificate store")
+    return "OpenSSL's roots (truststore missing)"
+
+
+def keyring_problem(system: str, active_backend_module: str) -> str | None:
+    """On macOS and Windows, the keyring in use must be the OS's own: keyring falls back to
+    its `fail` backend when the native one cannot load (a bundle missing a module), and then
+    no key can be stored at all."""
+    native = {"darwin": "keyring.backends.macOS", "win32": "keyring.backends.Windows"}.get(system)
+    if native is None or active_backend_module.startswith(native):
+        return None
+    return f"the keyring in use is {active_backend_module}, not {native}: no key could be stored"
 
 
 def check_keyring() -> str:
@@ -213,6 +281,9 @@ def check_keyring() -> str:
     if native.endswith("SecretService"):
         importlib.import_module("secretstorage")
     active = keyring.get_keyring()
+    problem = keyring_problem(sys.platform, type(active).__module__)
+    if problem:
+        raise CheckFailed(problem)
     return (
         f"{native.rsplit('.', 1)[1]} present; in use here: "
         f"{type(active).__module__.rsplit('.', 1)[-1]}.{type(active).__name__}"

@@ -422,3 +422,25 @@ def test_windows_bundles_a_console_build_beside_the_windowed_exe():
     assert len(consoles) == 2  # TalkApp (windowed off Linux) and talkapp-cli (console)
     assert any(isinstance(v, ast.Constant) and v.value is True for v in consoles)
     assert "COLLECT(\n    *executables" in spec
+
+
+def test_the_self_test_demands_the_native_keyring_and_wasapi_on_their_systems():
+    assert selftest.keyring_problem("darwin", "keyring.backends.macOS") is None
+    assert selftest.keyring_problem("win32", "keyring.backends.Windows") is None
+    assert selftest.keyring_problem("win32", "keyring.backends.fail") == (
+        "the keyring in use is keyring.backends.fail, not keyring.backends.Windows: "
+        "no key could be stored"
+    )
+    assert selftest.keyring_problem("darwin", "keyring.backends.chainer") is not None
+    assert selftest.keyring_problem("linux", "keyring.backends.fail") is None  # CI's build box
+    windows = ["MME", "Windows DirectSound", "Windows WASAPI", "Windows WDM-KS"]
+    assert selftest.host_api_problem("win32", windows) is None
+    assert selftest.host_api_problem("win32", ["MME"]) == (
+        "PortAudio has no Windows WASAPI (only MME)"
+    )
+    assert selftest.host_api_problem("darwin", ["Core Audio"]) is None
+
+
+def test_the_self_test_opens_and_closes_an_output_stream_on_the_default_speaker(pulse):
+    detail = selftest.check_portaudio()
+    assert "output stream on 'default' (ALSA" in detail and detail.endswith("opened and closed")
