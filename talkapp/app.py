@@ -161,11 +161,13 @@ class DesktopApp:
         if not combo:
             return
         hotkey = GlobalHotkey(self.window)  # deleted with the window, on the main thread
-        self._hotkey_guard.arm(combo)
+        if not hotkey.isolated:  # a listener in its own process cannot take the app down
+            self._hotkey_guard.arm(combo)
         why = hotkey.start(combo)
         if why is None:
             hotkey.pressed.connect(self.window.global_pressed)
             hotkey.released.connect(self.window.global_released)
+            hotkey.failed.connect(self._global_hotkey_failed)
             self._hotkey = hotkey
             return
         self._hotkey_guard.disarm()
@@ -175,6 +177,19 @@ class DesktopApp:
             "warning",
             f"The global hotkey {combo} is off: {why}",
             [("Hot&key settings…", lambda: self.window.open_settings("hotkeys"))],
+        )
+
+    def _global_hotkey_failed(self, why: str) -> None:
+        """Its helper process died (macOS, Windows): the app lives on, the hotkey is off."""
+        self._hotkey_guard.disarm()
+        self.window.banners.show_message(
+            "hotkey",
+            "warning",
+            why,
+            [
+                ("Turn it &on again", lambda: self._retry_global_hotkey(self._hotkey_combo)),
+                ("Hot&key settings…", lambda: self.window.open_settings("hotkeys")),
+            ],
         )
 
     def _retry_global_hotkey(self, combo: str) -> None:

@@ -155,3 +155,58 @@ def test_an_unreachable_display_is_a_reason_too():
     assert (
         reason.startswith("The global hotkey is unavailable") and "could not be reached" in reason
     )
+
+
+# ---- the listener in a helper process (the default on macOS and Windows) ----
+
+
+def test_an_isolated_hotkey_presses_and_releases_on_the_main_thread(qtbot, on_display):
+    hotkey = GlobalHotkey(isolated=True)
+    seen = Seen(hotkey)
+    try:
+        assert hotkey.start(COMBO) is None
+        assert hotkey.active and hotkey._helper is not None
+        with qtbot.waitSignal(hotkey.pressed, timeout=5000):
+            xdotool(on_display, "keydown", "ctrl+alt+h")
+        with qtbot.waitSignal(hotkey.released, timeout=5000):
+            xdotool(on_display, "keyup", "ctrl+alt+h")
+        assert seen.events == [("pressed", True), ("released", True)]
+        helper = hotkey._helper
+    finally:
+        hotkey.stop()
+    assert helper.poll() is not None  # stopping ends the helper process
+    assert not hotkey.active
+
+
+def test_a_helper_that_dies_is_reported_and_the_app_lives_on(qtbot, on_display):
+    """What pynput's macOS listener does to the process it runs in, done to the helper."""
+    hotkey = GlobalHotkey(isolated=True)
+    seen = Seen(hotkey)
+    try:
+        assert hotkey.start(COMBO) is None
+        with qtbot.waitSignal(hotkey.pressed, timeout=5000):
+            xdotool(on_display, "keydown", "ctrl+alt+h")
+        with qtbot.waitSignal(hotkey.failed, timeout=10000) as failed:
+            hotkey._helper.kill()
+        assert "quit unexpectedly" in failed.args[0]
+        assert seen.events == [("pressed", True), ("released", True)]  # never stuck talking
+        assert not hotkey.active
+    finally:
+        xdotool(on_display, "keyup", "ctrl+alt+h")
+        hotkey.stop()
+
+
+def test_an_isolated_hotkey_explains_a_combination_it_cannot_read(qapp, on_display):
+    hotkey = GlobalHotkey(isolated=True)
+    assert "not a key combination" in hotkey.start("<ctrl>+<nosuchkey>")
+    assert not hotkey.active
+
+
+def test_an_isolated_hotkey_on_an_unreachable_display_gives_the_helpers_reason(qapp, monkeypatch):
+    for key in ("WAYLAND_DISPLAY", "XDG_SESSION_TYPE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DISPLAY", ":97")  # no server there: pynput's import fails in the helper
+    hotkey = GlobalHotkey(isolated=True)
+    reason = hotkey.start(COMBO)
+    assert reason is not None and "could not be reached" in reason
+    assert not hotkey.active

@@ -66,6 +66,7 @@ class HotkeysPage(QWidget):
         self.probe = GlobalHotkey(self)
         self.probe.pressed.connect(lambda: self._held("● Held: TalkApp would be listening now."))
         self.probe.released.connect(lambda: self._held("○ Released."))
+        self.probe.failed.connect(lambda why: self.availability.setText(f"⚠ {why}"))
         self.global_on.toggled.connect(self._refresh)
         self.global_key.changed.connect(self._refresh)
         self._refresh()
