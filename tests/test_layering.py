@@ -5,6 +5,7 @@ sounddevice, no websockets: audio and network live below it)."""
 from __future__ import annotations
 
 import ast
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -88,6 +89,6 @@ def test_the_platform_module_uses_only_the_standard_library_and_itself():
     for path in (TALKAPP / "platform").rglob("*.py"):
         for name in _imports(path):
             top = name.split(".")[0]
-            assert top in {"ctypes", "functools", "sys", "typing", "__future__"} or (
-                name.startswith("talkapp.platform")
-            ), f"{path.name} imports {name}"
+            assert top in sys.stdlib_module_names or name.startswith("talkapp.platform"), (
+                f"{path.name} imports {name}"
+            )
