@@ -32,6 +32,7 @@ from talkapp.cli_args import add_provider_arguments
 from talkapp.compare import command as compare_command
 from talkapp.history import command as history_command
 from talkapp.history.store import HistoryError
+from talkapp.platform.timers import TimerResolution
 from talkapp.protocol.commands import SessionConfig
 from talkapp.protocol.selection import API_SETTINGS
 from talkapp.redaction import redact
@@ -286,7 +287,11 @@ def _run_say(args: argparse.Namespace) -> int:
     history = history_command.before_session(args, profile, simulator=args.simulator)
     started_at = time.time()
     try:
-        result = asyncio.run(_say(dataclasses.replace(profile, session=manual), pcm, args, history))
+        # Windows' 1 ms timer while the 20 ms chunks are paced and the timings taken.
+        with TimerResolution():
+            result = asyncio.run(
+                _say(dataclasses.replace(profile, session=manual), pcm, args, history)
+            )
         cost = history.record_turn(
             result.user_transcript,
             result.assistant_transcript,
