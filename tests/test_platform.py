@@ -121,7 +121,7 @@ class FakeObjC:
 
     def send(self, receiver, selector: str, *args):
         self.sent.append((receiver, selector, *(value for _, value in args)))
-        answers = {"processInfo": 10, "stringWithUTF8String:": 20}
+        answers = {"processInfo": 10, "alloc": 19, "initWithUTF8String:": 20}
         answers["beginActivityWithOptions:reason:"] = self.token
         return answers.get(selector, 0)
 
@@ -133,14 +133,16 @@ def test_macos_session_holds_a_latency_critical_activity_against_app_nap():
     options = scheduling.NS_ACTIVITY_USER_INITIATED | scheduling.NS_ACTIVITY_LATENCY_CRITICAL
     assert objc.sent == [
         ("NSProcessInfo", "processInfo"),
-        ("NSString", "stringWithUTF8String:", scheduling.ACTIVITY_REASON),
+        ("NSString", "alloc"),
+        (19, "initWithUTF8String:", scheduling.ACTIVITY_REASON),
         (10, "beginActivityWithOptions:reason:", options, 20),
+        (20, "release"),  # the reason string: ours to release, the activity keeps its copy
         (77, "retain"),
     ]
     assert options & 0xFF00000000 and options & 0x00FFFFFF  # latency-critical, user-initiated
     activity.end()
     activity.end()
-    assert objc.sent[4:] == [(
+    assert objc.sent[6:] == [(
         "NSProcessInfo", "processInfo"), (10, "endActivity:", 77), (77, "release")]  # fmt: skip
     assert not activity.active
 
@@ -150,7 +152,7 @@ def test_a_refused_activity_is_not_ended():
     activity = AppNapActivity("darwin", objc)
     assert activity.begin() is False
     activity.end()
-    assert [s[1] for s in objc.sent][-1] == "beginActivityWithOptions:reason:"
+    assert [s[1] for s in objc.sent][-2:] == ["beginActivityWithOptions:reason:", "release"]
 
 
 def test_a_session_hold_on_windows_raises_the_timer_and_no_activity():

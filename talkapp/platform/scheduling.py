@@ -80,8 +80,11 @@ class AppNapActivity:
             return self.active
         objc = self._objc or native.objc()
         info = objc.send(objc.cls("NSProcessInfo"), "processInfo")
+        # alloc/init and release, not an autoreleased string: this thread has no pool to drain.
         reason = objc.send(
-            objc.cls("NSString"), "stringWithUTF8String:", (ctypes.c_char_p, ACTIVITY_REASON)
+            objc.send(objc.cls("NSString"), "alloc"),
+            "initWithUTF8String:",
+            (ctypes.c_char_p, ACTIVITY_REASON),
         )
         options = NS_ACTIVITY_USER_INITIATED | NS_ACTIVITY_LATENCY_CRITICAL
         token = objc.send(
@@ -90,6 +93,7 @@ class AppNapActivity:
             (ctypes.c_uint64, options),
             (ctypes.c_void_p, reason),
         )
+        objc.send(reason, "release")
         if token:
             # Returned autoreleased, and this thread may have no pool to drain: keep our own
             # reference until `end`.
