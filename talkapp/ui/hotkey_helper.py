@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             stream.write(line + "\n")
             stream.flush()
 
-    from talkapp.ui.global_hotkey import MACOS_PERMISSION, _import_reason, _Watcher, parse
+    from talkapp.ui.hotkey_keys import MACOS_PERMISSION, _import_reason, _Watcher, parse
 
     try:
         from pynput import keyboard
