@@ -18,6 +18,8 @@ Nothing is shown, played or recorded, and the user's settings and keyring are no
   data       the package data (hello.wav, prices.json) and the app icon are there
   simulator  the built-in simulator answers one whole spoken turn (hello.wav) over a real socket
   tools      the calculator answers in its own worker process (frozen: the app run as a worker)
+  hotkey     the global hotkey's helper process starts and reads a combination (frozen: the app
+             run as the helper); no keyboard is watched (that needs the user's permission)
 """
 
 from __future__ import annotations
@@ -360,6 +362,30 @@ def check_tools() -> str:
     return f"6 * 7 = 42 from a worker process ({worker})"
 
 
+def check_hotkey() -> str:
+    import subprocess
+
+    from talkapp.ui.global_hotkey import helper_command
+
+    command = [*helper_command(), "<ctrl>+<nosuchkey>"]  # refused before any listener starts
+    done = subprocess.run(
+        command, input="", capture_output=True, text=True, timeout=60, check=False
+    )
+    line = (done.stdout.strip().splitlines() or [""])[0]
+    return hotkey_helper_verdict(sys.platform, line)
+
+
+def hotkey_helper_verdict(system: str, first_line: str) -> str:
+    """The helper's first line for an unknown key: on macOS and Windows (where the hotkey runs
+    in it) it must have read the combination with pynput; on Linux pynput is optional and may
+    lack a display, so any protocol line passes."""
+    if "not a key combination" in first_line:
+        return "the helper process reads combinations with pynput"
+    if system in ("darwin", "win32") or not first_line.startswith("error "):
+        raise CheckFailed(f"the hotkey helper answered {first_line or 'nothing'!r}")
+    return f"the helper process answers ({first_line.removeprefix('error ')})"
+
+
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("qt", check_qt),
     ("portaudio", check_portaudio),
@@ -370,6 +396,7 @@ CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("data", check_data),
     ("simulator", check_simulator),
     ("tools", check_tools),
+    ("hotkey", check_hotkey),
 )
 
 

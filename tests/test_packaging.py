@@ -444,3 +444,15 @@ def test_the_self_test_demands_the_native_keyring_and_wasapi_on_their_systems():
 def test_the_self_test_opens_and_closes_an_output_stream_on_the_default_speaker(pulse):
     detail = selftest.check_portaudio()
     assert "output stream on 'default' (ALSA" in detail and detail.endswith("opened and closed")
+
+
+def test_the_hotkey_helpers_answer_is_judged_per_system():
+    read = "error “<ctrl>+<nosuchkey>” is not a key combination TalkApp knows (example: …)."
+    assert "reads combinations" in selftest.hotkey_helper_verdict("darwin", read)
+    missing = "error The global hotkey needs the Python package pynput (pip install …)."
+    assert selftest.hotkey_helper_verdict("linux", missing).startswith("the helper process answers")
+    for system in ("darwin", "win32"):
+        with pytest.raises(selftest.CheckFailed, match="hotkey helper answered"):
+            selftest.hotkey_helper_verdict(system, missing)
+    with pytest.raises(selftest.CheckFailed, match="answered 'nothing'"):
+        selftest.hotkey_helper_verdict("linux", "")
