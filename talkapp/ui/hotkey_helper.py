@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         say("ready")
 
     def until_stdin_closes() -> None:
+        if sys.stdin is None:  # a windowed exe given no stdin: TalkApp kills it instead
+            return
         sys.stdin.read()
         os._exit(0)  # a listener blocked in its platform loop need not be unwound
 
