@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVB
 
 from talkapp.settings.model import Settings
 from talkapp.settings.secrets import SessionKeys
+from talkapp.ui.narrow import present
 from talkapp.ui.settings.audio import AudioPage
 from talkapp.ui.settings.history import HistoryPage
 from talkapp.ui.settings.hotkeys import HotkeysPage
@@ -28,7 +29,20 @@ from talkapp.ui.settings.rules import problems
 from talkapp.ui.settings.tools import ToolsPage
 from talkapp.ui.tasks import Tasks
 
+BUTTON_TIPS = {
+    QDialogButtonBox.StandardButton.Ok: "Save the settings and close.",
+    QDialogButtonBox.StandardButton.Apply: "Save the settings and keep this window open.",
+    QDialogButtonBox.StandardButton.Cancel: "Close without saving (a key already saved stays).",
+}
 PAGES = ("profiles", "audio", "hotkeys", "tools", "recording", "history")
+PAGE_TIPS = (
+    "Services, models, keys and voices to talk with.",
+    "Microphone, speaker and echo handling.",
+    "The keys that hold to talk.",
+    "What the model may use: built-in tools and MCP servers.",
+    "Saving sessions to a folder, and capturing a connection for a bug report.",
+    "Saved conversations and the monthly budget.",
+)
 
 
 class SettingsDialog(QDialog):
@@ -73,6 +87,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.history, "History")
         if page in PAGES:
             self.tabs.setCurrentIndex(PAGES.index(page))
+        for index, tip in enumerate(PAGE_TIPS):  # a screen reader reads it with the tab's name
+            self.tabs.setTabToolTip(index, tip)
 
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -83,6 +99,8 @@ class SettingsDialog(QDialog):
             | QDialogButtonBox.StandardButton.Apply
             | QDialogButtonBox.StandardButton.Cancel
         )
+        for which, tip in BUTTON_TIPS.items():
+            present(self.buttons.button(which), "dialog button").setToolTip(tip)
         self.buttons.accepted.connect(lambda: self._save(close=True))
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(

@@ -119,6 +119,7 @@ class ApiKeyBox(QWidget):
         self.field.textChanged.connect(self._typing)
         # Enter is the dialog's OK, which stores a typed key too.
         self.save_button = QPushButton("&Save key")
+        self.save_button.setToolTip("Store the typed key in the OS keyring for this profile.")
         self.save_button.clicked.connect(self._save)
         self.session_button = QPushButton("Use for this &session")
         self.session_button.setToolTip(
@@ -132,6 +133,9 @@ class ApiKeyBox(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.test_button = QPushButton("&Test connection")
+        self.test_button.setToolTip(
+            "Open a session with these settings and this key, then close it."
+        )
         self.test_button.clicked.connect(self._test)
         self.result = QLabel()
         self.result.setWordWrap(True)

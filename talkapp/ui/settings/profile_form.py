@@ -64,6 +64,12 @@ DIALECTS: tuple[tuple[str, ApiSetting], ...] = (
     ("&GA", "ga"),
     ("xAI", "xai"),
 )
+DIALECT_MEANINGS: dict[ApiSetting, str] = {
+    "auto": "Speak the dialect the provider and the model id call for.",
+    "beta": "The legacy beta Realtime dialect (OpenAI-Beta: realtime=v1).",
+    "ga": "The GA Realtime dialect (gpt-realtime and later).",
+    "xai": "xAI Grok Voice's own dialect.",
+}
 TURNS = (
     ("Server VAD — the service hears when you stop", "server_vad"),
     ("Semantic VAD — the service judges when you are done", "semantic_vad"),
@@ -85,10 +91,12 @@ class ProfileForm(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
         self.name = QLineEdit()
+        self.name.setAccessibleDescription("The profile's name, as the main window lists it.")
         form.addRow("&Name:", self.name)
         self.provider = QComboBox()
         for label, value in PROVIDERS:
             self.provider.addItem(label, value)
+        self.provider.setToolTip("The service: it decides the URL, the key and the dialect.")
         form.addRow("&Provider:", self.provider)
         self.base_url = QLineEdit()  # a base URL, or Azure's resource name or endpoint
         form.addRow("Base &URL:", self.base_url)
@@ -138,11 +146,13 @@ class ProfileForm(QWidget):
         self.instructions = QPlainTextEdit()
         self.instructions.setTabChangesFocus(True)  # Tab moves on; it never types into the text
         self.instructions.setPlaceholderText("How the assistant should behave (optional)")
+        self.instructions.setAccessibleDescription("How the assistant should behave (optional).")
         self.instructions.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         form.addRow("&Instructions:", self.instructions)
         self.turn = QComboBox()
         for turn_label, turn_kind in TURNS:
             self.turn.addItem(turn_label, turn_kind)
+        self.turn.setToolTip("Who decides that you finished speaking, in hands-free mode.")
         form.addRow("Turn &detection:", self.turn)
         form.addRow("", self._turn_parameters())
         self.transcription = QComboBox()
@@ -198,6 +208,7 @@ class ProfileForm(QWidget):
         self.api_buttons: dict[ApiSetting, QRadioButton] = {}
         for text, value in DIALECTS:
             button = QRadioButton(text)
+            button.setToolTip(DIALECT_MEANINGS[value])
             self.api.addButton(button)
             self.api_buttons[value] = button
             box.addWidget(button)

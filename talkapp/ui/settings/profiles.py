@@ -50,6 +50,7 @@ class ProfilesPage(QWidget):
 
         self.list = QListWidget()
         self.list.setAccessibleName("Profiles")
+        self.list.setToolTip("Your profiles; Ins adds one, Del removes the selected one.")
         self.list.setMinimumWidth(190)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -57,6 +58,7 @@ class ProfilesPage(QWidget):
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Add a profile (Ins in the list).")
         self.duplicate_button = QPushButton("Dupli&cate")
+        self.duplicate_button.setToolTip("Copy the selected profile, to change a setting or two.")
         self.remove_button = QPushButton("Remove")
         self.use_button = QPushButton("Use for tal&king")
         self.use_button.setToolTip("The profile the main window connects with.")
