@@ -34,6 +34,7 @@ from talkapp.ui.main.clipboard_reader import ClipboardReader
 from talkapp.ui.main.history_link import ConversationHistory
 from talkapp.ui.main.window import MainWindow
 from talkapp.ui.main.window_state import WindowState
+from talkapp.ui.theme import Theme
 
 
 def _assets() -> Path:
@@ -61,6 +62,7 @@ class DesktopApp:
         loaded = self.store.load()
         # A restart never opens the microphone by itself: hands-free is one click away.
         settings = dataclasses.replace(loaded.settings, mode=Mode.PUSH_TO_TALK.value)
+        self.theme = Theme(qt_application([]), loaded.settings.appearance)  # before any widget
         self.bridge = UiBridge()
         self.clipboard = ClipboardReader()  # the read_clipboard tool reads through it
         self.controller = Controller(
@@ -141,6 +143,8 @@ class DesktopApp:
                 "error",
                 f"Your settings could not be saved to {self.store.path} ({exc.strerror or exc}).",
             )
+        if settings.appearance != self.theme.appearance:
+            self.theme.apply(settings.appearance)
         if settings.hotkeys.global_push_to_talk != self._hotkey_combo:
             self._start_global_hotkey(settings.hotkeys.global_push_to_talk)
 

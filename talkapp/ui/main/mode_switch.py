@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
@@ -79,6 +79,12 @@ class ModeSwitch(QWidget):
                     QPalette.ColorRole.ButtonText, palette.color(QPalette.ColorRole.HighlightedText)
                 )
             button.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Light ↔ dark: the checked button takes the new accent.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._show_checked()
 
     def _clicked(self, clicked: QPushButton) -> None:
         for button in (self.push_to_talk, self.hands_free):

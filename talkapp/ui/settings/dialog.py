@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVB
 from talkapp.settings.model import Settings
 from talkapp.settings.secrets import SessionKeys
 from talkapp.ui.narrow import present
+from talkapp.ui.settings.appearance import AppearancePage
 from talkapp.ui.settings.audio import AudioPage
 from talkapp.ui.settings.history import HistoryPage
 from talkapp.ui.settings.hotkeys import HotkeysPage
@@ -34,7 +35,7 @@ BUTTON_TIPS = {
     QDialogButtonBox.StandardButton.Apply: "Save the settings and keep this window open.",
     QDialogButtonBox.StandardButton.Cancel: "Close without saving (a key already saved stays).",
 }
-PAGES = ("profiles", "audio", "hotkeys", "tools", "recording", "history")
+PAGES = ("profiles", "audio", "hotkeys", "tools", "recording", "history", "appearance")
 PAGE_TIPS = (
     "Services, models, keys and voices to talk with.",
     "Microphone, speaker and echo handling.",
@@ -42,6 +43,7 @@ PAGE_TIPS = (
     "What the model may use: built-in tools and MCP servers.",
     "Saving sessions to a folder, and capturing a connection for a bug report.",
     "Saved conversations and the monthly budget.",
+    "Light or dark colours.",
 )
 
 
@@ -77,6 +79,7 @@ class SettingsDialog(QDialog):
         self.tools = ToolsPage(settings.tools, self.tasks)
         self.recording = RecordingPage(settings.recording)
         self.history = HistoryPage(settings.history)
+        self.appearance = AppearancePage(settings.appearance)
         self.tabs = QTabWidget()
         # No mnemonics on the tabs: their letters are the fields' (Ctrl+Tab switches tabs).
         self.tabs.addTab(self.profiles, "Profiles")
@@ -85,6 +88,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.tools, "Tools && MCP")
         self.tabs.addTab(self.recording, "Recording")
         self.tabs.addTab(self.history, "History")
+        self.tabs.addTab(self.appearance, "Appearance")
         if page in PAGES:
             self.tabs.setCurrentIndex(PAGES.index(page))
         for index, tip in enumerate(PAGE_TIPS):  # a screen reader reads it with the tab's name
@@ -125,6 +129,7 @@ class SettingsDialog(QDialog):
             tools=self.tools.settings(),
             recording=self.recording.settings(),
             history=self.history.settings(),
+            appearance=self.appearance.appearance(),
         )
 
     # ---- saving ----
