@@ -116,7 +116,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.resize(880, 720)
+        self.resize(900, 720)
 
     def current_settings(self) -> Settings:
         """The settings as edited so far (not checked)."""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayoutItem,
     QLineEdit,
     QPlainTextEdit,
     QRadioButton,
@@ -42,6 +43,7 @@ from talkapp.settings.providers import (
     preset_for,
 )
 from talkapp.ui.narrow import form_label, present
+from talkapp.ui.settings.note import Note
 from talkapp.ui.settings.rules import (
     AZURE_EXAMPLE,
     connection_line,
@@ -78,6 +80,11 @@ TURNS = (
 EAGERNESS: tuple[Eagerness, ...] = ("auto", "low", "medium", "high")
 REASONING = ("", "minimal", "low", "medium", "high", "xhigh")
 TRANSCRIPTION_OFF = "Off"
+RESOURCE_LABEL = "Re&source or endpoint:"  # the base URL field's label for Azure
+
+
+def _widget(item: QLayoutItem | None) -> QWidget | None:
+    return item.widget() if item is not None else None
 
 
 class ProfileForm(QWidget):
@@ -119,19 +126,14 @@ class ProfileForm(QWidget):
             "ID (azure-identity: the Azure CLI's login, a managed identity …)."
         )
         form.addRow("Si&gn in with:", self.sign_in)
-        self.sign_in_note = QLabel()
-        self.sign_in_note.setWordWrap(True)
-        self.sign_in_note.setAccessibleName("What Entra ID sign-in needs")
+        self.sign_in_note = Note("What Entra ID sign-in needs")
         form.addRow("", self.sign_in_note)
         self.model = QComboBox()
         self.model.setEditable(True)
         self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         form.addRow("&Model:", self.model)
         form.addRow("Dialect:", self._dialect_row())
-        self.warning = QLabel()
-        self.warning.setWordWrap(True)
-        self.warning.setAccessibleName("Dialect warning")
-        self.warning.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.warning = Note("Dialect warning")
         form.addRow("", self.warning)
         self.connects = QLabel()
         self.connects.setWordWrap(True)
@@ -160,27 +162,43 @@ class ProfileForm(QWidget):
         self.transcription.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.transcription.addItems((TRANSCRIPTION_OFF, *TRANSCRIPTION_MODELS))
         form.addRow("Input t&ranscription:", self.transcription)
-        self.xai_note = QLabel()
-        self.xai_note.setWordWrap(True)
-        self.xai_note.setAccessibleName("What xAI's dialect leaves out")
+        self.xai_note = Note("What xAI's dialect leaves out")
         form.addRow("", self.xai_note)
         self.reasoning = QComboBox()
         for effort in REASONING:
             self.reasoning.addItem(effort or "service default", effort or None)
         form.addRow("Reas&oning effort:", self.reasoning)
-        self.reasoning_note = QLabel()
-        self.reasoning_note.setWordWrap(True)
-        self.reasoning_note.setAccessibleName("Why reasoning is off")
+        self.reasoning_note = Note("Why reasoning is off")
         form.addRow("", self.reasoning_note)
         self._secrets_rows(form)
         self._provider = self._base.provider  # the preset the fields are laid out for
         self._connect()
+        self.steady_labels()
+
+    def steady_labels(self) -> None:
+        """The label column as wide as its widest label, shown or not (and the base URL's other
+        wording): a preset's or dialect's rows coming and going never shift the fields."""
+        form = self.layout_
+        labels = [
+            label
+            for row in range(form.rowCount())
+            if isinstance(
+                label := _widget(form.itemAt(row, QFormLayout.ItemRole.LabelRole)), QLabel
+            )
+        ]
+        probe = QLabel()  # measures each wording as a label draws it
+        probe.setFont(self.font())
+        widest = 0
+        for text in [label.text() for label in labels] + [RESOURCE_LABEL]:
+            probe.setText(text)
+            widest = max(widest, probe.sizeHint().width())
+        probe.deleteLater()
+        for label in labels:
+            label.setMinimumWidth(widest)
 
     def _secrets_rows(self, form: QFormLayout) -> None:
         """Where this profile's secrets may go: each a deliberate choice, off by default."""
-        self.key_warning = QLabel()
-        self.key_warning.setWordWrap(True)
-        self.key_warning.setAccessibleName("Key warning")
+        self.key_warning = Note("Key warning")
         form.addRow("", self.key_warning)
         self.share_openai_key = QCheckBox("Let this server have my OpenAI &key")
         self.share_openai_key.setToolTip(
@@ -533,7 +551,7 @@ class ProfileForm(QWidget):
         fields = preset_for(provider).fields
         resource = shows_resource(provider)
         label = form_label(self.layout_, self.base_url)
-        label.setText("Re&source or endpoint:" if resource else "Base &URL:")
+        label.setText(RESOURCE_LABEL if resource else "Base &URL:")
         label.setBuddy(self.base_url)
         placeholder = (
             "started on this computer when needed"

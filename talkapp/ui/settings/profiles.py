@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile, simulator_profile
 from talkapp.settings.secrets import SessionKeys
-from talkapp.ui.narrow import form_label
+from talkapp.ui.narrow import form_label, present
 from talkapp.ui.settings.key import ApiKeyBox
 from talkapp.ui.settings.profile_form import ProfileForm
 from talkapp.ui.settings.rules import is_builtin, key_entry, new_key_name, unique_name
@@ -80,6 +80,7 @@ class ProfilesPage(QWidget):
         self.key = ApiKeyBox(tasks, controller, self.form.profile, session_keys)
         self.form.layout_.addRow("API key:", self.key)
         form_label(self.form.layout_, self.key).setBuddy(self.key.field)
+        self.form.steady_labels()
         self.form.edited.connect(self._form_edited)
 
         buttons = QHBoxLayout()
@@ -99,6 +100,13 @@ class ProfilesPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The vertical bar's room is always kept, and the form never narrower than its fields:
+        # a bar that came and went with a provider's or dialect's extra rows narrowed the form,
+        # cutting the fields' right edge and re-wrapping (moving) every note.
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        bar = present(scroll.verticalScrollBar(), "scroll bar")
+        scroll.setMinimumWidth(holder.minimumSizeHint().width() + bar.sizeHint().width())
+        self.scroll = scroll
         layout = QHBoxLayout(self)
         layout.addLayout(left, 0)
         layout.addWidget(scroll, 1)
