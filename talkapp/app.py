@@ -131,6 +131,7 @@ class DesktopApp:
         self.controller.shutdown()
         if self.history.store is not None:
             self.history.store.close()
+        self.theme.close()
         _log.info("the desktop app quit")
         stop_logging()
 

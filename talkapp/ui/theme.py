@@ -53,6 +53,13 @@ class Theme(QObject):
                 self._applying = False
         self._show(wants_dark(appearance, self._system))
 
+    def close(self) -> None:
+        """Stop following the system (the app quits; the palette stays as it is)."""
+        hints = self._app.styleHints()
+        if hints is not None:
+            hints.colorSchemeChanged.disconnect(self._system_changed)
+        self.setParent(None)
+
     def _system_changed(self, scheme: Qt.ColorScheme) -> None:
         if self._applying:
             return

@@ -355,7 +355,7 @@ def _describe(status: KeyStatus, shared_with: list[str]) -> str:
         )
         return NO_KEYRING.replace(ENV_VAR, env_var) + env
     if status.stored:
-        return f"stored in {status.keyring}." + shared
+        return f"Stored in {status.keyring}." + shared
     if status.from_env:
         return (
             f"No key stored for this profile: {env_var} from the environment is used for this "

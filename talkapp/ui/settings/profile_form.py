@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLayoutItem,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QRadioButton,
     QSizePolicy,
     QSpinBox,
@@ -46,6 +47,7 @@ from talkapp.ui.narrow import form_label, present
 from talkapp.ui.settings.note import Note
 from talkapp.ui.settings.rules import (
     AZURE_EXAMPLE,
+    DialectFix,
     connection_line,
     dialect_line,
     is_builtin,
@@ -133,8 +135,7 @@ class ProfileForm(QWidget):
         self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         form.addRow("&Model:", self.model)
         form.addRow("Dialect:", self._dialect_row())
-        self.warning = Note("Dialect warning")
-        form.addRow("", self.warning)
+        form.addRow("", self._warning_row())
         self.connects = QLabel()
         self.connects.setWordWrap(True)
         self.connects.setAccessibleName("Resolved URL")
@@ -174,6 +175,29 @@ class ProfileForm(QWidget):
         self._provider = self._base.provider  # the preset the fields are laid out for
         self._connect()
         self.steady_labels()
+
+    def _warning_row(self) -> QWidget:
+        """The dialect warning, with the button that fixes it when the form knows the fix."""
+        self.warning = Note("Dialect warning")
+        self.fix_button = QPushButton("Fix the dialect")  # its caption names the fix when shown
+        self.fix_button.setToolTip("The change the warning beside asks for.")
+        self.fix_button.clicked.connect(self._apply_fix)
+        self._fix: DialectFix | None = None
+        self.warning_row = QWidget()
+        row = QHBoxLayout(self.warning_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.warning, 1)
+        row.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignTop)
+        return self.warning_row
+
+    def _apply_fix(self) -> None:
+        fix = self._fix
+        if fix is None:
+            return
+        if fix.model is not None:
+            self.model.setCurrentText(fix.model)
+        self.api_buttons[fix.api].setChecked(True)  # → _changed: the warning goes
+        self.api_buttons[fix.api].setFocus(Qt.FocusReason.OtherFocusReason)
 
     def steady_labels(self) -> None:
         """The label column as wide as its widest label, shown or not (and the base URL's other
@@ -499,7 +523,13 @@ class ProfileForm(QWidget):
         line = dialect_line(self._api(), model, self.base_url.text(), provider)
         self.resolved.setText(line.text)
         self.warning.setText(f"⚠ {line.warning}" if line.warning else "")
-        self.layout_.setRowVisible(self.warning, bool(line.warning))
+        self._fix = line.fix
+        self.fix_button.setVisible(line.fix is not None)
+        if line.fix is not None:
+            self.fix_button.setText(line.fix.caption)
+            self.fix_button.setToolTip(f"{line.fix.caption}: the change this warning asks for.")
+        self.warning.setVisible(bool(line.warning))  # hidden itself too, not only its row
+        self.layout_.setRowVisible(self.warning_row, bool(line.warning))
         self.connects.setText(connection_line(self.profile()))
         self.deployment.setPlaceholderText(
             f"same as the model ({model.strip()})" if model.strip() else ""
