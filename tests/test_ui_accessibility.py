@@ -19,7 +19,14 @@ from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.providers import PRESETS
 from talkapp.settings.store import SettingsStore
-from talkapp.ui.accessibility import controls, description_of, in_reading_order, name_of, unnamed
+from talkapp.ui.accessibility import (
+    clashing_mnemonics,
+    controls,
+    description_of,
+    in_reading_order,
+    name_of,
+    unnamed,
+)
 from talkapp.ui.main.status_text import LIVE
 from talkapp.ui.settings.dialog import SettingsDialog
 
@@ -101,6 +108,12 @@ def test_tab_reaches_every_control_of_the_main_window_in_reading_order(qtbot, ap
     qtbot.waitUntil(banner.buttons[0].isVisible, timeout=WAIT)
     walked = tab_walk(qtbot, window.header.profiles, len(expected) + 3)
     assert walked[4:9] == ["Add a key…", "Dismiss", "Pick…", "Dismiss", "Hold to talk"]
+
+
+def test_no_two_controls_shown_claim_the_same_alt_key(qtbot, app):
+    window = app().window  # the first run: the welcome banner, the history panel closed
+    assert clashing_mnemonics(window) == {}
+    # (Alt+F acting on the real X server: tests/test_screenshots.py switches to hands-free so)
 
 
 def test_reading_order_is_rows_top_to_bottom_then_left_to_right():

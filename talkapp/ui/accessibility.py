@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
     QKeySequenceEdit,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QScrollBar,
@@ -117,6 +118,29 @@ def unnamed(root: QWidget) -> list[str]:
             )
             found.append(f"{type(widget).__name__} {label!r}: no {missing}")
     return found
+
+
+def clashing_mnemonics(root: QWidget) -> dict[str, list[str]]:
+    """Alt+letter keys that two controls shown under `root` both claim (Qt then only moves
+    the focus between them, and neither acts): letter -> their texts."""
+    claims: dict[str, list[str]] = {}
+    for widget in root.findChildren(QWidget):
+        if not widget.isVisible():
+            continue
+        if isinstance(widget, QAbstractButton) or (
+            isinstance(widget, QLabel) and widget.buddy() is not None
+        ):
+            letter = mnemonic(widget.text())
+            if letter:
+                claims.setdefault(letter, []).append(widget.text())
+    return {letter: texts for letter, texts in claims.items() if len(texts) > 1}
+
+
+def mnemonic(text: str) -> str:
+    """The letter after a single "&" in `text` (lower case), or ""."""
+    plain = text.replace("&&", "")
+    at = plain.find("&")
+    return plain[at + 1].lower() if 0 <= at < len(plain) - 1 else ""
 
 
 def describe(widget: QWidget, description: str, name: str = "") -> None:

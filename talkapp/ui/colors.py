@@ -42,8 +42,10 @@ LIGHT: dict[QPalette.ColorRole, str] = {
 DARK: dict[QPalette.ColorRole, str] = {
     R.Window: "#1b1c1f",
     R.WindowText: "#e8e8e8",
-    R.Base: "#16171a",
-    R.AlternateBase: "#26272b",
+    # Fields lighter than the window: Fusion outlines them in a darker window colour, which
+    # on a field darker than the window (radio buttons, line edits) vanished.
+    R.Base: "#2a2c31",
+    R.AlternateBase: "#313339",
     R.Text: "#e8e8e8",
     R.Button: "#2e3034",
     R.ButtonText: "#e8e8e8",
@@ -105,8 +107,11 @@ def tint(palette: QPalette, hue: QColor, amount: float = 0.18) -> QColor:
 
 
 def accent_text(palette: QPalette, hue: QColor) -> QColor:
-    """Text in `hue`, pulled towards the text colour so it keeps its contrast in both themes."""
-    return mix(hue, palette.color(QPalette.ColorRole.WindowText), 0.25)
+    """Text in `hue`, pulled towards the text colour so it keeps its contrast in both themes
+    (further on dark: the hues are saturated mid-tones, too dark on a dark field)."""
+    return mix(
+        hue, palette.color(QPalette.ColorRole.WindowText), 0.45 if is_dark(palette) else 0.25
+    )
 
 
 def muted(palette: QPalette) -> QColor:

@@ -32,7 +32,7 @@ class ModeSwitch(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.push_to_talk = QPushButton("P&ush-to-talk")
         self.push_to_talk.setToolTip("Talk while you hold the button or its key.")
-        self.hands_free = QPushButton("&Hands-free")
+        self.hands_free = QPushButton("Hands-&free")  # Alt+H is the History button
         self.hands_free.setToolTip(
             "Just talk; the microphone stays open and your turn ends when you stop."
         )
