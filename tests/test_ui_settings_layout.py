@@ -52,7 +52,7 @@ def steady_fields(page) -> list[QWidget]:
 
 def placed(page, columns: set, width: int) -> list[str]:
     """What is out of place in the form, once its layout has run ([]: nothing)."""
-    viewport = page.scroll.viewport()
+    viewport = page.form_scroll.viewport()
     wrong = []
     for field in fields(page):
         left = field.mapTo(viewport, QPoint(0, 0)).x()
@@ -68,7 +68,7 @@ def placed(page, columns: set, width: int) -> list[str]:
 
 
 def test_the_profile_form_holds_still_as_the_dialect_and_provider_change(qtbot, form):
-    viewport = form.scroll.viewport()
+    viewport = form.form_scroll.viewport()
     width = viewport.width()
     name_at = form.form.name.mapTo(viewport, QPoint(0, 0))
     columns = {(w.mapTo(viewport, QPoint(0, 0)).x(), w.width()) for w in fields(form)}

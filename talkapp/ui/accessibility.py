@@ -86,7 +86,7 @@ def name_of(widget: QWidget) -> str:
         return ""
     if isinstance(widget, QAbstractButton) and interface.text(QAccessible.Text.Name).strip():
         return interface.text(QAccessible.Text.Name).strip()  # its own text, not its group's
-    for label, _relation in interface.relations(QAccessible.Relation.Label):
+    for label, _relation in interface.relations(QAccessible.RelationFlag.Label):
         text = label.text(QAccessible.Text.Name).strip()
         if text:
             return text

@@ -106,7 +106,7 @@ class ProfilesPage(QWidget):
         scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         bar = present(scroll.verticalScrollBar(), "scroll bar")
         scroll.setMinimumWidth(holder.minimumSizeHint().width() + bar.sizeHint().width())
-        self.scroll = scroll
+        self.form_scroll = scroll
         layout = QHBoxLayout(self)
         layout.addLayout(left, 0)
         layout.addWidget(scroll, 1)

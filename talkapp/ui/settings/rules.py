@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from talkapp.protocol.dialect import AUTH_HEADERS
 from talkapp.protocol.models import takes_reasoning, xai_takes_reasoning
-from talkapp.protocol.selection import auto_dialect, choose_dialect
+from talkapp.protocol.selection import ApiSetting, auto_dialect, choose_dialect
 from talkapp.settings.entra import MISSING as ENTRA_MISSING
 from talkapp.settings.entra import identity_available
 from talkapp.settings.profile import (
@@ -52,11 +52,11 @@ class DialectFix:
     """A one-click fix for a dialect warning: the dialect (and maybe the model) to switch to."""
 
     caption: str  # "Switch to GA"
-    api: str
+    api: ApiSetting
     model: str | None = None  # None: keep the model
 
 
-FIX_LABELS = {"ga": "GA", "auto": "Auto"}
+FIX_LABELS: dict[ApiSetting, str] = {"ga": "GA", "auto": "Auto"}
 
 
 def dialect_line(api: str, model: str, base_url: str, provider: str) -> DialectLine:
