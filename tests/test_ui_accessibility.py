@@ -116,6 +116,27 @@ def test_no_two_controls_shown_claim_the_same_alt_key(qtbot, app):
     # (Alt+F acting on the real X server: tests/test_screenshots.py switches to hands-free so)
 
 
+def test_tab_walks_the_profiles_tab_in_reading_order_with_no_nameless_stop(qtbot):
+    settings = Settings().with_profile(ProviderProfile(name="OpenAI", key_name="a11y-test"))
+    dialog = SettingsDialog(settings, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.profiles.list.setCurrentRow(1)
+    qtbot.mouseClick(dialog.profiles.form.api_buttons["beta"], Qt.MouseButton.LeftButton)
+    page = ["Profiles", "Profiles", "Add", "Duplicate", "Remove", "Use for talking"]
+    form = ["Name:", "Provider:", "Base URL:", "Model:", "Beta", "Switch to GA", "Voice:"]
+    form += ["Instructions:", "Turn detection:", "Threshold", "Prefix padding", "Silence"]
+    form += ["Input transcription:", "Use the system's proxy for wss:// (https_proxy …)"]
+    start = page + form + ["API key"]
+    walked = tab_walk(qtbot, dialog.tabs.tabBar(), len(start) + 12)
+    assert walked[: len(start)] == start
+    # the key's buttons depend on the keyring there is: Save key, Forget, or Use for this session
+    end = walked.index("Test connection", len(start))
+    assert walked[end : end + 5] == ["Test connection", "OK", "Cancel", "Apply", "Profiles"]
+    assert all(walked[: end + 5]), walked  # no stop without a name
+
+
 def test_reading_order_is_rows_top_to_bottom_then_left_to_right():
     # a row of a combo box and taller buttons, a tall view, a row under it
     boxes = [(2, 26, 300), (0, 30, 10), (1, 29, 100), (40, 400, 0), (410, 440, 50), (412, 436, 0)]

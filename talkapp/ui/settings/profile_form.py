@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -450,8 +450,16 @@ class ProfileForm(QWidget):
         return next((value for value in EAGERNESS if value == text), "auto")
 
     def _api_toggled(self, _button, checked: bool) -> None:
+        # Qt hands the group's Tab stop to the button it turned off last, not to the one now
+        # checked: Tab must land on the chosen dialect (arrows move between them).
+        QTimer.singleShot(0, self._tab_to_checked_dialect)
         if checked:  # the button turned off says nothing new
             self._changed()
+
+    def _tab_to_checked_dialect(self) -> None:
+        for button in self.api_buttons.values():
+            tab = Qt.FocusPolicy.StrongFocus if button.isChecked() else Qt.FocusPolicy.ClickFocus
+            button.setFocusPolicy(tab)
 
     def _provider_changed(self) -> None:
         provider = self.provider.currentData()

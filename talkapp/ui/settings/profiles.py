@@ -104,6 +104,8 @@ class ProfilesPage(QWidget):
         # a bar that came and went with a provider's or dialect's extra rows narrowed the form,
         # cutting the fields' right edge and re-wrapping (moving) every note.
         scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        # Not a Tab stop of its own (a nameless one); it scrolls to whichever field has focus.
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         bar = present(scroll.verticalScrollBar(), "scroll bar")
         scroll.setMinimumWidth(holder.minimumSizeHint().width() + bar.sizeHint().width())
         self.form_scroll = scroll
