@@ -44,6 +44,7 @@ def used_pairs(p: QPalette) -> dict[str, tuple]:
         "compare best cell": (c(R.Text), colors.mix(c(R.Base), colors.OK, 0.22), TEXT),
         "link": (c(R.Link), c(R.Base), TEXT),
         "tooltip": (c(R.ToolTipText), c(R.ToolTipBase), TEXT),
+        "level meter's bar on its track": (accent, c(R.Base), NON_TEXT),
         "focus ring on the window": (accent, window, NON_TEXT),
         "focus ring on a field": (accent, c(R.Base), NON_TEXT),
         "focus ring's inner line on a checked button": (c(R.Base), accent, NON_TEXT),

@@ -13,14 +13,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 
+from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt
-from PySide6.QtGui import (
-    QAccessible,
-    QAccessibleAnnouncementEvent,
-    QPainter,
-    QPalette,
-    QPen,
-)
+from PySide6.QtGui import QAccessible, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -191,9 +186,10 @@ def announce(widget: QWidget, text: str) -> None:
     """Have a screen reader say `text` (a state change) without moving the focus; the widget's
     description holds it too, for a reader that asks later."""
     widget.setAccessibleDescription(text)
-    if text and QAccessible.isActive():
-        event = QAccessibleAnnouncementEvent(widget, text)
-        QAccessible.updateAccessibility(event)
+    # Qt 6.8 and later speak it; before, the description (a change a reader may notice) is all.
+    announcement = getattr(QtGui, "QAccessibleAnnouncementEvent", None)
+    if text and announcement is not None and QAccessible.isActive():
+        QAccessible.updateAccessibility(announcement(widget, text))
 
 
 class FocusRing(QObject):

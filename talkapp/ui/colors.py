@@ -59,7 +59,7 @@ DARK: dict[QPalette.ColorRole, str] = {
     R.LinkVisited: "#c29cf0",
     R.Light: "#45474c",
     R.Midlight: "#3a3c40",
-    R.Mid: "#2a2b2f",
+    R.Mid: "#55585e",  # the level meters' track edge: it shows on the dark window
     R.Dark: "#141518",
     R.Shadow: "#000000",
 }

@@ -46,7 +46,9 @@ class Theme(QObject):
         if hints is not None:
             self._applying = True  # asking may report a change: that is not the OS's
             try:
-                hints.setColorScheme(_REQUEST.get(appearance, Qt.ColorScheme.Unknown))
+                request = getattr(hints, "setColorScheme", None)  # Qt 6.8 and later
+                if request is not None:
+                    request(_REQUEST.get(appearance, Qt.ColorScheme.Unknown))
                 if appearance not in _REQUEST:  # back to the OS's: what it says now
                     self._system = hints.colorScheme()
             finally:
