@@ -96,7 +96,8 @@ def test_tab_reaches_every_control_of_the_main_window_in_reading_order(qtbot, ap
     assert window.talk.modes.vad.isEnabled()
     header = ["Profile", "Connect", "Compare…", "Settings…"]
     welcome = ["Add a key…", "Dismiss"]  # the first-run banner, under the header
-    talking = ["Hold to talk", "Push-to-talk", "Hands-free", "Turn detection", "Monthly budget…"]
+    talking = ["Hands-free: just talk", "Push-to-talk", "Hands-free", "Turn detection"]
+    talking += ["Monthly budget…"]  # the talk button is named by its caption
     reading = ["New conversation", "History", "Copy", "Export…", "Transcript", "Message"]
     expected = header + welcome + talking + reading  # Send is off until a message is typed
     assert tab_walk(qtbot, window.header.profiles, len(expected) + 1) == [*expected, "Profile"]
@@ -107,7 +108,7 @@ def test_tab_reaches_every_control_of_the_main_window_in_reading_order(qtbot, ap
     )
     qtbot.waitUntil(banner.buttons[0].isVisible, timeout=WAIT)
     walked = tab_walk(qtbot, window.header.profiles, len(expected) + 3)
-    assert walked[4:9] == ["Add a key…", "Dismiss", "Pick…", "Dismiss", "Hold to talk"]
+    assert walked[4:9] == ["Add a key…", "Dismiss", "Pick…", "Dismiss", "Hands-free: just talk"]
 
 
 def test_no_two_controls_shown_claim_the_same_alt_key(qtbot, app):
@@ -178,6 +179,10 @@ def test_state_changes_reach_the_talk_buttons_description(qtbot, app):
     line = window.talk.state_line.text()
     assert line.startswith("Listening") and description_of(window.talk.button) == line
     assert window.talk.state_line.accessibleDescription() == line
+    assert name_of(window.talk.button) == "Hold to talk (Space)"  # named by what it does now
+    qtbot.mouseClick(window.talk.modes.hands_free, Qt.MouseButton.LeftButton)
+    assert name_of(window.talk.button) == "Hands-free: just talk"
+    assert description_of(window.talk.button).startswith("Listening — just start speaking")
 
 
 def test_enter_holds_the_talk_button_as_space_does(qtbot, pulse, desktop):  # noqa: F811

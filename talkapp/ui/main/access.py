@@ -91,9 +91,11 @@ class WindowAccess(QObject):
         return False
 
     def state_changed(self, line: str) -> None:
-        """The state line changed: the talk button's description says it, and a screen reader
-        speaks it once (not at every refresh)."""
-        describe(self._window.talk.button, line)
+        """The state line changed: the talk button is named by its caption ("Hands-free: just
+        talk", "Connect to talk") and described by the line, and a screen reader speaks the line
+        once (not at every refresh)."""
+        button = self._window.talk.button
+        describe(button, line, name=" ".join(button.text().split()))
         if line != self._said:
             self._said = line
             announce(self._window.talk.state_line, line)

@@ -442,7 +442,6 @@ class MainWindow(QMainWindow):
             status = status_text.describe(self.state, hands_free, self.hotkey)
         interrupted = self._interrupted if self.state in status_text.LIVE else None
         self.talk.state_line.setText(f"{interrupted} {status.line}" if interrupted else status.line)
-        self.access.state_changed(self.talk.state_line.text())
         detail = self._detail if self.state is State.ERROR else ""
         self.talk.state_line.setToolTip(plain_tooltip(detail))
         self.header.state.set(status.chip, status.kind)
@@ -456,6 +455,7 @@ class MainWindow(QMainWindow):
         )
         self.setWindowTitle(f"TalkApp — {status.title}")
         self._refresh_button()
+        self.access.state_changed(self.talk.state_line.text())  # read out, once drawn
 
     def _refresh_button(self) -> None:
         button = self.talk.button
