@@ -335,6 +335,7 @@ class ApiKeyBox(QWidget):
         self.test_finished.emit(line)
 
     def _set_status(self, text: str) -> None:
+        text = text[:1].upper() + text[1:]  # a sentence, even when a keyring's message is not
         self.status.setText(text)
         self.status_changed.emit(text)
 
