@@ -10,6 +10,7 @@ on quit. `run` applies the process-wide live-audio tuning (`talkapp.threads.tuni
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 
 from talkapp.controller import Controller
 from talkapp.history.store import HistoryError, HistoryStore
+from talkapp.logs import start_logging, stop_logging
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
 from talkapp.settings.secrets import SessionKeys
@@ -33,6 +35,7 @@ from talkapp.ui.main.clipboard_reader import ClipboardReader
 from talkapp.ui.main.history_link import ConversationHistory
 from talkapp.ui.main.window import MainWindow
 from talkapp.ui.main.window_state import WindowState
+from talkapp.ui.theme import Theme
 
 
 def _assets() -> Path:
@@ -43,6 +46,7 @@ def _assets() -> Path:
 
 
 ICON = _assets() / "icon.svg"
+_log = logging.getLogger("talkapp.app")
 
 
 class DesktopApp:
@@ -52,10 +56,14 @@ class DesktopApp:
         history: HistoryStore | None = None,
         tuning: Untuned = UNTUNED,
     ) -> None:
+        # The log first, as `talk` starts it: what follows (a settings notice, the engine's
+        # states and errors) is in it, with the same rotation and redaction.
+        self.log_path = start_logging()
         self.store = store or SettingsStore()
         loaded = self.store.load()
         # A restart never opens the microphone by itself: hands-free is one click away.
         settings = dataclasses.replace(loaded.settings, mode=Mode.PUSH_TO_TALK.value)
+        self.theme = Theme(qt_application([]), loaded.settings.appearance)  # before any widget
         self.bridge = UiBridge()
         self.clipboard = ClipboardReader()  # the read_clipboard tool reads through it
         self.controller = Controller(
@@ -85,6 +93,7 @@ class DesktopApp:
         self.history.show_panel(self.window_state.restore(self.window, splitter))
         self.window.settings_changed.connect(self._settings_changed)
         for notice in loaded.notices:
+            _log.warning("settings: %s", notice)
             self.window.banners.show_message("settings", "warning", notice)
         self._hotkey: GlobalHotkey | None = None
         self._hotkey_combo = ""
@@ -92,6 +101,7 @@ class DesktopApp:
         self._start_global_hotkey(loaded.settings.hotkeys.global_push_to_talk, at_launch=True)
 
     def start(self) -> None:
+        _log.info("the desktop app started on the profile %s", self.window.settings.active)
         self.history.start()
         self.window.show()
         self.window.start()
@@ -124,6 +134,9 @@ class DesktopApp:
         self.controller.shutdown()
         if self.history.store is not None:
             self.history.store.close()
+        self.theme.close()
+        _log.info("the desktop app quit")
+        stop_logging()
 
     def _settings_changed(self, settings: Settings) -> None:
         try:
@@ -134,6 +147,8 @@ class DesktopApp:
                 "error",
                 f"Your settings could not be saved to {self.store.path} ({exc.strerror or exc}).",
             )
+        if settings.appearance != self.theme.appearance:
+            self.theme.apply(settings.appearance)
         if settings.hotkeys.global_push_to_talk != self._hotkey_combo:
             self._start_global_hotkey(settings.hotkeys.global_push_to_talk)
 

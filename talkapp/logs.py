@@ -51,16 +51,31 @@ class RedactingFormatter(logging.Formatter):
 
 
 def start_logging(level: int = logging.INFO) -> Path:
-    """Send the `talkapp` loggers to the rotating file; returns its path."""
+    """Send the `talkapp` loggers to the rotating file; returns its path. Called again (the
+    desktop app and `talk` both start it), it keeps one file: the current log folder's."""
     folder = private_folder(log_folder())
     path = folder / "talkapp.log"
+    root = logging.getLogger("talkapp")
+    root.setLevel(level)
+    for old in list(root.handlers):
+        if isinstance(old, logging.handlers.RotatingFileHandler):
+            if Path(old.baseFilename) == path.absolute():
+                return path  # already logging there: no line written twice
+            root.removeHandler(old)  # the log folder moved (TALKAPP_LOG_DIR): the last one wins
+            old.close()
     handler = _PrivateRotatingFileHandler(
         path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
-    root = logging.getLogger("talkapp")
-    root.setLevel(level)
-    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        root.addHandler(handler)
+    root.addHandler(handler)
     return path
+
+
+def stop_logging() -> None:
+    """Close the log file (the app, on quit): what was logged is on disk."""
+    root = logging.getLogger("talkapp")
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.handlers.RotatingFileHandler):
+            root.removeHandler(handler)
+            handler.close()

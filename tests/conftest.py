@@ -41,9 +41,14 @@ def no_provider_keys_from_outside(monkeypatch):
 @pytest.fixture(autouse=True)
 def private_user_folders(monkeypatch, tmp_path_factory):
     """Nothing a test runs (the app, `talkapp say` in a child process) writes its conversation
-    history into, or reads a budget from, the developer's own folders."""
+    history or its log into, or reads a budget from, the developer's own folders."""
+    from talkapp.logs import stop_logging
+
     monkeypatch.setenv("TALKAPP_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.setenv("TALKAPP_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("TALKAPP_LOG_DIR", str(tmp_path_factory.mktemp("log")))
+    yield
+    stop_logging()  # a test's log file is not written to by the next test
 
 
 # real services: PulseAudio; gnome-keyring on D-Bus; Xvfb; and the engine on the simulator

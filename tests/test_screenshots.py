@@ -2,7 +2,7 @@
 user gets), driven with xdotool, photographed with ImageMagick `import`.
 
 The screenshots go to a temporary folder, or to docs/screenshots/ (the README shows them) with
-TALKAPP_UPDATE_SCREENSHOTS=1.
+TALKAPP_UPDATE_SCREENSHOTS=1; each in the light and the dark scheme (Settings → Appearance).
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ from PySide6.QtGui import QImage
 from services import unavailable
 from speech import silence, speak
 
+from talkapp.settings.model import Settings
+from talkapp.settings.store import SettingsStore
+from talkapp.ui.colors import is_dark, palette
+
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 60  # s: the longest any one step may take on a loaded box; steps end when done
 
@@ -35,6 +39,25 @@ def shots(tmp_path) -> Path:
     return tmp_path
 
 
+SCHEMES = ["light", "dark"]
+
+
+def named(name: str, scheme: str) -> str:
+    """main-window.png, main-window-dark.png …"""
+    return f"{name}.png" if scheme == "light" else f"{name}-{scheme}.png"
+
+
+def in_scheme(env: dict[str, str], scheme: str) -> None:
+    """The app will start in `scheme` (saved as the user would choose it in Settings)."""
+    SettingsStore(Path(env["TALKAPP_CONFIG_DIR"])).save(Settings(appearance=scheme))
+
+
+def looks(image: QImage, scheme: str) -> bool:
+    """The window's own colour (its top-left corner) is the scheme's."""
+    corner = image.pixelColor(2, image.height() // 2)
+    return is_dark(palette(scheme == "dark")) == (corner.lightnessF() < 0.5)
+
+
 @pytest.fixture
 def app_env(display, pulse, tmp_path) -> dict[str, str]:
     missing = [tool for tool in ("xdotool", "import") if shutil.which(tool) is None]
@@ -45,6 +68,7 @@ def app_env(display, pulse, tmp_path) -> dict[str, str]:
         "DISPLAY": display,
         "QT_QPA_PLATFORM": "xcb",
         "TALKAPP_CONFIG_DIR": str(tmp_path / "config"),
+        "TALKAPP_LOG_DIR": str(tmp_path / "log"),
         "LANG": "C.UTF-8",
     }
     env.pop("OPENAI_API_KEY", None)
@@ -115,7 +139,9 @@ def colours(image: QImage, step: int = 7) -> int:
     )
 
 
-def test_the_main_window_with_a_conversation(app_env, pulse, shots):
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_main_window_with_a_conversation(app_env, pulse, shots, scheme):
+    in_scheme(app_env, scheme)
     with running_app(app_env) as app:
         window = wait_for_title(app_env, "^TalkApp.*Listening")
         xdotool(app_env, "windowfocus", "--sync", window)
@@ -131,15 +157,29 @@ def test_the_main_window_with_a_conversation(app_env, pulse, shots):
         xdotool(app_env, "keyup", "space")
         wait_for_title(app_env, "^TalkApp.*Speaking")
         wait_for_title(app_env, "^TalkApp.*Listening")
-        image = screenshot(app_env, window, shots / "main-window.png")
+        image = screenshot(app_env, window, shots / named("main-window", scheme))
+        xdotool(app_env, "key", "alt+f")  # Hands-free: the microphone open, the service decides
+        # Alt+F shows the button pressed, then clicks it: shoot once the window has changed and
+        # two shots in a row agree (nothing is playing, so a still window is a settled one).
+        path = shots / named("hands-free", scheme)
+        hands_free, previous = image, None
+        deadline = time.monotonic() + WAIT
+        while (hands_free == image or hands_free != previous) and time.monotonic() < deadline:
+            previous = hands_free
+            time.sleep(0.3)
+            hands_free = screenshot(app_env, window, path)
+        assert hands_free != image, "switching to hands-free changed nothing on screen"
         xdotool(app_env, "key", "ctrl+q")
         app.wait(WAIT)
     assert app.returncode == 0, app.stdout.read()
     assert 900 <= image.width() <= 1280 and 560 <= image.height() <= 800
-    assert colours(image) > 40
+    assert colours(image) > 40 and colours(hands_free) > 40
+    assert looks(image, scheme) and looks(hands_free, scheme)
 
 
-def test_the_settings_pane(app_env, shots):
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_settings_pane(app_env, shots, scheme):
+    in_scheme(app_env, scheme)
     pytest.importorskip(
         "talkapp.ui.settings.dialog",
         reason="the settings pane (talkapp/ui/settings/dialog.py) is not there yet",
@@ -155,7 +195,7 @@ def test_the_settings_pane(app_env, shots):
         ):
             time.sleep(0.1)
         assert others, "the settings pane did not open"
-        image = screenshot(app_env, others[0], shots / "settings.png")
+        image = screenshot(app_env, others[0], shots / named("settings", scheme))
     assert app.returncode == 0, app.stdout.read()
     assert image.width() >= 500 and image.height() >= 350
-    assert colours(image) > 20
+    assert colours(image) > 20 and looks(image, scheme)

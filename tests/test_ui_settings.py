@@ -348,7 +348,7 @@ def test_a_saved_key_goes_to_the_secret_service_and_nowhere_else(
 
     qtbot.keyClicks(box.field, SECRET)
     qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: key_status(dialog).startswith("stored in Secret Service"), timeout=WAIT)
+    qtbot.waitUntil(lambda: key_status(dialog).startswith("Stored in Secret Service"), timeout=WAIT)
     assert keyring.get_password(KEYRING_SERVICE, "ui-test") == SECRET
     assert box.field.text() == "" and box.field.placeholderText() == "••••••••3f9a"
     assert box.forget_button.isEnabled()
@@ -365,7 +365,7 @@ def test_a_saved_key_goes_to_the_secret_service_and_nowhere_else(
 
     again = open_dialog(store.load().settings)  # after a restart
     select(again, "OpenAI")
-    qtbot.waitUntil(lambda: key_status(again) == "stored in Secret Service.", timeout=WAIT)
+    qtbot.waitUntil(lambda: key_status(again) == "Stored in Secret Service.", timeout=WAIT)
     delete_api_key("ui-test")
 
 

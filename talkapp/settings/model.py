@@ -20,6 +20,7 @@ from talkapp.settings.profile import SIMULATOR_PROFILE, ProviderProfile, simulat
 
 MODES = ("ptt", "server_vad", "semantic_vad", "local_vad")
 ECHO_MODES = ("aec", "gate", "headset")
+APPEARANCES = ("system", "light", "dark")  # the app's colours: the OS's scheme, or one fixed
 AUDIO_BLOCKS_MS = (5, 10, 20)  # PortAudio block: lower latency, or more room for a busy machine
 APPROVAL_POLICIES = ("always", "never")  # MCP: ask the user before every call, or never
 
@@ -123,6 +124,7 @@ class Settings:
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     tools: ToolSettings = field(default_factory=ToolSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
+    appearance: str = "system"  # one of APPEARANCES
 
     def recordings_folder(self) -> Path | None:
         """Where sessions are recorded, or None when recording is off."""
@@ -177,6 +179,7 @@ def from_json(data: Any, problems: list[str]) -> Settings:
         recording=_build(RecordingSettings, data.get("recording"), problems, "recording"),
         tools=_tools(data.get("tools"), problems),
         history=_history(data.get("history"), problems),
+        appearance=_choice(data, "appearance", APPEARANCES, "system", problems),
     )
     if settings.active not in {p.name for p in profiles}:
         settings = dataclasses.replace(settings, active=profiles[0].name)

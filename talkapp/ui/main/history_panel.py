@@ -49,6 +49,7 @@ class HistoryPanel(QWidget):
         title.setBuddy(self.search)
         self.list = QListWidget()
         self.list.setAccessibleName("Saved conversations")
+        self.list.setAccessibleDescription("Newest first; a double click opens one, as Open does.")
         self.list.setWordWrap(True)
         self.empty = QLabel()
         self.empty.setWordWrap(True)
@@ -61,6 +62,7 @@ class HistoryPanel(QWidget):
             "A new session with this conversation as context; new turns are added to it"
         )
         self.delete_button = QPushButton("&Delete")
+        self.delete_button.setToolTip("Delete this conversation from the history")
         self.export_button = QPushButton("Ex&port…")
         self.export_button.setToolTip("Save this conversation as Markdown or JSON")
         self.rename_button = QPushButton("Re&name…")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
 from talkapp.session.turns import Mode
 
@@ -32,14 +32,15 @@ class ModeSwitch(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.push_to_talk = QPushButton("P&ush-to-talk")
         self.push_to_talk.setToolTip("Talk while you hold the button or its key.")
-        self.hands_free = QPushButton("&Hands-free")
+        self.hands_free = QPushButton("Hands-&free")  # Alt+H is the History button
         self.hands_free.setToolTip(
             "Just talk; the microphone stays open and your turn ends when you stop."
         )
-        self._group = QButtonGroup(self)
+        # No QButtonGroup (`_clicked` keeps one checked): in a group Qt lets only the checked
+        # button take Tab (the radio buttons' arrow-key way), and Tab must reach both.
         for button in (self.push_to_talk, self.hands_free):
             button.setCheckable(True)
-            self._group.addButton(button)
+            button.clicked.connect(lambda _checked, b=button: self._clicked(b))
             layout.addWidget(button)
         self.vad = QComboBox()
         self.vad.setAccessibleName("Turn detection")
@@ -49,7 +50,6 @@ class ModeSwitch(QWidget):
         layout.addWidget(self.vad)
         layout.addStretch(1)
         self.set_mode(Mode.PUSH_TO_TALK.value)
-        self._group.buttonClicked.connect(self._changed)
         self.vad.activated.connect(self._changed)
 
     @property
@@ -59,7 +59,8 @@ class ModeSwitch(QWidget):
     def set_mode(self, mode: str) -> None:
         """Show `mode` (no signal)."""
         hands_free = Mode(mode).hands_free
-        (self.hands_free if hands_free else self.push_to_talk).setChecked(True)
+        self.hands_free.setChecked(hands_free)
+        self.push_to_talk.setChecked(not hands_free)
         if hands_free:
             self.vad.setCurrentIndex(self.vad.findData(mode))
         self._show_checked()
@@ -78,6 +79,17 @@ class ModeSwitch(QWidget):
                     QPalette.ColorRole.ButtonText, palette.color(QPalette.ColorRole.HighlightedText)
                 )
             button.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Light ↔ dark: the checked button takes the new accent.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._show_checked()
+
+    def _clicked(self, clicked: QPushButton) -> None:
+        for button in (self.push_to_talk, self.hands_free):
+            button.setChecked(button is clicked)
+        self._changed()
 
     def _changed(self, *_args) -> None:
         self._show_checked()

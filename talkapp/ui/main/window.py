@@ -27,6 +27,7 @@ from talkapp.settings.model import Settings
 from talkapp.settings.profile import SIMULATOR_PROFILE
 from talkapp.ui.compare.window import CompareWindow
 from talkapp.ui.main import status_text
+from talkapp.ui.main.access import WindowAccess
 from talkapp.ui.main.approval import ApprovalStack
 from talkapp.ui.main.banner import BannerStack
 from talkapp.ui.main.header import Header
@@ -106,24 +107,7 @@ class MainWindow(QMainWindow):
         self.hold_key = HoldKey(self)
         self.hold_key.watch(self.transcript.view, self.talk.button)
         self.talk.button.setFocus()
-        h, t = self.header, self.talk
-        order = [
-            h.profiles,
-            h.connect_button,
-            h.compare_button,
-            h.settings_button,
-            t.button,
-            t.modes.push_to_talk,
-            t.modes.hands_free,
-            t.modes.vad,
-            self.transcript.copy_button,
-            self.transcript.export_button,
-            self.transcript.view,
-            self.transcript.message.edit,
-            self.transcript.message.button,
-        ]
-        for before, after in itertools.pairwise(order):
-            QWidget.setTabOrder(before, after)
+        self.access = WindowAccess(self)  # names, Tab order, focus ring, Enter, announcements
 
     def _wire(self) -> None:
         self.header.profile_chosen.connect(self.choose_profile)
@@ -471,6 +455,7 @@ class MainWindow(QMainWindow):
         )
         self.setWindowTitle(f"TalkApp — {status.title}")
         self._refresh_button()
+        self.access.state_changed(self.talk.state_line.text())  # read out, once drawn
 
     def _refresh_button(self) -> None:
         button = self.talk.button

@@ -94,8 +94,10 @@ class AudioPage(QWidget):
 
         self.input = QComboBox()
         self.input.setAccessibleName("Microphone")
+        self.input.setToolTip("The microphone TalkApp listens to.")
         self.output = QComboBox()
         self.output.setAccessibleName("Speaker")
+        self.output.setToolTip("Where replies are played.")
         for combo, key in ((self.input, audio.input_device), (self.output, audio.output_device)):
             combo.addItem("System default", None)
             if key is not None:
@@ -122,6 +124,9 @@ class AudioPage(QWidget):
 
         self.mic_button = QPushButton("&Test microphone")
         self.mic_button.setCheckable(True)
+        self.mic_button.setToolTip(
+            "Listen to the microphone here: the level bar beside moves as you speak."
+        )
         self.mic_button.toggled.connect(self._mic_toggled)
         self.meter = QProgressBar()
         self.meter.setRange(METER_FLOOR_DB, 0)
@@ -133,6 +138,7 @@ class AudioPage(QWidget):
         self.mic_status = QLabel("Start the test and speak: the bar should move.")
         self.mic_status.setWordWrap(True)
         self.tone_button = QPushButton("&Play test tone")
+        self.tone_button.setToolTip("Play a short tone on the speaker chosen above.")
         self.tone_button.clicked.connect(self._play_tone)
         self.tone_status = QLabel()
         self.tone_status.setWordWrap(True)

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVB
 
 from talkapp.settings.model import Settings
 from talkapp.settings.secrets import SessionKeys
+from talkapp.ui.narrow import present
+from talkapp.ui.settings.appearance import AppearancePage
 from talkapp.ui.settings.audio import AudioPage
 from talkapp.ui.settings.history import HistoryPage
 from talkapp.ui.settings.hotkeys import HotkeysPage
@@ -28,7 +30,21 @@ from talkapp.ui.settings.rules import problems
 from talkapp.ui.settings.tools import ToolsPage
 from talkapp.ui.tasks import Tasks
 
-PAGES = ("profiles", "audio", "hotkeys", "tools", "recording", "history")
+BUTTON_TIPS = {
+    QDialogButtonBox.StandardButton.Ok: "Save the settings and close.",
+    QDialogButtonBox.StandardButton.Apply: "Save the settings and keep this window open.",
+    QDialogButtonBox.StandardButton.Cancel: "Close without saving (a key already saved stays).",
+}
+PAGES = ("profiles", "audio", "hotkeys", "tools", "recording", "history", "appearance")
+PAGE_TIPS = (
+    "Services, models, keys and voices to talk with.",
+    "Microphone, speaker and echo handling.",
+    "The keys that hold to talk.",
+    "What the model may use: built-in tools and MCP servers.",
+    "Saving sessions to a folder, and capturing a connection for a bug report.",
+    "Saved conversations and the monthly budget.",
+    "Light or dark colours.",
+)
 
 
 class SettingsDialog(QDialog):
@@ -63,6 +79,7 @@ class SettingsDialog(QDialog):
         self.tools = ToolsPage(settings.tools, self.tasks)
         self.recording = RecordingPage(settings.recording)
         self.history = HistoryPage(settings.history)
+        self.appearance = AppearancePage(settings.appearance)
         self.tabs = QTabWidget()
         # No mnemonics on the tabs: their letters are the fields' (Ctrl+Tab switches tabs).
         self.tabs.addTab(self.profiles, "Profiles")
@@ -71,8 +88,11 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.tools, "Tools && MCP")
         self.tabs.addTab(self.recording, "Recording")
         self.tabs.addTab(self.history, "History")
+        self.tabs.addTab(self.appearance, "Appearance")
         if page in PAGES:
             self.tabs.setCurrentIndex(PAGES.index(page))
+        for index, tip in enumerate(PAGE_TIPS):  # a screen reader reads it with the tab's name
+            self.tabs.setTabToolTip(index, tip)
 
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -83,6 +103,8 @@ class SettingsDialog(QDialog):
             | QDialogButtonBox.StandardButton.Apply
             | QDialogButtonBox.StandardButton.Cancel
         )
+        for which, tip in BUTTON_TIPS.items():
+            present(self.buttons.button(which), "dialog button").setToolTip(tip)
         self.buttons.accepted.connect(lambda: self._save(close=True))
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(
@@ -94,7 +116,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.resize(880, 720)
+        self.resize(900, 720)
 
     def current_settings(self) -> Settings:
         """The settings as edited so far (not checked)."""
@@ -107,6 +129,7 @@ class SettingsDialog(QDialog):
             tools=self.tools.settings(),
             recording=self.recording.settings(),
             history=self.history.settings(),
+            appearance=self.appearance.appearance(),
         )
 
     # ---- saving ----

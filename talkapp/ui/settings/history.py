@@ -35,15 +35,25 @@ class HistoryPage(QWidget):
     def __init__(self, history: HistorySettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.enabled = QCheckBox("&Keep my conversations")
+        self.enabled.setToolTip(
+            "Save each conversation on this computer, to open, continue or export later."
+        )
         self.enabled.setChecked(history.enabled)
         self.limit_days = QCheckBox("&Delete conversations older than")
+        self.limit_days.setToolTip(
+            "Delete saved conversations once they are older than the days set beside."
+        )
         self.limit_days.setChecked(history.keep_days is not None)
         self.days = QSpinBox()
         self.days.setRange(1, MAX_DAYS)
         self.days.setSuffix(" days")
         self.days.setValue(history.keep_days or 90)
         self.days.setAccessibleName("Days to keep conversations")
+        self.days.setToolTip("How many days a saved conversation is kept.")
         self.has_budget = QCheckBox("Monthly &budget")
+        self.has_budget.setToolTip(
+            "Refuse paid sessions once this month's spend reaches the amount beside."
+        )
         self.has_budget.setChecked(history.monthly_budget_usd is not None)
         self.budget = QDoubleSpinBox()
         self.budget.setRange(0.01, MAX_BUDGET_USD)

@@ -38,6 +38,9 @@ class HotkeysPage(QWidget):
             "&Hold a key combination anywhere to talk, even with TalkApp in the background"
         )
         self.global_on.setChecked(bool(hotkeys.global_push_to_talk))
+        self.global_on.setToolTip(
+            "A system-wide hold-to-talk key, set beside; it works while another app has the focus."
+        )
         self.global_key = KeyCapture("pynput", hotkeys.global_push_to_talk or DEFAULT_GLOBAL)
         self.availability = QLabel()
         self.availability.setWordWrap(True)

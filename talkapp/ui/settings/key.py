@@ -119,6 +119,7 @@ class ApiKeyBox(QWidget):
         self.field.textChanged.connect(self._typing)
         # Enter is the dialog's OK, which stores a typed key too.
         self.save_button = QPushButton("&Save key")
+        self.save_button.setToolTip("Store the typed key in the OS keyring for this profile.")
         self.save_button.clicked.connect(self._save)
         self.session_button = QPushButton("Use for this &session")
         self.session_button.setToolTip(
@@ -132,6 +133,9 @@ class ApiKeyBox(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.test_button = QPushButton("&Test connection")
+        self.test_button.setToolTip(
+            "Open a session with these settings and this key, then close it."
+        )
         self.test_button.clicked.connect(self._test)
         self.result = QLabel()
         self.result.setWordWrap(True)
@@ -331,6 +335,7 @@ class ApiKeyBox(QWidget):
         self.test_finished.emit(line)
 
     def _set_status(self, text: str) -> None:
+        text = text[:1].upper() + text[1:]  # a sentence, even when a keyring's message is not
         self.status.setText(text)
         self.status_changed.emit(text)
 
@@ -351,7 +356,7 @@ def _describe(status: KeyStatus, shared_with: list[str]) -> str:
         )
         return NO_KEYRING.replace(ENV_VAR, env_var) + env
     if status.stored:
-        return f"stored in {status.keyring}." + shared
+        return f"Stored in {status.keyring}." + shared
     if status.from_env:
         return (
             f"No key stored for this profile: {env_var} from the environment is used for this "

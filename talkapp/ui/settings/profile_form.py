@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayoutItem,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QRadioButton,
     QSizePolicy,
     QSpinBox,
@@ -42,8 +44,10 @@ from talkapp.settings.providers import (
     preset_for,
 )
 from talkapp.ui.narrow import form_label, present
+from talkapp.ui.settings.note import Note
 from talkapp.ui.settings.rules import (
     AZURE_EXAMPLE,
+    DialectFix,
     connection_line,
     dialect_line,
     is_builtin,
@@ -64,6 +68,12 @@ DIALECTS: tuple[tuple[str, ApiSetting], ...] = (
     ("&GA", "ga"),
     ("xAI", "xai"),
 )
+DIALECT_MEANINGS: dict[ApiSetting, str] = {
+    "auto": "Speak the dialect the provider and the model id call for.",
+    "beta": "The legacy beta Realtime dialect (OpenAI-Beta: realtime=v1).",
+    "ga": "The GA Realtime dialect (gpt-realtime and later).",
+    "xai": "xAI Grok Voice's own dialect.",
+}
 TURNS = (
     ("Server VAD — the service hears when you stop", "server_vad"),
     ("Semantic VAD — the service judges when you are done", "semantic_vad"),
@@ -72,6 +82,11 @@ TURNS = (
 EAGERNESS: tuple[Eagerness, ...] = ("auto", "low", "medium", "high")
 REASONING = ("", "minimal", "low", "medium", "high", "xhigh")
 TRANSCRIPTION_OFF = "Off"
+RESOURCE_LABEL = "Re&source or endpoint:"  # the base URL field's label for Azure
+
+
+def _widget(item: QLayoutItem | None) -> QWidget | None:
+    return item.widget() if item is not None else None
 
 
 class ProfileForm(QWidget):
@@ -85,10 +100,12 @@ class ProfileForm(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
         self.name = QLineEdit()
+        self.name.setAccessibleDescription("The profile's name, as the main window lists it.")
         form.addRow("&Name:", self.name)
         self.provider = QComboBox()
         for label, value in PROVIDERS:
             self.provider.addItem(label, value)
+        self.provider.setToolTip("The service: it decides the URL, the key and the dialect.")
         form.addRow("&Provider:", self.provider)
         self.base_url = QLineEdit()  # a base URL, or Azure's resource name or endpoint
         form.addRow("Base &URL:", self.base_url)
@@ -111,20 +128,14 @@ class ProfileForm(QWidget):
             "ID (azure-identity: the Azure CLI's login, a managed identity …)."
         )
         form.addRow("Si&gn in with:", self.sign_in)
-        self.sign_in_note = QLabel()
-        self.sign_in_note.setWordWrap(True)
-        self.sign_in_note.setAccessibleName("What Entra ID sign-in needs")
+        self.sign_in_note = Note("What Entra ID sign-in needs")
         form.addRow("", self.sign_in_note)
         self.model = QComboBox()
         self.model.setEditable(True)
         self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         form.addRow("&Model:", self.model)
         form.addRow("Dialect:", self._dialect_row())
-        self.warning = QLabel()
-        self.warning.setWordWrap(True)
-        self.warning.setAccessibleName("Dialect warning")
-        self.warning.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        form.addRow("", self.warning)
+        form.addRow("", self._warning_row())
         self.connects = QLabel()
         self.connects.setWordWrap(True)
         self.connects.setAccessibleName("Resolved URL")
@@ -138,11 +149,13 @@ class ProfileForm(QWidget):
         self.instructions = QPlainTextEdit()
         self.instructions.setTabChangesFocus(True)  # Tab moves on; it never types into the text
         self.instructions.setPlaceholderText("How the assistant should behave (optional)")
+        self.instructions.setAccessibleDescription("How the assistant should behave (optional).")
         self.instructions.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         form.addRow("&Instructions:", self.instructions)
         self.turn = QComboBox()
         for turn_label, turn_kind in TURNS:
             self.turn.addItem(turn_label, turn_kind)
+        self.turn.setToolTip("Who decides that you finished speaking, in hands-free mode.")
         form.addRow("Turn &detection:", self.turn)
         form.addRow("", self._turn_parameters())
         self.transcription = QComboBox()
@@ -150,27 +163,66 @@ class ProfileForm(QWidget):
         self.transcription.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.transcription.addItems((TRANSCRIPTION_OFF, *TRANSCRIPTION_MODELS))
         form.addRow("Input t&ranscription:", self.transcription)
-        self.xai_note = QLabel()
-        self.xai_note.setWordWrap(True)
-        self.xai_note.setAccessibleName("What xAI's dialect leaves out")
+        self.xai_note = Note("What xAI's dialect leaves out")
         form.addRow("", self.xai_note)
         self.reasoning = QComboBox()
         for effort in REASONING:
             self.reasoning.addItem(effort or "service default", effort or None)
         form.addRow("Reas&oning effort:", self.reasoning)
-        self.reasoning_note = QLabel()
-        self.reasoning_note.setWordWrap(True)
-        self.reasoning_note.setAccessibleName("Why reasoning is off")
+        self.reasoning_note = Note("Why reasoning is off")
         form.addRow("", self.reasoning_note)
         self._secrets_rows(form)
         self._provider = self._base.provider  # the preset the fields are laid out for
         self._connect()
+        self.steady_labels()
+
+    def _warning_row(self) -> QWidget:
+        """The dialect warning, with the button that fixes it when the form knows the fix."""
+        self.warning = Note("Dialect warning")
+        self.fix_button = QPushButton("Fix the dialect")  # its caption names the fix when shown
+        self.fix_button.setToolTip("The change the warning beside asks for.")
+        self.fix_button.clicked.connect(self._apply_fix)
+        self._fix: DialectFix | None = None
+        self.warning_row = QWidget()
+        row = QHBoxLayout(self.warning_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.warning, 1)
+        row.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignTop)
+        return self.warning_row
+
+    def _apply_fix(self) -> None:
+        fix = self._fix
+        if fix is None:
+            return
+        if fix.model is not None:
+            self.model.setCurrentText(fix.model)
+        self.api_buttons[fix.api].setChecked(True)  # → _changed: the warning goes
+        self.api_buttons[fix.api].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def steady_labels(self) -> None:
+        """The label column as wide as its widest label, shown or not (and the base URL's other
+        wording): a preset's or dialect's rows coming and going never shift the fields."""
+        form = self.layout_
+        labels = [
+            label
+            for row in range(form.rowCount())
+            if isinstance(
+                label := _widget(form.itemAt(row, QFormLayout.ItemRole.LabelRole)), QLabel
+            )
+        ]
+        probe = QLabel()  # measures each wording as a label draws it
+        probe.setFont(self.font())
+        widest = 0
+        for text in [label.text() for label in labels] + [RESOURCE_LABEL]:
+            probe.setText(text)
+            widest = max(widest, probe.sizeHint().width())
+        probe.deleteLater()
+        for label in labels:
+            label.setMinimumWidth(widest)
 
     def _secrets_rows(self, form: QFormLayout) -> None:
         """Where this profile's secrets may go: each a deliberate choice, off by default."""
-        self.key_warning = QLabel()
-        self.key_warning.setWordWrap(True)
-        self.key_warning.setAccessibleName("Key warning")
+        self.key_warning = Note("Key warning")
         form.addRow("", self.key_warning)
         self.share_openai_key = QCheckBox("Let this server have my OpenAI &key")
         self.share_openai_key.setToolTip(
@@ -198,6 +250,7 @@ class ProfileForm(QWidget):
         self.api_buttons: dict[ApiSetting, QRadioButton] = {}
         for text, value in DIALECTS:
             button = QRadioButton(text)
+            button.setToolTip(DIALECT_MEANINGS[value])
             self.api.addButton(button)
             self.api_buttons[value] = button
             box.addWidget(button)
@@ -397,8 +450,16 @@ class ProfileForm(QWidget):
         return next((value for value in EAGERNESS if value == text), "auto")
 
     def _api_toggled(self, _button, checked: bool) -> None:
+        # Qt hands the group's Tab stop to the button it turned off last, not to the one now
+        # checked: Tab must land on the chosen dialect (arrows move between them).
+        QTimer.singleShot(0, self._tab_to_checked_dialect)
         if checked:  # the button turned off says nothing new
             self._changed()
+
+    def _tab_to_checked_dialect(self) -> None:
+        for button in self.api_buttons.values():
+            tab = Qt.FocusPolicy.StrongFocus if button.isChecked() else Qt.FocusPolicy.ClickFocus
+            button.setFocusPolicy(tab)
 
     def _provider_changed(self) -> None:
         provider = self.provider.currentData()
@@ -470,7 +531,13 @@ class ProfileForm(QWidget):
         line = dialect_line(self._api(), model, self.base_url.text(), provider)
         self.resolved.setText(line.text)
         self.warning.setText(f"⚠ {line.warning}" if line.warning else "")
-        self.layout_.setRowVisible(self.warning, bool(line.warning))
+        self._fix = line.fix
+        self.fix_button.setVisible(line.fix is not None)
+        if line.fix is not None:
+            self.fix_button.setText(line.fix.caption)
+            self.fix_button.setToolTip(f"{line.fix.caption}: the change this warning asks for.")
+        self.warning.setVisible(bool(line.warning))  # hidden itself too, not only its row
+        self.layout_.setRowVisible(self.warning_row, bool(line.warning))
         self.connects.setText(connection_line(self.profile()))
         self.deployment.setPlaceholderText(
             f"same as the model ({model.strip()})" if model.strip() else ""
@@ -522,7 +589,7 @@ class ProfileForm(QWidget):
         fields = preset_for(provider).fields
         resource = shows_resource(provider)
         label = form_label(self.layout_, self.base_url)
-        label.setText("Re&source or endpoint:" if resource else "Base &URL:")
+        label.setText(RESOURCE_LABEL if resource else "Base &URL:")
         label.setBuddy(self.base_url)
         placeholder = (
             "started on this computer when needed"

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from talkapp.settings.model import Settings
 from talkapp.settings.profile import ProviderProfile, simulator_profile
 from talkapp.settings.secrets import SessionKeys
-from talkapp.ui.narrow import form_label
+from talkapp.ui.narrow import form_label, present
 from talkapp.ui.settings.key import ApiKeyBox
 from talkapp.ui.settings.profile_form import ProfileForm
 from talkapp.ui.settings.rules import is_builtin, key_entry, new_key_name, unique_name
@@ -50,6 +50,7 @@ class ProfilesPage(QWidget):
 
         self.list = QListWidget()
         self.list.setAccessibleName("Profiles")
+        self.list.setToolTip("Your profiles; Ins adds one, Del removes the selected one.")
         self.list.setMinimumWidth(190)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -57,6 +58,7 @@ class ProfilesPage(QWidget):
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Add a profile (Ins in the list).")
         self.duplicate_button = QPushButton("Dupli&cate")
+        self.duplicate_button.setToolTip("Copy the selected profile, to change a setting or two.")
         self.remove_button = QPushButton("Remove")
         self.use_button = QPushButton("Use for tal&king")
         self.use_button.setToolTip("The profile the main window connects with.")
@@ -78,6 +80,7 @@ class ProfilesPage(QWidget):
         self.key = ApiKeyBox(tasks, controller, self.form.profile, session_keys)
         self.form.layout_.addRow("API key:", self.key)
         form_label(self.form.layout_, self.key).setBuddy(self.key.field)
+        self.form.steady_labels()
         self.form.edited.connect(self._form_edited)
 
         buttons = QHBoxLayout()
@@ -97,6 +100,15 @@ class ProfilesPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The vertical bar's room is always kept, and the form never narrower than its fields:
+        # a bar that came and went with a provider's or dialect's extra rows narrowed the form,
+        # cutting the fields' right edge and re-wrapping (moving) every note.
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        # Not a Tab stop of its own (a nameless one); it scrolls to whichever field has focus.
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        bar = present(scroll.verticalScrollBar(), "scroll bar")
+        scroll.setMinimumWidth(holder.minimumSizeHint().width() + bar.sizeHint().width())
+        self.form_scroll = scroll
         layout = QHBoxLayout(self)
         layout.addLayout(left, 0)
         layout.addWidget(scroll, 1)

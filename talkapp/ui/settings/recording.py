@@ -42,10 +42,12 @@ class RecordingPage(QWidget):
         super().__init__(parent)
         self.enabled = QCheckBox("&Record every session to a folder")
         self.enabled.setChecked(recording.enabled)
+        self.enabled.setToolTip("Save each session's audio and events in the folder below.")
         self.folder = QLineEdit(recording.folder)
         self.folder.setPlaceholderText(default_recordings_folder())
         self.folder.setAccessibleName("Recordings folder")
         self.browse = QPushButton("&Browse…")
+        self.browse.setToolTip("Choose the recordings folder.")
         self.browse.clicked.connect(self._browse)
         self.open = QPushButton("O&pen folder")
         self.open.setToolTip(

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from talkapp.protocol.dialect import AUTH_HEADERS
 from talkapp.protocol.models import takes_reasoning, xai_takes_reasoning
-from talkapp.protocol.selection import auto_dialect, choose_dialect
+from talkapp.protocol.selection import ApiSetting, auto_dialect, choose_dialect
 from talkapp.settings.entra import MISSING as ENTRA_MISSING
 from talkapp.settings.entra import identity_available
 from talkapp.settings.profile import (
@@ -44,6 +44,19 @@ _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 class DialectLine:
     text: str  # "→ GA for gpt-realtime-2"
     warning: str = ""  # "" or why this will not work where it is pointed
+    fix: DialectFix | None = None  # the one change that makes it work, when there is one
+
+
+@dataclass(frozen=True)
+class DialectFix:
+    """A one-click fix for a dialect warning: the dialect (and maybe the model) to switch to."""
+
+    caption: str  # "Switch to GA"
+    api: ApiSetting
+    model: str | None = None  # None: keep the model
+
+
+FIX_LABELS: dict[ApiSetting, str] = {"ga": "GA", "auto": "Auto"}
 
 
 def dialect_line(api: str, model: str, base_url: str, provider: str) -> DialectLine:
@@ -61,7 +74,26 @@ def dialect_line(api: str, model: str, base_url: str, provider: str) -> DialectL
         text = f"→ {label}, as chosen" + (
             "" if automatic == label else f" (Auto would pick {automatic})"
         )
-    return DialectLine(text, _misfit(choice.dialect.name, base_url, provider))
+    warning = _misfit(choice.dialect.name, base_url, provider)
+    return DialectLine(text, warning, _fix(api, model, base_url, provider) if warning else None)
+
+
+def _fix(api: str, model: str, base_url: str, provider: str) -> DialectFix | None:
+    """The smallest change that clears the warning: GA, else Auto, else Auto with the
+    provider's current model."""
+    preset = preset_for(provider)
+
+    def fits(setting: str, model: str) -> bool:
+        name = choose_dialect(setting, model, preset.dialect).dialect.name
+        return not _misfit(name, base_url, provider)
+
+    for setting, label in FIX_LABELS.items():
+        if setting != api and fits(setting, model):
+            return DialectFix(f"Switch to {label}", setting)
+    default = preset.default_model
+    if default and default != model and fits("auto", default):
+        return DialectFix(f"Use {default}", "auto", default)
+    return None
 
 
 def _misfit(dialect: str, base_url: str, provider: str) -> str:

@@ -193,8 +193,13 @@ class ToolsPage(QWidget):
         self.dialog: McpServerDialog | None = None
 
         self.clock = QCheckBox("&Date and time (the model can ask what time it is)")
+        self.clock.setToolTip("Let the model ask this computer for the date and time.")
         self.calculator = QCheckBox("&Calculator (exact arithmetic)")
+        self.calculator.setToolTip("Let the model have sums worked out exactly, on this computer.")
         self.clipboard = QCheckBox("Read the clip&board (when allowed below)")
+        self.clipboard.setToolTip(
+            "Offer the model a tool that reads your clipboard, only as allowed below."
+        )
         self.clipboard_allowed = QCheckBox("&Allow reading the clipboard when the model asks")
         self.clipboard_ask = QCheckBox("Otherwise as&k me at each call")
         self.clipboard_ask.setToolTip("A prompt above the conversation: allow once, or always.")
@@ -237,11 +242,17 @@ class ToolsPage(QWidget):
 
         self.servers = QListWidget()
         self.servers.setAccessibleName("MCP servers")
+        self.servers.setToolTip(
+            "Remote tool servers offered to GA models; a double click edits one."
+        )
         self.servers.itemDoubleClicked.connect(lambda _item: self.edit_server())
         self.servers.currentRowChanged.connect(lambda _row: self._refresh_buttons())
         self.add_button = QPushButton("Add &server…")
+        self.add_button.setToolTip("Add a remote MCP server by its URL.")
         self.edit_button = QPushButton("&Edit…")
+        self.edit_button.setToolTip("Change the selected MCP server.")
         self.remove_button = QPushButton("&Remove")
+        self.remove_button.setToolTip("Remove the selected MCP server and its stored auth header.")
         self.forget_button = QPushButton()
         self.forget_button.setToolTip(
             "Ask again for every tool whose answer you asked to remember."
@@ -274,9 +285,13 @@ class ToolsPage(QWidget):
         """Each remembered answer, with the server's URL it holds for; each can be forgotten."""
         self.remembered_list = QListWidget()
         self.remembered_list.setAccessibleName("Remembered answers")
+        self.remembered_list.setToolTip(
+            "Each tool whose approval answer you asked to remember, with its server."
+        )
         self.remembered_list.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
         self.remembered_list.currentRowChanged.connect(lambda _row: self._refresh_buttons())
         self.forget_one_button = QPushButton("Forget t&his answer")
+        self.forget_one_button.setToolTip("Ask again for the selected tool.")
         self.forget_one_button.clicked.connect(self.forget_selected)
         box = QWidget()
         row = QHBoxLayout(box)
