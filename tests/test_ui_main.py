@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 from speech import silence, speak
+from test_ui_follow import on_screen
 
 from talkapp.app import DesktopApp
 from talkapp.session import engine_events as out
@@ -428,3 +429,18 @@ def test_a_lost_connection_and_a_setting_not_taken_are_written_into_the_transcri
     written = window.transcript.view.as_markdown()
     assert lost in written and kept in written
     assert window.banners.get("service") is None
+
+
+def test_eight_typed_turns_in_a_row_the_newest_is_on_screen(qtbot, pulse, desktop):
+    window = desktop().window
+    window.resize(800, 480)
+    wait_live(qtbot, window)
+    view, message = window.transcript.view, window.transcript.message.edit
+    for n in range(1, 9):  # short turns: each reply is spoken in full before the next
+        qtbot.keyClicks(message, f"Turn {n}")
+        qtbot.keyClick(message, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda n=n: any(f"Turn {n}" in r for r in replies(window)), timeout=WAIT)
+        wait_live(qtbot, window)
+    last = replies(window)[-1]
+    assert view.verticalScrollBar().maximum() > 0  # the view is full: following matters
+    qtbot.waitUntil(lambda: on_screen(view, last[-30:]), timeout=WAIT)

@@ -322,6 +322,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def send_text(self, text: str) -> None:
         self.talk.show_hint("")
+        self.transcript.view.follow()  # their own turn: show where it lands
         self._controller.send_text(text)
 
     def open_settings(self, page: str | None = None) -> None:
@@ -412,6 +413,7 @@ class MainWindow(QMainWindow):
             return
         if not self._holding:
             self.talk.show_hint("")
+            self.transcript.view.follow()
             self._controller.press()
         self._holding.add(source)
         self._refresh_button()
