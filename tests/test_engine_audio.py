@@ -16,6 +16,7 @@ from speech import silence, speak
 from talkapp.audio.echo import EchoMode
 from talkapp.session import engine_events as out
 from talkapp.session.engine import AudioOptions, Engine
+from talkapp.session.transcript import heard_split
 from talkapp.session.turns import Mode
 from talkapp.settings.profile import ProviderProfile
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
@@ -200,6 +201,11 @@ async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(
         f"output latency {1000 * stats.output_latency:.1f} ms, playback {stats.playback}"
     )
     assert heard_to < 1000 * len(reply) / 24000 - 500  # it really was cut short
+    # What the transcript shows as heard: the played share of the audio received by then.
+    turn = interrupted.turn
+    assert turn.heard_ms <= turn.spoken_ms <= 1000 * len(reply) / 24000 + 1
+    heard, rest = heard_split(turn)
+    assert heard and rest and f"{heard} {rest}" == turn.text
 
 
 async def until(condition, timeout: float = 20.0) -> None:

@@ -508,7 +508,8 @@ class Engine:
         else:
             heard = await speaker.heard_after_flush(item_id, flushed)
         await self._send(cmd.TruncateItem(item_id, heard))
-        turn = self.transcript.mark_interrupted(item_id, heard)
+        spoken = round(speaker.tracker.received_ms(item_id))  # places the cut in the text
+        turn = self.transcript.mark_interrupted(item_id, heard, spoken)
         if turn is not None:
             self._emit(out.TranscriptChanged(turn))
 

@@ -29,7 +29,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QToolButton, QWidget
 
-from talkapp.session.transcript import ToolCard, Turn
+from talkapp.session.transcript import ToolCard, Turn, heard_markdown, heard_split
 from talkapp.ui import colors
 
 PLACEHOLDER = (
@@ -157,12 +157,7 @@ class TranscriptView(QTextBrowser):
                 continue
             turn = entry.turn
             who = "You" if turn.role == "user" else "Assistant"
-            mark = (
-                f" _(interrupted after {turn.heard_ms / 1000:.1f} s)_"
-                if turn.interrupted and turn.heard_ms is not None
-                else ""
-            )
-            lines += [f"**{who}** ({self._clock(turn.at)}): {turn.text or '…'}{mark}", ""]
+            lines += [f"**{who}** ({self._clock(turn.at)}): {heard_markdown(turn)}", ""]
         return "\n".join(lines)
 
     # ---- rendering ----
@@ -228,12 +223,19 @@ class TranscriptView(QTextBrowser):
             details.append("speaking…" if turn.role == "assistant" else "listening…")
         cursor.insertText("  " + " · ".join(details), self._format(muted=True, smaller=True))
         cursor.insertBlock(QTextBlockFormat())
-        cursor.insertText(turn.text or "…", self._format(muted=not turn.final))
+        heard, rest = heard_split(turn)
+        cursor.insertText(heard or "…", self._format(muted=not turn.final))
+        if rest:  # what the user did not hear: there, but visibly not part of what they heard
+            not_heard = self._format(muted=True)
+            not_heard.setFontStrikeOut(True)
+            not_heard.setToolTip("Not heard: you interrupted the reply before this part")
+            cursor.insertText(" " + rest, not_heard)
         if turn.interrupted:
-            heard = f" after {turn.heard_ms / 1000:.1f} s" if turn.heard_ms is not None else ""
+            heard_for = f" after {turn.heard_ms / 1000:.1f} s" if turn.heard_ms is not None else ""
             cursor.insertBlock(QTextBlockFormat())
             cursor.insertText(
-                f"— interrupted{heard}",
+                f"— interrupted{heard_for}"
+                + ("; the struck-out rest was not heard" if rest else ""),
                 self._format(colour=colors.accent_text(self.palette(), colors.ERROR)),
             )
 
