@@ -9,7 +9,6 @@ on quit. `run` applies the process-wide live-audio tuning (`talkapp.threads.tuni
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import sys
@@ -53,8 +52,7 @@ class DesktopApp:
     ) -> None:
         self.store = store or SettingsStore()
         loaded = self.store.load()
-        # A restart never opens the microphone by itself: hands-free is one click away.
-        settings = dataclasses.replace(loaded.settings, mode=Mode.PUSH_TO_TALK.value)
+        settings = loaded.settings
         self.bridge = UiBridge()
         self.clipboard = ClipboardReader()  # the read_clipboard tool reads through it
         self.controller = Controller(
@@ -66,6 +64,10 @@ class DesktopApp:
             tuning=tuning,
         )
         self.window = MainWindow(settings, self.controller)
+        if Mode(settings.mode).hands_free:
+            # The last mode comes back, but a restart never sends the microphone by itself:
+            # hands-free starts muted, one click (or Ctrl+M) from talking.
+            self.window.set_muted(True)
         self.clipboard.consent_asked.connect(self.window.ask_clipboard_consent)
         # Owned by the window, so they are deleted on the main thread with it; were the last
         # reference dropped by a garbage collection on the loop thread (the engine holds the

@@ -82,6 +82,7 @@ class Controller:
         self._tuning = tuning
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
         self._handle: EngineHandle | None = None  # the engine of the open session, if any
+        self.muted = False  # hands-free mute, handed to each engine
         self._simulator: SimulatorThread | None = None  # while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = (
             None  # one connect/disconnect at a time (made on the loop)
@@ -113,6 +114,12 @@ class Controller:
         self.settings = dataclasses.replace(self.settings, mode=mode)
         if (handle := self._handle) is not None:
             handle.set_mode(Mode(mode))
+
+    def set_muted(self, muted: bool) -> None:
+        """Hands-free mute; kept for the sessions that follow (a reconnect stays muted)."""
+        self.muted = muted
+        if (handle := self._handle) is not None:
+            handle.set_muted(muted)
 
     def send_text(self, text: str) -> None:
         if (handle := self._handle) is not None:
@@ -209,6 +216,7 @@ class Controller:
             tuning=self._tuning,
             context=self.context,
         )
+        engine.muted = self.muted
         self._handle = EngineHandle(self._loop, engine, self._emit)
         try:
             started = await engine.start()

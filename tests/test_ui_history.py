@@ -86,10 +86,16 @@ def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(
     qtbot.mouseClick(window.talk.modes.hands_free, Qt.MouseButton.LeftButton)  # quit in hands-free
     assert window.settings.mode != "ptt"
     window.resize(900, 560)
+    window.move(40, 30)
+    place = window.pos()
     splitter = window.transcript.parentWidget()
     splitter.setSizes([300, 800])
     sizes = splitter.sizes()
-    desktop.quit(app)
+    qtbot.keyClick(
+        window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier
+    )  # quit as a person does
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT)
+    desktop.quit(app)  # what the application's aboutToQuit runs
 
     app = desktop()  # the restart
     window = app.window
@@ -106,7 +112,11 @@ def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(
     assert (
         window.transcript.parentWidget().sizes()[0] == sizes[0] == 300
     )  # the talk side as it was left
-    assert window.settings.mode == "ptt" and window.talk.modes.mode == "ptt"  # the mic stays closed
+    assert window.pos() == place  # where it was left
+    # the last mode, but the microphone sends nothing until the user unmutes
+    assert window.settings.mode == window.talk.modes.mode == "server_vad"
+    assert window.muted and app.controller.muted and window.talk.mute_button.isChecked()
+    assert window.talk.state_line.text().startswith(("Muted", "Connecting"))
     shown = [t.text for t in window.transcript.view.turns()]
     assert shown == [t.text for t in first.turns] and "Remember the word pineapple" in shown
     assert app.history.viewing == first.summary.id and app.history.strip.isVisible()

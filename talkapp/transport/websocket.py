@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import socket
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -142,6 +143,11 @@ class WebSocketTransport:
         except TimeoutError:
             raise TransportError(
                 f"{host} did not answer within {timeout:g} s; check the network or the base URL"
+            ) from None
+        except socket.gaierror:  # the name could not be looked up: offline, most of the time
+            raise TransportError(
+                f"No internet connection: {host} could not be found. Check that this computer "
+                "is online (Wi-Fi or cable), then try again; if it is, check the base URL."
             ) from None
         except OSError as exc:
             raise TransportError(f"cannot reach {host}: {exc.strerror or exc}") from None

@@ -14,6 +14,7 @@ import dataclasses
 import html
 import itertools
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         self._detail = ""  # the error state's explanation
         self._needs_key: str | None = None  # the profile waiting for a key
         self._interrupted: str | None = None  # "Reply interrupted after …", until the next reply
+        self._lost_at = ""  # hh:mm the connection was lost, while reconnecting
+        self.muted = False  # hands-free: the microphone muted (the session stays)
         self._holding: set[str] = (
             set()
         )  # what holds the talk button down: "button", "key", "global"
@@ -103,6 +106,9 @@ class MainWindow(QMainWindow):
         quit_action = QAction("Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
+        self.mute_action = QAction("Mute the microphone", self, shortcut=QKeySequence("Ctrl+M"))
+        self.mute_action.triggered.connect(lambda: self.set_muted(not self.muted))
+        self.addAction(self.mute_action)
         self.hold_key = HoldKey(self)
         self.hold_key.watch(self.transcript.view, self.talk.button)
         self.talk.button.setFocus()
@@ -116,6 +122,7 @@ class MainWindow(QMainWindow):
             t.modes.push_to_talk,
             t.modes.hands_free,
             t.modes.vad,
+            t.mute_button,
             self.transcript.copy_button,
             self.transcript.export_button,
             self.transcript.view,
@@ -135,6 +142,7 @@ class MainWindow(QMainWindow):
         self.hold_key.pressed.connect(self._key_pressed)
         self.hold_key.released.connect(self._key_released)
         self.talk.modes.mode_changed.connect(self.choose_mode)
+        self.talk.mute_button.clicked.connect(self.set_muted)
         self.transcript.message.send.connect(self.send_text)
         self.transcript.problem.connect(self._export_failed)
         self.approvals.answered.connect(self.answer_approval)
@@ -148,6 +156,7 @@ class MainWindow(QMainWindow):
                 self._state_changed(state, detail, topic)
             case out.Connected(label=label):
                 self._needs_key = None
+                self._lost_at = ""
                 self.banners.clear("connection")
                 self.header.model.set(label)
                 self._stats = SessionStats()
@@ -193,23 +202,49 @@ class MainWindow(QMainWindow):
                 )
 
     def _state_changed(self, state: State, detail: str, topic: str = "") -> None:
-        self.state, self._detail = state, detail
+        if state is State.RECONNECTING and self.state is not State.RECONNECTING:
+            self._lost_at = time.strftime("%H:%M")
+        self.state, self._detail = state, status_text.for_the_window(detail)
         if state in (State.WAITING, State.CONNECTING):
             self._interrupted = None
         if state not in status_text.LIVE:
             self._let_go_everything()
         if state is State.ERROR:
+            # the time shows that a Reconnect that failed again did try
+            tried = f" (Tried at {time.strftime('%H:%M:%S')}.)"
             self.banners.show_message(
                 "connection",
                 "error",
-                detail or "The session failed.",
-                [
-                    ("&Reconnect", self.reconnect),
-                    ("Audio setti&ngs…", lambda: self.open_settings("audio"))
-                    if topic == out.AUDIO
-                    else ("Pro&file settings…", lambda: self.open_settings("profiles")),
-                ],
+                (self._detail or "The session failed.") + tried,
+                self._error_fixes(self._detail, topic),
             )
+        self._refresh()
+
+    def _error_fixes(self, detail: str, topic: str) -> list[tuple[str, Callable[[], None]]]:
+        """The buttons that can fix an error: a refused dialect is not fixed by reconnecting."""
+        settings = ("Pro&file settings…", lambda: self.open_settings("profiles"))
+        if status_text.needs_ga(detail):
+            if self.settings.active_profile().api == "beta":
+                return [("Switch to &GA", self.switch_to_ga), settings]
+            return [settings]
+        if topic == out.AUDIO:
+            return [("&Reconnect", self.reconnect), ("Audio setti&ngs…", self._audio_settings)]
+        return [("&Reconnect", self.reconnect), settings]
+
+    def _audio_settings(self) -> None:
+        self.open_settings("audio")
+
+    def switch_to_ga(self) -> None:
+        """The one-click fix for a beta session refused: the profile speaks GA from now on."""
+        profile = dataclasses.replace(self.settings.active_profile(), api="ga")
+        self.apply_settings(self.settings.with_profile(profile, replacing=profile.name))
+
+    def set_muted(self, muted: bool) -> None:
+        """Hands-free mute (the button, Ctrl+M): the session stays, nothing is sent."""
+        if muted and not Mode(self.settings.mode).hands_free:
+            muted = False  # push-to-talk sends only while held: nothing to mute
+        self.muted = muted
+        self._controller.set_muted(muted)
         self._refresh()
 
     def _measured(self, measured: out.TurnMeasured) -> None:
@@ -278,6 +313,8 @@ class MainWindow(QMainWindow):
         self._let_go_everything()
         self._controller.set_mode(mode)
         self.settings = dataclasses.replace(self.settings, mode=mode)
+        if self.muted and not Mode(mode).hands_free:
+            self.set_muted(False)
         self.settings_changed.emit(self.settings)
         self._refresh()
 
@@ -402,14 +439,14 @@ class MainWindow(QMainWindow):
         self.let_go("global")
 
     def hold(self, source: str) -> None:
-        if self.settings.mode != Mode.PUSH_TO_TALK:
-            return
         if self._needs_key or self.state not in status_text.LIVE:
             if source != "global":  # do what the button says
                 if self._needs_key:
                     self.open_settings("profiles")
                 elif self.state in (State.IDLE, State.ERROR):
                     self.reconnect()
+            return
+        if self.settings.mode != Mode.PUSH_TO_TALK:
             return
         if not self._holding:
             self.talk.show_hint("")
@@ -457,7 +494,9 @@ class MainWindow(QMainWindow):
         if self._needs_key:
             status = status_text.needs_key(self._needs_key)
         else:
-            status = status_text.describe(self.state, hands_free, self.hotkey)
+            status = status_text.describe(
+                self.state, hands_free, self.hotkey, self.muted, self._lost_at
+            )
         interrupted = self._interrupted if self.state in status_text.LIVE else None
         self.talk.state_line.setText(f"{interrupted} {status.line}" if interrupted else status.line)
         detail = self._detail if self.state is State.ERROR else ""
@@ -472,15 +511,16 @@ class MainWindow(QMainWindow):
             self.state is not State.CONNECTING or bool(self._needs_key)
         )
         self.setWindowTitle(f"TalkApp — {status.title}")
+        self.talk.show_mute(hands_free, self.muted)
         self._refresh_button()
 
     def _refresh_button(self) -> None:
         button = self.talk.button
         ptt = self.settings.mode == Mode.PUSH_TO_TALK
-        button.set_live(ptt and self.state in status_text.LIVE and not self._needs_key)
+        button.set_live(self.state in status_text.LIVE and not self._needs_key)
         button.set_held(bool(self._holding - {"button"}))
-        if not ptt:
-            caption = "Hands-free: just talk"
+        if not ptt and button.live:
+            caption = "Muted" if self.muted else "Hands-free:\njust talk"
         elif self._holding:
             caption = "Release to send"
         elif self._needs_key:
@@ -488,7 +528,11 @@ class MainWindow(QMainWindow):
         elif button.live:
             caption = f"Hold to talk\n({self.hotkey})" if self.hotkey else "Hold to talk"
         else:
-            caption = "Connecting…" if self.state is State.CONNECTING else "Connect to talk"
+            caption = (
+                "Connecting…"
+                if self.state in (State.CONNECTING, State.RECONNECTING)
+                else "Connect to talk"
+            )
         button.setText(caption)
 
     @Slot()
