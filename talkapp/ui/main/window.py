@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
                     "error",
                     message,
                     [
-                        ("&Add a key…", lambda: self.open_settings("profiles")),
+                        ("&Add a key…", lambda: self.add_a_key(profile)),
                         (
                             "Use the offline simu&lator",
                             lambda: self.choose_profile(SIMULATOR_PROFILE),
@@ -380,6 +380,14 @@ class MainWindow(QMainWindow):
         self.settings_dialog.finished.connect(self._settings_closed)
         self.settings_dialog.open()
 
+    def add_a_key(self, profile: str | None = None) -> None:
+        """First run in one step: Settings on the OpenAI profile (made if needed; or `profile`,
+        the one that needs a key), its key field focused; OK stores the key, tests it and
+        switches to that profile when it works."""
+        self.open_settings("profiles")
+        if self.settings_dialog is not None:
+            self.settings_dialog.add_a_key(profile)
+
     def _settings_clicked(self) -> None:
         self.open_settings()
 
@@ -442,7 +450,7 @@ class MainWindow(QMainWindow):
         if self._needs_key or self.state not in status_text.LIVE:
             if source != "global":  # do what the button says
                 if self._needs_key:
-                    self.open_settings("profiles")
+                    self.add_a_key(self._needs_key)
                 elif self.state in (State.IDLE, State.ERROR):
                     self.reconnect()
             return
@@ -486,7 +494,7 @@ class MainWindow(QMainWindow):
                 "info",
                 "You are trying TalkApp on the built-in Offline simulator: no key, no network. "
                 "Add an OpenAI API key to talk to a real model.",
-                [("&Add a key…", lambda: self.open_settings("profiles"))],
+                [("&Add a key…", lambda: self.add_a_key())],
             )
 
     def _refresh(self) -> None:
