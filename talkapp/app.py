@@ -9,6 +9,7 @@ on quit. `run` applies the process-wide live-audio tuning (`talkapp.threads.tuni
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -18,7 +19,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from talkapp.controller import Controller
+from talkapp.controller import Controller, mode_for
 from talkapp.history.store import HistoryError, HistoryStore
 from talkapp.session.turns import Mode
 from talkapp.settings.model import Settings
@@ -52,7 +53,8 @@ class DesktopApp:
     ) -> None:
         self.store = store or SettingsStore()
         loaded = self.store.load()
-        settings = loaded.settings
+        # the profile's turn detection has the last word on the hands-free VAD
+        settings = dataclasses.replace(loaded.settings, mode=mode_for(loaded.settings))
         self.bridge = UiBridge()
         self.clipboard = ClipboardReader()  # the read_clipboard tool reads through it
         self.controller = Controller(

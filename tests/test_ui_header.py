@@ -32,6 +32,7 @@ def test_nothing_in_the_header_is_cut(qtbot, window, size):
     window.resize(*size)
     window.show()
     qtbot.waitExposed(window)
+    assert (window.width(), window.height()) == size  # the window really is that small
     h = window.header
     for widget in (h.profiles, h.model, h.state, h.connect_button, h.settings_button):
         qtbot.waitUntil(lambda widget=widget: whole(widget, h))

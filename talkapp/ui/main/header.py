@@ -6,7 +6,7 @@ line, so that nothing is cut."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -77,6 +77,16 @@ class Header(QWidget):
         self.profiles.addItems(names)
         self.profiles.setCurrentIndex(max(0, names.index(active) if active in names else 0))
         self.profiles.blockSignals(False)
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as two lines allow, whichever is shown now: the window may shrink to it
+        and the chips then move down (`_reflow`)."""
+        hint = super().minimumSizeHint()
+        chips = self.chips.minimumSizeHint().width()
+        top = self._top.minimumSize().width()
+        if not self.two_lines:
+            top -= chips + self._top.spacing()
+        return QSize(max(top, chips), hint.height())
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from talkapp.controller import Controller, NeedsKey
+from talkapp.controller import Controller, NeedsKey, mode_for, vad_kind, with_mode
 from talkapp.session import engine_events as out
 from talkapp.session.engine_events import ApprovalRequested, State
 from talkapp.session.turns import Mode
@@ -103,7 +103,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.approvals)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
-        quit_action = QAction("Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action = QAction("Quit", self)
+        # The platform's Quit key, else Ctrl+Q: Windows and some platforms bind none.
+        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcuts(quit_keys or [QKeySequence("Ctrl+Q")])
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
         self.mute_action = QAction("Mute the microphone", self, shortcut=QKeySequence("Ctrl+M"))
@@ -301,7 +304,17 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def apply_settings(self, settings: Settings, reconnect: bool = False) -> None:
-        """New settings (the settings pane's `settings_saved`, or a profile picked here)."""
+        """New settings (the settings pane's `settings_saved`, or a profile picked here). The
+        profile's turn detection decides the hands-free VAD, and "none" means push-to-talk."""
+        mode = mode_for(settings)
+        if mode != settings.mode:
+            self._let_go_everything()
+            self._controller.set_mode(mode)
+            settings = dataclasses.replace(settings, mode=mode)
+            if self.muted and not Mode(mode).hands_free:
+                self.set_muted(False)
+        elif Mode(mode).service_detects_turns and mode != self.settings.mode:
+            self._controller.set_mode(mode)  # another profile, another kind of VAD
         self._show_settings(settings)
         self.settings_changed.emit(settings)
         applying = self._controller.apply(settings)  # a reconnect, when the settings need one
@@ -312,7 +325,8 @@ class MainWindow(QMainWindow):
     def choose_mode(self, mode: str) -> None:
         self._let_go_everything()
         self._controller.set_mode(mode)
-        self.settings = dataclasses.replace(self.settings, mode=mode)
+        self.settings = with_mode(self.settings, mode)
+        self.talk.modes.set_mode(mode, vad_kind(self.settings))
         if self.muted and not Mode(mode).hands_free:
             self.set_muted(False)
         self.settings_changed.emit(self.settings)
@@ -480,7 +494,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.header.set_profiles([p.name for p in settings.profiles], settings.active)
         self.header.model.set(settings.active_profile().describe())
-        self.talk.modes.set_mode(settings.mode)
+        self.talk.modes.set_mode(settings.mode, vad_kind(settings))
         self.hotkey = self.hold_key.set_sequence(settings.hotkeys.push_to_talk)
         if any(p.needs_key for p in settings.profiles):
             self.banners.clear("welcome")
