@@ -57,3 +57,7 @@ def test_the_view_follows_until_the_reader_scrolls_up_then_offers_to_jump(qtbot)
     qtbot.waitUntil(lambda: on_screen(view, "my own turn"), timeout=WAIT)
     view.show_turn(reply(13))
     qtbot.waitUntil(lambda: on_screen(view, "reply 13"), timeout=WAIT)
+    view.verticalScrollBar().setValue(0)
+    assert view.jump_button.isVisible()
+    view.clear_entries()  # nothing left to scroll: nothing to jump to
+    assert view.following and not view.jump_button.isVisible()

@@ -179,8 +179,9 @@ class TranscriptView(QTextBrowser):
         return frame
 
     def _range_changed(self, _minimum: int, maximum: int) -> None:
-        if self.following:
-            self.verticalScrollBar().setValue(maximum)
+        # at the bottom already (the text now fits, say): following again, no button
+        if self.following or self.verticalScrollBar().value() >= maximum - 4:
+            self.follow()
 
     def _scrolled(self, value: int) -> None:
         self.following = value >= self.verticalScrollBar().maximum() - 4
@@ -229,7 +230,8 @@ class TranscriptView(QTextBrowser):
             not_heard = self._format(muted=True)
             not_heard.setFontStrikeOut(True)
             not_heard.setToolTip("Not heard: you interrupted the reply before this part")
-            cursor.insertText(" " + rest, not_heard)
+            cursor.insertText(" ", self._format())
+            cursor.insertText(rest, not_heard)
         if turn.interrupted:
             heard_for = f" after {turn.heard_ms / 1000:.1f} s" if turn.heard_ms is not None else ""
             cursor.insertBlock(QTextBlockFormat())
