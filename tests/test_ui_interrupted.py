@@ -61,5 +61,5 @@ def test_the_view_shows_the_heard_part_and_strikes_out_the_rest(qtbot):
             fragments += 1
         block = block.next()
     assert "".join(struck).strip() == "a light breeze and a high of twenty degrees."
-    assert "The weather today is sunny with" in plain
+    assert any(t.startswith("The weather today is sunny with") for t in plain)
     assert "~~a light breeze" in view.as_markdown()
