@@ -296,7 +296,9 @@ def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_tran
     )  # Reconnect: tries again, fails again
     qtbot.waitUntil(
         lambda: (
-            window.state is State.ERROR and window.banners.get("connection") not in (None, banner)
+            window.state is State.ERROR
+            and window.banners.get("connection") not in (None, banner)
+            and window.banners.get("connection").isVisible()  # shown on the next pass
         ),
         timeout=WAIT,
     )
