@@ -164,10 +164,13 @@ async def test_push_to_talk_press_and_release_run_a_turn(pulse, simulator, engin
     assert align(reply_audio(simulator), recorded).similarity > 0.95
 
 
+@pytest.mark.parametrize("mode", [Mode.SERVER_VAD, Mode.SEMANTIC_VAD, Mode.LOCAL_VAD])
 async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(
-    pulse, simulator, engine_for
+    pulse, simulator, engine_for, mode
 ):
-    engine, log = await engine_for(Mode.SERVER_VAD)
+    """In every turn-detection mode the same measure: what was played is what is truncated,
+    and the transcript shows that share of the reply as heard."""
+    engine, log = await engine_for(mode)
     speaker = pulse.record()
     await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
     await log.wait_for(
