@@ -117,6 +117,8 @@ def test_holding_the_button_drives_a_turn_and_the_transcript_shows_both_sides(
     user = [t for t in turns if t.role == "user"]
     assert len(user) == 1 and user[0].final and "s of speech" in user[0].text
     assert not button.looks_pressed
+    assert not button.ring_shown  # let go: no level (no dot) on the ring while nothing is sent
+    assert window.talk.state_line.text().startswith(("Ready", "Speaking", "Thinking"))
     shown = window.transcript.view.toPlainText()
     assert "You" in shown and "Assistant" in shown and "I heard" in shown
     qtbot.waitUntil(lambda: "first audio" in window.talk.last_reply.text(), timeout=WAIT)

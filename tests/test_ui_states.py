@@ -59,6 +59,8 @@ def test_no_dot_is_left_on_the_ring_by_the_rooms_hiss(qtbot):
     assert not button.ring_shown
     button.set_ring(0.4)
     assert button.ring_shown
+    button.set_metering(False)  # push-to-talk, not held: nothing is sent, no level shown
+    assert not button.ring_shown
 
 
 def test_offline_says_no_internet_connection_and_reconnect_shows_it_tried(

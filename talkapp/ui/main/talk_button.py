@@ -31,6 +31,8 @@ class TalkButton(QAbstractButton):
         self.ring = 0.0  # mic level, 0 … 1
         self.held = False  # held by a hotkey rather than by this button itself
         self.live = True  # talking is possible now (drawn quieter when not; it keeps the focus)
+        # the ring shows the level: push-to-talk only while held (nothing is sent otherwise)
+        self.metering = True
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 160)
@@ -46,6 +48,11 @@ class TalkButton(QAbstractButton):
         self.live = live
         self.update()
 
+    def set_metering(self, metering: bool) -> None:
+        if metering != self.metering:
+            self.metering = metering
+            self.update()
+
     def set_held(self, held: bool) -> None:
         self.held = held
         self.update()
@@ -53,7 +60,7 @@ class TalkButton(QAbstractButton):
     @property
     def ring_shown(self) -> bool:
         """Whether the ring draws the microphone's level now."""
-        return self.live and self.ring >= RING_SHOWN
+        return self.live and self.metering and self.ring >= RING_SHOWN
 
     @property
     def looks_pressed(self) -> bool:

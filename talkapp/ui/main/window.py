@@ -541,6 +541,7 @@ class MainWindow(QMainWindow):
         ptt = self.settings.mode == Mode.PUSH_TO_TALK
         button.set_live(self.state in status_text.LIVE and not self._needs_key)
         button.set_held(bool(self._holding - {"button"}))
+        button.set_metering(not ptt or bool(self._holding))
         if not ptt and button.live:
             caption = "Muted" if self.muted else "Hands-free:\njust talk"
         elif self._holding:
