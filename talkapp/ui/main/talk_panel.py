@@ -19,7 +19,7 @@ class TalkPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.button = TalkButton()
         self.modes = ModeSwitch()
-        self.mute_button = QPushButton("Mu&te")
+        self.mute_button = QPushButton("Mute m&ic")
         self.mute_button.setCheckable(True)
         self.mute_button.setToolTip("Stop sending the microphone; the session stays open (Ctrl+M)")
         self.mute_button.setAccessibleName("Mute the microphone")
@@ -61,7 +61,7 @@ class TalkPanel(QWidget):
     def show_mute(self, hands_free: bool, muted: bool) -> None:
         self.mute_button.setVisible(hands_free)
         self.mute_button.setChecked(muted)
-        self.mute_button.setText("Unmu&te" if muted else "Mu&te")
+        self.mute_button.setText("Unmute m&ic" if muted else "Mute m&ic")
 
     def show_hint(self, text: str) -> None:
         self.hint.setText(text)
