@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
         settings = ("Pro&file settings…", lambda: self.open_settings("profiles"))
         if status_text.needs_ga(detail):
             if self.settings.active_profile().api == "beta":
-                return [("Switch to &GA", self.switch_to_ga), settings]
+                return [("Sw&itch to GA", self.switch_to_ga), settings]
             return [settings]
         if topic == out.AUDIO:
             return [("&Reconnect", self.reconnect), ("Audio setti&ngs…", self._audio_settings)]
