@@ -20,7 +20,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from talkapp.controller import Controller
+from talkapp.controller import Controller, mode_for
 from talkapp.history.store import HistoryError, HistoryStore
 from talkapp.logs import start_logging, stop_logging
 from talkapp.session.turns import Mode
@@ -61,8 +61,8 @@ class DesktopApp:
         self.log_path = start_logging()
         self.store = store or SettingsStore()
         loaded = self.store.load()
-        # A restart never opens the microphone by itself: hands-free is one click away.
-        settings = dataclasses.replace(loaded.settings, mode=Mode.PUSH_TO_TALK.value)
+        # the profile's turn detection has the last word on the hands-free VAD
+        settings = dataclasses.replace(loaded.settings, mode=mode_for(loaded.settings))
         self.theme = Theme(qt_application([]), loaded.settings.appearance)  # before any widget
         self.bridge = UiBridge()
         self.clipboard = ClipboardReader()  # the read_clipboard tool reads through it
@@ -75,6 +75,10 @@ class DesktopApp:
             tuning=tuning,
         )
         self.window = MainWindow(settings, self.controller)
+        if Mode(settings.mode).hands_free:
+            # The last mode comes back, but a restart never sends the microphone by itself:
+            # hands-free starts muted, one click (or Ctrl+M) from talking.
+            self.window.set_muted(True)
         self.clipboard.consent_asked.connect(self.window.ask_clipboard_consent)
         # Owned by the window, so they are deleted on the main thread with it; were the last
         # reference dropped by a garbage collection on the loop thread (the engine holds the

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from talkapp.audio.echo import EchoMode
 from talkapp.platform.session import SessionHold
-from talkapp.protocol.commands import AddHistory, SessionConfig
+from talkapp.protocol.commands import AddHistory, SessionConfig, TurnDetection
 from talkapp.session import engine_events as out
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import Credential, RealtimeSession, SessionRefused
@@ -84,6 +84,7 @@ class Controller:
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
         self._hold = SessionHold()
         self._handle: EngineHandle | None = None  # the engine of the open session, if any
+        self.muted = False  # hands-free mute, handed to each engine
         self._simulator: SimulatorThread | None = None  # while the offline profile is in use
         self._lifecycle: asyncio.Lock | None = (
             None  # one connect/disconnect at a time (made on the loop)
@@ -112,9 +113,17 @@ class Controller:
             handle.release()
 
     def set_mode(self, mode: str) -> None:
-        self.settings = dataclasses.replace(self.settings, mode=mode)
+        """The window's switch; a service VAD chosen there is the active profile's from now on
+        (`with_mode`), without a reconnect: the engine switches the session's turn detection."""
+        self.settings = with_mode(self.settings, mode)
         if (handle := self._handle) is not None:
             handle.set_mode(Mode(mode))
+
+    def set_muted(self, muted: bool) -> None:
+        """Hands-free mute; kept for the sessions that follow (a reconnect stays muted)."""
+        self.muted = muted
+        if (handle := self._handle) is not None:
+            handle.set_muted(muted)
 
     def send_text(self, text: str) -> None:
         if (handle := self._handle) is not None:
@@ -211,6 +220,7 @@ class Controller:
             tuning=self._tuning,
             context=self.context,
         )
+        engine.muted = self.muted
         self._handle = EngineHandle(self._loop, engine, self._emit)
         self._hold.begin()  # Windows' 1 ms timer, no App Nap: while a session runs
         try:
@@ -327,6 +337,42 @@ class Controller:
 
     def _report(self, future: concurrent.futures.Future, doing: str) -> concurrent.futures.Future:
         return report_failure(future, self._emit, doing)
+
+
+def with_mode(settings: Settings, mode: str) -> Settings:
+    """`settings` in `mode`. The profile holds the one turn-detection setting: which VAD
+    hands-free uses (server or semantic, with its parameters); choosing one in the window writes
+    it into the active profile. Push-to-talk and TalkApp's local VAD leave the profile as it is."""
+    settings = dataclasses.replace(settings, mode=mode)
+    if not Mode(mode).service_detects_turns:
+        return settings
+    profile = settings.active_profile()
+    before = profile.session.turn_detection
+    if before is not None and before.kind == mode:
+        return settings
+    turn = TurnDetection(kind="semantic_vad" if mode == Mode.SEMANTIC_VAD else "server_vad")
+    session = dataclasses.replace(profile.session, turn_detection=turn)
+    return settings.with_profile(dataclasses.replace(profile, session=session), profile.name)
+
+
+def mode_for(settings: Settings) -> str:
+    """The mode the settings ask for once the profile's turn detection is read: "none" in the
+    profile is push-to-talk; a hands-free service VAD follows the profile's kind."""
+    turn = settings.active_profile().session.turn_detection
+    mode = Mode(settings.mode)
+    if turn is None:
+        return Mode.PUSH_TO_TALK.value if mode.service_detects_turns else mode.value
+    if mode.service_detects_turns:
+        return turn.kind
+    return mode.value
+
+
+def vad_kind(settings: Settings) -> str:
+    """The hands-free VAD the window's list shows: the mode's, else the profile's service VAD."""
+    if Mode(settings.mode).hands_free:
+        return settings.mode
+    turn = settings.active_profile().session.turn_detection
+    return turn.kind if turn is not None else Mode.SERVER_VAD.value
 
 
 def _audio_options(settings: Settings) -> AudioOptions:

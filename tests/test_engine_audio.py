@@ -16,6 +16,7 @@ from speech import silence, speak
 from talkapp.audio.echo import EchoMode
 from talkapp.session import engine_events as out
 from talkapp.session.engine import AudioOptions, Engine
+from talkapp.session.transcript import heard_split
 from talkapp.session.turns import Mode
 from talkapp.settings.profile import ProviderProfile
 from talkapp.simulator import Knobs, Simulator, SimulatorConfig
@@ -163,10 +164,13 @@ async def test_push_to_talk_press_and_release_run_a_turn(pulse, simulator, engin
     assert align(reply_audio(simulator), recorded).similarity > 0.95
 
 
+@pytest.mark.parametrize("mode", [Mode.SERVER_VAD, Mode.SEMANTIC_VAD, Mode.LOCAL_VAD])
 async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(
-    pulse, simulator, engine_for
+    pulse, simulator, engine_for, mode
 ):
-    engine, log = await engine_for(Mode.SERVER_VAD)
+    """In every turn-detection mode the same measure: what was played is what is truncated,
+    and the transcript shows that share of the reply as heard."""
+    engine, log = await engine_for(mode)
     speaker = pulse.record()
     await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
     await log.wait_for(
@@ -200,6 +204,11 @@ async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(
         f"output latency {1000 * stats.output_latency:.1f} ms, playback {stats.playback}"
     )
     assert heard_to < 1000 * len(reply) / 24000 - 500  # it really was cut short
+    # What the transcript shows as heard: the played share of the audio received by then.
+    turn = interrupted.turn
+    assert turn.heard_ms <= turn.spoken_ms <= 1000 * len(reply) / 24000 + 1
+    heard, rest = heard_split(turn)
+    assert heard and rest and f"{heard} {rest}" == turn.text
 
 
 async def until(condition, timeout: float = 20.0) -> None:

@@ -37,13 +37,14 @@ def on_display(display, monkeypatch):
 def xdotool(display: str, *args: str) -> None:
     """One retry: xdotool now and then exits 1 on a busy Xvfb without a word (seen in the full
     suite); a second failure is raised with what it printed."""
-    for attempt in (1, 2):
+    for _attempt in (1, 2):
         done = subprocess.run(
             ["xdotool", *args],
             env={**os.environ, "DISPLAY": display},
             capture_output=True,
             text=True,
             timeout=10,
+            check=False,
         )
         if done.returncode == 0:
             return

@@ -143,20 +143,20 @@ def colours(image: QImage, step: int = 7) -> int:
 def test_the_main_window_with_a_conversation(app_env, pulse, shots, scheme):
     in_scheme(app_env, scheme)
     with running_app(app_env) as app:
-        window = wait_for_title(app_env, "^TalkApp.*Listening")
+        window = wait_for_title(app_env, "^TalkApp.*(Ready|Listening)")
         xdotool(app_env, "windowfocus", "--sync", window)
         xdotool(app_env, "key", "alt+m")  # the message box's mnemonic
         xdotool(app_env, "type", "--delay", "20", "Hello! What can you do?")
         xdotool(app_env, "key", "Return")
         wait_for_title(app_env, "^TalkApp.*Speaking")  # the reply plays …
-        wait_for_title(app_env, "^TalkApp.*Listening")  # … to its end
+        wait_for_title(app_env, "^TalkApp.*(Ready|Listening)")  # … to its end
         xdotool(app_env, "key", "alt+t")  # to the transcript, where Space is the talk key
         xdotool(app_env, "keydown", "space")  # held: the X server repeats it meanwhile
         wait_for_title(app_env, "^TalkApp.*You are speaking")
         pulse.feed_mic(np.concatenate([speak("Hello, can you hear me?"), silence(0.3)])).wait()
         xdotool(app_env, "keyup", "space")
         wait_for_title(app_env, "^TalkApp.*Speaking")
-        wait_for_title(app_env, "^TalkApp.*Listening")
+        wait_for_title(app_env, "^TalkApp.*(Ready|Listening)")
         image = screenshot(app_env, window, shots / named("main-window", scheme))
         xdotool(app_env, "key", "alt+f")  # Hands-free: the microphone open, the service decides
         # Alt+F shows the button pressed, then clicks it: shoot once the window has changed and
@@ -186,7 +186,7 @@ def test_the_settings_pane(app_env, shots, scheme):
     )
     with running_app(app_env, "--open-settings") as app:
         main = wait_for_title(
-            app_env, "^TalkApp.*Listening"
+            app_env, "^TalkApp.*(Ready|Listening)"
         )  # the main window (the pane is titled too)
         deadline = time.monotonic() + WAIT
         while (

@@ -96,8 +96,8 @@ def test_tab_reaches_every_control_of_the_main_window_in_reading_order(qtbot, ap
     assert window.talk.modes.vad.isEnabled()
     header = ["Profile", "Connect", "Compare…", "Settings…"]
     welcome = ["Add a key…", "Dismiss"]  # the first-run banner, under the header
-    talking = ["Hands-free: just talk", "Push-to-talk", "Hands-free", "Turn detection"]
-    talking += ["Monthly budget…"]  # the talk button is named by its caption
+    talking = ["Connect to talk", "Push-to-talk", "Hands-free", "Turn detection"]
+    talking += ["Mute the microphone", "Monthly budget…"]  # the talk button: by its caption
     reading = ["New conversation", "History", "Copy", "Export…", "Transcript", "Message"]
     expected = header + welcome + talking + reading  # Send is off until a message is typed
     assert tab_walk(qtbot, window.header.profiles, len(expected) + 1) == [*expected, "Profile"]
@@ -108,7 +108,7 @@ def test_tab_reaches_every_control_of_the_main_window_in_reading_order(qtbot, ap
     )
     qtbot.waitUntil(banner.buttons[0].isVisible, timeout=WAIT)
     walked = tab_walk(qtbot, window.header.profiles, len(expected) + 3)
-    assert walked[4:9] == ["Add a key…", "Dismiss", "Pick…", "Dismiss", "Hands-free: just talk"]
+    assert walked[4:9] == ["Add a key…", "Dismiss", "Pick…", "Dismiss", "Connect to talk"]
 
 
 def test_no_two_controls_shown_claim_the_same_alt_key(qtbot, app):
@@ -174,10 +174,10 @@ def test_the_focus_shows_on_the_transcript_and_on_the_checked_mode_button(qtbot,
 def test_state_changes_reach_the_talk_buttons_description(qtbot, app):
     window = app().window
     window.on_event(out.StateChanged(State.CONNECTING, ""))
-    assert description_of(window.talk.button) == "Connecting…"
+    assert description_of(window.talk.button) == "Connecting to the service…"
     window.on_event(out.StateChanged(State.LISTENING, ""))
     line = window.talk.state_line.text()
-    assert line.startswith("Listening") and description_of(window.talk.button) == line
+    assert line.startswith("Ready") and description_of(window.talk.button) == line
     assert window.talk.state_line.accessibleDescription() == line
     assert name_of(window.talk.button) == "Hold to talk (Space)"  # named by what it does now
     qtbot.mouseClick(window.talk.modes.hands_free, Qt.MouseButton.LeftButton)

@@ -137,7 +137,8 @@ def test_beta_and_ga_fill_the_table_the_faster_one_wins_and_the_chart_shows_ever
             window.csv_button if kind == "csv" else window.json_button, Qt.MouseButton.LeftButton
         )
         assert window.status.text() == f"Saved to {path}."
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "comparison.csv").read_text())))
+    saved = (tmp_path / "comparison.csv").read_text(encoding="utf-8-sig")  # Excel's BOM
+    rows = list(csv.DictReader(io.StringIO(saved)))
     assert [(r["config"], r["dialect"], r["runs"]) for r in rows] == [
         (BETA, "beta", "2"),
         (GA, "ga", "2"),

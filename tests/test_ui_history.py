@@ -85,28 +85,29 @@ def test_a_restart_shows_the_last_conversation_which_continues_or_starts_over(
     )
     qtbot.mouseClick(window.talk.modes.hands_free, Qt.MouseButton.LeftButton)  # quit in hands-free
     assert window.settings.mode != "ptt"
-    window.resize(900, 560)
+    window.resize(780, 500)  # inside offscreen Qt's 800×600 screen: nothing to clamp
+    window.move(10, 30)
+    place = window.pos()
     splitter = window.transcript.parentWidget()
-    splitter.setSizes([300, 800])
+    splitter.setSizes([320, 380])
     sizes = splitter.sizes()
-    desktop.quit(app)
+    window.activateWindow()  # the shortcut is the window's: it must be the active one
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT)
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)  # as a person quits
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT)
+    desktop.quit(app)  # what the application's aboutToQuit runs
 
     app = desktop()  # the restart
     window = app.window
     first = saved(history_path)[0]
-    # restoreGeometry keeps a window on its screen (offscreen Qt's is 800 wide), then the
-    # window's minimum applies
-    width = max(
-        min(900, window.screen().availableGeometry().width()), window.minimumSizeHint().width()
-    )
-    assert (window.width(), window.height()) == (
-        width,
-        560,
-    ) and splitter is not window.transcript.parentWidget()
-    assert (
-        window.transcript.parentWidget().sizes()[0] == sizes[0] == 300
-    )  # the talk side as it was left
-    assert window.settings.mode == "ptt" and window.talk.modes.mode == "ptt"  # the mic stays closed
+    assert (window.width(), window.height()) == (780, 500)
+    assert splitter is not window.transcript.parentWidget()
+    assert window.transcript.parentWidget().sizes() == sizes  # the talk side as it was left
+    assert window.pos() == place  # where it was left
+    # the last mode, but the microphone sends nothing until the user unmutes
+    assert window.settings.mode == window.talk.modes.mode == "server_vad"
+    assert window.muted and app.controller.muted and window.talk.mute_button.isChecked()
+    assert window.talk.state_line.text().startswith(("Muted", "Connecting"))
     shown = [t.text for t in window.transcript.view.turns()]
     assert shown == [t.text for t in first.turns] and "Remember the word pineapple" in shown
     assert app.history.viewing == first.summary.id and app.history.strip.isVisible()

@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 from speech import silence, speak
+from test_ui_follow import on_screen
 
 from talkapp.app import DesktopApp
 from talkapp.session import engine_events as out
@@ -116,6 +117,8 @@ def test_holding_the_button_drives_a_turn_and_the_transcript_shows_both_sides(
     user = [t for t in turns if t.role == "user"]
     assert len(user) == 1 and user[0].final and "s of speech" in user[0].text
     assert not button.looks_pressed
+    assert not button.ring_shown  # let go: no level (no dot) on the ring while nothing is sent
+    assert window.talk.state_line.text().startswith(("Ready", "Speaking", "Thinking"))
     shown = window.transcript.view.toPlainText()
     assert "You" in shown and "Assistant" in shown and "I heard" in shown
     qtbot.waitUntil(lambda: "first audio" in window.talk.last_reply.text(), timeout=WAIT)
@@ -203,7 +206,7 @@ def test_hands_free_hears_a_turn_without_the_button(qtbot, pulse, desktop, tmp_p
     modes = window.talk.modes
     qtbot.mouseClick(modes.hands_free, Qt.MouseButton.LeftButton)
     assert modes.mode == "server_vad" and modes.vad.isEnabled()
-    assert "just start speaking" in window.talk.state_line.text() and not window.talk.button.live
+    assert "just start speaking" in window.talk.state_line.text() and window.talk.button.live
     assert SettingsStore(tmp_path / "config").load().settings.mode == "server_vad"  # saved
 
     say_into_mic(qtbot, pulse, window, QUESTION)  # nothing pressed: the service hears the turn end
@@ -284,7 +287,8 @@ def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_tran
     assert banner is not None and banner.level == "error" and "cannot reach" in banner.text
     assert [b.text() for b in banner.buttons] == ["&Reconnect", "Pro&file settings…"]
     assert (
-        "Not connected" in window.talk.state_line.text() and window.header.state.text() == "Error"
+        "Not connected" in window.talk.state_line.text()
+        and window.header.state.text() == "Not connected"
     )
     assert window.transcript.view.turns() == before  # nothing lost
     assert not window.talk.button.live and window.talk.button.text() == "Connect to talk"
@@ -430,3 +434,18 @@ def test_a_lost_connection_and_a_setting_not_taken_are_written_into_the_transcri
     written = window.transcript.view.as_markdown()
     assert lost in written and kept in written
     assert window.banners.get("service") is None
+
+
+def test_eight_typed_turns_in_a_row_the_newest_is_on_screen(qtbot, pulse, desktop):
+    window = desktop().window
+    window.resize(800, 480)
+    wait_live(qtbot, window)
+    view, message = window.transcript.view, window.transcript.message.edit
+    for n in range(1, 9):  # short turns: each reply is spoken in full before the next
+        qtbot.keyClicks(message, f"Turn {n}")
+        qtbot.keyClick(message, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda n=n: any(f"Turn {n}" in r for r in replies(window)), timeout=WAIT)
+        wait_live(qtbot, window)
+    last = replies(window)[-1]
+    assert view.verticalScrollBar().maximum() > 0  # the view is full: following matters
+    qtbot.waitUntil(lambda: on_screen(view, last[-30:]), timeout=WAIT)

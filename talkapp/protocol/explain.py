@@ -11,20 +11,32 @@ from collections.abc import Callable
 from talkapp.protocol.events import ServerError
 from talkapp.protocol.selection import DialectChoice
 
-_TO_GA = "set the profile's dialect to GA or Auto (CLI: --api ga)"
+_TO_GA = "set the profile's dialect to GA (CLI: --api ga)"
 _TO_BETA = "set the profile's dialect to Beta (CLI: --api beta)"
 
 
+def _to_ga(model: str, choice: DialectChoice) -> str:
+    """The fix for a refused beta session. Auto picked beta because of the model's name, so
+    there the dialect setting cannot help: the model must change."""
+    if choice.setting == "auto" and choice.dialect.name == "beta":
+        return (
+            f"Auto speaks beta to {model}; choose a GA model such as gpt-realtime in the "
+            "profile (CLI: --api ga)"
+        )
+    return _TO_GA
+
+
 def _beta_retired(e: ServerError, model: str, choice: DialectChoice) -> str:
+    fix = _to_ga(model, choice)
+    with_model = "" if "choose a GA model" in fix else ", with a GA model such as gpt-realtime"
     return (
         "This service no longer accepts the beta Realtime dialect (OpenAI retired it on "
-        "2026-05-12): "
-        f"{_TO_GA}, with a GA model such as gpt-realtime."
+        f"2026-05-12): {fix}{with_model}."
     )
 
 
 def _beta_refused(e: ServerError, model: str, choice: DialectChoice) -> str:
-    return f"Model {model} does not speak the beta dialect: {_TO_GA}."
+    return f"Model {model} does not speak the beta dialect: {_to_ga(model, choice)}."
 
 
 def _speaks_ga(e: ServerError, model: str, choice: DialectChoice) -> str:

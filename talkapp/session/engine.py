@@ -38,7 +38,7 @@ from talkapp.session.capture import WireCapture
 from talkapp.session.client import Credential, SessionRefused
 from talkapp.session.engine_events import State
 from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
-from talkapp.session.mic import MicPump
+from talkapp.session.mic import MicBlock, MicPump
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.speaker import Speaker
 from talkapp.session.tool_runner import ToolRunner
@@ -106,6 +106,7 @@ class Engine:
         self.profile = profile
         self._capture = capture  # the wire, frame by frame, for a bug report (its owner closes it)
         self.context = context  # earlier turns of a stored conversation being continued
+        self.muted = False  # hands-free mute: the mic's audio is dropped, the session stays
         self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
         self._emit = _logged(emit)
@@ -216,6 +217,11 @@ class Engine:
 
     async def set_mode(self, mode: Mode) -> None:
         await self._do(self.policy.set_mode(mode))
+
+    async def set_muted(self, muted: bool) -> None:
+        """Hands-free mute: the session stays open, the microphone's audio and its speech edges
+        are dropped in the pump (nothing is sent, no turn starts) until unmuted."""
+        self.muted = muted
 
     async def send_text(self, text: str) -> None:
         if text.strip():
@@ -332,6 +338,8 @@ class Engine:
                 self._report_lost_audio()
                 self._report_underflows(now)
             block = a.mic.pull()
+            if self.muted:  # read (the ring must not overrun), then forgotten
+                block = MicBlock((), ())
             if block.barge_in:
                 await self._do(self.policy.barge_in_heard(now))
             for started, ago in block.speech_edges:
@@ -508,7 +516,8 @@ class Engine:
         else:
             heard = await speaker.heard_after_flush(item_id, flushed)
         await self._send(cmd.TruncateItem(item_id, heard))
-        turn = self.transcript.mark_interrupted(item_id, heard)
+        spoken = round(speaker.tracker.received_ms(item_id))  # places the cut in the text
+        turn = self.transcript.mark_interrupted(item_id, heard, spoken)
         if turn is not None:
             self._emit(out.TranscriptChanged(turn))
 

@@ -18,6 +18,8 @@ from talkapp.protocol import events as ev
 
 MAX_TURNS = 2000
 MAX_TURN_CHARS = 20_000  # of one turn's text: a service streaming without end is cut off here
+# Speech rate of the realtime voices, to place the cut when the reply's audio length is unknown.
+CHARS_PER_SECOND = 15.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Turn:
     final: bool = False
     interrupted: bool = False
     heard_ms: int | None = None  # for an interrupted reply: how much the user heard
+    spoken_ms: int | None = None  # for an interrupted reply: its audio received by then
     untranscribed: bool = False  # the service could not transcribe it: `text` says so, not them
     at: float = 0.0  # perf_counter seconds when the turn appeared
     cut: bool = False  # its text passed MAX_TURN_CHARS; the rest was dropped
@@ -103,10 +106,12 @@ class Transcript:
                 return self._put(replace(turn, text=text, final=True, untranscribed=not turn.text))
         return None
 
-    def mark_interrupted(self, item_id: str, heard_ms: int) -> Turn | None:
+    def mark_interrupted(
+        self, item_id: str, heard_ms: int, spoken_ms: int | None = None
+    ) -> Turn | None:
         turn = self._turns.get(item_id)
         return (
-            self._put(replace(turn, interrupted=True, heard_ms=heard_ms))
+            self._put(replace(turn, interrupted=True, heard_ms=heard_ms, spoken_ms=spoken_ms))
             if isinstance(turn, Turn)
             else None
         )
@@ -132,12 +137,7 @@ class Transcript:
                 lines.append(turn.as_markdown())
                 continue
             who = "**You**" if turn.role == "user" else "**Assistant**"
-            mark = (
-                f" _(interrupted after {(turn.heard_ms or 0) / 1000:.1f} s)_"
-                if turn.interrupted
-                else ""
-            )
-            lines.append(f"{who}: {turn.text or '…'}{mark}")
+            lines.append(f"{who}: {heard_markdown(turn)}")
         return "\n\n".join(lines) + ("\n" if lines else "")
 
     def _ensure(self, item_id: str, role: str, now: float) -> Turn:
@@ -149,6 +149,38 @@ class Transcript:
         while len(self._turns) > self._max_turns:
             self._turns.popitem(last=False)
         return turn
+
+
+def heard_split(turn: Turn) -> tuple[str, str]:
+    """An interrupted reply's text as (what the user heard, the rest they did not hear).
+
+    The transcript arrives ahead of the audio, so the cut is placed by time: the share of the
+    reply's audio that was played, applied to its text (the audio received by the interrupt,
+    or an estimate from the text's length when that is unknown), moved to the nearest word
+    boundary. Anything else is all heard."""
+    text = turn.text
+    if not turn.interrupted or turn.heard_ms is None or not text:
+        return text, ""
+    estimated = 1000 * len(text) / CHARS_PER_SECOND
+    spoken = turn.spoken_ms if turn.spoken_ms and turn.spoken_ms >= turn.heard_ms else estimated
+    share = min(1.0, turn.heard_ms / spoken) if spoken > 0 else 0.0
+    cut = round(len(text) * share)
+    if 0 < cut < len(text) and not text[cut - 1].isspace() and not text[cut].isspace():
+        before, after = text.rfind(" ", 0, cut), text.find(" ", cut)
+        after = len(text) if after < 0 else after
+        cut = before + 1 if before >= 0 and cut - before <= after - cut else after
+    return text[:cut].rstrip(), text[cut:].lstrip()
+
+
+def heard_markdown(turn: Turn) -> str:
+    """A turn's text in Markdown: an interrupted reply's unheard rest struck out."""
+    if not turn.interrupted:
+        return turn.text or "…"
+    heard, rest = heard_split(turn)
+    after = f" after {turn.heard_ms / 1000:.1f} s" if turn.heard_ms is not None else ""
+    if not rest:
+        return f"{heard or '…'} _(interrupted{after})_"
+    return f"{heard or '…'} ~~{rest}~~ _(interrupted{after}; struck out: not heard)_"
 
 
 def _with_text(turn: Turn, text: str, final: bool | None = None) -> Turn:

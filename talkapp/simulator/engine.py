@@ -280,7 +280,7 @@ class Engine:
         if session_value(self.session, self.dialect, "transcription") is None:
             return []
         part = item.parts[0]
-        part.text = f"({part.audio_ms / 1000:.1f} s of speech)"
+        part.text = f"({part.audio_ms / 1000:.1f} s of speech — the simulator does not transcribe)"
         where = {"item_id": item.id, "content_index": 0}
         return [
             self.ev("conversation.item.input_audio_transcription.delta", **where, delta=part.text),

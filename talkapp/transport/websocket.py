@@ -17,6 +17,7 @@ import asyncio
 import functools
 import ipaddress
 import logging
+import socket
 import ssl
 from dataclasses import dataclass
 from typing import Literal
@@ -145,6 +146,11 @@ class WebSocketTransport:
         except TimeoutError:
             raise TransportError(
                 f"{host} did not answer within {timeout:g} s; check the network or the base URL"
+            ) from None
+        except socket.gaierror:  # the name could not be looked up: offline, most of the time
+            raise TransportError(
+                f"No internet connection: {host} could not be found. Check that this computer "
+                "is online (Wi-Fi or cable), then try again; if it is, check the base URL."
             ) from None
         except OSError as exc:
             raise TransportError(f"cannot reach {host}: {exc.strerror or exc}") from None

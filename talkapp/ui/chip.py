@@ -1,4 +1,5 @@
-"""A small rounded label: the connection state (with a coloured dot) or the model and dialect."""
+"""A small label: the model and dialect (on a rounded tint), or the connection state (a coloured
+dot before plain text: no fill, so it never looks like a button)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class Chip(QLabel):
         self.setAccessibleName(name)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         height = self.fontMetrics().height()
-        self.setContentsMargins(round(height * 1.3) if dot else 10, 3, 10, 3)
+        self.setContentsMargins(round(height * 1.1) if dot else 10, 3, 4 if dot else 10, 3)
 
     def set(self, text: str, kind: str = "off") -> None:
         self.kind = kind
@@ -34,9 +35,10 @@ class Chip(QLabel):
         hue = _DOTS.get(self.kind, palette.color(QPalette.ColorRole.Highlight))
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colors.tint(palette, hue, 0.16 if self._dot else 0.14))
-        painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
-        if self._dot:
+        if not self._dot:
+            painter.setBrush(colors.tint(palette, hue, 0.14))
+            painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+        else:
             dot = _DOTS.get(self.kind, colors.muted(palette))
             painter.setBrush(dot)
             r = self.fontMetrics().height() / 4

@@ -157,7 +157,10 @@ async def test_a_server_vad_turn_with_transcription(sim, dialect):
     assert stopped["item_id"] == committed["item_id"] == events[3]["item"]["id"] == item_id
     assert 0 <= started["audio_start_ms"] <= 500 < stopped["audio_end_ms"]
     completed = events[2 + len(USER_ITEM[dialect]) + 2]
-    assert completed["transcript"].endswith(" s of speech)") and completed["item_id"] == item_id
+    assert (
+        completed["transcript"].endswith(" s of speech — the simulator does not transcribe)")
+        and completed["item_id"] == item_id
+    )
     assert (
         completed["usage"]["total_tokens"]
         == completed["usage"]["input_tokens"] + completed["usage"]["output_tokens"]

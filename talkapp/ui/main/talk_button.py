@@ -1,7 +1,9 @@
 """The big round hold-to-talk button; its ring shows the microphone level.
 
 It stays enabled (and so keeps the keyboard focus, where the hold-to-talk key works) while
-talking is impossible — disconnected, hands-free — and is then drawn quieter (`live`).
+talking is impossible — disconnected, no key — and is then drawn quieter (`live`). In hands-free
+it is live while connected (the microphone is open: its ring shows the level) though holding it
+does nothing.
 
 Hold it (mouse, touch, or Space while it has focus: QAbstractButton's own keyboard handling,
 which ignores auto-repeat) to talk; `pressed`/`released` say when. Once pressed it stays
@@ -17,6 +19,9 @@ from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 from talkapp.ui.colors import mix
 
 RING = 0.09  # ring width, as a share of the radius
+# The lowest level the ring draws: below it the room's hiss or the meter settling would leave a
+# round-capped dot of an arc on the ring.
+RING_SHOWN = 0.04
 DISC = 0.80  # the disc's radius, as a share of the radius
 
 
@@ -26,6 +31,8 @@ class TalkButton(QAbstractButton):
         self.ring = 0.0  # mic level, 0 … 1
         self.held = False  # held by a hotkey rather than by this button itself
         self.live = True  # talking is possible now (drawn quieter when not; it keeps the focus)
+        # the ring shows the level: push-to-talk only while held (nothing is sent otherwise)
+        self.metering = True
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 160)
@@ -41,9 +48,19 @@ class TalkButton(QAbstractButton):
         self.live = live
         self.update()
 
+    def set_metering(self, metering: bool) -> None:
+        if metering != self.metering:
+            self.metering = metering
+            self.update()
+
     def set_held(self, held: bool) -> None:
         self.held = held
         self.update()
+
+    @property
+    def ring_shown(self) -> bool:
+        """Whether the ring draws the microphone's level now."""
+        return self.live and self.metering and self.ring >= RING_SHOWN
 
     @property
     def looks_pressed(self) -> bool:
@@ -81,7 +98,7 @@ class TalkButton(QAbstractButton):
         )
         painter.setPen(QPen(mix(window, accent, 0.22), width))
         painter.drawEllipse(ring_rect)
-        if self.ring > 0 and self.live:
+        if self.ring_shown:
             pen = QPen(accent, width)
             pen.setCapStyle(Qt.PenCapStyle.RoundCap)
             painter.setPen(pen)

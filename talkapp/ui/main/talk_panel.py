@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from talkapp.ui.level_meter import LevelMeter
 from talkapp.ui.main.mode_switch import ModeSwitch
@@ -19,6 +19,11 @@ class TalkPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.button = TalkButton()
         self.modes = ModeSwitch()
+        self.mute_button = QPushButton("Mute m&ic")
+        self.mute_button.setCheckable(True)
+        self.mute_button.setToolTip("Stop sending the microphone; the session stays open (Ctrl+M)")
+        self.mute_button.setAccessibleName("Mute the microphone")
+        self.mute_button.hide()  # hands-free only: push-to-talk sends only while held
         self.state_line = _label("State", scale=1.1)
         self.hint = _label("Hint", muted=True)
         self.hint.hide()
@@ -27,6 +32,7 @@ class TalkPanel(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.button, 4, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.modes, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.mute_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addSpacing(6)
         layout.addWidget(self.state_line)
         layout.addWidget(self.hint)
@@ -51,6 +57,11 @@ class TalkPanel(QWidget):
         self.mic.set_level(mic_dbfs)
         self.speaker.set_level(speaker_dbfs)
         self.button.set_ring(self.mic.value)
+
+    def show_mute(self, hands_free: bool, muted: bool) -> None:
+        self.mute_button.setVisible(hands_free)
+        self.mute_button.setChecked(muted)
+        self.mute_button.setText("Unmute m&ic" if muted else "Mute m&ic")
 
     def show_hint(self, text: str) -> None:
         self.hint.setText(text)

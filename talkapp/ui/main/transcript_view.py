@@ -3,8 +3,13 @@ calls as compact cards (name, arguments, result or error, duration).
 
 Each entry (a turn or a note) owns one QTextFrame; a turn that changes (partial text growing,
 then replaced by the final text; a reply marked interrupted) is rewritten inside its own frame
-only, so a long session does not re-render on every delta. The view follows the newest text
-unless the reader scrolled up. Copy/export use `as_markdown`.
+only, so a long session does not re-render on every delta.
+
+Following: the view stays at the bottom while the reader is there, and always jumps there for the
+user's own turn; scrolled up, it stays put and offers "Jump to latest". Following is a state kept
+between renders, not guessed from the scroll bar at each one: the document is laid out lazily, so
+the bar's maximum grows after a render returns, and a render-time guess lost the bottom once the
+view was full. Copy/export use `as_markdown`.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import itertools
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import (
     QFont,
     QTextBlockFormat,
@@ -22,9 +27,9 @@ from PySide6.QtGui import (
     QTextFrame,
     QTextFrameFormat,
 )
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QTextBrowser, QToolButton, QWidget
 
-from talkapp.session.transcript import ToolCard, Turn
+from talkapp.session.transcript import ToolCard, Turn, heard_markdown, heard_split
 from talkapp.ui import colors
 
 PLACEHOLDER = (
@@ -68,6 +73,17 @@ class TranscriptView(QTextBrowser):
         self._entries: dict[str, _Entry] = {}
         self._notes = itertools.count()
         self._wall_offset = time.time() - time.perf_counter()  # Turn.at is perf_counter
+        self.following = True  # at the bottom: new text scrolls into view
+        self.jump_button = QToolButton(self)
+        self.jump_button.setText("Jump to latest ↓")
+        self.jump_button.setAccessibleName("Jump to latest")
+        self.jump_button.setToolTip("Scroll to the newest turn and follow the conversation again")
+        self.jump_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.jump_button.clicked.connect(self.follow)
+        self.jump_button.hide()
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._range_changed)
+        bar.valueChanged.connect(self._scrolled)
 
     # ---- what the window calls ----
 
@@ -75,8 +91,18 @@ class TranscriptView(QTextBrowser):
         entry = self._entries.get(turn.item_id)
         if entry is None:
             entry = self._entries[turn.item_id] = _Entry(self._new_frame())
+            if turn.role == "user":  # their own turn: whatever they were reading, show it
+                self.following = True
         entry.turn = turn
         self._render(entry)
+
+    def follow(self) -> None:
+        """Back to the bottom, following the conversation again ("Jump to latest", the user's
+        own turn)."""
+        self.following = True
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self._show_jump()
 
     def show_card(self, card: ToolCard) -> None:
         """A tool call's card, new or changed (it keeps its place)."""
@@ -91,6 +117,7 @@ class TranscriptView(QTextBrowser):
         """Start over empty (a new conversation, or a saved one about to be shown)."""
         self.clear()
         self._entries.clear()
+        self.follow()
 
     def cards(self) -> list[ToolCard]:
         return [e.card for e in self._entries.values() if e.card is not None]
@@ -130,12 +157,7 @@ class TranscriptView(QTextBrowser):
                 continue
             turn = entry.turn
             who = "You" if turn.role == "user" else "Assistant"
-            mark = (
-                f" _(interrupted after {turn.heard_ms / 1000:.1f} s)_"
-                if turn.interrupted and turn.heard_ms is not None
-                else ""
-            )
-            lines += [f"**{who}** ({self._clock(turn.at)}): {turn.text or '…'}{mark}", ""]
+            lines += [f"**{who}** ({self._clock(turn.at)}): {heard_markdown(turn)}", ""]
         return "\n".join(lines)
 
     # ---- rendering ----
@@ -156,9 +178,33 @@ class TranscriptView(QTextBrowser):
         cursor.setBlockFormat(QTextBlockFormat())
         return frame
 
+    def _range_changed(self, _minimum: int, maximum: int) -> None:
+        # at the bottom already (the text now fits, say): following again, no button
+        if self.following or self.verticalScrollBar().value() >= maximum - 4:
+            self.follow()
+
+    def _scrolled(self, value: int) -> None:
+        self.following = value >= self.verticalScrollBar().maximum() - 4
+        self._show_jump()
+
+    def _show_jump(self) -> None:
+        self.jump_button.setVisible(not self.following)
+        if not self.following:
+            self._place_jump()
+            self.jump_button.raise_()
+
+    def _place_jump(self) -> None:
+        hint = self.jump_button.sizeHint()
+        area = self.viewport().geometry()
+        self.jump_button.setGeometry(
+            area.right() - hint.width() - 12, area.bottom() - hint.height() - 8, *hint.toTuple()
+        )
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_jump()
+
     def _render(self, entry: _Entry) -> None:
-        bar = self.verticalScrollBar()
-        following = bar.value() >= bar.maximum() - 4
         cursor = entry.frame.firstCursorPosition()
         cursor.setPosition(entry.frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
@@ -168,8 +214,8 @@ class TranscriptView(QTextBrowser):
             cursor.insertText(entry.note, self._format(muted=True, smaller=True))
         else:
             self._write_turn(cursor, entry.turn, entry.measure)
-        if following:
-            bar.setValue(bar.maximum())
+        if self.following:
+            self.follow()
 
     def _write_turn(self, cursor: QTextCursor, turn: Turn, measure: str) -> None:
         cursor.insertText("You" if turn.role == "user" else "Assistant", self._format(bold=True))
@@ -178,12 +224,20 @@ class TranscriptView(QTextBrowser):
             details.append("speaking…" if turn.role == "assistant" else "listening…")
         cursor.insertText("  " + " · ".join(details), self._format(muted=True, smaller=True))
         cursor.insertBlock(QTextBlockFormat())
-        cursor.insertText(turn.text or "…", self._format(muted=not turn.final))
+        heard, rest = heard_split(turn)
+        cursor.insertText(heard or "…", self._format(muted=not turn.final))
+        if rest:  # what the user did not hear: there, but visibly not part of what they heard
+            not_heard = self._format(muted=True)
+            not_heard.setFontStrikeOut(True)
+            not_heard.setToolTip("Not heard: you interrupted the reply before this part")
+            cursor.insertText(" ", self._format())
+            cursor.insertText(rest, not_heard)
         if turn.interrupted:
-            heard = f" after {turn.heard_ms / 1000:.1f} s" if turn.heard_ms is not None else ""
+            heard_for = f" after {turn.heard_ms / 1000:.1f} s" if turn.heard_ms is not None else ""
             cursor.insertBlock(QTextBlockFormat())
             cursor.insertText(
-                f"— interrupted{heard}",
+                f"— interrupted{heard_for}"
+                + ("; the struck-out rest was not heard" if rest else ""),
                 self._format(colour=colors.accent_text(self.palette(), colors.ERROR)),
             )
 

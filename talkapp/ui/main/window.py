@@ -14,12 +14,13 @@ import dataclasses
 import html
 import itertools
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from talkapp.controller import Controller, NeedsKey
+from talkapp.controller import Controller, NeedsKey, mode_for, vad_kind, with_mode
 from talkapp.session import engine_events as out
 from talkapp.session.engine_events import ApprovalRequested, State
 from talkapp.session.turns import Mode
@@ -56,6 +57,8 @@ class MainWindow(QMainWindow):
         self._detail = ""  # the error state's explanation
         self._needs_key: str | None = None  # the profile waiting for a key
         self._interrupted: str | None = None  # "Reply interrupted after …", until the next reply
+        self._lost_at = ""  # hh:mm the connection was lost, while reconnecting
+        self.muted = False  # hands-free: the microphone muted (the session stays)
         self._holding: set[str] = (
             set()
         )  # what holds the talk button down: "button", "key", "global"
@@ -101,9 +104,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.approvals)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
-        quit_action = QAction("Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action = QAction("Quit", self)
+        # The platform's Quit key, else Ctrl+Q: Windows and some platforms bind none.
+        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcuts(quit_keys or [QKeySequence("Ctrl+Q")])
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
+        self.mute_action = QAction("Mute the microphone", self, shortcut=QKeySequence("Ctrl+M"))
+        self.mute_action.triggered.connect(lambda: self.set_muted(not self.muted))
+        self.addAction(self.mute_action)
         self.hold_key = HoldKey(self)
         self.hold_key.watch(self.transcript.view, self.talk.button)
         self.talk.button.setFocus()
@@ -119,6 +128,7 @@ class MainWindow(QMainWindow):
         self.hold_key.pressed.connect(self._key_pressed)
         self.hold_key.released.connect(self._key_released)
         self.talk.modes.mode_changed.connect(self.choose_mode)
+        self.talk.mute_button.clicked.connect(self.set_muted)
         self.transcript.message.send.connect(self.send_text)
         self.transcript.problem.connect(self._export_failed)
         self.approvals.answered.connect(self.answer_approval)
@@ -132,6 +142,7 @@ class MainWindow(QMainWindow):
                 self._state_changed(state, detail, topic)
             case out.Connected(label=label):
                 self._needs_key = None
+                self._lost_at = ""
                 self.banners.clear("connection")
                 self.header.model.set(label)
                 self._stats = SessionStats()
@@ -168,7 +179,7 @@ class MainWindow(QMainWindow):
                     "error",
                     message,
                     [
-                        ("&Add a key…", lambda: self.open_settings("profiles")),
+                        ("&Add a key…", lambda: self.add_a_key(profile)),
                         (
                             "Use the offline simu&lator",
                             lambda: self.choose_profile(SIMULATOR_PROFILE),
@@ -177,23 +188,49 @@ class MainWindow(QMainWindow):
                 )
 
     def _state_changed(self, state: State, detail: str, topic: str = "") -> None:
-        self.state, self._detail = state, detail
+        if state is State.RECONNECTING and self.state is not State.RECONNECTING:
+            self._lost_at = time.strftime("%H:%M")
+        self.state, self._detail = state, status_text.for_the_window(detail)
         if state in (State.WAITING, State.CONNECTING):
             self._interrupted = None
         if state not in status_text.LIVE:
             self._let_go_everything()
         if state is State.ERROR:
+            # the time shows that a Reconnect that failed again did try
+            tried = f" (Tried at {time.strftime('%H:%M:%S')}.)"
             self.banners.show_message(
                 "connection",
                 "error",
-                detail or "The session failed.",
-                [
-                    ("&Reconnect", self.reconnect),
-                    ("Audio setti&ngs…", lambda: self.open_settings("audio"))
-                    if topic == out.AUDIO
-                    else ("Pro&file settings…", lambda: self.open_settings("profiles")),
-                ],
+                (self._detail or "The session failed.") + tried,
+                self._error_fixes(self._detail, topic),
             )
+        self._refresh()
+
+    def _error_fixes(self, detail: str, topic: str) -> list[tuple[str, Callable[[], None]]]:
+        """The buttons that can fix an error: a refused dialect is not fixed by reconnecting."""
+        settings = ("Pro&file settings…", lambda: self.open_settings("profiles"))
+        if status_text.needs_ga(detail):
+            if self.settings.active_profile().api == "beta":
+                return [("Sw&itch to GA", self.switch_to_ga), settings]
+            return [settings]
+        if topic == out.AUDIO:
+            return [("&Reconnect", self.reconnect), ("Audio setti&ngs…", self._audio_settings)]
+        return [("&Reconnect", self.reconnect), settings]
+
+    def _audio_settings(self) -> None:
+        self.open_settings("audio")
+
+    def switch_to_ga(self) -> None:
+        """The one-click fix for a beta session refused: the profile speaks GA from now on."""
+        profile = dataclasses.replace(self.settings.active_profile(), api="ga")
+        self.apply_settings(self.settings.with_profile(profile, replacing=profile.name))
+
+    def set_muted(self, muted: bool) -> None:
+        """Hands-free mute (the button, Ctrl+M): the session stays, nothing is sent."""
+        if muted and not Mode(self.settings.mode).hands_free:
+            muted = False  # push-to-talk sends only while held: nothing to mute
+        self.muted = muted
+        self._controller.set_muted(muted)
         self._refresh()
 
     def _measured(self, measured: out.TurnMeasured) -> None:
@@ -250,7 +287,17 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def apply_settings(self, settings: Settings, reconnect: bool = False) -> None:
-        """New settings (the settings pane's `settings_saved`, or a profile picked here)."""
+        """New settings (the settings pane's `settings_saved`, or a profile picked here). The
+        profile's turn detection decides the hands-free VAD, and "none" means push-to-talk."""
+        mode = mode_for(settings)
+        if mode != settings.mode:
+            self._let_go_everything()
+            self._controller.set_mode(mode)
+            settings = dataclasses.replace(settings, mode=mode)
+            if self.muted and not Mode(mode).hands_free:
+                self.set_muted(False)
+        elif Mode(mode).service_detects_turns and mode != self.settings.mode:
+            self._controller.set_mode(mode)  # another profile, another kind of VAD
         self._show_settings(settings)
         self.settings_changed.emit(settings)
         applying = self._controller.apply(settings)  # a reconnect, when the settings need one
@@ -261,7 +308,10 @@ class MainWindow(QMainWindow):
     def choose_mode(self, mode: str) -> None:
         self._let_go_everything()
         self._controller.set_mode(mode)
-        self.settings = dataclasses.replace(self.settings, mode=mode)
+        self.settings = with_mode(self.settings, mode)
+        self.talk.modes.set_mode(mode, vad_kind(self.settings))
+        if self.muted and not Mode(mode).hands_free:
+            self.set_muted(False)
         self.settings_changed.emit(self.settings)
         self._refresh()
 
@@ -306,6 +356,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def send_text(self, text: str) -> None:
         self.talk.show_hint("")
+        self.transcript.view.follow()  # their own turn: show where it lands
         self._controller.send_text(text)
 
     def open_settings(self, page: str | None = None) -> None:
@@ -325,6 +376,14 @@ class MainWindow(QMainWindow):
         self.settings_dialog.settings_saved.connect(self.apply_settings)
         self.settings_dialog.finished.connect(self._settings_closed)
         self.settings_dialog.open()
+
+    def add_a_key(self, profile: str | None = None) -> None:
+        """First run in one step: Settings on the OpenAI profile (made if needed; or `profile`,
+        the one that needs a key), its key field focused; OK stores the key, tests it and
+        switches to that profile when it works."""
+        self.open_settings("profiles")
+        if self.settings_dialog is not None:
+            self.settings_dialog.add_a_key(profile)
 
     def _settings_clicked(self) -> None:
         self.open_settings()
@@ -385,17 +444,18 @@ class MainWindow(QMainWindow):
         self.let_go("global")
 
     def hold(self, source: str) -> None:
-        if self.settings.mode != Mode.PUSH_TO_TALK:
-            return
         if self._needs_key or self.state not in status_text.LIVE:
             if source != "global":  # do what the button says
                 if self._needs_key:
-                    self.open_settings("profiles")
+                    self.add_a_key(self._needs_key)
                 elif self.state in (State.IDLE, State.ERROR):
                     self.reconnect()
             return
+        if self.settings.mode != Mode.PUSH_TO_TALK:
+            return
         if not self._holding:
             self.talk.show_hint("")
+            self.transcript.view.follow()
             self._controller.press()
         self._holding.add(source)
         self._refresh_button()
@@ -417,7 +477,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.header.set_profiles([p.name for p in settings.profiles], settings.active)
         self.header.model.set(settings.active_profile().describe())
-        self.talk.modes.set_mode(settings.mode)
+        self.talk.modes.set_mode(settings.mode, vad_kind(settings))
         self.hotkey = self.hold_key.set_sequence(settings.hotkeys.push_to_talk)
         if any(p.needs_key for p in settings.profiles):
             self.banners.clear("welcome")
@@ -431,7 +491,7 @@ class MainWindow(QMainWindow):
                 "info",
                 "You are trying TalkApp on the built-in Offline simulator: no key, no network. "
                 "Add an OpenAI API key to talk to a real model.",
-                [("&Add a key…", lambda: self.open_settings("profiles"))],
+                [("&Add a key…", lambda: self.add_a_key())],
             )
 
     def _refresh(self) -> None:
@@ -439,7 +499,9 @@ class MainWindow(QMainWindow):
         if self._needs_key:
             status = status_text.needs_key(self._needs_key)
         else:
-            status = status_text.describe(self.state, hands_free, self.hotkey)
+            status = status_text.describe(
+                self.state, hands_free, self.hotkey, self.muted, self._lost_at
+            )
         interrupted = self._interrupted if self.state in status_text.LIVE else None
         self.talk.state_line.setText(f"{interrupted} {status.line}" if interrupted else status.line)
         detail = self._detail if self.state is State.ERROR else ""
@@ -454,16 +516,18 @@ class MainWindow(QMainWindow):
             self.state is not State.CONNECTING or bool(self._needs_key)
         )
         self.setWindowTitle(f"TalkApp — {status.title}")
+        self.talk.show_mute(hands_free, self.muted)
         self._refresh_button()
         self.access.state_changed(self.talk.state_line.text())  # read out, once drawn
 
     def _refresh_button(self) -> None:
         button = self.talk.button
         ptt = self.settings.mode == Mode.PUSH_TO_TALK
-        button.set_live(ptt and self.state in status_text.LIVE and not self._needs_key)
+        button.set_live(self.state in status_text.LIVE and not self._needs_key)
         button.set_held(bool(self._holding - {"button"}))
-        if not ptt:
-            caption = "Hands-free: just talk"
+        button.set_metering(not ptt or bool(self._holding))
+        if not ptt and button.live:
+            caption = "Muted" if self.muted else "Hands-free:\njust talk"
         elif self._holding:
             caption = "Release to send"
         elif self._needs_key:
@@ -471,7 +535,11 @@ class MainWindow(QMainWindow):
         elif button.live:
             caption = f"Hold to talk\n({self.hotkey})" if self.hotkey else "Hold to talk"
         else:
-            caption = "Connecting…" if self.state is State.CONNECTING else "Connect to talk"
+            caption = (
+                "Connecting…"
+                if self.state in (State.CONNECTING, State.RECONNECTING)
+                else "Connect to talk"
+            )
         button.setText(caption)
 
     @Slot()

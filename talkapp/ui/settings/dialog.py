@@ -66,6 +66,7 @@ class SettingsDialog(QDialog):
         self._settings = settings
         self._saving = False
         self._checking = False  # a save was refused: re-check every edit until one succeeds
+        self._adding_key_to: str | None = None  # "Add a key…": OK tests it, then switches to it
         self.tasks = Tasks(self)
 
         self.profiles = ProfilesPage(
@@ -117,6 +118,12 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.resize(900, 720)
+
+    def add_a_key(self, profile: str | None = None) -> None:
+        """First run in one step: the OpenAI profile (or `profile`) with its key field focused;
+        OK stores the key, tests the connection and, when it works, switches to that profile."""
+        self.tabs.setCurrentWidget(self.profiles)
+        self._adding_key_to = self.profiles.open_for_key(profile)
 
     def current_settings(self) -> Settings:
         """The settings as edited so far (not checked)."""
@@ -179,12 +186,35 @@ class SettingsDialog(QDialog):
             keys_stored(None)
 
     def _emit(self, close: bool) -> None:
+        if close and self._adding_key_to is not None:
+            self._test_then_switch(self._adding_key_to)
+            return
         self._checking = False
         self._show_error("")
         self._settings = self.current_settings()
         self.settings_saved.emit(self._settings)
         if close:
             self.accept()
+
+    def _test_then_switch(self, name: str) -> None:
+        """The new key is stored: test it on its profile (the key box's own test, whose line
+        it shows); switch to the profile only when the service accepted it."""
+        box = self.profiles.key
+        self.profiles.list.setCurrentRow([p.name for p in self.profiles.profiles()].index(name))
+        self.buttons.setEnabled(False)
+
+        def tested(line: str) -> None:
+            box.test_finished.disconnect(tested)
+            self.buttons.setEnabled(True)
+            if not line.startswith("✓"):
+                self._show_error(f"Not switched to “{name}”: {line.lstrip('✗ ')}")
+                return
+            self._adding_key_to = None
+            self.profiles.use(name)
+            self._emit(close=True)
+
+        box.test_finished.connect(tested)
+        box.test_button.click()
 
     def _edited(self) -> None:
         if self._checking:  # after a refused save, say at once what is (still) wrong

@@ -130,6 +130,34 @@ class ProfilesPage(QWidget):
     def current_row(self) -> int:
         return self.list.currentRow()
 
+    def open_for_key(self, name: str | None = None) -> str:
+        """ "Add a key…": the profile `name`, else the first OpenAI profile (made when there is
+        none), shown with its key field focused; returns its name."""
+        row = next(
+            (
+                i
+                for i, p in enumerate(self._profiles)
+                if p.name == name or (name is None and p.provider == "openai" and p.needs_key)
+            ),
+            None,
+        )
+        if row is None:
+            self._insert(
+                ProviderProfile(
+                    name=unique_name("OpenAI", {p.name for p in self._profiles}),
+                    key_name=new_key_name({p.key_name for p in self._profiles}),
+                )
+            )
+            row = len(self._profiles) - 1
+        self.list.setCurrentRow(row)
+        self.key.field.setFocus()
+        return self._profiles[row].name
+
+    def use(self, name: str) -> None:
+        """Make the profile `name` the one the main window talks with."""
+        self.list.setCurrentRow([p.name for p in self._profiles].index(name))
+        self._use()
+
     def select(self, row: int, field: str = "name") -> None:
         self.list.setCurrentRow(row)
         self.form.focus_field(field)
