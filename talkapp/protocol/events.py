@@ -247,6 +247,31 @@ class RateLimitsUpdated:
 
 
 @dataclass(frozen=True)
+class ToolCallCancelled:
+    """The service withdrew function calls it asked for (Gemini: the user interrupted the turn
+    that made them); a call still running is to be cancelled and its result not sent."""
+
+    call_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GoingAway:
+    """The service will close this connection soon (Gemini's `goAway`): reconnect before then,
+    resuming the session with the last handle."""
+
+    seconds_left: float | None
+
+
+@dataclass(frozen=True)
+class ResumptionHandle:
+    """A handle that resumes this session on a new connection (Gemini's
+    `sessionResumptionUpdate`); `resumable` False: the session cannot be resumed right now."""
+
+    handle: str | None
+    resumable: bool
+
+
+@dataclass(frozen=True)
 class ServerError:
     """An `error` event. `client_event_id` names our event that caused it, when known."""
 
@@ -300,6 +325,9 @@ ServerEvent = (
     | ResponseDone
     | ItemTruncated
     | RateLimitsUpdated
+    | ToolCallCancelled
+    | GoingAway
+    | ResumptionHandle
     | ServerError
     | Unrecognized
     | MalformedEvent
