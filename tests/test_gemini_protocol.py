@@ -50,18 +50,24 @@ def test_auto_speaks_gemini_to_gemini_models_only():
     [
         (
             "https://generativelanguage.googleapis.com",
-            "wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta"
-            ".GenerativeService.BidiGenerateContent",
+            (
+                "wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta"
+                ".GenerativeService.BidiGenerateContent"
+            ),
         ),
         (
             "ws://127.0.0.1:9/v1",
-            "ws://127.0.0.1:9/ws/google.ai.generativelanguage.v1.GenerativeService"
-            ".BidiGenerateContent",
+            (
+                "ws://127.0.0.1:9/ws/google.ai.generativelanguage.v1.GenerativeService"
+                ".BidiGenerateContent"
+            ),
         ),
         (
             "ws://127.0.0.1:9/",
-            "ws://127.0.0.1:9/ws/google.ai.generativelanguage.v1beta.GenerativeService"
-            ".BidiGenerateContent",
+            (
+                "ws://127.0.0.1:9/ws/google.ai.generativelanguage.v1beta.GenerativeService"
+                ".BidiGenerateContent"
+            ),
         ),
     ],
 )
@@ -223,9 +229,7 @@ def test_go_away_and_resumption_handles():
     conn = connection()
     assert receive(conn, {"goAway": {"timeLeft": "12.5s"}}) == (ev.GoingAway(12.5),)
     update = {"newHandle": "h-2", "resumable": True, "lastConsumedClientMessageIndex": 4}
-    assert receive(conn, {"sessionResumptionUpdate": update}) == (
-        ev.ResumptionHandle("h-2", True),
-    )
+    assert receive(conn, {"sessionResumptionUpdate": update}) == (ev.ResumptionHandle("h-2", True),)
     assert receive(conn, {"sessionResumptionUpdate": {"resumable": False}}) == (
         ev.ResumptionHandle(None, False),
     )
@@ -237,8 +241,10 @@ def test_go_away_and_resumption_handles():
         "[]",
         '{"serverContent": 3}',
         '{"toolCall": {"functionCalls": [{"name": "x"}]}}',
-        '{"serverContent": {"modelTurn": {"parts": [{"inlineData": '
-        '{"mimeType": "audio/pcm", "data": "@@"}}]}}}',
+        (
+            '{"serverContent": {"modelTurn": {"parts": [{"inlineData": '
+            '{"mimeType": "audio/pcm", "data": "@@"}}]}}}'
+        ),
     ],
 )
 def test_bad_messages_are_malformed_not_fatal(frame):
