@@ -3,8 +3,8 @@
 
     talkapp [--open-settings]
     talkapp --self-test
-    talkapp say INPUT.wav [--model M] [--api auto|beta|ga|xai] [--provider P] [--base-url URL]
-                          [--voice V] [--out OUT.wav] [--json] [--simulator]
+    talkapp say INPUT.wav [--model M] [--api auto|beta|ga|xai|gemini] [--provider P]
+                          [--base-url URL] [--voice V] [--out OUT.wav] [--json] [--simulator]
     talkapp talk [--mode ptt|server_vad|semantic_vad|local_vad] [--duration S] [same flags]
     talkapp devices
     talkapp simulator [--host H] [--port N] [--beta accept|retired]
@@ -40,7 +40,7 @@ from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.turns import Mode
 from talkapp.settings.model import AUDIO_BLOCKS_MS, AudioSettings
 from talkapp.settings.profile import DEFAULT_MODEL, ProviderProfile, command_line_profile
-from talkapp.settings.providers import XAI_MODELS
+from talkapp.settings.providers import GEMINI_MODELS, XAI_MODELS
 from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 
@@ -198,13 +198,14 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=None,
-        help=f"realtime model id (default {DEFAULT_MODEL}; with --provider xai, {XAI_MODELS[0]})",
+        help=f"realtime model id (default {DEFAULT_MODEL}; with --provider xai, {XAI_MODELS[0]}; "
+        f"with --provider gemini, {GEMINI_MODELS[0]})",
     )
     parser.add_argument(
         "--api",
         choices=API_SETTINGS,
         default="auto",
-        help="dialect: auto (the provider's, else from the model id), beta, ga or xai",
+        help="dialect: auto (the provider's, else from the model id), beta, ga, xai or gemini",
     )
     add_provider_arguments(parser)
     parser.add_argument(

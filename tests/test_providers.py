@@ -233,6 +233,7 @@ def test_each_provider_has_its_own_key_entry():
         "azure": "azure",
         "azure_preview": "azure",
         "xai": "xai",
+        "gemini": "gemini",
         "custom": "custom",
         "simulator": "",
     }
@@ -256,7 +257,7 @@ def test_each_provider_has_its_own_key_entry():
 
 def test_an_unknown_provider_from_a_newer_version_behaves_as_a_custom_server():
     profile = ProviderProfile(
-        provider="gemini", base_url="https://gw.example/v1", model="gpt-realtime"
+        provider="someday", base_url="https://gw.example/v1", model="gpt-realtime"
     )  # type: ignore[arg-type]
     assert (
         profile.needs_key

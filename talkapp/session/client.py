@@ -199,7 +199,12 @@ class RealtimeSession:
     async def _handshake(self, config: SessionConfig) -> None:
         if self.endpoint.choice.dialect.client_speaks_first:
             # Gemini: our setup opens the session; its `setupComplete` starts and configures it.
-            await self.send(ConfigureSession(config, self._resume_handle))
+            # A refused key closes the connection before or while the setup goes out.
+            try:
+                await self.send(ConfigureSession(config, self._resume_handle))
+            except TransportClosed as closed:
+                message = self._ended(closed.closed).message
+                raise SessionRefused(message, closed=closed.closed) from None
             self.configured = await self._await(ev.SessionConfigured)
             self.started = ev.SessionStarted(self.configured.session_id, self.endpoint.model)
             return
