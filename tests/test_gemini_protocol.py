@@ -154,6 +154,7 @@ def test_a_spoken_turn_becomes_one_response():
     part = {"inlineData": {"mimeType": "audio/pcm;rate=24000", "data": audio}}
     first = receive(conn, {"serverContent": {"modelTurn": {"parts": [part]}}})
     assert first == (
+        ev.SpeechStopped("gemini-user-1"),  # Gemini's detection ended the turn: the reply began
         ev.ResponseStarted("gemini-response-1"),
         ev.AudioDelta("gemini-response-1", "gemini-item-1", b"\x01\x00\x02\x00"),
     )
@@ -184,9 +185,17 @@ def test_a_spoken_turn_becomes_one_response():
         ),
     )
     # The next turn is numbered anew.
-    assert receive(conn, {"serverContent": {"outputTranscription": {"text": "Hi"}}})[0] == (
-        ev.ResponseStarted("gemini-response-2")
+    assert receive(conn, {"serverContent": {"outputTranscription": {"text": "Hi"}}})[:2] == (
+        ev.SpeechStopped("gemini-user-2"),
+        ev.ResponseStarted("gemini-response-2"),
     )
+
+
+def test_with_activity_marked_by_us_the_reply_carries_no_speech_edge():
+    conn = connection()
+    sent(conn, cmd.ConfigureSession(cmd.SessionConfig(turn_detection=None)))
+    events = receive(conn, {"serverContent": {"outputTranscription": {"text": "Hi"}}})
+    assert not [e for e in events if isinstance(e, ev.SpeechStopped)]
 
 
 def test_interrupted_stops_the_reply_at_once():

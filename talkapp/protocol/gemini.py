@@ -166,6 +166,7 @@ class GeminiCodec:
         self._heard_user = False
         self._heard_assistant = False
         self._usage: ev.Usage | None = None
+        self._user_turn_open = True  # no reply yet since the user's turn began
 
     # -- commands --
 
@@ -272,6 +273,12 @@ class GeminiCodec:
 
     def _open(self, out: list[ev.ServerEvent]) -> str:
         if self._response is None:
+            if self._user_turn_open and not self._manual:
+                # Google's API reports no speech edges (its explicit VAD signal is Vertex AI's
+                # only): its detection ended the user's turn when the reply begins, so that is
+                # when the user's speech is known to have stopped.
+                out.append(ev.SpeechStopped(self._user_item))
+            self._user_turn_open = False
             self._responses += 1
             self._response = f"gemini-response-{self._responses}"
             self._audio_done = False
@@ -306,6 +313,7 @@ class GeminiCodec:
             # The service heard the user and dropped the rest of its reply: flush playback now.
             out.append(ev.SpeechStarted(self._user_item))
             self._close(out, "cancelled", "turn_detected")
+            self._user_turn_open = True
         generated = content.get("generationComplete") is True
         if generated and self._response is not None and not self._audio_done:
             out.append(ev.AudioDone(self._response, self._item))
@@ -345,6 +353,7 @@ class GeminiCodec:
         self._close(out, "completed")
         self._heard_user = self._heard_assistant = False
         self._user_turns += 1
+        self._user_turn_open = True
         return out
 
     def _tool_call(self, call: dict[str, Any]) -> Events:
