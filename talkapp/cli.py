@@ -209,7 +209,22 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_provider_arguments(parser)
     parser.add_argument(
-        "--voice", default=None, help="assistant voice, any id the service takes, e.g. marin, Eve"
+        "--voice",
+        default=None,
+        help="assistant voice, any id the service takes, e.g. marin, Eve, Puck",
+    )
+    parser.add_argument(
+        "--language",
+        default=None,
+        help="Gemini: the language the model speaks, e.g. en-US, de-DE (default: its choice)",
+    )
+    parser.add_argument(
+        "--compress-after",
+        type=_positive_int,
+        default=None,
+        metavar="TOKENS",
+        help="Gemini: past this many tokens of context, keep a sliding window of half of them "
+        "(for long conversations; default: no compression)",
     )
     parser.add_argument(
         "--transcription",
@@ -252,8 +267,23 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of tokens")
+    return value
+
+
 def _profile(args: argparse.Namespace) -> ProviderProfile:
-    config = SessionConfig(instructions=args.instructions, voice=args.voice)
+    config = SessionConfig(
+        instructions=args.instructions,
+        voice=args.voice,
+        speech_language=args.language,
+        context_compression_tokens=args.compress_after,
+    )
     if args.transcription is not None:
         model = args.transcription.strip()
         off = model in ("", "none")

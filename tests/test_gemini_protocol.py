@@ -26,6 +26,11 @@ TOOL = cmd.FunctionTool(
 )
 
 
+def P(conn: RealtimeConnection) -> str:
+    """This connection's id prefix (ids are unique across connections)."""
+    return conn._codec.prefix  # type: ignore[union-attr]
+
+
 def connection() -> RealtimeConnection:
     return RealtimeConnection(choose_dialect("auto", MODEL).dialect)
 
@@ -123,7 +128,7 @@ def test_push_to_talk_marks_activity_and_asks_nothing_more():
         cmd.CommitAudio(),
         cmd.CreateResponse(),
         cmd.CancelResponse(),
-        cmd.TruncateItem("gemini-item-1", 300),
+        cmd.TruncateItem(f"{P(conn)}-item-1", 300),
         cmd.AppendAudio(bytes(960)),
     )
     setup = wires[0]["setup"]
@@ -154,15 +159,15 @@ def test_a_spoken_turn_becomes_one_response():
     part = {"inlineData": {"mimeType": "audio/pcm;rate=24000", "data": audio}}
     first = receive(conn, {"serverContent": {"modelTurn": {"parts": [part]}}})
     assert first == (
-        ev.SpeechStopped("gemini-user-1"),  # Gemini's detection ended the turn: the reply began
-        ev.ResponseStarted("gemini-response-1"),
-        ev.AudioDelta("gemini-response-1", "gemini-item-1", b"\x01\x00\x02\x00"),
+        ev.SpeechStopped(f"{P(conn)}-user-1"),  # Gemini's detection ended the turn: the reply began
+        ev.ResponseStarted(f"{P(conn)}-response-1"),
+        ev.AudioDelta(f"{P(conn)}-response-1", f"{P(conn)}-item-1", b"\x01\x00\x02\x00"),
     )
     receive(conn, {"serverContent": {"inputTranscription": {"text": "What time"}}})
     receive(conn, {"serverContent": {"inputTranscription": {"text": " is it?"}}})
     receive(conn, {"serverContent": {"outputTranscription": {"text": "It is noon."}}})
     assert receive(conn, {"serverContent": {"generationComplete": True}}) == (
-        ev.AudioDone("gemini-response-1", "gemini-item-1"),
+        ev.AudioDone(f"{P(conn)}-response-1", f"{P(conn)}-item-1"),
     )
     usage = {
         "promptTokenCount": 30,
@@ -176,18 +181,18 @@ def test_a_spoken_turn_becomes_one_response():
     }
     done = receive(conn, {"serverContent": {"turnComplete": True}, "usageMetadata": usage})
     assert done == (
-        ev.TranscriptDone("user", "gemini-user-1", "What time is it?", from_deltas=True),
-        ev.TranscriptDone("assistant", "gemini-item-1", "It is noon.", from_deltas=True),
+        ev.TranscriptDone("user", f"{P(conn)}-user-1", "What time is it?", from_deltas=True),
+        ev.TranscriptDone("assistant", f"{P(conn)}-item-1", "It is noon.", from_deltas=True),
         ev.ResponseDone(
-            "gemini-response-1",
+            f"{P(conn)}-response-1",
             "completed",
             usage=ev.Usage(input_text=10, input_audio=20, output_audio=50),
         ),
     )
     # The next turn is numbered anew.
     assert receive(conn, {"serverContent": {"outputTranscription": {"text": "Hi"}}})[:2] == (
-        ev.SpeechStopped("gemini-user-2"),
-        ev.ResponseStarted("gemini-response-2"),
+        ev.SpeechStopped(f"{P(conn)}-user-2"),
+        ev.ResponseStarted(f"{P(conn)}-response-2"),
     )
 
 
@@ -203,9 +208,9 @@ def test_interrupted_stops_the_reply_at_once():
     receive(conn, {"serverContent": {"outputTranscription": {"text": "Once upon"}}})
     events = receive(conn, {"serverContent": {"interrupted": True}})
     assert events == (
-        ev.SpeechStarted("gemini-user-1"),
-        ev.AudioDone("gemini-response-1", "gemini-item-1"),
-        ev.ResponseDone("gemini-response-1", "cancelled", "turn_detected"),
+        ev.SpeechStarted(f"{P(conn)}-user-1"),
+        ev.AudioDone(f"{P(conn)}-response-1", f"{P(conn)}-item-1"),
+        ev.ResponseDone(f"{P(conn)}-response-1", "cancelled", "turn_detected"),
     )
     assert receive(conn, {"serverContent": {"turnComplete": True}}) == ()
 
@@ -217,7 +222,7 @@ def test_tool_call_round_trip_names_the_function():
     requested = [e for e in events if isinstance(e, ev.ToolCallRequested)]
     assert requested == [
         ev.ToolCallRequested(
-            "fc-1", "get_weather", '{"city": "Oslo"}', "gemini-item-1", "gemini-response-1"
+            "fc-1", "get_weather", '{"city": "Oslo"}', f"{P(conn)}-item-1", f"{P(conn)}-response-1"
         )
     ]
     assert isinstance(events[-1], ev.ResponseDone)  # the engine answers it as after response.done
@@ -289,3 +294,14 @@ def test_downsampler_keeps_duration_and_level_across_chunks():
     out = array("h", whole)
     assert abs(len(out) - 1600) <= 2
     assert max(out) > 6000 and min(out) < -6000  # a 1 kHz tone passes
+
+
+def test_a_typed_turn_joins_the_transcript_when_the_reply_begins():
+    conn = connection()
+    sent(conn, cmd.SendText("What time is it?"))
+    events = receive(conn, {"serverContent": {"outputTranscription": {"text": "Noon."}}})
+    assert events[0] == ev.ItemAdded(f"{P(conn)}-user-1", "message", "user", "What time is it?")
+    # ... once: the next stretch of the same reply adds nothing.
+    receive(conn, {"toolCall": {"functionCalls": [{"id": "c", "name": "f", "args": {}}]}})
+    later = receive(conn, {"serverContent": {"outputTranscription": {"text": "More."}}})
+    assert not [e for e in later if isinstance(e, (ev.ItemAdded, ev.SpeechStopped))]

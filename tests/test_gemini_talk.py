@@ -167,3 +167,37 @@ async def test_a_withdrawn_call_is_stopped_and_answers_nothing(pulse, simulator)
     assert "withdrew" in card.card.error
     assert not [m for m in sent_by_engine(simulator) if "toolResponse" in m]
     assert any("toolCallCancellation" in m for m in simulator.connections[-1].sent)
+
+
+async def final_reply(log, containing: str):
+    return await log.wait_for(
+        lambda e: (
+            isinstance(e, out.TranscriptChanged)
+            and e.turn.role == "assistant"
+            and e.turn.final
+            and containing in e.turn.text
+        ),
+        timeout=30,
+    )
+
+
+async def test_go_away_without_a_handle_is_said_and_the_conversation_goes_on(pulse, simulator):
+    simulator.knobs.gemini_withhold_handles = True
+    async with running_engines(simulator) as start:
+        engine, log = await start(Mode.PUSH_TO_TALK, model=MODEL)
+        await engine.send_text("Hello there.")
+        await final_reply(log, "Hello there")
+        simulator.knobs.gemini_go_away_s = 30.0
+        await engine.send_text("And again.")
+        notice = await log.wait_for(
+            lambda e: isinstance(e, out.Notice) and "gave no handle" in e.text
+        )
+        await log.wait_for(lambda e: len(log.of(out.Connected)) >= 2)  # renewed when quiet
+        await engine.send_text("Do you remember?")
+        said = await final_reply(log, "Do you remember")
+    assert "Your transcript is kept" in notice.text and "\n" not in notice.text
+    assert len(simulator.connections) == 2
+    replayed = [m for m in simulator.connections[-1].received if "clientContent" in m]
+    assert len(replayed) >= 3  # the earlier turns as text, then the new question
+    assert "Earlier turns I remember" in said.turn.text
+    assert [t.role for t in engine.transcript.turns()].count("user") == 3  # nothing lost

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import re
 from typing import Any
@@ -33,6 +34,7 @@ from talkapp.protocol.dialect import Dialect, Query
 from talkapp.protocol.encoding import SessionShape
 from talkapp.protocol.gemini_audio import Downsampler
 
+_CONNECTIONS = itertools.count(1)
 API_VERSION = "v1beta"  # the version Google's Live API docs and the google-genai SDK use
 METHOD_PATH = "/ws/google.ai.generativelanguage.{version}.GenerativeService.BidiGenerateContent"
 INPUT_MIME = "audio/pcm;rate=16000"
@@ -154,6 +156,9 @@ class GeminiCodec:
     turn is one item until `turnComplete`."""
 
     def __init__(self, shape: SessionShape) -> None:
+        # Ids unique across connections: a reconnect's items must not overwrite the transcript
+        # turns of the session before it.
+        self.prefix = f"gemini{next(_CONNECTIONS)}"
         self._shape = shape
         self._manual = False  # automatic activity detection off: we send activityStart/End
         self._in_activity = False
@@ -167,6 +172,7 @@ class GeminiCodec:
         self._heard_assistant = False
         self._usage: ev.Usage | None = None
         self._user_turn_open = True  # no reply yet since the user's turn began
+        self._typed: str | None = None  # a typed turn, told as an item when the reply begins
 
     # -- commands --
 
@@ -197,6 +203,7 @@ class GeminiCodec:
                     return ({"realtimeInput": {"activityEnd": {}}},)
                 return ()  # automatic detection decides when the user finished
             case cmd.SendText(text=text):
+                self._typed = text
                 turn = {"role": "user", "parts": [{"text": text}]}
                 return ({"clientContent": {"turns": [turn], "turnComplete": True}},)
             case cmd.AddHistory(role=role, text=text):
@@ -265,14 +272,19 @@ class GeminiCodec:
 
     @property
     def _user_item(self) -> str:
-        return f"gemini-user-{self._user_turns}"
+        return f"{self.prefix}-user-{self._user_turns}"
 
     @property
     def _item(self) -> str:
-        return f"gemini-item-{self._responses}"
+        return f"{self.prefix}-item-{self._responses}"
 
     def _open(self, out: list[ev.ServerEvent]) -> str:
         if self._response is None:
+            if self._typed is not None:
+                # Gemini echoes no user item: the typed turn joins the transcript as OpenAI's
+                # conversation.item.created would put it there, before the reply.
+                out.append(ev.ItemAdded(self._user_item, "message", "user", self._typed))
+                self._typed = None
             if self._user_turn_open and not self._manual:
                 # Google's API reports no speech edges (its explicit VAD signal is Vertex AI's
                 # only): its detection ended the user's turn when the reply begins, so that is
@@ -280,7 +292,7 @@ class GeminiCodec:
                 out.append(ev.SpeechStopped(self._user_item))
             self._user_turn_open = False
             self._responses += 1
-            self._response = f"gemini-response-{self._responses}"
+            self._response = f"{self.prefix}-response-{self._responses}"
             self._audio_done = False
             out.append(ev.ResponseStarted(self._response))
         return self._response

@@ -323,8 +323,8 @@ class GeminiLive:
             if spoken_ms is not None
             else f'You said: "{turn.text[:200]}".'
         )
-        resumed = sum(1 for t in self.history if t.role == "user") - 1
-        earlier = f" We spoke {resumed} times before." if resumed > 0 else ""
+        earlier_turns = sum(1 for t in self.history if t.role == "user") - 1
+        earlier = f" Earlier turns I remember: {earlier_turns}." if earlier_turns > 0 else ""
         self._start(self._speak(f"{heard}{earlier}", prompt_tokens, audio_in=spoken_ms is not None))
 
     def _calls_for(self, text: str) -> list[dict[str, Any]]:
