@@ -5,6 +5,8 @@ the simulator's Gemini door over a real socket."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from talkapp.protocol import commands as cmd
@@ -112,4 +114,20 @@ async def test_without_a_handle_the_history_is_replayed(simulator):
     ]
     assert [t["turns"][0]["role"] for t in replayed] == ["user", "model"]
     assert all(t["turnComplete"] is False for t in replayed)
+    await keeper.close()
+
+
+async def test_a_key_refused_on_reconnect_ends_it_at_once_in_one_line(simulator):
+    keeper = keeper_for(simulator)
+    await keeper.open()
+    events = keeper.events()
+    await reply_to(keeper, events, "Hello")
+    simulator.config = dataclasses.replace(simulator.config, api_keys=frozenset({"another"}))
+    simulator.knobs.gemini_go_away_s = 0.05
+    await reply_to(keeper, events, "Second")
+    seen = await until(events, lambda e: isinstance(e, (Reconnected, SessionLost)))
+    assert isinstance(seen[-1], SessionLost)
+    assert seen[-1].message.startswith("Gemini refused the key")
+    attempts = [e for e in seen if type(e).__name__ == "Reconnecting"]
+    assert len(attempts) == 1  # no retry hammers a refusal that will not change
     await keeper.close()

@@ -54,6 +54,19 @@ RENEW_BEFORE_S = (
 AZURE_CAP_S = 1800  # Azure OpenAI ends sessions after 30 minutes, whether or not it says when
 
 
+# Gemini refuses with a close: 1007 (the setup is invalid) and 1008 (the key or the model) come
+# back the same however often the same setup is sent.
+GEMINI_FINAL_CLOSES = frozenset({1007, 1008})
+
+
+def _final_close(endpoint: Endpoint, refused: SessionRefused) -> bool:
+    return (
+        endpoint.choice.dialect.client_speaks_first
+        and refused.closed is not None
+        and refused.closed.code in GEMINI_FINAL_CLOSES
+    )
+
+
 @dataclass(frozen=True)
 class Backoff:
     first_s: float = 0.5
@@ -236,8 +249,10 @@ class SessionKeeper:
                 self._session = await self._open(with_history=True)
             except SessionRefused as refused:
                 if (
-                    refused.error is not None and refused.error.code in FATAL_CODES
-                ) or refused.http_status in FINAL_STATUSES:
+                    (refused.error is not None and refused.error.code in FATAL_CODES)
+                    or refused.http_status in FINAL_STATUSES
+                    or _final_close(self.endpoint, refused)
+                ):
                     yield SessionLost(str(refused))
                     return
                 reason = str(refused)

@@ -63,6 +63,7 @@ DIALECTS: tuple[tuple[str, ApiSetting], ...] = (
     ("&Beta", "beta"),
     ("&GA", "ga"),
     ("xAI", "xai"),
+    ("Gemini", "gemini"),  # no mnemonic either: G is GA's, the rest taken on this form
 )
 TURNS = (
     ("Server VAD — the service hears when you stop", "server_vad"),
