@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import signal
 
 import numpy as np
 import pytest
@@ -201,3 +202,24 @@ async def test_go_away_without_a_handle_is_said_and_the_conversation_goes_on(pul
     assert len(replayed) >= 3  # the earlier turns as text, then the new question
     assert "Earlier turns I remember" in said.turn.text
     assert [t.role for t in engine.transcript.turns()].count("user") == 3  # nothing lost
+
+
+def test_talk_on_gemini_from_the_command_line(pulse):
+    """`talkapp talk --provider gemini --simulator` in push-to-talk, as a person runs it."""
+    from test_cli_talk import start_talk, wait_for_line
+
+    proc = start_talk("--provider", "gemini", "--mode", "ptt", "--echo", "headset")
+    opening = wait_for_line(proc, "press Enter")
+    proc.stdin.write("\n")  # press
+    proc.stdin.flush()
+    wait_for_line(proc, "[you are speaking]")
+    pulse.feed_mic(np.concatenate([speak(QUESTION), silence(0.2)])).wait()
+    proc.stdin.write("\n")  # release: the turn is sent
+    proc.stdin.flush()
+    wait_for_line(proc, "over Gemini Live")
+    proc.send_signal(signal.SIGTERM)
+    printed, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert any("Gemini (auto)" in line for line in opening), opening
+    assert "--- transcript ---" in printed
+    assert "Traceback" not in err
