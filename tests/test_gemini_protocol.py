@@ -129,6 +129,8 @@ def test_push_to_talk_marks_activity_and_asks_nothing_more():
         cmd.CreateResponse(),
         cmd.CancelResponse(),
         cmd.TruncateItem(f"{P(conn)}-item-1", 300),
+        cmd.AppendAudio(bytes(960)),  # the mic's last block, after the commit: not a new turn
+        cmd.ClearAudio(),  # the next turn starts (a press)
         cmd.AppendAudio(bytes(960)),
     )
     setup = wires[0]["setup"]

@@ -162,6 +162,11 @@ class GeminiCodec:
         self._shape = shape
         self._manual = False  # automatic activity detection off: we send activityStart/End
         self._in_activity = False
+        # A new user turn may begin (the first, or after ClearAudio, which the turn policy sends
+        # as each turn starts): audio then opens an activity. Audio that trails a commit (the
+        # mic's last block in flight) must not: Gemini would take it for the user talking over
+        # the reply and stop it.
+        self._armed = True
         self._downsampler = Downsampler()
         self._tool_names: dict[str, str] = {}  # call id -> function name, for toolResponse
         self._responses = 0
@@ -194,7 +199,9 @@ class GeminiCodec:
                     }
                 }
                 if self._manual and not self._in_activity:
-                    self._in_activity = True
+                    if not self._armed:
+                        return ()  # trails the last turn: not the start of a new one
+                    self._in_activity, self._armed = True, False
                     return ({"realtimeInput": {"activityStart": {}}}, audio)
                 return (audio,)
             case cmd.CommitAudio():
@@ -202,6 +209,11 @@ class GeminiCodec:
                     self._in_activity = False
                     return ({"realtimeInput": {"activityEnd": {}}},)
                 return ()  # automatic detection decides when the user finished
+            case cmd.ClearAudio():
+                # A turn starts (or a half-said one is dropped). Gemini cannot take back audio
+                # already in an open activity: that stays, and the next commit ends it.
+                self._armed = True
+                return ()
             case cmd.SendText(text=text):
                 self._typed = text
                 turn = {"role": "user", "parts": [{"text": text}]}
@@ -216,7 +228,7 @@ class GeminiCodec:
                     "response": _tool_response(output),
                 }
                 return ({"toolResponse": {"functionResponses": [answer]}},)
-            case cmd.ClearAudio() | cmd.CreateResponse() | cmd.CancelResponse():
+            case cmd.CreateResponse() | cmd.CancelResponse():
                 # Gemini answers at the end of the user's activity without being asked, and
                 # stops a reply itself when it hears the user: nothing to send.
                 return ()
