@@ -13,7 +13,9 @@ from test_cli_say import talkapp
 
 from talkapp.audio.wav import read_wav
 from talkapp.protocol.commands import SessionConfig
+from talkapp.session.capture import WireCapture
 from talkapp.session.one_turn import TurnFailed, run_one_turn
+from talkapp.session.replay import read_capture, replay
 from talkapp.settings.profile import command_line_profile
 from talkapp.simulator import Simulator, SimulatorConfig
 
@@ -105,3 +107,36 @@ async def test_a_turn_in_process_sends_only_valid_messages():
         sent_by_talkapp(sim)
     assert result.status == "completed" and result.usage is not None
     assert result.assistant_transcript.startswith("This is the TalkApp simulator")
+
+
+async def test_a_capture_keeps_the_protocol_not_the_voice_and_replays(tmp_path):
+    path = tmp_path / "wire.jsonl"
+    capture = WireCapture.to_file(path)
+    async with Simulator(SimulatorConfig()) as sim:
+        profile = command_line_profile(f"ws://127.0.0.1:{sim.port}", "gemini", model=MODEL)
+        pcm = b"".join([bytes(4800), (b"\x00\x10" * 12000), bytes(4800)])
+        config = SessionConfig(turn_detection=None)
+        await run_one_turn(profile.endpoint(), key(), config, pcm, pace=0, capture=capture)
+    capture.close()
+    text = path.read_text()
+    blobs = [
+        json.loads(line)["frame"]
+        for line in text.splitlines()
+        if "inlineData" in line or '"audio"' in line
+    ]
+    assert blobs  # both directions carried audio ...
+    datas = [d for b in blobs for d in _values_of("data", b)]
+    assert datas and all(isinstance(d, dict) and d["audio_bytes"] > 0 for d in datas)
+    replayed = replay(read_capture(text.splitlines()))  # ... and it replays as silence
+    assert not replayed.undecodable
+    assert "over Gemini Live" in "\n".join(replayed.lines)
+
+
+def _values_of(name: str, value: object) -> list:
+    if isinstance(value, dict):
+        return [v for k, v in value.items() if k == name] + [
+            found for v in value.values() for found in _values_of(name, v)
+        ]
+    if isinstance(value, list):
+        return [found for v in value for found in _values_of(name, v)]
+    return []
