@@ -140,3 +140,14 @@ def _values_of(name: str, value: object) -> list:
     if isinstance(value, list):
         return [found for v in value for found in _values_of(name, v)]
     return []
+
+
+def test_resumption_handles_stay_out_of_captures_and_recordings():
+    from talkapp.protocol import events as ev
+    from talkapp.session.capture import scrubbed
+
+    wire = {"sessionResumptionUpdate": {"newHandle": "handle-123", "resumable": True}}
+    assert "handle-123" not in json.dumps(scrubbed(wire))
+    setup = {"setup": {"model": "models/m", "sessionResumption": {"handle": "handle-123"}}}
+    assert "handle-123" not in json.dumps(scrubbed(setup))
+    assert "handle-123" not in repr(ev.ResumptionHandle("handle-123", True))

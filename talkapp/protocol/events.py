@@ -6,7 +6,7 @@ base64; a dialect module turns wire JSON into these frozen dataclasses, once, at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from talkapp.protocol.accepted import SessionSummary
@@ -265,10 +265,12 @@ class GoingAway:
 @dataclass(frozen=True)
 class ResumptionHandle:
     """A handle that resumes this session on a new connection (Gemini's
-    `sessionResumptionUpdate`); `resumable` False: the session cannot be resumed right now."""
+    `sessionResumptionUpdate`); `resumable` False: the session cannot be resumed right now.
+    The handle opens the conversation to whoever holds it (with the key): kept out of `repr`,
+    and so out of logs and recordings."""
 
-    handle: str | None
-    resumable: bool
+    handle: str | None = field(repr=False)
+    resumable: bool = True
 
 
 @dataclass(frozen=True)

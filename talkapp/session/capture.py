@@ -30,7 +30,12 @@ AUDIO_KEYS = ("audio",)  # input_audio_buffer.append; a content part's audio
 # Gemini Live carries audio in blobs: `realtimeInput.audio` and a reply part's `inlineData`,
 # each `{"mimeType", "data"}` (the SDK may spell it inline_data)
 BLOB_KEYS = ("audio", "inlineData", "inline_data")
-SECRET_KEYS = ("headers", "authorization")  # an MCP tool's auth header (GA `mcp` tools)
+SECRET_KEYS = (
+    "headers",  # an MCP tool's auth header (GA `mcp` tools)
+    "authorization",
+    "newHandle",  # Gemini's session resumption handles: they reopen the conversation
+    "handle",
+)
 
 
 class WireCapture:
