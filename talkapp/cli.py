@@ -559,7 +559,9 @@ def _run_simulator(args: argparse.Namespace) -> int:
             f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C "
             "stops)\n"
             f"It takes any key, e.g.: TALKAPP_CUSTOM_API_KEY=any talkapp say INPUT.wav "
-            f"--base-url {url}",
+            f"--base-url {url}\n"
+            f"Gemini Live too: GEMINI_API_KEY=any talkapp say INPUT.wav --provider gemini "
+            f"--base-url {url.removesuffix('/v1')}",
             flush=True,
         )
 
