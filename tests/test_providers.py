@@ -877,3 +877,29 @@ def test_a_named_command_line_provider_wins_and_brings_its_endpoint_and_model():
     assert preview.endpoint().url.startswith(
         "wss://my-res.openai.azure.com/openai/realtime?api-version="
     )
+
+
+def test_the_gemini_provider():
+    from talkapp.settings.profile import GEMINI_VOICES, command_line_profile
+    from talkapp.ui.settings.rules import dialect_line, reasoning_note, voices_for
+
+    profile = command_line_profile(None, "gemini")
+    endpoint = profile.endpoint()
+    assert profile.model == "gemini-2.5-flash-native-audio-preview-12-2025"
+    assert endpoint.url == (
+        "wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta"
+        ".GenerativeService.BidiGenerateContent"
+    )
+    assert endpoint.headers("k-1") == {"x-goog-api-key": "k-1"}
+    assert profile.key_name == "gemini"
+    assert profile.env_vars == ("GEMINI_API_KEY", "GOOGLE_API_KEY")  # never OPENAI_API_KEY
+    shared = dataclasses.replace(profile, share_openai_key=True)
+    assert "OPENAI_API_KEY" not in shared.env_vars
+    assert provider_for_url("https://generativelanguage.googleapis.com") == "gemini"
+    assert voices_for("auto", profile.model, "gemini") == GEMINI_VOICES
+    assert "not sent" in reasoning_note("auto", profile.model, "gemini")
+    line = dialect_line("ga", profile.model, profile.base_url, "gemini")
+    assert "choose Gemini or Auto" in line.warning
+    assert dialect_line("auto", profile.model, profile.base_url, "gemini").text.startswith(
+        "→ Gemini for"
+    )

@@ -88,6 +88,8 @@ def reasoning_note(api: str, model: str, provider: str) -> str:
     dialect = _dialect_name(api, model, provider)
     if dialect == "beta":
         return "The beta dialect has no reasoning setting."
+    if dialect == "gemini":
+        return "Gemini Live has no reasoning effort setting: it is not sent."
     if dialect == "xai":
         if not xai_takes_reasoning(model):
             return (
