@@ -9,6 +9,8 @@ from array import array
 
 import pytest
 from gemini_types import validate_client_message
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
@@ -307,3 +309,57 @@ def test_a_typed_turn_joins_the_transcript_when_the_reply_begins():
     receive(conn, {"toolCall": {"functionCalls": [{"id": "c", "name": "f", "args": {}}]}})
     later = receive(conn, {"serverContent": {"outputTranscription": {"text": "More."}}})
     assert not [e for e in later if isinstance(e, (ev.ItemAdded, ev.SpeechStopped))]
+
+
+_MEMBERS = st.sampled_from(
+    [
+        "setupComplete",
+        "serverContent",
+        "modelTurn",
+        "parts",
+        "inlineData",
+        "data",
+        "mimeType",
+        "text",
+        "thought",
+        "inputTranscription",
+        "outputTranscription",
+        "interrupted",
+        "generationComplete",
+        "turnComplete",
+        "usageMetadata",
+        "promptTokensDetails",
+        "modality",
+        "tokenCount",
+        "toolCall",
+        "functionCalls",
+        "id",
+        "name",
+        "args",
+        "toolCallCancellation",
+        "ids",
+        "goAway",
+        "timeLeft",
+        "sessionResumptionUpdate",
+        "newHandle",
+        "resumable",
+        "voiceActivity",
+        "voiceActivityType",
+    ]
+)
+_LEAVES = st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.just("AAAA")
+_GEMINI_JSON = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_MEMBERS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(messages=st.lists(st.dictionaries(_MEMBERS, _GEMINI_JSON, max_size=4), max_size=6))
+def test_any_message_shaped_json_decodes_without_raising(messages):
+    conn = connection()
+    for message in messages:
+        events = conn.receive(json.dumps(message))
+        assert isinstance(events, tuple)
+        assert all(type(event).__module__ == ev.__name__ for event in events)
