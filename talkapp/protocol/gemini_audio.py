@@ -23,17 +23,19 @@ class Downsampler:
         if sys.byteorder == "big":
             samples.byteswap()
         x = self._carry + samples.tolist()
-        out = array("h")
-        prev = self._previous
-        n = 0
-        # Each group of three (a, b, c) needs the next sample too, for the second output.
-        while n + 3 < len(x):
-            a, b, c, d = x[n], x[n + 1], x[n + 2], x[n + 3]
-            out.append((prev + 2 * a + b) // 4)  # at a
-            out.append((a + 3 * b + 3 * c + d) // 8)  # halfway between b and c
-            prev = c
-            n += 3
-        self._carry, self._previous = x[n:], prev
+        # Each group of three (a, b, c) needs the next sample (d) too, for its second output.
+        groups = max(0, (len(x) - 1) // 3)
+        end = 3 * groups
+        a, b, c, d = x[0:end:3], x[1:end:3], x[2:end:3], x[3 : end + 1 : 3]
+        before = [self._previous, *c[:-1]]  # the sample before each a
+        out = array("h", bytes(4 * groups))
+        out[0::2] = array("h", [(p + 2 * a_ + b_) >> 2 for p, a_, b_ in zip(before, a, b)])
+        out[1::2] = array(
+            "h", [(a_ + 3 * (b_ + c_) + d_) >> 3 for a_, b_, c_, d_ in zip(a, b, c, d)]
+        )  # at a, smoothed; then halfway between b and c
+        if groups:
+            self._previous = c[-1]
+        self._carry = x[end:]
         if sys.byteorder == "big":
             out.byteswap()
         return out.tobytes()
