@@ -230,7 +230,7 @@ async def test_activity_control_is_refused_while_detection_is_on(plain_sim):
     assert "automatic activity detection" in closed.value.rcvd.reason
 
 
-async def test_speech_over_a_reply_interrupts_it_and_go_away_follows(plain_sim):
+async def test_speech_over_a_reply_interrupts_it_then_the_turn_completes(plain_sim):
     plain_sim.knobs.audio_pace = 1.0  # a reply long enough to talk over
     path, good = PATH.format("v1"), {"x-goog-api-key": key()}
     url = f"ws://127.0.0.1:{plain_sim.port}{path}"
