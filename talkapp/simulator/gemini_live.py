@@ -114,8 +114,9 @@ class GeminiLive:
         except ConnectionClosed:
             pass
         finally:
-            if self._reply is not None:
-                self._reply.cancel()
+            for task in (self._reply, self._closing):
+                if task is not None and task is not asyncio.current_task():
+                    task.cancel()
 
     async def refuse(self, close: door.Close) -> None:
         await self._close(close)
