@@ -221,6 +221,9 @@ class GeminiLive:
             return
         if "audio" in body:
             await self._audio(body["audio"])
+        elif "mediaChunks" in body:  # the SDK's older spelling of the same stream
+            for blob in body["mediaChunks"]:
+                await self._audio(blob)
         elif "text" in body:
             await self._interrupt()
             await self._answer(Turn("user", body["text"]), spoken_ms=None)
