@@ -3,8 +3,8 @@
 
     talkapp [--open-settings]
     talkapp --self-test
-    talkapp say INPUT.wav [--model M] [--api auto|beta|ga|xai] [--provider P] [--base-url URL]
-                          [--voice V] [--out OUT.wav] [--json] [--simulator]
+    talkapp say INPUT.wav [--model M] [--api auto|beta|ga|xai|gemini] [--provider P]
+                          [--base-url URL] [--voice V] [--out OUT.wav] [--json] [--simulator]
     talkapp talk [--mode ptt|server_vad|semantic_vad|local_vad] [--duration S] [same flags]
     talkapp devices
     talkapp simulator [--host H] [--port N] [--beta accept|retired]
@@ -41,7 +41,7 @@ from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.turns import Mode
 from talkapp.settings.model import AUDIO_BLOCKS_MS, AudioSettings
 from talkapp.settings.profile import DEFAULT_MODEL, ProviderProfile, command_line_profile
-from talkapp.settings.providers import XAI_MODELS
+from talkapp.settings.providers import GEMINI_MODELS, XAI_MODELS
 from talkapp.settings.secrets import MissingKey, find_api_key
 from talkapp.simulator.config import SIMULATOR_KEY
 
@@ -199,17 +199,33 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=None,
-        help=f"realtime model id (default {DEFAULT_MODEL}; with --provider xai, {XAI_MODELS[0]})",
+        help=f"realtime model id (default {DEFAULT_MODEL}; with --provider xai, {XAI_MODELS[0]}; "
+        f"with --provider gemini, {GEMINI_MODELS[0]})",
     )
     parser.add_argument(
         "--api",
         choices=API_SETTINGS,
         default="auto",
-        help="dialect: auto (the provider's, else from the model id), beta, ga or xai",
+        help="dialect: auto (the provider's, else from the model id), beta, ga, xai or gemini",
     )
     add_provider_arguments(parser)
     parser.add_argument(
-        "--voice", default=None, help="assistant voice, any id the service takes, e.g. marin, Eve"
+        "--voice",
+        default=None,
+        help="assistant voice, any id the service takes, e.g. marin, Eve, Puck",
+    )
+    parser.add_argument(
+        "--language",
+        default=None,
+        help="Gemini: the language the model speaks, e.g. en-US, de-DE (default: its choice)",
+    )
+    parser.add_argument(
+        "--compress-after",
+        type=_positive_int,
+        default=None,
+        metavar="TOKENS",
+        help="Gemini: past this many tokens of context, keep a sliding window of half of them "
+        "(for long conversations; default: no compression)",
     )
     parser.add_argument(
         "--transcription",
@@ -252,8 +268,23 @@ def _add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of tokens")
+    return value
+
+
 def _profile(args: argparse.Namespace) -> ProviderProfile:
-    config = SessionConfig(instructions=args.instructions, voice=args.voice)
+    config = SessionConfig(
+        instructions=args.instructions,
+        voice=args.voice,
+        speech_language=args.language,
+        context_compression_tokens=args.compress_after,
+    )
     if args.transcription is not None:
         model = args.transcription.strip()
         off = model in ("", "none")
@@ -533,7 +564,9 @@ def _run_simulator(args: argparse.Namespace) -> int:
             f"TalkApp Realtime simulator listening on {url}  (beta dialect: {args.beta}; Ctrl-C "
             "stops)\n"
             f"It takes any key, e.g.: TALKAPP_CUSTOM_API_KEY=any talkapp say INPUT.wav "
-            f"--base-url {url}",
+            f"--base-url {url}\n"
+            f"Gemini Live too: GEMINI_API_KEY=any talkapp say INPUT.wav --provider gemini "
+            f"--base-url {url.removesuffix('/v1')}",
             flush=True,
         )
 

@@ -34,7 +34,7 @@ def no_provider_keys_from_outside(monkeypatch):
     that wants a key sets one itself."""
     from talkapp.settings.providers import PRESETS
 
-    for variable in {preset.env_var for preset in PRESETS.values()}:
+    for variable in {name for preset in PRESETS.values() for name in preset.env_vars}:
         monkeypatch.delenv(variable, raising=False)
 
 

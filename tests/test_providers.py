@@ -233,6 +233,7 @@ def test_each_provider_has_its_own_key_entry():
         "azure": "azure",
         "azure_preview": "azure",
         "xai": "xai",
+        "gemini": "gemini",
         "custom": "custom",
         "simulator": "",
     }
@@ -256,7 +257,7 @@ def test_each_provider_has_its_own_key_entry():
 
 def test_an_unknown_provider_from_a_newer_version_behaves_as_a_custom_server():
     profile = ProviderProfile(
-        provider="gemini", base_url="https://gw.example/v1", model="gpt-realtime"
+        provider="someday", base_url="https://gw.example/v1", model="gpt-realtime"
     )  # type: ignore[arg-type]
     assert (
         profile.needs_key
@@ -875,4 +876,30 @@ def test_a_named_command_line_provider_wins_and_brings_its_endpoint_and_model():
     preview = command_line_profile("my-res", "azure_preview")
     assert preview.endpoint().url.startswith(
         "wss://my-res.openai.azure.com/openai/realtime?api-version="
+    )
+
+
+def test_the_gemini_provider():
+    from talkapp.settings.profile import GEMINI_VOICES, command_line_profile
+    from talkapp.ui.settings.rules import dialect_line, reasoning_note, voices_for
+
+    profile = command_line_profile(None, "gemini")
+    endpoint = profile.endpoint()
+    assert profile.model == "gemini-2.5-flash-native-audio-preview-12-2025"
+    assert endpoint.url == (
+        "wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta"
+        ".GenerativeService.BidiGenerateContent"
+    )
+    assert endpoint.headers("k-1") == {"x-goog-api-key": "k-1"}
+    assert profile.key_name == "gemini"
+    assert profile.env_vars == ("GEMINI_API_KEY", "GOOGLE_API_KEY")  # never OPENAI_API_KEY
+    shared = dataclasses.replace(profile, share_openai_key=True)
+    assert "OPENAI_API_KEY" not in shared.env_vars
+    assert provider_for_url("https://generativelanguage.googleapis.com") == "gemini"
+    assert voices_for("auto", profile.model, "gemini") == GEMINI_VOICES
+    assert "not sent" in reasoning_note("auto", profile.model, "gemini")
+    line = dialect_line("ga", profile.model, profile.base_url, "gemini")
+    assert "choose Gemini or Auto" in line.warning
+    assert dialect_line("auto", profile.model, profile.base_url, "gemini").text.startswith(
+        "→ Gemini for"
     )

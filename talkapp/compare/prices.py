@@ -2,14 +2,15 @@
 
 The table ships as data (`talkapp/data/prices.json`, with the date it was taken) and a user may
 override or extend it with a `prices.json` in their config folder. A model without a price has
-an unknown cost — never zero.
+an unknown cost — never zero. A model whose price comes from elsewhere (another vendor's list)
+carries its own `taken` and `source`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -47,6 +48,12 @@ class PriceTable:
     prices: dict[str, Price]
     taken: str  # the date the prices were read from the published list
     source: str
+    # model -> "taken DATE (SOURCE)" for a price read from another list than the table's
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def source_of(self, model: str) -> str:
+        """Where this model's price was taken, when not from the table's own list ("")."""
+        return self.sources.get(model) or self.sources.get(_DATED.sub("", model), "")
 
     def price_for(self, model: str) -> Price | None:
         return self.prices.get(model) or self.prices.get(_DATED.sub("", model))
@@ -99,15 +106,19 @@ def load_prices(user_file: Path | None = None) -> tuple[PriceTable, list[str]]:
                 {**table.prices, **mine.prices},
                 mine.taken or table.taken,
                 mine.source or table.source,
+                {**table.sources, **mine.sources},
             )
     return table, problems
 
 
 def _table(data: dict, problems: list[str]) -> PriceTable:
-    prices = {}
+    prices, sources = {}, {}
     for model, row in (data.get("models") or {}).items():
         try:
             prices[model] = Price(**{k: float(v) for k, v in row.items() if k in PRICE_FIELDS})
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, AttributeError):
             problems.append(f"the price of {model} is incomplete or not numbers; it is ignored")
-    return PriceTable(prices, str(data.get("taken", "")), str(data.get("source", "")))
+            continue
+        if row.get("taken") or row.get("source"):
+            sources[model] = f"taken {row.get('taken', '?')} ({row.get('source', '?')})"
+    return PriceTable(prices, str(data.get("taken", "")), str(data.get("source", "")), sources)

@@ -82,7 +82,10 @@ def as_json(rows: Sequence[Row], prices: PriceTable) -> str:
         }
         for r in rows
     ]
-    prices_taken = {"taken": prices.taken, "source": prices.source}
+    prices_taken: dict[str, object] = {"taken": prices.taken, "source": prices.source}
+    own = {r.model: prices.source_of(r.model) for r in rows if prices.source_of(r.model)}
+    if own:
+        prices_taken["models"] = own
     return redact(json.dumps({"results": results, "prices": prices_taken}, ensure_ascii=False))
 
 
@@ -167,6 +170,8 @@ def as_table(rows: Sequence[Row], prices: PriceTable) -> str:
     text.append(
         f"median (min–max) over runs; * best; prices taken {prices.taken} ({prices.source})"
     )
+    for model in dict.fromkeys(r.model for r in rows if prices.source_of(r.model)):
+        text.append(f"{model}: prices {prices.source_of(model)}")
     return redact("\n".join(text))
 
 

@@ -68,11 +68,16 @@ class SessionConfig:
     reasoning_effort: str | None = (
         None  # GA reasoning models only; the beta dialect has no such field
     )
+    speech_language: str | None = None  # Gemini: the language the model speaks (BCP-47)
+    # Gemini: compress the context (a sliding window) once it passes this many tokens; None: off
+    context_compression_tokens: int | None = None
 
 
 @dataclass(frozen=True)
 class ConfigureSession:
     config: SessionConfig
+    # Gemini: resume the session this handle names (its conversation stays on the service)
+    resume_handle: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from talkapp.protocol import events as ev
 from talkapp.protocol.accepted import SessionSummary, differences, summarize
 from talkapp.protocol.commands import Command, ConfigureSession
-from talkapp.protocol.decoding import WireShapeError
+from talkapp.protocol.decoding import Decoder, WireShapeError
 from talkapp.protocol.dialect import Dialect
 from talkapp.protocol.encoding import encode
 
@@ -32,9 +32,20 @@ class RealtimeConnection:
         self._deltas: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
         self._started = False  # xAI may open with conversation.created, session.created or both
         self._asked: SessionSummary | None = None  # our last session.update, to check the reply
+        self._codec = dialect.codec(dialect.session_shape) if dialect.codec is not None else None
+
+    def frames(self, command: Command) -> tuple[str, ...]:
+        """The wire text for one command: one frame for OpenAI's dialects; none, one or more
+        for a dialect with its own codec (Gemini: activityStart before the first audio, nothing
+        for a command it has no message for)."""
+        if self._codec is None:
+            return (self.send(command),)
+        return tuple(json.dumps(w, separators=(",", ":")) for w in self._codec.encode(command))
 
     def send(self, command: Command) -> str:
-        """The wire text for one command, with a fresh client `event_id`."""
+        """The wire text for one command, with a fresh client `event_id` (OpenAI's dialects)."""
+        if self._codec is not None:
+            raise TypeError(f"the {self.dialect.label} dialect sends frames(): use that")
         self._sent += 1
         event_id = f"{self._id_prefix}_{self._sent}"
         self._sent_commands[event_id] = type(command).__name__
@@ -61,6 +72,10 @@ class RealtimeConnection:
             return (ev.MalformedEvent(None, "not valid JSON"),)
         except RecursionError:  # hostile nesting ([[[[…]]]] 200,000 deep): data, not a crash
             return (ev.MalformedEvent(None, "JSON nested too deeply"),)
+        if self._codec is not None:
+            if not isinstance(raw, dict):
+                return (ev.MalformedEvent(None, "not a JSON object"),)
+            return self._decoded(None, self._codec.decode, raw)
         if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
             return (ev.MalformedEvent(None, "no event type"),)
         return self._decode(raw)
@@ -74,6 +89,11 @@ class RealtimeConnection:
         decoder = self.dialect.decoders.get(wire_type)
         if decoder is None:
             return (ev.Unrecognized(wire_type),)
+        return self._decoded(wire_type, decoder, raw)
+
+    def _decoded(
+        self, wire_type: str | None, decoder: Decoder, raw: dict[str, Any]
+    ) -> tuple[ev.ServerEvent, ...]:
         try:
             decoded = decoder(raw)
         except WireShapeError as problem:

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from talkapp.protocol.decoding import Decoder
+from talkapp.protocol import commands as cmd
+from talkapp.protocol.decoding import Decoder, Events
 from talkapp.protocol.encoding import SessionShape
 
-DialectName = Literal["beta", "ga", "xai"]
-AuthScheme = Literal["bearer", "api-key"]
+DialectName = Literal["beta", "ga", "xai", "gemini"]
+AuthScheme = Literal["bearer", "api-key", "x-goog-api-key"]
 
 AUTH_HEADERS: Mapping[str, str] = {  # scheme -> header name; the value is built in `auth_header`
     "bearer": "Authorization",
     "api-key": "api-key",
+    "x-goog-api-key": "x-goog-api-key",  # Google's: never `?key=` (URLs end up in logs)
 }
 
 
@@ -37,6 +39,19 @@ def auth_header(scheme: str, api_key: str) -> dict[str, str]:
     return {AUTH_HEADERS[scheme]: value}
 
 
+class Codec(Protocol):
+    """A dialect's own encoder and decoder, for a protocol that is not OpenAI's event stream
+    (Gemini Live): stateful per connection, since ids, tool names and audio resampling carry
+    from one message to the next. Wire dicts in and out; the connection does the JSON."""
+
+    def encode(self, command: cmd.Command) -> tuple[dict[str, Any], ...]: ...
+    def decode(self, raw: dict[str, Any]) -> Events: ...
+
+
+Query = Sequence[tuple[str, str]]
+UrlBuilder = Callable[[str, str, "Query | None"], str]
+
+
 @dataclass(frozen=True)
 class Dialect:
     name: DialectName
@@ -45,9 +60,18 @@ class Dialect:
     session_shape: SessionShape  # (config, model=None) -> the `session` object of session.update
     decoders: Mapping[str, Decoder]
     assistant_text: str  # content type of assistant text in conversation items
+    # The rest is for dialects that are not OpenAI's event stream (Gemini):
+    url_builder: UrlBuilder | None = None  # None: OpenAI's `/realtime?model=…`
+    auth: AuthScheme | None = None  # the only header the service takes the key in (None: any)
+    client_speaks_first: bool = False  # the client's setup opens the session (no session.created)
+    codec: Callable[[SessionShape], Codec] | None = None  # None: OpenAI events (encoding.py)
 
     def headers(self, api_key: str, auth: AuthScheme = "bearer") -> dict[str, str]:
-        return {**auth_header(auth, api_key), **self.extra_headers}
+        return {**auth_header(self.auth or auth, api_key), **self.extra_headers}
+
+    def url(self, base_url: str, model: str, query: Query | None = None) -> str:
+        builder = self.url_builder or realtime_url
+        return builder(base_url, model, query)
 
     def for_model(self, model: str) -> Dialect:
         """This dialect speaking to `model`: its session shape leaves out what the model does not
@@ -56,9 +80,6 @@ class Dialect:
         return dataclasses.replace(
             self, session_shape=functools.partial(self.session_shape, model=model)
         )
-
-
-Query = Sequence[tuple[str, str]]
 
 
 def realtime_url(base_url: str, model: str, query: Query | None = None) -> str:

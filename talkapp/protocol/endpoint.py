@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from talkapp.protocol.dialect import AuthScheme, Query, realtime_url
+from talkapp.protocol.dialect import AuthScheme, Query
 from talkapp.protocol.selection import DialectChoice
 
 
@@ -25,7 +25,7 @@ class Endpoint:
 
     @property
     def url(self) -> str:
-        return realtime_url(self.base_url, self.model, self.query)
+        return self.choice.dialect.url(self.base_url, self.model, self.query)
 
     def headers(self, api_key: str) -> dict[str, str]:
         return self.choice.dialect.headers(api_key, self.auth)

@@ -6,7 +6,7 @@ base64; a dialect module turns wire JSON into these frozen dataclasses, once, at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from talkapp.protocol.accepted import SessionSummary
@@ -247,6 +247,33 @@ class RateLimitsUpdated:
 
 
 @dataclass(frozen=True)
+class ToolCallCancelled:
+    """The service withdrew function calls it asked for (Gemini: the user interrupted the turn
+    that made them); a call still running is to be cancelled and its result not sent."""
+
+    call_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GoingAway:
+    """The service will close this connection soon (Gemini's `goAway`): reconnect before then,
+    resuming the session with the last handle."""
+
+    seconds_left: float | None
+
+
+@dataclass(frozen=True)
+class ResumptionHandle:
+    """A handle that resumes this session on a new connection (Gemini's
+    `sessionResumptionUpdate`); `resumable` False: the session cannot be resumed right now.
+    The handle opens the conversation to whoever holds it (with the key): kept out of `repr`,
+    and so out of logs and recordings."""
+
+    handle: str | None = field(repr=False)
+    resumable: bool = True
+
+
+@dataclass(frozen=True)
 class ServerError:
     """An `error` event. `client_event_id` names our event that caused it, when known."""
 
@@ -300,6 +327,9 @@ ServerEvent = (
     | ResponseDone
     | ItemTruncated
     | RateLimitsUpdated
+    | ToolCallCancelled
+    | GoingAway
+    | ResumptionHandle
     | ServerError
     | Unrecognized
     | MalformedEvent

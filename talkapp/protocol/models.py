@@ -26,6 +26,14 @@ def is_beta_era(model: str) -> bool:
     return bool(_BETA_ERA.match(model.strip()))
 
 
+# Google's Gemini models (`gemini-2.5-flash-native-audio-…`): `auto` speaks Gemini Live to them.
+_GEMINI = re.compile(r"^(models/)?gemini-", re.IGNORECASE)
+
+
+def is_gemini(model: str) -> bool:
+    return bool(_GEMINI.match(model.strip()))
+
+
 def is_xai(model: str) -> bool:
     return bool(_XAI.match(model.strip()))
 

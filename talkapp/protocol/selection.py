@@ -4,7 +4,8 @@
 preview deployments: beta; xAI: xAI); where it has none (OpenAI, custom servers, the simulator)
 it sends the beta-era preview models (`gpt-4o-realtime-preview*`,
 `gpt-4o-mini-realtime-preview*`) to the beta dialect, xAI's `grok-*` models to the xAI dialect
-and everything else to GA, the dialect that is alive. An explicit `beta`, `ga` or `xai` always wins.
+Google's `gemini-*` models to Gemini Live, and everything else to GA, the dialect that is alive.
+An explicit `beta`, `ga`, `xai` or `gemini` always wins.
 
 The chosen dialect is bound to the model, so its session shape leaves out what the model does
 not take (a reasoning effort on a model without reasoning).
@@ -15,14 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from talkapp.protocol import beta, ga, xai
+from talkapp.protocol import beta, ga, gemini, xai
 from talkapp.protocol.dialect import Dialect
-from talkapp.protocol.models import is_beta_era, is_xai
+from talkapp.protocol.models import is_beta_era, is_gemini, is_xai
 
-ApiSetting = Literal["auto", "beta", "ga", "xai"]
-API_SETTINGS: tuple[ApiSetting, ...] = ("auto", "beta", "ga", "xai")
+ApiSetting = Literal["auto", "beta", "ga", "xai", "gemini"]
+API_SETTINGS: tuple[ApiSetting, ...] = ("auto", "beta", "ga", "xai", "gemini")
 
-DIALECTS: dict[str, Dialect] = {"beta": beta.DIALECT, "ga": ga.DIALECT, "xai": xai.DIALECT}
+DIALECTS: dict[str, Dialect] = {
+    "beta": beta.DIALECT,
+    "ga": ga.DIALECT,
+    "xai": xai.DIALECT,
+    "gemini": gemini.DIALECT,
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ def auto_dialect(model: str, provider_dialect: str | None = None) -> Dialect:
         return DIALECTS[provider_dialect]
     if is_xai(model):
         return xai.DIALECT
+    if is_gemini(model):
+        return gemini.DIALECT
     return beta.DIALECT if is_beta_era(model) else ga.DIALECT
 
 

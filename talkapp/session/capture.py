@@ -27,7 +27,15 @@ from talkapp import __version__
 from talkapp.redaction import REDACTED_SECRET, redact
 
 AUDIO_KEYS = ("audio",)  # input_audio_buffer.append; a content part's audio
-SECRET_KEYS = ("headers", "authorization")  # an MCP tool's auth header (GA `mcp` tools)
+# Gemini Live carries audio in blobs: `realtimeInput.audio` and a reply part's `inlineData`,
+# each `{"mimeType", "data"}` (the SDK may spell it inline_data)
+BLOB_KEYS = ("audio", "inlineData", "inline_data")
+SECRET_KEYS = (
+    "headers",  # an MCP tool's auth header (GA `mcp` tools)
+    "authorization",
+    "newHandle",  # Gemini's session resumption handles: they reopen the conversation
+    "handle",
+)
 
 
 class WireCapture:
@@ -88,6 +96,8 @@ def scrubbed(event: dict[str, Any]) -> dict[str, Any]:
 def _scrub(key: str, value: object, audio_delta: bool) -> object:
     if isinstance(value, str) and (key in AUDIO_KEYS or (audio_delta and key == "delta")):
         return audio_stub(value)
+    if isinstance(value, dict) and key in BLOB_KEYS and isinstance(value.get("data"), str):
+        return {k: audio_stub(v) if k == "data" else _scrub(k, v, False) for k, v in value.items()}
     if key in SECRET_KEYS and value:
         return REDACTED_SECRET
     if isinstance(value, dict):

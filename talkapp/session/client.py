@@ -18,6 +18,8 @@ from talkapp.protocol.commands import Command, ConfigureSession, SessionConfig
 from talkapp.protocol.connection import RealtimeConnection
 from talkapp.protocol.endpoint import Endpoint
 from talkapp.protocol.explain import explain
+from talkapp.protocol.gemini import explain_close
+from talkapp.redaction import redact
 from talkapp.session.capture import WireCapture
 from talkapp.session.refusals import explain_refusal
 from talkapp.transport.websocket import (
@@ -96,6 +98,7 @@ class RealtimeSession:
         self.started: ev.SessionStarted | None = None
         self.configured: ev.SessionConfigured | None = None  # the answer to our configuration
         self._dead: str | None = None  # why we dropped a connection that went silent
+        self._resume_handle: str | None = None
 
     @classmethod
     async def open(
@@ -106,8 +109,10 @@ class RealtimeSession:
         timeout: float = 10.0,
         tap: Tap | None = None,
         capture: WireCapture | None = None,
+        resume_handle: str | None = None,
     ) -> RealtimeSession:
-        """`capture`: every frame of this session goes there too (`talkapp … --capture FILE`)."""
+        """`capture`: every frame of this session goes there too (`talkapp … --capture FILE`).
+        `resume_handle`: a Gemini session to resume (its conversation stays on the service)."""
         dialect = endpoint.choice.dialect
         problem = insecure_url_problem(endpoint.url, endpoint.allow_insecure)
         if problem:
@@ -131,6 +136,7 @@ class RealtimeSession:
                 raise SessionRefused(message, http_status=exc.refusal.status) from None
             raise SessionRefused(str(exc)) from None
         session = cls(endpoint, transport, RealtimeConnection(dialect), tap, capture)
+        session._resume_handle = resume_handle
         try:
             await asyncio.wait_for(session._handshake(config), timeout)
         except TimeoutError:
@@ -142,11 +148,12 @@ class RealtimeSession:
         return session
 
     async def send(self, command: Command) -> None:
-        """Send one command; raises `TransportClosed` if the connection is gone."""
-        wire = self._connection.send(command)
-        await self._transport.send(wire)
-        if self._capture is not None:
-            self._capture.frame("out", wire)
+        """Send one command; raises `TransportClosed` if the connection is gone. A command
+        the dialect has no message for (Gemini has no truncate) sends nothing."""
+        for wire in self._connection.frames(command):
+            await self._transport.send(wire)
+            if self._capture is not None:
+                self._capture.frame("out", wire)
         if self._tap is not None:
             self._tap.sent(command)
 
@@ -190,6 +197,17 @@ class RealtimeSession:
         await self.close()
 
     async def _handshake(self, config: SessionConfig) -> None:
+        if self.endpoint.choice.dialect.client_speaks_first:
+            # Gemini: our setup opens the session; its `setupComplete` starts and configures it.
+            # A refused key closes the connection before or while the setup goes out.
+            try:
+                await self.send(ConfigureSession(config, self._resume_handle))
+            except TransportClosed as closed:
+                message = self._ended(closed.closed).message
+                raise SessionRefused(message, closed=closed.closed) from None
+            self.configured = await self._await(ev.SessionConfigured)
+            self.started = ev.SessionStarted(self.configured.session_id, self.endpoint.model)
+            return
         self.started = await self._await(ev.SessionStarted)
         await self.send(ConfigureSession(config))
         self.configured = await self._await(ev.SessionConfigured)
@@ -251,12 +269,19 @@ class RealtimeSession:
             )
         elif closed.code in (1000, 1001):
             message = "The session was closed."
+        elif said := self._explain_close(closed):
+            message = said
         else:
             message = (
                 "The service closed the session (code "
                 f"{closed.code}{': ' + closed.reason if closed.reason else ''})."
             )
         return SessionEnded(closed.code, closed.reason, closed.dropped, message)
+
+    def _explain_close(self, closed: Closed) -> str | None:
+        if self.endpoint.choice.dialect.name != "gemini":
+            return None  # OpenAI's dialects refuse with an error event first
+        return explain_close(closed.code, redact(closed.reason), self.endpoint.model)
 
     def _silence_message(self, timeout: float) -> str:
         waited_for = "configuration reply" if self.started else "session"

@@ -422,10 +422,13 @@ class Engine:
         if self._keeper is not None and self._keeper.session is not None:
             self._tell_differences(self._keeper.session.configured)
         if not event.renewed:
+            resumed = self._keeper is not None and self._keeper.resumed
             self._emit(
                 out.Notice(
                     "info",
-                    "Reconnected; the conversation so far was sent again as context."
+                    "Reconnected; the service resumed the conversation where it was."
+                    if resumed
+                    else "Reconnected; the conversation so far was sent again as context."
                     if self.resend_context
                     else "Reconnected with a fresh conversation.",
                 )
@@ -608,6 +611,19 @@ class Engine:
                 failure = ev.ServerError(code, message or "the response failed")
                 self._emit(
                     out.Notice("error", self._keeper.session.explain(failure), out.CONNECTION)
+                )
+            case ev.GoingAway(seconds_left=left) if (
+                self._keeper is not None and not self._keeper.can_resume
+            ):
+                within = f" in {left:g} s" if left is not None else " soon"
+                self._emit(
+                    out.Notice(
+                        "warning",
+                        f"The service will end this session{within} and gave no handle to resume "
+                        "it: TalkApp starts a new one and sends the conversation so far as text "
+                        "(the model loses what it heard). Your transcript is kept.",
+                        out.IN_TRANSCRIPT,
+                    )
                 )
             case ev.ServerError(code="session_expired"):
                 self._emit(

@@ -4,8 +4,12 @@ When the connection drops (Wi-Fi, a sleeping laptop, a server restart) it reconn
 capped, jittered backoff; a refusal no retry can fix (a rejected key, an unknown model, a
 refused dialect) ends it at once. Before the service's time limit it renews the session,
 make-before-break, while nobody is talking. A new session gets the same configuration and,
-when asked, the conversation so far as context items. The events of all sessions come out of
-one iterator, with `Reconnecting` / `Reconnected` / `SessionLost` between them.
+when asked, the conversation so far as context items. Gemini Live instead hands out session
+resumption handles and announces its closes (`goAway`): a new session resumes the old one with
+the latest handle (the service keeps the whole conversation, audio included), and a goAway
+renews at the next quiet moment; only without a handle is the history replayed as text. The
+events of all sessions come out of one iterator, with `Reconnecting` / `Reconnected` /
+`SessionLost` between them.
 """
 
 from __future__ import annotations
@@ -48,6 +52,19 @@ RENEW_BEFORE_S = (
     120  # renew this long before the service's limit (60 min GA, 30 min on some providers)
 )
 AZURE_CAP_S = 1800  # Azure OpenAI ends sessions after 30 minutes, whether or not it says when
+
+
+# Gemini refuses with a close: 1007 (the setup is invalid) and 1008 (the key or the model) come
+# back the same however often the same setup is sent.
+GEMINI_FINAL_CLOSES = frozenset({1007, 1008})
+
+
+def _final_close(endpoint: Endpoint, refused: SessionRefused) -> bool:
+    return (
+        endpoint.choice.dialect.client_speaks_first
+        and refused.closed is not None
+        and refused.closed.code in GEMINI_FINAL_CLOSES
+    )
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,9 @@ class SessionKeeper:
         self._stall = liveness.StallWatch()
         self._watcher: asyncio.Task[Any] | None = None
         self._opened_at = time.time()  # the current session's start (wall clock, as expires_at)
+        self._resume_handle: str | None = None  # Gemini: the latest handle that resumes
+        self._going_away = False  # Gemini said it will close this session soon
+        self.resumed = False  # the current session resumed the previous one (not replayed)
 
     @property
     def session(self) -> RealtimeSession | None:
@@ -150,6 +170,8 @@ class SessionKeeper:
                 if isinstance(event, ev.ServerError) and event.code == "session_expired":
                     self._expiring = True
                 if session is self._session:
+                    self._resumption(event)
+                if session is self._session:
                     self._stall.received(event, time.perf_counter())
                 yield event
             if self._closing:
@@ -159,7 +181,22 @@ class SessionKeeper:
             async for recovered in self._recover(ended):
                 yield recovered
 
+    @property
+    def can_resume(self) -> bool:
+        """A handle that resumes this session on a new connection is at hand (Gemini)."""
+        return self._resume_handle is not None
+
+    def _resumption(self, event: ev.ServerEvent) -> None:
+        match event:
+            case ev.ResumptionHandle(handle=handle, resumable=resumable):
+                # "not resumable right now" (mid-turn, a tool call pending) voids the last one
+                self._resume_handle = handle if resumable and handle else None
+            case ev.GoingAway():
+                self._going_away = True
+
     def expires_soon(self, now: float | None = None) -> bool:
+        if self._going_away:
+            return True  # the service said so: renew at the next quiet moment
         started = self._session.started if self._session else None
         if started is None:
             return False
@@ -212,8 +249,10 @@ class SessionKeeper:
                 self._session = await self._open(with_history=True)
             except SessionRefused as refused:
                 if (
-                    refused.error is not None and refused.error.code in FATAL_CODES
-                ) or refused.http_status in FINAL_STATUSES:
+                    (refused.error is not None and refused.error.code in FATAL_CODES)
+                    or refused.http_status in FINAL_STATUSES
+                    or _final_close(self.endpoint, refused)
+                ):
                     yield SessionLost(str(refused))
                     return
                 reason = str(refused)
@@ -248,11 +287,20 @@ class SessionKeeper:
                 )
 
     async def _open(self, with_history: bool) -> RealtimeSession:
+        handle = self._resume_handle if with_history else None
         session = await RealtimeSession.open(
-            self.endpoint, self._key, self._config(), tap=self._tap(), capture=self._capture
+            self.endpoint,
+            self._key,
+            self._config(),
+            tap=self._tap(),
+            capture=self._capture,
+            resume_handle=handle,
         )
         self._stall = liveness.StallWatch()  # a new session owes nothing yet
         self._opened_at = time.time()
+        self._going_away, self.resumed = False, handle is not None
+        if handle is not None:
+            return session  # the service resumed the conversation: nothing to replay
         if with_history:
             try:
                 for item in self._history():

@@ -68,6 +68,7 @@ class ToolRunner:
         self._ran: OrderedDict[str, None] = OrderedDict()  # call ids already run
         self._rounds: dict[str, _Round] = {}  # by response id
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._running: dict[str, asyncio.Task[Any]] = {}  # call id -> its task, while it runs
         # Remembered answers hold for a server's URL (its label can be reused by another server).
         self._remembered = {(url, tool): approve for url, tool, approve in box.remembered}
         self._urls = {server.label: server.url for server in box.mcp_servers}
@@ -85,6 +86,8 @@ class ToolRunner:
                 self._streamed(call_id, delta)
             case ev.ToolCallRequested() as call:
                 self._run(call, now)
+            case ev.ToolCallCancelled(call_ids=call_ids):
+                await self._withdrawn(call_ids)
             case ev.ResponseDone(response_id=response_id, status=status):
                 await self._response_done(response_id, status)
             case ev.McpToolsListed(item_id=item_id, server_label=server, tools=tools):
@@ -160,6 +163,8 @@ class ToolRunner:
         task = asyncio.create_task(self._execute(call), name=f"tool {call.name}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self._running[call.call_id] = task
+        task.add_done_callback(lambda _: self._running.pop(call.call_id, None))
 
     async def _execute(self, call: ev.ToolCallRequested) -> None:
         self.executions += 1
@@ -198,6 +203,31 @@ class ToolRunner:
             round_.waiting.discard(call.call_id)
             await self._round_over(call.response_id)
 
+    async def _withdrawn(self, call_ids: tuple[str, ...]) -> None:
+        """The service withdrew calls (Gemini's `toolCallCancellation`: the user interrupted the
+        turn that made them). A call still running is stopped and answers nothing: the service
+        no longer waits for it, and the user's new turn is what the model answers next."""
+        for call_id in call_ids:
+            task = self._running.pop(call_id, None)
+            if task is None or task.done():
+                continue
+            task.cancel()
+            card = self._cards.get(call_id)
+            if card is not None:
+                self._put(
+                    dataclasses.replace(
+                        card,
+                        status="failed",
+                        error="The service withdrew this call (you interrupted); it was stopped.",
+                        duration_ms=self._took(call_id),
+                    )
+                )
+            for response_id, round_ in list(self._rounds.items()):
+                if call_id in round_.waiting:
+                    round_.waiting.discard(call_id)
+                    round_.respond = False
+                    await self._round_over(response_id)
+
     async def _response_done(self, response_id: str, status: str) -> None:
         for card_id in [c for c, r in self._streaming.items() if r == response_id]:
             del self._streaming[card_id]  # its response ended before the call was complete
@@ -217,7 +247,7 @@ class ToolRunner:
         if round_ is None:
             return
         round_.done = True
-        round_.respond = status not in ("cancelled", "failed")
+        round_.respond = round_.respond and status not in ("cancelled", "failed")
         await self._round_over(response_id)
 
     async def _round_over(self, response_id: str) -> None:

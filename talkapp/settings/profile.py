@@ -24,7 +24,7 @@ OPENAI_ENV_VAR = "OPENAI_API_KEY"
 OPENAI_HOSTS = ("api.openai.com",)
 SIMULATOR_PROFILE = "Offline simulator"
 
-Provider = Literal["openai", "azure", "azure_preview", "xai", "custom", "simulator"]
+Provider = Literal["openai", "azure", "azure_preview", "xai", "gemini", "custom", "simulator"]
 
 # Suggestions, not limits: every model, voice and transcription field takes any text (a service
 # adds models and voices faster than TalkApp ships). The lists are what the providers' docs
@@ -46,6 +46,11 @@ BETA_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "ve
 # xAI's built-in voices (docs.x.ai Voice Agent API; Eve is its default; any case; custom voice
 # ids work too)
 XAI_VOICES = ("Ara", "Rex", "Sal", "Eve", "Leo")
+# Gemini Live's prebuilt voices (ai.google.dev speech generation docs; Puck is the default);
+# the native-audio models have 30, these are the first the Live API docs list.
+GEMINI_VOICES = ("Puck", "Charon", "Kore", "Fenrir", "Aoede", "Leda", "Orus", "Zephyr")
+# Languages Gemini Live speaks (BCP-47); empty: the model picks from what it hears.
+GEMINI_LANGUAGES = ("en-US", "de-DE", "fr-FR", "es-US", "it-IT", "ja-JP", "pt-BR", "hi-IN")
 TRANSCRIPTION_MODELS = ("gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
 
 

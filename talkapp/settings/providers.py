@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 XAI_BASE_URL = "https://api.x.ai/v1"
+# Google's Gemini API host; TalkApp appends the Live path (`/ws/google.ai.generativelanguage.
+# v1beta.GenerativeService.BidiGenerateContent`), so `--base-url ws://HOST:PORT` reaches another
+# server of the same shape.
+GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
+GEMINI_HOST = "generativelanguage.googleapis.com"
 AZURE_HOST = "openai.azure.com"  # a bare resource name R means https://R.openai.azure.com
 # the preview protocol's api-version (learn.microsoft.com "Use the GPT Realtime API via WebSockets";
 # 2024-10-01-preview is retired). Any dated version can be typed.
@@ -41,6 +46,12 @@ PREVIEW_MODELS = ("gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview")
 # `grok-voice-latest` is the reference's; `grok-voice-think-fast-1.0` is pipecat's default
 # (reported).
 XAI_MODELS = ("grok-voice-latest", "grok-voice-think-fast-1.0")
+# Google's native-audio Live models (ai.google.dev Live API docs, "Get started with Live API
+# using WebSockets", on SUGGESTIONS_TAKEN in settings/profile.py); any id can be typed.
+GEMINI_MODELS = (
+    "gemini-2.5-flash-native-audio-preview-12-2025",
+    "gemini-2.5-flash-native-audio-preview-09-2025",
+)
 
 # The form's fields a preset shows besides name, model, dialect and session settings.
 # "base_url" is the base URL, or for Azure the resource name or endpoint.
@@ -76,6 +87,7 @@ class Preset:
     # OpenAI key must not be sent to another company's server.
     env_var: str = "OPENAI_API_KEY"
     openai_key_fallback: bool = True
+    more_env_vars: tuple[str, ...] = ()  # looked at after `env_var` (Gemini: GOOGLE_API_KEY)
 
     @property
     def needs_key(self) -> bool:
@@ -89,7 +101,7 @@ class Preset:
             if self.openai_key_fallback and self.env_var != "OPENAI_API_KEY"
             else ()
         )
-        return (self.env_var, *fallback)
+        return (self.env_var, *self.more_env_vars, *fallback)
 
     @property
     def default_model(self) -> str:
@@ -231,6 +243,26 @@ PRESETS: dict[str, Preset] = {
             openai_key_fallback=False,
         ),
         Preset(
+            "gemini",
+            "Google Gemini Live",
+            "x-goog-api-key",
+            "gemini",
+            "gemini",
+            GEMINI_BASE_URL,
+            GEMINI_MODELS,
+            (BASE_URL,),
+            _base_url,
+            {
+                other: "Google's Live API speaks its own protocol (setup, then realtimeInput): "
+                "choose Gemini or Auto."
+                for other in ("beta", "ga", "xai")
+            },
+            # Google's SDK reads GEMINI_API_KEY, then GOOGLE_API_KEY; never an OpenAI key.
+            env_var="GEMINI_API_KEY",
+            openai_key_fallback=False,
+            more_env_vars=("GOOGLE_API_KEY",),
+        ),
+        Preset(
             "custom",
             "Custom (OpenAI-compatible)",
             "bearer",
@@ -249,7 +281,7 @@ PRESETS: dict[str, Preset] = {
             None,
             "",
             "",
-            GA_MODELS + PREVIEW_MODELS + XAI_MODELS,
+            GA_MODELS + PREVIEW_MODELS + XAI_MODELS + GEMINI_MODELS,
             (),
             _base_url,
         ),
@@ -261,12 +293,13 @@ AZURE_PROVIDERS = ("azure", "azure_preview")
 
 # On the command line the provider follows from the URL unless `--provider` names it, so a
 # key is only sent to the company it belongs to: an OpenAI key never goes to a proxy or to xAI.
-_HOSTS = (("api.openai.com", "openai"), ("api.x.ai", "xai"))
+_HOSTS = (("api.openai.com", "openai"), ("api.x.ai", "xai"), (GEMINI_HOST, "gemini"))
 
 
 def provider_for_url(url: str | None) -> str:
     """The preset a base URL belongs to: no URL or OpenAI's host -> openai, an Azure OpenAI
-    resource -> azure, xAI's host -> xai, anything else -> custom."""
+    resource -> azure, xAI's host -> xai, Google's Gemini API host -> gemini, anything else ->
+    custom."""
     if not url:
         return "openai"
     host = (urlsplit(url if "://" in url else f"https://{url}").hostname or "").lower()

@@ -1,8 +1,10 @@
-"""The local Realtime simulator: a strict stand-in for OpenAI's Realtime service, both dialects.
+"""The local Realtime simulator: a strict stand-in for OpenAI's Realtime service, both dialects,
+and for Google's Gemini Live API (its own door: gemini_door.py, gemini_schema.py, gemini_live.py).
 
 It speaks raw wire JSON (it never imports `talkapp.protocol`), so a codec bug in the client
 cannot hide behind a simulator sharing it. Pure parts (validation, VAD, voice, usage, shapes,
-the per-connection engine) do no I/O; `server.py` and `live.py` are the only socket code.
+the per-connection engine) do no I/O; `server.py`, `live.py` and `gemini_live.py` are the only
+socket code.
 """
 
 from talkapp.simulator.config import SIMULATOR_KEY, Knobs, SimulatorConfig

@@ -37,6 +37,9 @@ class Knobs:
     audio_pace: float = 4.0  # times faster than real time; 0 = as fast as possible
     azure_rate_limited_s: int | None = None  # Azure doors answer the upgrade 429, retry after N s
     keep_voice: str | None = None  # session.updated reports this voice, whatever was asked
+    # Gemini door: after the next turn, `goAway` with this many seconds left, then close (one-shot)
+    gemini_go_away_s: float | None = None
+    gemini_withhold_handles: bool = False  # Gemini door: `sessionResumptionUpdate` not resumable
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def _masked(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         if name == "authorization":
             scheme, _, token = value.partition(" ")
             value = f"{scheme} {mask_key(token.strip())}" if token else scheme
-        elif name == "api-key":  # Azure's key header
+        elif name in ("api-key", "x-goog-api-key"):  # Azure's and Google's key headers
             value = mask_key(value.strip())
         out[name] = value
     return out

@@ -1,10 +1,12 @@
 """The simulator as a websockets server on loopback: admission, then one `Live` per connection.
 
 The realtime doors are `/v1/realtime` (OpenAI, and xAI's models), `/openai/v1/realtime` (Azure
-GA) and `/openai/realtime` (Azure's preview protocol); anything else is an HTTP 404 before the
-upgrade. OpenAI's upgrade always succeeds, as the service's does, and refusals follow as an
-`error` event plus a close frame (reference §1.4); Azure's doors refuse at the upgrade itself,
-with an HTTP status and Azure's JSON error body.
+GA), `/openai/realtime` (Azure's preview protocol) and Google's Gemini Live path
+(`/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent`, or `v1`:
+`gemini_live.py`); anything else is an HTTP 404 before the upgrade. OpenAI's upgrade always
+succeeds, as the service's does, and refusals follow as an `error` event plus a close frame
+(reference §1.4); Azure's doors refuse at the upgrade itself, with an HTTP status and Azure's
+JSON error body; Google's door refuses with a close code and reason (`gemini_door.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import ssl
 import time
 from collections.abc import Callable
 from http import HTTPStatus
@@ -20,9 +23,11 @@ from typing import Self
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from talkapp.simulator import gemini_door
 from talkapp.simulator.config import SimulatorConfig
 from talkapp.simulator.engine import Engine
 from talkapp.simulator.errors import error_event
+from talkapp.simulator.gemini_live import GeminiLive, GeminiSessions
 from talkapp.simulator.handshake import Refused, admit, is_realtime_path, rate_limited, route_of
 from talkapp.simulator.ids import Ids
 from talkapp.simulator.live import Live
@@ -35,12 +40,18 @@ class Simulator:
     """`async with Simulator(config) as sim:` serves until the block ends."""
 
     def __init__(
-        self, config: SimulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+        self,
+        config: SimulatorConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,  # wss:// for clients that dial nothing else (tests)
     ) -> None:
         self.config = config or SimulatorConfig()
+        self._tls = tls
         self.host, self._port = host, port
         self.knobs = dataclasses.replace(self.config.knobs)
         self.recorder = Recorder(enabled=self.config.record_events)
+        self.gemini_sessions = GeminiSessions()  # resumption handles, across connections
         self._server: Server | None = None
 
     async def __aenter__(self) -> Self:
@@ -49,6 +60,7 @@ class Simulator:
             self.host,
             self._port,
             process_request=self._route,
+            ssl=self._tls,
             compression=None,
             max_size=MAX_FRAME,
             ping_interval=self.config.ping_interval_s,
@@ -68,7 +80,7 @@ class Simulator:
 
     @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self._port}/v1"
+        return f"{'wss' if self._tls else 'ws'}://{self.host}:{self._port}/v1"
 
     @property
     def connections(self) -> list[ConnectionRecord]:
@@ -86,8 +98,11 @@ class Simulator:
     async def _connection(self, ws: ServerConnection) -> None:
         request = ws.request
         assert request is not None  # the handler runs after the handshake
-        record = self.recorder.open(request.path, request.headers.raw_items())
         headers = {name.lower(): value for name, value in request.headers.raw_items()}
+        if gemini_door.is_gemini_path(request.path):
+            await self._gemini(ws, request.path, headers)
+            return
+        record = self.recorder.open(request.path, request.headers.raw_items())
         decision = admit(request.path, headers, self.config)
         if isinstance(decision, Refused):
             await self._refuse(ws, record, decision)
@@ -101,6 +116,20 @@ class Simulator:
         ping = self.config.xai_ping_event_s if engine.dialect.ping_events else None
         await Live(ws, engine, self.knobs, record, self.recorder, cap, ping).run()
 
+    async def _gemini(self, ws: ServerConnection, path: str, headers: dict[str, str]) -> None:
+        """Google's door: the upgrade always succeeds; a refusal is a close with a reason."""
+        record = self.recorder.open(gemini_door.masked_path(path), headers.items())
+        record.dialect = "gemini"
+        version = gemini_door.api_version(path)
+        live = GeminiLive(
+            ws, self.config, self.knobs, record, self.recorder, self.gemini_sessions, version
+        )
+        refused = gemini_door.admit_key(path, headers, self.config)
+        if refused is not None:
+            await live.refuse(refused)
+            return
+        await live.run()
+
     async def _refuse(
         self, ws: ServerConnection, record: ConnectionRecord, refused: Refused
     ) -> None:
@@ -111,6 +140,8 @@ class Simulator:
         record.close_code, record.close_reason = refused.close_code, refused.fault.close_reason()
 
     def _route(self, connection: ServerConnection, request: Request) -> Response | None:
+        if gemini_door.is_gemini_path(request.path):
+            return None
         if not is_realtime_path(request.path):
             return connection.respond(
                 HTTPStatus.NOT_FOUND, "Not a realtime endpoint of the TalkApp simulator.\n"

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from talkapp.compare.configs import CompareConfig, ConfigError, parse_config
 from talkapp.settings.profile import ProviderProfile
-from talkapp.settings.providers import GA_MODELS, PREVIEW_MODELS
+from talkapp.settings.providers import GA_MODELS, GEMINI_MODELS, PREVIEW_MODELS
 from talkapp.ui import colors
 
 HINT = (
@@ -41,6 +41,7 @@ SUGGESTIONS = (
     ("gpt-realtime-2 with low reasoning", "gpt-realtime-2,reasoning=low"),
     ("gpt-realtime with server VAD (the service ends the turn)", "gpt-realtime,turn=server_vad"),
     *((f"{model} (beta dialect)", f"{model}:beta") for model in PREVIEW_MODELS[:1]),
+    *((f"{model} (Google, Gemini Live)", model) for model in GEMINI_MODELS[:1]),
 )
 
 

@@ -67,6 +67,7 @@ DIALECTS: tuple[tuple[str, ApiSetting], ...] = (
     ("&Beta", "beta"),
     ("&GA", "ga"),
     ("xAI", "xai"),
+    ("Gemini", "gemini"),  # no mnemonic either: G is GA's, the rest taken on this form
 )
 DIALECT_MEANINGS: dict[ApiSetting, str] = {
     "auto": "Speak the dialect the provider and the model id call for.",

@@ -19,6 +19,7 @@ from talkapp.settings.entra import identity_available
 from talkapp.settings.profile import (
     BETA_VOICES,
     GA_VOICES,
+    GEMINI_VOICES,
     SIMULATOR_PROFILE,
     SUGGESTIONS_TAKEN,
     XAI_VOICES,
@@ -35,7 +36,7 @@ from talkapp.settings.providers import (
 BETA_RETIRED_ON = "2026-05-12"
 OPENAI_HOST = "api.openai.com"
 URL_SCHEMES = ("https", "wss", "http", "ws")
-VOICES = {"beta": BETA_VOICES, "ga": GA_VOICES, "xai": XAI_VOICES}
+VOICES = {"beta": BETA_VOICES, "ga": GA_VOICES, "xai": XAI_VOICES, "gemini": GEMINI_VOICES}
 AZURE_EXAMPLE = "my-resource or https://my-resource.openai.azure.com"
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 
@@ -119,6 +120,8 @@ def reasoning_note(api: str, model: str, provider: str) -> str:
     dialect = _dialect_name(api, model, provider)
     if dialect == "beta":
         return "The beta dialect has no reasoning setting."
+    if dialect == "gemini":
+        return "Gemini Live has no reasoning effort setting: it is not sent."
     if dialect == "xai":
         if not xai_takes_reasoning(model):
             return (
