@@ -74,6 +74,7 @@ DIALECT_MEANINGS: dict[ApiSetting, str] = {
     "beta": "The legacy beta Realtime dialect (OpenAI-Beta: realtime=v1).",
     "ga": "The GA Realtime dialect (gpt-realtime and later).",
     "xai": "xAI Grok Voice's own dialect.",
+    "gemini": "Google's Gemini Live protocol (BidiGenerateContent).",
 }
 TURNS = (
     ("Server VAD — the service hears when you stop", "server_vad"),
