@@ -354,5 +354,5 @@ async def test_a_transcription_session(sim):
         and created["session"]["object"] == "realtime.transcription_session"
     )
     assert updated["session"]["audio"]["input"]["transcription"]["model"] == "gpt-4o-transcribe"
-    assert events[-1]["transcript"] == "(2.0 s of speech)"
+    assert events[-1]["transcript"] == "(2.0 s of speech — the simulator does not transcribe)"
     assert refused["code"] == "invalid_value"
