@@ -62,6 +62,10 @@ class EngineHandle:
     def set_mode(self, mode: Mode) -> None:
         self._submit(self._engine.set_mode(mode), "change the mode")
 
+    def set_muted(self, muted: bool) -> None:
+        """Hands-free, muted: nothing is sent and the microphone closes until unmuted."""
+        self._submit(self._engine.set_muted(muted), "mute the microphone")
+
     def send_text(self, text: str) -> None:
         self._submit(self._engine.send_text(text), "send the message")
 

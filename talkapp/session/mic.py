@@ -52,7 +52,19 @@ class MicPump:
         self.set_device_rate(device_rate)
 
     def set_device_rate(self, rate: int) -> None:
-        self._resampler = StreamResampler(rate, WIRE_RATE)
+        if rate != getattr(self, "device_rate", None):
+            self.device_rate = rate
+            self._resampler = StreamResampler(rate, WIRE_RATE)
+
+    def has_audio(self) -> bool:
+        """Captured audio waits to be pulled (the input may have closed since)."""
+        return self._capture.available > 0
+
+    def discard(self) -> None:
+        """Drop what was captured and not yet sent (muted): none of it goes out."""
+        self._capture.discard()
+        self._pending = []
+        self.level_dbfs = float("-inf")
 
     def start_stream(self, preroll_ms: int = 0) -> None:
         """Forward from now on, starting with up to `preroll_ms` of audio already heard."""

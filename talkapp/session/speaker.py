@@ -65,6 +65,11 @@ class Speaker:
         self.tracker = PlaybackTracker(rate, self._resampler.latency_frames)
         self.flush()
 
+    @property
+    def playing(self) -> bool:
+        """Reply audio waits or sits in the ring, not yet all consumed by the output."""
+        return self._playing
+
     def play(self, item_id: str, pcm: bytes) -> bool:
         """Queue reply audio; False when the queue is full and this audio was dropped."""
         samples = len(pcm) // 2
