@@ -45,6 +45,7 @@ import audio_server
 from talkapp.simulator import Simulator, SimulatorConfig
 
 PYTHON = sys.executable
+EXTRA_ARGS: list[str] = []  # more `talkapp talk` flags (--talk-args)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -86,6 +87,7 @@ def command(state: State, url: str) -> list[str]:
         "--provider",
         "custom",
         "--no-history",
+        *EXTRA_ARGS,
     ]
 
 
@@ -210,7 +212,11 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=4.0, help="wait after connecting")
     parser.add_argument("--rounds", type=int, default=1, help="take turns this many times")
     parser.add_argument("--profile", metavar="DIR", help="py-spy each TalkApp state into DIR")
+    parser.add_argument(
+        "--talk-args", default="", help="more flags for `talkapp talk`, e.g. '--echo headset'"
+    )
     args = parser.parse_args()
+    EXTRA_ARGS.extend(args.talk_args.split())
     for tool in ("pulseaudio", "pactl"):
         if shutil.which(tool) is None:
             sys.exit(f"bench/idle_cpu.py needs {tool} (apt install pulseaudio pulseaudio-utils)")

@@ -236,11 +236,15 @@ class AudioIO:
         prefer_rate: int | None = None,
         channels: int | None = None,
         output_on_demand: bool = False,
+        input_rate: int | None = None,
+        input_block_ms: float | None = None,
     ) -> None:
         """`*_device` None follows the system default. `prefer_rate`: ask devices for this
         rate first (sound-server PCMs such as ALSA `pulse` accept any rate and report a
         meaningless 44100 default); a device that refuses it runs at its own default rate.
-        `channels`: open this many channels instead of mono-where-possible (odd devices)."""
+        `channels`: open this many channels instead of mono-where-possible (odd devices).
+        `input_rate`: the input's preferred rate, when not `prefer_rate`; `input_block_ms` its
+        block, when not `block_ms`."""
         if block_ms <= 0:
             raise ValueError(f"block_ms must be positive, got {block_ms}")
         self.paused = False
@@ -251,7 +255,10 @@ class AudioIO:
             "output": output_device,
         }
         self.block_ms = block_ms  # read-only after construction
+        self.input_block_ms = input_block_ms or block_ms  # read-only after construction
         self._prefer_rate = prefer_rate
+        # the input may prefer another rate: the wire's, so that listening resamples nothing
+        self._prefer_input_rate = input_rate or prefer_rate
         self._channels = channels
         self._sides: dict[Direction, _Side | None] = {"input": None, "output": None}
         self._rates: dict[Direction, int] = {"input": 0, "output": 0}  # last rate each ran at
@@ -377,7 +384,7 @@ class AudioIO:
 
     def blocksize(self, rate: int, direction: Direction = "input") -> int:
         """Frames per callback at `rate`."""
-        block_ms = self._output_block_ms if direction == "output" else self.block_ms
+        block_ms = self._output_block_ms if direction == "output" else self.input_block_ms
         return max(1, round(rate * block_ms / 1000))
 
     @property
@@ -543,7 +550,7 @@ class AudioIO:
         return side, ""
 
     def _choose_rate(self, direction: Direction, info: DeviceInfo) -> int:
-        preferred = self._prefer_rate
+        preferred = self._prefer_input_rate if direction == "input" else self._prefer_rate
         if preferred is not None:
             refused = devices.check_settings(
                 direction, device=info.index, samplerate=preferred, channels=1

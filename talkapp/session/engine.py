@@ -27,6 +27,7 @@ from typing import Any
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceKey
 from talkapp.audio.echo import EchoCanceller, EchoMode, open_echo_canceller
+from talkapp.audio.pcm import WIRE_RATE
 from talkapp.audio.ring import open_ring
 from talkapp.audio.streams import AudioIO, AudioStatistics
 from talkapp.audio.vad import SpeechDetector
@@ -56,6 +57,9 @@ from talkapp.tools.toolbox import ToolBox
 # barge-in decided a few ms sooner, far inside its budget, and wakes the loop twice as often to
 # compete for the GIL (bench/audio_latency.py --quick compares them).
 PUMP_PERIOD_MS = 10
+# Listening while nothing plays: no barge-in to decide, so the pump moves the mic once per
+# chunk sent (mic.SEND_CHUNK_MS) instead of twice.
+LISTENING_PUMP_PERIOD_MS = 20
 # Nothing to move (the microphone closed, nothing playing): the pump only keeps time, and a
 # press or reply audio wakes it at once.
 IDLE_PUMP_PERIOD_MS = 100
@@ -74,11 +78,17 @@ class AudioOptions:
     output_device: DeviceKey | None = None
     echo: EchoMode = EchoMode.AEC
     # PortAudio block: 5 ms starts a reply soonest (bench/audio_latency.py measures it against
-    # 10 ms); the price is a thinner device buffer against a late sound server
+    # 10 ms); the price is a thinner device buffer against a late sound server. The output grows
+    # it by itself after running dry (stream_policy.BlockSizer).
     block_ms: float = 5.0
+    # The microphone's block: the pump takes it every 10 ms at most, so smaller blocks only
+    # cost callbacks (None: as `block_ms`)
+    input_block_ms: float | None = 10.0
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn
     prefer_rate: int | None = 48_000  # sound-server devices take any rate; real ones say theirs
+    # ... and the microphone the wire's rate where it can: listening then resamples nothing
+    prefer_input_rate: int | None = WIRE_RATE
 
 
 @dataclass(frozen=True)
@@ -305,6 +315,8 @@ class Engine:
             block_ms=o.block_ms,
             prefer_rate=o.prefer_rate,
             output_on_demand=True,
+            input_rate=o.prefer_input_rate,
+            input_block_ms=max(o.block_ms, o.input_block_ms or o.block_ms),
         )
         io.start(input=self.mic_use.wanted)
         mic = MicPump(capture_out, io.input_rate or 48_000, echo, detector)
@@ -398,6 +410,7 @@ class Engine:
 
     async def _pump(self) -> None:
         period, idle_period = PUMP_PERIOD_MS / 1000, IDLE_PUMP_PERIOD_MS / 1000
+        listening_period = LISTENING_PUMP_PERIOD_MS / 1000
         a = self._parts
         for cycle in itertools.count():
             now = time.monotonic()
@@ -410,6 +423,7 @@ class Engine:
             if self.mic_use.tick(now) != a.io.input_open:
                 self._apply_mic()
             listening = a.io.input_open or a.mic.has_audio()
+            a.mic.echo_resting = not (a.io.output_running or a.speaker.playing or a.io.paused)
             if listening:
                 await self._move_mic(a, now)
             await self._do(self.policy.tick(now))
@@ -427,8 +441,10 @@ class Engine:
                 self._output_wanted()  # reopened by fault recovery mid-reply
             elif not playing and a.io.output_running:
                 self._rest_output(now)
-            if listening or a.io.output_running or playing:
+            if a.io.output_running or playing:
                 await asyncio.sleep(max(0.0, period - (time.monotonic() - now)))
+            elif listening:
+                await asyncio.sleep(max(0.0, listening_period - (time.monotonic() - now)))
             else:  # idle: a press or reply audio sets `_wake`
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
