@@ -347,11 +347,12 @@ class AudioIO:
         return self._output_block_ms
 
     def set_output_block(self, block_ms: float) -> None:
-        """Reopen the output with another block size (on demand: only while it rests)."""
+        """Reopen the output with another block size; call it while nothing plays (what the
+        device still holds is dropped). On demand, a running output takes it at its next rest."""
         if block_ms == self._output_block_ms:
             return
         self._output_block_ms = block_ms
-        if self._running and not self._output_running:
+        if self._running and not (self._on_demand and self._output_running):
             self._close("output")
             self._open_all(devices.list_devices(), broken={}, only="output")
 

@@ -84,6 +84,10 @@ class AudioOptions:
     # The microphone's block: the pump takes it every 10 ms at most, so smaller blocks only
     # cost callbacks (None: as `block_ms`)
     input_block_ms: float | None = 10.0
+    # Stop the output stream while nothing plays (no callbacks while waiting; a reply's first
+    # block goes to an empty device buffer). Off by default: bench/audio_latency.py showed
+    # truncates off by hundreds of ms after restarts on PulseAudio, not yet understood.
+    output_on_demand: bool = False
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn
     prefer_rate: int | None = 48_000  # sound-server devices take any rate; real ones say theirs
@@ -131,6 +135,7 @@ class Engine:
         self._blocks = BlockSizer(self.audio_options.block_ms)
         self._wake = asyncio.Event()  # the pump: something to move now
         self._output_idle_since: float | None = None
+        self._output_active = False  # reply audio played within the last `OUTPUT_REST_S`
         self._underflows_at_wake = 0
         self.transcript = Transcript()
         self.tools = ToolRunner(
@@ -314,7 +319,7 @@ class Engine:
             output_device=o.output_device,
             block_ms=o.block_ms,
             prefer_rate=o.prefer_rate,
-            output_on_demand=True,
+            output_on_demand=o.output_on_demand,
             input_rate=o.prefer_input_rate,
             input_block_ms=max(o.block_ms, o.input_block_ms or o.block_ms),
         )
@@ -345,12 +350,14 @@ class Engine:
             self._wake.set()
 
     def _output_wanted(self) -> None:
-        """Reply audio is in the ring: the output runs from now on (see `_rest_output`)."""
+        """Reply audio is in the ring: the output is active from now on (on demand: its stream
+        starts now, so the first block goes to an empty device buffer), see `_rest_output`."""
         a = self._parts
         self._output_idle_since = None
-        if not a.io.output_running:
+        if not self._output_active:
+            self._output_active = True
             self._underflows_at_wake = a.io.statistics().output_underflows
-            a.io.wake_output()
+        a.io.wake_output()  # a no-op while it runs
         self._wake.set()
 
     def _rest_output(self, now: float) -> None:
@@ -363,7 +370,7 @@ class Engine:
         if now - self._output_idle_since < OUTPUT_REST_S:
             return
         a.io.rest_output()
-        self._output_idle_since = None
+        self._output_idle_since, self._output_active = None, False
         ran_dry = a.io.statistics().output_underflows - self._underflows_at_wake
         change = self._blocks.reply_ended(ran_dry)
         if change is not None:
@@ -423,7 +430,7 @@ class Engine:
             if self.mic_use.tick(now) != a.io.input_open:
                 self._apply_mic()
             listening = a.io.input_open or a.mic.has_audio()
-            a.mic.echo_resting = not (a.io.output_running or a.speaker.playing or a.io.paused)
+            a.mic.echo_resting = not self._output_active
             if listening:
                 await self._move_mic(a, now)
             await self._do(self.policy.tick(now))
@@ -437,11 +444,11 @@ class Engine:
                 await self._do(self.policy.playback_drained())
             self._clock.check_played(a.speaker, now, self._emit)
             playing = a.speaker.playing or a.io.paused
-            if playing and not a.io.output_running:
-                self._output_wanted()  # reopened by fault recovery mid-reply
-            elif not playing and a.io.output_running:
+            if playing and not (self._output_active and a.io.output_running):
+                self._output_wanted()  # (or reopened, resting, by fault recovery mid-reply)
+            elif not playing and self._output_active:
                 self._rest_output(now)
-            if a.io.output_running or playing:
+            if self._output_active:
                 await asyncio.sleep(max(0.0, period - (time.monotonic() - now)))
             elif listening:
                 await asyncio.sleep(max(0.0, listening_period - (time.monotonic() - now)))
