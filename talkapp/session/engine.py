@@ -326,6 +326,7 @@ class Engine:
         io.start(input=self.mic_use.wanted)
         mic = MicPump(capture_out, io.input_rate or 48_000, echo, detector)
         speaker = Speaker(playback_in, playback_out, io.output_rate or 48_000, echo)
+        speaker.feeds_echo = io.input_open
         self._audio = AudioParts(io, mic, speaker, echo)
         self._report_faults()
         self._align_echo()
@@ -341,11 +342,13 @@ class Engine:
             return
         was_open = a.io.input_open
         a.io.set_input(self.mic_use.wanted)
+        # While the microphone is closed the echo canceller gets no far end either: the two
+        # streams stay in step, and what it learnt of the room is kept for the next opening.
+        a.speaker.feeds_echo = a.io.input_open
         if not a.io.input_open:
             a.mic.level_dbfs = float("-inf")  # the meter shows a closed microphone as silent
         if a.io.input_open and not was_open:
             a.mic.set_device_rate(a.io.input_rate or 48_000)
-            a.echo.reset()  # the far end queued while it was closed is no reference any more
             self._align_echo()
             self._wake.set()
 

@@ -57,6 +57,7 @@ class Speaker:
             None  # the item whose audio is arriving, its end not yet known
         )
         self.level_dbfs = float("-inf")
+        self.feeds_echo = True  # False while the microphone is closed: nothing to cancel
         self.set_device_rate(device_rate)
 
     def set_device_rate(self, rate: int) -> None:
@@ -183,5 +184,6 @@ class Speaker:
 
     def _played_out(self, wire: np.ndarray) -> None:
         if wire.size:
-            self._echo.far_end(wire)
+            if self.feeds_echo:
+                self._echo.far_end(wire)
             self.level_dbfs = rms_dbfs(wire)
