@@ -78,7 +78,7 @@ from talkapp.simulator.recorder import Recorder
 
 RATE = 24_000
 POLL_S = 0.002
-ON_DEMAND: list[bool] = []  # --talkapp-on-demand
+ON_DEMAND: list[bool] = []  # --talkapp-output-running
 PYTHON = sys.executable
 
 
@@ -315,7 +315,7 @@ async def run_client(
             "BENCH_PULSE_DIR": str(pulse.dir),
             "PYTHONUNBUFFERED": "1",
             "BENCH_BLOCK_MS": str(block_ms or "") if client == "talkapp" else "",
-            "BENCH_OUTPUT_ON_DEMAND": "1" if client == "talkapp" and ON_DEMAND else "",
+            "BENCH_OUTPUT_RUNNING": "1" if client == "talkapp" and ON_DEMAND else "",
         }
         proc = await asyncio.create_subprocess_exec(
             PYTHON,
@@ -1168,16 +1168,16 @@ def main() -> None:
         "--talkapp-only", action="store_true", help="skip the baseline (when trying fixes)"
     )
     parser.add_argument(
-        "--talkapp-on-demand",
+        "--talkapp-output-running",
         action="store_true",
-        help="run TalkApp with AudioOptions.output_on_demand (the output stopped while idle)",
+        help="run TalkApp with its output stream running all the time (output_on_demand off)",
     )
     parser.add_argument("--keep", metavar="FILE", help="pickle the raw runs here (for --reanalyse)")
     parser.add_argument(
         "--reanalyse", metavar="FILE", help="print the report of runs kept with --keep"
     )
     args = parser.parse_args()
-    if args.talkapp_on_demand:
+    if args.talkapp_output_running:
         ON_DEMAND.append(True)
     if args.reanalyse:
         kept = pickle.loads(Path(args.reanalyse).read_bytes())

@@ -84,10 +84,9 @@ class AudioOptions:
     # The microphone's block: the pump takes it every 10 ms at most, so smaller blocks only
     # cost callbacks (None: as `block_ms`)
     input_block_ms: float | None = 10.0
-    # Stop the output stream while nothing plays (no callbacks while waiting; a reply's first
-    # block goes to an empty device buffer). Off by default: bench/audio_latency.py showed
-    # truncates off by hundreds of ms after restarts on PulseAudio, not yet understood.
-    output_on_demand: bool = False
+    # Stop the output stream while nothing plays: no callbacks while waiting (they were most of
+    # what waiting cost), and a reply's first block goes to an empty device buffer, heard at once
+    output_on_demand: bool = True
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn
     prefer_rate: int | None = 48_000  # sound-server devices take any rate; real ones say theirs
