@@ -78,7 +78,7 @@ from talkapp.simulator.recorder import Recorder
 
 RATE = 24_000
 POLL_S = 0.002
-ON_DEMAND: list[bool] = []  # --talkapp-output-running
+OUTPUT_RUNNING: list[bool] = []  # --talkapp-output-running
 PYTHON = sys.executable
 
 
@@ -315,7 +315,7 @@ async def run_client(
             "BENCH_PULSE_DIR": str(pulse.dir),
             "PYTHONUNBUFFERED": "1",
             "BENCH_BLOCK_MS": str(block_ms or "") if client == "talkapp" else "",
-            "BENCH_OUTPUT_RUNNING": "1" if client == "talkapp" and ON_DEMAND else "",
+            "BENCH_OUTPUT_RUNNING": "1" if client == "talkapp" and OUTPUT_RUNNING else "",
         }
         proc = await asyncio.create_subprocess_exec(
             PYTHON,
@@ -1178,7 +1178,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.talkapp_output_running:
-        ON_DEMAND.append(True)
+        OUTPUT_RUNNING.append(True)
     if args.reanalyse:
         kept = pickle.loads(Path(args.reanalyse).read_bytes())
         report(
