@@ -35,6 +35,7 @@ blocksize 0 calls back every ~1 ms with a few frames) and `latency="low"`.
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,6 +47,7 @@ from talkapp.audio.ring import RingReader, RingStatistics, RingWriter
 from talkapp.threads import priority
 
 Direction = Literal["input", "output"]
+START_FILL_WAIT_S = 0.01
 _NOUN = devices.NOUNS
 _VERB = {"input": "listening", "output": "playing"}
 
@@ -332,6 +334,12 @@ class AudioIO:
             side.finished = True  # poll_faults recovers it
             return
         self._output_running = True
+        # The start fills the empty device buffer with callbacks back to back: let them have
+        # the GIL (this thread sleeps) until it is full, so no block of the reply's start comes
+        # late. A few milliseconds, once per reply; never longer than `START_FILL_WAIT_S`.
+        deadline = time.monotonic() + START_FILL_WAIT_S
+        while side.starting and time.monotonic() < deadline:
+            time.sleep(0.0005)
 
     def rest_output(self) -> None:
         """On demand: stop the output stream once what it was handed has played (PortAudio
