@@ -78,6 +78,7 @@ from talkapp.simulator.recorder import Recorder
 
 RATE = 24_000
 POLL_S = 0.002
+OUTPUT_RUNNING: list[bool] = []  # --talkapp-output-running
 PYTHON = sys.executable
 
 
@@ -314,6 +315,7 @@ async def run_client(
             "BENCH_PULSE_DIR": str(pulse.dir),
             "PYTHONUNBUFFERED": "1",
             "BENCH_BLOCK_MS": str(block_ms or "") if client == "talkapp" else "",
+            "BENCH_OUTPUT_RUNNING": "1" if client == "talkapp" and OUTPUT_RUNNING else "",
         }
         proc = await asyncio.create_subprocess_exec(
             PYTHON,
@@ -1165,11 +1167,18 @@ def main() -> None:
     parser.add_argument(
         "--talkapp-only", action="store_true", help="skip the baseline (when trying fixes)"
     )
+    parser.add_argument(
+        "--talkapp-output-running",
+        action="store_true",
+        help="run TalkApp with its output stream running all the time (output_on_demand off)",
+    )
     parser.add_argument("--keep", metavar="FILE", help="pickle the raw runs here (for --reanalyse)")
     parser.add_argument(
         "--reanalyse", metavar="FILE", help="print the report of runs kept with --keep"
     )
     args = parser.parse_args()
+    if args.talkapp_output_running:
+        OUTPUT_RUNNING.append(True)
     if args.reanalyse:
         kept = pickle.loads(Path(args.reanalyse).read_bytes())
         report(

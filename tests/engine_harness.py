@@ -67,6 +67,7 @@ async def running_engines(simulator):
             model: str = "gpt-realtime",
             echo: EchoMode = EchoMode.HEADSET,
             profile_options: dict | None = None,
+            audio: AudioOptions | None = None,
             **options,
         ):
             log = EventLog()
@@ -74,7 +75,13 @@ async def running_engines(simulator):
                 base_url=simulator.url, model=model, **(profile_options or {})
             )
             engine = Engine(
-                profile, TEST_KEY, log, mode, AudioOptions(echo=echo), tuning=tuning, **options
+                profile,
+                TEST_KEY,
+                log,
+                mode,
+                audio or AudioOptions(echo=echo),
+                tuning=tuning,
+                **options,
             )
             engines.append(engine)
             assert await engine.start(), log.events

@@ -34,7 +34,7 @@ def simulator_config():
 @pytest.fixture
 async def engine_for(pulse, simulator):
     async with running_engines(simulator) as start:
-        yield lambda mode, echo=EchoMode.HEADSET: start(mode, echo=echo)
+        yield lambda mode, echo=EchoMode.HEADSET, **kw: start(mode, echo=echo, **kw)
 
 
 def reply_audio(sim) -> np.ndarray:
@@ -461,20 +461,90 @@ def hold_the_gil(seconds: float) -> None:
         sys.setswitchinterval(before)
 
 
-async def test_a_speaker_that_runs_dry_is_told_with_what_to_do(pulse, simulator, engine_for):
-    engine, log = await engine_for(Mode.PUSH_TO_TALK)
-    await asyncio.sleep(1.0)  # past the streams' start-up fill, whose underflows are not the user's
-    hold_the_gil(0.2)  # 200 ms without a callback: 20x the device buffer
-    notice = await log.wait_for(
-        lambda e: isinstance(e, out.Notice) and e.topic == out.AUDIO, timeout=5
-    )
-    assert (
-        "ran dry" in notice.text
-        and "larger audio block" in notice.text
-        and "--block-ms" in notice.text
-    )
-    assert engine.statistics().output_underflows >= 1
-    hold_the_gil(0.2)  # again within the minute: counted, not told again
+@pytest.mark.parametrize("on_demand", [True, False], ids=["output-on-demand", "output-running"])
+async def test_waiting_in_push_to_talk_tells_of_no_dry_speaker(
+    pulse, simulator, engine_for, on_demand
+):
+    audio = AudioOptions(echo=EchoMode.HEADSET, output_on_demand=on_demand)
+    engine, log = await engine_for(Mode.PUSH_TO_TALK, audio=audio)
+    await asyncio.sleep(0.3)  # the pump's first cycles
+    before = engine.statistics()
+    assert before.input_rate is None  # the microphone opens only when the user asks
+    hold_the_gil(0.2)  # a stalled machine while nothing plays: nobody hears anything
     await asyncio.sleep(1.5)
-    assert len([e for e in log.of(out.Notice) if e.topic == out.AUDIO]) == 1
+    after = engine.statistics()
+    assert after.input_callbacks == before.input_callbacks == 0
+    if on_demand:  # no callback at all while waiting
+        assert after.output_callbacks == before.output_callbacks
+    assert after.output_underflows == 0  # a late callback in silence is no dry speaker
+    assert not [e for e in log.of(out.Notice) if "ran dry" in e.text]
+    assert engine.state is out.State.LISTENING
+
+
+async def test_a_speaker_that_runs_dry_while_playing_moves_to_larger_blocks_and_says_so(
+    pulse, simulator, engine_for
+):
+    engine, log = await engine_for(Mode.PUSH_TO_TALK)
+    await engine.send_text("Tell me something long.")
+    await log.wait_for(
+        lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ASSISTANT_SPEAKING
+    )
+    await asyncio.sleep(0.3)  # well into the reply
+    hold_the_gil(0.2)  # 200 ms without a callback: many times the device buffer
+    notice = await log.wait_for(
+        lambda e: isinstance(e, out.Notice) and "ran dry" in e.text, timeout=20
+    )
+    assert "larger audio blocks (10 ms)" in notice.text
+    assert notice.topic == ""  # no "Pick another device…": another device is not the fix
+    assert engine.statistics().output_underflows >= 1
+    assert engine.audio_block_ms == 10.0
     assert engine.state is out.State.LISTENING  # and the conversation goes on
+
+
+async def test_the_microphone_opens_on_a_press_keeps_the_first_word_and_closes_when_idle(
+    pulse, simulator, engine_for
+):
+    engine, log = await engine_for(Mode.PUSH_TO_TALK)
+    engine.mic_use.linger_s = 0.5
+    assert engine.statistics().input_rate is None
+    speech = np.concatenate([speak(QUESTION), silence(0.2)])
+    await engine.press()  # opens the microphone; the speech starts right after
+    assert engine.statistics().input_rate is not None
+    await feed(pulse, speech)
+    await engine.release()
+    await log.wait_for(lambda e: isinstance(e, out.TurnMeasured))
+    appended = (
+        np.frombuffer(
+            b"".join(
+                base64.b64decode(e["audio"])
+                for e in received(simulator, "input_audio_buffer.append")
+            ),
+            "<i2",
+        ).astype(np.float32)
+        / 32768.0
+    )
+    voiced = np.flatnonzero(np.abs(speech) > 0.05)[0]
+    first_word = speech[voiced : voiced + 4800]  # the first 200 ms of voice
+    assert align(first_word, appended).similarity > 0.9  # sent whole: not clipped
+    deadline = time.monotonic() + 5
+    while engine.statistics().input_rate is not None:  # closes after the linger, by itself
+        assert time.monotonic() < deadline, "the microphone stayed open"
+        await asyncio.sleep(0.05)
+
+
+async def test_hands_free_keeps_the_microphone_open_and_mute_closes_it(
+    pulse, simulator, engine_for
+):
+    engine, _log = await engine_for(Mode.SERVER_VAD)
+    assert engine.statistics().input_rate is not None
+    await engine.set_muted(True)
+    assert engine.statistics().input_rate is None
+    sent = len(received(simulator, "input_audio_buffer.append"))
+    await asyncio.sleep(0.3)
+    assert len(received(simulator, "input_audio_buffer.append")) == sent  # nothing while muted
+    await engine.set_muted(False)
+    assert engine.statistics().input_rate is not None
+    engine.mic_use.linger_s = 0.0
+    await engine.set_mode(Mode.PUSH_TO_TALK)
+    await asyncio.sleep(0.3)
+    assert engine.statistics().input_rate is None

@@ -34,6 +34,8 @@ blocksize 0 calls back every ~1 ms with a few frames) and `latency="low"`.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -45,6 +47,7 @@ from talkapp.audio.ring import RingReader, RingStatistics, RingWriter
 from talkapp.threads import priority
 
 Direction = Literal["input", "output"]
+START_FILL_WAIT_S = 0.01
 _NOUN = devices.NOUNS
 _VERB = {"input": "listening", "output": "playing"}
 
@@ -94,9 +97,11 @@ class _Side:
         "closing",
         "device",
         "finished",
+        "fresh_thread",
         "latency",
         "rate",
         "realtime",
+        "resting",
         "start_xruns",
         "starting",
         "stream",
@@ -116,12 +121,21 @@ class _Side:
         self.finished = False
         self.closing = False
         self.realtime = False
+        self.fresh_thread = True  # PortAudio starts a new callback thread at each start
+        self.resting = False  # stopped on purpose (on-demand output): finishing is no failure
 
     def on_finished(self) -> None:
         self.finished = True
 
     def failed(self) -> bool:
-        return self.finished and not self.closing
+        return self.finished and not self.closing and not self.resting
+
+    def rest(self) -> None:
+        """Stop the stream, meaning to start it again (PortAudio plays its buffer out first;
+        `stop` returns once the callback thread has ended, finished callback included)."""
+        self.resting = True
+        with contextlib.suppress(*devices.stream_errors()):
+            self.stream.stop(ignore_errors=True)
 
 
 class _Capture(_Side):
@@ -132,7 +146,8 @@ class _Capture(_Side):
         self.ring = ring
 
     def callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
-        if not self.callbacks:
+        if self.fresh_thread:
+            self.fresh_thread = False
             self.realtime = priority.ask_for_realtime(priority.AUDIO_PRIORITY)
         self.callbacks += 1
         if status.input_overflow:
@@ -143,13 +158,16 @@ class _Capture(_Side):
 
 class _Playback(_Side):
     """Output. PortAudio starts an output stream by calling back several times in a row until
-    the device buffer is full of what we return (silence, unless reply audio is already
-    queued). The ALSA pulse plugin sometimes flags an underflow inside that burst: the server
-    took the first block before the second arrived (bench/stream_start.py: 1-4 % of starts,
-    within 2 ms of the start). Those are counted apart, as `start_xruns`, until the first
-    callback that finds 1.5 blocks already queued."""
+    the device buffer is full of what we return. The ALSA pulse plugin sometimes flags an
+    underflow inside that burst: the server took the first block before the second arrived
+    (bench/stream_start.py: 1-4 % of starts, within 2 ms of the start). Those are counted
+    apart, as `start_xruns`, until the first callback that finds 1.5 blocks already queued.
 
-    __slots__ = ("io", "ring", "scratch")
+    After that, an underflow counts (`xruns`: the speaker ran dry, a crackle) only when the
+    block before it carried reply audio: a late callback between replies, or while paused,
+    interrupts silence, which nobody hears (`silent_xruns`)."""
+
+    __slots__ = ("audible", "io", "ring", "scratch", "silent_xruns")
 
     def __init__(
         self, device: DeviceInfo, channels: int, ring: RingReader, io: AudioIO, blocksize: int
@@ -157,30 +175,41 @@ class _Playback(_Side):
         super().__init__(device, channels)
         self.ring = ring
         self.io = io
+        self.audible = False  # the last block carried reply audio
+        self.silent_xruns = 0
         # Multi-channel devices: fill mono here, then copy to each channel. Copying column 0
         # of `outdata` onto its other columns would make numpy allocate a temporary (the
         # source and destination overlap in memory).
         self.scratch = np.zeros(blocksize if channels > 1 else 0, dtype=np.float32)
 
+    def restarting(self) -> None:
+        """The stream is about to start again (loop thread, while no callback runs)."""
+        self.starting, self.fresh_thread, self.audible = True, True, False
+        self.finished = self.resting = False
+
     def callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
-        if not self.callbacks:
+        if self.fresh_thread:
+            self.fresh_thread = False
             self.realtime = priority.ask_for_realtime(priority.AUDIO_PRIORITY)
         self.callbacks += 1
         self.latency = time.outputBufferDacTime - time.currentTime
         if status.output_underflow:
             if self.starting:
                 self.start_xruns += 1
-            else:
+            elif self.audible:
                 self.xruns += 1
+            else:
+                self.silent_xruns += 1
         if self.starting and start_fill_done(self.latency, frames, self.rate):
             self.starting = False
         if self.io.paused:
             outdata.fill(0)  # silence without consuming: an unconfirmed barge-in can resume
+            self.audible = False
         elif self.channels == 1:
-            self.ring.fill(outdata[:, 0])
+            self.audible = self.ring.fill(outdata[:, 0]) > 0
         else:
             mono = self.scratch[:frames]
-            self.ring.fill(mono)
+            self.audible = self.ring.fill(mono) > 0
             for channel in range(self.channels):
                 outdata[:, channel] = mono
 
@@ -189,6 +218,13 @@ class AudioIO:
     """Owns the input and output streams; see the module docstring for the thread rules.
 
     `paused`: when True the output plays silence and leaves the playback ring untouched.
+
+    On demand (`output_on_demand`, the engine's way): the output stream is opened, checked and
+    stopped at `start`, and runs only from `wake_output` (reply audio is in the ring) to
+    `rest_output` (nothing left to play): no callback at all while nothing plays, and a reply's
+    first block goes to an empty device buffer, heard at once (a start takes about a
+    millisecond on a sound server). The input opens at `start(input=True)` or `set_input(True)`
+    and closes with `set_input(False)`.
     """
 
     def __init__(
@@ -201,11 +237,16 @@ class AudioIO:
         block_ms: float = 5.0,
         prefer_rate: int | None = None,
         channels: int | None = None,
+        output_on_demand: bool = False,
+        input_rate: int | None = None,
+        input_block_ms: float | None = None,
     ) -> None:
         """`*_device` None follows the system default. `prefer_rate`: ask devices for this
         rate first (sound-server PCMs such as ALSA `pulse` accept any rate and report a
         meaningless 44100 default); a device that refuses it runs at its own default rate.
-        `channels`: open this many channels instead of mono-where-possible (odd devices)."""
+        `channels`: open this many channels instead of mono-where-possible (odd devices).
+        `input_rate`: the input's preferred rate, when not `prefer_rate`; `input_block_ms` its
+        block, when not `block_ms`."""
         if block_ms <= 0:
             raise ValueError(f"block_ms must be positive, got {block_ms}")
         self.paused = False
@@ -216,7 +257,10 @@ class AudioIO:
             "output": output_device,
         }
         self.block_ms = block_ms  # read-only after construction
+        self.input_block_ms = input_block_ms or block_ms  # read-only after construction
         self._prefer_rate = prefer_rate
+        # the input may prefer another rate: the wire's, so that listening resamples nothing
+        self._prefer_input_rate = input_rate or prefer_rate
         self._channels = channels
         self._sides: dict[Direction, _Side | None] = {"input": None, "output": None}
         self._rates: dict[Direction, int] = {"input": 0, "output": 0}  # last rate each ran at
@@ -224,20 +268,101 @@ class AudioIO:
         self._latency = {"input": 0.0, "output": 0.0}
         self._faults: list[AudioFault] = []
         self._running = False
+        self._want_input = True
+        self._on_demand = output_on_demand
+        self._output_running = False  # the output stream is started (on demand: between wake/rest)
+        self._output_block_ms = block_ms  # the output's block; `set_output_block` changes it
         self._reopens = 0
         self._server_threads = priority.SoundServerThreads(0, 0)  # as the last stream opened
 
     # -- control (loop thread) -------------------------------------------------------------
 
-    def start(self) -> None:
-        """Open and start both streams. Never raises for a device that fails to open: it
-        falls back to the system default and `poll_faults` says so. Raises
-        `devices.AudioUnavailable` when there is no PortAudio at all."""
+    def start(self, *, input: bool = True) -> None:
+        """Open and start the streams (the input only if `input`; on demand, the output is
+        opened and left stopped). Never raises for a device that fails to open: it falls back
+        to the system default and `poll_faults` says so. Raises `devices.AudioUnavailable`
+        when there is no PortAudio at all."""
         if self._running:
             return
         devices.sounddevice()  # AudioUnavailable now, not half-way through
-        self._running = True
+        self._running, self._want_input = True, input
         self._open_all(devices.list_devices(), broken={})
+
+    @property
+    def input_open(self) -> bool:
+        return self._sides["input"] is not None
+
+    def set_input(self, on: bool) -> None:
+        """Open or close the input stream while running (blocks for the open or close: about
+        10 ms on a sound server). Audio already captured stays in the capture ring."""
+        if on == self._want_input:
+            return
+        self._want_input = on
+        if not self._running:
+            return
+        if on:
+            self._open_all(devices.list_devices(), broken={}, only="input")
+        else:
+            self._close("input")
+
+    @property
+    def output_running(self) -> bool:
+        return self._output_running
+
+    def wake_output(self) -> None:
+        """On demand: start the output stream if it is stopped (audio waits in the ring). A
+        device that fails to start is handled as one that died (`poll_faults`)."""
+        side = self._sides["output"]
+        if self._output_running or side is None:
+            return
+        assert isinstance(side, _Playback)
+        side.restarting()
+        try:
+            devices.start_stream(side.stream)
+        except devices.StartTimeout:
+            side.closing = True  # abandoned, as in `_try_start`: never closed
+            self._sides["output"] = None
+            self._faults.append(
+                AudioFault(
+                    "output",
+                    f"The {_NOUN['output']} '{side.device.name}' did not start; playing is off "
+                    f"until another {_NOUN['output']} is chosen.",
+                )
+            )
+            return
+        except devices.stream_errors():
+            side.finished = True  # poll_faults recovers it
+            return
+        self._output_running = True
+        # The start fills the empty device buffer with callbacks back to back: let them have
+        # the GIL (this thread sleeps) until it is full, so no block of the reply's start comes
+        # late. A few milliseconds, once per reply; never longer than `START_FILL_WAIT_S`.
+        deadline = time.monotonic() + START_FILL_WAIT_S
+        while side.starting and time.monotonic() < deadline:
+            time.sleep(0.0005)
+
+    def rest_output(self) -> None:
+        """On demand: stop the output stream once what it was handed has played (PortAudio
+        plays its buffer out first). Cheap to call when it is stopped already."""
+        side = self._sides["output"]
+        if not self._on_demand or not self._output_running or side is None:
+            return
+        self._output_running = False
+        side.rest()
+
+    @property
+    def output_block_ms(self) -> float:
+        return self._output_block_ms
+
+    def set_output_block(self, block_ms: float) -> None:
+        """Reopen the output with another block size; call it while nothing plays (what the
+        device still holds is dropped). On demand, a running output takes it at its next rest."""
+        if block_ms == self._output_block_ms:
+            return
+        self._output_block_ms = block_ms
+        if self._running and not (self._on_demand and self._output_running):
+            self._close("output")
+            self._open_all(devices.list_devices(), broken={}, only="output")
 
     def stop(self) -> None:
         """Close both streams (idempotent). The rings keep their contents."""
@@ -255,7 +380,9 @@ class AudioIO:
     def poll_faults(self) -> list[AudioFault]:
         """Faults since the last call, recovering from any stream that died. Cheap (two flag
         reads) when nothing happened."""
-        broken = {d: s for d, s in self._sides.items() if s is not None and s.failed()}
+        broken: dict[Direction, _Side] = {
+            d: s for d, s in self._sides.items() if s is not None and s.failed()
+        }
         if broken and self._running:
             self._close_all()
             devices.rescan()
@@ -264,9 +391,10 @@ class AudioIO:
         faults, self._faults = self._faults, []
         return faults
 
-    def blocksize(self, rate: int) -> int:
+    def blocksize(self, rate: int, direction: Direction = "input") -> int:
         """Frames per callback at `rate`."""
-        return max(1, round(rate * self.block_ms / 1000))
+        block_ms = self._output_block_ms if direction == "output" else self.input_block_ms
+        return max(1, round(rate * block_ms / 1000))
 
     @property
     def input_rate(self) -> int | None:
@@ -308,8 +436,16 @@ class AudioIO:
 
     # -- opening and closing ---------------------------------------------------------------
 
-    def _open_all(self, found: list[DeviceInfo], broken: dict[Direction, DeviceInfo]) -> None:
-        for direction in ("input", "output"):
+    def _open_all(
+        self,
+        found: list[DeviceInfo],
+        broken: dict[Direction, DeviceInfo],
+        only: Direction | None = None,
+    ) -> None:
+        directions: tuple[Direction, ...] = (only,) if only else ("input", "output")
+        for direction in directions:
+            if direction == "input" and not self._want_input:
+                continue
             notes: list[str] = []
             died = broken.get(direction)
             if died is not None:
@@ -382,7 +518,7 @@ class AudioIO:
         )
         if refused is not None:
             return None, refused
-        blocksize = self.blocksize(rate)
+        blocksize = self.blocksize(rate, direction)
         side: _Side
         if direction == "input":
             side = _Capture(info, channels, self._capture)
@@ -414,10 +550,16 @@ class AudioIO:
             side.closing = True
             devices.close_stream(side.stream)
             return None, devices.describe_error(exc)
+        if direction == "output":
+            if self._on_demand:  # checked by starting it; it runs when there is audio to play
+                side.rest()
+                self._output_running = False
+            else:
+                self._output_running = True
         return side, ""
 
     def _choose_rate(self, direction: Direction, info: DeviceInfo) -> int:
-        preferred = self._prefer_rate
+        preferred = self._prefer_input_rate if direction == "input" else self._prefer_rate
         if preferred is not None:
             refused = devices.check_settings(
                 direction, device=info.index, samplerate=preferred, channels=1
@@ -464,9 +606,13 @@ class AudioIO:
 
     def _close_all(self) -> None:
         for direction in ("input", "output"):
-            side = self._sides[direction]
-            if side is None:
-                continue
+            self._close(direction)
+
+    def _close(self, direction: Direction) -> None:
+        side = self._sides[direction]
+        if side is not None:
+            if direction == "output":
+                self._output_running = False
             finished, side.closing = side.finished, True
             devices.close_stream(side.stream, finished=finished)
             self._retired[direction][0] += side.callbacks

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import itertools
 import logging
@@ -26,6 +27,7 @@ from typing import Any
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceKey
 from talkapp.audio.echo import EchoCanceller, EchoMode, open_echo_canceller
+from talkapp.audio.pcm import WIRE_RATE
 from talkapp.audio.ring import open_ring
 from talkapp.audio.streams import AudioIO, AudioStatistics
 from talkapp.audio.vad import SpeechDetector
@@ -38,9 +40,10 @@ from talkapp.session.capture import WireCapture
 from talkapp.session.client import Credential, SessionRefused
 from talkapp.session.engine_events import State
 from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
-from talkapp.session.mic import MicBlock, MicPump
+from talkapp.session.mic import MicPump
 from talkapp.session.recording import SessionRecording, recording_about
 from talkapp.session.speaker import Speaker
+from talkapp.session.stream_policy import BlockSizer, MicPolicy
 from talkapp.session.tool_runner import ToolRunner
 from talkapp.session.transcript import ToolCard, Transcript
 from talkapp.session.turns import Mode, TurnPolicy
@@ -54,6 +57,13 @@ from talkapp.tools.toolbox import ToolBox
 # barge-in decided a few ms sooner, far inside its budget, and wakes the loop twice as often to
 # compete for the GIL (bench/audio_latency.py --quick compares them).
 PUMP_PERIOD_MS = 10
+# Listening while nothing plays: no barge-in to decide, so the pump moves the mic once per
+# chunk sent (mic.SEND_CHUNK_MS) instead of twice.
+LISTENING_PUMP_PERIOD_MS = 20
+# Nothing to move (the microphone closed, nothing playing): the pump only keeps time, and a
+# press or reply audio wakes it at once.
+IDLE_PUMP_PERIOD_MS = 100
+OUTPUT_REST_S = 0.5  # after the last reply audio played, the output stream stops this much later
 UNDERFLOW_NOTICE_EVERY_S = (
     60  # a machine that keeps running dry is told once a minute, not every second
 )
@@ -68,11 +78,20 @@ class AudioOptions:
     output_device: DeviceKey | None = None
     echo: EchoMode = EchoMode.AEC
     # PortAudio block: 5 ms starts a reply soonest (bench/audio_latency.py measures it against
-    # 10 ms); the price is a thinner device buffer against a late sound server
+    # 10 ms); the price is a thinner device buffer against a late sound server. The output grows
+    # it by itself after running dry (stream_policy.BlockSizer).
     block_ms: float = 5.0
+    # The microphone's block: the pump takes it every 10 ms at most, so smaller blocks only
+    # cost callbacks (None: as `block_ms`)
+    input_block_ms: float | None = 10.0
+    # Stop the output stream while nothing plays: no callbacks while waiting (they were most of
+    # what waiting cost), and a reply's first block goes to an empty device buffer, heard at once
+    output_on_demand: bool = True
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn
     prefer_rate: int | None = 48_000  # sound-server devices take any rate; real ones say theirs
+    # ... and the microphone the wire's rate where it can: listening then resamples nothing
+    prefer_input_rate: int | None = WIRE_RATE
 
 
 @dataclass(frozen=True)
@@ -106,12 +125,17 @@ class Engine:
         self.profile = profile
         self._capture = capture  # the wire, frame by frame, for a bug report (its owner closes it)
         self.context = context  # earlier turns of a stored conversation being continued
-        self.muted = False  # hands-free mute: the mic's audio is dropped, the session stays
         self._record_to = record_to  # a folder for session recordings, or None
         self._key = api_key
         self._emit = _logged(emit)
         self.audio_options = audio or AudioOptions()
         self.policy = TurnPolicy(mode, settings=turn_settings_for(profile))
+        self.mic_use = MicPolicy(hands_free=mode.hands_free)  # when the microphone is open
+        self._blocks = BlockSizer(self.audio_options.block_ms)
+        self._wake = asyncio.Event()  # the pump: something to move now
+        self._output_idle_since: float | None = None
+        self._output_active = False  # reply audio played within the last `OUTPUT_REST_S`
+        self._underflows_at_wake = 0
         self.transcript = Transcript()
         self.tools = ToolRunner(
             tools or ToolBox(), self._send, self._show_card, self._emit, self._tools_answered
@@ -131,7 +155,6 @@ class Engine:
         self._replaying: collections.deque[tuple[str, str]] = collections.deque()
         self._replayed_ids: set[str] = set()
         self._dropped_reported = 0  # capture frames lost to overruns, already told
-        self._underflows_reported = 0  # times the speaker ran dry, already told
         self._underflows_told_at = -math.inf
         self._told_cut: set[str] = set()  # items whose transcript or audio was cut, already told
         self._malformed_told: set[str | None] = set()  # event types reported this session
@@ -193,6 +216,7 @@ class Engine:
         return True
 
     async def stop(self) -> None:
+        self.mic_use.stop()
         self.tools.reset("The session ended before this finished.")
         await self.tools.close()
         tasks = [*self._tasks, *([self._renewal] if self._renewal is not None else [])]
@@ -210,18 +234,37 @@ class Engine:
         self._set_state(State.IDLE)
 
     async def press(self) -> None:
-        await self._do(self.policy.press(time.perf_counter()))
+        now = time.perf_counter()
+        await self._do(self.policy.press(now))  # a reply playing is silenced first
+        self.mic_use.press(now)
+        self._apply_mic()
 
     async def release(self) -> None:
-        await self._do(self.policy.release(time.perf_counter()))
+        now = time.perf_counter()
+        await self._do(self.policy.release(now))
+        self.mic_use.release(now)
 
     async def set_mode(self, mode: Mode) -> None:
         await self._do(self.policy.set_mode(mode))
+        self.mic_use.set_hands_free(mode.hands_free, time.perf_counter())
+        self._apply_mic()
+
+    @property
+    def muted(self) -> bool:
+        return self.mic_use.muted
+
+    @muted.setter
+    def muted(self, muted: bool) -> None:
+        """Before `start` (a reconnect keeps the controller's mute): the microphone opens muted."""
+        self.mic_use.set_muted(muted, time.perf_counter())
 
     async def set_muted(self, muted: bool) -> None:
-        """Hands-free mute: the session stays open, the microphone's audio and its speech edges
-        are dropped in the pump (nothing is sent, no turn starts) until unmuted."""
-        self.muted = muted
+        """Hands-free without sending anything: the microphone closes (its indicator goes out)
+        until unmuted; the session and the mode stay."""
+        self.mic_use.set_muted(muted, time.perf_counter())
+        self._apply_mic()
+        if muted and self._audio is not None:
+            self._audio.mic.discard()  # what was captured before muting is not sent either
 
     async def send_text(self, text: str) -> None:
         if text.strip():
@@ -249,6 +292,11 @@ class Engine:
         if audio is None:
             return float("-inf"), float("-inf")
         return audio.mic.level_dbfs, audio.speaker.level_dbfs
+
+    @property
+    def audio_block_ms(self) -> float:
+        """The output's PortAudio block now: it grows by itself after the speaker ran dry."""
+        return self._audio.io.output_block_ms if self._audio is not None else self._blocks.block_ms
 
     def statistics(self) -> AudioStatistics | None:
         return self._audio.io.statistics() if self._audio is not None else None
@@ -279,10 +327,14 @@ class Engine:
             output_device=o.output_device,
             block_ms=o.block_ms,
             prefer_rate=o.prefer_rate,
+            output_on_demand=o.output_on_demand,
+            input_rate=o.prefer_input_rate,
+            input_block_ms=max(o.block_ms, o.input_block_ms or o.block_ms),
         )
-        io.start()
+        io.start(input=self.mic_use.wanted)
         mic = MicPump(capture_out, io.input_rate or 48_000, echo, detector)
         speaker = Speaker(playback_in, playback_out, io.output_rate or 48_000, echo)
+        speaker.feeds_echo = io.input_open
         self._audio = AudioParts(io, mic, speaker, echo)
         self._report_faults()
         self._align_echo()
@@ -290,6 +342,55 @@ class Engine:
     def _close_audio(self) -> None:
         if self._audio is not None:
             self._audio.io.stop()
+
+    def _apply_mic(self) -> None:
+        """Open or close the microphone as `mic_use` wants (a no-op when it already is)."""
+        a = self._audio
+        if a is None or a.io.input_open == self.mic_use.wanted:
+            return
+        was_open = a.io.input_open
+        a.io.set_input(self.mic_use.wanted)
+        # While the microphone is closed the echo canceller gets no far end either: the two
+        # streams stay in step, and what it learnt of the room is kept for the next opening.
+        a.speaker.feeds_echo = a.io.input_open
+        if not a.io.input_open:
+            a.mic.level_dbfs = float("-inf")  # the meter shows a closed microphone as silent
+        if a.io.input_open and not was_open:
+            a.mic.set_device_rate(a.io.input_rate or 48_000)
+            self._align_echo()
+            self._wake.set()
+
+    def _output_wanted(self) -> None:
+        """Reply audio is in the ring: the output is active from now on (on demand: its stream
+        starts now, so the first block goes to an empty device buffer), see `_rest_output`."""
+        a = self._parts
+        self._output_idle_since = None
+        if not self._output_active:
+            self._output_active = True
+            self._underflows_at_wake = a.io.statistics().output_underflows
+        a.io.wake_output()  # a no-op while it runs
+        self._wake.set()
+
+    def _rest_output(self, now: float) -> None:
+        """Nothing has played for `OUTPUT_REST_S`: stop the output stream; then, if that reply
+        ran dry, move to a larger block (applied now, while nothing plays) and say so."""
+        a = self._parts
+        if self._output_idle_since is None:
+            self._output_idle_since = now
+            return
+        if now - self._output_idle_since < OUTPUT_REST_S:
+            return
+        a.io.rest_output()
+        self._output_idle_since, self._output_active = None, False
+        ran_dry = a.io.statistics().output_underflows - self._underflows_at_wake
+        change = self._blocks.reply_ended(ran_dry)
+        if change is not None:
+            a.io.set_output_block(change.block_ms)
+            self._report_faults()
+        if ran_dry:
+            self._report_underflows(
+                ran_dry, change.block_ms if change and change.larger else None, now
+            )
 
     def _recording(self) -> SessionRecording | None:
         if self._record_to is None:
@@ -326,7 +427,8 @@ class Engine:
     # ---- the two tasks ----
 
     async def _pump(self) -> None:
-        period = PUMP_PERIOD_MS / 1000
+        period, idle_period = PUMP_PERIOD_MS / 1000, IDLE_PUMP_PERIOD_MS / 1000
+        listening_period = LISTENING_PUMP_PERIOD_MS / 1000
         a = self._parts
         for cycle in itertools.count():
             now = time.perf_counter()
@@ -336,23 +438,12 @@ class Engine:
                 self._align_echo()  # the timestamps settle after the streams start
                 self._renew_if_due()
                 self._report_lost_audio()
-                self._report_underflows(now)
-            block = a.mic.pull()
-            if self.muted:  # read (the ring must not overrun), then forgotten
-                block = MicBlock((), ())
-            if block.barge_in:
-                await self._do(self.policy.barge_in_heard(now))
-            for started, ago in block.speech_edges:
-                edge = (
-                    self.policy.local_speech_started
-                    if started
-                    else self.policy.local_speech_stopped
-                )
-                await self._do(edge(now - ago))
-            if block.voiced_ago is not None:
-                self.policy.heard_voice(now - block.voiced_ago)
-            for chunk in block.chunks:
-                await self._send(cmd.AppendAudio(chunk))
+            if self.mic_use.tick(now) != a.io.input_open:
+                self._apply_mic()
+            listening = a.io.input_open or a.mic.has_audio()
+            a.mic.echo_resting = not self._output_active
+            if listening:
+                await self._move_mic(a, now)
             await self._do(self.policy.tick(now))
             no_speaker = a.io.output_rate is None and a.speaker.drop_unplayable()
             drained = a.speaker.feed() or no_speaker
@@ -363,7 +454,32 @@ class Engine:
             if drained:
                 await self._do(self.policy.playback_drained())
             self._clock.check_played(a.speaker, now, self._emit)
-            await asyncio.sleep(max(0.0, period - (time.perf_counter() - now)))
+            playing = a.speaker.playing or a.io.paused
+            if playing and not (self._output_active and a.io.output_running):
+                self._output_wanted()  # (or reopened, resting, by fault recovery mid-reply)
+            elif not playing and self._output_active:
+                self._rest_output(now)
+            if self._output_active:
+                await asyncio.sleep(max(0.0, period - (time.perf_counter() - now)))
+            elif listening:
+                await asyncio.sleep(max(0.0, listening_period - (time.perf_counter() - now)))
+            else:  # idle: a press or reply audio sets `_wake`
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), idle_period)
+
+    async def _move_mic(self, a: AudioParts, now: float) -> None:
+        """One cycle of the microphone: level, echo, VAD and barge-in, chunks to send."""
+        block = a.mic.pull()
+        if block.barge_in:
+            await self._do(self.policy.barge_in_heard(now))
+        for started, ago in block.speech_edges:
+            edge = self.policy.local_speech_started if started else self.policy.local_speech_stopped
+            await self._do(edge(now - ago))
+        if block.voiced_ago is not None:
+            self.policy.heard_voice(now - block.voiced_ago)
+        for chunk in block.chunks:
+            await self._send(cmd.AppendAudio(chunk))
 
     async def _read_session(self) -> None:
         assert self._keeper is not None
@@ -489,6 +605,7 @@ class Engine:
                             "The service sent more reply audio than can wait "
                             "to be played; the rest of this reply was dropped.",
                         )
+                    self._output_wanted()  # its first block goes to the device at once
                 case turns.EndOfItem(item_id=item_id):
                     a.speaker.end_of_item(item_id)
                 case turns.PausePlayback():
@@ -555,28 +672,26 @@ class Engine:
             )
             self._dropped_reported = dropped
 
-    def _report_underflows(self, now: float) -> None:
-        """The speaker ran dry (PortAudio's flag, past each stream's start-up fill): a crackle
-        the user may have heard. Told at most once per `UNDERFLOW_NOTICE_EVERY_S`, with what
-        to do about it if it keeps happening."""
-        count = self._parts.io.statistics().output_underflows
-        if (
-            count <= self._underflows_reported
-            or now - self._underflows_told_at < UNDERFLOW_NOTICE_EVERY_S
-        ):
+    def _report_underflows(self, times: int, larger_block_ms: float | None, now: float) -> None:
+        """The speaker ran dry while a reply played (PortAudio's flag after a block of reply
+        audio: a crackle the user may have heard; never for silence). Told at most once per
+        `UNDERFLOW_NOTICE_EVERY_S` -- and always when TalkApp moved to a larger block for it,
+        which is the fix, so the notice names no setting and offers no device."""
+        if larger_block_ms is None and now - self._underflows_told_at < UNDERFLOW_NOTICE_EVERY_S:
             return
-        times = count - self._underflows_reported
+        what = (
+            f"TalkApp now plays in larger audio blocks ({larger_block_ms:g} ms) to prevent it."
+            if larger_block_ms is not None
+            else "If it keeps happening, close other heavy apps."
+        )
         self._emit(
             out.Notice(
                 "warning",
-                f"The speaker ran dry {times} time{'s' if times > 1 else ''} (the computer was "
-                "busy), so you may have heard a crackle. If it keeps happening, close other heavy "
-                "apps or "
-                "choose a larger audio block (Settings → Audio; --block-ms in the terminal).",
-                out.AUDIO,
+                f"The speaker ran dry {times} time{'s' if times > 1 else ''} during that reply "
+                f"(the computer was busy), so you may have heard a crackle. {what}",
             )
         )
-        self._underflows_reported, self._underflows_told_at = count, now
+        self._underflows_told_at = now
 
     def _renew_if_due(self) -> None:
         """Before the service ends the session at its time limit, while nobody is talking."""

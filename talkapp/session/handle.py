@@ -74,6 +74,7 @@ class EngineHandle:
         self._submit(self._engine.set_mode(mode), "change the mode")
 
     def set_muted(self, muted: bool) -> None:
+        """Hands-free, muted: nothing is sent and the microphone closes until unmuted."""
         self._submit(self._engine.set_muted(muted), "mute the microphone")
 
     def send_text(self, text: str) -> None:

@@ -2,6 +2,12 @@
 
 Runs on the asyncio loop only, once per block. Keeps `preroll_ms` of recent clean audio so a
 turn that the local VAD detects late still starts with its first syllable.
+
+While nothing plays (`echo_resting`, set by the engine once the output stream has stopped,
+well after the last echo died away) the echo canceller is skipped: there is no echo to cancel,
+and it is most of what listening costs. It gets whole 10 ms frames only, so switching never
+leaves part of a frame inside it; it resumes, with what it learnt of the room, when the next
+reply starts.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from talkapp.audio.echo import EchoCanceller
+from talkapp.audio.echo import FRAME, EchoCanceller, EchoMode
 from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16, rms_dbfs
 from talkapp.audio.resampler import StreamResampler
 from talkapp.audio.ring import RingReader
@@ -48,11 +54,26 @@ class MicPump:
         self._pending: list[np.ndarray] = []
         self._streaming = False
         self._fed = 0  # samples given to the detector
+        self._held = np.zeros(0, np.float32)  # less than a 10 ms frame, for the canceller
+        self._framed = getattr(echo, "mode", None) is not EchoMode.HEADSET
+        self.echo_resting = False
         self.level_dbfs = float("-inf")
         self.set_device_rate(device_rate)
 
     def set_device_rate(self, rate: int) -> None:
-        self._resampler = StreamResampler(rate, WIRE_RATE)
+        if rate != getattr(self, "device_rate", None):
+            self.device_rate = rate
+            self._resampler = StreamResampler(rate, WIRE_RATE)
+
+    def has_audio(self) -> bool:
+        """Captured audio waits to be pulled (the input may have closed since)."""
+        return self._capture.available > 0
+
+    def discard(self) -> None:
+        """Drop what was captured and not yet sent (muted): none of it goes out."""
+        self._capture.discard()
+        self._pending = []
+        self.level_dbfs = float("-inf")
 
     def start_stream(self, preroll_ms: int = 0) -> None:
         """Forward from now on, starting with up to `preroll_ms` of audio already heard."""
@@ -87,7 +108,7 @@ class MicPump:
 
     def pull(self, flush: bool = False) -> MicBlock:
         """Everything captured since the last pull. `flush`: send a partial last chunk too."""
-        clean = self._echo.near_end(self._resampler.process(self._drain_capture()))
+        clean = self._clean(self._resampler.process(self._drain_capture()))
         if clean.size:
             self.level_dbfs = rms_dbfs(clean)
         self._remember(clean)
@@ -96,6 +117,18 @@ class MicPump:
             return MicBlock(edges, (), onset, voiced)
         self._pending.append(clean)
         return MicBlock(edges, self._chunks(flush), onset, voiced)
+
+    def _clean(self, audio: np.ndarray) -> np.ndarray:
+        if self._held.size:
+            audio, self._held = np.concatenate([self._held, audio]), self._held[:0]
+        if self.echo_resting:
+            return audio
+        if self._framed:
+            whole = len(audio) // FRAME * FRAME
+            if whole < len(audio):
+                self._held = audio[whole:].copy()
+                audio = audio[:whole]
+        return self._echo.near_end(audio)
 
     def _drain_capture(self) -> np.ndarray:
         n = self._capture.read_into(self._scratch)

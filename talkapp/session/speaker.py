@@ -57,6 +57,7 @@ class Speaker:
             None  # the item whose audio is arriving, its end not yet known
         )
         self.level_dbfs = float("-inf")
+        self.feeds_echo = True  # False while the microphone is closed: nothing to cancel
         self.set_device_rate(device_rate)
 
     def set_device_rate(self, rate: int) -> None:
@@ -64,6 +65,11 @@ class Speaker:
         self._resampler = StreamResampler(WIRE_RATE, rate)
         self.tracker = PlaybackTracker(rate, self._resampler.latency_frames)
         self.flush()
+
+    @property
+    def playing(self) -> bool:
+        """Reply audio waits or sits in the ring, not yet all consumed by the output."""
+        return self._playing
 
     def play(self, item_id: str, pcm: bytes) -> bool:
         """Queue reply audio; False when the queue is full and this audio was dropped."""
@@ -178,5 +184,6 @@ class Speaker:
 
     def _played_out(self, wire: np.ndarray) -> None:
         if wire.size:
-            self._echo.far_end(wire)
+            if self.feeds_echo:
+                self._echo.far_end(wire)
             self.level_dbfs = rms_dbfs(wire)
