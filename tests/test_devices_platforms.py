@@ -9,6 +9,8 @@ import pytest
 
 from talkapp.audio import devices
 from talkapp.audio.devices import DeviceKey
+from talkapp.audio.ring import open_ring
+from talkapp.audio.streams import AudioIO
 
 HEADSET = "Headset Microphone (WH-1000XM4 Hands-Free AG Audio)"
 
@@ -128,3 +130,14 @@ def test_the_echo_delay_adds_what_mme_leaves_unreported():
     mme = devices.echo_delay_ms(devices.MME, 0.090, devices.MME, 0.090)
     assert mme == pytest.approx(220.0)
     assert devices.echo_delay_ms("ALSA", 0.01, "ALSA", 0.02) == pytest.approx(30.0)
+
+
+def test_the_streams_ask_wasapi_for_whole_periods_and_other_hosts_for_the_block_asked():
+    """AudioIO's callback size goes through `fit_block_ms` with the device's host API (nothing
+    is opened: `blocksize` is the number the stream would be opened with)."""
+    capture, _ = open_ring(4800)
+    _, playback = open_ring(4800)
+    io = AudioIO(capture, playback, block_ms=5.0)
+    assert io.blocksize(48_000, "output", devices.WASAPI) == 480  # 10 ms, WASAPI's period
+    assert io.blocksize(48_000, "output", "ALSA") == 240  # 5 ms as asked
+    assert io.blocksize(48_000, "output", "Windows MME") == 240

@@ -391,10 +391,19 @@ class AudioIO:
         faults, self._faults = self._faults, []
         return faults
 
-    def blocksize(self, rate: int, direction: Direction = "input") -> int:
-        """Frames per callback at `rate`."""
+    def blocksize(self, rate: int, direction: Direction = "input", hostapi: str = "") -> int:
+        """Frames per callback at `rate`, whole periods of the host API (WASAPI's 10 ms)."""
         block_ms = self._output_block_ms if direction == "output" else self.input_block_ms
-        return max(1, round(rate * block_ms / 1000))
+        return max(1, round(rate * devices.fit_block_ms(hostapi, block_ms) / 1000))
+
+    def echo_delay_ms(self) -> float:
+        """How late what the output plays comes back through the microphone: both streams'
+        reported latencies plus what their host APIs add unreported (MME)."""
+        stats = self.statistics()
+        hostapi = {d: side.device.hostapi if side else "" for d, side in self._sides.items()}
+        return devices.echo_delay_ms(
+            hostapi["input"], stats.input_latency, hostapi["output"], stats.output_latency
+        )
 
     @property
     def input_rate(self) -> int | None:
@@ -518,7 +527,7 @@ class AudioIO:
         )
         if refused is not None:
             return None, refused
-        blocksize = self.blocksize(rate, direction)
+        blocksize = self.blocksize(rate, direction, info.hostapi)
         side: _Side
         if direction == "input":
             side = _Capture(info, channels, self._capture)

@@ -421,8 +421,7 @@ class Engine:
     def _align_echo(self) -> None:
         """The echo of what the output callback hands over comes back through the mic this much
         later: the output's DAC delay plus the input's ADC delay, from PortAudio's timestamps."""
-        stats = self._parts.io.statistics()
-        self._parts.echo.set_delay_ms(1000 * (stats.input_latency + stats.output_latency))
+        self._parts.echo.set_delay_ms(self._parts.io.echo_delay_ms())
 
     # ---- the two tasks ----
 
