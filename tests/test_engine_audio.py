@@ -73,15 +73,16 @@ def played_span(
     lag: int,
     block: int = 120,
     run: int = 12,
-    max_gap: int = 2400,
+    max_gap: int = 12000,
 ) -> tuple[float, float]:
     """Where playback of `reply` stopped, as seen in `recorded` (where the reply starts at `lag`):
     (end of the last 5 ms block that matched, start of the first of `run` consecutive audible
     blocks that did not), in ms of the reply. A cut inside a pause of the reply can only be placed
     within that pause. (Up to ~40 ms differ after each abrupt syllable onset of the synthetic
     voice: the resamplers on the way band-limit the click; hence a run, not one block.) An
-    underrun on a loaded machine plays silence and delays the rest of the reply, so a block that
-    does not match where expected is looked for up to `max_gap` samples later, earliest first."""
+    underrun on a loaded machine plays silence and delays the rest of the reply (once in CI,
+    after an underrun, the rest did not show within 0.1 s), so a block that does not
+    match where expected is looked for up to `max_gap` samples later, earliest first."""
     misses, last_match = 0, 0
     for i in range(0, len(reply) - block, block):
         want = reply[i : i + block]
