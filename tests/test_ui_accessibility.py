@@ -115,6 +115,24 @@ def test_no_two_controls_shown_claim_the_same_alt_key(qtbot, app):
     window = app().window  # the first run: the welcome banner, the history panel closed
     assert clashing_mnemonics(window) == {}
     # (Alt+F acting on the real X server: tests/test_screenshots.py switches to hands-free so)
+    # ... nor with the banners that come later: a hint from the service (its button used to
+    # take Alt+F from Hands-free, which then only moved the focus), an error, a dry speaker.
+    window.on_event(out.Notice("warning", "The service ignored the voice.", ""))
+    window.on_event(out.StateChanged(State.ERROR, "The session failed."))
+    window.on_event(out.Notice("warning", "The speaker ran dry 1 time.", out.PLAYBACK))
+    for topic in ("service", "connection", "audio"):
+        qtbot.waitUntil(window.banners.get(topic).isVisible, timeout=WAIT)
+    assert clashing_mnemonics(window) == {}
+
+
+def test_a_dry_speaker_is_told_with_no_button_to_press(qtbot, app):
+    """TalkApp moved to larger blocks itself: no device or setting to pick (the notice once
+    offered "Pick another device…", which opened the Audio tab and fixed nothing)."""
+    window = app().window
+    window.on_event(out.Notice("warning", "The speaker ran dry 1 time.", out.PLAYBACK))
+    banner = window.banners.get("audio")
+    qtbot.waitUntil(banner.isVisible, timeout=WAIT)
+    assert banner.buttons == []
 
 
 def test_tab_walks_the_profiles_tab_in_reading_order_with_no_nameless_stop(qtbot):

@@ -285,7 +285,7 @@ def test_an_unreachable_service_shows_a_banner_with_reconnect_and_keeps_the_tran
 
     banner = window.banners.get("connection")
     assert banner is not None and banner.level == "error" and "cannot reach" in banner.text
-    assert [b.text() for b in banner.buttons] == ["&Reconnect", "Pro&file settings…"]
+    assert [b.text() for b in banner.buttons] == ["&Reconnect", "Profile settings…"]
     assert (
         "Not connected" in window.talk.state_line.text()
         and window.header.state.text() == "Not connected"

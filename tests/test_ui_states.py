@@ -99,7 +99,7 @@ def test_a_refused_beta_session_offers_switch_to_ga_which_fixes_it(qtbot, pulse,
     why = explain(retired, beta.model, choose_dialect("beta", beta.model))
     window.on_event(out.StateChanged(State.ERROR, why, out.CONNECTION))
     banner = window.banners.get("connection")
-    assert [b.text() for b in banner.buttons] == ["Sw&itch to GA", "Pro&file settings…"]
+    assert [b.text() for b in banner.buttons] == ["Sw&itch to GA", "Profile settings…"]
     assert "CLI" not in banner.text and "--api" not in banner.text
 
     qtbot.mouseClick(banner.buttons[0], Qt.MouseButton.LeftButton)

@@ -688,6 +688,7 @@ class Engine:
                 "warning",
                 f"The speaker ran dry {times} time{'s' if times > 1 else ''} during that reply "
                 f"(the computer was busy), so you may have heard a crackle. {what}",
+                out.PLAYBACK,
             )
         )
         self._underflows_told_at = now

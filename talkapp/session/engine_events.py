@@ -22,6 +22,7 @@ class State(StrEnum):
 
 
 AUDIO, CONNECTION = "audio", "connection"  # topics: which settings fix a problem
+PLAYBACK = "playback"  # a topic TalkApp fixed itself (the speaker ran dry): nothing to pick
 # a topic for what belongs in the conversation's record (a lost connection, a setting the
 # service did not take): the app writes it into the transcript, not a banner
 IN_TRANSCRIPT = "transcript"
@@ -49,7 +50,7 @@ class TranscriptChanged:
 class Notice:
     level: str  # "info" | "warning" | "error"
     text: str
-    topic: str = ""  # AUDIO, CONNECTION or "" (a hint)
+    topic: str = ""  # AUDIO, CONNECTION, PLAYBACK or "" (a hint)
 
 
 @dataclass(frozen=True)

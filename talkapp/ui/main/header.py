@@ -61,7 +61,8 @@ class Header(QWidget):
         self.two_lines = False
         layout.addStretch(1)
         self.connect_button = QPushButton("&Connect")
-        self.compare_button = QPushButton("Compa&re…")
+        # no Alt key: its letters are the Reconnect, Copy and Profile ones; Tab reaches it
+        self.compare_button = QPushButton("Compare…")
         self.compare_button.setToolTip(
             "Run one utterance through several models and dialects, side by side"
         )

@@ -208,7 +208,8 @@ class MainWindow(QMainWindow):
 
     def _error_fixes(self, detail: str, topic: str) -> list[tuple[str, Callable[[], None]]]:
         """The buttons that can fix an error: a refused dialect is not fixed by reconnecting."""
-        settings = ("Pro&file settings…", lambda: self.open_settings("profiles"))
+        # no Alt key (Alt+F is Hands-free's, the other letters taken too); Tab reaches it
+        settings = ("Profile settings…", lambda: self.open_settings("profiles"))
         if status_text.needs_ga(detail):
             if self.settings.active_profile().api == "beta":
                 return [("Sw&itch to GA", self.switch_to_ga), settings]
@@ -242,7 +243,9 @@ class MainWindow(QMainWindow):
             self.transcript.view.annotate(item, f"first audio {latency:.0f} ms")
 
     def _notice(self, level: str, text: str, topic: str = "") -> None:
-        if topic == out.AUDIO:
+        if topic == out.PLAYBACK:  # TalkApp already did the fix: the notice only tells
+            self.banners.show_message("audio", level, text)
+        elif topic == out.AUDIO:
             self.banners.show_message(
                 "audio",
                 level,
@@ -254,7 +257,7 @@ class MainWindow(QMainWindow):
                 "service",
                 level,
                 text,
-                [("Pro&file settings…", lambda: self.open_settings("profiles"))],
+                [("Profile settings…", lambda: self.open_settings("profiles"))],
             )
 
     def _export_failed(self, text: str) -> None:
