@@ -684,14 +684,9 @@ def analyse(run: Run) -> dict:
         if reply.first_callback is None:
             continue
         stop_at = b["decided"] if (b and b["decided"]) else float("inf")
-        later = [
-            r.first_received
-            for r in heard_replies
-            if r.first_received and r.first_sent > reply.first_sent
-        ]
-        stop_at = min(
-            [stop_at, *later]
-        )  # a writer that never writes silence runs into the next reply
+        # a reply ends where the next begins (a writer that never writes silence runs on into it)
+        nexts = [r.first_received for r in heard_replies if r.first_sent > reply.first_sent]
+        stop_at = min([stop_at, *(t for t in nexts if t is not None)])
         idx = np.nonzero(cb_start >= reply.first_callback)[0]
         flowing = False
         for i in idx:
