@@ -387,6 +387,7 @@ def main() -> None:
     finally:
         cpu_s = time.process_time() - cpu_at_connect
         statistics = client.statistics()
+        cpu_s += statistics.pop("child_cpu_s", 0.0)  # pipecat runs in a process of its own
         running.cancel()
         with contextlib.suppress(BaseException):  # cancelled, as asked
             running.result(10)

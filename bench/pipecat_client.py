@@ -76,7 +76,8 @@ class Trace:
 
 
 OUT, IN = Trace(), Trace()
-COUNTS = {"input_overflows": 0}
+COUNTS: dict[str, float] = {"input_overflows": 0}
+CPU_AT_READY: list[float] = []  # this process's CPU time when the session was first ready
 
 
 def peak16(data: bytes) -> float:
@@ -157,6 +158,8 @@ def instrument() -> None:
 
     async def ready(self, evt):
         await updated(self, evt)
+        if not CPU_AT_READY:
+            CPU_AT_READY.append(time.process_time())
         stamp("ready")
 
     service._handle_evt_session_updated = ready
@@ -197,6 +200,8 @@ async def run(ws_url: str) -> None:
     stop = loop.run_in_executor(None, sys.stdin.read)
     running = asyncio.ensure_future(runner.run())
     await asyncio.wait([stop, running], return_when=asyncio.FIRST_COMPLETED)
+    # the bench counts the client's CPU over the conversation: pipecat's is in this process
+    COUNTS["child_cpu_s"] = time.process_time() - (CPU_AT_READY or [0.0])[0]
     if not running.done():
         await worker.cancel()
         await asyncio.wait_for(running, 10)
