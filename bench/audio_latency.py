@@ -603,6 +603,7 @@ def analyse(run: Run) -> dict:
     decided = [(t, d) for t, kind, d in stamps if kind == "decided"]
     in_start, in_peak = in_log["start"], in_log["peak"]
     barge: list[dict] = []
+    cuts: list[dict] = []  # every cut reply, those left out of `barge` too (for the dropouts)
     for source, mode, t_mark, text in onsets:
         if source == "mic":
             wav = feeds.get(text)
@@ -654,6 +655,15 @@ def analyse(run: Run) -> dict:
             entry["cut"], entry["precise"] = t_hi, True
         else:
             entry["cut"], entry["precise"] = min(max(silent + out_delay, t_lo), t_hi), False
+        cuts.append(entry)
+        if t_hi < t_on:
+            # the recording stopped matching the reply before anyone spoke: audio lost or garbled
+            # there (see the dropouts), not a barge-in's cut
+            m["problems"].append(
+                f"a {mode} barge-in: its reply stopped matching the recording "
+                f"{1000 * (t_on - t_hi):.0f} ms before the onset (damaged audio); left out"
+            )
+            continue
         # the truncate sent for this reply (hands-free and press alike)
         truncs = [
             (t, end) for t, item, end in truncates_in if item == reply.item_id and t >= t_on - 0.05
@@ -673,7 +683,7 @@ def analyse(run: Run) -> dict:
 
     # dropouts: in the recording (gaps inside played reply audio) and starved callbacks
     jumps, damaged, starved = [], [], 0  # jumps and damage as heard times (chunk starts)
-    barge_by_reply = {id(b["reply"]): b for b in barge}
+    barge_by_reply = {id(b["reply"]): b for b in cuts}
     for reply in heard_replies:
         heard = spk[reply.lag : reply.lag + len(reply.audio) + RATE]
         b = barge_by_reply.get(id(reply))
