@@ -1,12 +1,22 @@
-"""Audio latency as a person hears it: TalkApp's engine against a baseline SDK client (a script).
+"""Audio latency as a person hears it: TalkApp's engine against two peers, a baseline SDK client
+and pipecat (a script).
 
     .venv/bin/python bench/audio_latency.py [--quick] [--load | --idle-only]
+        [--pipecat-python PATH | --no-pipecat]
 
 Default: both conditions (idle, then both cores busy with two busy-loop processes); `--load`
 runs only the loaded one, `--idle-only` only the idle one; `--quick` makes each conversation
 about 20 s instead of about 2 minutes. Needs pulseaudio, pulseaudio-utils, espeak-ng, sox and
-libportaudio2 (as the tests do). Prints one table, rows = metrics, columns = TalkApp / baseline /
-ratio per condition, and whether TalkApp meets each target of issue 3 and beats the baseline.
+libportaudio2 (as the tests do); pipecat's PyAudio builds against portaudio19-dev. Prints one
+table, rows = metrics, columns = TalkApp / baseline / pipecat / ratio (TalkApp over baseline) per
+condition, and whether TalkApp meets each target of issue 3 and beats every peer; then the
+three clients side by side on the figures of issue 24.
+
+pipecat (bench/pipecat_client.py, `pipecat-ai[openai,local]` 1.14 set up as its examples do) runs
+in a virtualenv of its own: the python given with --pipecat-python, else bench/.venvs/pipecat,
+made and installed on first use. It has no push-to-talk, so it holds only the hands-free
+(server VAD) part of the conversation. When it cannot be installed or fails, its column says
+"unavailable: why" and the rest of the run goes on.
 
 What runs (see bench/latency_worker.py for the person and bench/baseline_client.py for the
 baseline): a private PulseAudio (tests/audio_server.py's daemon: 24 kHz mono null sinks
@@ -80,6 +90,8 @@ RATE = 24_000
 POLL_S = 0.002
 OUTPUT_RUNNING: list[bool] = []  # --talkapp-output-running
 PYTHON = sys.executable
+PIPECAT_VENV = HERE / ".venvs" / "pipecat"
+PIPECAT_REQUIREMENT = "pipecat-ai[openai,local]~=1.14.0"  # the driver is written against 1.14
 
 
 # ---- the simulator's record, with arrival and departure times ----
@@ -299,6 +311,7 @@ async def run_client(
     duration: float,
     workdir: Path,
     block_ms: float | None = None,
+    pipecat_python: str = "",
 ) -> Run:
     sim = Simulator(SimulatorConfig(knobs=Knobs(audio_pace=4.0)))
     sim.recorder = TimedRecorder()
@@ -316,6 +329,7 @@ async def run_client(
             "PYTHONUNBUFFERED": "1",
             "BENCH_BLOCK_MS": str(block_ms or "") if client == "talkapp" else "",
             "BENCH_OUTPUT_RUNNING": "1" if client == "talkapp" and OUTPUT_RUNNING else "",
+            "BENCH_PIPECAT_PYTHON": pipecat_python,
         }
         proc = await asyncio.create_subprocess_exec(
             PYTHON,
@@ -589,6 +603,7 @@ def analyse(run: Run) -> dict:
     decided = [(t, d) for t, kind, d in stamps if kind == "decided"]
     in_start, in_peak = in_log["start"], in_log["peak"]
     barge: list[dict] = []
+    cuts: list[dict] = []  # every cut reply, those left out of `barge` too (for the dropouts)
     for source, mode, t_mark, text in onsets:
         if source == "mic":
             wav = feeds.get(text)
@@ -640,6 +655,15 @@ def analyse(run: Run) -> dict:
             entry["cut"], entry["precise"] = t_hi, True
         else:
             entry["cut"], entry["precise"] = min(max(silent + out_delay, t_lo), t_hi), False
+        cuts.append(entry)
+        if t_hi < t_on:
+            # the recording stopped matching the reply before anyone spoke: audio lost or garbled
+            # there (see the dropouts), not a barge-in's cut
+            m["problems"].append(
+                f"a {mode} barge-in: its reply stopped matching the recording "
+                f"{1000 * (t_on - t_hi):.0f} ms before the onset (damaged audio); left out"
+            )
+            continue
         # the truncate sent for this reply (hands-free and press alike)
         truncs = [
             (t, end) for t, item, end in truncates_in if item == reply.item_id and t >= t_on - 0.05
@@ -659,7 +683,7 @@ def analyse(run: Run) -> dict:
 
     # dropouts: in the recording (gaps inside played reply audio) and starved callbacks
     jumps, damaged, starved = [], [], 0  # jumps and damage as heard times (chunk starts)
-    barge_by_reply = {id(b["reply"]): b for b in barge}
+    barge_by_reply = {id(b["reply"]): b for b in cuts}
     for reply in heard_replies:
         heard = spk[reply.lag : reply.lag + len(reply.audio) + RATE]
         b = barge_by_reply.get(id(reply))
@@ -670,6 +694,9 @@ def analyse(run: Run) -> dict:
         if reply.first_callback is None:
             continue
         stop_at = b["decided"] if (b and b["decided"]) else float("inf")
+        # a reply ends where the next begins (a writer that never writes silence runs on into it)
+        nexts = [r.first_received for r in heard_replies if r.first_sent > reply.first_sent]
+        stop_at = min([stop_at, *(t for t in nexts if t is not None)])
         idx = np.nonzero(cb_start >= reply.first_callback)[0]
         flowing = False
         for i in idx:
@@ -822,13 +849,14 @@ def rows_for(m: dict) -> dict:
         len(in_us),
     )
     s = m["statistics"]
-    under = s["output_underflows"] + m["starved"]
+    flags = s["output_underflows"]  # None: not known (pipecat)
+    under = (flags or 0) + m["starved"]
     over = s["input_overflows"] + (s["ring_overruns"] or 0)
     at_start = (
         s.get("output_start_underflows") or 0
     )  # during a stream's start-up fill: silence only
     r["underruns (PortAudio flags + starved callbacks)"] = (
-        f"{s['output_underflows']} + {m['starved']}"
+        f"{'—' if flags is None else flags} + {m['starved']}"
         + (f" (+{at_start} at stream start)" if at_start else ""),
         under,
         under,
@@ -911,13 +939,46 @@ def ratio(a, b) -> str:
     return one(a50, b50) if a50 == a99 and b50 == b99 else f"{one(a50, b50)} / {one(a99, b99)}"
 
 
-def table(results: dict) -> str:
+# Rows pipecat has no figure for, and why (footnotes under the table).
+PIPECAT_NA = {
+    "release → commit sent, ms": 1,
+    "release → commit at server, ms": 1,
+    "barge-in ptt: press → reply silent (heard), ms": 1,
+    "barge-in semantic_vad: onset → reply silent (heard), ms": 2,
+    "barge-in local_vad: onset → reply silent (heard), ms": 2,
+    "output callback µs p50/p99/max": 3,
+}
+PIPECAT_NOTES = {
+    1: "pipecat has no push-to-talk: it holds only the hands-free (server VAD) part of the "
+    "conversation",
+    2: "pipecat is set up with server VAD, as its realtime example's alternative to semantic VAD",
+    3: "pipecat writes 40 ms chunks to a blocking PyAudio stream: no output callback (its rows "
+    "'…output callback…' time those writes, and the output's flush after a barge-in)",
+}
+
+
+def aligned(lines: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in lines) for i in range(len(lines[0]))]
+    out = []
+    for k, r in enumerate(lines):
+        out.append("  ".join(str(x).ljust(wd) for x, wd in zip(r, widths)).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * wd for wd in widths))
+    return "\n".join(out)
+
+
+def table(results: dict, unavailable: dict | None = None) -> str:
+    """The metrics table; `unavailable`: condition -> why pipecat has no run there."""
+    unavailable = unavailable or {}
     conditions = [c for c in ("idle", "loaded") if ("talkapp", c) in results]
     cells = {key: rows_for(m) for key, m in results.items()}
     names = list(next(iter(cells.values())).keys())
+    with_pipecat = any(("pipecat", c) in results or c in unavailable for c in conditions)
     header = ["metric", "target"]
     for c in conditions:
-        header += [f"TalkApp {c}", f"baseline {c}", "ratio"]
+        header += [f"TalkApp {c}", f"baseline {c}"]
+        header += [f"pipecat {c}"] if with_pipecat else []
+        header += ["ratio"]
     header += ["TalkApp meets target", "TalkApp better"]
     lines = [header]
     for name in names:
@@ -925,25 +986,73 @@ def table(results: dict) -> str:
         verdicts, better = [], []
         for c in conditions:
             t, b = cells[("talkapp", c)][name], cells.get(("baseline", c), {}).get(name)
-            row += [t[0], b[0] if b else "—", ratio(t, b) if b else "—"]
+            p = cells.get(("pipecat", c), {}).get(name) if name not in PIPECAT_NA else None
+            row += [t[0], b[0] if b else "—"]
+            if with_pipecat:
+                if c in unavailable:
+                    row.append(f"unavailable: {unavailable[c][:48]}")
+                elif name in PIPECAT_NA:
+                    row.append(f"—{'¹²³'[PIPECAT_NA[name] - 1]}")
+                else:
+                    row.append(p[0] if p else "—")
+            row.append(ratio(t, b) if b else "—")
             if name in TARGETS and t[3]:
                 ok = TARGETS[name][1](t[1], t[2], results[("talkapp", c)]["block_ms"])
                 verdicts.append(f"{c}: {'met' if ok else 'MISSED'}")
-            if b and t[3] and b[3] and np.isfinite(t[2]) and np.isfinite(b[2]):
-                tol = (
-                    1.0 if ("heard" in name or "truncate" in name) else 0.0
-                )  # the measure's resolution
-                verdict = "yes" if t[2] <= b[2] + tol and t[1] <= b[1] + tol else "NO"
-                better.append(f"{c}: {verdict}")
+            tol = 1.0 if ("heard" in name or "truncate" in name) else 0.0  # the resolution
+            peers = [
+                (who, x)
+                for who, x in (("baseline", b), ("pipecat", p))
+                if x and t[3] and x[3] and np.isfinite(t[2]) and np.isfinite(x[2])
+            ]
+            if peers:
+                ahead = [who for who, x in peers if t[2] > x[2] + tol or t[1] > x[1] + tol]
+                better.append(f"{c}: {'NO (' + ', '.join(ahead) + ')' if ahead else 'yes'}")
         row += [", ".join(verdicts) or "—", ", ".join(better) or "—"]
         lines.append(row)
-    widths = [max(len(str(r[i])) for r in lines) for i in range(len(header))]
-    out = []
-    for k, r in enumerate(lines):
-        out.append("  ".join(str(x).ljust(wd) for x, wd in zip(r, widths)).rstrip())
-        if k == 0:
-            out.append("  ".join("-" * wd for wd in widths))
-    return "\n".join(out)
+    out = aligned(lines)
+    if with_pipecat:
+        out += "\n" + "\n".join(f"{'¹²³'[k - 1]} {text}" for k, text in PIPECAT_NOTES.items())
+        out += "".join(f"\npipecat {c} unavailable: {why}" for c, why in unavailable.items())
+    return out
+
+
+def peers_table(results: dict, unavailable: dict | None = None) -> str:
+    """The three clients side by side on issue 24's figures (medians, server VAD barge-ins)."""
+    unavailable = unavailable or {}
+    conditions = [c for c in ("idle", "loaded") if ("talkapp", c) in results]
+    clients = [("baseline", "SDK client"), ("pipecat", "pipecat"), ("talkapp", "TalkApp")]
+
+    def figures(m: dict) -> list[str]:
+        barge = [b for b in m["barge"] if b["mode"] == "server_vad"]
+        onset = [1000 * (b["cut"] - b["onset"]) for b in barge]
+        trunc = [b["truncate_error_ms"] for b in barge if "truncate_error_ms" in b]
+        heard = m["first_heard_ms"]
+        return [
+            f"{pct(heard, 50):.1f}" if heard else "—",
+            f"{pct(onset, 50):.1f}" if onset else "—",
+            f"{pct(trunc, 50):+.1f}" if trunc else "—",
+            f"{(m['dropouts'] + m['damaged']) / m['replies']:.2f}" if m["replies"] else "—",
+        ]
+
+    rows = [
+        "server's first audio → heard at the speaker",
+        "barge-in (server VAD) speech onset → reply silent",
+        "truncate: audio_end_ms − what was heard",
+        "dropouts per answer",
+    ]
+    header = ["figure (ms, medians)"]
+    columns = []
+    for c in conditions:
+        for key, label in clients:
+            if (key, c) in results:
+                header.append(f"{label} {c}")
+                columns.append(figures(results[(key, c)]))
+            elif key == "pipecat" and c in unavailable:
+                header.append(f"{label} {c}")
+                columns.append(["unavailable"] * len(rows))
+    lines = [header] + [[name] + [col[i] for col in columns] for i, name in enumerate(rows)]
+    return aligned(lines)
 
 
 def details(key, m: dict, run: Run) -> str:
@@ -1088,7 +1197,13 @@ async def main_async(args) -> None:
         for c in ("idle", "loaded")
         if not (c == "idle" and args.load) and not (c == "loaded" and args.idle_only)
     ]
-    runs = {}
+    runs: dict = {}
+    unavailable: dict = {}  # condition -> why pipecat has no run
+    clients = ["talkapp"] if args.talkapp_only else ["talkapp", "baseline"]
+    pipecat, why = "", ""
+    if not (args.talkapp_only or args.no_pipecat):
+        clients.append("pipecat")
+        pipecat, why = await asyncio.to_thread(pipecat_python, args.pipecat_python)
     try:
         cal = await asyncio.to_thread(calibrate, pulse)
         print(
@@ -1100,14 +1215,29 @@ async def main_async(args) -> None:
         for condition in conditions:
             load = start_load() if condition == "loaded" else []
             try:
-                for client in ("talkapp",) if args.talkapp_only else ("talkapp", "baseline"):
+                for client in clients:
+                    if client == "pipecat" and not pipecat:
+                        unavailable[condition] = why
+                        continue
                     print(
                         f"running {client}, {condition}, ~{duration:.0f} s conversation ...",
                         flush=True,
                     )
-                    runs[(client, condition)] = await run_client(
-                        pulse, client, condition == "loaded", duration, base, args.talkapp_block_ms
-                    )
+                    try:
+                        runs[(client, condition)] = await run_client(
+                            pulse,
+                            client,
+                            condition == "loaded",
+                            duration,
+                            base,
+                            args.talkapp_block_ms,
+                            pipecat if client == "pipecat" else "",
+                        )
+                    except RuntimeError as e:
+                        if client != "pipecat":
+                            raise
+                        print(f"pipecat, {condition}: {e}", flush=True)
+                        unavailable[condition] = str(e)
             finally:
                 stop(load)
     finally:
@@ -1115,14 +1245,46 @@ async def main_async(args) -> None:
         shutil.rmtree(base, ignore_errors=True)
     if args.keep:
         plain = {key: vars(run) for key, run in runs.items()}
-        Path(args.keep).write_bytes(pickle.dumps({"runs": plain, "calibration": cal}))
-    report(runs, cal)
+        kept = {"runs": plain, "calibration": cal, "unavailable": unavailable}
+        Path(args.keep).write_bytes(pickle.dumps(kept))
+    report(runs, cal, unavailable)
 
 
-def report(runs: dict, cal: dict) -> None:
+def pipecat_python(given: str | None) -> tuple[str, str]:
+    """(the python of a virtualenv with pipecat, "") or ("", why there is none). Without `given`,
+    bench/.venvs/pipecat, made and installed here when it lacks pipecat."""
+    python = Path(given) if given else PIPECAT_VENV / "bin" / "python"
+    probe = [str(python), "-c", "import pipecat.services.openai.realtime.llm, pyaudio"]
+
+    def run(command: list[str]) -> str:
+        """Nothing when `command` succeeded, else its last error line."""
+        try:
+            done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return str(e)
+        if done.returncode == 0:
+            return ""
+        lines = [x.strip() for x in (done.stderr or done.stdout).splitlines() if x.strip()]
+        errors = [x for x in lines if x.lower().startswith("error")]
+        return (errors or lines or [f"exit {done.returncode}"])[-1]
+
+    if not run(probe):
+        return str(python), ""
+    if given:
+        return "", f"{given}: {run(probe)}"
+    print(f"installing {PIPECAT_REQUIREMENT} into {PIPECAT_VENV} ...", flush=True)
+    why = "" if python.exists() else run([PYTHON, "-m", "venv", str(PIPECAT_VENV)])
+    why = why or run([str(python), "-m", "pip", "install", "-q", PIPECAT_REQUIREMENT])
+    why = why or run(probe)
+    return ("", why) if why else (str(python), "")
+
+
+def report(runs: dict, cal: dict, unavailable: dict | None = None) -> None:
     results = {key: analyse(run) for key, run in runs.items()}
     print()
-    print(table(results))
+    print(table(results, unavailable))
+    print()
+    print(peers_table(results, unavailable))
     print()
     for key, m in results.items():
         print(details(key, m, runs[key]))
@@ -1172,6 +1334,13 @@ def main() -> None:
         action="store_true",
         help="run TalkApp with its output stream running all the time (output_on_demand off)",
     )
+    parser.add_argument(
+        "--pipecat-python",
+        metavar="PATH",
+        help="the python of a virtualenv that has pipecat-ai[openai,local] 1.14 "
+        "(default: bench/.venvs/pipecat, made on first use)",
+    )
+    parser.add_argument("--no-pipecat", action="store_true", help="skip pipecat")
     parser.add_argument("--keep", metavar="FILE", help="pickle the raw runs here (for --reanalyse)")
     parser.add_argument(
         "--reanalyse", metavar="FILE", help="print the report of runs kept with --keep"
@@ -1182,7 +1351,9 @@ def main() -> None:
     if args.reanalyse:
         kept = pickle.loads(Path(args.reanalyse).read_bytes())
         report(
-            {key: reanchored(Run(**run)) for key, run in kept["runs"].items()}, kept["calibration"]
+            {key: reanchored(Run(**run)) for key, run in kept["runs"].items()},
+            kept["calibration"],
+            kept.get("unavailable"),
         )
         return
     asyncio.run(main_async(args))

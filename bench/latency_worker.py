@@ -3,12 +3,13 @@
     python bench/latency_worker.py CLIENT WS_URL OUT.pkl DURATION_S
 
 CLIENT is `talkapp` (the Engine, exactly as the app builds it: default AudioOptions, system
-default devices) or `baseline` (bench/baseline_client.py). The sound server's environment
-(PULSE_SERVER, HOME with its ~/.asoundrc, ...) comes from the parent; the parent also records
-the virtual speaker and the mic feed and runs the simulator. This process only drives the
-client the way a person would -- press, speak into the virtual mic (espeak-ng speech, played
-from outside this process by bench/mic_feeder.py), release, talk over the reply -- and keeps
-its own timing points, then pickles them.
+default devices), `baseline` (bench/baseline_client.py) or `pipecat` (bench/pipecat_client.py in
+the python that BENCH_PIPECAT_PYTHON names, through bench/pipecat_peer.py; hands-free only).
+The sound server's environment (PULSE_SERVER, HOME with its ~/.asoundrc, ...) comes from the
+parent; the parent also records the virtual speaker and the mic feed and runs the simulator.
+This process only drives the client the way a person would -- press, speak into the virtual
+mic (espeak-ng speech, played from outside this process by bench/mic_feeder.py), release, talk
+over the reply -- and keeps its own timing points, then pickles them.
 
 Instrumentation of TalkApp lives here and only here (bench-local monkeypatches, no app edits):
   - `_Capture.callback` / `_Playback.callback` are wrapped with a timer (duration of the app's
@@ -39,6 +40,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # the sound-server fixture and e
 sys.path.insert(0, str(HERE))
 
 from baseline_client import BaselineClient, CallbackLog
+from pipecat_peer import PipecatClient
 from speech import silence, speak
 
 from talkapp.audio.pcm import float_to_pcm16
@@ -325,7 +327,7 @@ class Driver:
 
     def conversation(self, duration_s: float, modes: list[str]) -> None:
         start = time.monotonic()
-        blocks = ["ptt", *modes]
+        blocks = ([] if getattr(self.client, "hands_free_only", False) else ["ptt"]) + modes
         i = 0
         while time.monotonic() - start < duration_s or i < 2:  # at least one hands-free block
             block = blocks[i % len(blocks)]
@@ -359,18 +361,23 @@ def main() -> None:
     if which == "talkapp":
         client = TalkAppClient(ws_url, stamps)
         modes = ["server_vad", "semantic_vad", "local_vad"]
+    elif which == "pipecat":
+        python = os.environ["BENCH_PIPECAT_PYTHON"]
+        client = PipecatClient(ws_url, stamps, python, Path(os.environ["BENCH_PULSE_DIR"]))
+        modes = list(client.modes)
     else:
         http_url = ws_url.replace("ws://", "http://")
         client = BaselineClient(ws_url, http_url, stamps)
         modes = ["server_vad", "semantic_vad"]  # no local VAD in a straightforward client
     running = loop.submit(client.run())
     driver = Driver(client, loop, feeder)
-    deadline = time.monotonic() + 15
+    connect_s = 60 if which == "pipecat" else 15  # pipecat imports for seconds before it connects
+    deadline = time.monotonic() + connect_s
     while not client.connected.is_set():
         if running.done():
             running.result()  # raises why
         if time.monotonic() > deadline:
-            raise RuntimeError("the client did not connect in 15 s")
+            raise RuntimeError(f"the client did not connect in {connect_s} s")
         time.sleep(0.01)
     driver.mark("connected")
     cpu_at_connect = time.process_time()  # every thread of this process, user + system
@@ -380,6 +387,7 @@ def main() -> None:
     finally:
         cpu_s = time.process_time() - cpu_at_connect
         statistics = client.statistics()
+        cpu_s += statistics.pop("child_cpu_s", 0.0)  # pipecat runs in a process of its own
         running.cancel()
         with contextlib.suppress(BaseException):  # cancelled, as asked
             running.result(10)
