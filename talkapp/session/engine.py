@@ -85,8 +85,10 @@ class AudioOptions:
     # cost callbacks (None: as `block_ms`)
     input_block_ms: float | None = 10.0
     # Stop the output stream while nothing plays: no callbacks while waiting (they were most of
-    # what waiting cost), and a reply's first block goes to an empty device buffer, heard at once
-    output_on_demand: bool = True
+    # what waiting cost), and a reply's first block goes to an empty device buffer, heard at once.
+    # Off by default until it is soaked: in CI an underrun right after the stream started cost a
+    # local-VAD truncate 100 ms. `bench/audio_latency.py --talkapp-on-demand` measures it.
+    output_on_demand: bool = False
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn
     prefer_rate: int | None = 48_000  # sound-server devices take any rate; real ones say theirs
