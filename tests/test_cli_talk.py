@@ -71,15 +71,20 @@ def test_a_hands_free_conversation_for_a_fixed_duration_then_the_transcript(
     assert "**You**" in transcript and "**Assistant**" in transcript
 
 
-def test_push_to_talk_from_a_pipe_and_a_clean_stop_on_sigterm(pulse):
-    proc = start_talk("--mode", "ptt", "--echo", "headset")
-    wait_for_line(proc, "press Enter")
+def talk_turn(proc, pulse) -> None:
+    """One push-to-talk turn through `talk`'s stdin: press, say QUESTION, release."""
     proc.stdin.write("\n")  # press
     proc.stdin.flush()
     wait_for_line(proc, "[you are speaking]")
     pulse.feed_mic(np.concatenate([speak(QUESTION), silence(0.2)])).wait()
     proc.stdin.write("\n")  # release: the turn is sent
     proc.stdin.flush()
+
+
+def test_push_to_talk_from_a_pipe_and_a_clean_stop_on_sigterm(pulse):
+    proc = start_talk("--mode", "ptt", "--echo", "headset")
+    wait_for_line(proc, "press Enter")
+    talk_turn(proc, pulse)
     wait_for_line(proc, "Assistant: ")
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=20)

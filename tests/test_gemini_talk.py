@@ -206,16 +206,11 @@ async def test_go_away_without_a_handle_is_said_and_the_conversation_goes_on(pul
 
 def test_talk_on_gemini_from_the_command_line(pulse):
     """`talkapp talk --provider gemini --simulator` in push-to-talk, as a person runs it."""
-    from test_cli_talk import start_talk, wait_for_line
+    from test_cli_talk import start_talk, talk_turn, wait_for_line
 
     proc = start_talk("--provider", "gemini", "--mode", "ptt", "--echo", "headset")
     opening = wait_for_line(proc, "press Enter")
-    proc.stdin.write("\n")  # press
-    proc.stdin.flush()
-    wait_for_line(proc, "[you are speaking]")
-    pulse.feed_mic(np.concatenate([speak(QUESTION), silence(0.2)])).wait()
-    proc.stdin.write("\n")  # release: the turn is sent
-    proc.stdin.flush()
+    talk_turn(proc, pulse)
     wait_for_line(proc, "over Gemini Live")
     proc.send_signal(signal.SIGTERM)
     printed, err = proc.communicate(timeout=20)

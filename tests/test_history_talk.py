@@ -9,18 +9,7 @@ import sqlite3
 import subprocess
 import sys
 
-import numpy as np
-from speech import silence, speak
-from test_cli_talk import QUESTION, start_talk, wait_for_line
-
-
-def talk_turn(proc, pulse) -> None:
-    proc.stdin.write("\n")  # press
-    proc.stdin.flush()
-    wait_for_line(proc, "[you are speaking]")
-    pulse.feed_mic(np.concatenate([speak(QUESTION), silence(0.2)])).wait()
-    proc.stdin.write("\n")  # release: the turn is sent
-    proc.stdin.flush()
+from test_cli_talk import start_talk, talk_turn, wait_for_line
 
 
 def history(*args) -> subprocess.CompletedProcess:
