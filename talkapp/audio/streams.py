@@ -337,8 +337,8 @@ class AudioIO:
         # The start fills the empty device buffer with callbacks back to back: let them have
         # the GIL (this thread sleeps) until it is full, so no block of the reply's start comes
         # late. A few milliseconds, once per reply; never longer than `START_FILL_WAIT_S`.
-        deadline = time.monotonic() + START_FILL_WAIT_S
-        while side.starting and time.monotonic() < deadline:
+        deadline = time.perf_counter() + START_FILL_WAIT_S
+        while side.starting and time.perf_counter() < deadline:
             time.sleep(0.0005)
 
     def rest_output(self) -> None:
