@@ -240,6 +240,7 @@ def test_a_48k_stereo_device_loops_back_at_48k(pulse, rig):
     recording = pulse.record("hw48.monitor", rate=48000, channels=2)
     wait_for(lambda: r.io.statistics().input_callbacks > 5, what="input callbacks")
     r.capture.discard()
+    stats = r.io.statistics()  # the latencies as the reply goes in, which is what it meets
     r.playback.write(reply)
     wait_for(lambda: r.played() == len(reply), what="the reply played")
     time.sleep(0.3)
@@ -249,18 +250,18 @@ def test_a_48k_stereo_device_loops_back_at_48k(pulse, rig):
         assert align(reply, heard[:, channel]).similarity >= 0.99
     echo = align(reply, captured)
     assert echo.similarity >= 0.99
-    stats = r.io.statistics()
     predicted = stats.output_latency + stats.input_latency
     # Content: from the write to where the echo sits in the capture ring. That is the output
     # latency + the input latency + the wait for the next output callback (up to a block), give or
-    # take a capture block; the loose upper margin absorbs this thread being descheduled
-    # between discarding the capture and writing the reply on a loaded machine.
+    # take a capture block each way; the sound server's buffer level moves by a few blocks between
+    # callbacks on a loaded machine, and the loose upper margin absorbs this thread being
+    # descheduled between discarding the capture and writing the reply.
     measured = echo.lag / 48000
     print(
         f"\necho path: measured {1000 * measured:.1f} ms; timestamps say output "
         f"{1000 * stats.output_latency:.1f} + input {1000 * stats.input_latency:.1f} ms"
     )
-    assert -0.020 <= measured - predicted <= 0.060
+    assert -0.030 <= measured - predicted <= 0.060
 
 
 def test_an_unplugged_speaker_is_reported_and_playback_moves_to_the_default(pulse, rig):
