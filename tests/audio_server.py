@@ -113,10 +113,18 @@ class Recording:
         if not _wait_until(lambda: self.path.stat().st_size > 0, timeout=5):
             self.stop()
             raise RuntimeError(f"parecord -d {source} produced nothing in 5 s")
+        self._started = time.perf_counter()
         self.samples = np.zeros(0, np.float32)
 
     def stop(self) -> np.ndarray:
+        """Everything the source gave up to now. A monitor runs at the device's pace, so the file
+        must hold about the time since the start; parecord starved of CPU on a loaded machine
+        lags behind and would drop what the server still holds for it when interrupted, so this
+        waits for it to catch up first (up to 5 s)."""
         if self._proc.poll() is None:
+            frame = 2 * self.channels
+            due = int((time.perf_counter() - self._started - 0.05) * self.rate) * frame
+            _wait_until(lambda: self.path.stat().st_size >= due, timeout=5, step=0.02)
             self._proc.send_signal(signal.SIGINT)
             try:
                 self._proc.wait(5)
@@ -295,30 +303,69 @@ class Alignment:
 
 
 def cut_interval(
-    reply: np.ndarray, heard: np.ndarray, win: int = 24, run: int = 15
+    reply: np.ndarray, heard: np.ndarray, win: int = 24, run: int = 15, max_gap: int = 12000
 ) -> tuple[int, int]:
     """Where playback of `reply` stopped in `heard` (both from the reply's first sample), in
     reply samples: (end of the last voiced 1 ms window that played, start of the first voiced
     window of a run of `run` that did not). Equal ends: the reply played to the end. By level,
     window by window, not by waveform: the resamplers on the way may shift a reply by a
     fraction of a sample and soften each syllable onset, which a waveform match mistakes for
-    missing audio for tens of milliseconds after an onset (win=24: 1 ms at 24 kHz)."""
-    n = min(len(reply), len(heard)) // win * win
-    want = np.sqrt(np.mean(reply[:n].reshape(-1, win).astype(np.float64) ** 2, axis=1))
-    got = np.sqrt(np.mean(heard[:n].reshape(-1, win).astype(np.float64) ** 2, axis=1))
+    missing audio for tens of milliseconds after an onset (win=24: 1 ms at 24 kHz).
+    An output underrun on a loaded machine plays silence and delays the rest of the reply: a
+    run of misses is a cut only if what follows in the reply does not show up to `max_gap`
+    samples later (see `_resumes_after`)."""
+    want = _levels(reply, win)
     voiced = want > 10 ** (-40 / 20)
-    played = got > 0.25 * want
-    last_played, misses, first_miss = 0, 0, None
-    for i in np.nonzero(voiced)[0]:
-        if played[i]:
+    shift = 0  # windows of silence an underrun put into `heard` so far
+    got = _levels(heard, win)
+    last_played, misses, first_miss, i = 0, 0, None, 0
+    while i < len(want) and i + shift < len(got):
+        if not voiced[i]:
+            i += 1
+            continue
+        if got[i + shift] > 0.25 * want[i]:
             last_played, misses, first_miss = (i + 1) * win, 0, None
+            i += 1
             continue
         if first_miss is None:
-            first_miss = i * win
+            first_miss = i
         misses += 1
         if misses == run:
-            return last_played, first_miss
+            gap = _resumes_after(want[first_miss:], voiced[first_miss:], got[first_miss + shift :],
+                                 max_gap // win)  # fmt: skip
+            if gap is None:
+                return last_played, first_miss * win
+            shift += gap
+            i, misses, first_miss = first_miss, 0, None
+            continue
+        i += 1
     return len(reply), len(reply)
+
+
+def _levels(signal: np.ndarray, win: int) -> np.ndarray:
+    n = len(signal) // win * win
+    return np.sqrt(np.mean(signal[:n].reshape(-1, win).astype(np.float64) ** 2, axis=1))
+
+
+def _resumes_after(
+    want: np.ndarray, voiced: np.ndarray, got: np.ndarray, max_gap: int, span: int = 100
+) -> int | None:
+    """The delay (in windows, 1..max_gap) after which the next `span` voiced windows of the reply
+    play at their level again, or None: the reply really stopped there. The first delay where
+    nine in ten do, then the best fit just after it (the last few windows of the silence may
+    still be taken for a soft onset)."""
+    idx = np.flatnonzero(voiced[:span])
+    if idx.size == 0:
+        return None
+    limit = min(max_gap, len(got) - 1 - idx[-1])
+
+    def fit(gap: int) -> float:
+        return float(np.mean(got[gap + idx] > 0.25 * want[idx]))
+
+    first = next((g for g in range(1, limit + 1) if fit(g) >= 0.9), None)
+    if first is None:
+        return None
+    return max(range(first, min(limit, first + 30) + 1), key=fit)
 
 
 def paplay_command(path: Path | str, sink: str) -> list[str]:
@@ -351,6 +398,15 @@ def align(reference: np.ndarray, signal: np.ndarray) -> Alignment:
     best = int(np.argmax(xc))
     lag = best if best < len(signal) else best - len(xc)
     return Alignment(lag, similarity(reference, signal, lag))
+
+
+def reply_start(reply: np.ndarray, recorded: np.ndarray) -> Alignment:
+    """Where `reply` begins in `recorded`, and how alike they are there, from the first 250 ms of
+    sound: short, so that an underrun later in the reply (silence put in, the rest delayed) does
+    not blur the match."""
+    voiced = int(np.flatnonzero(np.abs(reply) > 1e-2)[0])
+    match = locate(reply[voiced : voiced + 6000], recorded)
+    return Alignment(match.lag - voiced, match.similarity)
 
 
 def locate(template: np.ndarray, signal: np.ndarray) -> Alignment:
