@@ -29,8 +29,10 @@ from talkapp.audio.devices import DeviceKey
 from talkapp.audio.echo import EchoCanceller, EchoMode, open_echo_canceller
 from talkapp.audio.pcm import WIRE_RATE
 from talkapp.audio.ring import open_ring
+from talkapp.audio.silence import MicSilence
 from talkapp.audio.streams import AudioIO, AudioStatistics
 from talkapp.audio.vad import SpeechDetector
+from talkapp.platform import microphone
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.redaction import redact
@@ -120,10 +122,15 @@ class Engine:
         capture: WireCapture | None = None,
         tuning: Untuned = UNTUNED,
         context: tuple[cmd.AddHistory, ...] = (),
+        mic_access: Callable[[], str] = microphone.authorization,
     ) -> None:
         """`tuning`: the composition root's process-wide tuning (`talkapp.threads.tuning`),
-        whose heap hooks the engine calls; none by default."""
+        whose heap hooks the engine calls; none by default. `mic_access`: the system's answer
+        to "may TalkApp use the microphone" (`platform.microphone.authorization`)."""
         self._tuning = tuning
+        self._mic_access = mic_access
+        self._mic_refused: bool | None = None  # None: ask the system at the next opening
+        self._mic_refusal_told = False
         self.profile = profile
         self._capture = capture  # the wire, frame by frame, for a bug report (its owner closes it)
         self.context = context  # earlier turns of a stored conversation being continued
@@ -168,6 +175,8 @@ class Engine:
     async def start(self) -> bool:
         """Open the audio devices and the session. False (with an error state) if either fails."""
         self._set_state(State.CONNECTING)
+        if self.mic_use.wanted:
+            self._mic_allowed()  # here, not on the worker thread: a refusal is told on the loop
         try:
             await asyncio.to_thread(self._open_audio)
         except devices.AudioUnavailable as exc:
@@ -239,6 +248,7 @@ class Engine:
         now = time.perf_counter()
         await self._do(self.policy.press(now))  # a reply playing is silenced first
         self.mic_use.press(now)
+        self._mic_refused = None  # a user action: ask the system again
         self._apply_mic()
 
     async def release(self) -> None:
@@ -249,6 +259,7 @@ class Engine:
     async def set_mode(self, mode: Mode) -> None:
         await self._do(self.policy.set_mode(mode))
         self.mic_use.set_hands_free(mode.hands_free, time.perf_counter())
+        self._mic_refused = None
         self._apply_mic()
 
     @property
@@ -264,6 +275,7 @@ class Engine:
         """Hands-free without sending anything: the microphone closes (its indicator goes out)
         until unmuted; the session and the mode stay."""
         self.mic_use.set_muted(muted, time.perf_counter())
+        self._mic_refused = None
         self._apply_mic()
         if muted and self._audio is not None:
             self._audio.mic.discard()  # what was captured before muting is not sent either
@@ -333,7 +345,7 @@ class Engine:
             input_rate=o.prefer_input_rate,
             input_block_ms=max(o.block_ms, o.input_block_ms or o.block_ms),
         )
-        io.start(input=self.mic_use.wanted)
+        io.start(input=self.mic_use.wanted and self._mic_allowed())
         mic = MicPump(capture_out, io.input_rate or 48_000, echo, detector)
         speaker = Speaker(playback_in, playback_out, io.output_rate or 48_000, echo)
         speaker.feeds_echo = io.input_open
@@ -350,6 +362,8 @@ class Engine:
         a = self._audio
         if a is None or a.io.input_open == self.mic_use.wanted:
             return
+        if self.mic_use.wanted and not self._mic_allowed():
+            return  # the system refused it: it would only give silence
         was_open = a.io.input_open
         a.io.set_input(self.mic_use.wanted)
         # While the microphone is closed the echo canceller gets no far end either: the two
@@ -359,8 +373,28 @@ class Engine:
             a.mic.level_dbfs = float("-inf")  # the meter shows a closed microphone as silent
         if a.io.input_open and not was_open:
             a.mic.set_device_rate(a.io.input_rate or 48_000)
+            a.mic.silence.opened()
             self._align_echo()
             self._wake.set()
+
+    def _mic_allowed(self) -> bool:
+        """Whether the system lets TalkApp use the microphone (asked once per user action: on
+        macOS a refused app gets silence, which is not sent); a refusal is told once."""
+        if self._mic_refused is None:
+            status = self._mic_access()
+            self._mic_refused = status in microphone.REFUSED
+            if self._mic_refused and not self._mic_refusal_told:
+                self._mic_refusal_told = True
+                self._emit(out.Notice("error", microphone.refused_text(status), out.MICROPHONE))
+        return not self._mic_refused
+
+    def _tell_silence(self, change: MicSilence | None) -> None:
+        """A second of exact zeros from an open microphone (denied by the system, or muted),
+        and its end: once per opening (`audio.silence`)."""
+        if change is MicSilence.SILENT:
+            self._emit(out.Notice("warning", microphone.silent_text(), out.MICROPHONE))
+        elif change is MicSilence.SOUND_BACK:
+            self._emit(out.Notice("info", microphone.SOUND_BACK_TEXT, out.MICROPHONE))
 
     def _output_wanted(self) -> None:
         """Reply audio is in the ring: the output is active from now on (on demand: its stream
@@ -472,6 +506,7 @@ class Engine:
     async def _move_mic(self, a: AudioParts, now: float) -> None:
         """One cycle of the microphone: level, echo, VAD and barge-in, chunks to send."""
         block = a.mic.pull()
+        self._tell_silence(block.silence)
         if block.barge_in:
             await self._do(self.policy.barge_in_heard(now))
         for started, ago in block.speech_edges:
@@ -597,7 +632,9 @@ class Engine:
                 case turns.StreamMic(on=True, preroll_ms=preroll):
                     a.mic.start_stream(preroll)
                 case turns.StreamMic(on=False):
-                    for chunk in a.mic.stop_stream().chunks:
+                    last = a.mic.stop_stream()
+                    self._tell_silence(last.silence)
+                    for chunk in last.chunks:
                         await self._send(cmd.AppendAudio(chunk))
                 case turns.Play(item_id=item_id, pcm=pcm):
                     if not a.speaker.play(item_id, pcm):
