@@ -39,6 +39,22 @@ def libsystem() -> Any:
 
 
 @functools.cache
+def coreaudio() -> Any:
+    from talkapp.platform.default_output import LISTENER_PROC, AudioObjectPropertyAddress
+
+    lib = ctypes.CDLL("/System/Library/Frameworks/CoreAudio.framework/CoreAudio")
+    for name in ("AudioObjectAddPropertyListener", "AudioObjectRemovePropertyListener"):
+        getattr(lib, name).argtypes = [
+            ctypes.c_uint32,
+            ctypes.POINTER(AudioObjectPropertyAddress),
+            LISTENER_PROC,
+            ctypes.c_void_p,
+        ]
+        getattr(lib, name).restype = ctypes.c_int32
+    return lib
+
+
+@functools.cache
 def av_media_type_audio() -> int:
     """AVFoundation's `AVMediaTypeAudio` (an NSString constant). Loading the framework also
     registers its classes (AVCaptureDevice) with the Objective-C runtime."""

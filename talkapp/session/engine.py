@@ -33,6 +33,7 @@ from talkapp.audio.silence import MicSilence
 from talkapp.audio.streams import AudioIO, AudioStatistics
 from talkapp.audio.vad import SpeechDetector
 from talkapp.platform import microphone
+from talkapp.platform.default_output import DefaultOutputListener, follow_mode
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.redaction import redact
@@ -40,6 +41,7 @@ from talkapp.session import engine_events as out
 from talkapp.session import turns
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import Credential, SessionRefused
+from talkapp.session.device_watch import RescanPolicy
 from talkapp.session.engine_events import State
 from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.session.mic import MicPump
@@ -141,6 +143,13 @@ class Engine:
         self.policy = TurnPolicy(mode, settings=turn_settings_for(profile))
         self.mic_use = MicPolicy(hands_free=mode.hands_free)  # when the microphone is open
         self._blocks = BlockSizer(self.audio_options.block_ms)
+        # devices looked for again at quiet moments: asked by the user, or a new default output
+        self.device_watch = RescanPolicy(
+            follow_mode(), following=self.audio_options.output_device is None
+        )
+        self._default_output = DefaultOutputListener()  # macOS tells; a no-op elsewhere
+        self._rescan_waiters: list[asyncio.Future[None]] = []
+        self._rescanning = False  # the streams are being closed and reopened on a worker
         self._wake = asyncio.Event()  # the pump: something to move now
         self._output_idle_since: float | None = None
         self._output_active = False  # reply audio played within the last `OUTPUT_REST_S`
@@ -218,6 +227,7 @@ class Engine:
                 )
             )
         self._set_state(State.LISTENING)
+        self._default_output.start()
         await self._do(self.policy.start())
         self._tasks = [
             self._watched(self._read_session(), "reading the session"),
@@ -228,6 +238,7 @@ class Engine:
 
     async def stop(self) -> None:
         self.mic_use.stop()
+        self._default_output.stop()
         self.tools.reset("The session ended before this finished.")
         await self.tools.close()
         tasks = [*self._tasks, *([self._renewal] if self._renewal is not None else [])]
@@ -242,6 +253,7 @@ class Engine:
             self._recording_tap.close()
             self._recording_tap = None
         await asyncio.to_thread(self._close_audio)
+        self._rescanned()  # whoever waits lists the devices now: no stream is open
         self._set_state(State.IDLE)
 
     async def press(self) -> None:
@@ -292,7 +304,19 @@ class Engine:
         if self._audio is None:
             return  # not started: the options apply when it starts
         await asyncio.to_thread(self._audio.io.set_devices, input_key, output_key)
+        self.device_watch.following = output_key is None
         self._rates_changed()
+
+    async def rescan_devices(self) -> None:
+        """Look for audio devices again (the settings' Refresh): at the next quiet moment the
+        streams close, PortAudio re-scans, and they reopen; returns once it is done."""
+        if self._audio is None or not self._tasks:
+            return  # no stream open: the caller can re-scan itself
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._rescan_waiters.append(waiter)
+        self.device_watch.ask()
+        self._wake.set()
+        await waiter
 
     @property
     def recording_folder(self) -> Path | None:
@@ -360,8 +384,8 @@ class Engine:
     def _apply_mic(self) -> None:
         """Open or close the microphone as `mic_use` wants (a no-op when it already is)."""
         a = self._audio
-        if a is None or a.io.input_open == self.mic_use.wanted:
-            return
+        if a is None or self._rescanning or a.io.input_open == self.mic_use.wanted:
+            return  # (after a re-scan the pump applies it)
         if self.mic_use.wanted and not self._mic_allowed():
             return  # the system refused it: it would only give silence
         was_open = a.io.input_open
@@ -404,7 +428,8 @@ class Engine:
         if not self._output_active:
             self._output_active = True
             self._underflows_at_wake = a.io.statistics().output_underflows
-        a.io.wake_output()  # a no-op while it runs
+        if not self._rescanning:  # else the pump wakes it once the streams are back
+            a.io.wake_output()  # a no-op while it runs
         self._wake.set()
 
     def _rest_output(self, now: float) -> None:
@@ -494,6 +519,7 @@ class Engine:
                 self._output_wanted()  # (or reopened, resting, by fault recovery mid-reply)
             elif not playing and self._output_active:
                 self._rest_output(now)
+            await self._rescan_if_due(a, now, playing)
             if self._output_active:
                 await asyncio.sleep(max(0.0, period - (time.perf_counter() - now)))
             elif listening:
@@ -502,6 +528,35 @@ class Engine:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle_period)
+
+    async def _rescan_if_due(self, a: AudioParts, now: float, playing: bool) -> None:
+        """Re-scan the devices when `device_watch` says so (a quiet moment with a reason),
+        and say when the output moved to a new system default."""
+        if self._default_output.take():
+            self.device_watch.default_changed()
+        quiet = self.policy.phase is turns.Phase.LISTENING
+        busy = playing or self._output_active
+        if self.device_watch.due(now, quiet=quiet, mic_open=a.io.input_open, playing=busy) is None:
+            return
+        before = a.io.output_device
+        self._rescanning = True
+        try:
+            await asyncio.to_thread(a.io.rescan)
+        finally:
+            self._rescanning = False
+            self.device_watch.done(time.perf_counter())
+            self._rescanned()
+        self._rates_changed()
+        after = a.io.output_device
+        moved = before is not None and after is not None and before.key != after.key
+        if moved and self.device_watch.following and after is not None:
+            self._emit(out.Notice("info", f"Playing on '{after.name}', the new system default."))
+
+    def _rescanned(self) -> None:
+        waiters, self._rescan_waiters = self._rescan_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def _move_mic(self, a: AudioParts, now: float) -> None:
         """One cycle of the microphone: level, echo, VAD and barge-in, chunks to send."""
