@@ -148,7 +148,7 @@ class Engine:
             follow_mode(), following=self.audio_options.output_device is None
         )
         self._default_output = DefaultOutputListener()  # macOS tells; a no-op elsewhere
-        self._rescan_waiters: list[asyncio.Future[None]] = []
+        self._rescan_waiters: list[asyncio.Future[bool]] = []
         self._rescanning = False  # the streams are being closed and reopened on a worker
         self._wake = asyncio.Event()  # the pump: something to move now
         self._output_idle_since: float | None = None
@@ -307,16 +307,18 @@ class Engine:
         self.device_watch.following = output_key is None
         self._rates_changed()
 
-    async def rescan_devices(self) -> None:
+    async def rescan_devices(self) -> bool:
         """Look for audio devices again (the settings' Refresh): at the next quiet moment the
-        streams close, PortAudio re-scans, and they reopen; returns once it is done."""
+        streams close, PortAudio re-scans, and they reopen. Returns once done: whether PortAudio
+        re-scanned (not while another stream of this process is open: the mic test; nor when
+        the session ended first, which leaves the re-scan to the caller)."""
         if self._audio is None or not self._tasks:
-            return  # no stream open: the caller can re-scan itself
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            return False
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._rescan_waiters.append(waiter)
         self.device_watch.ask()
         self._wake.set()
-        await waiter
+        return await waiter
 
     @property
     def recording_folder(self) -> Path | None:
@@ -538,25 +540,25 @@ class Engine:
         busy = playing or self._output_active
         if self.device_watch.due(now, quiet=quiet, mic_open=a.io.input_open, playing=busy) is None:
             return
-        before = a.io.output_device
+        before, rescanned = a.io.output_device, False
         self._rescanning = True
         try:
-            await asyncio.to_thread(a.io.rescan)
+            rescanned = await asyncio.to_thread(a.io.rescan)
         finally:
             self._rescanning = False
             self.device_watch.done(time.perf_counter())
-            self._rescanned()
+            self._rescanned(rescanned)
         self._rates_changed()
         after = a.io.output_device
         moved = before is not None and after is not None and before.key != after.key
         if moved and self.device_watch.following and after is not None:
             self._emit(out.Notice("info", f"Playing on '{after.name}', the new system default."))
 
-    def _rescanned(self) -> None:
+    def _rescanned(self, rescanned: bool = False) -> None:
         waiters, self._rescan_waiters = self._rescan_waiters, []
         for waiter in waiters:
             if not waiter.done():
-                waiter.set_result(None)
+                waiter.set_result(rescanned)
 
     async def _move_mic(self, a: AudioParts, now: float) -> None:
         """One cycle of the microphone: level, echo, VAD and barge-in, chunks to send."""

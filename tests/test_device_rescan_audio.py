@@ -1,0 +1,112 @@
+"""Devices looked for again during a session, through the real engine and a private
+PulseAudio: the engine re-scans at a quiet moment and the conversation goes on; and on Linux a
+new default output (`pactl set-default-sink`, as connecting a headset does) is followed by the
+sound server itself, so TalkApp's "System default" output plays there without reopening."""
+
+import asyncio
+
+import numpy as np
+import pytest
+from engine_harness import running_engines
+
+from talkapp.audio import devices
+from talkapp.session import engine_events as out
+from talkapp.session.turns import Mode
+
+NEW_PCM = "talkapp_new_headset"
+
+
+@pytest.fixture
+async def engine_for(pulse, simulator):
+    async with running_engines(simulator) as start:
+        yield start
+
+
+@pytest.fixture
+def plugged_pcm(pulse):
+    """A device PortAudio can only see after a re-scan: a new ALSA PCM (on the speaker)."""
+    asoundrc = pulse.dir / "home" / ".asoundrc"
+    original = asoundrc.read_text()
+    yield lambda: asoundrc.write_text(original + f"pcm.{NEW_PCM} {{ type pulse device speaker }}\n")
+    asoundrc.write_text(original)
+
+
+def listed(name: str) -> bool:
+    return any(d.name == name for d in devices.list_devices())
+
+
+async def a_reply(log, engine, text: str) -> None:
+    before = len(log.of(out.TurnMeasured))
+    await engine.send_text(text)
+    await log.wait_for(lambda _e: len(log.of(out.TurnMeasured)) > before)
+
+
+async def test_a_rescan_during_a_session_finds_a_new_device_and_the_session_goes_on(
+    pulse, engine_for, plugged_pcm
+):
+    engine, log = await engine_for(Mode.SERVER_VAD)  # hands-free: the microphone is open
+    await a_reply(log, engine, "Remember the number seven.")
+    plugged_pcm()
+    with pytest.raises(devices.DevicesBusy):
+        devices.rescan()  # the session's streams are open: only the engine can
+    assert not listed(NEW_PCM)
+    assert await engine.rescan_devices() is True
+    assert listed(NEW_PCM)
+    stats = engine.statistics()
+    assert stats.input_rate is not None and stats.output_rate is not None  # both reopened
+    await a_reply(log, engine, "And now?")
+    assert len(log.of(out.Connected)) == 1  # the same session, no reconnect
+    users = [t.text for t in engine.transcript.turns() if t.role == "user"]
+    assert users == ["Remember the number seven.", "And now?"]  # the transcript survived
+
+
+async def test_a_rescan_waits_while_a_reply_plays(pulse, engine_for):
+    engine, log = await engine_for(Mode.PUSH_TO_TALK)
+    await engine.send_text("Tell me something long.")
+    await log.wait_for(
+        lambda e: isinstance(e, out.StateChanged) and e.state is out.State.ASSISTANT_SPEAKING
+    )
+    rescan = asyncio.ensure_future(engine.rescan_devices())
+    state_when_done = []
+    rescan.add_done_callback(lambda _done: state_when_done.append(engine.state))
+    assert await rescan is True
+    assert state_when_done == [out.State.LISTENING]  # done once the reply had played
+    assert log.of(out.TurnMeasured)
+
+
+async def test_while_another_stream_is_open_the_session_reopens_without_a_rescan(pulse, engine_for):
+    engine, _log = await engine_for(Mode.PUSH_TO_TALK)
+    test_stream = devices.open_stream(  # the settings' microphone test, say
+        "input",
+        device=devices.default_device("input").index,
+        samplerate=24_000,
+        channels=1,
+        blocksize=240,
+        callback=lambda *_: None,
+        finished_callback=lambda: None,
+    )
+    try:
+        assert await engine.rescan_devices() is False
+    finally:
+        devices.close_stream(test_stream)
+    assert engine.statistics().output_rate is not None  # the output came back all the same
+
+
+async def test_on_linux_a_new_default_output_is_followed_by_the_sound_server(pulse, engine_for):
+    engine, log = await engine_for(Mode.PUSH_TO_TALK)  # output on "System default"
+    assert engine.audio_options.output_device is None
+    pulse.plug_in("usb")  # headphones connected mid-session ...
+    pulse.pactl("set-default-sink", "usb")  # ... and the system makes them the default
+    try:
+        headphones = pulse.record("usb.monitor")
+        try:
+            await a_reply(log, engine, "Say something to my headphones.")
+            await log.wait_for(
+                lambda e: isinstance(e, out.StateChanged) and e.state is out.State.LISTENING
+            )
+        finally:
+            heard = headphones.stop()
+    finally:
+        pulse.pactl("set-default-sink", "speaker")
+    assert np.max(np.abs(heard)) > 0.05  # the reply played on the new default
+    assert engine.statistics().reopens == 0  # moved by the server: TalkApp reopened nothing
