@@ -105,10 +105,10 @@ class FakeCoreAudio:
         self.calls.append((name, object_id, fields, proc, data))
         return self.status
 
-    def AudioObjectAddPropertyListener(self, *args):  # noqa: N802 (Core Audio's name)
+    def AudioObjectAddPropertyListener(self, *args):
         return self._record("add", *args)
 
-    def AudioObjectRemovePropertyListener(self, *args):  # noqa: N802
+    def AudioObjectRemovePropertyListener(self, *args):
         return self._record("remove", *args)
 
 
