@@ -6,6 +6,7 @@ closed, told once, and nothing is sent."""
 
 import numpy as np
 import pytest
+from audio_server import room_tone
 from engine_harness import running_engines
 from speech import speak
 
@@ -16,10 +17,8 @@ from talkapp.session.turns import Mode
 RATE = 24_000
 
 
-def room(seconds: float, seed: int = 3) -> np.ndarray:
-    """A quiet room through a real microphone: about -75 dBFS of noise, a few 16-bit steps."""
-    rng = np.random.default_rng(seed)
-    return (rng.normal(0, 6, int(seconds * RATE)) / 32768).astype(np.float32)
+def room(seconds: float) -> np.ndarray:
+    return room_tone(seconds, RATE)
 
 
 def microphone_notices(log) -> list[out.Notice]:
