@@ -10,10 +10,9 @@ import pytest
 from engine_harness import running_engines
 
 from talkapp.audio import devices
+from talkapp.platform.default_output import Follow
 from talkapp.session import engine_events as out
 from talkapp.session.turns import Mode
-
-NEW_PCM = "talkapp_new_headset"
 
 
 @pytest.fixture
@@ -24,10 +23,16 @@ async def engine_for(pulse, simulator):
 
 @pytest.fixture
 def plugged_pcm(pulse):
-    """A device PortAudio can only see after a re-scan: a new ALSA PCM (on the speaker)."""
+    """A device PortAudio can only see after a re-scan: a new ALSA PCM (on the speaker), named
+    for the test (PortAudio keeps listing it until its next re-scan)."""
     asoundrc = pulse.dir / "home" / ".asoundrc"
     original = asoundrc.read_text()
-    yield lambda: asoundrc.write_text(original + f"pcm.{NEW_PCM} {{ type pulse device speaker }}\n")
+
+    def plug(name: str) -> str:
+        asoundrc.write_text(original + f"pcm.{name} {{ type pulse device speaker }}\n")
+        return name
+
+    yield plug
     asoundrc.write_text(original)
 
 
@@ -46,12 +51,12 @@ async def test_a_rescan_during_a_session_finds_a_new_device_and_the_session_goes
 ):
     engine, log = await engine_for(Mode.SERVER_VAD)  # hands-free: the microphone is open
     await a_reply(log, engine, "Remember the number seven.")
-    plugged_pcm()
+    new = plugged_pcm("talkapp_new_headset")
     with pytest.raises(devices.DevicesBusy):
         devices.rescan()  # the session's streams are open: only the engine can
-    assert not listed(NEW_PCM)
+    assert not listed(new)
     assert await engine.rescan_devices() is True
-    assert listed(NEW_PCM)
+    assert listed(new)
     stats = engine.statistics()
     assert stats.input_rate is not None and stats.output_rate is not None  # both reopened
     await a_reply(log, engine, "And now?")
@@ -110,3 +115,39 @@ async def test_on_linux_a_new_default_output_is_followed_by_the_sound_server(pul
         pulse.pactl("set-default-sink", "speaker")
     assert np.max(np.abs(heard)) > 0.05  # the reply played on the new default
     assert engine.statistics().reopens == 0  # moved by the server: TalkApp reopened nothing
+
+
+async def until_listed(name: str, timeout: float = 20.0) -> None:
+    """A re-scan has no event of its own: wait until PortAudio lists `name`."""
+    async with asyncio.timeout(timeout):
+        while not listed(name):
+            await asyncio.sleep(0.05)
+
+
+async def test_a_new_default_the_system_announces_is_looked_for_at_the_next_quiet_moment(
+    pulse, engine_for, plugged_pcm
+):
+    """macOS's way (its Core Audio listener is tested with fakes in tests/test_device_watch.py):
+    the notification makes the engine re-scan at its next quiet moment."""
+    engine, log = await engine_for(Mode.PUSH_TO_TALK)
+    engine.device_watch.follow = Follow.NOTIFIED
+    new = plugged_pcm("talkapp_announced_headset")
+    engine.device_watch.default_changed()
+    await until_listed(new)
+    await a_reply(log, engine, "Still there?")  # and the conversation goes on
+    assert len(log.of(out.Connected)) == 1
+
+
+async def test_where_the_system_does_not_announce_it_one_look_follows_the_mic_closing(
+    pulse, engine_for, plugged_pcm
+):
+    """Windows' way: no notification; one look once the microphone has closed after a turn."""
+    engine, log = await engine_for(Mode.PUSH_TO_TALK)
+    engine.device_watch.follow = Follow.POLLED
+    engine.mic_use.linger_s = 0.2
+    new = plugged_pcm("talkapp_polled_headset")
+    await engine.press()
+    await engine.release()
+    await until_listed(new)
+    assert engine.statistics().input_rate is None  # it looked with the microphone closed
+    await a_reply(log, engine, "Still there?")
