@@ -93,3 +93,12 @@ def test_an_empty_block_changes_nothing():
     assert detector.feed(np.zeros(0, np.float32)) is None
     assert detector.feed(np.zeros(RATE, np.float32)) is MicSilence.SILENT
     assert detector.feed(np.zeros(0, np.float32)) is None and detector.silent
+
+
+def test_a_microphone_said_silent_before_it_closed_says_when_sound_comes_after_reopening():
+    detector = SilentMicDetector(RATE)
+    assert detector.feed(np.zeros(RATE, np.float32)) is MicSilence.SILENT
+    detector.opened(silent=True)  # closed and reopened, still told silent
+    assert detector.feed(noise_floor(0.01)) is MicSilence.SOUND_BACK
+    detector.opened(silent=True)
+    assert detector.feed(np.zeros(RATE, np.float32)) is MicSilence.SILENT  # told again

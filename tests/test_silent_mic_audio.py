@@ -4,6 +4,8 @@ notice, unmuted it says sound came back; a room's noise floor with speech in it 
 a microphone macOS refused (its authorization given here as a function: no macOS here) stays
 closed, told once, and nothing is sent."""
 
+import asyncio
+
 import numpy as np
 import pytest
 from audio_server import room_tone
@@ -114,3 +116,72 @@ async def test_a_microphone_macos_has_not_asked_about_yet_opens_on_the_press(pul
     assert engine.statistics().input_rate is not None and asked == [True]
     await engine.release()
     assert microphone_notices(log) == []
+
+
+def answers(*statuses: str):
+    """The system's answers to "may TalkApp use the microphone", one per question (the last
+    one repeats)."""
+    left = list(statuses)
+    return lambda: left.pop(0) if len(left) > 1 else left[0]
+
+
+async def test_silence_after_macos_said_no_names_the_refusal(pulse, engine_for, muted_mic):
+    muted_mic(True)  # what macOS hands a refused app
+    # granted as the microphone opened, refused by the time it has been silent a second
+    # (the user answered macOS's prompt, or changed the setting, meanwhile)
+    _engine, log = await engine_for(
+        Mode.SERVER_VAD, mic_access=answers(microphone.GRANTED, microphone.DENIED)
+    )
+    notice = await log.wait_for(lambda e: isinstance(e, out.Notice) and e.topic == out.MICROPHONE)
+    assert notice.level == "error"
+    assert notice.text == microphone.refused_text(microphone.DENIED)
+
+
+async def test_silence_while_macos_is_still_asking_the_user_is_not_told(
+    pulse, engine_for, muted_mic, feeding
+):
+    muted_mic(True)
+    asked = []
+    asked_twice = asyncio.Event()
+
+    def still_asking() -> str:  # called on the engine's loop, this test's
+        asked.append(True)
+        if len(asked) == 2:
+            asked_twice.set()
+        return microphone.NOT_DETERMINED
+
+    _engine, log = await engine_for(Mode.SERVER_VAD, mic_access=still_asking)
+    assert len(asked) == 1  # as the microphone opened
+    async with asyncio.timeout(20):
+        await asked_twice.wait()  # and again once it had been silent a second
+    feeding(room(30))
+    muted_mic(False)  # the user said yes: sound
+    words = speak("Hello, can you tell me the weather in Paris today?")
+    bed = room(len(words) / RATE + 4)
+    bed[RATE // 2 : RATE // 2 + len(words)] += words
+    feeding(bed)
+    await log.wait_for(lambda e: isinstance(e, out.TurnMeasured))
+    assert microphone_notices(log) == []  # the prompt said it all
+
+
+async def test_sound_at_the_next_press_clears_a_silence_told_at_the_last_one(
+    pulse, engine_for, muted_mic, feeding
+):
+    """Push-to-talk with the mute switch on, then off between two presses."""
+    feeding(room(60))
+    muted_mic(True)
+    engine, log = await engine_for(Mode.PUSH_TO_TALK)
+    engine.mic_use.linger_s = 0.0
+    await engine.press()
+    silent = await log.wait_for(lambda e: isinstance(e, out.Notice) and e.topic == out.MICROPHONE)
+    await engine.release()
+    async with asyncio.timeout(20):
+        while engine.statistics().input_rate is not None:  # closes at the pump's next cycle
+            await asyncio.sleep(0.02)
+    muted_mic(False)
+    await engine.press()
+    back = await log.wait_for(
+        lambda e: isinstance(e, out.Notice) and e.topic == out.MICROPHONE and e.level == "info"
+    )
+    await engine.release()
+    assert microphone_notices(log) == [silent, back]

@@ -33,9 +33,11 @@ class SilentMicDetector:
     def set_rate(self, rate: int) -> None:
         self._limit = max(1, round(rate * self._seconds))
 
-    def opened(self) -> None:
-        """The microphone (re)opened: count afresh, and say it again if it is silent."""
-        self._zeros, self._told, self.silent = 0, False, False
+    def opened(self, silent: bool = False) -> None:
+        """The microphone (re)opened: count afresh, and say it again if it is silent.
+        `silent`: it was said silent before and nobody has heard sound since (so the first
+        sound says SOUND_BACK)."""
+        self._zeros, self._told, self.silent = 0, False, silent
 
     def feed(self, samples: np.ndarray) -> MicSilence | None:
         """One block as captured (device rate, before any processing)."""

@@ -133,6 +133,7 @@ class Engine:
         self._mic_access = mic_access
         self._mic_refused: bool | None = None  # None: ask the system at the next opening
         self._mic_refusal_told = False
+        self._silence_told = False  # a silent microphone was told, and no sound since
         self.profile = profile
         self._capture = capture  # the wire, frame by frame, for a bug report (its owner closes it)
         self.context = context  # earlier turns of a stored conversation being continued
@@ -399,7 +400,7 @@ class Engine:
             a.mic.level_dbfs = float("-inf")  # the meter shows a closed microphone as silent
         if a.io.input_open and not was_open:
             a.mic.set_device_rate(a.io.input_rate or 48_000)
-            a.mic.silence.opened()
+            a.mic.silence.opened(silent=self._silence_told)
             self._align_echo()
             self._wake.set()
 
@@ -416,10 +417,19 @@ class Engine:
 
     def _tell_silence(self, change: MicSilence | None) -> None:
         """A second of exact zeros from an open microphone (denied by the system, or muted),
-        and its end: once per opening (`audio.silence`)."""
+        and its end: once per opening (`audio.silence`). Where the system can say why (macOS),
+        its answer names the cause; while it is still asking the user, its prompt says enough."""
         if change is MicSilence.SILENT:
-            self._emit(out.Notice("warning", microphone.silent_text(), out.MICROPHONE))
-        elif change is MicSilence.SOUND_BACK:
+            status = self._mic_access()
+            if status == microphone.NOT_DETERMINED:
+                return
+            self._silence_told = True
+            if status in microphone.REFUSED:
+                self._emit(out.Notice("error", microphone.refused_text(status), out.MICROPHONE))
+            else:
+                self._emit(out.Notice("warning", microphone.silent_text(), out.MICROPHONE))
+        elif change is MicSilence.SOUND_BACK and self._silence_told:
+            self._silence_told = False
             self._emit(out.Notice("info", microphone.SOUND_BACK_TEXT, out.MICROPHONE))
 
     def _output_wanted(self) -> None:
