@@ -10,9 +10,10 @@ import ctypes
 
 import pytest
 
+from talkapp.audio.devices import DeviceInfo
 from talkapp.platform import default_output
 from talkapp.platform.default_output import DefaultOutputListener, Follow, follow_mode
-from talkapp.session.device_watch import Rescan, RescanPolicy
+from talkapp.session.device_watch import Rescan, RescanPolicy, moved_to_new_default
 
 QUIET = {"quiet": True, "mic_open": False, "playing": False}
 
@@ -147,3 +148,20 @@ def test_other_systems_do_not_listen(platform):
     listener = DefaultOutputListener(platform, Untouchable())
     assert listener.start() is False
     listener.stop()
+
+
+def core_audio_device(name: str, index: int) -> DeviceInfo:
+    return DeviceInfo(name, "Core Audio", index, 0, 2, 48_000.0, False, True)
+
+
+def test_a_move_to_a_new_default_is_told_with_its_name_and_nothing_else_is():
+    speakers = core_audio_device("MacBook Pro Speakers", 1)
+    airpods = core_audio_device("AirPods Pro", 3)
+    assert moved_to_new_default(speakers, airpods, True) == (
+        "Playing on 'AirPods Pro', the new system default."
+    )
+    same_after_rescan = core_audio_device("MacBook Pro Speakers", 2)  # another index
+    assert moved_to_new_default(speakers, same_after_rescan, True) is None
+    assert moved_to_new_default(speakers, airpods, False) is None  # a chosen device
+    assert moved_to_new_default(None, airpods, True) is None  # nothing played before
+    assert moved_to_new_default(speakers, None, True) is None  # nothing could be opened

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from enum import Enum
 
+from talkapp.audio.devices import DeviceInfo
 from talkapp.platform.default_output import Follow
 
 POLL_INTERVAL_S = 5.0
@@ -79,3 +80,13 @@ class RescanPolicy:
         self._asked = self._changed = False
         self._stretch_checked = True
         self._last = now
+
+
+def moved_to_new_default(
+    before: DeviceInfo | None, after: DeviceInfo | None, following: bool
+) -> str | None:
+    """What to tell after a re-scan reopened the output: the device it now plays on, when it
+    follows "System default" and that is another device than before; else None."""
+    if not following or before is None or after is None or before.key == after.key:
+        return None
+    return f"Playing on '{after.name}', the new system default."

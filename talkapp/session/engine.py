@@ -41,7 +41,7 @@ from talkapp.session import engine_events as out
 from talkapp.session import turns
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import Credential, SessionRefused
-from talkapp.session.device_watch import RescanPolicy
+from talkapp.session.device_watch import RescanPolicy, moved_to_new_default
 from talkapp.session.engine_events import State
 from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.session.mic import MicPump
@@ -559,10 +559,9 @@ class Engine:
             self.device_watch.done(time.perf_counter())
             self._rescanned(rescanned)
         self._rates_changed()
-        after = a.io.output_device
-        moved = before is not None and after is not None and before.key != after.key
-        if moved and self.device_watch.following and after is not None:
-            self._emit(out.Notice("info", f"Playing on '{after.name}', the new system default."))
+        moved = moved_to_new_default(before, a.io.output_device, self.device_watch.following)
+        if moved is not None:
+            self._emit(out.Notice("info", moved))
 
     def _rescanned(self, rescanned: bool = False) -> None:
         waiters, self._rescan_waiters = self._rescan_waiters, []
