@@ -133,6 +133,12 @@ class Controller:
         if (handle := self._handle) is not None:
             handle.answer_approval(request_id, approve, remember)
 
+    def rescan_devices(self) -> concurrent.futures.Future | None:
+        """The session's engine looks for audio devices at its next quiet moment (the future
+        says whether PortAudio re-scanned); None when no session holds the devices."""
+        handle = self._handle
+        return handle.rescan_devices() if handle is not None else None
+
     def apply(self, settings: Settings) -> concurrent.futures.Future | None:
         """New settings; reconnects when what the session or the audio depends on changed."""
         before, self.settings = self.settings, settings

@@ -283,6 +283,14 @@ def pulse(_pulse_module: PulseServer) -> Iterator[PulseServer]:
 # -- signals -------------------------------------------------------------------------------
 
 
+def room_tone(seconds: float, rate: int = RATE, seed: int = 3) -> np.ndarray:
+    """A quiet room through a real microphone: noise a few 16-bit steps high (about -75 dBFS).
+    A real microphone never gives exact zeros (TalkApp takes a second of them for a muted or
+    refused one); the virtual mic does whenever nothing plays into it."""
+    rng = np.random.default_rng(seed)
+    return (rng.normal(0, 6, int(seconds * rate)) / 32768).astype(np.float32)
+
+
 def noise_signal(seconds: float, rate: int = RATE, seed: int = 1) -> np.ndarray:
     """Band-limited noise (below 6 kHz, so any resampler on the way keeps it) under a slow
     envelope, never silent for long: its autocorrelation has one sharp peak, so alignment by

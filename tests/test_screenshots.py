@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_server import _die_with_parent
+from audio_server import _die_with_parent, room_tone
 from PySide6.QtGui import QImage
 from services import unavailable
 from speech import silence, speak
@@ -142,6 +142,16 @@ def colours(image: QImage, step: int = 7) -> int:
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_the_main_window_with_a_conversation(app_env, pulse, shots, scheme):
     in_scheme(app_env, scheme)
+    # a room's noise floor on the virtual mic, as a real one hears: its exact silence would
+    # (rightly) put the silent-microphone banner in the pictures
+    room = pulse.feed_mic(room_tone(180))  # longer than the test takes
+    with contextlib.ExitStack() as stack:
+        stack.callback(room.wait)
+        stack.callback(room.kill)
+        _photograph_a_conversation(app_env, pulse, shots, scheme)
+
+
+def _photograph_a_conversation(app_env, pulse, shots, scheme):
     with running_app(app_env) as app:
         window = wait_for_title(app_env, "^TalkApp.*(Ready|Listening)")
         xdotool(app_env, "windowfocus", "--sync", window)

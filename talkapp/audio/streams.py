@@ -377,6 +377,26 @@ class AudioIO:
             devices.rescan()  # the user may have just plugged the device in
             self._open_all(devices.list_devices(), broken={})
 
+    def rescan(self) -> bool:
+        """Look for devices again during a session: close both streams, re-scan, reopen as
+        before (a "System default" direction on what is the default now). False when PortAudio
+        could not re-scan (another stream of this process is open, e.g. the settings' mic
+        test): the streams are reopened as they were."""
+        if not self._running:
+            return False
+        self._close_all()
+        try:
+            rescanned = devices.rescan()
+        except devices.DevicesBusy:
+            rescanned = False
+        self._open_all(devices.list_devices(), broken={})
+        return rescanned
+
+    @property
+    def output_device(self) -> DeviceInfo | None:
+        side = self._sides["output"]
+        return side.device if side else None
+
     def poll_faults(self) -> list[AudioFault]:
         """Faults since the last call, recovering from any stream that died. Cheap (two flag
         reads) when nothing happened."""

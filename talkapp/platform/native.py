@@ -38,9 +38,34 @@ def libsystem() -> Any:
     return lib
 
 
+@functools.cache
+def coreaudio() -> Any:
+    from talkapp.platform.default_output import LISTENER_PROC, AudioObjectPropertyAddress
+
+    lib = ctypes.CDLL("/System/Library/Frameworks/CoreAudio.framework/CoreAudio")
+    for name in ("AudioObjectAddPropertyListener", "AudioObjectRemovePropertyListener"):
+        getattr(lib, name).argtypes = [
+            ctypes.c_uint32,
+            ctypes.POINTER(AudioObjectPropertyAddress),
+            LISTENER_PROC,
+            ctypes.c_void_p,
+        ]
+        getattr(lib, name).restype = ctypes.c_int32
+    return lib
+
+
+@functools.cache
+def av_media_type_audio() -> int:
+    """AVFoundation's `AVMediaTypeAudio` (an NSString constant). Loading the framework also
+    registers its classes (AVCaptureDevice) with the Objective-C runtime."""
+    lib = ctypes.CDLL("/System/Library/Frameworks/AVFoundation.framework/AVFoundation")
+    return int(ctypes.c_void_p.in_dll(lib, "AVMediaTypeAudio").value or 0)
+
+
 class ObjC:
-    """The few Objective-C runtime calls App Nap needs. `objc_msgSend` must be called through
-    a prototype of the exact method's types (arm64 passes variadic arguments differently)."""
+    """The few Objective-C runtime calls App Nap and the microphone authorization need.
+    `objc_msgSend` must be called through a prototype of the exact method's types (arm64
+    passes variadic arguments differently)."""
 
     def __init__(self) -> None:
         self._lib = ctypes.CDLL("/usr/lib/libobjc.A.dylib")

@@ -29,8 +29,11 @@ from talkapp.audio.devices import DeviceKey
 from talkapp.audio.echo import EchoCanceller, EchoMode, open_echo_canceller
 from talkapp.audio.pcm import WIRE_RATE
 from talkapp.audio.ring import open_ring
+from talkapp.audio.silence import MicSilence
 from talkapp.audio.streams import AudioIO, AudioStatistics
 from talkapp.audio.vad import SpeechDetector
+from talkapp.platform import microphone
+from talkapp.platform.default_output import DefaultOutputListener, follow_mode
 from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.redaction import redact
@@ -38,6 +41,7 @@ from talkapp.session import engine_events as out
 from talkapp.session import turns
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import Credential, SessionRefused
+from talkapp.session.device_watch import RescanPolicy, moved_to_new_default
 from talkapp.session.engine_events import State
 from talkapp.session.keeper import Reconnected, Reconnecting, SessionKeeper, SessionLost
 from talkapp.session.mic import MicPump
@@ -120,10 +124,16 @@ class Engine:
         capture: WireCapture | None = None,
         tuning: Untuned = UNTUNED,
         context: tuple[cmd.AddHistory, ...] = (),
+        mic_access: Callable[[], str] = microphone.authorization,
     ) -> None:
         """`tuning`: the composition root's process-wide tuning (`talkapp.threads.tuning`),
-        whose heap hooks the engine calls; none by default."""
+        whose heap hooks the engine calls; none by default. `mic_access`: the system's answer
+        to "may TalkApp use the microphone" (`platform.microphone.authorization`)."""
         self._tuning = tuning
+        self._mic_access = mic_access
+        self._mic_refused: bool | None = None  # None: ask the system at the next opening
+        self._mic_refusal_told = False
+        self._silence_told = False  # a silent microphone was told, and no sound since
         self.profile = profile
         self._capture = capture  # the wire, frame by frame, for a bug report (its owner closes it)
         self.context = context  # earlier turns of a stored conversation being continued
@@ -134,6 +144,13 @@ class Engine:
         self.policy = TurnPolicy(mode, settings=turn_settings_for(profile))
         self.mic_use = MicPolicy(hands_free=mode.hands_free)  # when the microphone is open
         self._blocks = BlockSizer(self.audio_options.block_ms)
+        # devices looked for again at quiet moments: asked by the user, or a new default output
+        self.device_watch = RescanPolicy(
+            follow_mode(), following=self.audio_options.output_device is None
+        )
+        self._default_output = DefaultOutputListener()  # macOS tells; a no-op elsewhere
+        self._rescan_waiters: list[asyncio.Future[bool]] = []
+        self._rescanning = False  # the streams are being closed and reopened on a worker
         self._wake = asyncio.Event()  # the pump: something to move now
         self._output_idle_since: float | None = None
         self._output_active = False  # reply audio played within the last `OUTPUT_REST_S`
@@ -168,6 +185,8 @@ class Engine:
     async def start(self) -> bool:
         """Open the audio devices and the session. False (with an error state) if either fails."""
         self._set_state(State.CONNECTING)
+        if self.mic_use.wanted:
+            self._mic_allowed()  # here, not on the worker thread: a refusal is told on the loop
         try:
             await asyncio.to_thread(self._open_audio)
         except devices.AudioUnavailable as exc:
@@ -209,6 +228,7 @@ class Engine:
                 )
             )
         self._set_state(State.LISTENING)
+        self._default_output.start()
         await self._do(self.policy.start())
         self._tasks = [
             self._watched(self._read_session(), "reading the session"),
@@ -219,6 +239,7 @@ class Engine:
 
     async def stop(self) -> None:
         self.mic_use.stop()
+        self._default_output.stop()
         self.tools.reset("The session ended before this finished.")
         await self.tools.close()
         tasks = [*self._tasks, *([self._renewal] if self._renewal is not None else [])]
@@ -233,12 +254,14 @@ class Engine:
             self._recording_tap.close()
             self._recording_tap = None
         await asyncio.to_thread(self._close_audio)
+        self._rescanned()  # whoever waits lists the devices now: no stream is open
         self._set_state(State.IDLE)
 
     async def press(self) -> None:
         now = time.perf_counter()
         await self._do(self.policy.press(now))  # a reply playing is silenced first
         self.mic_use.press(now)
+        self._mic_refused = None  # a user action: ask the system again
         self._apply_mic()
 
     async def release(self) -> None:
@@ -249,6 +272,7 @@ class Engine:
     async def set_mode(self, mode: Mode) -> None:
         await self._do(self.policy.set_mode(mode))
         self.mic_use.set_hands_free(mode.hands_free, time.perf_counter())
+        self._mic_refused = None
         self._apply_mic()
 
     @property
@@ -264,6 +288,7 @@ class Engine:
         """Hands-free without sending anything: the microphone closes (its indicator goes out)
         until unmuted; the session and the mode stay."""
         self.mic_use.set_muted(muted, time.perf_counter())
+        self._mic_refused = None
         self._apply_mic()
         if muted and self._audio is not None:
             self._audio.mic.discard()  # what was captured before muting is not sent either
@@ -280,7 +305,21 @@ class Engine:
         if self._audio is None:
             return  # not started: the options apply when it starts
         await asyncio.to_thread(self._audio.io.set_devices, input_key, output_key)
+        self.device_watch.following = output_key is None
         self._rates_changed()
+
+    async def rescan_devices(self) -> bool:
+        """Look for audio devices again (the settings' Refresh): at the next quiet moment the
+        streams close, PortAudio re-scans, and they reopen. Returns once done: whether PortAudio
+        re-scanned (not while another stream of this process is open: the mic test; nor when
+        the session ended first, which leaves the re-scan to the caller)."""
+        if self._audio is None or not self._tasks:
+            return False
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._rescan_waiters.append(waiter)
+        self.device_watch.ask()
+        self._wake.set()
+        return await waiter
 
     @property
     def recording_folder(self) -> Path | None:
@@ -333,7 +372,7 @@ class Engine:
             input_rate=o.prefer_input_rate,
             input_block_ms=max(o.block_ms, o.input_block_ms or o.block_ms),
         )
-        io.start(input=self.mic_use.wanted)
+        io.start(input=self.mic_use.wanted and self._mic_allowed())
         mic = MicPump(capture_out, io.input_rate or 48_000, echo, detector)
         speaker = Speaker(playback_in, playback_out, io.output_rate or 48_000, echo)
         speaker.feeds_echo = io.input_open
@@ -348,8 +387,10 @@ class Engine:
     def _apply_mic(self) -> None:
         """Open or close the microphone as `mic_use` wants (a no-op when it already is)."""
         a = self._audio
-        if a is None or a.io.input_open == self.mic_use.wanted:
-            return
+        if a is None or self._rescanning or a.io.input_open == self.mic_use.wanted:
+            return  # (after a re-scan the pump applies it)
+        if self.mic_use.wanted and not self._mic_allowed():
+            return  # the system refused it: it would only give silence
         was_open = a.io.input_open
         a.io.set_input(self.mic_use.wanted)
         # While the microphone is closed the echo canceller gets no far end either: the two
@@ -359,8 +400,37 @@ class Engine:
             a.mic.level_dbfs = float("-inf")  # the meter shows a closed microphone as silent
         if a.io.input_open and not was_open:
             a.mic.set_device_rate(a.io.input_rate or 48_000)
+            a.mic.silence.opened(silent=self._silence_told)
             self._align_echo()
             self._wake.set()
+
+    def _mic_allowed(self) -> bool:
+        """Whether the system lets TalkApp use the microphone (asked once per user action: on
+        macOS a refused app gets silence, which is not sent); a refusal is told once."""
+        if self._mic_refused is None:
+            status = self._mic_access()
+            self._mic_refused = status in microphone.REFUSED
+            if self._mic_refused and not self._mic_refusal_told:
+                self._mic_refusal_told = True
+                self._emit(out.Notice("error", microphone.refused_text(status), out.MICROPHONE))
+        return not self._mic_refused
+
+    def _tell_silence(self, change: MicSilence | None) -> None:
+        """A second of exact zeros from an open microphone (denied by the system, or muted),
+        and its end: once per opening (`audio.silence`). Where the system can say why (macOS),
+        its answer names the cause; while it is still asking the user, its prompt says enough."""
+        if change is MicSilence.SILENT:
+            status = self._mic_access()
+            if status == microphone.NOT_DETERMINED:
+                return
+            self._silence_told = True
+            if status in microphone.REFUSED:
+                self._emit(out.Notice("error", microphone.refused_text(status), out.MICROPHONE))
+            else:
+                self._emit(out.Notice("warning", microphone.silent_text(), out.MICROPHONE))
+        elif change is MicSilence.SOUND_BACK and self._silence_told:
+            self._silence_told = False
+            self._emit(out.Notice("info", microphone.SOUND_BACK_TEXT, out.MICROPHONE))
 
     def _output_wanted(self) -> None:
         """Reply audio is in the ring: the output is active from now on (on demand: its stream
@@ -370,7 +440,8 @@ class Engine:
         if not self._output_active:
             self._output_active = True
             self._underflows_at_wake = a.io.statistics().output_underflows
-        a.io.wake_output()  # a no-op while it runs
+        if not self._rescanning:  # else the pump wakes it once the streams are back
+            a.io.wake_output()  # a no-op while it runs
         self._wake.set()
 
     def _rest_output(self, now: float) -> None:
@@ -460,6 +531,7 @@ class Engine:
                 self._output_wanted()  # (or reopened, resting, by fault recovery mid-reply)
             elif not playing and self._output_active:
                 self._rest_output(now)
+            await self._rescan_if_due(a, now, playing)
             if self._output_active:
                 await asyncio.sleep(max(0.0, period - (time.perf_counter() - now)))
             elif listening:
@@ -469,9 +541,38 @@ class Engine:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle_period)
 
+    async def _rescan_if_due(self, a: AudioParts, now: float, playing: bool) -> None:
+        """Re-scan the devices when `device_watch` says so (a quiet moment with a reason),
+        and say when the output moved to a new system default."""
+        if self._default_output.take():
+            self.device_watch.default_changed()
+        quiet = self.policy.phase is turns.Phase.LISTENING
+        busy = playing or self._output_active
+        if self.device_watch.due(now, quiet=quiet, mic_open=a.io.input_open, playing=busy) is None:
+            return
+        before, rescanned = a.io.output_device, False
+        self._rescanning = True
+        try:
+            rescanned = await asyncio.to_thread(a.io.rescan)
+        finally:
+            self._rescanning = False
+            self.device_watch.done(time.perf_counter())
+            self._rescanned(rescanned)
+        self._rates_changed()
+        moved = moved_to_new_default(before, a.io.output_device, self.device_watch.following)
+        if moved is not None:
+            self._emit(out.Notice("info", moved))
+
+    def _rescanned(self, rescanned: bool = False) -> None:
+        waiters, self._rescan_waiters = self._rescan_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(rescanned)
+
     async def _move_mic(self, a: AudioParts, now: float) -> None:
         """One cycle of the microphone: level, echo, VAD and barge-in, chunks to send."""
         block = a.mic.pull()
+        self._tell_silence(block.silence)
         if block.barge_in:
             await self._do(self.policy.barge_in_heard(now))
         for started, ago in block.speech_edges:
@@ -597,7 +698,9 @@ class Engine:
                 case turns.StreamMic(on=True, preroll_ms=preroll):
                     a.mic.start_stream(preroll)
                 case turns.StreamMic(on=False):
-                    for chunk in a.mic.stop_stream().chunks:
+                    last = a.mic.stop_stream()
+                    self._tell_silence(last.silence)
+                    for chunk in last.chunks:
                         await self._send(cmd.AppendAudio(chunk))
                 case turns.Play(item_id=item_id, pcm=pcm):
                     if not a.speaker.play(item_id, pcm):

@@ -23,6 +23,9 @@ class State(StrEnum):
 
 AUDIO, CONNECTION = "audio", "connection"  # topics: which settings fix a problem
 PLAYBACK = "playback"  # a topic TalkApp fixed itself (the speaker ran dry): nothing to pick
+# the system gives TalkApp no sound from the microphone (refused it, or it is muted): fixed in
+# the system's privacy or sound settings; an "info" notice on it says sound came back
+MICROPHONE = "microphone"
 # a topic for what belongs in the conversation's record (a lost connection, a setting the
 # service did not take): the app writes it into the transcript, not a banner
 IN_TRANSCRIPT = "transcript"
@@ -50,7 +53,7 @@ class TranscriptChanged:
 class Notice:
     level: str  # "info" | "warning" | "error"
     text: str
-    topic: str = ""  # AUDIO, CONNECTION, PLAYBACK or "" (a hint)
+    topic: str = ""  # AUDIO, CONNECTION, PLAYBACK, MICROPHONE, IN_TRANSCRIPT or "" (a hint)
 
 
 @dataclass(frozen=True)

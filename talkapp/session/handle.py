@@ -88,6 +88,10 @@ class EngineHandle:
     def set_devices(self, input_key: DeviceKey | None, output_key: DeviceKey | None) -> None:
         self._submit(self._engine.set_devices(input_key, output_key), "switch audio devices")
 
+    def rescan_devices(self) -> concurrent.futures.Future[Any]:
+        """Its result: whether PortAudio re-scanned (`Engine.rescan_devices`)."""
+        return self._submit(self._engine.rescan_devices(), "look for audio devices")
+
     def levels(self) -> tuple[float, float]:
         return self._engine.levels()  # two float reads: safe without crossing
 

@@ -21,6 +21,7 @@ from talkapp.audio.echo import FRAME, EchoCanceller, EchoMode
 from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16, rms_dbfs
 from talkapp.audio.resampler import StreamResampler
 from talkapp.audio.ring import RingReader
+from talkapp.audio.silence import MicSilence, SilentMicDetector
 from talkapp.audio.vad import SpeechDetector
 
 SEND_CHUNK_MS = 20  # appends of ~20 ms: responsive server VAD without flooding the socket
@@ -33,6 +34,7 @@ class MicBlock:
     chunks: tuple[bytes, ...]  # PCM16 at 24 kHz to send now
     barge_in: bool = False  # the mic rose well above the expected echo of the reply
     voiced_ago: float | None = None  # seconds since the last voiced frame ended (None: none yet)
+    silence: MicSilence | None = None  # the microphone just went all-zero, or came back
 
 
 class MicPump:
@@ -58,12 +60,14 @@ class MicPump:
         self._framed = getattr(echo, "mode", None) is not EchoMode.HEADSET
         self.echo_resting = False
         self.level_dbfs = float("-inf")
+        self.silence = SilentMicDetector(device_rate)  # denied or muted: exact zeros, as captured
         self.set_device_rate(device_rate)
 
     def set_device_rate(self, rate: int) -> None:
         if rate != getattr(self, "device_rate", None):
             self.device_rate = rate
             self._resampler = StreamResampler(rate, WIRE_RATE)
+            self.silence.set_rate(rate)
 
     def has_audio(self) -> bool:
         """Captured audio waits to be pulled (the input may have closed since)."""
@@ -108,15 +112,17 @@ class MicPump:
 
     def pull(self, flush: bool = False) -> MicBlock:
         """Everything captured since the last pull. `flush`: send a partial last chunk too."""
-        clean = self._clean(self._resampler.process(self._drain_capture()))
+        captured = self._drain_capture()
+        silence = self.silence.feed(captured)
+        clean = self._clean(self._resampler.process(captured))
         if clean.size:
             self.level_dbfs = rms_dbfs(clean)
         self._remember(clean)
         edges, onset, voiced = self._judge(clean), self._echo.take_onset(), self._voiced_ago()
         if not self._streaming:
-            return MicBlock(edges, (), onset, voiced)
+            return MicBlock(edges, (), onset, voiced, silence)
         self._pending.append(clean)
-        return MicBlock(edges, self._chunks(flush), onset, voiced)
+        return MicBlock(edges, self._chunks(flush), onset, voiced, silence)
 
     def _clean(self, audio: np.ndarray) -> np.ndarray:
         if self._held.size:

@@ -13,14 +13,16 @@ import concurrent.futures
 import dataclasses
 import html
 import itertools
+import sys
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from talkapp.controller import Controller, NeedsKey, mode_for, vad_kind, with_mode
+from talkapp.platform import microphone
 from talkapp.session import engine_events as out
 from talkapp.session.engine_events import ApprovalRequested, State
 from talkapp.session.turns import Mode
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
         self._needs_key: str | None = None  # the profile waiting for a key
         self._interrupted: str | None = None  # "Reply interrupted after …", until the next reply
         self._lost_at = ""  # hh:mm the connection was lost, while reconnecting
+        self.platform = sys.platform  # which system's settings page fixes a silent microphone
         self.muted = False  # hands-free: the microphone muted (the session stays)
         self._holding: set[str] = (
             set()
@@ -165,6 +168,8 @@ class MainWindow(QMainWindow):
                     )  # answered (maybe by a remembered answer) or expired
             case out.ApprovalRequested() as request:
                 self.approvals.ask(request)
+            case out.Notice(level=level, text=text, topic=out.MICROPHONE):
+                self._microphone_notice(level, text)
             case out.Notice(text=text, topic=out.IN_TRANSCRIPT):
                 self.transcript.view.add_note(f"{time.strftime('%H:%M')} · {text}")
             case out.Notice(level="info", text=text):
@@ -259,6 +264,25 @@ class MainWindow(QMainWindow):
                 text,
                 [("Profile settings…", lambda: self.open_settings("profiles"))],
             )
+
+    def _microphone_notice(self, level: str, text: str) -> None:
+        """The system gives no sound from the microphone: a banner with the page that fixes it
+        (privacy settings on macOS and Windows); "info" says sound came back, and clears it."""
+        if level == "info":
+            self.banners.clear("microphone")
+            self.talk.show_hint(text)
+            return
+        url = microphone.privacy_settings_url(self.platform)
+        fix = (
+            ("Open privacy settings…", lambda: self.open_privacy_settings(url))
+            if url is not None
+            else ("Audio settings…", self._audio_settings)
+        )
+        self.banners.show_message("microphone", level, text, [fix])
+
+    def open_privacy_settings(self, url: str) -> None:
+        """The system's microphone privacy page (a settings URL the OS opens)."""
+        QDesktopServices.openUrl(QUrl(url))
 
     def _export_failed(self, text: str) -> None:
         self.banners.show_message("export", "error", text)

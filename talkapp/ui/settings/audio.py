@@ -8,6 +8,9 @@ main window's meters use: levels are polled, audio never reaches the UI thread).
 
 from __future__ import annotations
 
+import concurrent.futures
+from collections.abc import Callable
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -65,18 +68,39 @@ def level_text(dbfs: float) -> str:
     return "silent" if dbfs < METER_FLOOR_DB else f"{dbfs:.0f} dBFS"
 
 
-def listing() -> tuple[list[DeviceInfo], str]:
-    """On a worker thread: PortAudio's devices, re-scanned first when no stream is open (a
-    re-scan is how PortAudio notices devices plugged in since it started)."""
+SessionRescan = Callable[[], "concurrent.futures.Future[bool] | None"]
+SESSION_RESCAN_WAIT_S = 30.0  # the session re-scans once nobody talks and nothing plays
+
+
+def listing(session_rescan: SessionRescan | None = None) -> tuple[list[DeviceInfo], str]:
+    """On a worker thread: PortAudio's devices, re-scanned first (a re-scan is how PortAudio
+    notices devices plugged in since it started). While a session holds the devices, its
+    engine re-scans at its next quiet moment (`session_rescan`), and this waits for it."""
     note = ""
     try:
         devices.rescan()
     except devices.DevicesBusy:
-        note = (
-            "Devices plugged in since TalkApp started appear once it is not talking (and the "
-            "microphone test is off); then choose Refresh."
-        )
+        if not _rescanned_by_session(session_rescan):
+            note = (
+                "Devices plugged in since TalkApp started appear once it is not talking (and "
+                "the microphone test is off); then choose Refresh."
+            )
     return devices.list_devices(), note
+
+
+def _rescanned_by_session(session_rescan: SessionRescan | None) -> bool:
+    waiting = session_rescan() if session_rescan is not None else None
+    if waiting is None:
+        return False
+    try:
+        if waiting.result(timeout=SESSION_RESCAN_WAIT_S):
+            return True
+    except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+        return False
+    try:  # the session ended meanwhile (its streams are closed), or the mic test is on
+        return devices.rescan()
+    except devices.DevicesBusy:
+        return False
 
 
 class AudioPage(QWidget):
@@ -85,9 +109,18 @@ class AudioPage(QWidget):
     mic_test_ended = Signal(str)  # the status line once the mic test has closed its stream
     tone_ended = Signal(str)  # the status line once the tone has played and its stream closed
 
-    def __init__(self, audio: AudioSettings, tasks: Tasks, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        audio: AudioSettings,
+        tasks: Tasks,
+        parent: QWidget | None = None,
+        session_rescan: SessionRescan | None = None,
+    ) -> None:
+        """`session_rescan`: asks the running session to re-scan the devices (the
+        controller's `rescan_devices`)."""
         super().__init__(parent)
         self._tasks = tasks
+        self._session_rescan = session_rescan
         self._meter: MicMeter | None = None
         self._tone: TonePlayer | None = None
         self._restart = False  # the mic test stops to reopen on another device
@@ -251,7 +284,7 @@ class AudioPage(QWidget):
 
     def list_devices(self) -> None:
         self.refresh_button.setEnabled(False)
-        self._tasks.run(listing, self._listed, lane="devices")
+        self._tasks.run(lambda: listing(self._session_rescan), self._listed, lane="devices")
 
     def _listed(self, outcome: Outcome) -> None:
         self.refresh_button.setEnabled(True)

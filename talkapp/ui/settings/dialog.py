@@ -75,7 +75,11 @@ class SettingsDialog(QDialog):
             self.tasks,
             session_keys if session_keys is not None else SessionKeys(),
         )
-        self.audio = AudioPage(settings.audio, self.tasks)
+        self.audio = AudioPage(
+            settings.audio,
+            self.tasks,
+            session_rescan=getattr(controller, "rescan_devices", None),
+        )
         self.hotkeys = HotkeysPage(settings.hotkeys)
         self.tools = ToolsPage(settings.tools, self.tasks)
         self.recording = RecordingPage(settings.recording)
