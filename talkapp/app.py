@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -73,6 +74,7 @@ class DesktopApp:
             clipboard=self.clipboard.read,
             clipboard_consent=self.clipboard.consent,
             tuning=tuning,
+            output_on_demand=output_on_demand(os.environ),
         )
         self.window = MainWindow(settings, self.controller)
         if Mode(settings.mode).hands_free:
@@ -215,6 +217,14 @@ class DesktopApp:
         if combo == self._hotkey_combo:
             self.window.banners.clear("hotkey")
             self._start_global_hotkey(combo)
+
+
+def output_on_demand(environ: Mapping[str, str]) -> bool | None:
+    """TALKAPP_OUTPUT_ON_DEMAND=1: the output stream runs only while a reply plays; =0: all
+    session; unset: the engine's default. Not a setting: bench/idle_cpu.py measures the app
+    both ways while the engine's default is being soaked."""
+    value = environ.get("TALKAPP_OUTPUT_ON_DEMAND", "").strip()
+    return {"1": True, "0": False}.get(value)
 
 
 def qt_application(argv: list[str]) -> QApplication:
