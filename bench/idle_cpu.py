@@ -51,8 +51,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the sound-server fixture
+sys.path.insert(0, str(HERE))
 
 import audio_server
+import proc_threads
 
 from talkapp.controller import with_mode
 from talkapp.settings.model import Settings
@@ -172,10 +174,17 @@ def measure(state: State, url: str, env: dict[str, str], args: argparse.Namespac
         time.sleep(args.settle)  # a bench, not a test: let start-up work (imports, GC) pass
         if client.process.poll() is not None:
             raise RuntimeError(f"{state.label}: the client exited ({client.process.returncode})")
-        profiler = profile(state, client.process.pid, args)
-        before, t0 = cpu_seconds(client.process.pid), time.monotonic()
+        pid = client.process.pid
+        profiler = profile(state, pid, args)
+        threads = proc_threads.snapshot(pid) if args.threads else {}
+        before, t0 = cpu_seconds(pid), time.monotonic()
         time.sleep(args.seconds)
-        used, wall = cpu_seconds(client.process.pid) - before, time.monotonic() - t0
+        used, wall = cpu_seconds(pid) - before, time.monotonic() - t0
+        if args.threads:
+            for name, cpu, wakeups in proc_threads.busiest(
+                pid, threads, proc_threads.snapshot(pid), wall
+            ):
+                print(f"    {name:<40} {cpu:5.1f} %  {wakeups:7.1f} wakeups/s", flush=True)
         if profiler is not None:
             profiler.wait()
         return 100 * used / wall
@@ -318,6 +327,9 @@ def main() -> None:
         "--app-on-demand",
         action="store_true",
         help="also the app in push-to-talk with its output stream only while a reply plays",
+    )
+    parser.add_argument(
+        "--threads", action="store_true", help="each state's busiest threads: CPU and wakeups"
     )
     parser.add_argument("--only", metavar="KEYS", help="these states only (comma-separated keys)")
     args = parser.parse_args()

@@ -9,15 +9,17 @@ on quit. `run` applies the process-wide live-audio tuning (`talkapp.threads.tuni
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -227,6 +229,30 @@ def output_on_demand(environ: Mapping[str, str]) -> bool | None:
     return {"1": True, "0": False}.get(value)
 
 
+def quit_on_signals(app: QApplication) -> None:
+    """Ctrl-C, logout (SIGINT, SIGTERM): quit cleanly. Python runs a signal's handler only when
+    the main thread next runs Python code, and an idle window's thread may sleep in Qt for
+    minutes (no timer polls while nobody talks): the signal's byte on a socket wakes it
+    (`signal.set_wakeup_fd`), and the notifier's slot is the Python code the handler runs at."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(512)
+
+    notifier.activated.connect(drain)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    _SIGNAL_SOCKETS[:] = [reader, writer]  # open for the process's life, as the notifier
+
+
+_SIGNAL_SOCKETS: list[socket.socket] = []
+
+
 def qt_application(argv: list[str]) -> QApplication:
     """The process's QApplication, made with `argv` unless there is one already."""
     app = QApplication.instance()
@@ -259,9 +285,7 @@ def run(open_settings: bool = False) -> int:
     with tuned_for_live_audio() as tuning:
         desktop = DesktopApp(tuning=tuning)
         app.aboutToQuit.connect(desktop.shutdown)
-        # Ctrl-C, logout: quit cleanly (Python runs the handler at its next call: the level timer)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: app.quit())
+        quit_on_signals(app)
         desktop.start()
         if open_settings:
             QTimer.singleShot(0, desktop.window.open_settings)

@@ -99,6 +99,8 @@ def test_holding_the_button_drives_a_turn_and_the_transcript_shows_both_sides(
     assert window.banners.get("welcome") is not None  # first start: offered to add a key
     wait_live(qtbot, window)
     assert window.header.model.text() == "gpt-realtime · GA (auto)"
+    # waiting in push-to-talk: the microphone closed, nothing playing, no level to poll
+    qtbot.waitUntil(lambda: not window.level_poll.active, timeout=WAIT)
     button = window.talk.button
     centre = button.rect().center()
 
@@ -123,6 +125,9 @@ def test_holding_the_button_drives_a_turn_and_the_transcript_shows_both_sides(
     assert "You" in shown and "Assistant" in shown and "I heard" in shown
     qtbot.waitUntil(lambda: "first audio" in window.talk.last_reply.text(), timeout=WAIT)
     assert "tokens" in window.talk.last_reply.text() and "1 reply" in window.talk.session.text()
+    # the reply over and the microphone closed again: the meters fall to rest, the poll stops
+    qtbot.waitUntil(lambda: not window.level_poll.active, timeout=WAIT)
+    assert window.talk.mic.value == 0 and window.talk.speaker.value == 0
 
 
 def test_the_hotkey_talks_from_the_transcript_and_ignores_auto_repeat(qtbot, pulse, desktop):
