@@ -4,12 +4,15 @@ thread while nobody talks. Real widgets (offscreen) and the real Controller, not
 real-audio run of the same behaviour is in test_ui_main.py)."""
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
 
 from talkapp.controller import Controller
 from talkapp.session import engine_events as out
 from talkapp.session.engine_events import State
 from talkapp.settings.model import Settings
 from talkapp.ui.main.level_poll import needed
+from talkapp.ui.main.talk_button import TalkButton
 from talkapp.ui.main.window import MainWindow
 
 SILENT = (float("-inf"), float("-inf"))
@@ -108,3 +111,49 @@ def test_hands_free_listening_polls_until_muted_and_never_while_hidden(qtbot, wi
     window.show()
     qtbot.waitExposed(window)
     assert window.level_poll.active
+
+
+class Paints(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() is QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def settled(paints: Paints) -> None:
+    """Deliver what is pending until a round paints nothing; then count from zero."""
+    for _ in range(10):
+        before = paints.count
+        QApplication.processEvents()
+        if paints.count == before:
+            break
+    paints.count = 0
+
+
+def test_the_talk_button_repaints_only_for_a_ring_it_shows(qtbot):
+    button = TalkButton()
+    qtbot.addWidget(button)
+    button.set_metering(False)  # push-to-talk, not held: the ring shows no level
+    button.show()
+    qtbot.waitExposed(button)
+    paints = Paints()
+    button.installEventFilter(paints)
+    qtbot.waitUntil(lambda: paints.count > 0)  # shown: drawn
+    settled(paints)  # and again for the pointer entering it (offscreen Qt puts it there)
+    for level in (0.2, 0.6, 0.9, 0.0):
+        button.set_ring(level)
+        button.set_live(True)  # unchanged: nothing to draw either
+        button.set_held(False)
+        QApplication.processEvents()
+    assert paints.count == 0
+
+    button.set_metering(True)  # held: the ring shows the level
+    QApplication.processEvents()
+    assert paints.count == 1
+    button.set_ring(0.5)
+    QApplication.processEvents()
+    assert paints.count == 2 and button.ring_shown

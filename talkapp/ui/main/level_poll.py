@@ -42,6 +42,8 @@ class LevelPoll(QObject):
         super().__init__(window)
         self._window = window
         self._read, self._show, self._wanted = read, show, wanted
+        self._last: tuple[float, float] | None = None  # the levels drawn last
+        self._showing = False  # whether the meters showed a level then
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self._tick)
 
@@ -52,6 +54,7 @@ class LevelPoll(QObject):
     def wake(self) -> None:
         """Something may move a level: poll until it rests again (a no-op while polling)."""
         if not self.timer.isActive() and self._seen():
+            self._last = None  # draw the next levels whatever they are: the meters may be stale
             self.timer.start()
 
     def _seen(self) -> bool:
@@ -62,6 +65,9 @@ class LevelPoll(QObject):
         if not self._seen():
             self.timer.stop()  # shown again, the window wakes it
             return
-        showing = self._show(*self._read())
-        if not showing and not self._wanted():
+        levels = self._read()
+        if levels != self._last or self._showing:  # else drawing them again changes nothing
+            self._showing = self._show(*levels)
+            self._last = levels
+        if not self._showing and not self._wanted():
             self.timer.stop()
