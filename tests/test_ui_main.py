@@ -214,7 +214,9 @@ def test_hands_free_hears_a_turn_without_the_button(qtbot, pulse, desktop, tmp_p
     assert "just start speaking" in window.talk.state_line.text() and window.talk.button.live
     assert SettingsStore(tmp_path / "config").load().settings.mode == "server_vad"  # saved
 
-    say_into_mic(qtbot, pulse, window, QUESTION)  # nothing pressed: the service hears the turn end
+    # nothing pressed: the meters follow the voice, the service hears the turn end
+    mic_peak, ring_peak = say_into_mic(qtbot, pulse, window, QUESTION)
+    assert mic_peak > 0.3 and ring_peak > 0.3
     qtbot.waitUntil(lambda: any("I heard" in r for r in replies(window)), timeout=WAIT)
 
     modes.vad.setFocus()
