@@ -3,6 +3,7 @@ plain SDK client.
 
     .venv/bin/python bench/idle_cpu.py [--seconds 8] [--settle 4] [--rounds 1] [--profile DIR]
                                        [--app-hands-free] [--app-on-demand] [--only KEYS]
+                                       [--threads]
 
 One run, one private PulseAudio (tests/audio_server.py's daemon: a virtual speaker and a
 virtual mic carrying silence), one simulator in this process. Each client runs alone, as its
@@ -22,6 +23,11 @@ talking, and disconnected (connected, then Disconnect). `--app-hands-free` adds 
 listening hands-free (server VAD, unmuted); `--app-on-demand` adds the app in push-to-talk with
 its output stream only while a reply plays (TALKAPP_OUTPUT_ON_DEMAND=1). `--only ptt,app_ptt`
 runs those rows (and the SDK client's, which every ratio needs).
+
+`--threads` prints, per state, the busiest threads (bench/proc_threads.py, from /proc): each
+one's CPU and wakeups per second over the same window, the main (GUI) thread marked. A thread
+that wakes often costs more than its CPU share shows (GIL hand-offs, the CPU kept out of deep
+sleep): an idle window's GUI thread should not wake at all.
 
 `--profile DIR` also runs py-spy (pip install py-spy) on each TalkApp state for the same window
 and writes DIR/STATE.txt (py-spy's flat top-down dump of where the samples fell, idle threads
