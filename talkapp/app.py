@@ -9,14 +9,17 @@ on quit. `run` applies the process-wide live-audio tuning (`talkapp.threads.tuni
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import signal
+import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -73,6 +76,7 @@ class DesktopApp:
             clipboard=self.clipboard.read,
             clipboard_consent=self.clipboard.consent,
             tuning=tuning,
+            output_on_demand=output_on_demand(os.environ),
         )
         self.window = MainWindow(settings, self.controller)
         if Mode(settings.mode).hands_free:
@@ -217,6 +221,38 @@ class DesktopApp:
             self._start_global_hotkey(combo)
 
 
+def output_on_demand(environ: Mapping[str, str]) -> bool | None:
+    """TALKAPP_OUTPUT_ON_DEMAND=1: the output stream runs only while a reply plays; =0: all
+    session; unset: the engine's default. Not a setting: bench/idle_cpu.py measures the app
+    both ways while the engine's default is being soaked."""
+    value = environ.get("TALKAPP_OUTPUT_ON_DEMAND", "").strip()
+    return {"1": True, "0": False}.get(value)
+
+
+def quit_on_signals(app: QApplication) -> None:
+    """Ctrl-C, logout (SIGINT, SIGTERM): quit cleanly. Python runs a signal's handler only when
+    the main thread next runs Python code, and an idle window's thread may sleep in Qt for
+    minutes (no timer polls while nobody talks): the signal's byte on a socket wakes it
+    (`signal.set_wakeup_fd`), and the notifier's slot is the Python code the handler runs at."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(512)
+
+    notifier.activated.connect(drain)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    _SIGNAL_SOCKETS[:] = [reader, writer]  # open for the process's life, as the notifier
+
+
+_SIGNAL_SOCKETS: list[socket.socket] = []
+
+
 def qt_application(argv: list[str]) -> QApplication:
     """The process's QApplication, made with `argv` unless there is one already."""
     app = QApplication.instance()
@@ -249,9 +285,7 @@ def run(open_settings: bool = False) -> int:
     with tuned_for_live_audio() as tuning:
         desktop = DesktopApp(tuning=tuning)
         app.aboutToQuit.connect(desktop.shutdown)
-        # Ctrl-C, logout: quit cleanly (Python runs the handler at its next call: the level timer)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: app.quit())
+        quit_on_signals(app)
         desktop.start()
         if open_settings:
             QTimer.singleShot(0, desktop.window.open_settings)

@@ -69,18 +69,22 @@ class Controller:
         clipboard: ClipboardRead | None = None,
         clipboard_consent: ClipboardConsent | None = None,
         tuning: Untuned = UNTUNED,
+        output_on_demand: bool | None = None,
     ) -> None:
         """What the composition root hands in: `session_keys`, the keys given for this run only
         (the settings pane's "Use for this session" puts them there); `clipboard`, the UI's
         clipboard reader for the read_clipboard tool (None: that tool reads nothing), and
         `clipboard_consent`, how it asks the user for one read when they chose to be asked;
-        `tuning`, the process's live-audio tuning, for the engines (`talkapp.threads.tuning`)."""
+        `tuning`, the process's live-audio tuning, for the engines (`talkapp.threads.tuning`);
+        `output_on_demand`, the engines' output stream only while a reply plays (True) or all
+        session (False); None: the engine's default (`AudioOptions.output_on_demand`)."""
         self.settings = settings
         self._emit = emit
         self.session_keys = session_keys if session_keys is not None else SessionKeys()
         self._clipboard = clipboard
         self._clipboard_consent = clipboard_consent
         self._tuning = tuning
+        self._output_on_demand = output_on_demand
         self._loop = LoopThread(realtime_priority=ENGINE_LOOP_PRIORITY).start()
         self._hold = SessionHold()
         self._handle: EngineHandle | None = None  # the engine of the open session, if any
@@ -219,7 +223,7 @@ class Controller:
             key,
             self._emit,
             Mode(self.settings.mode),
-            _audio_options(self.settings),
+            _audio_options(self.settings, self._output_on_demand),
             record_to=self.settings.recordings_folder(),
             tools=tools,
             capture=self._capture,
@@ -381,9 +385,9 @@ def vad_kind(settings: Settings) -> str:
     return turn.kind if turn is not None else Mode.SERVER_VAD.value
 
 
-def _audio_options(settings: Settings) -> AudioOptions:
+def _audio_options(settings: Settings, output_on_demand: bool | None = None) -> AudioOptions:
     a = settings.audio
-    return AudioOptions(
+    options = AudioOptions(
         input_device=a.input_device,
         output_device=a.output_device,
         echo=EchoMode(a.echo),
@@ -391,6 +395,9 @@ def _audio_options(settings: Settings) -> AudioOptions:
         vad_hangover_ms=a.silence_ms,
         block_ms=a.block_ms,
     )
+    if output_on_demand is None:
+        return options
+    return dataclasses.replace(options, output_on_demand=output_on_demand)
 
 
 def _same_session(before: Settings, after: Settings) -> bool:

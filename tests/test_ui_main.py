@@ -99,6 +99,8 @@ def test_holding_the_button_drives_a_turn_and_the_transcript_shows_both_sides(
     assert window.banners.get("welcome") is not None  # first start: offered to add a key
     wait_live(qtbot, window)
     assert window.header.model.text() == "gpt-realtime · GA (auto)"
+    # waiting in push-to-talk: the microphone closed, nothing playing, no level to poll
+    qtbot.waitUntil(lambda: not window.level_poll.active, timeout=WAIT)
     button = window.talk.button
     centre = button.rect().center()
 
@@ -123,6 +125,9 @@ def test_holding_the_button_drives_a_turn_and_the_transcript_shows_both_sides(
     assert "You" in shown and "Assistant" in shown and "I heard" in shown
     qtbot.waitUntil(lambda: "first audio" in window.talk.last_reply.text(), timeout=WAIT)
     assert "tokens" in window.talk.last_reply.text() and "1 reply" in window.talk.session.text()
+    # the reply over and the microphone closed again: the meters fall to rest, the poll stops
+    qtbot.waitUntil(lambda: not window.level_poll.active, timeout=WAIT)
+    assert window.talk.mic.value == 0 and window.talk.speaker.value == 0
 
 
 def test_the_hotkey_talks_from_the_transcript_and_ignores_auto_repeat(qtbot, pulse, desktop):
@@ -209,7 +214,9 @@ def test_hands_free_hears_a_turn_without_the_button(qtbot, pulse, desktop, tmp_p
     assert "just start speaking" in window.talk.state_line.text() and window.talk.button.live
     assert SettingsStore(tmp_path / "config").load().settings.mode == "server_vad"  # saved
 
-    say_into_mic(qtbot, pulse, window, QUESTION)  # nothing pressed: the service hears the turn end
+    # nothing pressed: the meters follow the voice, the service hears the turn end
+    mic_peak, ring_peak = say_into_mic(qtbot, pulse, window, QUESTION)
+    assert mic_peak > 0.3 and ring_peak > 0.3
     qtbot.waitUntil(lambda: any("I heard" in r for r in replies(window)), timeout=WAIT)
 
     modes.vad.setFocus()

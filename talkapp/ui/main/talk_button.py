@@ -41,12 +41,15 @@ class TalkButton(QAbstractButton):
 
     def set_ring(self, value: float) -> None:
         if abs(value - self.ring) > 0.005:
+            shown = self.ring_shown
             self.ring = value
-            self.update()
+            if shown or self.ring_shown:  # a level nobody sees (not metering) repaints nothing
+                self.update()
 
     def set_live(self, live: bool) -> None:
-        self.live = live
-        self.update()
+        if live != self.live:
+            self.live = live
+            self.update()
 
     def set_metering(self, metering: bool) -> None:
         if metering != self.metering:
@@ -54,8 +57,9 @@ class TalkButton(QAbstractButton):
             self.update()
 
     def set_held(self, held: bool) -> None:
-        self.held = held
-        self.update()
+        if held != self.held:
+            self.held = held
+            self.update()
 
     @property
     def ring_shown(self) -> bool:

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from talkapp.ui.level_meter import LevelMeter
+from talkapp.ui.level_meter import LevelMeter, fraction
 from talkapp.ui.main.mode_switch import ModeSwitch
 from talkapp.ui.main.talk_button import TalkButton
 
@@ -53,10 +53,17 @@ class TalkPanel(QWidget):
         grid.setColumnStretch(1, 1)
         return grid
 
-    def show_levels(self, mic_dbfs: float, speaker_dbfs: float) -> None:
+    def show_levels(self, mic_dbfs: float, speaker_dbfs: float) -> bool:
+        """Draw the levels; whether anything still shows one (a meter falls slowly)."""
         self.mic.set_level(mic_dbfs)
         self.speaker.set_level(speaker_dbfs)
         self.button.set_ring(self.mic.value)
+        return (
+            self.mic.value > 0
+            or self.speaker.value > 0
+            or fraction(mic_dbfs) > 0
+            or fraction(speaker_dbfs) > 0
+        )
 
     def show_mute(self, hands_free: bool, muted: bool) -> None:
         self.mute_button.setVisible(hands_free)

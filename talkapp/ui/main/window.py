@@ -3,8 +3,8 @@
 Threads: everything here runs on the Qt main thread. Engine events arrive at `on_event`
 through the UI bridge (a queued connection); commands go to the `Controller`, whose methods
 return at once; a command's failure comes back as an error notice through the bridge, like any
-engine event. Levels are
-polled by a ~30 Hz timer. Nothing here waits on a future.
+engine event. Levels are polled by a ~30 Hz timer, only while a meter can move (`level_poll`).
+Nothing here waits on a future.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -35,12 +35,11 @@ from talkapp.ui.main.approval import ApprovalStack
 from talkapp.ui.main.banner import BannerStack
 from talkapp.ui.main.header import Header
 from talkapp.ui.main.hold_key import HoldKey
+from talkapp.ui.main.level_poll import LevelPoll, needed
 from talkapp.ui.main.talk_panel import TalkPanel
 from talkapp.ui.main.transcript_panel import TranscriptPanel
 from talkapp.ui.main.turn_stats import SessionStats, first_audio_ms
 from talkapp.ui.settings.dialog import SettingsDialog
-
-LEVEL_POLL_MS = 33  # ~30 Hz
 
 
 class MainWindow(QMainWindow):
@@ -73,15 +72,15 @@ class MainWindow(QMainWindow):
         self._clipboard_settled.connect(
             self._clipboard_call_ended, Qt.ConnectionType.QueuedConnection
         )
+        self.level_poll = LevelPoll(
+            self, controller.levels, self._show_levels, self._levels_may_move
+        )
         self._build()
         self._wire()
         self._show_settings(settings)
         self._offer_a_key(settings)
         self._refresh()
         self.resize(1000, 660)
-        self._levels = QTimer(self, interval=LEVEL_POLL_MS)
-        self._levels.timeout.connect(self._poll_levels)
-        self._levels.start()
 
     # ---- building ----
 
@@ -140,6 +139,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_event(self, event: object) -> None:
+        self.level_poll.wake()  # whatever happened may move a level
         match event:
             case out.StateChanged(state=state, detail=detail, topic=topic):
                 self._state_changed(state, detail, topic)
@@ -548,6 +548,7 @@ class MainWindow(QMainWindow):
         self.access.state_changed(self.talk.state_line.text())  # read out, once drawn
 
     def _refresh_button(self) -> None:
+        self.level_poll.wake()  # a press, a release, a mode or mute change
         button = self.talk.button
         ptt = self.settings.mode == Mode.PUSH_TO_TALK
         button.set_live(self.state in status_text.LIVE and not self._needs_key)
@@ -569,9 +570,21 @@ class MainWindow(QMainWindow):
             )
         button.setText(caption)
 
-    @Slot()
-    def _poll_levels(self) -> None:
-        self.talk.show_levels(*self._controller.levels())
+    def _show_levels(self, mic_dbfs: float, speaker_dbfs: float) -> bool:
+        return self.talk.show_levels(mic_dbfs, speaker_dbfs)
+
+    def _levels_may_move(self) -> bool:
+        hands_free = Mode(self.settings.mode).hands_free
+        return needed(self.state, hands_free, self.muted, bool(self._holding))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.level_poll.wake()  # the meters catch up with what changed while hidden
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() is QEvent.Type.WindowStateChange:
+            self.level_poll.wake()  # restored: the poll stops by itself while minimised
 
 
 def plain_tooltip(text: str) -> str:
