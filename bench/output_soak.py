@@ -5,8 +5,8 @@ repeated, idle or with both cores busy (a script, not a test).
 
 A private PulseAudio (tests/audio_server.py's daemon) with its speaker recorded, the built-in
 simulator (replies 4x faster than real time, as in tests/test_engine_audio.py) and TalkApp's
-engine, alternately with `output_on_demand` on and off. Each run starts a fresh engine and asks
-two questions through the virtual mic:
+engine, alternately with `output_on_demand` on and off (`--ways`). Each run starts a fresh
+engine and asks two questions through the virtual mic:
   1. the reply plays whole: it is checked in the recording as tests/test_engine_audio.py checks
      it (`played_span`); a reply that goes out of sight, or loses audio, is "damaged";
   2. the reply is talked over once the engine says `--cut-ms` (several values, spread over the
@@ -28,6 +28,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import perf_counter
 
 import numpy as np
 
@@ -54,11 +55,80 @@ INTERRUPTION = "Wait, stop, I meant London."
 BUSY = "while True: pass"
 LOADS = {"idle": [], "busy": [BUSY, BUSY]}
 CUTS_MS = (60, 150, 400, 1500)  # heard before the barge-in, one per run in turn
+PRIMING = [True]  # False: the 'unprimed' way
+
+
+def control_priming() -> None:
+    """The 'unprimed' way: on demand, but each start fills the device buffer with silence
+    (as before priming), to compare in the same run."""
+    from talkapp.audio import streams
+
+    open_stream = streams.devices.open_stream
+
+    def maybe_primed(*args, prime: bool = False, **kwargs):
+        return open_stream(*args, prime=prime and PRIMING[0], **kwargs)
+
+    streams.devices.open_stream = maybe_primed  # type: ignore[assignment]
+
+
+TRACE: list[tuple[float, float, bool, bool, int, int]] = []
+
+
+def trace_callbacks() -> None:
+    """--trace: note every output callback (perf_counter, DAC latency, underflow flag, still
+    starting, ring read position before it, frames) for `underflow_report`."""
+    from talkapp.audio import streams
+
+    callback = streams._Playback.callback
+
+    def traced(self, outdata, frames, time, status) -> None:
+        position = self.ring.position
+        callback(self, outdata, frames, time, status)
+        TRACE.append(
+            (
+                perf_counter(),
+                time.outputBufferDacTime - time.currentTime,
+                bool(status.output_underflow),
+                self.starting,
+                position,
+                frames,
+            )
+        )
+
+    streams._Playback.callback = traced  # type: ignore[method-assign]
+
+
+def underflow_report(rate: int) -> list[str]:
+    """Each flagged callback: ms since its stream's first callback (a gap > 0.2 s starts a
+    stream), the DAC latency before and at it, and the frames it says vanished: what was queued
+    after the previous callback, less what can have played since, less what is queued now."""
+    lines, start = [], 0.0
+    for i, (t, latency, flagged, starting, position, frames) in enumerate(TRACE):
+        if i == 0 or t - TRACE[i - 1][0] > 0.2:
+            start = t
+        if not flagged or i == 0:
+            continue
+        t0, latency0, _, _, _, frames0 = TRACE[i - 1]
+        expected = max(0.0, latency0 + frames0 / rate - (t - t0))
+        lines.append(
+            f"      underflow {1000 * (t - start):7.1f} ms into a stream{' (starting)' * starting}:"
+            f" gap {1000 * (t - t0):5.1f} ms, latency {1000 * latency0:5.1f} -> "
+            f"{1000 * latency:5.1f} ms (expected {1000 * expected:5.1f}), "
+            f"vanished {1000 * (expected - latency):+6.1f} ms"
+        )
+    audible = [1000 * row[1] for row in TRACE if not row[3]]
+    if audible:
+        lines.append(
+            f"      DAC latency over {len(audible)} callbacks: min {min(audible):.1f}, median "
+            f"{float(np.median(audible)):.1f}, max {max(audible):.1f} ms"
+        )
+    TRACE.clear()
+    return lines
 
 
 @dataclass
 class Run:
-    on_demand: bool
+    way: str
     damaged: bool = False
     span: str = ""
     truncate_error_ms: float = 0.0
@@ -144,10 +214,11 @@ async def until(condition, timeout: float = 20.0) -> None:
             await asyncio.sleep(0.002)
 
 
-async def one_run(pulse, sim, mode: Mode, on_demand: bool, cut_ms: int, tuning) -> Run:
-    run = Run(on_demand)
+async def one_run(pulse, sim, mode: Mode, way: str, cut_ms: int, tuning) -> Run:
+    run = Run(way)
     log = Log()
-    options = AudioOptions(echo=EchoMode.HEADSET, output_on_demand=on_demand)
+    options = AudioOptions(echo=EchoMode.HEADSET, output_on_demand=way != "running")
+    PRIMING[:] = [way != "unprimed"]
     engine = Engine(ProviderProfile(base_url=sim.url), "sk-soak", log, mode, options, tuning=tuning)
     assert await engine.start(), log.events
     try:
@@ -196,41 +267,42 @@ async def one_run(pulse, sim, mode: Mode, on_demand: bool, cut_ms: int, tuning) 
     return run
 
 
-async def soak(pulse, runs: int, mode: Mode) -> list[Run]:
+async def soak(pulse, runs: int, mode: Mode, ways: list[str]) -> list[Run]:
     results: list[Run] = []
     async with Simulator(SimulatorConfig(knobs=Knobs(audio_pace=4.0))) as sim:
         with tuned_for_live_audio() as tuning:
             for i in range(runs):
-                for on_demand in (True, False):
+                for way in ways:
                     cut = CUTS_MS[i % len(CUTS_MS)]
                     try:
-                        run = await one_run(pulse, sim, mode, on_demand, cut, tuning)
+                        run = await one_run(pulse, sim, mode, way, cut, tuning)
                     except (TimeoutError, AssertionError, ValueError) as exc:
                         where = traceback.extract_tb(exc.__traceback__)[-1].lineno
-                        run = Run(on_demand, damaged=True, notes=[f"failed at {where}: {exc!r}"])
+                        run = Run(way, damaged=True, notes=[f"failed at {where}: {exc!r}"])
                     results.append(run)
-                    way = "on demand" if on_demand else "running  "
                     print(
-                        f"  run {i + 1:2d} {way} cut {cut:4d}: reply {run.span:>11}"
+                        f"  run {i + 1:2d} {way:9} cut {cut:4d}: reply {run.span:>11}"
                         f"{' DAMAGED' if run.damaged else ''}  truncate {run.cut:>16}"
                         f"  err {run.truncate_error_ms:+5.0f}  underflows {run.underflows}"
                         f" (start {run.start_underflows}) {' '.join(run.notes)}",
                         flush=True,
                     )
+                    for line in underflow_report(48_000):
+                        print(line, flush=True)
     return results
 
 
-def table(results: list[Run], load: str, mode: Mode) -> None:
+def table(results: list[Run], load: str, mode: Mode, ways: list[str]) -> None:
     print(f"\noutput soak: {mode.value}, {load}")
     print(
         f"  {'output':12}{'runs':>6}{'damaged':>9}{'trunc err':>11}{'worst ms':>10}"
         f"{'underflows':>12}{'start uf':>10}"
     )
-    for on_demand in (True, False):
-        rows = [r for r in results if r.on_demand == on_demand]
+    for way in ways:
+        rows = [r for r in results if r.way == way]
         worst = max((r.truncate_error_ms for r in rows), key=abs, default=0.0)
         print(
-            f"  {'on demand' if on_demand else 'running':12}{len(rows):6d}"
+            f"  {way:12}{len(rows):6d}"
             f"{sum(r.damaged for r in rows):9d}"
             f"{sum(r.truncate_error_ms != 0 for r in rows):11d}{worst:+10.0f}"
             f"{sum(r.underflows for r in rows):12d}{sum(r.start_underflows for r in rows):10d}"
@@ -244,20 +316,34 @@ def main() -> None:
     parser.add_argument(
         "--mode", choices=["local_vad", "server_vad"], default="local_vad", help="turn detection"
     )
+    parser.add_argument("--trace", action="store_true", help="analyse every underflow")
+    parser.add_argument(
+        "--ways",
+        default="on demand,running",
+        help="comma-separated, in turn each run: 'on demand', 'running' (all session), "
+        "'unprimed' (on demand, the device buffer filled with silence at each start)",
+    )
     args = parser.parse_args()
+    ways = [w.strip() for w in args.ways.split(",")]
+    unknown = set(ways) - {"on demand", "running", "unprimed"}
+    if unknown:
+        parser.error(f"unknown way(s) {sorted(unknown)}: use 'on demand', 'running', 'unprimed'")
+    control_priming()
+    if args.trace:
+        trace_callbacks()
     mode = Mode.LOCAL_VAD if args.mode == "local_vad" else Mode.SERVER_VAD
     pulse = audio_server._start_daemon(Path(tempfile.mkdtemp(prefix="talkapp-output-soak-")))
     load = [subprocess.Popen([sys.executable, "-c", p]) for p in LOADS[args.load]]
     try:
         pulse.adopt_environment()
         devices.rescan()
-        results = asyncio.run(soak(pulse, args.runs, mode))
+        results = asyncio.run(soak(pulse, args.runs, mode, ways))
     finally:
         for process in load:
             process.kill()
             process.wait()
         audio_server._stop_daemon(pulse)
-    table(results, args.load, mode)
+    table(results, args.load, mode, ways)
 
 
 if __name__ == "__main__":

@@ -325,9 +325,11 @@ def open_stream(
     blocksize: int,
     callback: Callable[..., None],
     finished_callback: Callable[[], None],
+    prime: bool = False,
 ) -> Any:
     """An unstarted float32 `sd.InputStream` / `sd.OutputStream`; PortAudio errors propagate
-    as one of `stream_errors()`."""
+    as one of `stream_errors()`. `prime` (output): each start fills the device buffer from
+    `callback` before the device starts, instead of with silence."""
     with _lock:
         sd = sounddevice()
         cls = sd.InputStream if kind == "input" else sd.OutputStream
@@ -340,6 +342,7 @@ def open_stream(
             latency="low",
             callback=callback,
             finished_callback=finished_callback,
+            **({"prime_output_buffers_using_stream_callback": True} if prime else {}),
         )
         _open_streams.add(stream)
         return stream

@@ -221,10 +221,13 @@ class AudioIO:
 
     On demand (`output_on_demand`, the engine's way): the output stream is opened, checked and
     stopped at `start`, and runs only from `wake_output` (reply audio is in the ring) to
-    `rest_output` (nothing left to play): no callback at all while nothing plays, and a reply's
-    first block goes to an empty device buffer, heard at once (a start takes about a
-    millisecond on a sound server). The input opens at `start(input=True)` or `set_input(True)`
-    and closes with `set_input(False)`.
+    `rest_output` (nothing left to play): no callback at all while nothing plays. Each start
+    fills the device buffer from the callback (PortAudio's priming) before the device starts:
+    the reply's first block is the first thing the device plays, heard at once, with the rest
+    of a full buffer of reply behind it. Filled with silence instead, the device started on
+    one block and played from a buffer that never grew, so each late callback ran it dry
+    (bench/output_soak.py compares the two). The input opens at `start(input=True)` or
+    `set_input(True)` and closes with `set_input(False)`.
     """
 
     def __init__(
@@ -542,6 +545,7 @@ class AudioIO:
                 blocksize=blocksize,
                 callback=side.callback,
                 finished_callback=side.on_finished,
+                prime=direction == "output" and self._on_demand,
             )
         except devices.stream_errors() as exc:
             return None, devices.describe_error(exc)
