@@ -55,18 +55,18 @@ INTERRUPTION = "Wait, stop, I meant London."
 BUSY = "while True: pass"
 LOADS = {"idle": [], "busy": [BUSY, BUSY]}
 CUTS_MS = (60, 150, 400, 1500)  # heard before the barge-in, one per run in turn
-PRIMING = [True]  # False: the 'unprimed' way
+PRIMING = [False]  # True: the 'primed' way
 
 
 def control_priming() -> None:
-    """The 'unprimed' way: on demand, but each start fills the device buffer with silence
-    (as before priming), to compare in the same run."""
+    """The 'primed' way: on demand, each start filling the device buffer from the callback
+    (`AudioIO(prime_output=True)`, which the engine does not ask for) instead of with silence."""
     from talkapp.audio import streams
 
     open_stream = streams.devices.open_stream
 
-    def maybe_primed(*args, prime: bool = False, **kwargs):
-        return open_stream(*args, prime=prime and PRIMING[0], **kwargs)
+    def maybe_primed(kind, *args, prime: bool = False, **kwargs):
+        return open_stream(kind, *args, prime=prime or (kind == "output" and PRIMING[0]), **kwargs)
 
     streams.devices.open_stream = maybe_primed  # type: ignore[assignment]
 
@@ -218,7 +218,7 @@ async def one_run(pulse, sim, mode: Mode, way: str, cut_ms: int, tuning) -> Run:
     run = Run(way)
     log = Log()
     options = AudioOptions(echo=EchoMode.HEADSET, output_on_demand=way != "running")
-    PRIMING[:] = [way != "unprimed"]
+    PRIMING[:] = [way == "primed"]
     engine = Engine(ProviderProfile(base_url=sim.url), "sk-soak", log, mode, options, tuning=tuning)
     assert await engine.start(), log.events
     try:
@@ -320,14 +320,14 @@ def main() -> None:
     parser.add_argument(
         "--ways",
         default="on demand,running",
-        help="comma-separated, in turn each run: 'on demand', 'running' (all session), "
-        "'unprimed' (on demand, the device buffer filled with silence at each start)",
+        help="comma-separated, in turn each run: 'on demand', 'running' (all session, the engine's "
+        "default), 'primed' (on demand, each start priming the device buffer with the reply)",
     )
     args = parser.parse_args()
     ways = [w.strip() for w in args.ways.split(",")]
-    unknown = set(ways) - {"on demand", "running", "unprimed"}
+    unknown = set(ways) - {"on demand", "running", "primed"}
     if unknown:
-        parser.error(f"unknown way(s) {sorted(unknown)}: use 'on demand', 'running', 'unprimed'")
+        parser.error(f"unknown way(s) {sorted(unknown)}: use 'on demand', 'running', 'primed'")
     control_priming()
     if args.trace:
         trace_callbacks()

@@ -221,12 +221,12 @@ class AudioIO:
 
     On demand (`output_on_demand`, the engine's way): the output stream is opened, checked and
     stopped at `start`, and runs only from `wake_output` (reply audio is in the ring) to
-    `rest_output` (nothing left to play): no callback at all while nothing plays. Each start
-    fills the device buffer from the callback (PortAudio's priming) before the device starts:
-    the reply's first block is the first thing the device plays, heard at once, with the rest
-    of a full buffer of reply behind it. Filled with silence instead, the device started on
-    one block and played from a buffer that never grew, so each late callback ran it dry
-    (bench/output_soak.py compares the two). The input opens at `start(input=True)` or
+    `rest_output` (nothing left to play): no callback at all while nothing plays, and a reply's
+    first block goes to an empty device buffer, heard at once (a start takes about a
+    millisecond on a sound server). `prime_output`: each start fills the device buffer from
+    the callback (PortAudio's priming) instead of with silence; measured (bench/output_soak.py
+    --ways 'on demand,primed'), it kept a block less queued while playing and ran dry more
+    often, so the engine leaves it off. The input opens at `start(input=True)` or
     `set_input(True)` and closes with `set_input(False)`.
     """
 
@@ -241,6 +241,7 @@ class AudioIO:
         prefer_rate: int | None = None,
         channels: int | None = None,
         output_on_demand: bool = False,
+        prime_output: bool = False,
         input_rate: int | None = None,
         input_block_ms: float | None = None,
     ) -> None:
@@ -273,6 +274,7 @@ class AudioIO:
         self._running = False
         self._want_input = True
         self._on_demand = output_on_demand
+        self._prime = prime_output
         self._output_running = False  # the output stream is started (on demand: between wake/rest)
         self._output_block_ms = block_ms  # the output's block; `set_output_block` changes it
         self._reopens = 0
@@ -545,7 +547,7 @@ class AudioIO:
                 blocksize=blocksize,
                 callback=side.callback,
                 finished_callback=side.on_finished,
-                prime=direction == "output" and self._on_demand,
+                prime=direction == "output" and self._prime,
             )
         except devices.stream_errors() as exc:
             return None, devices.describe_error(exc)
