@@ -164,6 +164,47 @@ def test_playback_reaches_the_speaker_intact_without_underruns(pulse, rig):
     assert 0 < stats.output_latency < 0.2
 
 
+def recorded_so_far(recording) -> np.ndarray:
+    """What `recording` has written so far, without stopping it (mono)."""
+    return np.fromfile(recording.path, dtype="<i2").astype(np.float32) / 32768.0
+
+
+@pytest.mark.parametrize("prime", [False, True], ids=["filled-with-silence", "primed"])
+def test_an_output_on_demand_runs_from_wake_to_rest_and_plays_the_reply_whole(pulse, rig, prime):
+    """Stopped while nothing plays (no callback takes the queued reply), started by
+    `wake_output` -- its device buffer filled with silence or primed with the reply --, it
+    plays every frame; `rest_output` stops it (the engine rests it only once what it was handed
+    has played: a stop drops what the device still holds)."""
+    r = rig(output_device=key("talkapp_speaker"), output_on_demand=True, prime_output=prime)
+    assert not r.io.output_running
+    reply = noise_signal(1.0, seed=3)
+    at_device = resample(reply, RATE, r.io.output_rate)
+    recording = pulse.record("speaker.monitor")
+    callbacks = r.io.statistics().output_callbacks
+    r.playback.write(at_device)
+    assert r.io.statistics().output_callbacks == callbacks and r.played() == 0  # stopped
+    r.io.wake_output()
+    assert r.io.output_running
+
+    def recorded_to_its_end() -> bool:
+        so_far = recorded_so_far(recording)
+        start = align(reply[:2400], so_far)
+        return start.similarity >= 0.99 and start.lag + len(reply) <= len(so_far)
+
+    wait_for(recorded_to_its_end, what="the recording to reach the reply's end")
+    assert r.played() == len(at_device)
+    r.io.rest_output()
+    assert not r.io.output_running
+    callbacks = r.io.statistics().output_callbacks
+    heard = recording.stop()
+    assert r.io.statistics().output_callbacks == callbacks  # stopped: no callback since
+    found = align(reply, heard)
+    assert found.similarity >= 0.99
+    assert found.lag + len(reply) <= len(heard)
+    stats = r.io.statistics()
+    assert stats.playback.underruns == 1  # the natural end of the reply, nothing before
+
+
 def _last_loud(samples: np.ndarray) -> int:
     loud = np.flatnonzero(np.abs(samples) > SILENT)
     return int(loud[-1]) if loud.size else -1

@@ -131,8 +131,10 @@ class _Side:
         return self.finished and not self.closing and not self.resting
 
     def rest(self) -> None:
-        """Stop the stream, meaning to start it again (PortAudio plays its buffer out first;
-        `stop` returns once the callback thread has ended, finished callback included)."""
+        """Stop the stream, meaning to start it again (`stop` returns once the callback thread
+        has ended, finished callback included). What the device still holds is dropped, not
+        played out (the ALSA pulse plugin: a reply's last blocks, tests/test_streams.py), so
+        rest a stream only once what it was handed has played."""
         self.resting = True
         with contextlib.suppress(*devices.stream_errors()):
             self.stream.stop(ignore_errors=True)
@@ -347,8 +349,8 @@ class AudioIO:
             time.sleep(0.0005)
 
     def rest_output(self) -> None:
-        """On demand: stop the output stream once what it was handed has played (PortAudio
-        plays its buffer out first). Cheap to call when it is stopped already."""
+        """On demand: stop the output stream; call it once what it was handed has played (a
+        stop drops what the device still holds). Cheap to call when it is stopped already."""
         side = self._sides["output"]
         if not self._on_demand or not self._output_running or side is None:
             return

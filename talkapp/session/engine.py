@@ -86,10 +86,10 @@ class AudioOptions:
     input_block_ms: float | None = 10.0
     # Stop the output stream while nothing plays: no callbacks while waiting (they were most of
     # what waiting cost), and a reply's first block goes to an empty device buffer, heard at once.
-    # Off by default: with it on, the real-audio engine tests lost a reply's audio or missed a
-    # truncate after underruns in 4 of 19 on a loaded machine where the output running all
-    # session passed them all (bench/output_soak.py compares the two ways).
-    # `bench/audio_latency.py --talkapp-on-demand` measures it.
+    # Off by default: on a loaded machine, with it on, underruns lost reply audio and put
+    # truncates off in the real-audio engine tests, which passed with the output running all
+    # session (bench/output_soak.py compares the two ways; `bench/audio_latency.py
+    # --talkapp-on-demand` measures its latency).
     output_on_demand: bool = False
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn
