@@ -2,15 +2,18 @@
 repeated, idle or with both cores busy (a script, not a test).
 
     .venv/bin/python bench/output_soak.py [--runs 10] [--load busy] [--mode local_vad]
+        [--ways 'on demand,running'] [--trace]
 
 A private PulseAudio (tests/audio_server.py's daemon) with its speaker recorded, the built-in
 simulator (replies 4x faster than real time, as in tests/test_engine_audio.py) and TalkApp's
-engine, alternately with `output_on_demand` on and off (`--ways`). Each run starts a fresh
+engine, in turn each way of `--ways`: the output on demand as the engine runs it (each start
+primed with the reply), running all session, or on demand with its start filled with silence
+(`unprimed`) or primed with PortAudio's "low" latency (`primed-low`). Each run starts a fresh
 engine and asks two questions through the virtual mic:
   1. the reply plays whole: it is checked in the recording as tests/test_engine_audio.py checks
      it (`played_span`); a reply that goes out of sight, or loses audio, is "damaged";
-  2. the reply is talked over once the engine says `--cut-ms` (several values, spread over the
-     runs: early cuts land near the stream's start) were heard: the truncate's audio_end_ms
+  2. the reply is talked over once the engine says CUTS_MS were heard (one value per run in
+     turn: early cuts land near the stream's start): the truncate's audio_end_ms
      against where playback stopped in the recording (`cut_interval`), "trunc err" the ms
      outside [heard from, heard to] widened by one block + 1 ms, as the test allows.
 Prints one row per run and a table per way: runs, damaged replies, truncate errors (count, and
@@ -55,20 +58,29 @@ INTERRUPTION = "Wait, stop, I meant London."
 BUSY = "while True: pass"
 LOADS = {"idle": [], "busy": [BUSY, BUSY]}
 CUTS_MS = (60, 150, 400, 1500)  # heard before the barge-in, one per run in turn
-PRIMING = [False]  # True: the 'primed' way
+# The output's start in the variants, as open_stream gets them: (prime, suggested latency);
+# None: as the engine asks (on demand: primed, AudioIO.PRIMED_LEAD_BLOCKS deep)
+VARIANTS: dict[str, tuple[bool, str] | None] = {
+    "on demand": None,
+    "running": None,
+    "unprimed": (False, "low"),  # each start fills the device buffer with silence
+    "primed-low": (True, "low"),  # primed, PortAudio's "low" latency
+}
+VARIANT: list[tuple[bool, str] | None] = [None]
 
 
 def control_priming() -> None:
-    """The 'primed' way: on demand, each start filling the device buffer from the callback
-    (`AudioIO(prime_output=True)`, which the engine does not ask for) instead of with silence."""
+    """The variants: on demand, each start of the output opened as VARIANTS says."""
     from talkapp.audio import streams
 
     open_stream = streams.devices.open_stream
 
-    def maybe_primed(kind, *args, prime: bool = False, **kwargs):
-        return open_stream(kind, *args, prime=prime or (kind == "output" and PRIMING[0]), **kwargs)
+    def as_variant(kind, *args, **kwargs):
+        if kind == "output" and VARIANT[0] is not None:
+            kwargs["prime"], kwargs["latency"] = VARIANT[0]
+        return open_stream(kind, *args, **kwargs)
 
-    streams.devices.open_stream = maybe_primed  # type: ignore[assignment]
+    streams.devices.open_stream = as_variant  # type: ignore[assignment]
 
 
 TRACE: list[tuple[float, float, bool, bool, int, int]] = []
@@ -218,7 +230,7 @@ async def one_run(pulse, sim, mode: Mode, way: str, cut_ms: int, tuning) -> Run:
     run = Run(way)
     log = Log()
     options = AudioOptions(echo=EchoMode.HEADSET, output_on_demand=way != "running")
-    PRIMING[:] = [way == "primed"]
+    VARIANT[:] = [VARIANTS[way]]
     engine = Engine(ProviderProfile(base_url=sim.url), "sk-soak", log, mode, options, tuning=tuning)
     assert await engine.start(), log.events
     try:
@@ -320,14 +332,14 @@ def main() -> None:
     parser.add_argument(
         "--ways",
         default="on demand,running",
-        help="comma-separated, in turn each run: 'on demand', 'running' (all session, the engine's "
-        "default), 'primed' (on demand, each start priming the device buffer with the reply)",
+        help="comma-separated, in turn each run: 'on demand' (the engine's default: each start "
+        "primed with the reply, a few blocks deep), 'running' (all session), 'unprimed' (on "
+        "demand, each start filled with silence, 'low' latency), 'primed-low' (primed, 'low')",
     )
     args = parser.parse_args()
     ways = [w.strip() for w in args.ways.split(",")]
-    unknown = set(ways) - {"on demand", "running", "primed"}
-    if unknown:
-        parser.error(f"unknown way(s) {sorted(unknown)}: use 'on demand', 'running', 'primed'")
+    if set(ways) - set(VARIANTS):
+        parser.error(f"unknown way(s) {sorted(set(ways) - set(VARIANTS))}: use {list(VARIANTS)}")
     control_priming()
     if args.trace:
         trace_callbacks()

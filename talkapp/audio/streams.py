@@ -48,6 +48,8 @@ from talkapp.threads import priority
 
 Direction = Literal["input", "output"]
 START_FILL_WAIT_S = 0.01
+# A primed output's buffer: as deep as a running stream's with "low" latency keeps by itself
+PRIMED_LEAD_BLOCKS = 3
 _NOUN = devices.NOUNS
 _VERB = {"input": "listening", "output": "playing"}
 
@@ -226,10 +228,13 @@ class AudioIO:
     `rest_output` (nothing left to play): no callback at all while nothing plays, and a reply's
     first block goes to an empty device buffer, heard at once (a start takes about a
     millisecond on a sound server). `prime_output`: each start fills the device buffer from
-    the callback (PortAudio's priming) instead of with silence; measured (bench/output_soak.py
-    --ways 'on demand,primed'), it kept a block less queued while playing and ran dry more
-    often, so the engine leaves it off. The input opens at `start(input=True)` or
-    `set_input(True)` and closes with `set_input(False)`.
+    the callback (PortAudio's priming) instead of with silence, and the buffer is
+    `PRIMED_LEAD_BLOCKS` blocks deep: the reply's first block is the first thing the device
+    plays, with a full buffer of reply behind it. (Filled with silence, a start could play a
+    reply late and split; primed with PortAudio's "low" latency, the stream kept a block less
+    queued than a running one and ran dry more often: bench/output_soak.py --ways compares
+    them.) The input opens at `start(input=True)` or `set_input(True)` and closes with
+    `set_input(False)`.
     """
 
     def __init__(
@@ -549,7 +554,7 @@ class AudioIO:
                 blocksize=blocksize,
                 callback=side.callback,
                 finished_callback=side.on_finished,
-                prime=direction == "output" and self._prime,
+                **(self._primed_output(blocksize, rate) if direction == "output" else {}),
             )
         except devices.stream_errors() as exc:
             return None, devices.describe_error(exc)
@@ -574,6 +579,12 @@ class AudioIO:
             else:
                 self._output_running = True
         return side, ""
+
+    def _primed_output(self, blocksize: int, rate: int) -> dict[str, Any]:
+        """The output stream's priming and suggested latency (`prime_output`)."""
+        if not self._prime:
+            return {}
+        return {"prime": True, "latency": PRIMED_LEAD_BLOCKS * blocksize / rate}
 
     def _choose_rate(self, direction: Direction, info: DeviceInfo) -> int:
         preferred = self._prefer_input_rate if direction == "input" else self._prefer_rate
