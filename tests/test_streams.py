@@ -164,6 +164,49 @@ def test_playback_reaches_the_speaker_intact_without_underruns(pulse, rig):
     assert 0 < stats.output_latency < 0.2
 
 
+def recorded_so_far(recording) -> np.ndarray:
+    """What `recording` has written so far, without stopping it (mono)."""
+    return np.fromfile(recording.path, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def audible_ms(samples: np.ndarray) -> int:
+    """Milliseconds (24 kHz) of `samples` whose level is above silence."""
+    n = len(samples) // 24 * 24
+    level = np.sqrt(np.mean(samples[:n].reshape(-1, 24).astype(np.float64) ** 2, axis=1))
+    return int(np.count_nonzero(level > 0.01))
+
+
+@pytest.mark.parametrize("prime", [False, True], ids=["filled-with-silence", "primed"])
+def test_an_output_on_demand_runs_from_wake_to_rest_and_plays_the_reply(pulse, rig, prime):
+    """Stopped while nothing plays (no callback takes the queued reply), started by
+    `wake_output` -- its device buffer filled with silence or primed with the reply --, it
+    plays the reply; `rest_output` stops it (the engine rests it only once what it was handed
+    has played: a stop drops what the device still holds). Whether every frame arrives under
+    load is bench/output_soak.py's question: here the reply must be heard, give or take one
+    dropout (a loaded machine may run the device dry)."""
+    r = rig(output_device=key("talkapp_speaker"), output_on_demand=True, prime_output=prime)
+    assert not r.io.output_running
+    reply = noise_signal(1.0, seed=3)
+    assert audible_ms(reply) >= 990  # audible throughout
+    at_device = resample(reply, RATE, r.io.output_rate)
+    recording = pulse.record("speaker.monitor")
+    callbacks = r.io.statistics().output_callbacks
+    r.playback.write(at_device)
+    assert r.io.statistics().output_callbacks == callbacks and r.played() == 0  # stopped
+    r.io.wake_output()
+    assert r.io.output_running
+    wait_for(lambda: r.played() == len(at_device), what="the reply to be handed over")
+    wait_for(lambda: audible_ms(recorded_so_far(recording)) >= 900, what="the reply at the speaker")
+    r.io.rest_output()
+    assert not r.io.output_running
+    callbacks = r.io.statistics().output_callbacks
+    heard = recording.stop()
+    assert r.io.statistics().output_callbacks == callbacks  # stopped: no callback since
+    chunks = np.split(reply, 5)  # the reply, not some other sound (a dropout may split it)
+    assert max(align(chunk, heard).similarity for chunk in chunks) > 0.95
+    assert r.io.statistics().playback.underruns == 1  # the reply's end: the ring held it all
+
+
 def _last_loud(samples: np.ndarray) -> int:
     loud = np.flatnonzero(np.abs(samples) > SILENT)
     return int(loud[-1]) if loud.size else -1

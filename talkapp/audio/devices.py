@@ -325,9 +325,13 @@ def open_stream(
     blocksize: int,
     callback: Callable[..., None],
     finished_callback: Callable[[], None],
+    prime: bool = False,
+    latency: float | str = "low",
 ) -> Any:
     """An unstarted float32 `sd.InputStream` / `sd.OutputStream`; PortAudio errors propagate
-    as one of `stream_errors()`."""
+    as one of `stream_errors()`. `prime` (output): each start fills the device buffer from
+    `callback` before the device starts, instead of with silence. `latency`: PortAudio's
+    suggested latency (s, or "low" / "high")."""
     with _lock:
         sd = sounddevice()
         cls = sd.InputStream if kind == "input" else sd.OutputStream
@@ -337,9 +341,10 @@ def open_stream(
             channels=channels,
             dtype="float32",
             blocksize=blocksize,  # never 0: the ALSA pulse plugin then calls back every ~1 ms
-            latency="low",
+            latency=latency,
             callback=callback,
             finished_callback=finished_callback,
+            **({"prime_output_buffers_using_stream_callback": True} if prime else {}),
         )
         _open_streams.add(stream)
         return stream

@@ -48,6 +48,8 @@ from talkapp.threads import priority
 
 Direction = Literal["input", "output"]
 START_FILL_WAIT_S = 0.01
+# A primed output's buffer: as deep as a running stream's with "low" latency keeps by itself
+PRIMED_LEAD_BLOCKS = 3
 _NOUN = devices.NOUNS
 _VERB = {"input": "listening", "output": "playing"}
 
@@ -131,8 +133,10 @@ class _Side:
         return self.finished and not self.closing and not self.resting
 
     def rest(self) -> None:
-        """Stop the stream, meaning to start it again (PortAudio plays its buffer out first;
-        `stop` returns once the callback thread has ended, finished callback included)."""
+        """Stop the stream, meaning to start it again (`stop` returns once the callback thread
+        has ended, finished callback included). What the device still holds is dropped, not
+        played out (the ALSA pulse plugin: a reply's last blocks, tests/test_streams.py), so
+        rest a stream only once what it was handed has played."""
         self.resting = True
         with contextlib.suppress(*devices.stream_errors()):
             self.stream.stop(ignore_errors=True)
@@ -223,8 +227,14 @@ class AudioIO:
     stopped at `start`, and runs only from `wake_output` (reply audio is in the ring) to
     `rest_output` (nothing left to play): no callback at all while nothing plays, and a reply's
     first block goes to an empty device buffer, heard at once (a start takes about a
-    millisecond on a sound server). The input opens at `start(input=True)` or `set_input(True)`
-    and closes with `set_input(False)`.
+    millisecond on a sound server). `prime_output`: each start fills the device buffer from
+    the callback (PortAudio's priming) instead of with silence, and the buffer is
+    `PRIMED_LEAD_BLOCKS` blocks deep: the reply's first block is the first thing the device
+    plays, with a full buffer of reply behind it. (Filled with silence, a start could play a
+    reply late and split; primed with PortAudio's "low" latency, the stream kept a block less
+    queued than a running one and ran dry more often: bench/output_soak.py --ways compares
+    them.) The input opens at `start(input=True)` or `set_input(True)` and closes with
+    `set_input(False)`.
     """
 
     def __init__(
@@ -238,6 +248,7 @@ class AudioIO:
         prefer_rate: int | None = None,
         channels: int | None = None,
         output_on_demand: bool = False,
+        prime_output: bool = False,
         input_rate: int | None = None,
         input_block_ms: float | None = None,
     ) -> None:
@@ -270,6 +281,7 @@ class AudioIO:
         self._running = False
         self._want_input = True
         self._on_demand = output_on_demand
+        self._prime = prime_output
         self._output_running = False  # the output stream is started (on demand: between wake/rest)
         self._output_block_ms = block_ms  # the output's block; `set_output_block` changes it
         self._reopens = 0
@@ -342,8 +354,8 @@ class AudioIO:
             time.sleep(0.0005)
 
     def rest_output(self) -> None:
-        """On demand: stop the output stream once what it was handed has played (PortAudio
-        plays its buffer out first). Cheap to call when it is stopped already."""
+        """On demand: stop the output stream; call it once what it was handed has played (a
+        stop drops what the device still holds). Cheap to call when it is stopped already."""
         side = self._sides["output"]
         if not self._on_demand or not self._output_running or side is None:
             return
@@ -562,6 +574,7 @@ class AudioIO:
                 blocksize=blocksize,
                 callback=side.callback,
                 finished_callback=side.on_finished,
+                **(self._primed_output(blocksize, rate) if direction == "output" else {}),
             )
         except devices.stream_errors() as exc:
             return None, devices.describe_error(exc)
@@ -586,6 +599,12 @@ class AudioIO:
             else:
                 self._output_running = True
         return side, ""
+
+    def _primed_output(self, blocksize: int, rate: int) -> dict[str, Any]:
+        """The output stream's priming and suggested latency (`prime_output`)."""
+        if not self._prime:
+            return {}
+        return {"prime": True, "latency": PRIMED_LEAD_BLOCKS * blocksize / rate}
 
     def _choose_rate(self, direction: Direction, info: DeviceInfo) -> int:
         preferred = self._prefer_input_rate if direction == "input" else self._prefer_rate
