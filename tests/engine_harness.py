@@ -107,6 +107,14 @@ async def simulator(simulator_config):
 
 
 @pytest.fixture
+async def engine_for(pulse, simulator):
+    """`await engine_for(mode, **start options) -> (engine, log)`: `running_engines`' start on
+    the real sound server and the simulator."""
+    async with running_engines(simulator) as start:
+        yield start
+
+
+@pytest.fixture
 async def engine_with(pulse, simulator):
     """`await engine_with(*tools_and_servers, dialect="ga" | model=…, remembered=…,
     timeout_s=…, **engine options) -> (engine, log)`: a started push-to-talk engine whose

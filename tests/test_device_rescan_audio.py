@@ -7,18 +7,11 @@ import asyncio
 
 import numpy as np
 import pytest
-from engine_harness import running_engines
 
 from talkapp.audio import devices
 from talkapp.platform.default_output import Follow
 from talkapp.session import engine_events as out
 from talkapp.session.turns import Mode
-
-
-@pytest.fixture
-async def engine_for(pulse, simulator):
-    async with running_engines(simulator) as start:
-        yield start
 
 
 @pytest.fixture

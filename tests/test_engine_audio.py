@@ -32,12 +32,6 @@ def simulator_config():
     return SimulatorConfig(knobs=Knobs(audio_pace=4.0))
 
 
-@pytest.fixture
-async def engine_for(pulse, simulator):
-    async with running_engines(simulator) as start:
-        yield lambda mode, echo=EchoMode.HEADSET, **kw: start(mode, echo=echo, **kw)
-
-
 def reply_audio(sim) -> np.ndarray:
     """Everything the simulator sent as reply audio, in order (24 kHz float)."""
     sent = [
@@ -288,7 +282,7 @@ async def test_with_speakers_the_assistant_does_not_interrupt_itself(
         "latency_msec=20",
     ).strip()
     try:
-        _engine, log = await engine_for(Mode.SERVER_VAD, echo)
+        _engine, log = await engine_for(Mode.SERVER_VAD, echo=echo)
         await feed(pulse, np.concatenate([silence(0.3), speak(QUESTION), silence(0.2)]))
         await log.wait_for(
             lambda e: (

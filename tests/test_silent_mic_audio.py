@@ -9,7 +9,6 @@ import asyncio
 import numpy as np
 import pytest
 from audio_server import room_tone
-from engine_harness import running_engines
 from speech import speak
 
 from talkapp.platform import microphone
@@ -25,12 +24,6 @@ def room(seconds: float) -> np.ndarray:
 
 def microphone_notices(log) -> list[out.Notice]:
     return [n for n in log.of(out.Notice) if n.topic == out.MICROPHONE]
-
-
-@pytest.fixture
-async def engine_for(pulse, simulator):
-    async with running_engines(simulator) as start:
-        yield start
 
 
 @pytest.fixture

@@ -385,23 +385,24 @@ class AudioIO:
         """Remember new devices (None: the system default) and reopen on them if running."""
         self._keys = {"input": input_key, "output": output_key}
         if self._running:
-            self._close_all()
-            devices.rescan()  # the user may have just plugged the device in
-            self._open_all(devices.list_devices(), broken={})
+            self._reopen_rescanned(broken={})  # the user may have just plugged the device in
 
     def rescan(self) -> bool:
         """Look for devices again during a session: close both streams, re-scan, reopen as
         before (a "System default" direction on what is the default now). False when PortAudio
-        could not re-scan (another stream of this process is open, e.g. the settings' mic
-        test): the streams are reopened as they were."""
-        if not self._running:
-            return False
+        could not re-scan (see `_reopen_rescanned`)."""
+        return self._running and self._reopen_rescanned(broken={})
+
+    def _reopen_rescanned(self, broken: dict[Direction, DeviceInfo]) -> bool:
+        """Close both streams, re-scan, reopen (not on `broken` devices). Whether PortAudio
+        re-scanned: not while another stream of this process is open (the settings' mic test),
+        when the streams reopen on the devices as they were listed."""
         self._close_all()
         try:
             rescanned = devices.rescan()
         except devices.DevicesBusy:
             rescanned = False
-        self._open_all(devices.list_devices(), broken={})
+        self._open_all(devices.list_devices(), broken=broken)
         return rescanned
 
     @property
@@ -416,10 +417,8 @@ class AudioIO:
             d: s for d, s in self._sides.items() if s is not None and s.failed()
         }
         if broken and self._running:
-            self._close_all()
-            devices.rescan()
             self._reopens += len(broken)
-            self._open_all(devices.list_devices(), broken={d: s.device for d, s in broken.items()})
+            self._reopen_rescanned(broken={d: s.device for d, s in broken.items()})
         faults, self._faults = self._faults, []
         return faults
 

@@ -263,8 +263,7 @@ class Engine:
         now = time.perf_counter()
         await self._do(self.policy.press(now))  # a reply playing is silenced first
         self.mic_use.press(now)
-        self._mic_refused = None  # a user action: ask the system again
-        self._apply_mic()
+        self._apply_mic(asked=True)
 
     async def release(self) -> None:
         now = time.perf_counter()
@@ -274,8 +273,7 @@ class Engine:
     async def set_mode(self, mode: Mode) -> None:
         await self._do(self.policy.set_mode(mode))
         self.mic_use.set_hands_free(mode.hands_free, time.perf_counter())
-        self._mic_refused = None
-        self._apply_mic()
+        self._apply_mic(asked=True)
 
     @property
     def muted(self) -> bool:
@@ -290,8 +288,7 @@ class Engine:
         """Hands-free without sending anything: the microphone closes (its indicator goes out)
         until unmuted; the session and the mode stay."""
         self.mic_use.set_muted(muted, time.perf_counter())
-        self._mic_refused = None
-        self._apply_mic()
+        self._apply_mic(asked=True)
         if muted and self._audio is not None:
             self._audio.mic.discard()  # what was captured before muting is not sent either
 
@@ -387,8 +384,11 @@ class Engine:
         if self._audio is not None:
             self._audio.io.stop()
 
-    def _apply_mic(self) -> None:
-        """Open or close the microphone as `mic_use` wants (a no-op when it already is)."""
+    def _apply_mic(self, asked: bool = False) -> None:
+        """Open or close the microphone as `mic_use` wants (a no-op when it already is).
+        `asked`: after a user action, when the system is asked again whether it allows it."""
+        if asked:
+            self._mic_refused = None
         a = self._audio
         if a is None or self._rescanning or a.io.input_open == self.mic_use.wanted:
             return  # (after a re-scan the pump applies it)
