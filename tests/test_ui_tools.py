@@ -153,9 +153,7 @@ def test_the_clipboard_tool_asks_at_each_call_until_always_allowed(qtbot, pulse,
     assert "read your clipboard" in prompt.label.text()
     assert prompt.remember.text() == "Al&ways allow"
     qtbot.mouseClick(prompt.deny_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(
-        lambda: said_times(window, "declined to share the clipboard") == 1, timeout=WAIT
-    )
+    wait_said_and_ended(qtbot, window, "declined to share the clipboard", 1)
     assert "milk" not in window.transcript.view.as_markdown()
 
     # Allowed this once: read this once, and asked again next time.
@@ -163,7 +161,7 @@ def test_the_clipboard_tool_asks_at_each_call_until_always_allowed(qtbot, pulse,
     qtbot.waitUntil(lambda: len(window.approvals.pending()) == 1, timeout=WAIT)
     prompt = window.approvals.prompt(window.approvals.pending()[0])
     qtbot.mouseClick(prompt.allow_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 1, timeout=WAIT)
+    wait_said_and_ended(qtbot, window, "milk, eggs", 1)
     assert not window.settings.tools.clipboard_allowed
 
     # "Always allow": the standing permission, kept in the settings; no prompt after it.
@@ -172,7 +170,7 @@ def test_the_clipboard_tool_asks_at_each_call_until_always_allowed(qtbot, pulse,
     prompt = window.approvals.prompt(window.approvals.pending()[0])
     qtbot.mouseClick(prompt.remember, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(prompt.allow_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 2, timeout=WAIT)
+    wait_said_and_ended(qtbot, window, "milk, eggs", 2)
     assert window.settings.tools.clipboard_allowed
     type_message(qtbot, window, "Last time: read_clipboard.")
     qtbot.waitUntil(lambda: said_times(window, "milk, eggs") == 3, timeout=WAIT)
