@@ -3,6 +3,7 @@ of a reply stopped in a recording, also when an underrun put silence in the midd
 
 import numpy as np
 from audio_server import cut_interval
+from test_engine_audio import played_span
 
 RATE = 24000
 
@@ -48,3 +49,17 @@ def test_a_reply_that_never_comes_back_is_cut_where_it_stopped():
     heard = np.concatenate([reply[:stop], gap(200), 0.01 * other[:RATE]])
     lo, hi = cut_interval(reply, heard)
     assert lo <= stop <= hi
+
+
+def test_a_steady_tone_that_repeats_itself_does_not_lead_the_search_astray():
+    """A held vowel is periodic: 100 ms of it also match 50 ms later, scoring better there when
+    the recording is a little noisier in place (seen in a real run). The reply is still whole."""
+    t = np.arange(int(0.15 * RATE)) / RATE
+    tone = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    reply = np.concatenate([syllables(1.0), tone, syllables(1.0, seed=4)])
+    pad = 4800
+    recorded = np.concatenate([gap(200), reply, gap(200)])
+    hiss = 0.02 * np.random.default_rng(5).standard_normal(1200).astype(np.float32)
+    recorded[pad + RATE : pad + RATE + 1200] += hiss  # the tone's first 50 ms, in place
+    whole = 1000 * len(reply) / RATE
+    assert played_span(reply, recorded, pad) == (whole, whole)

@@ -97,10 +97,12 @@ def _segment_end(want: np.ndarray, recorded: np.ndarray, at: int, max_gap: int) 
     if np.sqrt(np.mean(want**2)) < 1e-2:
         return at + len(want)  # a pause in the reply: no evidence either way
     lo = max(0, at - 240)
-    window = recorded[lo : at + len(want) + max_gap]
-    found = locate(want, window)
-    if found.lag >= 0 and found.similarity >= 0.9:
-        return lo + found.lag + len(want)
+    # In place first: a steady vowel repeats itself, and a match 50 ms on scores as well as the
+    # right one (seen), which would then put the search for the next segment past it
+    for reach in (240, max_gap):
+        found = locate(want, recorded[lo : at + len(want) + reach])
+        if found.lag >= 0 and found.similarity >= 0.9:
+            return lo + found.lag + len(want)
     if len(want) < 1200:
         return None
     half = len(want) // 2
