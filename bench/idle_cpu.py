@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the sound-server fixture
 sys.path.insert(0, str(HERE))
 
 import audio_server
+import numpy as np
 import proc_threads
 
 from talkapp.controller import with_mode
@@ -69,6 +70,7 @@ from talkapp.settings.store import SettingsStore
 from talkapp.simulator import Simulator, SimulatorConfig
 
 PYTHON = sys.executable
+QUESTION = "Hello, can you tell me the weather in Paris today?"
 EXTRA_ARGS: list[str] = []  # more `talkapp talk` flags (--talk-args)
 TICK = os.sysconf("SC_CLK_TCK")
 DISPLAY_USED: list[str] = []  # what the app ran on, for the table
@@ -80,14 +82,30 @@ class State:
     label: str
     client: str  # "talkapp" (`talkapp talk`), "app" (the desktop app) or "sdk"
     mode: str
-    target: float | None  # at most this times the SDK client's listening (None: no target)
+    target: float | None  # at most this times the `versus` state's CPU (None: no target)
     env: tuple[tuple[str, str], ...] = ()  # more environment for the client
+    talking: bool = False  # a person talks into the mic while it is measured (a conversation)
+    versus: str = "sdk"  # the SDK client's state the ratio is taken against
 
 
 SDK = State("sdk", "SDK client, listening (server VAD)", "sdk", "server_vad", None)
 ON_DEMAND = (("TALKAPP_OUTPUT_ON_DEMAND", "1"),)
+SDK_TALKING = State(
+    "sdk_talk", "SDK client, in conversation (server VAD)", "sdk", "server_vad", None, talking=True
+)
+TALKING = State(
+    "talk",
+    "in conversation (server VAD)",
+    "talkapp",
+    "server_vad",
+    1.0,
+    talking=True,
+    versus=SDK_TALKING.key,
+)
 STATES = (
     SDK,
+    SDK_TALKING,
+    TALKING,
     State("ptt", "push-to-talk, waiting", "talkapp", "ptt", 0.3),
     State("server_vad", "hands-free, listening (server VAD)", "talkapp", "server_vad", 1.0),
     State("local_vad", "hands-free, listening (local VAD)", "talkapp", "local_vad", 1.0),
@@ -169,23 +187,66 @@ class Client:
             self.process.wait()
 
 
-def measure(state: State, url: str, env: dict[str, str], args: argparse.Namespace) -> float:
+class Person:
+    """Talks into the virtual mic until stopped: the question, then `PAUSE_S` for the reply,
+    over and over (the same schedule for every client, from when it is ready)."""
+
+    PAUSE_S = 6.0
+
+    def __init__(self, pulse: audio_server.PulseServer) -> None:
+        from speech import silence, speak
+
+        self._pulse = pulse
+        self._question = np.concatenate([silence(0.2), speak(QUESTION), silence(0.2)])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._talk, daemon=True)
+        self._thread.start()
+
+    def _talk(self) -> None:
+        while not self._stop.is_set():
+            self._pulse.feed_mic(self._question).wait()
+            self._stop.wait(self.PAUSE_S)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def audible_s(recorded: np.ndarray, rate: int = audio_server.RATE) -> float:
+    """Seconds of `recorded` that carry sound (10 ms windows above -40 dBFS)."""
+    windows = recorded[: len(recorded) // (rate // 100) * (rate // 100)].reshape(-1, rate // 100)
+    return float(np.sum(np.sqrt(np.mean(windows**2, axis=1)) > 0.01)) / 100
+
+
+def measure(
+    state: State,
+    url: str,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    pulse: audio_server.PulseServer,
+) -> float:
     if state.client == "app":
         app_settings(state, url, Path(env["TALKAPP_CONFIG_DIR"]))
     client = Client(state, url, env)
+    person = None
     try:
         if not client.ready.wait(40) or client.lines[-1].startswith("error:"):
             tail = "\n  ".join(client.lines[-8:])
             raise RuntimeError(f"{state.label}: the client did not get ready:\n  {tail}")
+        if state.talking:
+            person = Person(pulse)
         time.sleep(args.settle)  # a bench, not a test: let start-up work (imports, GC) pass
         if client.process.poll() is not None:
             raise RuntimeError(f"{state.label}: the client exited ({client.process.returncode})")
         pid = client.process.pid
         profiler = profile(state, pid, args)
         threads = proc_threads.snapshot(pid) if args.threads else {}
+        speaker = pulse.record() if state.talking else None
         before, t0 = cpu_seconds(pid), time.monotonic()
         time.sleep(args.seconds)
         used, wall = cpu_seconds(pid) - before, time.monotonic() - t0
+        if speaker is not None:  # the conversation took place: replies were heard
+            print(f"    reply audio at the speaker: {audible_s(speaker.stop()):.1f} s", flush=True)
         if args.threads:
             for name, cpu, wakeups in proc_threads.busiest(
                 pid, threads, proc_threads.snapshot(pid), wall
@@ -195,6 +256,8 @@ def measure(state: State, url: str, env: dict[str, str], args: argparse.Namespac
             profiler.wait()
         return 100 * used / wall
     finally:
+        if person is not None:
+            person.stop()
         client.close()
 
 
@@ -265,7 +328,7 @@ async def run(args: argparse.Namespace, states: tuple[State, ...]) -> dict[str, 
             for round_ in range(args.rounds):
                 for state in states:
                     print(f"round {round_ + 1}: {state.label} ...", flush=True)
-                    share = await asyncio.to_thread(measure, state, sim.url, env, args)
+                    share = await asyncio.to_thread(measure, state, sim.url, env, args, pulse)
                     figures[state.key].append(share)
                     print(f"  {share:.1f} % of a core", flush=True)
     finally:
@@ -278,15 +341,14 @@ async def run(args: argparse.Namespace, states: tuple[State, ...]) -> dict[str, 
 
 
 def table(figures: dict[str, list[float]], states: tuple[State, ...]) -> str:
-    sdk = statistics.median(figures["sdk"])
     rows = [
         f"{'state':<42} {'TalkApp':>9} {'SDK':>9} {'ratio':>7} {'target':>8}  met",
         "-" * 82,
     ]
     for state in states:
-        if state is SDK:
+        if state.client == "sdk":
             continue
-        mine = statistics.median(figures[state.key])
+        mine, sdk = (statistics.median(figures[key]) for key in (state.key, state.versus))
         ratio = mine / sdk if sdk else float("inf")
         if state.target is None:
             target, met = "—", ""
@@ -295,7 +357,10 @@ def table(figures: dict[str, list[float]], states: tuple[State, ...]) -> str:
         rows.append(
             f"{state.label:<42} {mine:>8.1f}% {sdk:>8.1f}% {ratio:>6.2f}x {target:>8}  {met}"
         )
-    rows.append(f"(SDK: {SDK.label}; % of one core, median of {len(figures['sdk'])})")
+    rows.append(
+        f"(SDK: {SDK.label}; in conversation: {SDK_TALKING.label}; "
+        f"% of one core, median of {len(figures['sdk'])})"
+    )
     if any(state.client == "app" for state in states):
         rows.append(f"(app: the desktop app on {DISPLAY_USED[0]})")
     return "\n".join(rows)
@@ -309,12 +374,13 @@ def chosen(args: argparse.Namespace) -> tuple[State, ...]:
         return states
     keys = set(args.only.split(","))
     unknown = keys - {state.key for state in states}
+    keys |= {state.versus for state in states if state.key in keys}
     if unknown:
         sys.exit(
             f"--only: no state {', '.join(sorted(unknown))}; choose from "
             + ", ".join(state.key for state in states)
         )
-    return tuple(state for state in states if state is SDK or state.key in keys)
+    return tuple(state for state in states if state.key in keys)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import queue
 import re
 import sys
 import threading
@@ -41,6 +42,8 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from talkapp.threads import priority
 
 Kind = Literal["input", "output"]
 
@@ -358,27 +361,56 @@ def start_stream(stream: Any, timeout: float = START_TIMEOUT) -> None:
     and the starter waits on that mutex forever. Seen here with a PulseAudio sink unloaded just
     before: the open succeeded and the start never returned, 5 tries in 5 (`AudioIO` now asks
     `check_settings` first, which refused that device every time). So the start runs on a
-    throwaway thread; if it does not return, that thread and the stream are abandoned (kept
-    referenced, never closed: PortAudio is still inside them) and the caller moves on."""
-    done, failure = threading.Event(), []
-
-    def run() -> None:
-        try:
-            stream.start()
-        except BaseException as exc:  # noqa: BLE001 -- re-raised in the waiting caller
-            failure.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="portaudio-start", daemon=True).start()
+    thread of its own (`_Starter`); if it does not return, that thread and the stream are
+    abandoned (kept referenced, never closed: PortAudio is still inside them) and the caller
+    moves on."""
+    global _starter
+    with _lock:
+        starter = _starter = _starter or _Starter()
+    done, failure = starter.submit(stream)
     if not done.wait(timeout):
         with _lock:
+            if _starter is starter:
+                _starter = None  # stuck inside PortAudio: the next start gets a new thread
             _open_streams.discard(stream)
             _stuck_streams.append(stream)
             sounddevice()._initialized = 0  # so its exit handler skips Pa_Terminate (abort)
         raise StartTimeout(f"the device did not start within {timeout:g} s")
     if failure:
         raise failure[0]
+
+
+class _Starter:
+    """The thread that starts streams, kept between starts: the output on demand starts once
+    per reply, and a new thread each time came before the reply's first audio."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Any, threading.Event, list[BaseException]]] = (
+            queue.SimpleQueue()
+        )
+        threading.Thread(target=self._run, name="portaudio-start", daemon=True).start()
+
+    def submit(self, stream: Any) -> tuple[threading.Event, list[BaseException]]:
+        done, failure = threading.Event(), []
+        self._jobs.put((stream, done, failure))
+        return done, failure
+
+    def _run(self) -> None:
+        # Real-time, passed on to the callback thread PortAudio creates at each start (Linux):
+        # on a busy machine, a start at normal priority, and the new callback thread, waited for
+        # a core before a reply's first audio could play
+        priority.ask_for_realtime(priority.AUDIO_PRIORITY, inherited=True)
+        while True:
+            stream, done, failure = self._jobs.get()
+            try:
+                stream.start()
+            except BaseException as exc:  # noqa: BLE001 -- re-raised in the waiting caller
+                failure.append(exc)
+            finally:
+                done.set()
+
+
+_starter: _Starter | None = None
 
 
 def close_stream(stream: Any, *, finished: bool = False) -> None:

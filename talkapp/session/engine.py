@@ -90,16 +90,15 @@ class AudioOptions:
     input_block_ms: float | None = 10.0
     # Stop the output stream while nothing plays: no callbacks while waiting (they were most of
     # what waiting cost); each start primes the device buffer with the reply, first block first.
-    # Off by default: on a loaded machine, with it on, the real-audio engine tests still missed
-    # a truncate now and then, and passed with the output running all session
-    # (bench/output_soak.py compares the ways; `bench/audio_latency.py --talkapp-on-demand`
-    # measures its latency).
-    output_on_demand: bool = False
+    # (bench/output_soak.py compares it with the output running all session; bench/idle_cpu.py
+    # and bench/audio_latency.py measure what it saves and how soon a reply is heard)
+    output_on_demand: bool = True
     vad_aggressiveness: int = 2
     vad_hangover_ms: int = 500  # local-VAD mode: the silence that ends a turn
-    prefer_rate: int | None = 48_000  # sound-server devices take any rate; real ones say theirs
-    # ... and the microphone the wire's rate where it can: listening then resamples nothing
-    prefer_input_rate: int | None = WIRE_RATE
+    # Both streams at the wire's rate where the device takes it (sound-server devices take any
+    # rate; real ones say theirs): nothing to resample, and a reply's first audio does not wait
+    # for the resampler's look-ahead
+    prefer_rate: int | None = WIRE_RATE
 
 
 @dataclass(frozen=True)
@@ -369,7 +368,6 @@ class Engine:
             prefer_rate=o.prefer_rate,
             output_on_demand=o.output_on_demand,
             prime_output=o.output_on_demand,
-            input_rate=o.prefer_input_rate,
             input_block_ms=max(o.block_ms, o.input_block_ms or o.block_ms),
         )
         io.start(input=self.mic_use.wanted and self._mic_allowed())

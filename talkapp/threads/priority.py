@@ -41,11 +41,13 @@ _TASKS = Path("/proc/self/task")
 _RESET_ON_FORK = getattr(os, "SCHED_RESET_ON_FORK", 0)
 
 
-def ask_for_realtime(priority: int, thread_id: int = 0) -> bool:
+def ask_for_realtime(priority: int, thread_id: int = 0, *, inherited: bool = False) -> bool:
     """SCHED_FIFO at `priority` for `thread_id` (0: the calling thread), not inherited by the
-    processes it starts. False when refused."""
+    threads and processes it starts unless `inherited` (a thread that only starts PortAudio's
+    callback threads, which are then real-time from their first instruction). False when
+    refused."""
     try:
-        policy = os.SCHED_FIFO | _RESET_ON_FORK
+        policy = os.SCHED_FIFO | (0 if inherited else _RESET_ON_FORK)
         os.sched_setscheduler(thread_id, policy, os.sched_param(priority))
     except (OSError, AttributeError):  # EPERM, or the thread just ended; not Linux
         return False
