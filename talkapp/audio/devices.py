@@ -391,7 +391,7 @@ class _Starter:
         threading.Thread(target=self._run, name="portaudio-start", daemon=True).start()
 
     def submit(self, stream: Any) -> tuple[threading.Event, list[BaseException]]:
-        done, failure = threading.Event(), []
+        done, failure = threading.Event(), list[BaseException]()
         self._jobs.put((stream, done, failure))
         return done, failure
 
