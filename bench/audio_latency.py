@@ -88,7 +88,7 @@ from talkapp.simulator.recorder import Recorder
 
 RATE = 24_000
 POLL_S = 0.002
-OUTPUT_ON_DEMAND: list[bool] = []  # --talkapp-on-demand
+OUTPUT_RUNNING: list[bool] = []  # --talkapp-output-running
 PYTHON = sys.executable
 PIPECAT_VENV = HERE / ".venvs" / "pipecat"
 PIPECAT_REQUIREMENT = "pipecat-ai[openai,local]~=1.14.0"  # the driver is written against 1.14
@@ -328,7 +328,7 @@ async def run_client(
             "BENCH_PULSE_DIR": str(pulse.dir),
             "PYTHONUNBUFFERED": "1",
             "BENCH_BLOCK_MS": str(block_ms or "") if client == "talkapp" else "",
-            "BENCH_OUTPUT_ON_DEMAND": "1" if client == "talkapp" and OUTPUT_ON_DEMAND else "",
+            "BENCH_OUTPUT_RUNNING": "1" if client == "talkapp" and OUTPUT_RUNNING else "",
             "BENCH_PIPECAT_PYTHON": pipecat_python,
         }
         proc = await asyncio.create_subprocess_exec(
@@ -1330,9 +1330,9 @@ def main() -> None:
         "--talkapp-only", action="store_true", help="skip the baseline (when trying fixes)"
     )
     parser.add_argument(
-        "--talkapp-on-demand",
+        "--talkapp-output-running",
         action="store_true",
-        help="run TalkApp with its output stream only while a reply plays (output_on_demand on)",
+        help="run TalkApp with its output stream running all session (output_on_demand off)",
     )
     parser.add_argument(
         "--pipecat-python",
@@ -1346,8 +1346,8 @@ def main() -> None:
         "--reanalyse", metavar="FILE", help="print the report of runs kept with --keep"
     )
     args = parser.parse_args()
-    if args.talkapp_on_demand:
-        OUTPUT_ON_DEMAND.append(True)
+    if args.talkapp_output_running:
+        OUTPUT_RUNNING.append(True)
     if args.reanalyse:
         kept = pickle.loads(Path(args.reanalyse).read_bytes())
         report(

@@ -2,7 +2,7 @@
 plain SDK client.
 
     .venv/bin/python bench/idle_cpu.py [--seconds 8] [--settle 4] [--rounds 1] [--profile DIR]
-                                       [--app-hands-free] [--app-on-demand] [--only KEYS]
+                                       [--app-hands-free] [--app-running] [--only KEYS]
                                        [--threads]
 
 One run, one private PulseAudio (tests/audio_server.py's daemon: a virtual speaker and a
@@ -20,8 +20,9 @@ same way, in the same PulseAudio, on a private Xvfb display (offscreen Qt when t
 the table says which), with a private config, data and log folder holding a custom
 (OpenAI-compatible) profile at the bench's simulator: connected in push-to-talk with nobody
 talking, and disconnected (connected, then Disconnect). `--app-hands-free` adds the app
-listening hands-free (server VAD, unmuted); `--app-on-demand` adds the app in push-to-talk with
-its output stream only while a reply plays (TALKAPP_OUTPUT_ON_DEMAND=1). `--only ptt,app_ptt`
+listening hands-free (server VAD, unmuted); `--app-running` adds the app in push-to-talk with
+its output stream running all session, the way before the output on demand
+(TALKAPP_OUTPUT_ON_DEMAND=0). `--only ptt,app_ptt`
 runs those rows (and the SDK client's, which every ratio needs).
 
 `--threads` prints, per state, the busiest threads (bench/proc_threads.py, from /proc): each
@@ -89,7 +90,7 @@ class State:
 
 
 SDK = State("sdk", "SDK client, listening (server VAD)", "sdk", "server_vad", None)
-ON_DEMAND = (("TALKAPP_OUTPUT_ON_DEMAND", "1"),)
+OUTPUT_RUNNING = (("TALKAPP_OUTPUT_ON_DEMAND", "0"),)
 SDK_TALKING = State(
     "sdk_talk", "SDK client, in conversation (server VAD)", "sdk", "server_vad", None, talking=True
 )
@@ -115,8 +116,8 @@ STATES = (
 APP_HANDS_FREE = State(
     "app_server_vad", "app: hands-free, listening (server VAD)", "app", "server_vad", 1.0
 )
-APP_ON_DEMAND = State(
-    "app_ptt_on_demand", "app: push-to-talk, output on demand", "app", "ptt", 0.3, ON_DEMAND
+APP_RUNNING = State(
+    "app_ptt_running", "app: push-to-talk, output running", "app", "ptt", None, OUTPUT_RUNNING
 )
 
 
@@ -359,7 +360,7 @@ def table(figures: dict[str, list[float]], states: tuple[State, ...]) -> str:
         )
     rows.append(
         f"(SDK: {SDK.label}; in conversation: {SDK_TALKING.label}; "
-        f"% of one core, median of {len(figures['sdk'])})"
+        f"% of one core, median of {len(next(iter(figures.values())))})"
     )
     if any(state.client == "app" for state in states):
         rows.append(f"(app: the desktop app on {DISPLAY_USED[0]})")
@@ -368,7 +369,7 @@ def table(figures: dict[str, list[float]], states: tuple[State, ...]) -> str:
 
 def chosen(args: argparse.Namespace) -> tuple[State, ...]:
     states = (
-        STATES + (APP_HANDS_FREE,) * args.app_hands_free + (APP_ON_DEMAND,) * args.app_on_demand
+        STATES + (APP_HANDS_FREE,) * args.app_hands_free + (APP_RUNNING,) * args.app_running
     )
     if not args.only:
         return states
@@ -396,9 +397,9 @@ def main() -> None:
         "--app-hands-free", action="store_true", help="also the app listening (server VAD)"
     )
     parser.add_argument(
-        "--app-on-demand",
+        "--app-running",
         action="store_true",
-        help="also the app in push-to-talk with its output stream only while a reply plays",
+        help="also the app in push-to-talk with its output stream running all session",
     )
     parser.add_argument(
         "--threads", action="store_true", help="each state's busiest threads: CPU and wakeups"

@@ -73,8 +73,8 @@ class TalkAppClient:
         self._patch_callbacks(streams)
         block_ms = os.environ.get("BENCH_BLOCK_MS")
         self.options = AudioOptions(block_ms=float(block_ms)) if block_ms else AudioOptions()
-        if os.environ.get("BENCH_OUTPUT_ON_DEMAND"):  # the output stream only while a reply plays
-            self.options = dataclasses.replace(self.options, output_on_demand=True)
+        if os.environ.get("BENCH_OUTPUT_RUNNING"):  # the output stream running all session
+            self.options = dataclasses.replace(self.options, output_on_demand=False)
         self.block_ms = self.options.block_ms
         self.events: list = []
         profile = ProviderProfile(base_url=ws_url, model="gpt-realtime")
