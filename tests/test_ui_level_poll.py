@@ -11,7 +11,7 @@ from talkapp.controller import Controller
 from talkapp.session import engine_events as out
 from talkapp.session.engine_events import State
 from talkapp.settings.model import Settings
-from talkapp.ui.main.level_poll import needed
+from talkapp.ui.main.level_poll import POLL_MS, RESTING_POLL_MS, needed
 from talkapp.ui.main.talk_button import TalkButton
 from talkapp.ui.main.window import MainWindow
 
@@ -98,6 +98,13 @@ def test_hands_free_listening_polls_until_muted_and_never_while_hidden(qtbot, wi
     window.on_event(out.StateChanged(State.LISTENING))
     ticks(qtbot, window)
     assert window.level_poll.active  # the open microphone, silent or not, may move any time
+    assert window.level_poll.timer.interval() == RESTING_POLL_MS  # a quiet room: a slower look
+    window.levels[0] = (-20.0, float("-inf"))  # a voice
+    qtbot.waitUntil(lambda: window.talk.mic.value > 0.5, timeout=2000)
+    assert window.level_poll.timer.interval() == POLL_MS  # the meter moves: at full pace
+    window.levels[0] = SILENT
+    qtbot.waitUntil(lambda: window.level_poll.timer.interval() == RESTING_POLL_MS, timeout=5000)
+    assert window.level_poll.active and window.talk.mic.value == 0  # fallen, still looking
 
     window.set_muted(True)
     rests(qtbot, window)

@@ -4,7 +4,9 @@ A ~30 Hz timer wakes the GUI thread 30 times a second. While nobody talks nothin
 push-to-talk's microphone is closed, nothing plays — so the timer stops once the meters have
 fallen to rest, and starts again at what can make a level move: an engine event, a press,
 unmuting, a mode change, the window shown again. It never runs while the window is hidden or
-minimised (the meters draw nothing then).
+minimised (the meters draw nothing then). While hands-free's open microphone hears nothing a
+meter would show, it looks ten times a second instead of thirty: a voice shows at most 0.1 s
+late, and then at full pace.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from talkapp.session.engine_events import State
 from talkapp.ui.main.status_text import LIVE
 
 POLL_MS = 33  # ~30 Hz: the meters' own repaint cap
+RESTING_POLL_MS = 100  # a level may move, none shows yet (an open microphone in a quiet room)
 
 
 def needed(state: State, hands_free: bool, muted: bool, holding: bool) -> bool:
@@ -55,7 +58,7 @@ class LevelPoll(QObject):
         """Something may move a level: poll until it rests again (a no-op while polling)."""
         if not self.timer.isActive() and self._seen():
             self._last = None  # draw the next levels whatever they are: the meters may be stale
-            self.timer.start()
+            self.timer.start(POLL_MS)
 
     def _seen(self) -> bool:
         return self._window.isVisible() and not self._window.isMinimized()
@@ -71,3 +74,5 @@ class LevelPoll(QObject):
             self._last = levels
         if not self._showing and not self._wanted():
             self.timer.stop()
+        else:
+            self.timer.setInterval(POLL_MS if self._showing else RESTING_POLL_MS)
