@@ -368,9 +368,7 @@ def table(figures: dict[str, list[float]], states: tuple[State, ...]) -> str:
 
 
 def chosen(args: argparse.Namespace) -> tuple[State, ...]:
-    states = (
-        STATES + (APP_HANDS_FREE,) * args.app_hands_free + (APP_RUNNING,) * args.app_running
-    )
+    states = STATES + (APP_HANDS_FREE,) * args.app_hands_free + (APP_RUNNING,) * args.app_running
     if not args.only:
         return states
     keys = set(args.only.split(","))
