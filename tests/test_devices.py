@@ -159,3 +159,36 @@ def test_a_start_that_never_returns_is_abandoned_and_rescans_stop(monkeypatch):
         assert portaudio._initialized == 0  # and so would sounddevice's exit handler
     finally:
         stream.release.set()
+
+
+class _Starts:
+    """A stream whose start returns at once, noting the thread it ran on."""
+
+    def __init__(self) -> None:
+        self.thread: int | None = None
+
+    def start(self) -> None:
+        self.thread = threading.get_ident()
+
+
+def test_starts_share_one_thread_and_a_stuck_one_gets_replaced(monkeypatch):
+    """The output on demand starts once per reply: one thread kept for it, not a new one each
+    time; a start that never returns leaves its thread behind, and the next start gets another."""
+    portaudio = types.SimpleNamespace(_initialized=1)
+    monkeypatch.setattr(devices, "sounddevice", lambda: portaudio)
+    monkeypatch.setattr(devices, "_stuck_streams", [])
+    monkeypatch.setattr(devices, "_starter", None)
+    first, second = _Starts(), _Starts()
+    devices.start_stream(first)
+    devices.start_stream(second)
+    assert first.thread is not None and first.thread == second.thread != threading.get_ident()
+
+    stuck = _NeverStarts()
+    try:
+        with pytest.raises(devices.StartTimeout):
+            devices.start_stream(stuck, timeout=0.2)
+        after = _Starts()
+        devices.start_stream(after)
+        assert after.thread is not None and after.thread != first.thread  # a fresh thread
+    finally:
+        stuck.release.set()

@@ -36,3 +36,25 @@ def test_a_process_started_from_a_real_time_thread_runs_at_normal_priority():
         pytest.skip("this machine refuses real-time scheduling (not root, no RLIMIT_RTPRIO)")
     assert seen["realtime"] is True  # the thread itself is real-time ...
     assert seen["child"] == [str(os.SCHED_OTHER), "0"]  # ... what it starts is not
+
+
+def test_an_inherited_real_time_thread_passes_it_to_the_threads_it_starts():
+    """The thread that starts PortAudio streams: the callback thread PortAudio creates in the
+    start is then real-time from its first instruction."""
+    seen: dict[str, object] = {}
+
+    def started() -> None:
+        seen["child"] = priority.is_realtime(threading.get_native_id())
+
+    def starter() -> None:
+        seen["granted"] = priority.ask_for_realtime(5, inherited=True)
+        child = threading.Thread(target=started)
+        child.start()
+        child.join(10)
+
+    thread = threading.Thread(target=starter)
+    thread.start()
+    thread.join(30)
+    if not seen.get("granted"):
+        pytest.skip("this machine refuses real-time scheduling (not root, no RLIMIT_RTPRIO)")
+    assert seen["child"] is True
