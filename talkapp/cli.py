@@ -156,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
         help="audio block: 5 hears replies soonest (default); 10 or 20 for a busy or virtual "
         "machine that crackles",
     )
+    talk.add_argument(
+        "--keep-speaker-open",
+        action="store_true",
+        help="play silence between replies (Bluetooth headphones that cut off a reply's first "
+        "word); by default the speaker opens only while a reply plays",
+    )
     history_command.add_session_arguments(talk)
     talk.set_defaults(run=_run_talk)
 
@@ -433,6 +439,7 @@ def _run_talk(args: argparse.Namespace) -> int:
         echo=EchoMode(args.echo),
         vad_hangover_ms=args.silence_ms,
         block_ms=args.block_ms,
+        output_on_demand=not args.keep_speaker_open,
     )
     profile = _profile(args)
     history = history_command.before_session(args, profile, simulator=args.simulator)

@@ -386,18 +386,20 @@ def vad_kind(settings: Settings) -> str:
 
 
 def _audio_options(settings: Settings, output_on_demand: bool | None = None) -> AudioOptions:
+    """The engine's audio options from the settings; `output_on_demand` (not None) overrides
+    the setting that keeps the speaker open."""
     a = settings.audio
-    options = AudioOptions(
+    if output_on_demand is None:
+        output_on_demand = not a.keep_speaker_open
+    return AudioOptions(
         input_device=a.input_device,
         output_device=a.output_device,
         echo=EchoMode(a.echo),
         vad_aggressiveness=a.vad_aggressiveness,
         vad_hangover_ms=a.silence_ms,
         block_ms=a.block_ms,
+        output_on_demand=output_on_demand,
     )
-    if output_on_demand is None:
-        return options
-    return dataclasses.replace(options, output_on_demand=output_on_demand)
 
 
 def _same_session(before: Settings, after: Settings) -> bool:

@@ -15,7 +15,7 @@ from talkapp.app import output_on_demand
 from talkapp.controller import Controller, NeedsKey, _audio_options
 from talkapp.session import engine_events as out
 from talkapp.session.engine import AudioOptions
-from talkapp.settings.model import Settings
+from talkapp.settings.model import AudioSettings, Settings
 from talkapp.settings.profile import ProviderProfile
 from talkapp.settings.secrets import SessionKeys
 
@@ -203,9 +203,11 @@ def test_a_command_that_fails_on_the_loop_is_reported_and_leaves_nothing_open(pu
 
 
 def test_the_output_on_demand_choice_reaches_the_engines_audio_options():
-    assert _audio_options(Settings()).output_on_demand is AudioOptions().output_on_demand
-    assert _audio_options(Settings(), True).output_on_demand is True
-    assert _audio_options(Settings(), False).output_on_demand is False
+    assert _audio_options(Settings()).output_on_demand is AudioOptions().output_on_demand is True
+    kept_open = dataclasses.replace(Settings(), audio=AudioSettings(keep_speaker_open=True))
+    assert _audio_options(kept_open).output_on_demand is False  # the setting
+    assert _audio_options(Settings(), False).output_on_demand is False  # the app's override
+    assert _audio_options(kept_open, True).output_on_demand is True
     assert output_on_demand({"TALKAPP_OUTPUT_ON_DEMAND": "1"}) is True
     assert output_on_demand({"TALKAPP_OUTPUT_ON_DEMAND": "0"}) is False
     assert (

@@ -39,7 +39,11 @@ def test_everything_round_trips_across_a_restart(tmp_path):
         active="OpenAI",
         mode="semantic_vad",
         audio=AudioSettings(
-            input_device=DeviceKey("USB mic", "ALSA"), echo="gate", silence_ms=700, block_ms=10
+            input_device=DeviceKey("USB mic", "ALSA"),
+            echo="gate",
+            silence_ms=700,
+            block_ms=10,
+            keep_speaker_open=True,
         ),
         hotkeys=HotkeySettings(push_to_talk="F9", global_push_to_talk="<ctrl>+<alt>+space"),
     )

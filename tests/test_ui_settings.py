@@ -185,6 +185,7 @@ def test_an_edited_profile_is_saved_and_survives_a_restart(qtbot, open_dialog, t
     audio.aggressiveness.setValue(3)
     audio.silence.setValue(800)
     audio.block.setCurrentIndex(audio.block.findData(20))
+    audio.keep_speaker_open.setChecked(True)
 
     dialog.tabs.setCurrentWidget(dialog.hotkeys)
     hotkeys = dialog.hotkeys
@@ -214,7 +215,7 @@ def test_an_edited_profile_is_saved_and_survives_a_restart(qtbot, open_dialog, t
     assert work.session.turn_detection == TurnDetection(kind="semantic_vad", eagerness="high")
     assert work.session.transcription_model is None and work.session.reasoning_effort == "low"
     assert settings.audio == AudioSettings(
-        echo="headset", vad_aggressiveness=3, silence_ms=800, block_ms=20
+        echo="headset", vad_aggressiveness=3, silence_ms=800, block_ms=20, keep_speaker_open=True
     )
     assert settings.hotkeys == HotkeySettings(
         push_to_talk="F8", global_push_to_talk="<ctrl>+<alt>+h"

@@ -33,6 +33,9 @@ class AudioSettings:
     vad_aggressiveness: int = 2
     silence_ms: int = 500  # local VAD: the silence that ends a turn
     block_ms: int = 5  # one of AUDIO_BLOCKS_MS
+    # The output stream runs all session instead of only while a reply plays: for Bluetooth
+    # headphones that doze off between sounds and clip a reply's first word when woken
+    keep_speaker_open: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -152,6 +153,13 @@ class AudioPage(QWidget):
             "larger ones ride out a busy or virtual machine without crackles."
         )
         self.block.currentIndexChanged.connect(self.edited)
+        self.keep_speaker_open = QCheckBox("Keep the spea&ker open between replies")
+        self.keep_speaker_open.setChecked(audio.keep_speaker_open)
+        self.keep_speaker_open.setToolTip(
+            "Plays silence between replies, so that Bluetooth headphones that doze off do not "
+            "cut off the first word of a reply. Costs a little battery while you wait."
+        )
+        self.keep_speaker_open.toggled.connect(self.edited)
         self.device_note = QLabel("Looking for audio devices…")
         self.device_note.setWordWrap(True)
 
@@ -203,7 +211,8 @@ class AudioPage(QWidget):
         label_block.setBuddy(self.block)
         grid.addWidget(label_block, 5, 0)
         grid.addWidget(self.block, 5, 1)
-        grid.addWidget(self.device_note, 6, 0, 1, 3)
+        grid.addWidget(self.keep_speaker_open, 6, 1, 1, 2)
+        grid.addWidget(self.device_note, 7, 0, 1, 3)
         grid.setColumnStretch(1, 1)
 
         echo_box = QGroupBox("When the reply plays on speakers")
@@ -267,6 +276,7 @@ class AudioPage(QWidget):
             vad_aggressiveness=self.aggressiveness.value(),
             silence_ms=self.silence.value(),
             block_ms=self.block.currentData(),
+            keep_speaker_open=self.keep_speaker_open.isChecked(),
         )
 
     def stop(self) -> None:
