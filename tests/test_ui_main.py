@@ -3,6 +3,7 @@ the built-in simulator over a real socket, and a private PulseAudio whose virtua
 espeak speech. Every turn here is a whole turn: heard, answered, shown on both sides."""
 
 import dataclasses
+import faulthandler
 
 import numpy as np
 import pytest
@@ -58,8 +59,14 @@ def desktop(qtbot, pulse, tmp_path):
 
     with tuned_for_live_audio() as tuning:
         yield start
-        for app in started:
-            app.shutdown()
+        # a shutdown that hangs (seen once in CI: the disconnect took over 10 s) prints where
+        # every thread was
+        faulthandler.dump_traceback_later(8, exit=False)
+        try:
+            for app in started:
+                app.shutdown()
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
 
 def wait_live(qtbot, window) -> None:

@@ -32,6 +32,7 @@ install hint, so the rest of the app (and its tests) run without audio.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import queue
 import re
@@ -46,11 +47,14 @@ from typing import Any, Literal
 from talkapp.threads import priority
 
 Kind = Literal["input", "output"]
+log = logging.getLogger(__name__)
 
 _lock = threading.RLock()
 _open_streams: weakref.WeakSet[Any] = weakref.WeakSet()
-_stuck_streams: list[Any] = []  # streams PortAudio never finished starting: never touched again
+# streams PortAudio never finished starting or closing: never touched again
+_stuck_streams: list[Any] = []
 START_TIMEOUT = 3.0  # s; a healthy start takes 10-50 ms
+CLOSE_TIMEOUT = 3.0  # s; so does a healthy close
 _sounddevice: Any = None
 
 
@@ -302,8 +306,9 @@ def rescan() -> bool:
     """Re-initialise PortAudio so it sees devices added or removed since the last scan (and
     their current default rates). Every index obtained before is invalid afterwards.
 
-    Returns False, changing nothing, once a stream got stuck starting (`start_stream`):
-    terminating PortAudio would destroy the mutex it is stuck on and abort the process."""
+    Returns False, changing nothing, once a stream got stuck starting or closing
+    (`start_stream`, `close_stream`): terminating PortAudio would destroy the mutex it is stuck
+    on and abort the process."""
     with _lock:
         sd = sounddevice()
         still_open = [s for s in _open_streams if not s.closed]
@@ -413,21 +418,36 @@ class _Starter:
 _starter: _Starter | None = None
 
 
-def close_stream(stream: Any, *, finished: bool = False) -> None:
+def close_stream(stream: Any, *, finished: bool = False, timeout: float = CLOSE_TIMEOUT) -> None:
     """Stop and close; errors from a device that already vanished are ignored.
 
     `stop`, not `abort`: PortAudio's ALSA backend aborts by `pthread_cancel`-ling the callback
     thread wherever it is (inside Python, libpulse or ALSA, maybe holding a lock); `stop` lets
     it finish its block and joins it. `finished`: PortAudio already called the stream's
     `finished_callback` (the device died) and that thread is on its way out; wait until it has
-    left (`active` turns False as the last thing it does) before touching the stream."""
+    left (`active` turns False as the last thing it does) before touching the stream.
+
+    A close that has not returned after `timeout` is left to finish on its own thread and the
+    stream is abandoned as a stuck start is (`start_stream`): once, in a CI run, closing a
+    stopped output through the ALSA pulse plugin took over 10 s, and the app's disconnect and
+    quit waited for it (and every other device call, for this module's lock)."""
     with _lock:
         deadline = time.monotonic() + 1.0
         while finished and stream.active and time.monotonic() < deadline:
             time.sleep(0.002)
-        for step in (stream.stop, stream.close):
-            with contextlib.suppress(Exception):  # closing a dead stream must never raise
-                step(ignore_errors=True)
+        done = threading.Event()
+
+        def stop_and_close() -> None:
+            for step in (stream.stop, stream.close):
+                with contextlib.suppress(Exception):  # closing a dead stream must never raise
+                    step(ignore_errors=True)
+            done.set()
+
+        threading.Thread(target=stop_and_close, name="portaudio-close", daemon=True).start()
+        if not done.wait(timeout):
+            _stuck_streams.append(stream)
+            sounddevice()._initialized = 0  # so its exit handler skips Pa_Terminate (abort)
+            log.warning("PortAudio did not close an audio stream within %g s; left behind", timeout)
         _open_streams.discard(stream)
 
 
