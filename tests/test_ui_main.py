@@ -2,8 +2,10 @@
 the built-in simulator over a real socket, and a private PulseAudio whose virtual mic is fed
 espeak speech. Every turn here is a whole turn: heard, answered, shown on both sides."""
 
+import asyncio
 import dataclasses
 import faulthandler
+import sys
 
 import numpy as np
 import pytest
@@ -64,9 +66,25 @@ def desktop(qtbot, pulse, tmp_path):
         faulthandler.dump_traceback_later(8, exit=False)
         try:
             for app in started:
-                app.shutdown()
+                try:
+                    app.shutdown()
+                except TimeoutError:
+                    print_tasks(app.controller)
+                    raise
         finally:
             faulthandler.cancel_dump_traceback_later()
+
+
+def print_tasks(controller) -> None:
+    """What the controller's loop, and the simulator's, are still waiting for."""
+    loops = [controller._loop.loop]
+    simulator = controller._simulator
+    if simulator is not None and simulator._running is not None:
+        loops.append(simulator._running[1].loop)
+    for loop in loops:
+        for task in asyncio.all_tasks(loop):
+            print(f"task {task.get_name()}:", file=sys.stderr)
+            task.print_stack(file=sys.stderr)
 
 
 def wait_live(qtbot, window) -> None:

@@ -76,6 +76,15 @@ RING_SECONDS = 4  # capture and playback rings; the speaker keeps only `lead_ms`
 RESEND_TURNS = 20  # turns re-sent as context after a reconnect
 
 
+async def sleep_until_set(event: asyncio.Event, timeout: float) -> None:
+    """Wait for `event`, at most `timeout` s. Not `asyncio.wait_for`: on Python 3.11 it
+    swallows a cancellation that arrives as the event is set, and the pump then ran on after
+    `stop` cancelled it, so `stop` never returned (seen in CI: a short press, then quit)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            await event.wait()
+
+
 @dataclass(frozen=True)
 class AudioOptions:
     input_device: DeviceKey | None = None  # None: follow the system default
@@ -539,8 +548,7 @@ class Engine:
                 await asyncio.sleep(max(0.0, listening_period - (time.perf_counter() - now)))
             else:  # idle: a press or reply audio sets `_wake`
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), idle_period)
+                await sleep_until_set(self._wake, idle_period)
 
     async def _rescan_if_due(self, a: AudioParts, now: float, playing: bool) -> None:
         """Re-scan the devices when `device_watch` says so (a quiet moment with a reason),
