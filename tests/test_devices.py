@@ -195,8 +195,8 @@ def test_starts_share_one_thread_and_a_stuck_one_gets_replaced(monkeypatch):
 
 
 class _NeverCloses:
-    """Stands in for a stream whose close PortAudio does not come back from (seen once in CI,
-    for over 10 s); real audio cannot be made to hang on purpose."""
+    """Stands in for a stream whose close PortAudio does not come back from; real audio
+    cannot be made to hang on purpose."""
 
     def __init__(self) -> None:
         self.release = threading.Event()

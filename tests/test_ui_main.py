@@ -61,7 +61,7 @@ def desktop(qtbot, pulse, tmp_path):
 
     with tuned_for_live_audio() as tuning:
         yield start
-        # a shutdown that hangs (seen once in CI: the disconnect took over 10 s) prints where
+        # a shutdown that hangs (seen in CI before the pump's cancellable wait) prints where
         # every thread was
         faulthandler.dump_traceback_later(8, exit=False)
         try:

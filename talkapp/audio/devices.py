@@ -428,9 +428,9 @@ def close_stream(stream: Any, *, finished: bool = False, timeout: float = CLOSE_
     left (`active` turns False as the last thing it does) before touching the stream.
 
     A close that has not returned after `timeout` is left to finish on its own thread and the
-    stream is abandoned as a stuck start is (`start_stream`): once, in a CI run, closing a
-    stopped output through the ALSA pulse plugin took over 10 s, and the app's disconnect and
-    quit waited for it (and every other device call, for this module's lock)."""
+    stream is abandoned as a stuck start is (`start_stream`): PortAudio 19.6 can hang where a
+    start can, and the app's disconnect and quit (and every other device call, for this
+    module's lock) must not wait on it for good."""
     with _lock:
         deadline = time.monotonic() + 1.0
         while finished and stream.active and time.monotonic() < deadline:
