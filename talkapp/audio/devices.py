@@ -377,9 +377,7 @@ def start_stream(stream: Any, timeout: float = START_TIMEOUT) -> None:
         with _lock:
             if _starter is starter:
                 _starter = None  # stuck inside PortAudio: the next start gets a new thread
-            _open_streams.discard(stream)
-            _stuck_streams.append(stream)
-            sounddevice()._initialized = 0  # so its exit handler skips Pa_Terminate (abort)
+            _abandon(stream)
         raise StartTimeout(f"the device did not start within {timeout:g} s")
     if failure:
         raise failure[0]
@@ -445,10 +443,16 @@ def close_stream(stream: Any, *, finished: bool = False, timeout: float = CLOSE_
 
         threading.Thread(target=stop_and_close, name="portaudio-close", daemon=True).start()
         if not done.wait(timeout):
-            _stuck_streams.append(stream)
-            sounddevice()._initialized = 0  # so its exit handler skips Pa_Terminate (abort)
+            _abandon(stream)
             log.warning("PortAudio did not close an audio stream within %g s; left behind", timeout)
         _open_streams.discard(stream)
+
+
+def _abandon(stream: Any) -> None:
+    """PortAudio is stuck inside `stream`: never touch it again (nor terminate PortAudio)."""
+    _open_streams.discard(stream)
+    _stuck_streams.append(stream)
+    sounddevice()._initialized = 0  # so its exit handler skips Pa_Terminate (abort)
 
 
 def check_settings(kind: Kind, *, device: int, samplerate: float, channels: int) -> str | None:

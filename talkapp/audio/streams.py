@@ -249,15 +249,13 @@ class AudioIO:
         channels: int | None = None,
         output_on_demand: bool = False,
         prime_output: bool = False,
-        input_rate: int | None = None,
         input_block_ms: float | None = None,
     ) -> None:
         """`*_device` None follows the system default. `prefer_rate`: ask devices for this
         rate first (sound-server PCMs such as ALSA `pulse` accept any rate and report a
         meaningless 44100 default); a device that refuses it runs at its own default rate.
         `channels`: open this many channels instead of mono-where-possible (odd devices).
-        `input_rate`: the input's preferred rate, when not `prefer_rate`; `input_block_ms` its
-        block, when not `block_ms`."""
+        `input_block_ms`: the input's block, when not `block_ms`."""
         if block_ms <= 0:
             raise ValueError(f"block_ms must be positive, got {block_ms}")
         self.paused = False
@@ -270,8 +268,6 @@ class AudioIO:
         self.block_ms = block_ms  # read-only after construction
         self.input_block_ms = input_block_ms or block_ms  # read-only after construction
         self._prefer_rate = prefer_rate
-        # the input may prefer another rate: the wire's, so that listening resamples nothing
-        self._prefer_input_rate = input_rate or prefer_rate
         self._channels = channels
         self._sides: dict[Direction, _Side | None] = {"input": None, "output": None}
         self._rates: dict[Direction, int] = {"input": 0, "output": 0}  # last rate each ran at
@@ -606,7 +602,7 @@ class AudioIO:
         return {"prime": True, "latency": PRIMED_LEAD_BLOCKS * blocksize / rate}
 
     def _choose_rate(self, direction: Direction, info: DeviceInfo) -> int:
-        preferred = self._prefer_input_rate if direction == "input" else self._prefer_rate
+        preferred = self._prefer_rate
         if preferred is not None:
             refused = devices.check_settings(
                 direction, device=info.index, samplerate=preferred, channels=1
