@@ -33,7 +33,7 @@ from talkapp.audio.vad import SpeechDetector
 from talkapp.session.mic import MicPump
 
 DEVICE_RATE = 48_000
-CYCLE_MS = 10  # the engine's PUMP_PERIOD_MS
+CYCLE_MS = 20  # the engine's PUMP_PERIOD_MS
 ECHO_DELAY_MS, ECHO_GAIN, NOISE_RMS = 40, 10 ** (-10 / 20), 10 ** (-60 / 20)
 REPLY = (
     "Here is what I found: the library opens at nine, and the last bus back leaves at ten past six."

@@ -137,6 +137,38 @@ def test_aec_keeps_the_near_voice_and_its_timing_when_nothing_plays(voices):
     assert abs(best_ms - canceller.latency_ms) <= 1.0
 
 
+def test_aec_idles_in_a_quiet_room_and_passes_a_voice_over_the_reply_untouched(voices):
+    """No echo path (a headset, a muted speaker): once the gate has learnt that, the APM
+    rests; the second voice over the reply then comes through sample for sample, not
+    `latency_ms` late, and the VAD hears it."""
+    far, near = voices
+    voice = talk_over(far, near)
+    canceller = open_echo_canceller(EchoMode.AEC, delay_ms=ECHO_DELAY_MS)
+    cleaned, edges = run(canceller, far, voice)
+    assert canceller.quiet_room
+    talking = slice(round(TALK_OVER_S * RATE), len(cleaned) - 2 * FRAME)
+    lags = np.arange(0, 2 * FRAME)
+    fit = [
+        np.dot(voice[talking], cleaned[talking.start + lag : talking.stop + lag]) for lag in lags
+    ]
+    assert int(np.argmax(fit)) == 0  # not the APM's `latency_ms`
+    assert abs(level_db(cleaned[talking]) - level_db(voice[talking])) <= 1.0  # only pauses ducked
+    assert edges and edges[0][0].started and edges[0][1] >= TALK_OVER_S * 1000
+
+
+def test_aec_keeps_running_where_the_room_echoes(voices):
+    """A quiet echo (-30 dB) is still worth removing: the APM never rests."""
+    far, _ = voices
+    echo = room_echo(far, gain_db=-30.0)
+    canceller = open_echo_canceller(EchoMode.AEC, delay_ms=ECHO_DELAY_MS)
+    quiet = []
+    for at in range(0, len(far), BLOCK):
+        canceller.far_end(far[at : at + BLOCK])
+        canceller.near_end(echo[at : at + BLOCK])
+        quiet.append(canceller.quiet_room)
+    assert not any(quiet)
+
+
 def test_aec_reset_forgets_the_room(voices):
     far, _ = voices
     echo = room_echo(far)[: 3 * RATE]

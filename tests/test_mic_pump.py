@@ -8,10 +8,11 @@ from talkapp.audio.echo import Passthrough
 from talkapp.audio.pcm import WIRE_RATE
 from talkapp.audio.ring import open_ring
 from talkapp.audio.vad import SpeechDetector
-from talkapp.session.engine import PUMP_PERIOD_MS
+from talkapp.session.engine import AudioOptions
 from talkapp.session.mic import SEND_CHUNK_MS, MicPump
 
-BLOCK = WIRE_RATE * PUMP_PERIOD_MS // 1000  # what the engine pulls each pump cycle
+# A pull holds one mic block or more (the bell wakes the pump after a single block)
+BLOCK = int(WIRE_RATE * AudioOptions().input_block_ms) // 1000
 
 
 def talk_then_release(audio: np.ndarray) -> tuple[int, int]:

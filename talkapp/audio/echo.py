@@ -178,6 +178,9 @@ class _Framed:
 APM_LATENCY_MS = 222 / 24
 APM_NS_LATENCY_MS = 366 / 24
 APM_MAX_DELAY_MS = 500  # it refuses more with "Failed to set stream delay" (a RuntimeError)
+# An echo this far below what plays is below the room's noise and any voice over it
+QUIET_ROOM_DB = -45.0
+QUIET_ROOM_HYSTERESIS_DB = 5.0
 
 
 class ApmCanceller(_Framed):
@@ -218,6 +221,7 @@ class ApmCanceller(_Framed):
         self._applied_delay_ms: int | None = None  # what the APM was last told
         self._near_frame, self._far_frame = _ApmFrame(), _ApmFrame()
         self._gate = EchoGate(delay_ms)  # judges the raw mic against the expected echo
+        self.quiet_room = False  # the gate starts from a loud echo path: the APM runs
         super().__init__(delay_ms)
 
     def reset(self) -> None:
@@ -225,16 +229,34 @@ class ApmCanceller(_Framed):
         self._gate.reset()
         self._apm = _new_apm(self._switches)  # the APM has no reset of its own
         self._applied_delay_ms = None
+        self.quiet_room = False  # the gate starts from a loud echo path: the APM runs
 
     def _clean(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
         delay = self._reference_delay_ms()  # the gate aligns like the APM
         self._gate.set_delay_ms(delay)
         gain = self._gate.judge(near, far)
         self._onset = self._onset or self._gate.take_onset()
+        self._follow_the_room()
+        if self.quiet_room:
+            return self._gate.apply(near, gain)
         self._apm.process_reverse_stream(self._far_frame.holding(far))
         self._tell_delay(round(min(delay, APM_MAX_DELAY_MS)))
         self._apm.process_stream(self._near_frame.holding(near))  # cleaned in place
         return self._gate.apply(self._near_frame.as_float(), gain)
+
+    def _follow_the_room(self) -> None:
+        """Idle the APM while the gate has learnt that what plays comes back `QUIET_ROOM_DB`
+        below itself or less (a headset, a muted speaker): there is no echo worth removing
+        under a voice, and the APM is most of what a reply costs. It runs again once the
+        coupling rises `QUIET_ROOM_HYSTERESIS_DB` above that, with what it learnt before, as
+        after the rest between replies. The gate, which decides barge-ins, runs throughout.
+        (The switch happens on a frame taken for echo alone, which the gate ducks by 40 dB,
+        so the APM's own delay coming or going is not heard.)"""
+        coupling = self._gate.coupling_db
+        if self.quiet_room:
+            self.quiet_room = coupling < QUIET_ROOM_DB + QUIET_ROOM_HYSTERESIS_DB
+        else:
+            self.quiet_room = coupling < QUIET_ROOM_DB
 
     def _tell_delay(self, ms: int) -> None:
         """Each FFI call costs ~7 us of Python (protobuf both ways), and the APM keeps the last

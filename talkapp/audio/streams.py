@@ -5,10 +5,12 @@ Who calls what:
       `start`, `stop`, `set_devices`, `poll_faults`, `statistics`, `input_rate`, `output_rate`,
       and it sets `paused`. Opening streams blocks for tens of milliseconds, so `start`,
       `set_devices`, and a `poll_faults` that has a fault to recover from, block that long.
-  PortAudio input thread:  `_Capture.callback` writes `indata[:, 0]` to the capture ring.
+  PortAudio input thread:  `_Capture.callback` writes `indata[:, 0]` to the capture ring, and
+                           lets `bell` hear it (a loud block wakes the pump).
   PortAudio output thread: `_Playback.callback` fills `outdata[:, 0]` from the playback ring.
   Either PortAudio thread: `on_finished` when its stream ends (on error, or when we close it).
-The callbacks copy frames and count, nothing else: no numpy allocation, no locks, no logging.
+The callbacks copy frames and count, nothing else: no numpy allocation (but the bell's one sum),
+no locks, no logging.
 What they report are plain ints and floats on their own `_Side` object, read by the loop. (The
 one exception: the first call asks the kernel for real-time priority for its thread.) The
 sound-server client threads that wake them get that priority too, as each stream opens
@@ -42,6 +44,7 @@ from typing import Any, Literal
 import numpy as np
 
 from talkapp.audio import devices
+from talkapp.audio.bell import LoudnessBell
 from talkapp.audio.devices import DeviceInfo, DeviceKey
 from talkapp.audio.ring import RingReader, RingStatistics, RingWriter
 from talkapp.threads import priority
@@ -143,11 +146,14 @@ class _Side:
 
 
 class _Capture(_Side):
-    __slots__ = ("ring",)
+    __slots__ = ("bell", "ring")
 
-    def __init__(self, device: DeviceInfo, channels: int, ring: RingWriter) -> None:
+    def __init__(
+        self, device: DeviceInfo, channels: int, ring: RingWriter, bell: LoudnessBell
+    ) -> None:
         super().__init__(device, channels)
         self.ring = ring
+        self.bell = bell
 
     def callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
         if self.fresh_thread:
@@ -158,6 +164,7 @@ class _Capture(_Side):
             self.xruns += 1
         self.latency = time.currentTime - time.inputBufferAdcTime
         self.ring.write(indata[:, 0])
+        self.bell.hear(indata[:, 0])
 
 
 class _Playback(_Side):
@@ -259,6 +266,7 @@ class AudioIO:
         if block_ms <= 0:
             raise ValueError(f"block_ms must be positive, got {block_ms}")
         self.paused = False
+        self.bell = LoudnessBell()  # the input callback rings it on a loud block (the pump arms it)
         self._capture = capture
         self._playback = playback
         self._keys: dict[Direction, DeviceKey | None] = {
@@ -557,7 +565,7 @@ class AudioIO:
         blocksize = self.blocksize(rate, direction, info.hostapi)
         side: _Side
         if direction == "input":
-            side = _Capture(info, channels, self._capture)
+            side = _Capture(info, channels, self._capture, self.bell)
         else:
             side = _Playback(info, channels, self._playback, self, blocksize)
         try:

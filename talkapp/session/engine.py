@@ -55,15 +55,12 @@ from talkapp.settings.profile import ProviderProfile
 from talkapp.threads.tuning import UNTUNED, Untuned
 from talkapp.tools.toolbox import ToolBox
 
-# The loop's pump (mic → VAD/AEC → socket, playback ring top-up) wakes every 10 ms, whatever the
-# PortAudio block: reply audio is written to the ring when it arrives, not on the pump, and the
-# rings absorb the rest. Pumping every block costs a noticeably larger share of a core for a
-# barge-in decided a few ms sooner, far inside its budget, and wakes the loop twice as often to
-# compete for the GIL (bench/audio_latency.py --quick compares them).
-PUMP_PERIOD_MS = 10
-# Listening while nothing plays: no barge-in to decide, so the pump moves the mic once per
-# chunk sent (mic.SEND_CHUNK_MS) instead of twice.
-LISTENING_PUMP_PERIOD_MS = 20
+# The loop's pump (mic → VAD/AEC → socket, playback ring top-up) wakes once per chunk sent
+# (mic.SEND_CHUNK_MS), whatever the PortAudio block: reply audio is written to the ring when it
+# arrives, not on the pump, and the rings absorb the rest. While a reply plays, a barge-in must
+# be decided sooner than that: the mic's callback rings `AudioIO.bell` on a block louder than
+# what the mic has been hearing, and the pump runs at once (bench/audio_latency.py: barge-in).
+PUMP_PERIOD_MS = 20
 # Nothing to move (the microphone closed, nothing playing): the pump only keeps time, and a
 # press or reply audio wakes it at once.
 IDLE_PUMP_PERIOD_MS = 100
@@ -450,9 +447,9 @@ class Engine:
         if not self._output_active:
             self._output_active = True
             self._underflows_at_wake = a.io.statistics().output_underflows
+            self._wake.set()  # the pump's next cycle comes sooner while a reply plays
         if not self._rescanning:  # else the pump wakes it once the streams are back
             a.io.wake_output()  # a no-op while it runs
-        self._wake.set()
 
     def _rest_output(self, now: float) -> None:
         """Nothing has played for `OUTPUT_REST_S`: stop the output stream; then, if that reply
@@ -510,8 +507,12 @@ class Engine:
 
     async def _pump(self) -> None:
         period, idle_period = PUMP_PERIOD_MS / 1000, IDLE_PUMP_PERIOD_MS / 1000
-        listening_period = LISTENING_PUMP_PERIOD_MS / 1000
         a = self._parts
+        loop = asyncio.get_running_loop()
+
+        def ring() -> None:  # the input thread's way in
+            loop.call_soon_threadsafe(self._wake.set)
+
         for cycle in itertools.count():
             now = time.perf_counter()
             if self._report_faults():
@@ -542,12 +543,14 @@ class Engine:
             elif not playing and self._output_active:
                 self._rest_output(now)
             await self._rescan_if_due(a, now, playing)
-            if self._output_active:
-                await asyncio.sleep(max(0.0, period - (time.perf_counter() - now)))
-            elif listening:
-                await asyncio.sleep(max(0.0, listening_period - (time.perf_counter() - now)))
-            else:  # idle: a press or reply audio sets `_wake`
-                self._wake.clear()
+            if self._output_active and listening:  # a barge-in rings the bell
+                a.io.bell.arm(a.mic.raw_mean_square, ring)
+            else:
+                a.io.bell.disarm()
+            self._wake.clear()  # a press, reply audio or the bell sets it
+            if self._output_active or listening:
+                await sleep_until_set(self._wake, max(0.0, period - (time.perf_counter() - now)))
+            else:
                 await sleep_until_set(self._wake, idle_period)
 
     async def _rescan_if_due(self, a: AudioParts, now: float, playing: bool) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from talkapp.audio.echo import FRAME, EchoCanceller, EchoMode
-from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16, rms_dbfs
+from talkapp.audio.pcm import WIRE_RATE, float_to_pcm16, mean_square, rms_dbfs
 from talkapp.audio.resampler import StreamResampler
 from talkapp.audio.ring import RingReader
 from talkapp.audio.silence import MicSilence, SilentMicDetector
@@ -60,6 +60,7 @@ class MicPump:
         self._framed = getattr(echo, "mode", None) is not EchoMode.HEADSET
         self.echo_resting = False
         self.level_dbfs = float("-inf")
+        self.raw_mean_square = 0.0  # of the last pull, as captured (what the gate judges)
         self.silence = SilentMicDetector(device_rate)  # denied or muted: exact zeros, as captured
         self.set_device_rate(device_rate)
 
@@ -113,6 +114,8 @@ class MicPump:
     def pull(self, flush: bool = False) -> MicBlock:
         """Everything captured since the last pull. `flush`: send a partial last chunk too."""
         captured = self._drain_capture()
+        if captured.size:
+            self.raw_mean_square = mean_square(captured)
         silence = self.silence.feed(captured)
         clean = self._clean(self._resampler.process(captured))
         if clean.size:
