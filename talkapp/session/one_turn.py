@@ -303,8 +303,9 @@ async def _read(session: RealtimeSession, recorder: TurnRecorder, transcribes: b
     grace_until: float | None = None
     while True:
         wait = None if grace_until is None else max(0.0, grace_until - time.perf_counter())
-        try:
-            event = await asyncio.wait_for(anext(events), wait)
+        try:  # not wait_for: on Python 3.11 it can swallow a cancellation (see engine.py)
+            async with asyncio.timeout(wait):
+                event = await anext(events)
         except (TimeoutError, StopAsyncIteration):
             return
         recorder.add(event, time.perf_counter(), session.explain)

@@ -173,7 +173,10 @@ class WebSocketTransport:
         which its reader reports), False when the peer is silent: the path is dead."""
         try:
             pong = await self._ws.ping()
-            await asyncio.wait_for(pong, timeout)
+            # not wait_for: on Python 3.11 it can swallow a cancellation arriving with the pong,
+            # and the keep-alive loop that probes would then outlive its connection
+            async with asyncio.timeout(timeout):
+                await pong
         except TimeoutError:
             return False
         except (ConnectionClosed, OSError):
