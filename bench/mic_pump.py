@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/mic_pump.py [--seconds 30]
 
-Every 10 ms the engine's loop pulls the mic: capture ring -> 24 kHz -> echo canceller -> level,
+Every 20 ms (sooner when the mic's bell rings) the engine's loop pulls the mic: capture ring -> 24 kHz -> echo canceller -> level,
 local VAD -> 20 ms chunks to send (`MicPump.pull`). While it runs, nothing else on the loop does:
 a push-to-talk release or a barge-in that arrives then waits for it. The signals are real
 speech (espeak-ng): a reply plays the whole time, its echo comes back 40 ms later at -10 dB
@@ -30,10 +30,11 @@ from talkapp.audio.echo import EchoMode, open_echo_canceller
 from talkapp.audio.pcm import WIRE_RATE, resample
 from talkapp.audio.ring import open_ring
 from talkapp.audio.vad import SpeechDetector
+from talkapp.session.engine import PUMP_PERIOD_MS
 from talkapp.session.mic import MicPump
 
 DEVICE_RATE = 48_000
-CYCLE_MS = 20  # the engine's PUMP_PERIOD_MS
+CYCLE_MS = PUMP_PERIOD_MS
 ECHO_DELAY_MS, ECHO_GAIN, NOISE_RMS = 40, 10 ** (-10 / 20), 10 ** (-60 / 20)
 REPLY = (
     "Here is what I found: the library opens at nine, and the last bus back leaves at ten past six."

@@ -31,7 +31,7 @@ def test_a_block_that_rises_above_the_recent_level_rings_once():
     assert counter.rings == 1
     bell.arm(recent, counter)
     bell.hear(tone(-10))
-    assert counter.rings == 2
+    assert counter.rings == 2 == bell.rings
 
 
 def test_quiet_rooms_ring_only_above_the_floor():

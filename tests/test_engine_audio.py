@@ -190,6 +190,7 @@ async def test_barge_in_cuts_the_reply_and_truncates_to_what_was_played(
     interrupted = await log.wait_for(
         lambda e: isinstance(e, out.TranscriptChanged) and e.turn.interrupted
     )
+    assert engine._audio.io.bell.rings >= 1  # the voice over the reply woke the pump at once
     await asyncio.sleep(0.5)  # not a wait for a state: half a second of recording after the cut
     recorded = speaker.stop()
     (truncate,) = received(simulator, "conversation.item.truncate")

@@ -33,6 +33,7 @@ class LoudnessBell:
     def __init__(self) -> None:
         self._above = math.inf  # the mean square that rings, times nothing: inf while disarmed
         self._ring: Callable[[], None] = _nobody
+        self.rings = 0  # how many times it rang (written by the input thread only)
 
     @property
     def armed(self) -> bool:
@@ -54,4 +55,5 @@ class LoudnessBell:
             return
         if float(np.dot(block, block)) > above * len(block):
             self._above = math.inf  # once per arming: the pump re-arms it each cycle
+            self.rings += 1
             self._ring()

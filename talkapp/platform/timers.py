@@ -1,5 +1,5 @@
 """Windows' timer resolution. Windows wakes sleeping threads on its system tick, 15.6 ms by
-default, so the engine's 10 ms pump (an `asyncio.sleep`) would wake every 15.6 ms with up to
+default, so the engine's 20 ms pump (a timed wait) would wake every 31.2 ms with up to
 16 ms of jitter; `timeBeginPeriod(1)` makes the tick 1 ms while a session runs, and
 `timeEndPeriod(1)` gives it back (a raised resolution costs battery, so never for longer)."""
 

@@ -91,8 +91,9 @@ class AudioOptions:
     # 10 ms); the price is a thinner device buffer against a late sound server. The output grows
     # it by itself after running dry (stream_policy.BlockSizer).
     block_ms: float = 5.0
-    # The microphone's block: the pump takes it every 10 ms at most, so smaller blocks only
-    # cost callbacks (None: as `block_ms`)
+    # The microphone's block: each one can ring the pump's bell for a barge-in, so 20 ms blocks
+    # would decide it up to 10 ms later (bench/audio_latency.py); smaller ones only cost
+    # callbacks (None: as `block_ms`)
     input_block_ms: float | None = 10.0
     # Stop the output stream while nothing plays: no callbacks while waiting (they were most of
     # what waiting cost); each start primes the device buffer with the reply, first block first.
@@ -510,8 +511,9 @@ class Engine:
         a = self._parts
         loop = asyncio.get_running_loop()
 
-        def ring() -> None:  # the input thread's way in
-            loop.call_soon_threadsafe(self._wake.set)
+        def ring() -> None:  # the input thread's way in; a callback must never raise
+            with contextlib.suppress(RuntimeError):  # the loop closed under a late block
+                loop.call_soon_threadsafe(self._wake.set)
 
         for cycle in itertools.count():
             now = time.perf_counter()

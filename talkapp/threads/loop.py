@@ -18,7 +18,7 @@ from talkapp.threads import priority
 # the PortAudio callbacks (`priority.AUDIO_PRIORITY`). Why: the callbacks are Python and wait
 # for the GIL; when this thread holds it and a busy normal-priority process preempts it, the
 # callbacks starve (bench/audio_latency.py shows the output callbacks' gaps with both cores
-# busy). It sleeps between 10 ms pump cycles, so it cannot hog a core. On macOS and Windows the
+# busy). It sleeps between 20 ms pump cycles, so it cannot hog a core. On macOS and Windows the
 # thread asks for their equivalents instead (`priority.raise_engine_thread`).
 ENGINE_LOOP_PRIORITY = 5
 
