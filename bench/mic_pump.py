@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/mic_pump.py [--seconds 30]
 
-Every 20 ms (sooner when the mic's bell rings) the engine's loop pulls the mic: capture ring -> 24 kHz -> echo canceller -> level,
-local VAD -> 20 ms chunks to send (`MicPump.pull`). While it runs, nothing else on the loop does:
-a push-to-talk release or a barge-in that arrives then waits for it. The signals are real
+Every 20 ms (sooner when the mic's bell rings) the engine's loop pulls the mic: capture ring ->
+24 kHz -> echo canceller -> level, local VAD -> 20 ms chunks to send (`MicPump.pull`). While it
+runs, nothing else on the loop does: a push-to-talk release or a barge-in that arrives then
+waits for it. The signals are real
 speech (espeak-ng): a reply plays the whole time, its echo comes back 40 ms later at -10 dB
 with a little room noise, and the user talks over the middle third. The mic arrives at 48 kHz
 in 10 ms blocks, as from the usual device. Wall-clock time of each pull on this machine, no
