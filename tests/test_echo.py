@@ -22,6 +22,7 @@ from talkapp.audio.echo import (
     FRAME,
     FRAME_MS,
     MAX_QUEUED_MS,
+    ApmCanceller,
     EchoMode,
     FarEndQueue,
     Passthrough,
@@ -154,6 +155,13 @@ def test_aec_idles_in_a_quiet_room_and_passes_a_voice_over_the_reply_untouched(v
     assert int(np.argmax(fit)) == 0  # not the APM's `latency_ms`
     assert abs(level_db(cleaned[talking]) - level_db(voice[talking])) <= 1.0  # only pauses ducked
     assert edges and edges[0][0].started and edges[0][1] >= TALK_OVER_S * 1000
+
+
+def test_aec_with_noise_suppression_never_rests(voices):
+    far, near = voices
+    canceller = ApmCanceller(ECHO_DELAY_MS, noise_suppression=True)
+    run(canceller, far, talk_over(far, near))
+    assert not canceller.quiet_room
 
 
 def test_aec_keeps_running_where_the_room_echoes(voices):

@@ -251,7 +251,10 @@ class ApmCanceller(_Framed):
         coupling rises `QUIET_ROOM_HYSTERESIS_DB` above that, with what it learnt before, as
         after the rest between replies. The gate, which decides barge-ins, runs throughout.
         (The switch happens on a frame taken for echo alone, which the gate ducks by 40 dB,
-        so the APM's own delay coming or going is not heard.)"""
+        so the APM's own delay coming or going is not heard.) With noise suppression or gain
+        control on, it always runs."""
+        if self._switches["noise_suppression"] or self._switches["auto_gain_control"]:
+            return  # the APM has work to do whatever the room
         coupling = self._gate.coupling_db
         if self.quiet_room:
             self.quiet_room = coupling < QUIET_ROOM_DB + QUIET_ROOM_HYSTERESIS_DB
