@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from talkapp import __version__
+from talkapp.threads.waits import within
 
 LIMIT_S = 120.0  # a hung check (a driver, a socket) must not hang CI: the process ends after this
 TURN_TIMEOUT_S = 20.0
@@ -339,7 +340,7 @@ def check_simulator() -> str:
             )
             return profile, result
 
-    profile, result = asyncio.run(asyncio.wait_for(one_turn(), TURN_TIMEOUT_S + 5))
+    profile, result = asyncio.run(within(one_turn(), TURN_TIMEOUT_S + 5))
     if result.status != "completed" or not result.reply_pcm or not result.assistant_transcript:
         raise CheckFailed(
             f"the turn ended '{result.status}' with {result.reply_ms:.0f} ms of reply audio"
@@ -354,7 +355,7 @@ def check_tools() -> str:
     from talkapp.tools.isolated import run_isolated, worker_command
 
     answer = asyncio.run(
-        asyncio.wait_for(run_isolated("talkapp.tools.calculator:evaluate_formatted", "6 * 7"), 30)
+        within(run_isolated("talkapp.tools.calculator:evaluate_formatted", "6 * 7"), 30)
     )
     if answer != "42":
         raise CheckFailed(f"the calculator's worker answered {answer!r} to 6 * 7")

@@ -177,7 +177,7 @@ def test_starts_share_one_thread_and_a_stuck_one_gets_replaced(monkeypatch):
     portaudio = types.SimpleNamespace(_initialized=1)
     monkeypatch.setattr(devices, "sounddevice", lambda: portaudio)
     monkeypatch.setattr(devices, "_stuck_streams", [])
-    monkeypatch.setattr(devices, "_starter", None)
+    monkeypatch.setattr(devices, "_worker", None)
     first, second = _Starts(), _Starts()
     devices.start_stream(first)
     devices.start_stream(second)
@@ -213,6 +213,7 @@ def test_a_close_that_does_not_return_is_left_behind_and_the_caller_goes_on(monk
     portaudio = types.SimpleNamespace(_initialized=1)
     monkeypatch.setattr(devices, "sounddevice", lambda: portaudio)
     monkeypatch.setattr(devices, "_stuck_streams", [])
+    monkeypatch.setattr(devices, "_worker", None)
     stream = _NeverCloses()
     devices._open_streams.add(stream)
     try:

@@ -3,10 +3,11 @@
 Python 3.11, `asyncio.wait_for` lost that cancellation and `stop` never returned)."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
-from talkapp.session.engine import sleep_until_set
+from talkapp.threads.waits import sleep_until_set
 
 
 async def idle_pump(wake: asyncio.Event) -> None:
@@ -32,3 +33,10 @@ async def test_it_returns_when_set_and_after_the_timeout():
     await asyncio.wait_for(sleep_until_set(wake, 5), 2)  # woken, long before 5 s
     assert wake.is_set()
     await asyncio.wait_for(sleep_until_set(asyncio.Event(), 0.01), 2)  # nobody sets it
+
+
+def test_no_module_waits_with_asyncio_wait_for():
+    """`talkapp.threads.waits` is the one way to wait with a limit (see its docstring)."""
+    root = Path(__file__).resolve().parent.parent / "talkapp"
+    users = [p.name for p in root.rglob("*.py") if "asyncio.wait_for(" in p.read_text()]
+    assert users == []

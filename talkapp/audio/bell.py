@@ -51,9 +51,7 @@ class LoudnessBell:
     def hear(self, block: np.ndarray) -> None:
         """The input callback's block (float32, one channel): no allocation but a scalar."""
         above = self._above
-        if above == math.inf or not len(block):
-            return
-        if float(np.dot(block, block)) > above * len(block):
+        if above != math.inf and float(np.dot(block, block)) > above * len(block):
             self._above = math.inf  # once per arming: the pump re-arms it each cycle
             self.rings += 1
             self._ring()

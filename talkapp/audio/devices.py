@@ -365,55 +365,14 @@ def start_stream(stream: Any, timeout: float = START_TIMEOUT) -> None:
     `snd_pcm_start`: its callback thread locks a mutex, fails, and exits without unlocking it,
     and the starter waits on that mutex forever. Seen here with a PulseAudio sink unloaded just
     before: the open succeeded and the start never returned, 5 tries in 5 (`AudioIO` now asks
-    `check_settings` first, which refused that device every time). So the start runs on a
-    thread of its own (`_Starter`); if it does not return, that thread and the stream are
-    abandoned (kept referenced, never closed: PortAudio is still inside them) and the caller
-    moves on."""
-    global _starter
-    with _lock:
-        starter = _starter = _starter or _Starter()
-    done, failure = starter.submit(stream)
-    if not done.wait(timeout):
-        with _lock:
-            if _starter is starter:
-                _starter = None  # stuck inside PortAudio: the next start gets a new thread
-            _abandon(stream)
+    `check_settings` first, which refused that device every time). So the start runs on
+    `_Worker`'s thread; if it does not return, that thread and the stream are abandoned (kept
+    referenced, never closed: PortAudio is still inside them) and the caller moves on."""
+    failure = _on_worker(stream, stream.start, timeout)
+    if failure is None:
         raise StartTimeout(f"the device did not start within {timeout:g} s")
     if failure:
         raise failure[0]
-
-
-class _Starter:
-    """The thread that starts streams, kept between starts: the output on demand starts once
-    per reply, and a new thread each time came before the reply's first audio."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Any, threading.Event, list[BaseException]]] = (
-            queue.SimpleQueue()
-        )
-        threading.Thread(target=self._run, name="portaudio-start", daemon=True).start()
-
-    def submit(self, stream: Any) -> tuple[threading.Event, list[BaseException]]:
-        done, failure = threading.Event(), list[BaseException]()
-        self._jobs.put((stream, done, failure))
-        return done, failure
-
-    def _run(self) -> None:
-        # Real-time, passed on to the callback thread PortAudio creates at each start (Linux):
-        # on a busy machine, a start at normal priority, and the new callback thread, waited for
-        # a core before a reply's first audio could play
-        priority.ask_for_realtime(priority.AUDIO_PRIORITY, inherited=True)
-        while True:
-            stream, done, failure = self._jobs.get()
-            try:
-                stream.start()
-            except BaseException as exc:  # noqa: BLE001 -- re-raised in the waiting caller
-                failure.append(exc)
-            finally:
-                done.set()
-
-
-_starter: _Starter | None = None
 
 
 def close_stream(stream: Any, *, finished: bool = False, timeout: float = CLOSE_TIMEOUT) -> None:
@@ -425,27 +384,72 @@ def close_stream(stream: Any, *, finished: bool = False, timeout: float = CLOSE_
     `finished_callback` (the device died) and that thread is on its way out; wait until it has
     left (`active` turns False as the last thing it does) before touching the stream.
 
-    A close that has not returned after `timeout` is left to finish on its own thread and the
-    stream is abandoned as a stuck start is (`start_stream`): PortAudio 19.6 can hang where a
-    start can, and the app's disconnect and quit (and every other device call, for this
-    module's lock) must not wait on it for good."""
+    A close that has not returned after `timeout` is abandoned as a stuck start is
+    (`start_stream`): PortAudio 19.6 can hang where a start can, and the app's disconnect and
+    quit (and every other device call, for this module's lock) must not wait on it for good."""
     with _lock:
         deadline = time.monotonic() + 1.0
         while finished and stream.active and time.monotonic() < deadline:
             time.sleep(0.002)
-        done = threading.Event()
-
-        def stop_and_close() -> None:
-            for step in (stream.stop, stream.close):
-                with contextlib.suppress(Exception):  # closing a dead stream must never raise
-                    step(ignore_errors=True)
-            done.set()
-
-        threading.Thread(target=stop_and_close, name="portaudio-close", daemon=True).start()
-        if not done.wait(timeout):
-            _abandon(stream)
+        if _on_worker(stream, lambda: _stop_and_close(stream), timeout) is None:
             log.warning("PortAudio did not close an audio stream within %g s; left behind", timeout)
         _open_streams.discard(stream)
+
+
+def _stop_and_close(stream: Any) -> None:
+    for step in (stream.stop, stream.close):
+        with contextlib.suppress(Exception):  # closing a dead stream must never raise
+            step(ignore_errors=True)
+
+
+def _on_worker(stream: Any, call: Callable[[], None], timeout: float) -> list[BaseException] | None:
+    """Run `call` (a PortAudio call on `stream`) on the kept `_Worker`: what it raised (an empty
+    list: nothing), or None when it had not returned after `timeout`. Then PortAudio is stuck
+    inside it: the thread and `stream` are abandoned, and the next call gets a new thread."""
+    global _worker
+    with _lock:
+        worker = _worker = _worker or _Worker()
+    done, failure = worker.submit(call)
+    if done.wait(timeout):
+        return failure
+    with _lock:
+        if _worker is worker:
+            _worker = None
+        _abandon(stream)
+    return None
+
+
+class _Worker:
+    """The thread that starts and closes streams, kept between calls: the output on demand
+    starts once per reply, and a new thread each time came before the reply's first audio."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[
+            tuple[Callable[[], None], threading.Event, list[BaseException]]
+        ] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="portaudio-worker", daemon=True).start()
+
+    def submit(self, call: Callable[[], None]) -> tuple[threading.Event, list[BaseException]]:
+        done, failure = threading.Event(), list[BaseException]()
+        self._jobs.put((call, done, failure))
+        return done, failure
+
+    def _run(self) -> None:
+        # Real-time, passed on to the callback thread PortAudio creates at each start (Linux):
+        # on a busy machine, a start at normal priority, and the new callback thread, waited for
+        # a core before a reply's first audio could play
+        priority.ask_for_realtime(priority.AUDIO_PRIORITY, inherited=True)
+        while True:
+            call, done, failure = self._jobs.get()
+            try:
+                call()
+            except BaseException as exc:  # noqa: BLE001 -- re-raised in the waiting caller
+                failure.append(exc)
+            finally:
+                done.set()
+
+
+_worker: _Worker | None = None
 
 
 def _abandon(stream: Any) -> None:

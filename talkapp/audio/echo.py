@@ -217,6 +217,7 @@ class ApmCanceller(_Framed):
             "auto_gain_control": auto_gain_control,
         }
         self.latency_ms = APM_NS_LATENCY_MS if noise_suppression else APM_LATENCY_MS
+        self._may_rest = not (noise_suppression or auto_gain_control)  # else it always has work
         self._apm = _new_apm(self._switches)
         self._applied_delay_ms: int | None = None  # what the APM was last told
         self._near_frame, self._far_frame = _ApmFrame(), _ApmFrame()
@@ -253,8 +254,8 @@ class ApmCanceller(_Framed):
         (The switch happens on a frame taken for echo alone, which the gate ducks by 40 dB,
         so the APM's own delay coming or going is not heard.) With noise suppression or gain
         control on, it always runs."""
-        if self._switches["noise_suppression"] or self._switches["auto_gain_control"]:
-            return  # the APM has work to do whatever the room
+        if not self._may_rest:
+            return
         coupling = self._gate.coupling_db
         if self.quiet_room:
             self.quiet_room = coupling < QUIET_ROOM_DB + QUIET_ROOM_HYSTERESIS_DB

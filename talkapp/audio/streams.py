@@ -163,8 +163,9 @@ class _Capture(_Side):
         if status.input_overflow:
             self.xruns += 1
         self.latency = time.currentTime - time.inputBufferAdcTime
-        self.ring.write(indata[:, 0])
-        self.bell.hear(indata[:, 0])
+        mono = indata[:, 0]
+        self.ring.write(mono)
+        self.bell.hear(mono)
 
 
 class _Playback(_Side):

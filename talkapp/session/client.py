@@ -22,6 +22,7 @@ from talkapp.protocol.gemini import explain_close
 from talkapp.redaction import redact
 from talkapp.session.capture import WireCapture
 from talkapp.session.refusals import explain_refusal
+from talkapp.threads.waits import within
 from talkapp.transport.websocket import (
     Closed,
     TransportClosed,
@@ -138,7 +139,7 @@ class RealtimeSession:
         session = cls(endpoint, transport, RealtimeConnection(dialect), tap, capture)
         session._resume_handle = resume_handle
         try:
-            await asyncio.wait_for(session._handshake(config), timeout)
+            await within(session._handshake(config), timeout)
         except TimeoutError:
             await session.close()
             raise SessionRefused(session._silence_message(timeout)) from None

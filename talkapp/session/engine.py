@@ -53,6 +53,7 @@ from talkapp.session.transcript import ToolCard, Transcript
 from talkapp.session.turns import Mode, TurnPolicy
 from talkapp.settings.profile import ProviderProfile
 from talkapp.threads.tuning import UNTUNED, Untuned
+from talkapp.threads.waits import sleep_until_set
 from talkapp.tools.toolbox import ToolBox
 
 # The loop's pump (mic → VAD/AEC → socket, playback ring top-up) wakes once per chunk sent
@@ -71,15 +72,6 @@ UNDERFLOW_NOTICE_EVERY_S = (
 ECHO_REALIGN_CYCLES = 100  # pump cycles (about a second) between echo delay updates
 RING_SECONDS = 4  # capture and playback rings; the speaker keeps only `lead_ms` in its ring
 RESEND_TURNS = 20  # turns re-sent as context after a reconnect
-
-
-async def sleep_until_set(event: asyncio.Event, timeout: float) -> None:
-    """Wait for `event`, at most `timeout` s. Not `asyncio.wait_for`: on Python 3.11 it
-    swallows a cancellation that arrives as the event is set, and the pump then ran on after
-    `stop` cancelled it, so `stop` never returned (seen in CI: a short press, then quit)."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(timeout):
-            await event.wait()
 
 
 @dataclass(frozen=True)

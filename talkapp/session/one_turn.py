@@ -24,6 +24,7 @@ from talkapp.protocol.commands import (
 from talkapp.protocol.endpoint import Endpoint
 from talkapp.session.capture import WireCapture
 from talkapp.session.client import Credential, RealtimeSession, SessionEnded, SessionRefused, Tap
+from talkapp.threads.waits import within
 from talkapp.transport.websocket import TransportClosed
 
 MIN_COMMIT_MS = 100  # the service refuses to commit less audio than this
@@ -228,9 +229,9 @@ async def run_one_turn(
             else:
                 recorder.committed_at = await _stream(session, pcm, pace, chunk_ms, reader, spoken)
                 await _stream_silence(session, recorder, pace, chunk_ms, reader)
-            await asyncio.wait_for(asyncio.shield(reader), timeout)
+            await within(asyncio.shield(reader), timeout)
         except TransportClosed:
-            await asyncio.wait_for(asyncio.shield(reader), 2.0)  # let the reader say why it closed
+            await within(asyncio.shield(reader), 2.0)  # let the reader say why it closed
         except TimeoutError:
             recorder.failure = recorder.failure or f"No complete reply within {timeout:g} s."
         finally:
@@ -303,9 +304,8 @@ async def _read(session: RealtimeSession, recorder: TurnRecorder, transcribes: b
     grace_until: float | None = None
     while True:
         wait = None if grace_until is None else max(0.0, grace_until - time.perf_counter())
-        try:  # not wait_for: on Python 3.11 it can swallow a cancellation (see engine.py)
-            async with asyncio.timeout(wait):
-                event = await anext(events)
+        try:
+            event = await within(anext(events), wait)
         except (TimeoutError, StopAsyncIteration):
             return
         recorder.add(event, time.perf_counter(), session.explain)

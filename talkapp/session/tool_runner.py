@@ -35,6 +35,7 @@ from talkapp.protocol import commands as cmd
 from talkapp.protocol import events as ev
 from talkapp.session.engine_events import ApprovalRequested
 from talkapp.session.transcript import ToolCard
+from talkapp.threads.waits import within
 from talkapp.tools.registry import ToolFailed
 from talkapp.tools.toolbox import ToolBox
 
@@ -171,9 +172,7 @@ class ToolRunner:
         limit = self.box.timeout_s
         output, error, note = "", "", ""
         try:
-            output = await asyncio.wait_for(
-                self.box.registry.call(call.name, call.arguments), limit
-            )
+            output = await within(self.box.registry.call(call.name, call.arguments), limit)
         except TimeoutError:
             error, note = (
                 f"The {call.name} tool did not finish within {limit:g} s and was stopped.",

@@ -17,6 +17,8 @@ import os
 import re
 import sys
 
+from talkapp.threads.waits import within
+
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|AUTH", re.IGNORECASE)
 MAX_ANSWER = 1 << 20  # bytes read back from the child
 REAP_WAIT_S = 0.5  # after a kill, how long to wait for the child's exit to be seen
@@ -63,7 +65,7 @@ async def run_isolated(target: str, *args: object, cpu_s: float = 30.0) -> objec
         # never for long: the time limit is a promise to the caller, and a child watcher that
         # misses the exit must not turn a stopped tool into a frozen reply.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(child.wait()), REAP_WAIT_S)
+            await within(asyncio.shield(child.wait()), REAP_WAIT_S)
         raise
     try:
         answer = json.loads(output.decode() or "null")

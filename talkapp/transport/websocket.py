@@ -13,7 +13,6 @@ turns it off.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import ipaddress
 import logging
@@ -26,6 +25,8 @@ from urllib.parse import urljoin, urlsplit
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from talkapp.threads.waits import within
 
 REDIRECTS = (300, 301, 302, 303, 307, 308)
 
@@ -173,10 +174,7 @@ class WebSocketTransport:
         which its reader reports), False when the peer is silent: the path is dead."""
         try:
             pong = await self._ws.ping()
-            # not wait_for: on Python 3.11 it can swallow a cancellation arriving with the pong,
-            # and the keep-alive loop that probes would then outlive its connection
-            async with asyncio.timeout(timeout):
-                await pong
+            await within(pong, timeout)
         except TimeoutError:
             return False
         except (ConnectionClosed, OSError):
@@ -190,7 +188,7 @@ class WebSocketTransport:
 
     async def close(self) -> None:
         try:
-            await asyncio.wait_for(self._ws.close(), timeout=2.0)
+            await within(self._ws.close(), 2.0)
         except (TimeoutError, OSError, websockets.WebSocketException):
             pass  # closing a dead socket has nothing left to report
 
